@@ -1,0 +1,523 @@
+"""The common channel interface every marketplace implements, its value types and its errors.
+
+Error hierarchy (what the syncer does with each)::
+
+    ChannelError                    root; never an httpx exception past adapters/
+    ├── RetryableError              try again later (``retry_after`` seconds if the server said)
+    │   ├── RateLimited             throttled: 429, THROTTLED, ApiCallLimit, TOP code 7, ...
+    │   └── TransientError          timeouts, dropped connections, 5xx, isp.* errors
+    ├── AuthError                   credentials refused or expired for good: re-authorize the channel
+    ├── ConfigurationError          the channel is set up wrongly (missing option, bad host, ...)
+    ├── RequestRejected             the marketplace refused the request itself (bad payload, signature,
+    │                               oversize batch): a bug on our side, never retried
+    └── PermanentItemError          one item was refused for good; park it with its message
+
+Pushes are ABSOLUTE (set quantity to N, set price to X) so replaying a batch is harmless. Batch
+operations return one :class:`ItemResult` per item, never one exception for a half-failed batch.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+
+from adapters.money import Money
+
+if TYPE_CHECKING:
+    from config.channels import ChannelConfig
+
+__all__ = [
+    "AuthError",
+    "ChannelAdapter",
+    "ChannelError",
+    "ConfigurationError",
+    "DelistRequest",
+    "ItemResult",
+    "Limits",
+    "ListingDraft",
+    "ListingRef",
+    "Money",
+    "Operation",
+    "Order",
+    "OrderCursor",
+    "OrderLine",
+    "OrderPage",
+    "OrderStatus",
+    "PermanentItemError",
+    "PriceUpdate",
+    "RateLimited",
+    "RemoteListing",
+    "RequestRejected",
+    "RetryableError",
+    "StockUpdate",
+    "TransientError",
+    "Variation",
+    "frozen_map",
+    "utc",
+]
+
+
+# --------------------------------------------------------------------------------------------- errors
+class ChannelError(Exception):
+    """Root of every error an adapter raises. Messages say what was wrong, where, and what to do."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        channel: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.channel = channel
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        where = f"[{self.channel}] " if self.channel else ""
+        code = f" ({self.code})" if self.code else ""
+        return f"{where}{self.message}{code}"
+
+
+class RetryableError(ChannelError):
+    retryable = True
+
+
+class RateLimited(RetryableError):
+    """The marketplace throttled us; ``retry_after`` is its wait hint in seconds when it gave one."""
+
+
+class TransientError(RetryableError):
+    """A timeout, dropped connection, 5xx or the marketplace's own 'try later' error."""
+
+
+class AuthError(ChannelError):
+    """Credentials were refused, or a refresh failed: the channel must be re-authorized."""
+
+
+class ConfigurationError(ChannelError):
+    """The channel's configuration cannot work (missing option or credential, bad base URL)."""
+
+
+class RequestRejected(ChannelError):
+    """The marketplace rejected the request as malformed: a bug on our side, never retried."""
+
+
+class PermanentItemError(ChannelError):
+    """One item was refused for good (bad data, unknown SKU); it is parked with this message."""
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def utc(value: datetime) -> datetime:
+    """Return ``value`` as timezone-aware UTC; naive datetimes are refused."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: times inside the service are timezone-aware UTC")
+    return value.astimezone(UTC)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def frozen_map(items: Mapping[K, V] | None = None) -> Mapping[K, V]:
+    """A read-only mapping, so value types stay immutable."""
+    return MappingProxyType(dict(items or {}))
+
+
+class Operation(StrEnum):
+    PUBLISH = "publish"
+    PRICE = "price"
+    STOCK = "stock"
+    DELIST = "delist"
+    RELIST = "relist"
+
+
+# -------------------------------------------------------------------------------------- value types
+@dataclass(frozen=True, slots=True)
+class ListingRef:
+    """Where one of our SKUs lives on a channel: its external ids (listing, offer, variant, ...).
+
+    ``ids`` holds the marketplace's own identifiers by name, e.g. ``{"offer_id": "1234"}`` on eBay or
+    ``{"num_iid": "...", "sku_id": "...", "properties": "1627207:28320"}`` on Taobao.
+    """
+
+    sku: str
+    external_id: str | None = None
+    ids: Mapping[str, str] = field(default_factory=frozen_map)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", frozen_map(self.ids))
+
+    def get(self, key: str) -> str | None:
+        return self.ids.get(key)
+
+    def to_json(self) -> str:
+        return json.dumps({"sku": self.sku, "external_id": self.external_id, "ids": dict(self.ids)})
+
+    @classmethod
+    def from_json(cls, text: str) -> ListingRef:
+        data = json.loads(text)
+        return cls(data["sku"], data.get("external_id"), data.get("ids") or {})
+
+
+@dataclass(frozen=True, slots=True)
+class Variation:
+    """One sellable variant of a listing (size, colour, ...), identified by its own SKU."""
+
+    sku: str
+    price: Money
+    quantity: int
+    attributes: Mapping[str, str] = field(default_factory=frozen_map)  # e.g. {"Color": "White"}
+    images: tuple[str, ...] = ()
+    barcode: str | None = None
+    ref: ListingRef | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attributes", frozen_map(self.attributes))
+        if self.quantity < 0:
+            raise ValueError(f"variation {self.sku}: quantity must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDraft:
+    """Everything needed to create or update one listing, already mapped for this channel.
+
+    ``category_id`` and ``attributes`` are the MARKETPLACE's (eBay categoryId and aspects, Amazon
+    productType and attributes, Taobao cid and props); mapping from our catalog happens in the syncer.
+    A draft with ``variations`` is a multi-variant listing whose ``sku`` is the parent's group key.
+    """
+
+    sku: str
+    title: str
+    description: str
+    category_id: str
+    price: Money
+    quantity: int
+    language: str = "en"
+    attributes: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_map)
+    images: tuple[str, ...] = ()
+    bullet_points: tuple[str, ...] = ()
+    brand: str | None = None
+    barcode: str | None = None
+    condition: str = "new"
+    weight_grams: int | None = None
+    variations: tuple[Variation, ...] = ()
+    ref: ListingRef | None = None  # set when the listing already exists on the channel
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attributes", frozen_map(self.attributes))
+        if self.quantity < 0:
+            raise ValueError(f"listing {self.sku}: quantity must not be negative")
+
+    @property
+    def currency(self) -> str:
+        return self.price.currency
+
+    def all_skus(self) -> tuple[str, ...]:
+        return tuple(v.sku for v in self.variations) or (self.sku,)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceUpdate:
+    """Set the price of one SKU to ``price`` (absolute). ``list_price`` is the struck-through price."""
+
+    sku: str
+    price: Money
+    ref: ListingRef | None = None
+    list_price: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockUpdate:
+    """Set the sellable quantity of one SKU to ``quantity`` (absolute).
+
+    ``expected`` is the last quantity we know the channel holds: adapters whose marketplace offers
+    compare-and-set send it, so an order that landed meanwhile is not overwritten blindly.
+    """
+
+    sku: str
+    quantity: int
+    ref: ListingRef | None = None
+    expected: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity < 0:
+            raise ValueError(f"stock update {self.sku}: quantity must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class DelistRequest:
+    """Take one listing off sale (or put it back with ``relist``) without deleting it from the catalog."""
+
+    sku: str
+    ref: ListingRef | None = None
+    quantity: int | None = None  # quantity to restore on relist, where relist is done by quantity
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The outcome for one item of a batch.
+
+    ``state`` is ``applied`` when the marketplace confirmed it, ``submitted`` when it only accepted it
+    for asynchronous processing (Amazon): the syncer must not treat that as applied yet.
+    """
+
+    sku: str
+    ok: bool
+    code: str | None = None
+    message: str | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    state: Literal["applied", "submitted", "failed"] = "applied"
+    ref: ListingRef | None = None
+
+    @classmethod
+    def success(
+        cls, sku: str, *, ref: ListingRef | None = None, state: Literal["applied", "submitted"] = "applied"
+    ) -> ItemResult:
+        return cls(sku=sku, ok=True, ref=ref, state=state)
+
+    @classmethod
+    def failure(
+        cls,
+        sku: str,
+        code: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        ref: ListingRef | None = None,
+    ) -> ItemResult:
+        return cls(sku, False, code, message, retryable, retry_after, "failed", ref)
+
+    @classmethod
+    def from_error(cls, sku: str, error: ChannelError) -> ItemResult:
+        return cls.failure(
+            sku,
+            error.code or type(error).__name__,
+            error.message,
+            retryable=error.retryable,
+            retry_after=error.retry_after,
+        )
+
+
+class OrderStatus(StrEnum):
+    """Normalized order states; adapters map the marketplace's own states onto these."""
+
+    PENDING = "pending"  # placed, not paid: no stock effect yet
+    PAID = "paid"  # reserve stock
+    SHIPPED = "shipped"  # on-hand decrement, reservation released
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"  # before shipping: release reservation
+    REFUNDED = "refunded"
+    RETURNED = "returned"  # after shipping: restock only when the return is received
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: Money
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A marketplace order, normalized. Keeps no more buyer personal data than fulfilment needs."""
+
+    external_id: str
+    status: OrderStatus
+    raw_status: str
+    placed_at: datetime
+    updated_at: datetime
+    currency: str
+    lines: tuple[OrderLine, ...]
+    total: Money
+    shipping: Money | None = None
+    ship_country: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "placed_at", utc(self.placed_at))
+        object.__setattr__(self, "updated_at", utc(self.updated_at))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCursor:
+    """Where an incremental order pull stands.
+
+    ``since`` is the high-water mark (orders updated at or after it are wanted); ``until`` fixes the
+    upper end of the window being paged so the window does not move while paging; ``page`` is the
+    marketplace's own page token, offset or page number inside that window. Stored as JSON per channel
+    and advanced only after the orders of a page are committed.
+    """
+
+    since: datetime
+    until: datetime | None = None
+    page: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "since", utc(self.since))
+        if self.until is not None:
+            object.__setattr__(self, "until", utc(self.until))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "since": self.since.isoformat(),
+                "until": self.until.isoformat() if self.until else None,
+                "page": self.page,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> OrderCursor:
+        data = json.loads(text)
+        until = data.get("until")
+        return cls(
+            datetime.fromisoformat(data["since"]),
+            datetime.fromisoformat(until) if until else None,
+            data.get("page"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """One page of orders and the cursor to store once they are committed.
+
+    ``done`` is true when the pull has caught up (no further page right now).
+    """
+
+    orders: tuple[Order, ...]
+    next: OrderCursor
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteListing:
+    """What a channel holds now for one SKU (for drift detection and adopting existing listings)."""
+
+    sku: str
+    ref: ListingRef
+    price: Money | None
+    quantity: int | None
+    status: str  # "active", "inactive", "submitted", ...
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one call to this marketplace may carry, and how fast we may call it.
+
+    Batch maxima are items per call for each operation (documented values, not guesses). ``rate`` is
+    requests per second sustained and ``burst`` the bucket size. ``daily_revisions`` is a per-listing
+    revision budget where the marketplace has one (eBay: 250 per listing per day).
+    """
+
+    publish: int
+    price: int
+    stock: int
+    delist: int
+    orders_page: int
+    rate: float
+    burst: int = 1
+    daily_revisions: int | None = None
+    order_window: timedelta | None = None  # longest updated-since window per query
+    order_overlap: timedelta = timedelta(minutes=5)  # re-read this much before the high-water mark
+    order_lag: timedelta = timedelta(0)  # the newest end a query may ask for is now - lag
+
+    def batch(self, op: Operation) -> int:
+        return {
+            Operation.PUBLISH: self.publish,
+            Operation.PRICE: self.price,
+            Operation.STOCK: self.stock,
+            Operation.DELIST: self.delist,
+            Operation.RELIST: self.delist,
+        }[op]
+
+
+# ---------------------------------------------------------------------------------------- interface
+T = TypeVar("T")
+
+
+class ChannelAdapter(ABC):
+    """One marketplace account. Subclasses declare ``kind`` and ``limits`` and map the wire format.
+
+    The syncer never hands an operation more items than ``limits.batch(op)`` (see :meth:`chunks`).
+    """
+
+    kind: ClassVar[str]
+    limits: ClassVar[Limits]
+    #: pydantic model of this kind's ``options`` table in the channels file (None = no options).
+    options_model: ClassVar[type | None] = None
+
+    def __init__(self, channel: ChannelConfig) -> None:
+        self.channel = channel
+
+    @property
+    def name(self) -> str:
+        return self.channel.name
+
+    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+        """Split ``items`` into the batches one call may carry. Override where a batch is not flat
+        (e.g. AliExpress: at most 20 products of at most 200 SKUs each)."""
+        size = self.limits.batch(op)
+        for start in range(0, len(items), size):
+            yield list(items[start : start + size])
+
+    def revision_budget(self, sku: str) -> int | None:
+        """Revisions left today for this listing, where the marketplace caps them; None = no cap."""
+        return None
+
+    @abstractmethod
+    def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
+        """Create or fully update listings (with variations). Results carry the new ``ref``."""
+
+    @abstractmethod
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
+        """Set absolute prices."""
+
+    @abstractmethod
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
+        """Set absolute sellable quantities (compare-and-set where offered)."""
+
+    @abstractmethod
+    def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        """Take listings off sale without deleting them from the catalog."""
+
+    @abstractmethod
+    def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        """Put delisted listings back on sale."""
+
+    @abstractmethod
+    def orders_since(self, cursor: OrderCursor) -> OrderPage:
+        """One page of orders updated since ``cursor.since`` and the cursor for the next page."""
+
+    @abstractmethod
+    def listings(self) -> Iterator[RemoteListing]:
+        """Everything the channel holds now, page by page."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def with_ref(result: ItemResult, ref: ListingRef) -> ItemResult:
+    return replace(result, ref=ref)

@@ -1,0 +1,618 @@
+"""The one place that talks HTTP to marketplaces.
+
+:class:`ChannelHTTP` owns, for one channel: the httpx client and its timeouts, the token-bucket rate
+limiters (slowed by the server's own hints), tenacity retries with exponential backoff and jitter on
+timeouts, dropped connections, 5xx and throttling (never on other 4xx), the mapping of HTTP failures to
+the typed errors of :mod:`adapters.base`, the HTTP trace and the redaction of secrets. Adapters only
+build requests and read responses; they never loop, sleep or retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, quote_plus
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
+
+from adapters.base import (
+    AuthError,
+    ChannelAdapter,
+    ChannelError,
+    RateLimited,
+    RequestRejected,
+    RetryableError,
+    TransientError,
+)
+
+if TYPE_CHECKING:
+    from config.channels import ChannelConfig
+
+log = logging.getLogger("adapters.http")
+
+#: Header names whose values are always secret, whatever the marketplace.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-amz-access-token",
+        "x-shopify-access-token",
+        "x-api-key",
+        "x-amz-security-token",
+    }
+)
+MASK = "***"
+
+
+# ---------------------------------------------------------------------------------------- redaction
+class Redactor:
+    """Replaces every known secret value (and its URL-encoded forms) with ``***``.
+
+    Credentials are registered when a channel is built; tokens obtained at run time are added as they
+    arrive, so nothing secret reaches logs, exceptions or the trace.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        if not secret or len(secret) < 4:
+            return
+        with self._lock:
+            self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def headers(self, headers: httpx.Headers) -> dict[str, str]:
+        return {
+            name: MASK if name.lower() in SECRET_HEADERS else (self(value) or "")
+            for name, value in headers.multi_items()
+        }
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
+
+# -------------------------------------------------------------------------------------------- trace
+class TraceWriter:
+    """Appends one JSON line per HTTP attempt to a file (``SYNCER_HTTP_TRACE`` / ``--trace-http``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False)
+        with self._lock, self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+_trace_writers: dict[Path, TraceWriter] = {}
+
+
+def trace_writer(path: Path | None) -> TraceWriter | None:
+    if path is None:
+        return None
+    path = Path(path).expanduser().resolve()
+    if path not in _trace_writers:
+        _trace_writers[path] = TraceWriter(path)
+    return _trace_writers[path]
+
+
+def _text(content: bytes | None) -> str | None:
+    if content is None:
+        return None
+    return content.decode("utf-8", errors="replace")
+
+
+# ------------------------------------------------------------------------------------- rate limiting
+class TokenBucket:
+    """A token bucket: ``rate`` tokens per second, at most ``burst`` stored.
+
+    ``acquire(cost)`` blocks (through the injectable ``sleep``) until the tokens are there. Server hints
+    slow it: :meth:`pause` stops all requests until a time, :meth:`observe` adopts the server's own
+    view of what is available (Shopify's throttleStatus) and :meth:`set_rate` a new rate (Amazon's
+    ``x-amzn-RateLimit-Limit``).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError("rate and burst must be positive")
+        self.rate = float(rate)
+        self.burst = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._stamp = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def wait_time(self, cost: float = 1) -> float:
+        """Seconds until ``cost`` tokens are available (0 = now)."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            pause = max(0.0, self._paused_until - now)
+            short = max(0.0, min(cost, self.burst) - self._tokens)
+            return max(pause, short / self.rate)
+
+    def try_acquire(self, cost: float = 1) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            if now < self._paused_until or self._tokens < min(cost, self.burst):
+                return False
+            self._tokens -= cost
+            return True
+
+    def acquire(self, cost: float = 1) -> float:
+        """Take ``cost`` tokens, sleeping as needed. Returns the seconds waited."""
+        waited = 0.0
+        while not self.try_acquire(cost):
+            delay = max(self.wait_time(cost), 0.001)
+            self._sleep(delay)
+            waited += delay
+        return waited
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (a Retry-After or ban hint)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+            self._tokens = 0.0
+
+    def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None:
+        """Adopt the server's count of available tokens (and its restore rate / bucket size)."""
+        with self._lock:
+            self._refill(self._clock())
+            if burst:
+                self.burst = float(burst)
+            if rate:
+                self.rate = float(rate)
+            self._tokens = min(self.burst, float(available))
+
+    def set_rate(self, rate: float) -> None:
+        with self._lock:
+            self._refill(self._clock())
+            self.rate = float(rate)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """In-call retry budget. The job layer has its own, so the two never multiply into hours."""
+
+    max_attempts: int = 5
+    max_seconds: float = 120.0
+    base: float = 0.5
+    cap: float = 30.0
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _StopAfterBudget(stop_base):
+    """Stop when the next wait (the server's hint at least) would run past the request's time budget."""
+
+    def __init__(self, started: float, max_seconds: float) -> None:
+        self.started = started
+        self.max_seconds = max_seconds
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None) or 0.0
+        return time.monotonic() - self.started + hint > self.max_seconds
+
+
+Classifier = Callable[[httpx.Response], ChannelError | None]
+
+
+def default_classify(response: httpx.Response, redact: Callable[[str | None], str | None]) -> ChannelError | None:
+    """Map a plain HTTP status to a typed error (None = success)."""
+    status = response.status_code
+    if status < 400:
+        return None
+    body = (redact(_text(response.content)) or "")[:500]
+    where = f"{response.request.method} {redact(str(response.request.url.copy_with(query=None)))}"
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 429:
+        return RateLimited(f"throttled (HTTP 429) on {where}", status=status, retry_after=retry_after)
+    if status >= 500 or status == 408:
+        return TransientError(f"server error HTTP {status} on {where}: {body}", status=status, retry_after=retry_after)
+    if status in (401, 403):
+        return AuthError(
+            f"credentials refused (HTTP {status}) on {where}: {body}. Check or re-authorize this channel.",
+            status=status,
+        )
+    return RequestRejected(f"HTTP {status} on {where}: {body}", status=status)
+
+
+class ChannelHTTP:
+    """HTTP for one channel: client, limiters, retries, error mapping, trace, redaction.
+
+    ``classify`` is the adapter's hook for marketplace-specific failure shapes (a throttle inside an
+    HTTP 200, an ``error_response`` envelope); it runs on every attempt before the plain status
+    mapping, and returns an error to raise or None to fall through.
+    """
+
+    def __init__(
+        self,
+        *,
+        channel: str,
+        kind: str,
+        base_url: str,
+        limiters: Mapping[str, TokenBucket],
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),
+        classify: Classifier | None = None,
+        redactor: Redactor | None = None,
+        trace: TraceWriter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if "default" not in limiters:
+            raise ValueError("limiters needs a 'default' bucket")
+        self.channel = channel
+        self.kind = kind
+        self.limiters = dict(limiters)
+        self.retry = retry
+        self.classify = classify
+        self.redact = redactor or Redactor()
+        self.trace = trace
+        self.sleep = sleep
+        self.calls = 0  # HTTP attempts made, for summaries and quota dashboards
+        self._calls_lock = threading.Lock()
+        self.client = httpx.Client(
+            base_url=base_url,
+            auth=auth,
+            headers=dict(headers or {}),
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            event_hooks={"request": [self._on_request], "response": [self._on_response]},
+        )
+
+    def __repr__(self) -> str:
+        return f"ChannelHTTP(channel={self.channel!r}, kind={self.kind!r})"
+
+    def limiter(self, name: str = "default") -> TokenBucket:
+        return self.limiters[name]
+
+    # -- trace ---------------------------------------------------------------------------------------
+    def _record(self, request: httpx.Request, response: httpx.Response | None, elapsed_ms: float | None) -> None:
+        with self._calls_lock:
+            self.calls += 1
+        if self.trace is None:
+            return
+        self.trace.write(
+            {
+                "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "channel": self.channel,
+                "kind": self.kind,
+                "method": request.method,
+                "url": self.redact(str(request.url)),
+                "request_headers": self.redact.headers(request.headers),
+                "request_body": self.redact(_text(request.content)) if request.content else None,
+                "status": response.status_code if response is not None else None,
+                "response_headers": self.redact.headers(response.headers) if response is not None else {},
+                "response_body": self.redact(_text(response.content)) if response is not None else None,
+                "elapsed_ms": round(elapsed_ms, 1) if elapsed_ms is not None else None,
+            }
+        )
+
+    @staticmethod
+    def _on_request(request: httpx.Request) -> None:
+        request.extensions["syncer_started"] = time.monotonic()
+
+    def _on_response(self, response: httpx.Response) -> None:
+        response.read()
+        started = response.request.extensions.get("syncer_started", time.monotonic())
+        self._record(response.request, response, (time.monotonic() - started) * 1000)
+
+    # -- requests ------------------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        limiter: str = "default",
+        cost: float = 1,
+        ok_statuses: Iterable[int] = (),
+        classify: Classifier | None = None,
+    ) -> httpx.Response:
+        """Send one logical request, retrying per policy. Raises a typed :class:`ChannelError`."""
+        accepted = frozenset(ok_statuses)
+        bucket = self.limiters[limiter]
+        started = time.monotonic()
+
+        def attempt() -> httpx.Response:
+            bucket.acquire(cost)
+            begun = time.monotonic()
+            try:
+                response = self.client.request(
+                    method, url, params=params, json=json, data=data, content=content, headers=headers
+                )
+            except httpx.TimeoutException as exc:
+                self._record(exc.request, None, (time.monotonic() - begun) * 1000)
+                raise self._err(TransientError(f"timed out: {method} {self._safe(exc.request)}")) from None
+            except httpx.TransportError as exc:
+                with contextlib.suppress(RuntimeError):  # RuntimeError: the error carries no request
+                    self._record(exc.request, None, (time.monotonic() - begun) * 1000)
+                raise self._err(
+                    TransientError(f"connection failed ({type(exc).__name__}): {method} {self.redact(url)}")
+                ) from None
+            except ChannelError as exc:  # raised by an auth flow (refresh failed)
+                raise self._err(exc) from None
+            error = None
+            for hook in (classify, self.classify):
+                if hook is not None and error is None:
+                    error = hook(response)
+            if error is None and response.status_code not in accepted:
+                error = default_classify(response, self.redact)
+            if error is not None:
+                if isinstance(error, RateLimited) and error.retry_after:
+                    bucket.pause(error.retry_after)
+                raise self._err(error)
+            return response
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.max_attempts) | self._out_of_time(started),
+            wait=self._wait,
+            retry=retry_if_exception_type(RetryableError),
+            sleep=self.sleep,
+            before_sleep=self._log_retry(method, url),
+            reraise=True,
+        )
+        return retrying(attempt)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- retry helpers -------------------------------------------------------------------------------
+    def _err(self, error: ChannelError) -> ChannelError:
+        error.channel = error.channel or self.channel
+        error.message = self.redact(error.message) or ""
+        error.args = (error.message,)
+        return error
+
+    def _safe(self, request: httpx.Request) -> str:
+        return self.redact(str(request.url.copy_with(query=None))) or ""
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with full jitter, but never shorter than the server's own hint."""
+        attempt = state.attempt_number
+        backoff = random.uniform(0, min(self.retry.cap, self.retry.base * 2 ** (attempt - 1)))
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None) or 0.0
+        return max(backoff, hint)
+
+    def _out_of_time(self, started: float) -> stop_base:
+        return _StopAfterBudget(started, self.retry.max_seconds)
+
+    def _log_retry(self, method: str, url: str):
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "[%s] %s %s failed (%s), attempt %d; retrying in %.2fs",
+                self.channel,
+                method,
+                self.redact(url),
+                exc,
+                state.attempt_number,
+                state.upcoming_sleep,
+            )
+
+        return before_sleep
+
+
+# --------------------------------------------------------------------------------------------- auth
+class RefreshingTokenAuth(httpx.Auth):
+    """An access token obtained from a refresh grant, cached until shortly before it expires.
+
+    The token request goes through the same client (so it is traced and redacted). On a response that
+    ``is_expired`` recognizes (401, eBay errorId 1001, Amazon 403 expired token) the token is refreshed
+    ONCE and the request resent; a second refusal surfaces as an auth error. A refusal of the refresh
+    grant itself (``invalid_grant``) raises :class:`AuthError`: re-authorize the channel.
+    """
+
+    requires_response_body = True
+
+    def __init__(
+        self,
+        *,
+        token_request: Callable[[], httpx.Request],
+        parse_token: Callable[[httpx.Response], tuple[str, float]],
+        apply: Callable[[httpx.Request, str], None],
+        is_expired: Callable[[httpx.Response], bool] = lambda r: r.status_code == 401,
+        redactor: Redactor | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        margin_seconds: float = 120.0,
+    ) -> None:
+        self._token_request = token_request
+        self._parse_token = parse_token
+        self._apply = apply
+        self._is_expired = is_expired
+        self._redactor = redactor
+        self._clock = clock
+        self._margin = margin_seconds
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self.refreshes = 0
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(token={'set' if self._token else 'unset'})"
+
+    def _valid(self) -> bool:
+        return self._token is not None and self._clock() < self._expires_at - self._margin
+
+    def _refresh(self):
+        response = yield self._token_request()
+        token, expires_in = self._parse_token(response)
+        if self._redactor is not None:
+            self._redactor.add(token)
+        self._token = token
+        self._expires_at = self._clock() + expires_in
+        self.refreshes += 1
+
+    def auth_flow(self, request: httpx.Request):
+        with self._lock:
+            if not self._valid():
+                yield from self._refresh()
+            token = self._token
+        assert token is not None
+        self._apply(request, token)
+        response = yield request
+        if self._is_expired(response):
+            with self._lock:
+                if self._token == token:  # nobody refreshed meanwhile
+                    yield from self._refresh()
+                token = self._token
+            assert token is not None
+            self._apply(request, token)
+            yield request
+
+
+# ----------------------------------------------------------------------------------- adapter base
+class HttpAdapter(ChannelAdapter):
+    """Base for adapters that talk HTTP: builds the channel's :class:`ChannelHTTP` from declarations.
+
+    Subclasses declare ``kind``, ``limits``, optionally ``options_model`` and ``extra_limiters``
+    (name -> (rate per second, burst), e.g. Amazon's per-operation quotas), and override the narrow
+    hooks: :meth:`production_url`, :meth:`build_auth`, :meth:`default_headers`, :meth:`classify`.
+    """
+
+    extra_limiters: ClassVar[Mapping[str, tuple[float, float]]] = {}
+
+    def __init__(
+        self,
+        channel: ChannelConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        trace: TraceWriter | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        super().__init__(channel)
+        self.options = self.options_model.model_validate(dict(channel.options)) if self.options_model else None
+        self.clock = clock
+        self.redactor = Redactor(secret.get_secret_value() for secret in channel.credentials.values())
+        limiters = {"default": TokenBucket(self.limits.rate, self.limits.burst, clock=clock, sleep=sleep)}
+        for name, (rate, burst) in self.extra_limiters.items():
+            limiters[name] = TokenBucket(rate, burst, clock=clock, sleep=sleep)
+        self.http = ChannelHTTP(
+            channel=channel.name,
+            kind=self.kind,
+            base_url=self.base_url(),
+            limiters=limiters,
+            auth=self.build_auth(),
+            headers=self.default_headers(),
+            transport=transport,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            classify=self.classify,
+            redactor=self.redactor,
+            trace=trace,
+            sleep=sleep,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(channel={self.channel.name!r})"
+
+    def base_url(self) -> str:
+        """The configured base URL, or the marketplace's real host (also for ``emulator:`` channels)."""
+        configured = self.channel.base_url
+        if configured and configured != "emulator:":
+            return configured.rstrip("/")
+        return self.production_url().rstrip("/")
+
+    def production_url(self) -> str:
+        raise NotImplementedError
+
+    def build_auth(self) -> httpx.Auth | None:
+        return None
+
+    def default_headers(self) -> Mapping[str, str]:
+        return {"User-Agent": "listing-sync/0.1"}
+
+    def classify(self, response: httpx.Response) -> ChannelError | None:
+        """Marketplace-specific failure shapes; None falls through to the plain status mapping."""
+        return None
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.calls
+
+    def close(self) -> None:
+        self.http.close()

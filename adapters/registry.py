@@ -1,0 +1,99 @@
+"""Channel kind -> adapter (and its emulator). Adding a marketplace = one folder + one line here."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from adapters.base import ChannelAdapter, ConfigurationError
+
+if TYPE_CHECKING:
+    from adapters.emulator import Emulator, EmulatorHub
+    from config.channels import ChannelConfig
+
+#: kind -> (adapter class path, emulator class path)
+KINDS: dict[str, tuple[str, str]] = {
+    "taobao": ("adapters.taobao.adapter:TaobaoAdapter", "adapters.taobao.emulator:TaobaoEmulator"),
+    "shopify": ("adapters.shopify.adapter:ShopifyAdapter", "adapters.shopify.emulator:ShopifyEmulator"),
+    "woocommerce": (
+        "adapters.woocommerce.adapter:WooCommerceAdapter",
+        "adapters.woocommerce.emulator:WooCommerceEmulator",
+    ),
+    "aliexpress": (
+        "adapters.aliexpress.adapter:AliExpressAdapter",
+        "adapters.aliexpress.emulator:AliExpressEmulator",
+    ),
+    "ebay": ("adapters.ebay.adapter:EbayAdapter", "adapters.ebay.emulator:EbayEmulator"),
+    "amazon": ("adapters.amazon.adapter:AmazonAdapter", "adapters.amazon.emulator:AmazonEmulator"),
+}
+
+
+def register(kind: str, adapter: str, emulator: str) -> None:
+    """Add a kind at run time (tests use this for toy marketplaces)."""
+    KINDS[kind] = (adapter, emulator)
+
+
+def known_kinds() -> list[str]:
+    return list(KINDS)
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"{path} is not available in this installation: {exc}") from None
+
+
+def adapter_class(kind: str) -> type[ChannelAdapter]:
+    if kind not in KINDS:
+        raise ConfigurationError(f"unknown channel kind {kind!r}; known: {', '.join(KINDS)}")
+    return _load(KINDS[kind][0])
+
+
+def emulator_class(kind: str) -> type[Emulator]:
+    if kind not in KINDS:
+        raise ConfigurationError(f"unknown channel kind {kind!r}; known: {', '.join(KINDS)}")
+    return _load(KINDS[kind][1])
+
+
+def option_problems(channel: ChannelConfig) -> list[tuple[str, str]]:
+    """Problems with a channel's ``options`` table as (field, why), checked against the adapter's model."""
+    try:
+        cls = adapter_class(channel.kind)
+    except ConfigurationError as exc:
+        return [("", exc.message)]
+    model = getattr(cls, "options_model", None)
+    if model is None:
+        return [(key, "this kind takes no options") for key in channel.options]
+    try:
+        model.model_validate(dict(channel.options))
+    except ValidationError as exc:
+        return [(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]
+    return []
+
+
+def build_adapter(
+    channel: ChannelConfig,
+    *,
+    trace_path: Path | None = None,
+    hub: EmulatorHub | None = None,
+    **kwargs: Any,
+) -> ChannelAdapter:
+    """Build the adapter for a configured channel. ``emulator:`` channels get the in-process emulator
+    from ``hub`` as their transport; everything else talks to the real (or overridden) host."""
+    from adapters.http import trace_writer
+
+    cls = adapter_class(channel.kind)
+    if channel.emulated and "transport" not in kwargs:
+        if hub is None:
+            raise ConfigurationError(f"channel {channel.name!r} uses the emulator but no emulator hub was given")
+        kwargs["transport"] = hub.get(channel).transport()
+    return cls(channel, trace=trace_writer(trace_path), **kwargs)
+
+
+AdapterFactory = Callable[["ChannelConfig"], ChannelAdapter]

@@ -1,0 +1,69 @@
+"""Service settings: one tree, read once from ``SYNCER_*`` environment variables and ``.env``."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "listing-sync"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with. Nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SYNCER_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    huey_backend: Literal["sqlite", "redis", "memory"] = "sqlite"
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    huey_immediate: bool = False
+    base_currency: str = "CNY"
+    channels_file: Path | None = None
+    http_trace: Path | None = None
+    http_timeout_seconds: float = 30.0
+    http_max_attempts: int = 5
+    http_max_retry_seconds: float = 120.0
+    sync_interval_minutes: int = 5
+    orders_interval_minutes: int = 2
+    drift_check_hour_utc: int = 3
+    price_guard_percent: float = 30.0
+    report_folder: Path | None = None
+
+    @field_validator("base_currency")
+    @classmethod
+    def _upper_currency(cls, value: str) -> str:
+        from adapters.money import require_currency
+
+        return require_currency(value.upper())
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'syncer.db'}"
+
+    @property
+    def resolved_channels_file(self) -> Path:
+        return self.channels_file or self.data_dir / "channels.toml"
+
+    @property
+    def huey_sqlite_path(self) -> Path:
+        return self.data_dir / "huey.db"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings. Tests change the environment, then call ``get_settings.cache_clear()``."""
+    return Settings()

@@ -1,0 +1,60 @@
+"""Shared fixtures: channel configs for adapter tests, no sleeping, a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from config.channels import ChannelConfig
+
+
+def make_channel(
+    kind: str,
+    *,
+    name: str | None = None,
+    currency: str = "USD",
+    credentials: dict[str, str] | None = None,
+    options: dict[str, Any] | None = None,
+    base_url: str | None = None,
+    language: str = "en",
+    warehouses: tuple[str, ...] = ("SH",),
+) -> ChannelConfig:
+    """A channel config as the channels file would produce it (credentials already resolved)."""
+    return ChannelConfig(
+        name=name or f"{kind}-test",
+        kind=kind,
+        currency=currency,
+        warehouses=warehouses,
+        language=language,
+        base_url=base_url,
+        credentials={k: SecretStr(v) for k, v in (credentials or {}).items()},
+        options=options or {},
+    )
+
+
+@pytest.fixture
+def channel_factory() -> Callable[..., ChannelConfig]:
+    return make_channel
+
+
+class FakeClock:
+    """A monotonic clock and sleep that only move when told to (no real waiting in tests)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
