@@ -16,6 +16,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from adapters.base import (
     AuthError,
     ChannelAdapter,
     ChannelError,
+    ConfigurationError,
     RateLimited,
     RequestRejected,
     RetryableError,
@@ -71,17 +73,27 @@ class Redactor:
         self._lock = threading.Lock()
         for secret in secrets:
             self.add(secret)
+        _live_redactors.add(self)
 
     def add(self, secret: str | None) -> None:
         if not secret or len(secret) < 4:
             return
+        forms = {
+            secret,
+            quote(secret, safe=""),
+            quote_plus(secret),
+            json.dumps(secret)[1:-1],  # inside a JSON body (escaped quotes, \uXXXX)
+            json.dumps(secret, ensure_ascii=False)[1:-1],
+        }
         with self._lock:
-            self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+            self._secrets.update(form for form in forms if form)
 
     def __call__(self, text: str | None) -> str | None:
         if not text:
             return text
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
         return text
@@ -94,6 +106,35 @@ class Redactor:
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
+
+
+#: Every Redactor alive in this process; httpx's own request log lines are passed through them all.
+_live_redactors: weakref.WeakSet[Redactor] = weakref.WeakSet()
+
+
+class _RedactingLogFilter(logging.Filter):
+    """httpx logs every request URL (query string included) at INFO: mask known secrets in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redactors = list(_live_redactors)
+        if not redactors:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not ours to fix
+            return True
+        clean = message
+        for redactor in redactors:
+            clean = redactor(clean) or ""
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_log_filter = _RedactingLogFilter()
+for _name in ("httpx", "httpcore"):
+    if not any(isinstance(f, _RedactingLogFilter) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(_log_filter)
 
 
 # -------------------------------------------------------------------------------------------- trace
@@ -175,7 +216,8 @@ class TokenBucket:
         with self._lock:
             now = self._clock()
             self._refill(now)
-            if now < self._paused_until or self._tokens < min(cost, self.burst):
+            # the tolerance absorbs float rounding, which would otherwise add a spurious wait per call
+            if now < self._paused_until or self._tokens < min(cost, self.burst) - 1e-9:
                 return False
             self._tokens -= cost
             return True
@@ -192,7 +234,9 @@ class TokenBucket:
     def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (a Retry-After or ban hint)."""
         with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+            now = self._clock()
+            self._refill(now)  # tokens count again from now, not from before the pause
+            self._paused_until = max(self._paused_until, now + max(0.0, seconds))
             self._tokens = 0.0
 
     def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None:
@@ -222,21 +266,39 @@ class RetryPolicy:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    """Seconds from a Retry-After header (delta-seconds or HTTP date).
+
+    ``now`` is the current POSIX time for the HTTP-date form (default: the system clock).
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if seconds == seconds else None  # NaN is no hint
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when is None:
+        return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    current = datetime.now(UTC) if now is None else datetime.fromtimestamp(now, UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def _elapsed(state: RetryCallState, started: float) -> float:
+    """Seconds this request has used: wall time, or the time slept when ``sleep`` is injected."""
+    return max(time.monotonic() - started, state.idle_for)
+
+
+def _hint(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    return getattr(exc, "retry_after", None) or 0.0
 
 
 class _StopAfterBudget(stop_base):
@@ -247,9 +309,8 @@ class _StopAfterBudget(stop_base):
         self.max_seconds = max_seconds
 
     def __call__(self, state: RetryCallState) -> bool:
-        exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None) or 0.0
-        return time.monotonic() - self.started + hint > self.max_seconds
+        elapsed = _elapsed(state, self.started)
+        return elapsed >= self.max_seconds or elapsed + _hint(state) > self.max_seconds
 
 
 Classifier = Callable[[httpx.Response], ChannelError | None]
@@ -380,6 +441,13 @@ class ChannelHTTP:
         started = time.monotonic()
 
         def attempt() -> httpx.Response:
+            held = bucket.wait_time(cost)
+            if held > self.retry.max_seconds - (time.monotonic() - started):
+                # a server pause (e.g. a long Retry-After on an earlier call) outlasts this call's budget:
+                # hand the wait back to the caller rather than blocking inside the limiter
+                raise self._err(
+                    RateLimited(f"rate limit: {method} {self.redact(url)} must wait {held:.1f}s", retry_after=held)
+                )
             bucket.acquire(cost)
             begun = time.monotonic()
             try:
@@ -389,6 +457,10 @@ class ChannelHTTP:
             except httpx.TimeoutException as exc:
                 self._record(exc.request, None, (time.monotonic() - begun) * 1000)
                 raise self._err(TransientError(f"timed out: {method} {self._safe(exc.request)}")) from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # retrying cannot help
+                raise self._err(
+                    ConfigurationError(f"cannot send {method} {self.redact(url)}: {self.redact(str(exc))}")
+                ) from None
             except httpx.TransportError as exc:
                 with contextlib.suppress(RuntimeError):  # RuntimeError: the error carries no request
                     self._record(exc.request, None, (time.monotonic() - begun) * 1000)
@@ -397,6 +469,10 @@ class ChannelHTTP:
                 ) from None
             except ChannelError as exc:  # raised by an auth flow (refresh failed)
                 raise self._err(exc) from None
+            except httpx.HTTPError as exc:  # decoding, redirects, stream misuse: not a transport fault
+                raise self._err(
+                    RequestRejected(f"{type(exc).__name__} on {method} {self.redact(url)}: {self.redact(str(exc))}")
+                ) from None
             error = None
             for hook in (classify, self.classify):
                 if hook is not None and error is None:
@@ -404,14 +480,14 @@ class ChannelHTTP:
             if error is None and response.status_code not in accepted:
                 error = default_classify(response, self.redact)
             if error is not None:
-                if isinstance(error, RateLimited) and error.retry_after:
-                    bucket.pause(error.retry_after)
+                if isinstance(error, RetryableError) and error.retry_after:
+                    bucket.pause(error.retry_after)  # the whole channel holds off, not just this call
                 raise self._err(error)
             return response
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.max_attempts) | self._out_of_time(started),
-            wait=self._wait,
+            wait=lambda state: self._wait(state, started),
             retry=retry_if_exception_type(RetryableError),
             sleep=self.sleep,
             before_sleep=self._log_retry(method, url),
@@ -447,13 +523,17 @@ class ChannelHTTP:
     def _safe(self, request: httpx.Request) -> str:
         return self.redact(str(request.url.copy_with(query=None))) or ""
 
-    def _wait(self, state: RetryCallState) -> float:
-        """Exponential backoff with full jitter, but never shorter than the server's own hint."""
+    def _wait(self, state: RetryCallState, started: float | None = None) -> float:
+        """Exponential backoff with full jitter, but never shorter than the server's own hint.
+
+        The jittered backoff is trimmed to what is left of the time budget (the hint never is: when
+        the hint does not fit, the budget stop ends the retries instead).
+        """
         attempt = state.attempt_number
         backoff = random.uniform(0, min(self.retry.cap, self.retry.base * 2 ** (attempt - 1)))
-        exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None) or 0.0
-        return max(backoff, hint)
+        if started is not None:
+            backoff = min(backoff, max(0.0, self.retry.max_seconds - _elapsed(state, started)))
+        return max(backoff, _hint(state))
 
     def _out_of_time(self, started: float) -> stop_base:
         return _StopAfterBudget(started, self.retry.max_seconds)
@@ -513,16 +593,42 @@ class RefreshingTokenAuth(httpx.Auth):
         return f"{type(self).__name__}(token={'set' if self._token else 'unset'})"
 
     def _valid(self) -> bool:
-        return self._token is not None and self._clock() < self._expires_at - self._margin
+        return self._token is not None and self._clock() < self._expires_at
 
     def _refresh(self):
         response = yield self._token_request()
-        token, expires_in = self._parse_token(response)
+        try:
+            token, expires_in = self._parse_token(response)
+        except ChannelError:
+            raise
+        except Exception as exc:  # the adapter could not read a token: say why from the status
+            raise self._refused(response, exc) from None
         if self._redactor is not None:
             self._redactor.add(token)
         self._token = token
-        self._expires_at = self._clock() + expires_in
+        # renew ``margin`` seconds early, but a short-lived token is still used for half its life
+        self._expires_at = self._clock() + expires_in - min(self._margin, expires_in / 2)
         self.refreshes += 1
+
+    def _refused(self, response: httpx.Response, exc: Exception) -> ChannelError:
+        redact = self._redactor or (lambda text: text)
+        body = (redact(_text(response.content)) or "")[:300]
+        where = f"{response.request.method} {redact(str(response.request.url.copy_with(query=None)))}"
+        status = response.status_code
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return RateLimited(f"token refresh throttled (HTTP 429) on {where}", status=status, retry_after=retry_after)
+        if status >= 500:
+            return TransientError(f"token endpoint failed (HTTP {status}) on {where}: {body}", status=status)
+        if status >= 400:
+            return AuthError(
+                f"token refresh refused (HTTP {status}) on {where}: {body}. Re-authorize this channel.",
+                status=status,
+            )
+        return AuthError(
+            f"token response from {where} not understood ({type(exc).__name__}: {redact(str(exc))}): {body}",
+            status=status,
+        )
 
     def auth_flow(self, request: httpx.Request):
         with self._lock:
