@@ -49,6 +49,12 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
+def _specificity(path: str) -> tuple[int, int]:
+    """Sort key: literal characters (more is more specific), then parameters (fewer is more specific)."""
+    params = re.findall(r"\{\w+\}", path)
+    return len(path) - sum(map(len, params)), -len(params)
+
+
 def _compile(path: str) -> re.Pattern[str]:
     pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
     return re.compile(f"(?:^|.*?){pattern}$")
@@ -73,7 +79,10 @@ class Faults:
             key = key.strip().replace("-", "_")
             if key not in cls.__dataclass_fields__:
                 raise ValueError(f"unknown fault {key!r}; known: {', '.join(cls.__dataclass_fields__)}")
-            rate = float(raw)
+            try:
+                rate = float(raw)
+            except ValueError:
+                raise ValueError(f"fault {key}={raw.strip()!r}: the rate must be a number between 0 and 1") from None
             if not 0 <= rate <= 1:
                 raise ValueError(f"fault rate {key}={raw} must be between 0 and 1")
             values[key] = rate
@@ -172,10 +181,10 @@ class Emulator:
         for name in dir(type(self)):
             fn = getattr(type(self), name, None)
             for method, path in getattr(fn, "_emulator_routes", []):
-                routes.append((method, _compile(path), getattr(self, name)))
-        # most specific (longest literal) first
-        routes.sort(key=lambda r: len(r[1].pattern), reverse=True)
-        return routes
+                routes.append((_specificity(path), method, _compile(path), getattr(self, name)))
+        # most specific first: the longest literal text, then the fewest parameters
+        routes.sort(key=lambda r: r[0], reverse=True)
+        return [(method, pattern, handler) for _, method, pattern, handler in routes]
 
     def _fault(self, request: httpx.Request) -> httpx.Response | None:
         f = self.faults
