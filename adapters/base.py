@@ -136,6 +136,11 @@ def frozen_map(items: Mapping[K, V] | None = None) -> Mapping[K, V]:
     return MappingProxyType(dict(items or {}))
 
 
+def _map_key(items: Mapping[Any, Any]) -> frozenset[tuple[Any, Any]]:
+    """A hashable stand-in for a read-only mapping, so value types holding one stay hashable."""
+    return frozenset(items.items())
+
+
 class Operation(StrEnum):
     PUBLISH = "publish"
     PRICE = "price"
@@ -159,6 +164,9 @@ class ListingRef:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", frozen_map(self.ids))
+
+    def __hash__(self) -> int:
+        return hash((self.sku, self.external_id, _map_key(self.ids)))
 
     def get(self, key: str) -> str | None:
         return self.ids.get(key)
@@ -188,6 +196,9 @@ class Variation:
         object.__setattr__(self, "attributes", frozen_map(self.attributes))
         if self.quantity < 0:
             raise ValueError(f"variation {self.sku}: quantity must not be negative")
+
+    def __hash__(self) -> int:
+        return hash((self.sku, self.price, self.quantity, _map_key(self.attributes), self.images, self.ref))
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +231,9 @@ class ListingDraft:
         object.__setattr__(self, "attributes", frozen_map(self.attributes))
         if self.quantity < 0:
             raise ValueError(f"listing {self.sku}: quantity must not be negative")
+
+    def __hash__(self) -> int:
+        return hash((self.sku, self.title, self.price, self.quantity, _map_key(self.attributes), self.variations))
 
     @property
     def currency(self) -> str:

@@ -75,6 +75,8 @@ def parse_decimal(text: str | int | Decimal) -> Decimal:
     """Parse a decimal from text without ever passing through float; raise ValueError if invalid."""
     if isinstance(text, Decimal):
         value = text
+    elif isinstance(text, bool):
+        raise ValueError(f"{text!r} is not an amount")
     elif isinstance(text, int):
         value = Decimal(text)
     elif isinstance(text, str):
