@@ -31,9 +31,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from adapters.base import ConfigurationError
 from adapters.money import MINOR_UNITS
 
 EMULATOR_URL = "emulator:"
+
+
+class MissingCredential(ConfigurationError, KeyError):
+    """A credential the adapter needs is not in the channel's configuration (still a ``KeyError``)."""
 
 
 class PriceRule(BaseModel):
@@ -109,7 +114,11 @@ class ChannelConfig(BaseModel):
     def credential(self, key: str) -> str:
         """The plain value of one credential (only adapters' auth code calls this)."""
         if key not in self.credentials:
-            raise KeyError(f"channel {self.name!r} has no credential {key!r} in the channels file")
+            raise MissingCredential(
+                f"channel {self.name!r} has no credential {key!r} in the channels file: add it under "
+                "[channels.credentials]",
+                channel=self.name,
+            )
         return self.credentials[key].get_secret_value()
 
 
@@ -163,7 +172,7 @@ def load_channels(path: Path, env: Mapping[str, str] | None = None) -> list[Chan
     for key in unknown_top:
         problems.append(("", key, "unknown top-level key (expected only [[channels]] tables)"))
     if not isinstance(raw_channels, list):
-        raise ChannelsFileError(path, [("", "channels", "must be an array of tables: [[channels]]")])
+        raise ChannelsFileError(path, [*problems, ("", "channels", "must be an array of tables: [[channels]]")])
 
     from adapters.registry import known_kinds, option_problems
 
@@ -183,11 +192,19 @@ def load_channels(path: Path, env: Mapping[str, str] | None = None) -> list[Chan
             for err in exc.errors():
                 field = ".".join(str(p) for p in err["loc"])
                 problems.append((label, field, err["msg"]))
+            # still report what can be checked without a valid channel: its kind and its name
+            kind, name = raw.get("kind"), raw.get("name")
+            if isinstance(kind, str) and kind not in known_kinds():
+                problems.append((label, "kind", f"unknown kind {kind!r}; known: {', '.join(known_kinds())}"))
+            if isinstance(name, str) and name in seen:
+                problems.append((label, "name", "duplicate channel name"))
+            if isinstance(name, str):
+                seen.add(name)
             continue
         if channel.kind not in known_kinds():
             problems.append((label, "kind", f"unknown kind {channel.kind!r}; known: {', '.join(known_kinds())}"))
         else:
-            problems.extend((label, f"options.{f}", why) for f, why in option_problems(channel))
+            problems.extend((label, f"options.{f}" if f else "kind", why) for f, why in option_problems(channel))
         if channel.name in seen:
             problems.append((label, "name", "duplicate channel name"))
         seen.add(channel.name)
