@@ -1,0 +1,1 @@
+"""AliExpress Open Platform (IOP gateway ``api-sg.aliexpress.com``): adapter, signing, mapping, emulator."""

@@ -1,0 +1,448 @@
+"""AliExpress seller adapter on the IOP gateway (``https://api-sg.aliexpress.com``).
+
+Operations and the methods behind them:
+
+- ``publish``: small batches (below ``feed_threshold`` drafts) go one by one through
+  ``aliexpress.solution.product.post`` (new) / ``aliexpress.solution.product.edit`` (has a product id);
+  larger ones through one ``aliexpress.solution.feed.submit`` per operation type (PRODUCT_CREATE /
+  PRODUCT_FULL_UPDATE, <= 2,000 items) followed by one ``aliexpress.solution.feed.query``. Items the feed
+  has not finished come back ``state="submitted"`` with ``feed_job_id`` in the ref; later calls resolve
+  them. The documented feed budget (< 150 feeds per operation type per 24 h per seller) is a token
+  bucket; when it is spent, the batch falls back to single post/edit.
+- ``push_prices`` / ``push_stock``: ``aliexpress.solution.batch.product.price.update`` / ``...inventory.update``
+  with the documented (misspelt) ``mutiple_product_update_list``; <= 20 products x <= 200 SKUs per call
+  (see :meth:`chunks`); ``discount_price`` always sent; ``update_success=false`` + ``update_failed_list``
+  inside HTTP 200 mapped back per SKU.
+- ``delist`` / ``relist``: ``aliexpress.postproduct.redefining.offlineaeproduct`` / ``onlineaeproduct``.
+  They act on whole products: delisting one variation's SKU takes the whole product off sale.
+- ``orders_since``: ``aliexpress.solution.order.get`` with ``modified_date_start/end`` in US Pacific time,
+  paged by ``current_page`` to ``total_page``; ``FINISH`` orders are not in the default answer and are
+  queried in a second pass of the same window.
+- ``listings``: ``aliexpress.solution.product.list.get`` (per status) + ``aliexpress.solution.product.info.get``.
+
+Unsupported: updates without a product id in their ref (AliExpress has no cheap SKU -> product lookup;
+adopt listings with :meth:`listings` first); compare-and-set on stock (the API has none).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.aliexpress import mapping
+from adapters.aliexpress.auth import SYNC_PATH, TOKEN_ERRORS, IopAuth
+from adapters.base import (
+    AuthError,
+    ChannelError,
+    ConfigurationError,
+    DelistRequest,
+    ItemResult,
+    Limits,
+    ListingDraft,
+    ListingRef,
+    Money,
+    Operation,
+    OrderCursor,
+    OrderPage,
+    PriceUpdate,
+    RateLimited,
+    RemoteListing,
+    RequestRejected,
+    StockUpdate,
+    TransientError,
+)
+from adapters.http import HttpAdapter
+
+T = TypeVar("T")
+
+MAX_PRODUCTS = 20  # products per batch price/inventory call
+MAX_SKUS = 200  # SKUs per product in one call
+FEED_MAX = 2000  # items per feed.submit
+FEED_BUDGET = 150  # recommended feeds per operation_type per 24 h per seller
+BAN = re.compile(r"ban will last (?:for )?(\d+(?:\.\d+)?)(?: more)? seconds?", re.IGNORECASE)
+THROTTLE_CODES = frozenset({"ApiCallLimit", "AppCallLimit", "7"})
+SIGNATURE_CODES = frozenset({"IncompleteSignature", "InvalidSignature", "25"})
+APP_CODES = frozenset({"InvalidAppKey", "AppKeyNotExist", "28", "29"})
+TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalError", "ServiceTimeout", "SystemError", "15", "10"})
+
+
+class AliExpressOptions(BaseModel):
+    """``[channels.options]`` for kind ``aliexpress``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feed_threshold: int = Field(default=20, ge=2, description="publish batches this big or bigger go via feed")
+    product_unit: int = 100000015  # piece/pieces
+    inventory_deduction_strategy: Literal["place_order_withhold", "payment_success_deduct"] = "payment_success_deduct"
+    freight_template_id: str | None = None
+    service_policy_id: str | None = None
+    shipping_lead_time: int | None = Field(default=None, ge=1, le=60)
+    listing_statuses: tuple[str, ...] = ("onSelling", "offline", "auditing", "editingRequired")
+
+
+class AliExpressAdapter(HttpAdapter):
+    """AliExpress seller account (IOP). See the module docstring for operations and limits."""
+
+    kind = "aliexpress"
+    # price/stock: 20 products x 200 SKUs = 4,000 SKUs at most, in the shape :meth:`chunks` makes.
+    # delist: max ids per call is undocumented; 3rd-party code caps at 10-100, 50 is our choice.
+    # rate: no numbers are published (console only); 10/s is a conservative default.
+    limits = Limits(
+        publish=FEED_MAX,
+        price=MAX_PRODUCTS * MAX_SKUS,
+        stock=MAX_PRODUCTS * MAX_SKUS,
+        delist=50,
+        orders_page=50,
+        rate=10,
+        burst=10,
+        order_overlap=timedelta(minutes=5),
+        order_lag=timedelta(minutes=1),
+    )
+    options_model = AliExpressOptions
+    extra_limiters: ClassVar = {
+        "feed:PRODUCT_CREATE": (FEED_BUDGET / 86400, FEED_BUDGET),
+        "feed:PRODUCT_FULL_UPDATE": (FEED_BUDGET / 86400, FEED_BUDGET),
+    }
+    options: AliExpressOptions
+
+    def __init__(self, channel: Any, *, wall_clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
+        self.wall_clock = wall_clock  # epoch seconds: signing timestamps and order windows
+        super().__init__(channel, **kwargs)
+
+    # -- declarations --------------------------------------------------------------------------------
+    def production_url(self) -> str:
+        return "https://api-sg.aliexpress.com"
+
+    def build_auth(self) -> httpx.Auth:
+        creds = self.channel.credentials
+        for name in ("app_key", "app_secret"):
+            if name not in creds:
+                raise ConfigurationError(f"channel {self.channel.name!r}: credential {name!r} is required")
+        if "access_token" not in creds and "refresh_token" not in creds:
+            raise ConfigurationError(
+                f"channel {self.channel.name!r}: give access_token or refresh_token (seller authorization)"
+            )
+        return IopAuth(
+            app_key=self.channel.credential("app_key"),
+            app_secret=self.channel.credential("app_secret"),
+            access_token=self.channel.credential("access_token") if "access_token" in creds else None,
+            refresh_token=self.channel.credential("refresh_token") if "refresh_token" in creds else None,
+            base_url=self.base_url(),
+            now_ms=lambda: int(self.wall_clock() * 1000),
+            clock=self.clock,
+            redactor=self.redactor,
+        )
+
+    def default_headers(self) -> dict[str, str]:
+        return {"User-Agent": "listing-sync/0.1", "Accept": "application/json"}
+
+    def classify(self, response: httpx.Response) -> ChannelError | None:
+        """IOP/TOP error bodies, which arrive with HTTP 200 (throttle included)."""
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        err = body["error_response"] if isinstance(body.get("error_response"), dict) else body
+        code = str(err.get("code", "0"))
+        if code in ("0", "") or ("code" not in err and "error_response" not in body):
+            return None
+        sub = str(err.get("sub_code") or "")
+        message = " ".join(str(err.get(k)) for k in ("message", "msg", "sub_msg") if err.get(k)) or code
+        text = f"AliExpress error {code}{f'/{sub}' if sub else ''}: {message}"
+        if code in THROTTLE_CODES or "limit" in sub.lower() and "ip-whitelist" not in sub:
+            wait = BAN.search(message)
+            return RateLimited(text, code=code, retry_after=float(wait.group(1)) if wait else 1.0)
+        if code in TOKEN_ERRORS:
+            return AuthError(f"{text}. Re-authorize the seller (new access/refresh token).", code=code)
+        if code in APP_CODES:
+            return AuthError(f"{text}. Check app_key/app_secret.", code=code)
+        if "ip-whitelist" in sub or code == "11":
+            return ConfigurationError(f"{text}. Add this machine's IP to the app's whitelist.", code=code)
+        if code in SIGNATURE_CODES:
+            return RequestRejected(f"{text}. Check app_secret; otherwise a signing bug.", code=code)
+        if code in TRANSIENT_CODES or str(err.get("type")) in ("ISP", "SYSTEM") or sub.startswith("isp."):
+            return TransientError(text, code=code)
+        return RequestRejected(text, code=code)
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    def call(self, method: str, limiter: str = "default", **params: Any) -> dict[str, Any]:
+        """POST one method-style API (business params in the form body); return its ``*_response``."""
+        data = {k: str(v) for k, v in params.items() if v is not None}
+        response = self.http.post(SYNC_PATH, params={"method": method}, data=data, limiter=limiter)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TransientError(f"{method}: answer is not JSON ({response.text[:200]!r})") from exc
+        return mapping.envelope(body, method)
+
+    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+        """Price/stock: at most 20 distinct products, at most 200 SKUs of one product, per call."""
+        if op not in (Operation.PRICE, Operation.STOCK):
+            yield from super().chunks(op, items)
+            return
+        batch: list[T] = []
+        per_product: dict[str, int] = {}
+        for item in items:
+            key = _product_key(item)
+            full = per_product.get(key, 0) >= MAX_SKUS
+            if batch and (full or (key not in per_product and len(per_product) >= MAX_PRODUCTS)):
+                yield batch
+                batch, per_product = [], {}
+            batch.append(item)
+            per_product[key] = per_product.get(key, 0) + 1
+        if batch:
+            yield batch
+
+    def _product_ids(self, refs: Sequence[tuple[str, ListingRef | None]]) -> dict[str, str | ItemResult]:
+        """sku -> product id, resolving refs that only carry a feed job; else a failed ItemResult."""
+        out: dict[str, str | ItemResult] = {}
+        jobs: dict[str, dict[str, dict[str, Any]]] = {}
+        for sku, ref in refs:
+            pid = ref.get("product_id") if ref else None
+            if pid:
+                out[sku] = pid
+                continue
+            job = ref.get("feed_job_id") if ref else None
+            if not job:
+                out[sku] = ItemResult.failure(
+                    sku, "missing_ref", "no AliExpress product_id for this SKU: publish it or adopt it via listings()"
+                )
+                continue
+            if job not in jobs:
+                jobs[job] = mapping.feed_results(self.call("aliexpress.solution.feed.query", job_id=job))
+            assert ref is not None
+            parsed = jobs[job].get(ref.get("item_content_id") or ref.sku)
+            if parsed is None:
+                out[sku] = ItemResult.failure(
+                    sku, "feed_pending", f"feed job {job} has not finished this listing yet", retryable=True
+                )
+            elif parsed.get("success") and parsed.get("productId"):
+                out[sku] = str(parsed["productId"])
+            else:
+                code, message = mapping.feed_error(parsed)
+                out[sku] = ItemResult.failure(sku, code, f"listing was never created (feed job {job}): {message}")
+        return out
+
+    # -- price / stock -------------------------------------------------------------------------------
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
+        return self._batch(Operation.PRICE, updates, "aliexpress.solution.batch.product.price.update")
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
+        return self._batch(Operation.STOCK, updates, "aliexpress.solution.batch.product.inventory.update")
+
+    def _batch(self, op: Operation, updates: Sequence[Any], method: str) -> list[ItemResult]:
+        resolved = self._product_ids([(u.sku, u.ref) for u in updates])
+        results: dict[int, ItemResult] = {}
+        ready: list[tuple[int, Any, str]] = []
+        for index, u in enumerate(updates):
+            pid = resolved[u.sku]
+            if isinstance(pid, ItemResult):
+                results[index] = pid
+            else:
+                ready.append((index, u, pid))
+        for chunk in self.chunks(op, [_Keyed(i, u, pid) for i, u, pid in ready]):
+            groups: OrderedDict[str, list[Any]] = OrderedDict()
+            for k in chunk:
+                groups.setdefault(k.pid, []).append(k.item)
+            payload = mapping.price_list(groups) if op is Operation.PRICE else mapping.stock_list(groups)
+            result = self.call(method, mutiple_product_update_list=payload)
+            success, failed, succeeded = mapping.batch_outcome(result)
+            for k in chunk:
+                if k.pid in failed:
+                    code, message = failed[k.pid]
+                    results[k.index] = ItemResult.failure(
+                        k.item.sku, code, f"product {k.pid}: {message}", retryable=_retryable(code, message)
+                    )
+                elif success or k.pid in succeeded:
+                    results[k.index] = ItemResult.success(k.item.sku, ref=mapping.product_ref(k.item.sku, k.pid))
+                else:
+                    message = result.get("update_error_message") or "product in neither the failed nor the success list"
+                    results[k.index] = ItemResult.failure(
+                        k.item.sku, str(result.get("update_error_code") or "unconfirmed"), message, retryable=True
+                    )
+        return [results[i] for i in range(len(updates))]
+
+    # -- publish -------------------------------------------------------------------------------------
+    def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
+        resolved = self._product_ids([(d.sku, d.ref) for d in drafts if d.ref is not None])
+        plan: list[tuple[ListingDraft, str | None] | ItemResult] = []
+        for d in drafts:
+            pid = resolved.get(d.sku)
+            if isinstance(pid, ItemResult) and pid.code == "feed_pending":
+                plan.append(ItemResult.success(d.sku, ref=d.ref, state="submitted"))  # never create twice
+            else:
+                plan.append((d, pid if isinstance(pid, str) else None))
+        todo = [p for p in plan if not isinstance(p, ItemResult)]
+        if len(todo) >= self.options.feed_threshold:
+            done = self._publish_feed(todo)
+        else:
+            done = {d.sku: self._publish_one(d, pid) for d, pid in todo}
+        return [p if isinstance(p, ItemResult) else done[p[0].sku] for p in plan]
+
+    def _publish_one(self, draft: ListingDraft, product_id: str | None) -> ItemResult:
+        try:
+            if product_id is None:
+                result = self.call(
+                    "aliexpress.solution.product.post", post_product_request=mapping.post_product(draft, self.options)
+                )
+                product_id = str(((result.get("result") or {}).get("product_id")) or "")
+                if not product_id:
+                    return ItemResult.failure(draft.sku, "no_product_id", f"product.post returned no id: {result}")
+            else:
+                self.call(
+                    "aliexpress.solution.product.edit",
+                    edit_product_request=mapping.post_product(draft, self.options, product_id),
+                )
+        except RequestRejected as exc:  # a refused product is this item's problem, not the batch's
+            return ItemResult.from_error(draft.sku, exc)
+        return ItemResult.success(draft.sku, ref=mapping.product_ref(draft.sku, product_id))
+
+    def _publish_feed(self, todo: list[tuple[ListingDraft, str | None]]) -> dict[str, ItemResult]:
+        out: dict[str, ItemResult] = {}
+        for op_type in ("PRODUCT_CREATE", "PRODUCT_FULL_UPDATE"):
+            group = [(d, pid) for d, pid in todo if (pid is None) == (op_type == "PRODUCT_CREATE")]
+            if not group:
+                continue
+            if not self.http.limiter(f"feed:{op_type}").try_acquire():
+                out.update({d.sku: self._publish_one(d, pid) for d, pid in group})  # daily feed budget spent
+                continue
+            item_list = mapping.feed_item_list((d.sku, mapping.schema_item(d, self.options, pid)) for d, pid in group)
+            job = str(
+                self.call("aliexpress.solution.feed.submit", operation_type=op_type, item_list=item_list)["job_id"]
+            )
+            parsed = mapping.feed_results(self.call("aliexpress.solution.feed.query", job_id=job))
+            for d, pid in group:
+                row = parsed.get(d.sku)
+                if row is None:
+                    ids = {"feed_job_id": job, "item_content_id": d.sku, **({"product_id": pid} if pid else {})}
+                    out[d.sku] = ItemResult.success(d.sku, ref=ListingRef(d.sku, pid, ids), state="submitted")
+                elif row.get("success"):
+                    out[d.sku] = ItemResult.success(
+                        d.sku, ref=mapping.product_ref(d.sku, str(row.get("productId") or pid))
+                    )
+                else:
+                    code, message = mapping.feed_error(row)
+                    out[d.sku] = ItemResult.failure(d.sku, code, message)
+        return out
+
+    # -- delist / relist -----------------------------------------------------------------------------
+    def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        return self._on_off(requests, "aliexpress.postproduct.redefining.offlineaeproduct")
+
+    def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        return self._on_off(requests, "aliexpress.postproduct.redefining.onlineaeproduct")
+
+    def _on_off(self, requests: Sequence[DelistRequest], method: str) -> list[ItemResult]:
+        resolved = self._product_ids([(r.sku, r.ref) for r in requests])
+        ids = list(dict.fromkeys(p for p in resolved.values() if isinstance(p, str)))
+        outcome: ItemResult | None = None
+        if ids:
+            result = self.call(method, product_ids=";".join(ids)).get("result") or {}
+            if not result.get("success", False):
+                code = str(result.get("error_code") or "failed")
+                outcome = ItemResult.failure(
+                    "", code, str(result.get("error_message") or result), retryable=_retryable(code, str(result))
+                )
+        out = []
+        for r in requests:
+            pid = resolved[r.sku]
+            if isinstance(pid, ItemResult):
+                out.append(pid)
+            elif outcome is not None:
+                out.append(
+                    ItemResult.failure(
+                        r.sku, outcome.code or "failed", outcome.message or "", retryable=outcome.retryable
+                    )
+                )
+            else:
+                out.append(ItemResult.success(r.sku, ref=r.ref))
+        return out
+
+    # -- orders --------------------------------------------------------------------------------------
+    def orders_since(self, cursor: OrderCursor) -> OrderPage:
+        now = mapping.now_utc(self.wall_clock())
+        newest = now - self.limits.order_lag
+        until = cursor.until or newest
+        if cursor.until is None and self.limits.order_window is not None:
+            until = min(until, cursor.since + self.limits.order_window)
+        phase, _, number = (cursor.page or "open:1").partition(":")
+        page = int(number or 1)
+        param0 = mapping.order_query(cursor.since, until, page, self.limits.orders_page, phase == "finish")
+        result = self.call("aliexpress.solution.order.get", param0=param0).get("result")
+        if not isinstance(result, dict):
+            raise TransientError(f"aliexpress.solution.order.get answered without a result: {result!r}")
+        if result.get("success") is False or result.get("error_code"):
+            raise TransientError(
+                f"aliexpress.solution.order.get failed: {result.get('error_code')} {result.get('error_message')}",
+                code=str(result.get("error_code") or "order_get_failed"),
+            )
+        orders = tuple(
+            mapping.order(o, self.channel.currency) for o in mapping.items(result.get("target_list"), "order_dto")
+        )
+        total_pages = int(result.get("total_page") or 0)
+        if page < total_pages:
+            nxt = OrderCursor(cursor.since, until, f"{phase}:{page + 1}")
+            return OrderPage(orders, nxt, done=False)
+        if phase != "finish":
+            return OrderPage(orders, OrderCursor(cursor.since, until, "finish:1"), done=False)
+        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done=until >= newest)
+
+    # -- listings ------------------------------------------------------------------------------------
+    def listings(self) -> Iterator[RemoteListing]:
+        for status in self.options.listing_statuses:
+            page, pages = 1, 1
+            while page <= pages:
+                query = mapping.dumps({"product_status_type": status, "current_page": page, "page_size": 99})
+                result = self.call("aliexpress.solution.product.list.get", aeop_a_e_product_list_query=query)
+                result = result.get("result") or {}
+                pages = int(result.get("total_page") or 0)
+                for row in mapping.items(result.get("aeop_a_e_product_display_d_t_o_list"), "item_display_dto"):
+                    yield from self._product_listings(str(row["product_id"]), status)
+                page += 1
+
+    def _product_listings(self, product_id: str, status: str) -> Iterator[RemoteListing]:
+        info = self.call("aliexpress.solution.product.info.get", product_id=product_id).get("result") or {}
+        currency = info.get("currency_code") or self.channel.currency
+        title = info.get("subject")
+        for sku in mapping.items(info.get("aeop_ae_product_s_k_us"), "global_aeop_ae_product_sku"):
+            price = sku.get("sku_discount_price") or sku.get("sku_price")
+            quantity = sku.get("ipm_sku_stock", sku.get("sku_stock"))
+            code = str(sku.get("sku_code") or "")
+            yield RemoteListing(
+                sku=code,
+                ref=mapping.product_ref(code, product_id, sku_id=str(sku.get("id") or "")),
+                price=Money.of(str(price), currency) if price not in (None, "") else None,
+                quantity=int(quantity) if isinstance(quantity, int | str) and str(quantity).isdigit() else None,
+                status={"onSelling": "active", "offline": "inactive", "auditing": "submitted"}.get(status, status),
+                title=title,
+            )
+
+
+class _Keyed:
+    """One update with its input position and product id (for chunking and mapping back)."""
+
+    __slots__ = ("index", "item", "pid")
+
+    def __init__(self, index: int, item: Any, pid: str) -> None:
+        self.index, self.item, self.pid = index, item, pid
+
+
+def _product_key(item: Any) -> str:
+    if isinstance(item, _Keyed):
+        return item.pid
+    ref = getattr(item, "ref", None)
+    return (ref.get("product_id") or ref.get("feed_job_id") or item.sku) if ref else item.sku
+
+
+def _retryable(code: str, message: str) -> bool:
+    text = f"{code} {message}".lower()
+    return any(word in text for word in ("system", "timeout", "busy", "isp.", "try again"))

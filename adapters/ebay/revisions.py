@@ -1,0 +1,57 @@
+"""eBay's cap of 250 revisions per listing per calendar day, counted on our side.
+
+eBay gives no API to read how many revisions a listing has left, so the adapter counts every write
+it makes that revises a live listing (price/quantity updates, replacing a published item, offer or
+group). The day is taken as eBay's official time, US Pacific (an assumption: the Inventory spec says
+"calendar day" without a zone). Counts live in memory for the adapter's lifetime.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+DAILY_REVISIONS = 250
+
+
+class RevisionBudget:
+    """Revisions used today per listing key (a SKU, or the group key of a multi-variation listing)."""
+
+    def __init__(self, now: Callable[[], datetime], cap: int = DAILY_REVISIONS) -> None:
+        self._now = now
+        self.cap = cap
+        self._day: date | None = None
+        self._used: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _today(self) -> date:
+        day = self._now().astimezone(PACIFIC).date()
+        if day != self._day:
+            self._day = day
+            self._used = {}
+        return day
+
+    def remaining(self, key: str) -> int:
+        with self._lock:
+            self._today()
+            return max(0, self.cap - self._used.get(key, 0))
+
+    def spend(self, key: str, count: int = 1) -> None:
+        with self._lock:
+            self._today()
+            self._used[key] = self._used.get(key, 0) + count
+
+    def exhaust(self, key: str) -> None:
+        """eBay said the cap is reached: believe it for the rest of the day."""
+        with self._lock:
+            self._today()
+            self._used[key] = max(self._used.get(key, 0), self.cap)
+
+    def seconds_to_reset(self) -> float:
+        """Seconds until the next Pacific midnight, when eBay's day (and this budget) resets."""
+        now = self._now().astimezone(PACIFIC)
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=PACIFIC)
+        return max(1.0, (tomorrow - now).total_seconds())

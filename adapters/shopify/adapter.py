@@ -1,0 +1,648 @@
+"""Shopify Admin GraphQL API adapter (the team's own web shop).
+
+Every call is ``POST /admin/api/{api_version}/graphql.json`` with ``X-Shopify-Access-Token``. The
+version is an option (never a built-in list); documents adapt to the differences that matter here:
+before 2026-01 stock compare-and-set uses ``compareQuantity``/``ignoreCompareQuantity``; from 2026-01
+``changeFromQuantity`` and the ``@idempotent`` directive (both mandatory from 2026-04).
+
+Throttling is cost based: the default limiter is a bucket of cost POINTS (not requests) that adopts
+``extensions.cost.throttleStatus`` from every response, and each request acquires its estimated cost
+before it is sent. ``THROTTLED`` (HTTP 200 or 429) becomes :class:`RateLimited` with the wait the
+deficit needs at the restore rate.
+
+Unsupported or surprising: delist/relist act on the whole product (all its variants); publish of an
+existing product updates content, prices and adds new variants, but never deletes variants and never
+touches the stock of existing variants (stock goes through :meth:`push_stock`, with compare-and-set);
+only the last 60 days of orders are visible without the ``read_all_orders`` scope.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from adapters.base import (
+    AuthError,
+    ChannelError,
+    ConfigurationError,
+    DelistRequest,
+    ItemResult,
+    Limits,
+    ListingDraft,
+    ListingRef,
+    Money,
+    Operation,
+    OrderCursor,
+    OrderPage,
+    PriceUpdate,
+    RateLimited,
+    RemoteListing,
+    RequestRejected,
+    StockUpdate,
+    TransientError,
+)
+from adapters.http import HttpAdapter, parse_retry_after
+from adapters.money import parse_decimal
+from adapters.shopify import mapping as m
+
+log = logging.getLogger("adapters.shopify")
+T = TypeVar("T")
+ORDER_VISIBILITY = timedelta(days=60)
+
+
+class ShopifyOptions(BaseModel):
+    """``[channels.options]`` for ``kind = "shopify"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shop: str  # "my-store" or "my-store.myshopify.com"
+    api_version: str  # "YYYY-MM" (a stable quarterly version) or "unstable"
+    location_id: str | None = None  # gid://shopify/Location/...; looked up when the shop has one location
+    delist_status: Literal["DRAFT", "ARCHIVED"] = "DRAFT"
+    order_line_page: int = Field(5, ge=1, le=50)  # line items fetched inline per order
+    inventory_reason: str = "correction"
+    read_all_orders: bool = False  # the app was granted read_all_orders (older than 60 days)
+
+    @field_validator("shop")
+    @classmethod
+    def _shop(cls, value: str) -> str:
+        name = value.strip().lower().removeprefix("https://").removesuffix("/").removesuffix(".myshopify.com")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+            raise ValueError("must be the shop's myshopify name, e.g. 'my-store' or 'my-store.myshopify.com'")
+        return name
+
+    @field_validator("api_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value != "unstable" and not re.fullmatch(r"20\d\d-(01|04|07|10)", value):
+            raise ValueError("must be a Shopify API version such as '2026-01' (YYYY-01/04/07/10) or 'unstable'")
+        if not m.at_least(value, "2024-10"):
+            raise ValueError("versions before 2024-10 lack productCreate(product:); use 2024-10 or newer")
+        return value
+
+
+class ShopifyAdapter(HttpAdapter):
+    """Shopify via the Admin GraphQL API. See the module docstring for what is unsupported."""
+
+    kind = "shopify"
+    # rate/burst are cost points (Standard plan restore rate 100/s); the bucket adopts the shop's
+    # real throttleStatus from the first response. publish is one product per call.
+    limits = Limits(
+        publish=1,
+        price=250,
+        stock=250,
+        delist=25,
+        orders_page=250,
+        rate=100.0,
+        burst=1000,
+        order_overlap=timedelta(minutes=5),
+        order_lag=timedelta(minutes=1),
+    )
+    options_model = ShopifyOptions
+
+    def __init__(self, channel: Any, **kwargs: Any) -> None:
+        super().__init__(channel, **kwargs)
+        self.opts: ShopifyOptions = self.options  # type: ignore[assignment]
+        self.endpoint = f"/admin/api/{self.opts.api_version}/graphql.json"
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.new_key: Callable[[], str] = lambda: str(uuid.uuid4())
+        self._location_id: str | None = m.gid("Location", self.opts.location_id) if self.opts.location_id else None
+        self._seen_cost: dict[str, float] = {}
+
+    # -- hooks ----------------------------------------------------------------------------------------
+    def production_url(self) -> str:
+        return f"https://{self.options.shop}.myshopify.com"  # type: ignore[union-attr]
+
+    def default_headers(self) -> Mapping[str, str]:
+        return {
+            "User-Agent": "listing-sync/0.1",
+            "X-Shopify-Access-Token": self.channel.credential("access_token"),
+        }
+
+    def classify(self, response: httpx.Response) -> ChannelError | None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        cost = ((body or {}).get("extensions") or {}).get("cost") or {} if isinstance(body, dict) else {}
+        status = cost.get("throttleStatus") or {}
+        if status.get("restoreRate"):
+            self.http.limiter().observe(
+                float(status["currentlyAvailable"]), float(status["restoreRate"]), float(status["maximumAvailable"])
+            )
+        errors = body.get("errors") if isinstance(body, dict) else None
+        codes = [((e or {}).get("extensions") or {}).get("code") for e in errors] if isinstance(errors, list) else []
+        if response.status_code == 429 or "THROTTLED" in codes:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is None and status.get("restoreRate"):
+                requested = float(cost.get("requestedQueryCost") or 0)
+                wait = max(0.0, requested - float(status["currentlyAvailable"])) / float(status["restoreRate"])
+            return RateLimited(
+                f"Shopify throttled the request (HTTP {response.status_code})",
+                status=response.status_code,
+                code="THROTTLED",
+                retry_after=wait if wait is not None else 1.0,
+            )
+        if response.status_code == 404:
+            return ConfigurationError(
+                f"HTTP 404 from {response.request.url.host}{self.endpoint}: check options.shop and options.api_version",
+                status=404,
+            )
+        if response.status_code != 200 or not codes and not errors:
+            return None
+        if isinstance(body, dict) and body.get("data"):
+            return None  # partial data: the operation maps the failed fields per item
+        message = "; ".join(str((e or {}).get("message")) for e in errors)[:500] if isinstance(errors, list) else ""
+        code = next((c for c in codes if c), None)
+        if code == "ACCESS_DENIED":
+            return AuthError(f"access denied: {message}. Grant the app the needed scopes.", status=200, code=code)
+        if code in ("INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"):
+            return TransientError(f"Shopify internal error: {message}", status=200, code=code)
+        return RequestRejected(f"GraphQL request rejected: {message}", status=200, code=code or "GRAPHQL_ERROR")
+
+    # -- transport ------------------------------------------------------------------------------------
+    def _gql(self, document: str, variables: Mapping[str, Any] | None, cost: int) -> dict[str, Any]:
+        """One GraphQL call; waits for ``cost`` points (the server's last requested cost if known)."""
+        estimate = self._seen_cost.get(document, cost)
+        response = self.http.post(self.endpoint, json={"query": document, "variables": dict(variables or {})}, cost=estimate)
+        body = response.json()
+        requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
+        if requested:
+            self._seen_cost[document] = float(requested)
+        return body
+
+    @staticmethod
+    def _messages(body: Mapping[str, Any], errors: Sequence[Mapping[str, Any]] | None = None) -> str:
+        rows = list(errors or []) or list(body.get("errors") or [])
+        return "; ".join(str(e.get("message")) for e in rows) or "no result returned"
+
+    def _location(self) -> str:
+        if self._location_id is None:
+            nodes = self._gql(m.LOCATIONS_DOCUMENT, None, m.LOCATIONS_COST)["data"]["locations"]["nodes"]
+            if len(nodes) != 1:
+                raise ConfigurationError(
+                    "the shop has several locations: set options.location_id to one of "
+                    + ", ".join(n["id"] for n in nodes),
+                    channel=self.name,
+                )
+            self._location_id = nodes[0]["id"]
+        return self._location_id
+
+    # -- ids ------------------------------------------------------------------------------------------
+    def _ids_from_ref(self, sku: str, ref: ListingRef | None) -> dict[str, str] | None:
+        if ref is None:
+            return None
+        variant = ref.get(f"variant_id/{sku}") or (ref.get("variant_id") if ref.sku == sku else None)
+        item = ref.get(f"inventory_item_id/{sku}") or (ref.get("inventory_item_id") if ref.sku == sku else None)
+        product = ref.get("product_id") or ref.external_id
+        if not (variant and item and product):
+            return None
+        return {
+            "product_id": product,
+            "variant_id": variant,
+            "inventory_item_id": item,
+            "location_id": ref.get("location_id") or "",
+        }
+
+    def _lookup(self, skus: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Variants by SKU (Shopify does not force SKUs to be unique, so a list per SKU)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(skus), m.SKU_LOOKUP_CHUNK):
+            chunk = skus[start : start + m.SKU_LOOKUP_CHUNK]
+            after = None
+            while True:
+                data = self._gql(m.VARIANTS_DOCUMENT, {"query": m.sku_query(chunk), "after": after}, m.VARIANTS_COST)
+                page = data["data"]["productVariants"]
+                for node in page["nodes"]:
+                    if node.get("sku") in chunk:
+                        found.setdefault(node["sku"], []).append(node)
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+        return found
+
+    def _resolve(self, items: Sequence[Any]) -> dict[str, dict[str, str] | str]:
+        """sku -> ids (product, variant, inventory item, location), or an error message."""
+        out: dict[str, dict[str, str] | str] = {}
+        missing = []
+        for item in items:
+            ids = self._ids_from_ref(item.sku, item.ref)
+            if ids is None:
+                missing.append(item.sku)
+            else:
+                out[item.sku] = ids
+        if missing:
+            found = self._lookup(list(dict.fromkeys(missing)))
+            for sku in missing:
+                nodes = found.get(sku, [])
+                if len(nodes) == 1:
+                    node = nodes[0]
+                    out[sku] = {
+                        "product_id": node["product"]["id"],
+                        "variant_id": node["id"],
+                        "inventory_item_id": node["inventoryItem"]["id"],
+                        "location_id": "",
+                    }
+                elif nodes:
+                    out[sku] = f"SKU {sku} matches {len(nodes)} Shopify variants; make SKUs unique in the shop"
+                else:
+                    out[sku] = f"SKU {sku} is not mapped to a Shopify variant (publish it or add the SKU in Shopify)"
+        return out
+
+    def _ref(self, sku: str, ids: Mapping[str, str]) -> ListingRef:
+        return ListingRef(sku, ids["product_id"], {k: v for k, v in ids.items() if v})
+
+    # -- chunking -------------------------------------------------------------------------------------
+    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+        """Prices go one product per call: group by the ref's product id (unknown ones together)."""
+        if op is not Operation.PRICE:
+            yield from super().chunks(op, items)
+            return
+        groups: dict[str | None, list[T]] = {}
+        for item in items:
+            ref = getattr(item, "ref", None)
+            key = (ref.get("product_id") or ref.external_id) if ref is not None else None
+            groups.setdefault(key, []).append(item)
+        size = self.limits.batch(op)
+        for group in groups.values():
+            for start in range(0, len(group), size):
+                yield group[start : start + size]
+
+    # -- stock ----------------------------------------------------------------------------------------
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
+        results: dict[int, ItemResult] = {}
+        resolved = self._resolve(updates)
+        rows: list[tuple[int, StockUpdate, dict[str, str]]] = []
+        for n, update in enumerate(updates):
+            ids = resolved[update.sku]
+            if isinstance(ids, str):
+                results[n] = ItemResult.failure(update.sku, "unmapped", ids)
+            else:
+                rows.append((n, update, {**ids, "location_id": ids["location_id"] or self._location()}))
+        if m.uses_change_from(self.opts.api_version):
+            groups = [(rows, False)]
+        else:  # before 2026-01 the compare check is switched off for a whole input, so split
+            groups = [([r for r in rows if r[1].expected is not None], False)]
+            groups.append(([r for r in rows if r[1].expected is None], True))
+        for group, ignore in groups:
+            for start in range(0, len(group), m.MAX_INPUT):
+                results.update(self._set_stock(group[start : start + m.MAX_INPUT], ignore))
+        return [results[n] for n in range(len(updates))]
+
+    def _stock_call(self, rows: Sequence[tuple[int, StockUpdate, dict[str, str], int | None]], ignore: bool) -> dict:
+        key = self.new_key()
+        version = self.opts.api_version
+        data = m.stock_input(
+            version,
+            [(ids["inventory_item_id"], ids["location_id"], u.quantity, expected) for _, u, ids, expected in rows],
+            reason=self.opts.inventory_reason,
+            reference=f"gid://listing-sync/SyncBatch/{key}",
+            ignore_compare=ignore,
+        )
+        variables: dict[str, Any] = {"input": data}
+        if m.uses_change_from(version):
+            variables["idempotencyKey"] = key
+        body = self._gql(m.stock_document(version), variables, m.STOCK_COST)
+        payload = (body.get("data") or {}).get("inventorySetQuantities")
+        if payload is None:
+            raise RequestRejected(f"inventorySetQuantities failed: {self._messages(body)}", channel=self.name)
+        return payload
+
+    def _set_stock(self, group: Sequence[tuple[int, StockUpdate, dict[str, str]]], ignore: bool) -> dict[int, ItemResult]:
+        if not group:
+            return {}
+        rows = [(n, u, ids, u.expected) for n, u, ids in group]
+        payload = self._stock_call(rows, ignore)
+        out: dict[int, ItemResult] = {}
+        errors = payload.get("userErrors") or []
+        if not errors:
+            return {n: ItemResult.success(u.sku, ref=self._ref(u.sku, ids)) for n, u, ids, _ in rows}
+        by_row: dict[int, dict[str, Any]] = {}
+        general: list[dict[str, Any]] = []
+        for error in errors:
+            pos = m.error_index(error.get("field"), "quantities")
+            (general.append(error) if pos is None or pos >= len(rows) else by_row.setdefault(pos, error))
+        if general:  # an error we cannot pin to one item: the batch was refused as a whole
+            text = self._messages({}, general)
+            return {n: ItemResult.failure(u.sku, general[0].get("code") or "rejected", text) for n, u, _, _ in rows}
+        applied = payload.get("inventoryAdjustmentGroup") is not None
+        stale = [pos for pos, e in by_row.items() if e.get("code") in m.STALE_CODES]
+        for pos, error in by_row.items():
+            if pos not in stale:
+                n, u, _, _ = rows[pos]
+                out[n] = ItemResult.failure(u.sku, error.get("code") or "rejected", str(error.get("message")))
+        clean = [pos for pos in range(len(rows)) if pos not in by_row]
+        if applied:
+            for pos in clean:
+                n, u, ids, _ = rows[pos]
+                out[n] = ItemResult.success(u.sku, ref=self._ref(u.sku, ids))
+            clean = []
+        # one bounded re-send: stale items with the quantity Shopify holds now, plus any item that was
+        # not applied only because another item of the batch failed
+        fresh = self._read_levels([rows[pos] for pos in stale])
+        retry = []
+        for pos in stale:
+            n, u, ids, _ = rows[pos]
+            if fresh.get(n) is None:
+                out[n] = ItemResult.failure(u.sku, "not_stocked", f"inventory item not stocked at {ids['location_id']}")
+            else:
+                retry.append((n, u, ids, fresh[n]))
+        retry.extend(rows[pos] for pos in clean)
+        if retry:
+            out.update(self._retry_stock(retry, ignore))
+        return out
+
+    def _read_levels(self, rows: Sequence[tuple[int, StockUpdate, dict[str, str], int | None]]) -> dict[int, int | None]:
+        if not rows:
+            return {}
+        variables: dict[str, str] = {}
+        for k, (_, _, ids, _) in enumerate(rows):
+            variables[f"i{k}"] = ids["inventory_item_id"]
+            variables[f"l{k}"] = ids["location_id"]
+        body = self._gql(m.levels_document(len(rows)), variables, m.levels_cost(len(rows)))
+        data = body.get("data") or {}
+        return {n: m.level_available(data.get(f"q{k}")) for k, (n, _, _, _) in enumerate(rows)}
+
+    def _retry_stock(self, rows: Sequence[tuple[int, StockUpdate, dict[str, str], int | None]], ignore: bool):
+        payload = self._stock_call(rows, ignore)
+        errors = payload.get("userErrors") or []
+        applied = payload.get("inventoryAdjustmentGroup") is not None
+        failed = {m.error_index(e.get("field"), "quantities"): e for e in errors}
+        out: dict[int, ItemResult] = {}
+        for pos, (n, u, ids, _) in enumerate(rows):
+            error = failed.get(pos) or (failed.get(None) if None in failed else None)
+            if error is not None:
+                stale = error.get("code") in m.STALE_CODES
+                out[n] = ItemResult.failure(
+                    u.sku, error.get("code") or "rejected", str(error.get("message")), retryable=stale
+                )
+            elif errors and not applied:
+                out[n] = ItemResult.failure(
+                    u.sku, "batch_rejected", "not applied: another item of the batch was refused", retryable=True
+                )
+            else:
+                out[n] = ItemResult.success(u.sku, ref=self._ref(u.sku, ids))
+        return out
+
+    # -- prices ---------------------------------------------------------------------------------------
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
+        results: dict[int, ItemResult] = {}
+        resolved = self._resolve(updates)
+        by_product: dict[str, list[tuple[int, PriceUpdate, dict[str, str]]]] = {}
+        for n, update in enumerate(updates):
+            ids = resolved[update.sku]
+            wrong = [x.currency for x in (update.price, update.list_price) if x and x.currency != self.channel.currency]
+            if isinstance(ids, str):
+                results[n] = ItemResult.failure(update.sku, "unmapped", ids)
+            elif wrong:
+                results[n] = ItemResult.failure(
+                    update.sku, "currency", f"price in {wrong[0]} but the shop sells in {self.channel.currency}"
+                )
+            else:
+                by_product.setdefault(ids["product_id"], []).append((n, update, ids))
+        for product_id, rows in by_product.items():
+            for start in range(0, len(rows), m.MAX_INPUT):
+                results.update(self._price_call(product_id, rows[start : start + m.MAX_INPUT]))
+        return [results[n] for n in range(len(updates))]
+
+    def _price_call(self, product_id: str, rows: Sequence[tuple[int, PriceUpdate, dict[str, str]]]):
+        variants = [m.price_variant(ids["variant_id"], u.price, u.list_price) for _, u, ids in rows]
+        body = self._gql(m.PRICE_DOCUMENT, {"productId": product_id, "variants": variants}, m.PRICE_COST)
+        payload = (body.get("data") or {}).get("productVariantsBulkUpdate")
+        if payload is None:
+            text = self._messages(body)
+            return {n: ItemResult.failure(u.sku, "rejected", text) for n, u, _ in rows}
+        errors = payload.get("userErrors") or []
+        by_row = {m.error_index(e.get("field"), "variants"): e for e in errors}
+        updated = {v["id"] for v in payload.get("productVariants") or [] if v}
+        out = {}
+        for pos, (n, u, ids) in enumerate(rows):
+            error = by_row.get(pos)
+            if error is None and ids["variant_id"] not in updated:
+                error = by_row.get(None) or {"code": "not_updated", "message": "Shopify did not return the variant"}
+            if error is not None:
+                out[n] = ItemResult.failure(u.sku, error.get("code") or "rejected", str(error.get("message")))
+            else:
+                out[n] = ItemResult.success(u.sku, ref=self._ref(u.sku, ids))
+        return out
+
+    # -- publish --------------------------------------------------------------------------------------
+    def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
+        out = []
+        for draft in drafts:
+            try:
+                out.append(self._publish_one(draft))
+            except (AuthError, ConfigurationError):
+                raise
+            except ChannelError as exc:
+                out.append(ItemResult.from_error(draft.sku, exc))
+        return out
+
+    def _specs(self, draft: ListingDraft) -> list[tuple[str, Money, dict[str, str], str | None, int]] | str:
+        if not draft.variations:
+            name, value = m.DEFAULT_OPTION
+            return [(draft.sku, draft.price, {name: value}, draft.barcode, draft.quantity)]
+        names = m.option_names(draft.variations)
+        if len(names) > 3:
+            return f"Shopify allows at most 3 options per product; got {', '.join(names)}"
+        specs = []
+        for v in draft.variations:
+            lacking = [x for x in names if x not in v.attributes]
+            if lacking:
+                return f"variation {v.sku} has no value for option {lacking[0]}"
+            specs.append((v.sku, v.price, {x: v.attributes[x] for x in names}, v.barcode, v.quantity))
+        return specs
+
+    def _publish_one(self, draft: ListingDraft) -> ItemResult:
+        specs = self._specs(draft)
+        if isinstance(specs, str):
+            return ItemResult.failure(draft.sku, "invalid", specs)
+        currencies = {s[1].currency for s in specs} | {draft.currency}
+        if currencies != {self.channel.currency}:
+            return ItemResult.failure(draft.sku, "currency", f"prices must be in {self.channel.currency}")
+        location = self._location()
+        product_id = (draft.ref.get("product_id") or draft.ref.external_id) if draft.ref else None
+        if product_id is None:
+            product = dict(m.product_fields(draft, "ACTIVE"), productOptions=m.product_options(draft))
+            body = self._gql(m.CREATE_DOCUMENT, {"product": product, "media": m.media(draft)}, m.PRODUCT_COST)
+            payload = (body.get("data") or {}).get("productCreate")
+        else:
+            product = {"id": product_id, **m.product_fields(draft, None)}
+            body = self._gql(m.UPDATE_DOCUMENT, {"product": product}, m.PRODUCT_COST)
+            payload = (body.get("data") or {}).get("productUpdate")
+        if payload is None or payload.get("userErrors") or not payload.get("product"):
+            text = self._messages(body, (payload or {}).get("userErrors"))
+            return ItemResult.failure(draft.sku, "rejected", text, ref=draft.ref)
+        product_id = payload["product"]["id"]
+        existing = {
+            v["sku"]: (v["id"], v["inventoryItem"]["id"])
+            for v in payload["product"]["variants"]["nodes"]
+            if v.get("sku") and draft.ref is not None
+        }
+        variant_ids = dict(existing)
+        to_update = [s for s in specs if s[0] in existing]
+        to_create = [s for s in specs if s[0] not in existing]
+        problems: list[str] = []
+        if to_update:
+            variants = [m.variant_update(existing[s[0]][0], s[1], s[3]) for s in to_update]
+            body = self._gql(
+                m.VARIANTS_UPDATE_DOCUMENT, {"productId": product_id, "variants": variants}, m.VARIANTS_CREATE_COST
+            )
+            result = (body.get("data") or {}).get("productVariantsBulkUpdate")
+            problems += [self._messages(body)] if result is None else [e["message"] for e in result["userErrors"]]
+        if to_create:
+            variants = [m.variant_create(s[0], s[1], s[2], s[3], s[4], location) for s in to_create]
+            strategy = "REMOVE_STANDALONE_VARIANT" if draft.ref is None else "DEFAULT"
+            body = self._gql(
+                m.VARIANTS_CREATE_DOCUMENT,
+                {"productId": product_id, "variants": variants, "strategy": strategy},
+                m.VARIANTS_CREATE_COST,
+            )
+            result = (body.get("data") or {}).get("productVariantsBulkCreate")
+            if result is None:
+                problems.append(self._messages(body))
+            else:
+                problems += [e["message"] for e in result["userErrors"]]
+                for v in result.get("productVariants") or []:
+                    variant_ids[v["sku"]] = (v["id"], v["inventoryItem"]["id"])
+        ids = {"product_id": product_id, "location_id": location}
+        for sku, (variant_id, item_id) in variant_ids.items():
+            ids[f"variant_id/{sku}"] = variant_id
+            ids[f"inventory_item_id/{sku}"] = item_id
+        if not draft.variations and draft.sku in variant_ids:
+            ids["variant_id"], ids["inventory_item_id"] = variant_ids[draft.sku]
+        ref = ListingRef(draft.sku, product_id, ids)
+        if problems:
+            return ItemResult.failure(draft.sku, "variants", "; ".join(problems), ref=ref)
+        return ItemResult.success(draft.sku, ref=ref)
+
+    # -- delist / relist ------------------------------------------------------------------------------
+    def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        return self._set_status(requests, self.opts.delist_status)
+
+    def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        return self._set_status(requests, "ACTIVE")
+
+    def _product_of(self, request: DelistRequest) -> str | None:
+        ref = request.ref
+        return (ref.get("product_id") or ref.external_id) if ref is not None else None
+
+    def _set_status(self, requests: Sequence[DelistRequest], status: str) -> list[ItemResult]:
+        products: dict[int, str | None] = {n: self._product_of(r) for n, r in enumerate(requests)}
+        unknown = [r for n, r in enumerate(requests) if products[n] is None]
+        resolved = self._resolve(unknown) if unknown else {}
+        results: dict[int, ItemResult] = {}
+        for n, r in enumerate(requests):
+            if products[n] is None:
+                ids = resolved[r.sku]
+                if isinstance(ids, str):
+                    results[n] = ItemResult.failure(r.sku, "unmapped", ids)
+                else:
+                    products[n] = ids["product_id"]
+        order = list(dict.fromkeys(p for n, p in products.items() if p and n not in results))
+        outcome: dict[str, str | None] = {}
+        for start in range(0, len(order), self.limits.delist):
+            chunk = order[start : start + self.limits.delist]
+            variables = {f"p{k}": {"id": pid, "status": status} for k, pid in enumerate(chunk)}
+            body = self._gql(m.status_document(len(chunk)), variables, m.status_cost(len(chunk)))
+            data = body.get("data") or {}
+            for k, pid in enumerate(chunk):
+                payload = data.get(f"p{k}")
+                if payload is None:
+                    outcome[pid] = self._messages(body)
+                elif payload.get("userErrors"):
+                    outcome[pid] = self._messages(body, payload["userErrors"])
+                else:
+                    outcome[pid] = None
+        for n, r in enumerate(requests):
+            if n in results:
+                continue
+            pid = products[n]
+            assert pid is not None
+            error = outcome.get(pid)
+            ref = r.ref or ListingRef(r.sku, pid, {"product_id": pid})
+            results[n] = ItemResult.failure(r.sku, "rejected", error) if error else ItemResult.success(r.sku, ref=ref)
+        return [results[n] for n in range(len(requests))]
+
+    # -- orders ---------------------------------------------------------------------------------------
+    def orders_since(self, cursor: OrderCursor) -> OrderPage:
+        now = self.now()
+        newest = now - self.limits.order_lag
+        until = cursor.until or newest
+        if not self.opts.read_all_orders and cursor.since < now - ORDER_VISIBILITY:
+            log.warning(
+                "[%s] orders updated before %s are not visible without the read_all_orders scope",
+                self.name,
+                (now - ORDER_VISIBILITY).isoformat(),
+            )
+        if cursor.since >= until:
+            return OrderPage((), OrderCursor(cursor.since), True)
+        line_page = self.opts.order_line_page
+        page_size = m.orders_page_size(line_page)
+        body = self._gql(
+            m.orders_document(page_size, line_page),
+            {"query": m.orders_search(cursor.since, until), "after": cursor.page},
+            m.orders_cost(page_size, line_page),
+        )
+        page = body["data"]["orders"]
+        orders = []
+        for node in page["nodes"]:
+            lines = list(node["lineItems"]["nodes"])
+            info = node["lineItems"]["pageInfo"]
+            if info.get("hasNextPage"):
+                lines += self._more_lines(node["id"], info["endCursor"])
+            try:
+                orders.append(m.order(node, lines))
+            except (KeyError, TypeError, ValueError) as exc:  # one bad record must not stall the watermark
+                log.error("[%s] order %s skipped, cannot be read: %r", self.name, node.get("id"), exc)
+        if page["pageInfo"]["hasNextPage"]:
+            return OrderPage(tuple(orders), OrderCursor(cursor.since, until, page["pageInfo"]["endCursor"]), False)
+        nxt = OrderCursor(until - self.limits.order_overlap)
+        return OrderPage(tuple(orders), nxt, until >= newest)
+
+    def _more_lines(self, order_id: str, after: str) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = []
+        cursor: str | None = after
+        while cursor:
+            body = self._gql(m.MORE_LINES_DOCUMENT, {"id": order_id, "after": cursor}, m.MORE_LINES_COST)
+            items = body["data"]["order"]["lineItems"]
+            lines += items["nodes"]
+            cursor = items["pageInfo"]["endCursor"] if items["pageInfo"]["hasNextPage"] else None
+        return lines
+
+    # -- read-back ------------------------------------------------------------------------------------
+    def listings(self) -> Iterator[RemoteListing]:
+        location = self._location()
+        after = None
+        while True:
+            body = self._gql(m.VARIANTS_DOCUMENT, {"query": None, "after": after}, m.VARIANTS_COST)
+            page = body["data"]["productVariants"]
+            for node in page["nodes"]:
+                if not node.get("sku"):
+                    continue  # not ours to sync: a variant without SKU cannot be matched
+                product = node["product"]
+                ids = {
+                    "product_id": product["id"],
+                    "variant_id": node["id"],
+                    "inventory_item_id": node["inventoryItem"]["id"],
+                    "location_id": location,
+                }
+                price = node.get("price")
+                yield RemoteListing(
+                    sku=node["sku"],
+                    ref=ListingRef(node["sku"], product["id"], ids),
+                    price=Money(parse_decimal(str(price)), self.channel.currency) if price is not None else None,
+                    quantity=node.get("inventoryQuantity"),
+                    status=m.listing_status(product.get("status")),
+                    title=product.get("title"),
+                )
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]

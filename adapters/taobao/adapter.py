@@ -1,0 +1,503 @@
+"""Taobao / Tmall adapter over the TOP gateway (``POST /router/rest``, signed form parameters).
+
+Operations and the TOP methods behind them:
+
+- publish: ``taobao.item.add`` (new) / ``taobao.item.update`` (draft has a ref), then
+  ``taobao.item.skus.get`` to adopt the new SKU ids. Images are NOT uploaded (TOP wants them in the
+  picture space first); category rules vary per leaf category and surface as ``isv.*`` item errors.
+- stock: absolute (``type=1``). One SKU: ``taobao.item.quantity.update``; several SKUs of one item:
+  ``taobao.skus.quantity.update`` (max 20, all-or-nothing; on an item error each SKU is retried alone
+  so the bad one is isolated). With ``tmall = true``: ``tmall.item.quantity.update`` with
+  ``sku_quantities`` by sku_id and ``options.type=1`` plus a fresh hex ``outer_biz_key`` per call (kept
+  across retries, so a retried call is not applied twice). TOP has no compare-and-set: ``expected`` is
+  ignored.
+- price: ``taobao.item.sku.price.update`` by ``properties`` (not sku_id) with ``item_price`` equal to
+  the new SKU price, which always keeps the item price inside the SKU price range; items without SKUs
+  use ``taobao.item.price.update`` (reported by one source as retired, see README).
+- delist / relist: ``taobao.item.update.delisting`` / ``.listing`` per item (``num`` > 0 is required; for
+  items with SKUs TOP replaces it by the sum of SKU stock). One SKU alone can only be taken off sale
+  on Tmall (``taobao.sku.update.listing.tmall``); on Taobao that request fails as ``unsupported``.
+- orders: ``taobao.trades.sold.increment.get``, see :meth:`TaobaoAdapter.orders_since` for the paging.
+- listings: ``taobao.items.onsale.get`` + ``taobao.items.inventory.get`` (banners off_shelf,
+  for_shelved, sold_out) and ``taobao.item.skus.get`` (40 items per call).
+
+Refs: ``ids`` holds ``num_iid`` and, for a SKU, ``sku_id``, ``properties`` and ``outer_id`` (= our
+SKU, the merchant code). Refs seen in publish and listings() are cached; an update without a ref is
+looked up by merchant code (``taobao.skus.custom.get``, then ``taobao.items.custom.get``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.base import (
+    ChannelError,
+    DelistRequest,
+    ItemResult,
+    Limits,
+    ListingDraft,
+    ListingRef,
+    Operation,
+    OrderCursor,
+    OrderPage,
+    PermanentItemError,
+    PriceUpdate,
+    RemoteListing,
+    RequestRejected,
+    StockUpdate,
+    TransientError,
+)
+from adapters.http import HttpAdapter
+
+from . import mapping as m
+from .auth import TopSignAuth, top_time
+
+log = logging.getLogger("adapters.taobao")
+
+T = TypeVar("T")
+
+PATH = "/router/rest"
+HOSTS = {
+    "production": "https://gw.api.taobao.com",
+    "overseas": "https://api.taobao.com",
+    "sandbox": "http://gw.api.tbsandbox.com",
+}
+MAX_WINDOW = timedelta(days=1)  # end_modified - start_modified
+REACH = timedelta(days=89)  # "only the last 3 months"; the shortest 3 months, to stay inside
+SKU_BATCH = 20
+SKUS_GET_BATCH = 40
+ITEMS_PAGE = 100
+INVENTORY_BANNERS = ("off_shelf", "for_shelved", "sold_out")
+
+
+class TaobaoOptions(BaseModel):
+    """The ``[channels.options]`` table of a ``taobao`` channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tmall: bool = False  # use the tmall.* variants where they differ (stock, SKU-level delist)
+    endpoint: Literal["production", "overseas", "sandbox"] = "production"
+    sign_method: Literal["md5", "hmac", "hmac-sha256"] = "hmac-sha256"
+    order_window_minutes: int = Field(default=30, ge=1, le=1440)
+    location_state: str | None = None  # item location, required by taobao.item.add (e.g. "浙江")
+    location_city: str | None = None  # e.g. "杭州"
+
+
+class TaobaoAdapter(HttpAdapter):
+    """Taobao/Tmall over TOP. See the module docstring for the method behind each operation."""
+
+    kind = "taobao"
+    # TOP documents no per-second rate for an app: its quota is calls per day per app (tiered) and a
+    # platform-wide per-API QPS. 5/s with a burst of 10 stays far inside both; bans still come back
+    # as code 7 with their wait and pause the limiter.
+    limits = Limits(
+        publish=1,
+        price=1,
+        stock=SKU_BATCH,
+        delist=1,
+        orders_page=100,
+        rate=5.0,
+        burst=10,
+        order_window=timedelta(minutes=30),
+        order_overlap=timedelta(minutes=5),
+        order_lag=timedelta(minutes=1),
+    )
+    options_model: ClassVar[type[BaseModel]] = TaobaoOptions
+    options: TaobaoOptions
+
+    def __init__(self, channel, *, now: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
+        self._now = now or (lambda: datetime.now(UTC))
+        self._refs: dict[str, ListingRef] = {}
+        super().__init__(channel, **kwargs)
+        window = timedelta(minutes=self.options.order_window_minutes)
+        if window != self.limits.order_window:
+            self.limits = Limits(**{**_limits_dict(type(self).limits), "order_window": window})
+
+    # -- HttpAdapter hooks ---------------------------------------------------------------------------
+    def production_url(self) -> str:
+        return HOSTS[self.options.endpoint]
+
+    def build_auth(self) -> httpx.Auth:
+        return TopSignAuth(
+            app_key=self.channel.credential("app_key"),
+            secret=self.channel.credential("app_secret"),
+            session=self.channel.credential("session"),
+            sign_method=self.options.sign_method,
+            now=self._now,
+        )
+
+    def classify(self, response: httpx.Response) -> ChannelError | None:
+        """TOP answers HTTP 200 for failures too: the body's ``error_response`` decides."""
+        if response.status_code >= 400:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return TransientError(f"TOP answered HTTP {response.status_code} with a body that is not JSON")
+        if isinstance(body, dict) and "error_response" in body:
+            return m.error_from_body(body["error_response"])
+        return None
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    def call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One TOP call; returns the ``<method>_response`` object. Empty values are not sent."""
+        data = {k: str(v) for k, v in params.items() if v is not None and v != ""}
+        response = self.http.post(PATH, params={"method": method}, data=data)
+        body = response.json()
+        key = m.response_key(method)
+        if key not in body:
+            raise RequestRejected(f"{method}: response has no {key}: {str(body)[:200]}", channel=self.name)
+        return body[key]
+
+    def _each(self, items: Sequence[T], sku: Callable[[T], str], fn: Callable[[T], ItemResult]) -> list[ItemResult]:
+        """Run ``fn`` per item. Item errors become failed results; a channel-wide error (auth, ban,
+        outage) is raised while nothing was applied yet, else the rest are failed as retryable so the
+        applied items' results (and publish refs) are not lost."""
+        results: list[ItemResult] = []
+        for index, item in enumerate(items):
+            try:
+                results.append(fn(item))
+            except (PermanentItemError, ValueError) as exc:
+                results.append(self._item_failure(sku(item), exc))
+            except RequestRejected as exc:
+                if exc.code == "25":
+                    raise
+                results.append(ItemResult.from_error(sku(item), exc))
+            except ChannelError as exc:
+                if not any(r.ok for r in results):
+                    raise
+                results += [
+                    ItemResult.failure(
+                        sku(rest),
+                        exc.code or type(exc).__name__,
+                        f"not attempted after a channel error: {exc.message}",
+                        retryable=True,
+                        retry_after=exc.retry_after,
+                    )
+                    for rest in items[index:]
+                ]
+                break
+        return results
+
+    @staticmethod
+    def _item_failure(sku: str, exc: Exception) -> ItemResult:
+        if isinstance(exc, ChannelError):
+            return ItemResult.from_error(sku, exc)
+        return ItemResult.failure(sku, "invalid", str(exc))
+
+    def _resolve(self, sku: str, ref: ListingRef | None, *, need_properties: bool = False) -> ListingRef:
+        """A ref with ``num_iid`` (and ``sku_id``/``properties`` for SKUs) for ``sku``, looked up if needed."""
+        ref = ref if ref is not None and ref.get("num_iid") else self._refs.get(sku)
+        if ref is None:
+            ref = self._lookup(sku)
+        if need_properties and ref.get("sku_id") and not ref.get("properties"):
+            ref = self._complete(ref)
+        self._refs[sku] = ref
+        return ref
+
+    def _lookup(self, sku: str) -> ListingRef:
+        body = self.call("taobao.skus.custom.get", {"outer_id": sku, "fields": m.SKU_FIELDS})
+        skus = m.unwrap(body.get("skus"), "sku")
+        if len(skus) > 1:
+            raise PermanentItemError(
+                f"merchant code {sku!r} matches {len(skus)} Taobao SKUs; make outer_ids unique", code="ambiguous"
+            )
+        if skus:
+            s = skus[0]
+            return m.sku_ref(sku, s["num_iid"], s["sku_id"], s.get("properties"), sku)
+        items = m.unwrap(
+            self.call("taobao.items.custom.get", {"outer_id": sku, "fields": m.ITEM_FIELDS}).get("items"), "item"
+        )
+        if len(items) == 1:
+            return m.sku_ref(sku, items[0]["num_iid"], outer_id=sku)
+        raise PermanentItemError(
+            f"SKU {sku!r} not found on Taobao by merchant code ({len(items)} items match): publish it or adopt it "
+            "through listings()",
+            code="not_found",
+        )
+
+    def _complete(self, ref: ListingRef) -> ListingRef:
+        for s in self._skus_of([str(ref.get("num_iid"))]):
+            if str(s["sku_id"]) == ref.get("sku_id"):
+                return m.sku_ref(ref.sku, s["num_iid"], s["sku_id"], s.get("properties"), ref.get("outer_id"))
+        raise PermanentItemError(
+            f"SKU {ref.sku!r}: sku_id {ref.get('sku_id')} is no longer on item {ref.get('num_iid')}", code="not_found"
+        )
+
+    def _skus_of(self, num_iids: Sequence[str]) -> list[dict[str, Any]]:
+        body = self.call("taobao.item.skus.get", {"num_iids": ",".join(num_iids), "fields": m.SKU_FIELDS})
+        return m.unwrap(body.get("skus"), "sku")
+
+    # -- publish -------------------------------------------------------------------------------------
+    def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
+        return self._each(drafts, lambda d: d.sku, self._publish_one)
+
+    def _publish_one(self, draft: ListingDraft) -> ItemResult:
+        params = m.publish_params(
+            draft, location_state=self.options.location_state, location_city=self.options.location_city
+        )
+        num_iid = draft.ref.get("num_iid") if draft.ref else None
+        if num_iid:
+            item = self.call("taobao.item.update", {"num_iid": num_iid, **params}).get("item", {})
+        else:
+            if not (self.options.location_state and self.options.location_city):
+                raise PermanentItemError(
+                    "taobao.item.add needs the item location: set options location_state and location_city",
+                    code="configuration",
+                )
+            item = self.call("taobao.item.add", params).get("item", {})
+        num_iid = str(item.get("num_iid") or num_iid)
+        ids = {"num_iid": num_iid, "outer_id": draft.sku}
+        ref = ListingRef(draft.sku, num_iid, ids)
+        self._refs[draft.sku] = ref
+        if draft.variations:
+            # adopt the SKU ids TOP assigned; a failure here does not undo the publish
+            try:
+                for s in self._skus_of([num_iid]):
+                    if s.get("outer_id"):
+                        self._refs[str(s["outer_id"])] = m.sku_ref(
+                            str(s["outer_id"]), num_iid, s["sku_id"], s.get("properties"), str(s["outer_id"])
+                        )
+            except ChannelError as exc:
+                log.warning("[%s] published %s but could not read its SKUs: %s", self.name, num_iid, exc)
+        return ItemResult.success(draft.sku, ref=ref)
+
+    def known_ref(self, sku: str) -> ListingRef | None:
+        """The cached ref for one of our SKUs (from publish or listings())."""
+        return self._refs.get(sku)
+
+    # -- price ---------------------------------------------------------------------------------------
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
+        return self._each(updates, lambda u: u.sku, self._price_one)
+
+    def _price_one(self, update: PriceUpdate) -> ItemResult:
+        price = m.yuan(update.price)
+        ref = self._resolve(update.sku, update.ref, need_properties=True)
+        if ref.get("properties"):
+            params = {"num_iid": ref.get("num_iid"), "properties": ref.get("properties"), "price": price}
+            params["item_price"] = price  # keeps the item price inside the SKU price range
+            self.call("taobao.item.sku.price.update", params)
+        else:
+            self.call("taobao.item.price.update", {"num_iid": ref.get("num_iid"), "price": price})
+        return ItemResult.success(update.sku, ref=ref)
+
+    # -- stock ---------------------------------------------------------------------------------------
+    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+        """Stock batches are per item (num_iid), at most 20 SKUs; other operations are flat."""
+        if op is not Operation.STOCK:
+            yield from super().chunks(op, items)
+            return
+        groups: dict[str, list[T]] = {}
+        for item in items:
+            ref = getattr(item, "ref", None) or self._refs.get(item.sku)  # type: ignore[attr-defined]
+            key = ref.get("num_iid") if ref is not None and ref.get("num_iid") else f"?{item.sku}"  # type: ignore[attr-defined]
+            groups.setdefault(key, []).append(item)
+        for group in groups.values():
+            for start in range(0, len(group), SKU_BATCH):
+                yield group[start : start + SKU_BATCH]
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
+        resolved: dict[str, ListingRef] = {}
+        results: dict[int, ItemResult] = {}
+        for index, update in enumerate(updates):
+            try:
+                resolved[update.sku] = self._resolve(update.sku, update.ref)
+            except PermanentItemError as exc:
+                results[index] = ItemResult.from_error(update.sku, exc)
+        groups: dict[str, list[int]] = {}
+        for index, update in enumerate(updates):
+            if index not in results:
+                groups.setdefault(str(resolved[update.sku].get("num_iid")), []).append(index)
+        pending = list(groups.values())
+        for position, indexes in enumerate(pending):
+            batch = [updates[i] for i in indexes]
+            try:
+                outcome = self._stock_group(batch, [resolved[u.sku] for u in batch])
+            except ChannelError as exc:  # channel-wide (see _each); keep what earlier groups applied
+                if not any(r.ok for r in results.values()):
+                    raise
+                for i in (i for rest in pending[position:] for i in rest):
+                    results[i] = ItemResult.failure(
+                        updates[i].sku,
+                        exc.code or type(exc).__name__,
+                        f"not attempted after a channel error: {exc.message}",
+                        retryable=True,
+                        retry_after=exc.retry_after,
+                    )
+                break
+            results.update(zip(indexes, outcome, strict=True))
+        return [results[i] for i in range(len(updates))]
+
+    def _stock_group(self, batch: list[StockUpdate], refs: list[ListingRef]) -> list[ItemResult]:
+        with_sku = all(r.get("sku_id") for r in refs)
+        if len(batch) > 1 and with_sku:
+            try:
+                self._stock_call(batch, refs)
+                return [ItemResult.success(u.sku, ref=r) for u, r in zip(batch, refs, strict=True)]
+            except PermanentItemError as exc:
+                # all-or-nothing batch: find the bad SKU(s) by retrying each alone
+                log.info(
+                    "[%s] SKU batch on %s refused (%s); retrying one by one", self.name, refs[0].get("num_iid"), exc
+                )
+        pairs = list(zip(batch, refs, strict=True))
+
+        def one(pair: tuple[StockUpdate, ListingRef]) -> ItemResult:
+            self._stock_call([pair[0]], [pair[1]])
+            return ItemResult.success(pair[0].sku, ref=pair[1])
+
+        return self._each(pairs, lambda p: p[0].sku, one)
+
+    def _stock_call(self, batch: list[StockUpdate], refs: list[ListingRef]) -> None:
+        num_iid = refs[0].get("num_iid")
+        if self.options.tmall:
+            params: dict[str, Any] = {"item_id": num_iid}
+            if refs[0].get("sku_id"):
+                params["sku_quantities"] = m.json_compact(
+                    [{"sku_id": int(r.get("sku_id")), "quantity": u.quantity} for u, r in zip(batch, refs, strict=True)]
+                )
+            else:
+                params["item_quantity"] = batch[0].quantity
+            params["options"] = m.json_compact({"type": 1, "outer_biz_key": uuid.uuid4().hex})
+            self.call("tmall.item.quantity.update", params)
+        elif len(batch) > 1:
+            pairs = ";".join(f"{r.get('sku_id')}:{u.quantity}" for u, r in zip(batch, refs, strict=True))
+            self.call("taobao.skus.quantity.update", {"num_iid": num_iid, "skuid_quantities": pairs, "type": 1})
+        else:
+            params = {"num_iid": num_iid, "sku_id": refs[0].get("sku_id"), "quantity": batch[0].quantity, "type": 1}
+            self.call("taobao.item.quantity.update", params)
+
+    # -- delist / relist -----------------------------------------------------------------------------
+    def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        return self._each(requests, lambda r: r.sku, lambda r: self._listing(r, listed=False))
+
+    def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        return self._each(requests, lambda r: r.sku, lambda r: self._listing(r, listed=True))
+
+    def _listing(self, request: DelistRequest, *, listed: bool) -> ItemResult:
+        ref = self._resolve(request.sku, request.ref)
+        num_iid = ref.get("num_iid")
+        if ref.get("sku_id"):
+            if not self.options.tmall:
+                return ItemResult.failure(
+                    request.sku,
+                    "unsupported",
+                    "Taobao lists and delists whole items only; to stop selling one SKU set its stock to 0",
+                )
+            sku_map = m.sku_map_json(str(ref.get("sku_id")), listed)
+            self.call("taobao.sku.update.listing.tmall", {"item_id": num_iid, "sku_map": sku_map})
+        elif listed:
+            if request.quantity is None or request.quantity <= 0:
+                return ItemResult.failure(
+                    request.sku,
+                    "invalid",
+                    "taobao.item.update.listing needs a quantity > 0 (items with SKUs take the sum of SKU stock)",
+                )
+            self.call("taobao.item.update.listing", {"num_iid": num_iid, "num": request.quantity})
+        else:
+            self.call("taobao.item.update.delisting", {"num_iid": num_iid})
+        return ItemResult.success(request.sku, ref=ref)
+
+    # -- orders --------------------------------------------------------------------------------------
+    def orders_since(self, cursor: OrderCursor) -> OrderPage:
+        """Incremental orders by modified time, paged BACKWARDS inside a fixed past window.
+
+        The window ``[since, until]`` ends at least ``order_lag`` in the past and is at most
+        ``order_window`` long (30 min default, TOP allows 1 day). Inside a past window the result set can
+        only SHRINK while we page: a trade modified meanwhile gets a modified time after ``until`` and
+        leaves the window (the next window picks it up). TOP sorts by modified time descending, so a
+        removal shifts later rows forward: paging forwards would skip a row, paging from the last page
+        to the first never does (at worst a row is read twice; orders are upserted by id).
+
+        Backward paging needs ``total_results``, which ``use_has_next=true`` removes, so we send
+        ``use_has_next=false``: the first call reads page 1 with the total; if there is more than one
+        page we then read pages N, N-1, ... 1 (page 1 again, since rows can shift onto it).
+        ``cursor.page`` holds the next page number to read.
+        """
+        now = self._now()
+        lag = self.limits.order_lag
+        window = self.limits.order_window or MAX_WINDOW
+        if cursor.until is None:
+            since = cursor.since.replace(microsecond=0)
+            if since < now - REACH:
+                log.warning("[%s] order cursor %s is older than TOP's 3 months: clamped", self.name, since)
+                since = (now - REACH).replace(microsecond=0)
+            until = min(now - lag, since + window).replace(microsecond=0)
+            if until <= since:
+                return OrderPage((), OrderCursor(cursor.since), done=True)
+            page: int | None = None
+        else:
+            since, until = cursor.since, cursor.until
+            page = int(cursor.page) if cursor.page else None
+        if until - since > MAX_WINDOW:
+            raise RequestRejected(
+                f"order window {since} .. {until} is longer than TOP's 1 day limit", channel=self.name, code="window"
+            )
+        body = self.call(
+            "taobao.trades.sold.increment.get",
+            {
+                "fields": m.TRADE_FIELDS,
+                "start_modified": top_time(since),
+                "end_modified": top_time(until),
+                "page_no": page or 1,
+                "page_size": self.limits.orders_page,
+                "use_has_next": "false",
+            },
+        )
+        orders = tuple(m.parse_trade(t) for t in m.unwrap(body.get("trades"), "trade"))
+        last = max(1, math.ceil(int(body.get("total_results") or 0) / self.limits.orders_page))
+        following = (last if last > 1 else None) if page is None else (page - 1 if page > 1 else None)
+        if following is not None:
+            return OrderPage(orders, OrderCursor(since, until, str(following)), done=False)
+        done = until - since < window  # the window was cut short by "now - lag": caught up
+        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done=done)
+
+    # -- listings ------------------------------------------------------------------------------------
+    def listings(self) -> Iterator[RemoteListing]:
+        seen: set[str] = set()
+        batch: list[dict[str, Any]] = []
+        for item in self._all_items():
+            key = str(item["num_iid"])
+            if key in seen:
+                continue
+            seen.add(key)
+            batch.append(item)
+            if len(batch) == SKUS_GET_BATCH:
+                yield from self._with_skus(batch)
+                batch = []
+        if batch:
+            yield from self._with_skus(batch)
+
+    def _all_items(self) -> Iterator[dict[str, Any]]:
+        queries = [("taobao.items.onsale.get", {})] + [
+            ("taobao.items.inventory.get", {"banner": banner}) for banner in INVENTORY_BANNERS
+        ]
+        for method, extra in queries:
+            page = 1
+            while True:
+                body = self.call(method, {"fields": m.ITEM_FIELDS, "page_no": page, "page_size": ITEMS_PAGE, **extra})
+                items = m.unwrap(body.get("items"), "item")
+                yield from items
+                if not items or page * ITEMS_PAGE >= int(body.get("total_results") or 0):
+                    break
+                page += 1
+
+    def _with_skus(self, items: list[dict[str, Any]]) -> Iterator[RemoteListing]:
+        skus: dict[str, list[dict[str, Any]]] = {}
+        for s in self._skus_of([str(i["num_iid"]) for i in items]):
+            skus.setdefault(str(s["num_iid"]), []).append(s)
+        for item in items:
+            for listing in m.remote_listings(item, skus.get(str(item["num_iid"]), [])):
+                self._refs[listing.sku] = listing.ref
+                yield listing
+
+
+def _limits_dict(limits: Limits) -> dict[str, Any]:
+    return {name: getattr(limits, name) for name in Limits.__dataclass_fields__}

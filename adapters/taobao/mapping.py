@@ -1,0 +1,296 @@
+"""Pure wire mapping for TOP: our value types <-> TOP form parameters and JSON bodies.
+
+TOP conventions used here (see domestic-apis.md section 3): money in yuan as decimal strings with two
+places, dates as ``yyyy-MM-dd HH:mm:ss`` GMT+8, SKUs addressed by ``num_iid`` plus ``sku_id`` or by
+the property string ``pid:vid;pid:vid``, list fields wrapped one level deep in default (non-simplified)
+JSON (``{"trades": {"trade": [...]}}``), and errors in ``error_response`` with ``code``/``sub_code``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from adapters.base import (
+    AuthError,
+    ChannelError,
+    ConfigurationError,
+    ListingDraft,
+    ListingRef,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PermanentItemError,
+    RateLimited,
+    RemoteListing,
+    RequestRejected,
+    TransientError,
+)
+from adapters.money import parse_decimal
+
+from .auth import parse_top_time
+
+CURRENCY = "CNY"
+
+#: Fields requested from taobao.trades.sold.increment.get. Deliberately no receiver_* personal data
+#: (it arrives desensitised anyway): only what stock and reports need, plus the ship-to country.
+TRADE_FIELDS = ",".join(
+    [
+        "tid",
+        "status",
+        "created",
+        "modified",
+        "consign_time",
+        "payment",
+        "post_fee",
+        "receiver_country",
+        "orders.oid",
+        "orders.num_iid",
+        "orders.sku_id",
+        "orders.outer_iid",
+        "orders.outer_sku_id",
+        "orders.num",
+        "orders.price",
+        "orders.title",
+    ]
+)
+ITEM_FIELDS = "num_iid,title,price,num,outer_id,approve_status"
+SKU_FIELDS = "sku_id,num_iid,properties,quantity,price,outer_id"
+
+#: Trade status -> our status. TRADE_CLOSED (closed after payment: full refund) is decided by
+#: whether anything shipped, see :func:`order_status`.
+STATUS: dict[str, OrderStatus] = {
+    "TRADE_NO_CREATE_PAY": OrderStatus.PENDING,
+    "WAIT_BUYER_PAY": OrderStatus.PENDING,
+    "PAY_PENDING": OrderStatus.PENDING,
+    "WAIT_PRE_AUTH_CONFIRM": OrderStatus.PENDING,
+    "WAIT_SELLER_SEND_GOODS": OrderStatus.PAID,
+    "PAID_FORBID_CONSIGN": OrderStatus.PAID,
+    "SELLER_CONSIGNED_PART": OrderStatus.PAID,  # partly shipped: keep the reservation until all ship
+    "WAIT_BUYER_CONFIRM_GOODS": OrderStatus.SHIPPED,
+    "TRADE_BUYER_SIGNED": OrderStatus.DELIVERED,
+    "TRADE_FINISHED": OrderStatus.DELIVERED,
+    "TRADE_CLOSED_BY_TAOBAO": OrderStatus.CANCELLED,  # closed before payment
+}
+
+_BAN = re.compile(r"last for (\d+) more seconds")
+
+
+# ------------------------------------------------------------------------------------------ basics
+def response_key(method: str) -> str:
+    """``taobao.item.quantity.update`` -> ``item_quantity_update_response`` (only ``taobao.`` is cut)."""
+    name = method.removeprefix("taobao.")
+    return name.replace(".", "_") + "_response"
+
+
+def yuan(money: Money) -> str:
+    """Money as TOP wants it: yuan, two decimals, as a string. Other currencies are refused."""
+    if money.currency != CURRENCY:
+        raise ValueError(f"Taobao prices are in CNY, got {money.currency}: convert in the channel's price rule")
+    return money.wire()
+
+
+def cny(text: Any) -> Money:
+    return Money(parse_decimal(str(text)), CURRENCY)
+
+
+def unwrap(container: Any, key: str) -> list[dict[str, Any]]:
+    """TOP's default JSON wraps lists: ``{"trades": {"trade": [...]}}``; tolerate the simplified form."""
+    if container is None:
+        return []
+    if isinstance(container, list):
+        return container
+    inner = container.get(key, [])
+    return inner if isinstance(inner, list) else [inner]
+
+
+def properties_string(pairs: Iterable[tuple[str, str]]) -> str:
+    """``[("1627207", "28320"), ("20509", "28314")]`` -> ``1627207:28320;20509:28314``."""
+    return ";".join(f"{pid}:{vid}" for pid, vid in pairs)
+
+
+def sku_ref(sku: str, num_iid: Any, sku_id: Any = None, properties: str | None = None, outer_id: str | None = None):
+    ids = {"num_iid": str(num_iid)}
+    if sku_id not in (None, ""):
+        ids["sku_id"] = str(sku_id)
+    if properties:
+        ids["properties"] = properties
+    if outer_id:
+        ids["outer_id"] = outer_id
+    return ListingRef(sku, str(num_iid), ids)
+
+
+# ------------------------------------------------------------------------------------------ errors
+def ban_seconds(sub_msg: str | None) -> float | None:
+    """N from "This ban will last for N more seconds" (code 7 flow control), else None."""
+    match = _BAN.search(sub_msg or "")
+    return float(match.group(1)) if match else None
+
+
+def error_from_body(error: Mapping[str, Any]) -> ChannelError:
+    """Map one ``error_response`` object to our typed error.
+
+    - code 7 / ``accesscontrol.*``: flow control; the ban's N seconds become ``retry_after``
+      (daily-quota bans last hours: the retry budget then stops at once and the job layer waits).
+    - 26/27 missing/invalid session (``invalid-sessionkey``): the seller must re-authorize the app.
+    - 28/29 missing/invalid app key, 11/12/13 and ``isv.permission*``: the app itself is not set up.
+    - 25 invalid signature, 24/30-34/40-47 malformed call: our bug, never retried.
+    - 10 service unavailable and ``isp.*``: transient, retry.
+    - ``isv.*`` (usually under 15/50): this item's data was refused: park it.
+    """
+    try:
+        code = int(error.get("code") or 0)
+    except (TypeError, ValueError):
+        code = 0
+    sub_code = str(error.get("sub_code") or "")
+    sub_msg = str(error.get("sub_msg") or "")
+    text = f"TOP error {code} {error.get('msg') or ''}".strip()
+    if sub_code or sub_msg:
+        text += f": {sub_code} {sub_msg}".rstrip()
+    key = sub_code or str(code)
+    if code == 7 or sub_code.startswith("accesscontrol."):
+        return RateLimited(f"flow control ({text})", code=key, retry_after=ban_seconds(sub_msg))
+    if code in (26, 27) or "sessionkey" in sub_code or "session-expired" in sub_code:
+        return AuthError(f"seller session missing, expired or revoked ({text}); re-authorize the app", code=key)
+    if code in (11, 12, 13, 28, 29) or sub_code.startswith("isv.permission"):
+        return ConfigurationError(f"app key or API permission refused ({text}); check the app's API packages", code=key)
+    if code == 25:
+        return RequestRejected(f"invalid signature ({text}): a signing bug or wrong app_secret", code=key)
+    if code == 10 or sub_code.startswith("isp."):
+        return TransientError(f"TOP service error ({text})", code=key)
+    if sub_code.startswith("isv."):
+        return PermanentItemError(text, code=key)
+    if code < 100:
+        return RequestRejected(f"request refused ({text})", code=key)
+    return PermanentItemError(text, code=key)
+
+
+# ------------------------------------------------------------------------------------------ publish
+def publish_params(draft: ListingDraft, *, location_state: str | None, location_city: str | None) -> dict[str, str]:
+    """taobao.item.add / taobao.item.update form parameters for one draft.
+
+    Variation ``attributes`` are Taobao sale properties ``{pid: vid}``; draft ``attributes`` are the
+    item's key properties ``{pid: (vid, ...)}``. The item price must lie inside the SKU price range, so
+    for a multi-SKU draft it is the lowest SKU price.
+    """
+    for sku in draft.all_skus():
+        if any(ch in sku for ch in ",;:"):
+            raise ValueError(f"SKU {sku!r} contains , ; or : which TOP uses as separators in sku_outer_ids")
+    params: dict[str, str] = {
+        "title": draft.title,
+        "desc": draft.description,
+        "cid": draft.category_id,
+        "outer_id": draft.sku,
+        "type": "fixed",
+        "stuff_status": "new" if draft.condition == "new" else "second",
+    }
+    props = properties_string((pid, vid) for pid, vids in draft.attributes.items() for vid in vids)
+    if props:
+        params["props"] = props
+    if location_state:
+        params["location.state"] = location_state
+    if location_city:
+        params["location.city"] = location_city
+    if draft.variations:
+        prices = [yuan(v.price) for v in draft.variations]
+        params["price"] = min(prices, key=Decimal)
+        params["num"] = str(sum(v.quantity for v in draft.variations))
+        params["sku_properties"] = ",".join(properties_string(v.attributes.items()) for v in draft.variations)
+        params["sku_quantities"] = ",".join(str(v.quantity) for v in draft.variations)
+        params["sku_prices"] = ",".join(prices)
+        params["sku_outer_ids"] = ",".join(v.sku for v in draft.variations)
+    else:
+        params["price"] = yuan(draft.price)
+        params["num"] = str(draft.quantity)
+    return params
+
+
+# ------------------------------------------------------------------------------------------ orders
+def order_status(trade: Mapping[str, Any]) -> OrderStatus:
+    raw = str(trade.get("status") or "")
+    if raw == "TRADE_CLOSED":
+        # closed after payment = refunded in full; before anything shipped that releases the stock
+        return OrderStatus.REFUNDED if trade.get("consign_time") else OrderStatus.CANCELLED
+    if raw not in STATUS:
+        raise ValueError(f"unknown Taobao trade status {raw!r}")
+    return STATUS[raw]
+
+
+def line_sku(line: Mapping[str, Any]) -> str:
+    """Our SKU for a sub-order: the SKU merchant code, else the item's, else a visible placeholder."""
+    for key in ("outer_sku_id", "outer_iid"):
+        if line.get(key):
+            return str(line[key])
+    return f"taobao:{line.get('num_iid')}:{line.get('sku_id') or ''}"
+
+
+def parse_trade(trade: Mapping[str, Any]) -> Order:
+    lines = tuple(
+        OrderLine(
+            line_id=str(o["oid"]),
+            sku=line_sku(o),
+            quantity=int(o.get("num") or 0),
+            unit_price=cny(o.get("price") or "0"),
+            title=o.get("title"),
+        )
+        for o in unwrap(trade.get("orders"), "order")
+    )
+    return Order(
+        external_id=str(trade["tid"]),
+        status=order_status(trade),
+        raw_status=str(trade.get("status")),
+        placed_at=parse_top_time(trade["created"]),
+        updated_at=parse_top_time(trade.get("modified") or trade["created"]),
+        currency=CURRENCY,
+        lines=lines,
+        total=cny(trade.get("payment") or "0"),
+        shipping=cny(trade["post_fee"]) if trade.get("post_fee") not in (None, "") else None,
+        ship_country=(str(trade.get("receiver_country") or "").strip().upper() or "CN")[:2],
+    )
+
+
+# ------------------------------------------------------------------------------------------ listings
+def remote_listings(item: Mapping[str, Any], skus: Sequence[Mapping[str, Any]]) -> list[RemoteListing]:
+    """One RemoteListing per SKU of ``item`` (or one for the item when it has no SKUs)."""
+    status = "active" if item.get("approve_status") == "onsale" else "inactive"
+    num_iid = item["num_iid"]
+    if not skus:
+        sku = str(item.get("outer_id") or f"taobao:{num_iid}")
+        return [
+            RemoteListing(
+                sku=sku,
+                ref=sku_ref(sku, num_iid, outer_id=item.get("outer_id") or None),
+                price=cny(item["price"]) if item.get("price") not in (None, "") else None,
+                quantity=int(item["num"]) if item.get("num") is not None else None,
+                status=status,
+                title=item.get("title"),
+            )
+        ]
+    out = []
+    for s in skus:
+        sku = str(s.get("outer_id") or f"taobao:{num_iid}:{s['sku_id']}")
+        out.append(
+            RemoteListing(
+                sku=sku,
+                ref=sku_ref(sku, num_iid, s["sku_id"], s.get("properties"), s.get("outer_id") or None),
+                price=cny(s["price"]) if s.get("price") not in (None, "") else None,
+                quantity=int(s["quantity"]) if s.get("quantity") is not None else None,
+                status=status,
+                title=item.get("title"),
+            )
+        )
+    return out
+
+
+def sku_map_json(sku_id: str, listed: bool) -> str:
+    """``sku_map`` for taobao.sku.update.listing.tmall: 1 = list, -2 = delist."""
+    return json.dumps({sku_id: 1 if listed else -2}, separators=(",", ":"))
+
+
+def json_compact(value: Any) -> str:
+    """JSON for a structured TOP parameter (``sku_quantities``, ``options``)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""WooCommerce REST API v3 (the team's own web shop): adapter, wire mapping, auth and emulator."""

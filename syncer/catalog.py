@@ -1,0 +1,467 @@
+"""Catalog import and export (CSV/XLSX).
+
+Columns (header names; order is free):
+
+=====================  ======================================================================
+``sku``                required; unique in the file
+``product``            product key grouping variations (default: the SKU itself)
+``title``              required; product title (same for every row of one product)
+``description``        product description (HTML allowed)
+``category``           our category name (mapped per channel)
+``brand``              brand
+``tags``               ``;``-separated tags
+``attr[NAME]``         a variation attribute, e.g. ``attr[颜色]`` = ``白色``
+``images``             ``|``-separated image URLs, in display order
+``barcode``            EAN/UPC/JAN
+``weight_grams``       integer grams
+``cost``               unit cost in ``currency`` (decimal)
+``base_price``         required; base selling price in ``currency`` (decimal)
+``currency``           required; ISO 4217 code
+``active``             ``true``/``false`` (default true)
+``stock[WH]``          on-hand count in warehouse ``WH`` (empty = leave unchanged)
+=====================  ======================================================================
+
+The whole file is validated before anything is written; every problem is reported with its row and
+column. A clean import is an idempotent upsert in one transaction; stock counts become ledger
+movements (count adjustments), never silent overwrites. Export writes the same columns, so
+export -> import changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.money import MINOR_UNITS, parse_decimal
+from syncer import stock as ledger
+from syncer.models import ChangeItem, ChangeSet, Product, Sku, StockLevel, Warehouse
+from syncer.tabular import InputRejected, Problem, read_rows
+
+PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
+PLAIN_COLUMNS = (
+    "sku", "product", "title", "description", "category", "brand", "tags", "images", "barcode",
+    "weight_grams", "cost", "base_price", "currency", "active",
+)
+REQUIRED = ("sku", "title", "base_price", "currency")
+PATTERNED = re.compile(r"^(attr|stock)\[(.+)\]$")
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,119}$")
+TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
+
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class CatalogRow:
+    row: int
+    sku: str
+    product: str
+    title: str
+    description: str = ""
+    category: str = ""
+    brand: str = ""
+    tags: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    images: list[str] = field(default_factory=list)
+    barcode: str = ""
+    weight_grams: int | None = None
+    cost: Decimal | None = None
+    base_price: Decimal = Decimal(0)
+    currency: str = ""
+    active: bool = True
+    stock: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    rows: int = 0
+    products_created: int = 0
+    products_updated: int = 0
+    skus_created: int = 0
+    skus_updated: int = 0
+    skus_unchanged: int = 0
+    stock_movements: int = 0
+    change_set_id: int | None = None
+    changed_sku_ids: set[int] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.products_created or self.products_updated or self.skus_created or self.skus_updated
+                    or self.stock_movements)
+
+
+# ---------------------------------------------------------------------------------------- validate
+def _decimal(text: str, column: str, row: int, problems: list[Problem], *, minimum: Decimal = Decimal(0)) -> Decimal | None:
+    try:
+        value = parse_decimal(text)
+    except ValueError:
+        problems.append(Problem(row, column, f"{text!r} is not a decimal number (use e.g. 12.50)"))
+        return None
+    if value < minimum:
+        problems.append(Problem(row, column, f"{text} must not be negative"))
+        return None
+    return value
+
+
+def _int(text: str, column: str, row: int, problems: list[Problem]) -> int | None:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        problems.append(Problem(row, column, f"{text!r} is not a whole number"))
+        return None
+    if value < 0:
+        problems.append(Problem(row, column, f"{value} must not be negative"))
+        return None
+    return value
+
+
+def check_header(header: list[str], warehouses: set[str]) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(1, name, "duplicate column"))
+        seen.add(name)
+        match = PATTERNED.match(name)
+        if match:
+            if match.group(1) == "stock" and match.group(2) not in warehouses:
+                known = ", ".join(sorted(warehouses)) or "none yet"
+                problems.append(
+                    Problem(1, name, f"unknown warehouse {match.group(2)!r} (known: {known}; add one with "
+                            f"`syncer warehouse add CODE`)")
+                )
+        elif name not in PLAIN_COLUMNS:
+            problems.append(Problem(1, name or "(empty)", "unknown column (see `syncer catalog import --help`)"))
+    for name in REQUIRED:
+        if name not in seen:
+            problems.append(Problem(1, name, "required column is missing"))
+    return problems
+
+
+def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> CatalogRow | None:
+    before = len(problems)
+    sku = cells.get("sku", "").strip()
+    if not sku:
+        problems.append(Problem(number, "sku", "is empty"))
+    elif not SKU_PATTERN.match(sku):
+        problems.append(Problem(number, "sku", f"{sku!r}: use letters, digits and . _ - / (at most 120)"))
+    title = cells.get("title", "").strip()
+    if not title:
+        problems.append(Problem(number, "title", "is empty"))
+    currency = cells.get("currency", "").strip().upper()
+    if currency not in MINOR_UNITS:
+        problems.append(Problem(number, "currency", f"{currency or '(empty)'} is not an ISO 4217 code we know"))
+    price = _decimal(cells.get("base_price", ""), "base_price", number, problems)
+    cost = None
+    if cells.get("cost", "").strip():
+        cost = _decimal(cells["cost"], "cost", number, problems)
+    for column, value in (("base_price", price), ("cost", cost)):
+        if value is not None and currency in MINOR_UNITS and -value.as_tuple().exponent > max(MINOR_UNITS[currency], 4):
+            problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))
+    weight = None
+    if cells.get("weight_grams", "").strip():
+        weight = _int(cells["weight_grams"], "weight_grams", number, problems)
+    active = True
+    if cells.get("active", "").strip():
+        flag = cells["active"].strip().lower()
+        if flag not in TRUE | FALSE:
+            problems.append(Problem(number, "active", f"{cells['active']!r}: use true or false"))
+        active = flag in TRUE
+    attributes: dict[str, str] = {}
+    stock: dict[str, int] = {}
+    for name, value in cells.items():
+        match = PATTERNED.match(name)
+        if not match or not value.strip():
+            continue
+        if match.group(1) == "attr":
+            attributes[match.group(2)] = value.strip()
+        else:
+            quantity = _int(value, name, number, problems)
+            if quantity is not None:
+                stock[match.group(2)] = quantity
+    images = [u.strip() for u in cells.get("images", "").split("|") if u.strip()]
+    for url in images:
+        if not url.startswith(("https://", "http://")):
+            problems.append(Problem(number, "images", f"{url!r} is not an http(s) URL"))
+    if len(problems) > before:
+        return None
+    return CatalogRow(
+        row=number,
+        sku=sku,
+        product=cells.get("product", "").strip() or sku,
+        title=title,
+        description=cells.get("description", "").strip(),
+        category=cells.get("category", "").strip(),
+        brand=cells.get("brand", "").strip(),
+        tags=[t.strip() for t in cells.get("tags", "").split(";") if t.strip()],
+        attributes=attributes,
+        images=images,
+        barcode=cells.get("barcode", "").strip(),
+        weight_grams=weight,
+        cost=cost,
+        base_price=price or Decimal(0),
+        currency=currency,
+        active=active,
+        stock=stock,
+    )
+
+
+def validate_file(path: Path, warehouses: set[str], progress: Progress | None = None) -> list[CatalogRow]:
+    """Parse and validate the whole file; raise InputRejected listing every problem."""
+    try:
+        header, rows = read_rows(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
+    except Exception as exc:  # openpyxl raises many types for a corrupt workbook
+        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file as a workbook: {exc}")]) from None
+    if not header:
+        raise InputRejected(str(path), [Problem(0, "", "the file is empty (no header row)")])
+    problems = check_header(header, warehouses)  # reported together with every row problem below
+    parsed: list[CatalogRow] = []
+    first_row: dict[str, int] = {}
+    products: dict[str, CatalogRow] = {}
+    for number, cells in rows:
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            problems.append(Problem(number, "", f"has {len(cells)} cells but the header has {len(header)}"))
+        record = dict(zip(header, (c for c in cells), strict=False))
+        item = parse_row(number, record, problems)
+        sku = record.get("sku", "").strip()
+        if sku:
+            if sku in first_row:
+                problems.append(Problem(number, "sku", f"duplicate SKU {sku!r} (first on row {first_row[sku]})"))
+                item = None
+            else:
+                first_row[sku] = number
+        if item is not None:
+            first = products.setdefault(item.product, item)
+            for name in PRODUCT_FIELDS:
+                if first is not item and getattr(item, name) and getattr(item, name) != getattr(first, name):
+                    problems.append(
+                        Problem(number, name, f"differs from row {first.row} of the same product {item.product!r}")
+                    )
+            parsed.append(item)
+        if progress and number % 1000 == 0:
+            progress(1000)
+    if problems:
+        raise InputRejected(str(path), problems)
+    return parsed
+
+
+# ------------------------------------------------------------------------------------------- apply
+def _product_values(row: CatalogRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in PRODUCT_FIELDS}
+
+
+def _sku_values(row: CatalogRow, product_id: int) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "attributes": row.attributes,
+        "images": row.images,
+        "barcode": row.barcode,
+        "weight_grams": row.weight_grams,
+        "cost": row.cost,
+        "base_price": row.base_price,
+        "currency": row.currency,
+        "active": row.active,
+    }
+
+
+def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: str) -> ImportSummary:
+    """Upsert validated rows (inside the caller's transaction). Idempotent."""
+    summary = ImportSummary(rows=len(rows))
+    change_set = ChangeSet(user=user, reason=f"catalog import {source}", command="catalog import")
+    session.add(change_set)
+    session.flush()
+    summary.change_set_id = change_set.id
+
+    # products: first row of each product carries its content
+    product_rows: dict[str, CatalogRow] = {}
+    for row in rows:
+        product_rows.setdefault(row.product, row)
+    existing_products = {
+        p.key: p for p in session.scalars(select(Product).where(Product.key.in_(list(product_rows))))
+    } if len(product_rows) < 30000 else {p.key: p for p in session.scalars(select(Product))}
+    new_products = [
+        {"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing_products
+    ]
+    product_ids = {key: p.id for key, p in existing_products.items()}
+    if new_products:
+        for start in range(0, len(new_products), 5000):
+            result = session.execute(
+                insert(Product).returning(Product.id, Product.key), new_products[start : start + 5000]
+            )
+            product_ids.update({key: pid for pid, key in result})
+        summary.products_created = len(new_products)
+    product_updates = []
+    for key, product in existing_products.items():
+        values = _product_values(product_rows[key])
+        if any(getattr(product, k) != v for k, v in values.items()):
+            product_updates.append({"id": product.id, **values})
+    if product_updates:
+        session.execute(update(Product), product_updates)
+        summary.products_updated = len(product_updates)
+
+    # skus
+    existing = {s.sku: s for s in session.scalars(select(Sku))}
+    new_skus, sku_updates, price_items = [], [], []
+    for row in rows:
+        values = _sku_values(row, product_ids[row.product])
+        current = existing.get(row.sku)
+        if current is None:
+            new_skus.append({"sku": row.sku, **values})
+            continue
+        changed = {k: v for k, v in values.items() if getattr(current, k) != v}
+        if changed:
+            sku_updates.append({"id": current.id, **values})
+            summary.changed_sku_ids.add(current.id)
+            for name in ("base_price", "cost"):
+                if name in changed:
+                    price_items.append(
+                        {"change_set_id": change_set.id, "sku_id": current.id, "field": name,
+                         "old_value": _text(getattr(current, name)), "new_value": _text(values[name])}
+                    )
+        else:
+            summary.skus_unchanged += 1
+    if new_skus:
+        for start in range(0, len(new_skus), 5000):
+            result = session.execute(insert(Sku).returning(Sku.id, Sku.sku), new_skus[start : start + 5000])
+            summary.changed_sku_ids.update(sid for sid, _ in result)
+        summary.skus_created = len(new_skus)
+    if sku_updates:
+        session.execute(update(Sku), sku_updates)
+        summary.skus_updated = len(sku_updates)
+    if price_items:
+        session.execute(insert(ChangeItem), price_items)
+    # products whose content changed touch every SKU of theirs (their listings' content changes)
+    if product_updates:
+        changed_products = [u["id"] for u in product_updates]
+        summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(changed_products))))
+
+    # stock counts -> ledger adjustments
+    sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
+    warehouses = ledger.warehouses_by_code(session)
+    current_levels = ledger.levels(session)
+    last_movement = _last_movement_ids(session)
+    movements, stock_items = [], []
+    for row in rows:
+        sku_id = sku_ids[row.sku]
+        for code, target in row.stock.items():
+            wh_id = warehouses[code]
+            on_hand = current_levels.get((sku_id, wh_id), (0, 0))[0]
+            if target == on_hand:
+                continue
+            marker = last_movement.get((sku_id, wh_id), 0)
+            movements.append(
+                ledger.Movement(
+                    sku_id=sku_id, warehouse_id=wh_id, kind="count", on_hand_delta=target - on_hand,
+                    reserved_delta=0, reason=f"stock count from {source}", user=user,
+                    key=f"count:{sku_id}:{wh_id}:{target}:{marker}", change_set_id=change_set.id,
+                )
+            )
+            stock_items.append(
+                {"change_set_id": change_set.id, "sku_id": sku_id, "field": f"stock:{code}",
+                 "old_value": str(on_hand), "new_value": str(target)}
+            )
+            summary.changed_sku_ids.add(sku_id)
+    applied = ledger.record(session, movements)
+    summary.stock_movements = len(applied)
+    if stock_items:
+        session.execute(insert(ChangeItem), stock_items)
+    if not summary.changed:
+        session.delete(change_set)
+        summary.change_set_id = None
+    return summary
+
+
+def _last_movement_ids(session: Session) -> dict[tuple[int, int], int]:
+    from sqlalchemy import func
+
+    from syncer.models import StockMovement
+
+    query = select(StockMovement.sku_id, StockMovement.warehouse_id, func.max(StockMovement.id)).group_by(
+        StockMovement.sku_id, StockMovement.warehouse_id
+    )
+    return {(s, w): m for s, w, m in session.execute(query)}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def import_file(
+    session: Session, path: Path, *, user: str, progress: Progress | None = None
+) -> ImportSummary:
+    """Validate the whole file, then apply it in the caller's transaction."""
+    warehouses = {code for (code,) in session.execute(select(Warehouse.code))}
+    rows = validate_file(path, warehouses, progress)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return apply_rows(session, rows, user=user, source=f"{path.name} ({digest})")
+
+
+# ------------------------------------------------------------------------------------------ export
+def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
+    """The catalog as (header, rows) in the import column set."""
+    warehouses = list(session.execute(select(Warehouse.id, Warehouse.code).order_by(Warehouse.code)))
+    attr_names = sorted({name for attrs in session.scalars(select(Sku.attributes)) for name in (attrs or {})})
+    header = [
+        "sku", "product", "title", "description", "category", "brand", "tags",
+        *(f"attr[{name}]" for name in attr_names), "images", "barcode", "weight_grams", "cost", "base_price",
+        "currency", "active", *(f"stock[{code}]" for _, code in warehouses),
+    ]
+    levels = {(s, w): on for (s, w), (on, _) in ledger.levels(session).items()}
+
+    def rows() -> Iterable[list[Any]]:
+        query = select(Sku, Product).join(Product, Sku.product_id == Product.id).order_by(Product.key, Sku.sku)
+        for sku, product in session.execute(query):
+            yield [
+                sku.sku, product.key, product.title, product.description, product.category, product.brand,
+                ";".join(product.tags or []), *((sku.attributes or {}).get(n, "") for n in attr_names),
+                "|".join(sku.images or []), sku.barcode, sku.weight_grams if sku.weight_grams is not None else "",
+                _text(sku.cost) or "", str(sku.base_price), sku.currency, "true" if sku.active else "false",
+                *(levels.get((sku.id, wid), 0) for wid, _ in warehouses),
+            ]
+
+    return header, rows()
+
+
+def show(session: Session, sku: str) -> dict[str, Any] | None:
+    """One SKU with its product and stock per warehouse, for ``syncer catalog show``."""
+    found = session.execute(
+        select(Sku, Product).join(Product, Sku.product_id == Product.id).where(Sku.sku == sku)
+    ).first()
+    if found is None:
+        return None
+    item, product = found
+    stock_rows = session.execute(
+        select(Warehouse.code, StockLevel.on_hand, StockLevel.reserved)
+        .join(StockLevel, StockLevel.warehouse_id == Warehouse.id)
+        .where(StockLevel.sku_id == item.id)
+        .order_by(Warehouse.code)
+    ).all()
+    return {
+        "sku": item.sku,
+        "product": product.key,
+        "title": product.title,
+        "category": product.category,
+        "brand": product.brand,
+        "tags": product.tags,
+        "attributes": item.attributes,
+        "images": item.images,
+        "barcode": item.barcode,
+        "weight_grams": item.weight_grams,
+        "cost": _text(item.cost),
+        "base_price": str(item.base_price),
+        "currency": item.currency,
+        "active": item.active,
+        "stock": [
+            {"warehouse": code, "on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved}
+            for code, on_hand, reserved in stock_rows
+        ],
+    }

@@ -1,0 +1,114 @@
+"""What every command and job needs: settings, the database, the channels, the acting user."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.channels import ChannelConfig, load_channels
+from config.settings import Settings, get_settings
+from syncer import db
+
+
+class UserError(Exception):
+    """A problem the user can fix; the CLI prints it as one clear message."""
+
+
+def current_user(explicit: str | None = None) -> str:
+    """Who is acting: ``--user`` if given, else the OS user (for change sets and sync runs)."""
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
+
+
+@dataclass
+class Context:
+    settings: Settings = field(default_factory=get_settings)
+    trace_path: Path | None = None
+
+    @property
+    def db_url(self) -> str:
+        return self.settings.resolved_database_url
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    @property
+    def http_trace(self) -> Path | None:
+        return self.trace_path or self.settings.http_trace
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        self.require_database()
+        with db.unit_of_work(self.db_url) as session:
+            yield session
+
+    def require_database(self) -> None:
+        if not db.is_initialized(self.db_url):
+            raise UserError(
+                f"no catalog database at {self.db_url} yet: run `syncer init` (or `syncer db upgrade`) first"
+            )
+
+    @cached_property
+    def channels(self) -> list[ChannelConfig]:
+        return load_channels(self.settings.resolved_channels_file)
+
+    def channel(self, name: str) -> ChannelConfig:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        known = ", ".join(c.name for c in self.channels) or "none"
+        raise UserError(f"no channel named {name!r} in {self.settings.resolved_channels_file} (known: {known})")
+
+    def selected_channels(self, names: list[str] | None) -> list[ChannelConfig]:
+        if names:
+            return [self.channel(n) for n in names]
+        return [c for c in self.channels if c.enabled]
+
+    @cached_property
+    def hub(self):
+        from adapters.emulator import EmulatorHub
+
+        return EmulatorHub(self.data_dir / "emulators")
+
+    def adapter(self, channel: ChannelConfig):
+        from adapters.registry import build_adapter
+
+        return build_adapter(
+            channel,
+            trace_path=self.http_trace,
+            hub=self.hub,
+            timeout=self.settings.http_timeout_seconds,
+        )
+
+
+def ensure_channel_rows(session: Session, channels: list[ChannelConfig]) -> dict[str, int]:
+    """Make sure every configured channel and the warehouses it names exist in the database."""
+    from syncer.models import Channel, Warehouse
+
+    existing = {c.name: c for c in session.scalars(select(Channel))}
+    for config in channels:
+        row = existing.get(config.name)
+        if row is None:
+            row = Channel(name=config.name, kind=config.kind, currency=config.currency, enabled=config.enabled)
+            session.add(row)
+            existing[config.name] = row
+        else:
+            row.kind, row.currency, row.enabled = config.kind, config.currency, config.enabled
+    codes = {code for (code,) in session.execute(select(Warehouse.code))}
+    for code in sorted({w for c in channels for w in c.warehouses} - codes):
+        session.add(Warehouse(code=code, name=code))
+    session.flush()
+    return {name: row.id for name, row in existing.items()}

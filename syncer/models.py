@@ -1,0 +1,320 @@
+"""The central catalog database: products and SKUs, stock ledger, channels and listings, change sets,
+sync runs, orders, order cursors and FX rates. SQLAlchemy 2.x typed models; money is exact Decimal."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from syncer.types import Amount, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Amount(), dict[str, Any]: JSON()}
+
+
+# ------------------------------------------------------------------------------------------ catalog
+class Product(Base):
+    """A product: the shared content of one or more SKUs (its variations)."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(200), default="", index=True)
+    brand: Mapped[str] = mapped_column(String(200), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+    skus: Mapped[list[Sku]] = relationship(back_populates="product")
+
+
+class Sku(Base):
+    """One sellable unit: price, cost, identity and the attributes that make it a variation."""
+
+    __tablename__ = "skus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(120), unique=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    barcode: Mapped[str] = mapped_column(String(64), default="")
+    weight_grams: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cost: Mapped[Decimal | None] = mapped_column(nullable=True)
+    base_price: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+    product: Mapped[Product] = relationship(back_populates="skus")
+    __table_args__ = (CheckConstraint("base_price >= 0", name="base_price_not_negative"),)
+
+
+class Warehouse(Base):
+    __tablename__ = "warehouses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class StockMovement(Base):
+    """Append-only stock ledger. Every movement has a reason and a UNIQUE idempotency key, so a
+    replayed import, order or change is a no-op."""
+
+    __tablename__ = "stock_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # count, adjust, reserve, release, ship, restock
+    on_hand_delta: Mapped[int] = mapped_column(Integer, default=0)
+    reserved_delta: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(500))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    user: Mapped[str] = mapped_column(String(120), default="")
+    change_set_id: Mapped[int | None] = mapped_column(ForeignKey("change_sets.id"), nullable=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    __table_args__ = (Index("ix_stock_movements_sku_wh", "sku_id", "warehouse_id"),)
+
+
+class StockLevel(Base):
+    """On-hand and reserved per SKU and warehouse: the ledger's running totals, kept in the same
+    transaction as each movement."""
+
+    __tablename__ = "stock_levels"
+
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    )
+
+
+# ----------------------------------------------------------------------------------------- channels
+class Channel(Base):
+    """A configured sales channel (the channels file is the source; this row anchors the rest)."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
+class ChannelListing(Base):
+    """One SKU on one channel: what we want there (desired), what we last pushed, and sync state.
+
+    ``version`` increases on every change of the desired values; a push records ``pushed_version`` and
+    the listing is clean only while ``version == pushed_version``.
+    """
+
+    __tablename__ = "channel_listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ref: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    wanted: Mapped[str] = mapped_column(String(20), default="active")  # active | delisted
+    price_override: Mapped[Decimal | None] = mapped_column(nullable=True)
+    desired_price: Mapped[Decimal | None] = mapped_column(nullable=True)
+    desired_quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    desired_content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pushed_price: Mapped[Decimal | None] = mapped_column(nullable=True)
+    pushed_quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pushed_content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pushed_state: Mapped[str | None] = mapped_column(String(20), nullable=True)  # active | delisted
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    pushed_version: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    last_error_code: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_pushed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+    __table_args__ = (
+        UniqueConstraint("channel_id", "sku_id"),
+        Index("ix_channel_listings_dirty", "channel_id", "status"),
+    )
+
+
+# ------------------------------------------------------------------------------------- change sets
+class ChangeSet(Base):
+    """One applied change (import, bulk price/stock edit, undo): who, when, why."""
+
+    __tablename__ = "change_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    user: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    command: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default="applied")  # applied | undone
+    undo_of: Mapped[int | None] = mapped_column(ForeignKey("change_sets.id"), nullable=True)
+
+    items: Mapped[list[ChangeItem]] = relationship(back_populates="change_set")
+
+
+class ChangeItem(Base):
+    """One value changed by a change set, with its old and new value (as text, exact)."""
+
+    __tablename__ = "change_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_set_id: Mapped[int] = mapped_column(ForeignKey("change_sets.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"), nullable=True)
+    field: Mapped[str] = mapped_column(String(80))  # base_price, price_override, stock:WH, wanted, ...
+    old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    change_set: Mapped[ChangeSet] = relationship(back_populates="items")
+
+
+class SyncRun(Base):
+    """One run of a job against one channel (sync, order pull, drift check), for status and history."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # sync | orders | drift
+    started_at: Mapped[datetime] = mapped_column(default=now_utc)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | partial | failed
+    items_ok: Mapped[int] = mapped_column(Integer, default=0)
+    items_failed: Mapped[int] = mapped_column(Integer, default=0)
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    user: Mapped[str] = mapped_column(String(120), default="")
+
+
+class SyncResult(Base):
+    """One item's outcome in a sync run (the history of a listing)."""
+
+    __tablename__ = "sync_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("channel_listings.id"), index=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    code: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
+# ------------------------------------------------------------------------------------------ orders
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    external_id: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    raw_status: Mapped[str] = mapped_column(String(80))
+    placed_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal]
+    shipping: Mapped[Decimal | None] = mapped_column(nullable=True)
+    ship_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    return_received: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(default=now_utc)
+    last_seen_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order")
+    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    line_id: Mapped[str] = mapped_column(String(120))
+    sku: Mapped[str] = mapped_column(String(120))
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"), nullable=True, index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal]
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"), nullable=True)
+    unmatched: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    __table_args__ = (UniqueConstraint("order_id", "line_id"),)
+
+
+class OrderCursorRow(Base):
+    """The stored incremental-pull position of one channel (advanced only after its orders commit)."""
+
+    __tablename__ = "order_cursors"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+
+class FxRate(Base):
+    """1 unit of ``base`` = ``rate`` units of ``quote`` on ``day``."""
+
+    __tablename__ = "fx_rates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    day: Mapped[date] = mapped_column(Date)
+    rate: Mapped[Decimal]
+
+    __table_args__ = (
+        UniqueConstraint("base", "quote", "day"),
+        CheckConstraint("rate > 0", name="rate_positive"),
+    )
