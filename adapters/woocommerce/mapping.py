@@ -20,7 +20,6 @@ from adapters.base import (
     Order,
     OrderLine,
     OrderStatus,
-    PriceUpdate,
     RemoteListing,
     Variation,
 )
@@ -196,7 +195,7 @@ def product_body(draft: ListingDraft, *, weight_unit: str, create: bool) -> dict
     return body
 
 
-def variation_body(variation: Variation, *, weight_unit: str | None = None) -> dict[str, Any]:
+def variation_body(variation: Variation) -> dict[str, Any]:
     body: dict[str, Any] = {
         "sku": variation.sku,
         **price_fields(variation.price),

@@ -1,0 +1,614 @@
+"""WooCommerce REST API v3 adapter (the team's own WordPress shop).
+
+Every write goes through the documented batch endpoints: ``POST /products/batch`` for products and,
+per parent, ``POST /products/{id}/variations/batch`` for variations (``/products/batch`` refuses
+variation ids). A batch holds at most 100 objects counting create + update + delete together, always
+answers HTTP 200 when it runs, and inlines per-item failures as ``{"id": .., "error": {..}}``: every
+element is checked. :meth:`chunks` therefore groups price, stock, delist and relist items by parent so
+one chunk is one call.
+
+Not supported (per-item ``unsupported`` results are never needed; these are simply not sent):
+barcode/GTIN, brand and condition (no v3 product field), compare-and-set stock (WooCommerce has
+none: pushes are absolute), deleting variations that vanished from a draft (left untouched).
+Delisting sets ``status`` to ``draft`` or ``private`` (option ``delist_status``); a variation is
+disabled with ``private``. Relisting sets ``publish``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.base import (
+    AuthError,
+    ChannelError,
+    ConfigurationError,
+    DelistRequest,
+    ItemResult,
+    Limits,
+    ListingDraft,
+    ListingRef,
+    Operation,
+    OrderCursor,
+    OrderPage,
+    PermanentItemError,
+    PriceUpdate,
+    RateLimited,
+    RemoteListing,
+    RequestRejected,
+    StockUpdate,
+    TransientError,
+)
+from adapters.http import HttpAdapter, parse_retry_after
+from adapters.woocommerce import mapping
+from adapters.woocommerce.auth import OAuth1Auth, QueryStringAuth
+
+T = TypeVar("T")
+Target = tuple[str, str | None]  # (product id, variation id or None)
+
+EMULATOR_SITE = "https://woocommerce.emulator.invalid"  # never resolves; the emulator transport answers
+PAGE_SIZE = 100  # per_page maximum (WordPress core rejects 101 with rest_invalid_param)
+
+
+class WooCommerceOptions(BaseModel):
+    """``[channels.options]`` for ``kind = "woocommerce"``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: the shop: ``shop.example.com``, ``example.com/shop`` (https assumed) or a full URL; an ``http://``
+    #: URL is signed with OAuth 1.0a. The channel's ``base_url`` may give it instead.
+    site: str | None = None
+    #: ``auto`` = Basic over https, OAuth 1.0a over http; ``query_string`` for hosts that strip the
+    #: Authorization header ("Consumer key is missing").
+    auth: Literal["auto", "basic", "query_string", "oauth1"] = "auto"
+    signature_method: Literal["HMAC-SHA256", "HMAC-SHA1"] = "HMAC-SHA256"
+    delist_status: Literal["draft", "private"] = "draft"
+    #: objects per batch call; lower it for slow hosts whose PHP times out on 100 variations
+    batch_size: int = Field(default=100, ge=1, le=100)
+    #: the shop's weight unit (WooCommerce > Settings > Products)
+    weight_unit: Literal["kg", "g", "lbs", "oz"] = "kg"
+    #: our own politeness limit; WooCommerce documents none, hosts and WAFs throttle
+    requests_per_second: float | None = Field(default=None, gt=0, le=50)
+
+
+class WooCommerceAdapter(HttpAdapter):
+    kind = "woocommerce"
+    # 100 objects per batch call (WC_REST_Controller batch limit); no documented rate: 5/s is ours.
+    limits = Limits(publish=100, price=100, stock=100, delist=100, orders_page=PAGE_SIZE, rate=5.0, burst=5)
+    options_model = WooCommerceOptions
+    options: WooCommerceOptions
+
+    def __init__(self, channel: Any, *, timeout: float = 60.0, **kwargs: Any) -> None:
+        options = WooCommerceOptions.model_validate(dict(channel.options))
+        if options.requests_per_second:
+            rate = options.requests_per_second
+            self.limits = replace(type(self).limits, rate=rate, burst=max(1, int(rate)))
+        # 60 s: batches run item by item inside PHP; weak hosts need long (woocommerce#21488)
+        super().__init__(channel, timeout=timeout, **kwargs)
+
+    # -- wiring -------------------------------------------------------------------------------------
+    def base_url(self) -> str:
+        configured = self.channel.base_url
+        if configured and configured != "emulator:":
+            return mapping.api_root(configured)
+        return self.production_url()
+
+    def production_url(self) -> str:
+        if self.options.site:
+            return mapping.api_root(self.options.site)
+        if self.channel.emulated:
+            return mapping.api_root(EMULATOR_SITE)
+        raise ConfigurationError(
+            'WooCommerce needs the shop\'s address: set options.site (e.g. "shop.example.com") or base_url',
+            channel=self.channel.name,
+        )
+
+    def build_auth(self) -> httpx.Auth:
+        try:
+            key, secret = self.channel.credential("consumer_key"), self.channel.credential("consumer_secret")
+        except KeyError as exc:
+            raise ConfigurationError(str(exc.args[0]), channel=self.channel.name) from None
+        https = httpx.URL(self.base_url()).scheme == "https"
+        mode = self.options.auth
+        if mode == "auto":
+            mode = "basic" if https else "oauth1"
+        if mode == "oauth1":
+            return OAuth1Auth(key, secret, signature_method=self.options.signature_method)
+        if not https:
+            raise ConfigurationError(
+                f"auth={mode!r} would send the consumer secret in clear over http: use https or auth=oauth1",
+                channel=self.channel.name,
+            )
+        return QueryStringAuth(key, secret) if mode == "query_string" else httpx.BasicAuth(key, secret)
+
+    def default_headers(self) -> Mapping[str, str]:
+        return {"User-Agent": "listing-sync/0.1", "Accept": "application/json"}
+
+    def classify(self, response: httpx.Response) -> ChannelError | None:
+        return classify(response)
+
+    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+        """Batches of at most ``batch_size``; price/stock/delist/relist items are grouped by parent
+        product first, because variations can only be batched per parent."""
+        size = self.options.batch_size
+        if op is Operation.PUBLISH:
+            for start in range(0, len(items), size):
+                yield list(items[start : start + size])
+            return
+        groups: dict[object, list[T]] = {}
+        for item in items:
+            target = mapping.target_of(item.sku, item.ref)  # type: ignore[attr-defined]
+            key = ("variations", target[0]) if target and target[1] else ("products" if target else "lookup")
+            groups.setdefault(key, []).append(item)
+        for group in groups.values():
+            for start in range(0, len(group), size):
+                yield group[start : start + size]
+
+    # -- publish ------------------------------------------------------------------------------------
+    def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
+        results: dict[int, ItemResult] = {}
+        creates: list[tuple[int, dict[str, Any]]] = []
+        updates: list[tuple[int, dict[str, Any]]] = []
+        for i, draft in enumerate(drafts):
+            problem = self._currency_problem(draft.sku, [draft.price, *(v.price for v in draft.variations)])
+            if problem:
+                results[i] = problem
+                continue
+            product_id = draft.ref.get("product_id") if draft.ref else None
+            try:
+                body = mapping.product_body(draft, weight_unit=self.options.weight_unit, create=not product_id)
+            except ValueError as exc:
+                results[i] = ItemResult.failure(draft.sku, "invalid_listing", str(exc))
+                continue
+            if product_id:
+                updates.append((i, {"id": int(product_id), **body}))
+            else:
+                creates.append((i, body))
+
+        product_ids: dict[int, str] = {}
+        adopt: list[tuple[int, dict[str, Any]]] = []
+        created, updated = self._batch(
+            "/products/batch", creates=[b for _, b in creates], updates=[b for _, b in updates]
+        )
+        for (i, body), element in [*zip(creates, created, strict=True), *zip(updates, updated, strict=True)]:
+            error = mapping.batch_error(element)
+            if error and error[0] == "product_invalid_sku" and "id" not in body:
+                existing = self._adoptable(drafts[i].sku, element)
+                if existing:  # replayed create, or a product made by hand: update it instead
+                    adopt.append(
+                        (
+                            i,
+                            {
+                                "id": int(existing),
+                                **mapping.product_body(drafts[i], weight_unit=self.options.weight_unit, create=False),
+                            },
+                        )
+                    )
+                    continue
+            if error:
+                results[i] = self._item_failure(drafts[i].sku, error)
+            else:
+                product_ids[i] = str(element["id"])
+        if adopt:
+            _, adopted = self._batch("/products/batch", updates=[b for _, b in adopt])
+            for (i, _body), element in zip(adopt, adopted, strict=True):
+                error = mapping.batch_error(element)
+                if error:
+                    results[i] = self._item_failure(drafts[i].sku, error)
+                else:
+                    product_ids[i] = str(element["id"])
+
+        for i, product_id in product_ids.items():
+            draft = drafts[i]
+            if not draft.variations:
+                results[i] = ItemResult.success(draft.sku, ref=mapping.ref_for_product(draft.sku, product_id))
+                continue
+            existed = any(i == j for j, _ in [*updates, *adopt])
+            results[i] = self._publish_variations(draft, product_id, existed)
+        return [results[i] for i in range(len(drafts))]
+
+    def _publish_variations(self, draft: ListingDraft, product_id: str, existed: bool) -> ItemResult:
+        """Create or update a variable product's variations (per-parent batches)."""
+        path = f"/products/{product_id}/variations/batch"
+        known: dict[str, str] = {}
+        for variation in draft.variations:
+            target = mapping.target_of(variation.sku, variation.ref or draft.ref)
+            if target and target[1] and target[0] == product_id:
+                known[variation.sku] = target[1]
+        try:
+            if existed and len(known) < len(draft.variations):
+                known.update({sku: vid for sku, vid in self._variation_ids(product_id).items() if sku not in known})
+            failures: list[tuple[str, tuple[str, str, int]]] = []
+            size = self.options.batch_size
+            for start in range(0, len(draft.variations), size):
+                part = draft.variations[start : start + size]
+                creates = [v for v in part if v.sku not in known]
+                updates = [v for v in part if v.sku in known]
+                created, updated = self._batch(
+                    path,
+                    creates=[mapping.variation_body(v) for v in creates],
+                    updates=[{"id": int(known[v.sku]), **mapping.variation_body(v)} for v in updates],
+                )
+                for variation, element in [*zip(creates, created, strict=True), *zip(updates, updated, strict=True)]:
+                    error = mapping.batch_error(element)
+                    if error:
+                        failures.append((variation.sku, error))
+                    else:
+                        known[variation.sku] = str(element["id"])
+        except ChannelError as exc:  # the parent exists: keep its ref so a retry updates, not duplicates
+            failed = ItemResult.from_error(draft.sku, exc)
+            return replace(failed, ref=mapping.ref_for_product(draft.sku, product_id, known))
+        ref = mapping.ref_for_product(draft.sku, product_id, known)
+        if not failures:
+            return ItemResult.success(draft.sku, ref=ref)
+        code = failures[0][1][0]
+        message = "; ".join(f"variation {sku}: {msg} ({c})" for sku, (c, msg, _) in failures)
+        retryable = all(status >= 500 for _, (_, _, status) in failures)
+        return ItemResult.failure(draft.sku, code, message, retryable=retryable, ref=ref)
+
+    def _adoptable(self, sku: str, element: Mapping[str, Any]) -> str | None:
+        """The id of the product already holding ``sku`` (duplicate-SKU error on create)."""
+        data = (element.get("error") or {}).get("data") or {}
+        if data.get("resource_id"):
+            return str(data["resource_id"])
+        found = self._product_by_sku(sku)
+        return str(found["id"]) if found else None
+
+    # -- price, stock, delist, relist ---------------------------------------------------------------
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
+        def fields(update: PriceUpdate, variation: bool) -> dict[str, Any] | ItemResult:
+            prices = [update.price, *([update.list_price] if update.list_price else [])]
+            return self._currency_problem(update.sku, prices) or mapping.price_fields(update.price, update.list_price)
+
+        return self._set_fields(updates, fields)
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
+        return self._set_fields(updates, lambda update, variation: mapping.stock_fields(update.quantity))
+
+    def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        # variations only know publish (enabled) and private (disabled)
+        return self._set_fields(
+            requests, lambda r, variation: {"status": "private" if variation else self.options.delist_status}
+        )
+
+    def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        return self._set_fields(requests, lambda r, variation: {"status": "publish"})
+
+    def _set_fields(
+        self, items: Sequence[Any], fields: Callable[[Any, bool], dict[str, Any] | ItemResult]
+    ) -> list[ItemResult]:
+        """Update some fields of each item's product or variation, one batch call per parent."""
+        results: dict[int, ItemResult] = {}
+        groups: dict[str, list[tuple[int, dict[str, Any], Target]]] = {}
+        applied_any = False
+        for i, item in enumerate(items):
+            try:
+                target = mapping.target_of(item.sku, item.ref) or self._find(item.sku, item.ref)
+            except ChannelError as exc:
+                if not isinstance(exc, PermanentItemError) and not applied_any and not results:
+                    raise
+                results[i] = ItemResult.from_error(item.sku, exc)
+                continue
+            if target is None:
+                results[i] = ItemResult.failure(
+                    item.sku,
+                    "not_found",
+                    f"no product or variation with SKU {item.sku} on this shop; publish the listing first "
+                    "(variations are found through their parent's ref)",
+                )
+                continue
+            body = fields(item, target[1] is not None)
+            if isinstance(body, ItemResult):
+                results[i] = body
+                continue
+            product_id, variation_id = target
+            path = f"/products/{product_id}/variations/batch" if variation_id else "/products/batch"
+            groups.setdefault(path, []).append((i, {"id": int(variation_id or product_id), **body}, target))
+
+        size = self.options.batch_size
+        for path, members in groups.items():
+            for start in range(0, len(members), size):
+                part = members[start : start + size]
+                try:
+                    _, updated = self._batch(path, updates=[body for _, body, _ in part])
+                except ChannelError as exc:
+                    if not isinstance(exc, PermanentItemError) and not applied_any:
+                        raise
+                    for i, _, _ in part:
+                        results[i] = ItemResult.from_error(items[i].sku, exc)
+                    continue
+                applied_any = True
+                for (i, _body, (product_id, variation_id)), element in zip(part, updated, strict=True):
+                    sku = items[i].sku
+                    error = mapping.batch_error(element)
+                    if error:
+                        results[i] = self._item_failure(sku, error)
+                    elif variation_id:
+                        results[i] = ItemResult.success(
+                            sku, ref=mapping.ref_for_variation(sku, product_id, variation_id)
+                        )
+                    else:
+                        results[i] = ItemResult.success(sku, ref=mapping.ref_for_product(sku, product_id))
+        return [results[i] for i in range(len(items))]
+
+    def _find(self, sku: str, ref: ListingRef | None) -> Target | None:
+        """Look an item up when its ref does not name it: a variation inside the parent its ref names,
+        else a product by SKU (one GET each)."""
+        if ref is not None and ref.get("product_id"):
+            for variation_sku, variation_id in self._variation_ids(ref.ids["product_id"], sku=sku).items():
+                if variation_sku == sku:
+                    return ref.ids["product_id"], variation_id
+        found = self._product_by_sku(sku)
+        return (str(found["id"]), None) if found else None
+
+    # -- reads --------------------------------------------------------------------------------------
+    def _product_by_sku(self, sku: str) -> Mapping[str, Any] | None:
+        rows = self._json(self.http.get("/products", params={"sku": sku}))
+        return next((row for row in rows if isinstance(row, Mapping) and row.get("sku") == sku), None)
+
+    def _variation_ids(self, product_id: str, *, sku: str | None = None) -> dict[str, str]:
+        params = {"sku": sku} if sku else {}
+        return {
+            str(v.get("sku")): str(v["id"])
+            for v in self._pages(f"/products/{product_id}/variations", params)
+            if v.get("sku")
+        }
+
+    def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Mapping[str, Any]]:
+        """Every element of a list endpoint, page by page until ``X-WP-TotalPages``."""
+        page = 1
+        while True:
+            response = self.http.get(
+                path, params={**(params or {}), "per_page": PAGE_SIZE, "page": page, "orderby": "id", "order": "asc"}
+            )
+            rows = self._json(response)
+            yield from (row for row in rows if isinstance(row, Mapping))
+            if not rows or page >= _total_pages(response):
+                return
+            page += 1
+
+    def listings(self) -> Iterator[RemoteListing]:
+        currency = self.channel.currency
+        for product in self._pages("/products"):
+            if product.get("type") == "variable":
+                if product.get("sku"):
+                    yield mapping.remote_product(product, currency)
+                for variation in self._pages(f"/products/{product['id']}/variations"):
+                    if variation.get("sku"):
+                        yield mapping.remote_variation(product, variation, currency)
+            elif product.get("sku"):
+                yield mapping.remote_product(product, currency)
+
+    def orders_since(self, cursor: OrderCursor) -> OrderPage:
+        """Orders modified in [since, until], ``orderby=id`` (the v3 docs offer no sort by modified).
+
+        Pages are numbered, so an order modified again while we page leaves the window and shifts
+        later ones up by one; ``cursor.page`` keeps ``page:total`` and, when X-WP-Total shrank, the
+        next read steps back far enough to catch what moved onto an earlier page.
+        """
+        now = datetime.now(UTC)
+        limits = self.limits
+        until = cursor.until
+        if until is None:
+            until = now - limits.order_lag
+            if limits.order_window is not None:
+                until = min(until, cursor.since + limits.order_window)
+        page, seen_total = _parse_page(cursor.page)
+        response = self.http.get(
+            "/orders",
+            params={
+                "modified_after": mapping.gmt(cursor.since),
+                "modified_before": mapping.gmt(until),
+                "dates_are_gmt": "true",
+                "per_page": PAGE_SIZE,
+                "page": page,
+                "orderby": "id",
+                "order": "asc",
+            },
+        )
+        rows = [row for row in self._json(response) if isinstance(row, Mapping)]
+        orders = {}
+        for row in rows:  # dedupe on id, keeping the newest modification
+            order = mapping.parse_order(row)
+            if order.external_id not in orders or orders[order.external_id].updated_at < order.updated_at:
+                orders[order.external_id] = order
+        total = _header_int(response, "X-WP-Total", len(rows))
+        shrunk = seen_total - total if seen_total is not None and total < seen_total else 0
+        if shrunk and page > 1:
+            back = max(1, ((page - 1) * PAGE_SIZE - shrunk) // PAGE_SIZE + 1)
+            nxt = OrderCursor(cursor.since, until, f"{back}:{total}")
+            return OrderPage(tuple(orders.values()), nxt, False)
+        if rows and page < _total_pages(response):
+            return OrderPage(tuple(orders.values()), OrderCursor(cursor.since, until, f"{page + 1}:{total}"), False)
+        done = until >= now - limits.order_lag - timedelta(seconds=1)
+        return OrderPage(tuple(orders.values()), OrderCursor(until - limits.order_overlap), done)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _batch(
+        self, path: str, *, creates: Sequence[Mapping[str, Any]] = (), updates: Sequence[Mapping[str, Any]] = ()
+    ) -> tuple[list[Any], list[Any]]:
+        """One batch call; returns the create and update result lists, padded when an element is
+        missing so every item gets a result."""
+        if not creates and not updates:
+            return [], []
+        if len(creates) + len(updates) > 100:
+            raise RequestRejected(f"{len(creates) + len(updates)} objects for {path}: the batch limit is 100")
+        body: dict[str, Any] = {}
+        if creates:
+            body["create"] = list(creates)
+        if updates:
+            body["update"] = list(updates)
+        data = self._json(self.http.post(path, json=body))
+        if not isinstance(data, Mapping):
+            raise TransientError(f"POST {path}: batch answer is not an object")
+        missing = {
+            "error": {
+                "code": "missing_result",
+                "message": "no result for this item in the batch answer",
+                "data": {"status": 502},
+            }
+        }
+        created = list(data.get("create") or [])[: len(creates)]
+        updated = list(data.get("update") or [])[: len(updates)]
+        created += [missing] * (len(creates) - len(created))
+        updated += [missing] * (len(updates) - len(updated))
+        return created, updated
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise ConfigurationError(
+                f"{response.request.method} {response.request.url.path}: the answer is not valid JSON "
+                f"(starts {response.text[:80]!r}); PHP notices printed by a plugin (display_errors) break it",
+                channel=self.channel.name,
+                status=response.status_code,
+            ) from None
+
+    def _item_failure(self, sku: str, error: tuple[str, str, int]) -> ItemResult:
+        code, message, status = error
+        return ItemResult.failure(sku, code, message or code, retryable=status >= 500 or status == 429)
+
+    def _currency_problem(self, sku: str, prices: Sequence[Any]) -> ItemResult | None:
+        wrong = sorted({p.currency for p in prices if p.currency != self.channel.currency})
+        if not wrong:
+            return None
+        return ItemResult.failure(
+            sku,
+            "currency_mismatch",
+            f"price in {', '.join(wrong)} but this shop sells in {self.channel.currency} "
+            "(a WooCommerce shop has one currency)",
+        )
+
+
+# ------------------------------------------------------------------------------------- module helpers
+def _header_int(response: httpx.Response, name: str, default: int) -> int:
+    try:
+        return int(response.headers.get(name, default))
+    except ValueError:
+        return default
+
+
+def _total_pages(response: httpx.Response) -> int:
+    return _header_int(response, "X-WP-TotalPages", 1)
+
+
+def _parse_page(token: str | None) -> tuple[int, int | None]:
+    if not token:
+        return 1, None
+    page, _, total = token.partition(":")
+    return max(1, int(page)), int(total) if total else None
+
+
+def _snippet(response: httpx.Response) -> str:
+    """A short, single-line description of a non-JSON body (an HTML page's title)."""
+    text = response.text
+    lower = text.lower()
+    start, end = lower.find("<title>"), lower.find("</title>")
+    if 0 <= start < end:
+        text = text[start + 7 : end]
+    return " ".join(text.split())[:120]
+
+
+def classify(response: httpx.Response) -> ChannelError | None:
+    """WooCommerce/WordPress ``{code, message, data.status}`` errors and the HTML pages hosts, WAFs and
+    security plugins answer with (throttles included) as typed errors. Never raises on odd bodies."""
+    status = response.status_code
+    where = f"{response.request.method} {response.request.url.path}"
+    content_type = response.headers.get("Content-Type", "").lower()
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "?")
+        return ConfigurationError(
+            f"{where} was redirected (HTTP {status}) to {location.split('?')[0]}: set the shop URL exactly as "
+            "WordPress reports it (https, www) so nothing is redirected",
+            status=status,
+        )
+    if status < 300:
+        if "json" in content_type:
+            return None
+        return ConfigurationError(
+            f"{where} answered {content_type or 'no content type'} ({_snippet(response)!r}) instead of JSON: "
+            "check the shop URL and that permalinks are not 'Plain'",
+            status=status,
+        )
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    body: Any = None
+    if "json" in content_type:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    if not isinstance(body, Mapping) or "code" not in body:
+        return _host_error(response, where, retry_after)
+    code = str(body.get("code"))
+    message = str(body.get("message") or "")
+    data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
+    detail = f"{code}: {message}"
+    if data.get("params"):
+        detail += f" {json.dumps(data['params'], ensure_ascii=False)}"
+    if status == 413 or code == "woocommerce_rest_request_entity_too_large":
+        return RequestRejected(
+            f"{where}: {detail} (the adapter's batch chunking is wrong; not retried)", status=status, code=code
+        )
+    if code == "woocommerce_rest_cannot_batch":
+        return AuthError(
+            f"{where}: {detail}. The API key's WordPress user may not batch edit: give the key Read/Write "
+            "access with a user that can manage products",
+            status=status,
+            code=code,
+        )
+    if status in (401, 403):
+        return AuthError(
+            f"{where}: {detail}. Check the consumer key/secret (and the server clock for OAuth)",
+            status=status,
+            code=code,
+        )
+    if status == 404 and code == "rest_no_route":
+        return ConfigurationError(
+            f"{where}: {detail}: no WooCommerce REST v3 here (WooCommerce 3.5+ active, permalinks not 'Plain'?)",
+            status=status,
+            code=code,
+        )
+    if status in (404, 410) and code.endswith("_invalid_id"):
+        return PermanentItemError(f"{where}: {detail}", status=status, code=code)
+    if status == 429:
+        return RateLimited(f"{where}: throttled: {detail}", status=status, code=code, retry_after=retry_after)
+    if status >= 500 or status == 408:
+        return TransientError(f"{where}: HTTP {status} {detail}", status=status, code=code, retry_after=retry_after)
+    return RequestRejected(f"{where}: HTTP {status} {detail}", status=status, code=code)
+
+
+def _host_error(response: httpx.Response, where: str, retry_after: float | None) -> ChannelError:
+    """A non-JSON error page: it comes from the web server, proxy, WAF or a security plugin."""
+    status = response.status_code
+    page = _snippet(response)
+    if status == 429 or (status == 503 and retry_after is not None):
+        return RateLimited(
+            f"{where}: the host throttled us (HTTP {status}: {page!r})", status=status, retry_after=retry_after
+        )
+    if status >= 500 or status == 408:
+        return TransientError(
+            f"{where}: the host failed (HTTP {status}: {page!r})", status=status, retry_after=retry_after
+        )
+    if status == 401:
+        return AuthError(f"{where}: the web server asked for its own login (HTTP 401: {page!r})", status=status)
+    if status == 403:
+        return ConfigurationError(
+            f"{where}: blocked by the host's firewall or a security plugin (HTTP 403: {page!r}); "
+            "allow this server to reach /wp-json/",
+            status=status,
+        )
+    if status == 404:
+        return ConfigurationError(
+            f"{where}: no WooCommerce REST API at this URL (HTTP 404: {page!r}); check the shop URL and that "
+            "permalinks are not 'Plain'",
+            status=status,
+        )
+    return RequestRejected(f"{where}: HTTP {status} from the host: {page!r}", status=status)
