@@ -47,8 +47,20 @@ from syncer.tabular import InputRejected, Problem, read_rows
 
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
 PLAIN_COLUMNS = (
-    "sku", "product", "title", "description", "category", "brand", "tags", "images", "barcode",
-    "weight_grams", "cost", "base_price", "currency", "active",
+    "sku",
+    "product",
+    "title",
+    "description",
+    "category",
+    "brand",
+    "tags",
+    "images",
+    "barcode",
+    "weight_grams",
+    "cost",
+    "base_price",
+    "currency",
+    "active",
 )
 REQUIRED = ("sku", "title", "base_price", "currency")
 PATTERNED = re.compile(r"^(attr|stock)\[(.+)\]$")
@@ -93,12 +105,19 @@ class ImportSummary:
 
     @property
     def changed(self) -> bool:
-        return bool(self.products_created or self.products_updated or self.skus_created or self.skus_updated
-                    or self.stock_movements)
+        return bool(
+            self.products_created
+            or self.products_updated
+            or self.skus_created
+            or self.skus_updated
+            or self.stock_movements
+        )
 
 
 # ---------------------------------------------------------------------------------------- validate
-def _decimal(text: str, column: str, row: int, problems: list[Problem], *, minimum: Decimal = Decimal(0)) -> Decimal | None:
+def _decimal(
+    text: str, column: str, row: int, problems: list[Problem], *, minimum: Decimal = Decimal(0)
+) -> Decimal | None:
     try:
         value = parse_decimal(text)
     except ValueError:
@@ -134,8 +153,12 @@ def check_header(header: list[str], warehouses: set[str]) -> list[Problem]:
             if match.group(1) == "stock" and match.group(2) not in warehouses:
                 known = ", ".join(sorted(warehouses)) or "none yet"
                 problems.append(
-                    Problem(1, name, f"unknown warehouse {match.group(2)!r} (known: {known}; add one with "
-                            f"`syncer warehouse add CODE`)")
+                    Problem(
+                        1,
+                        name,
+                        f"unknown warehouse {match.group(2)!r} (known: {known}; add one with "
+                        f"`syncer warehouse add CODE`)",
+                    )
                 )
         elif name not in PLAIN_COLUMNS:
             problems.append(Problem(1, name or "(empty)", "unknown column (see `syncer catalog import --help`)"))
@@ -228,7 +251,7 @@ def validate_file(path: Path, warehouses: set[str], progress: Progress | None = 
     first_row: dict[str, int] = {}
     products: dict[str, CatalogRow] = {}
     for number, cells in rows:
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             problems.append(Problem(number, "", f"has {len(cells)} cells but the header has {len(header)}"))
         record = dict(zip(header, (c for c in cells), strict=False))
         item = parse_row(number, record, problems)
@@ -285,9 +308,11 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
     product_rows: dict[str, CatalogRow] = {}
     for row in rows:
         product_rows.setdefault(row.product, row)
-    existing_products = {
-        p.key: p for p in session.scalars(select(Product).where(Product.key.in_(list(product_rows))))
-    } if len(product_rows) < 30000 else {p.key: p for p in session.scalars(select(Product))}
+    existing_products = (
+        {p.key: p for p in session.scalars(select(Product).where(Product.key.in_(list(product_rows))))}
+        if len(product_rows) < 30000
+        else {p.key: p for p in session.scalars(select(Product))}
+    )
     new_products = [
         {"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing_products
     ]
@@ -324,8 +349,13 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
             for name in ("base_price", "cost"):
                 if name in changed:
                     price_items.append(
-                        {"change_set_id": change_set.id, "sku_id": current.id, "field": name,
-                         "old_value": _text(getattr(current, name)), "new_value": _text(values[name])}
+                        {
+                            "change_set_id": change_set.id,
+                            "sku_id": current.id,
+                            "field": name,
+                            "old_value": _text(getattr(current, name)),
+                            "new_value": _text(values[name]),
+                        }
                     )
         else:
             summary.skus_unchanged += 1
@@ -360,14 +390,25 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
             marker = last_movement.get((sku_id, wh_id), 0)
             movements.append(
                 ledger.Movement(
-                    sku_id=sku_id, warehouse_id=wh_id, kind="count", on_hand_delta=target - on_hand,
-                    reserved_delta=0, reason=f"stock count from {source}", user=user,
-                    key=f"count:{sku_id}:{wh_id}:{target}:{marker}", change_set_id=change_set.id,
+                    sku_id=sku_id,
+                    warehouse_id=wh_id,
+                    kind="count",
+                    on_hand_delta=target - on_hand,
+                    reserved_delta=0,
+                    reason=f"stock count from {source}",
+                    user=user,
+                    key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
+                    change_set_id=change_set.id,
                 )
             )
             stock_items.append(
-                {"change_set_id": change_set.id, "sku_id": sku_id, "field": f"stock:{code}",
-                 "old_value": str(on_hand), "new_value": str(target)}
+                {
+                    "change_set_id": change_set.id,
+                    "sku_id": sku_id,
+                    "field": f"stock:{code}",
+                    "old_value": str(on_hand),
+                    "new_value": str(target),
+                }
             )
             summary.changed_sku_ids.add(sku_id)
     applied = ledger.record(session, movements)
@@ -395,9 +436,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def import_file(
-    session: Session, path: Path, *, user: str, progress: Progress | None = None
-) -> ImportSummary:
+def import_file(session: Session, path: Path, *, user: str, progress: Progress | None = None) -> ImportSummary:
     """Validate the whole file, then apply it in the caller's transaction."""
     warehouses = {code for (code,) in session.execute(select(Warehouse.code))}
     rows = validate_file(path, warehouses, progress)
@@ -411,9 +450,22 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
     warehouses = list(session.execute(select(Warehouse.id, Warehouse.code).order_by(Warehouse.code)))
     attr_names = sorted({name for attrs in session.scalars(select(Sku.attributes)) for name in (attrs or {})})
     header = [
-        "sku", "product", "title", "description", "category", "brand", "tags",
-        *(f"attr[{name}]" for name in attr_names), "images", "barcode", "weight_grams", "cost", "base_price",
-        "currency", "active", *(f"stock[{code}]" for _, code in warehouses),
+        "sku",
+        "product",
+        "title",
+        "description",
+        "category",
+        "brand",
+        "tags",
+        *(f"attr[{name}]" for name in attr_names),
+        "images",
+        "barcode",
+        "weight_grams",
+        "cost",
+        "base_price",
+        "currency",
+        "active",
+        *(f"stock[{code}]" for _, code in warehouses),
     ]
     levels = {(s, w): on for (s, w), (on, _) in ledger.levels(session).items()}
 
@@ -421,10 +473,21 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
         query = select(Sku, Product).join(Product, Sku.product_id == Product.id).order_by(Product.key, Sku.sku)
         for sku, product in session.execute(query):
             yield [
-                sku.sku, product.key, product.title, product.description, product.category, product.brand,
-                ";".join(product.tags or []), *((sku.attributes or {}).get(n, "") for n in attr_names),
-                "|".join(sku.images or []), sku.barcode, sku.weight_grams if sku.weight_grams is not None else "",
-                _text(sku.cost) or "", str(sku.base_price), sku.currency, "true" if sku.active else "false",
+                sku.sku,
+                product.key,
+                product.title,
+                product.description,
+                product.category,
+                product.brand,
+                ";".join(product.tags or []),
+                *((sku.attributes or {}).get(n, "") for n in attr_names),
+                "|".join(sku.images or []),
+                sku.barcode,
+                sku.weight_grams if sku.weight_grams is not None else "",
+                _text(sku.cost) or "",
+                str(sku.base_price),
+                sku.currency,
+                "true" if sku.active else "false",
                 *(levels.get((sku.id, wid), 0) for wid, _ in warehouses),
             ]
 

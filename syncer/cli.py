@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -72,8 +73,13 @@ def friendly(fn: F) -> F:
 
 def progress_bar(description: str, total: int | None) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=not err_console.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
     )
 
 
@@ -296,8 +302,13 @@ def channels_list(fmt: FormatOption = "table") -> None:
     _check_format(fmt)
     rows = [
         {
-            "name": c.name, "kind": c.kind, "currency": c.currency, "warehouses": ",".join(c.warehouses),
-            "language": c.language, "base_url": c.base_url or "(production)", "enabled": c.enabled,
+            "name": c.name,
+            "kind": c.kind,
+            "currency": c.currency,
+            "warehouses": ",".join(c.warehouses),
+            "language": c.language,
+            "base_url": c.base_url or "(production)",
+            "enabled": c.enabled,
         }
         for c in ctx().channels
     ]
@@ -343,11 +354,8 @@ def emulator_serve(
         while True:
             time.sleep(orders_every or 3600)
             if orders_every:
-                with emulator._lock:
-                    try:
-                        emulator.generate_orders(1)
-                    except (NotImplementedError, ValueError, IndexError):
-                        pass
+                with emulator._lock, contextlib.suppress(NotImplementedError, ValueError, IndexError):
+                    emulator.generate_orders(1)
     except KeyboardInterrupt:
         server.shutdown()
 

@@ -53,7 +53,9 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 5000):
         chunk = list(keys[start : start + 5000])
-        found.update(session.scalars(select(StockMovement.idempotency_key).where(StockMovement.idempotency_key.in_(chunk))))
+        found.update(
+            session.scalars(select(StockMovement.idempotency_key).where(StockMovement.idempotency_key.in_(chunk)))
+        )
     return found
 
 
@@ -81,8 +83,7 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
         on_hand, reserved = on_hand + d_on, reserved + d_res
         if on_hand < 0 or reserved < 0:
             raise NegativeStock(
-                f"stock of SKU id {sku_id} in warehouse id {wh_id} would become on-hand {on_hand}, "
-                f"reserved {reserved}"
+                f"stock of SKU id {sku_id} in warehouse id {wh_id} would become on-hand {on_hand}, reserved {reserved}"
             )
         row = {"sku_id": sku_id, "warehouse_id": wh_id, "on_hand": on_hand, "reserved": reserved}
         (changed_rows if (sku_id, wh_id) in current else new_rows).append(row)

@@ -45,14 +45,12 @@ class Amount(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        if dialect.name == "sqlite":
-            return Decimal(int(value)).scaleb(-SCALE).quantize(Decimal(1).scaleb(-_places(value)))
-        return Decimal(value)
+        scaled = int(value) if dialect.name == "sqlite" else int(Decimal(value).scaleb(SCALE))
+        return Decimal(scaled).scaleb(-SCALE).quantize(Decimal(1).scaleb(-_places(scaled)))
 
 
 def _places(scaled: int) -> int:
-    """Decimal places needed to show a scaled integer exactly (at least 2 for readability)."""
-    scaled = int(scaled)
+    """Decimal places needed to show a scaled integer exactly (at least 2, so 39 reads 39.00)."""
     places = SCALE
     while places > 2 and scaled % 10 == 0:
         scaled //= 10

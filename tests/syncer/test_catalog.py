@@ -1,0 +1,167 @@
+"""Catalog import/export: validate-whole, idempotent upsert, ledger movements, round trips."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from syncer import catalog, db
+from syncer.models import ChangeItem, Product, Sku, StockLevel, StockMovement, Warehouse
+from syncer.tabular import InputRejected, write_csv
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.csv"
+HEADER = "sku,product,title,category,cost,base_price,currency,attr[颜色],stock[SH],stock[GZ]\n"
+
+
+def seed_warehouses(url: str) -> None:
+    with db.unit_of_work(url) as s:
+        s.add_all([Warehouse(code="SH", name="上海"), Warehouse(code="GZ", name="广州")])
+
+
+def do_import(url: str, path: Path, user: str = "tester") -> catalog.ImportSummary:
+    with db.unit_of_work(url) as s:
+        return catalog.import_file(s, path, user=user)
+
+
+def snapshot(url: str) -> tuple:
+    with db.unit_of_work(url) as s:
+        return (
+            s.scalar(select(func.count()).select_from(Sku)),
+            s.scalar(select(func.count()).select_from(Product)),
+            s.scalar(select(func.count()).select_from(StockMovement)),
+            sorted((r.sku_id, r.warehouse_id, r.on_hand) for r in s.scalars(select(StockLevel))),
+            sorted((x.sku, str(x.base_price)) for x in s.scalars(select(Sku))),
+        )
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    seed_warehouses(db_url)
+    return db_url
+
+
+def test_example_catalog_imports_and_reimport_changes_nothing(url: str) -> None:
+    first = do_import(url, EXAMPLE)
+    assert first.skus_created == 18 and first.products_created == 12
+    assert first.stock_movements == 36
+    before = snapshot(url)
+    second = do_import(url, EXAMPLE)
+    assert (second.skus_created, second.skus_updated, second.stock_movements) == (0, 0, 0)
+    assert second.change_set_id is None
+    assert snapshot(url) == before
+
+
+def test_mixed_errors_are_all_reported_and_nothing_is_applied(url: str, tmp_path: Path) -> None:
+    do_import(url, EXAMPLE)
+    before = snapshot(url)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "sku,title,base_price,currency,stock[SH],stock[XX],colour\n"
+        "TEA-LJ-250,changed,12.5x,CNY,5,,\n"
+        "A-1,ok,10,CNY,-3,,\n"
+        "A-1,dup,10,CNY,1,,\n"
+        ",notitle,10,XYZ,3,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputRejected) as info:
+        do_import(url, bad)
+    found = {(p.row, p.column) for p in info.value.problems}
+    assert {
+        (1, "stock[XX]"),
+        (1, "colour"),
+        (2, "base_price"),
+        (3, "stock[SH]"),
+        (4, "sku"),
+        (5, "sku"),
+        (5, "currency"),
+    } <= found
+    assert "nothing was applied" in str(info.value)
+    assert snapshot(url) == before
+
+
+def test_missing_required_columns_are_listed(url: str, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("sku,title\nA,B\n", encoding="utf-8")
+    with pytest.raises(InputRejected) as info:
+        do_import(url, path)
+    assert {(1, "base_price"), (1, "currency")} <= {(p.row, p.column) for p in info.value.problems}
+
+
+def test_bom_and_chinese_text_round_trip(url: str, tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufeff" + HEADER + "P-1,P,青瓷茶杯,茶具,10,39.00,CNY,白色,5,0\n").encode("utf-8"))
+    do_import(url, path)
+    with db.unit_of_work(url) as s:
+        data = catalog.show(s, "P-1")
+        header, rows = catalog.export_rows(s)
+        rows = list(rows)
+    assert data["title"] == "青瓷茶杯" and data["attributes"] == {"颜色": "白色"}
+    out = tmp_path / "export.csv"
+    write_csv(out, header, rows)
+    assert "青瓷茶杯" in out.read_text(encoding="utf-8")
+    assert do_import(url, out).changed is False
+
+
+def test_stock_change_is_a_ledger_movement_not_an_overwrite(url: str, tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "P-1,P,T,c,10,39.00,CNY,,5,2\n", encoding="utf-8")
+    do_import(url, path)
+    path.write_text(HEADER + "P-1,P,T,c,10,45.00,CNY,,8,\n", encoding="utf-8")
+    summary = do_import(url, path, user="alice")
+    assert summary.skus_updated == 1 and summary.stock_movements == 1
+    with db.unit_of_work(url) as s:
+        moves = s.scalars(select(StockMovement).order_by(StockMovement.id)).all()
+        assert [(m.kind, m.on_hand_delta) for m in moves] == [("count", 5), ("count", 2), ("count", 3)]
+        assert moves[-1].user == "alice"
+        items = {(i.field, i.old_value, i.new_value) for i in s.scalars(select(ChangeItem))}
+        assert ("base_price", "39.00", "45.00") in items and ("stock:SH", "5", "8") in items
+        levels = {(w, on) for w, on in s.execute(select(StockLevel.warehouse_id, StockLevel.on_hand))}
+        assert len(levels) == 2 and 8 in {on for _, on in levels} and 2 in {on for _, on in levels}
+
+
+def test_xlsx_import_matches_csv(url: str, tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["X-1", "X", "宜兴紫砂壶", "teaware", 150, Decimal("398.00"), "CNY", None, 25, 10])
+    path = tmp_path / "c.xlsx"
+    workbook.save(path)
+    summary = do_import(url, path)
+    assert summary.skus_created == 1
+    with db.unit_of_work(url) as s:
+        sku = s.scalar(select(Sku).where(Sku.sku == "X-1"))
+        assert sku.base_price == Decimal("398.00") and sku.cost == Decimal("150")
+
+
+def test_conflicting_product_content_is_refused(url: str, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(HEADER + "A-1,P,Title one,c,1,2,CNY,,,\nA-2,P,Title two,c,1,2,CNY,,,\n", encoding="utf-8")
+    with pytest.raises(InputRejected) as info:
+        do_import(url, path)
+    assert [(p.row, p.column) for p in info.value.problems] == [(3, "title")]
+
+
+def test_too_many_decimal_places_for_jpy(url: str, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("sku,title,base_price,currency\nJ-1,T,100.12345,JPY\n", encoding="utf-8")
+    with pytest.raises(InputRejected) as info:
+        do_import(url, path)
+    assert info.value.problems[0].column == "base_price"
+
+
+def test_amount_is_exact_on_the_database(url: str) -> None:
+    from syncer.models import Product
+
+    with db.unit_of_work(url) as s:
+        p = Product(key="K", title="t")
+        s.add(p)
+        s.flush()
+        for i in range(3):
+            s.add(Sku(sku=f"S{i}", product_id=p.id, base_price=Decimal("0.10"), currency="CNY"))
+    with db.unit_of_work(url) as s:
+        total = s.scalar(select(func.sum(Sku.base_price)))
+    assert total == Decimal("0.30")
