@@ -227,11 +227,14 @@ def _barcode_type(code: str) -> str:
 
 def put_bodies(draft: ListingDraft, marketplace_id: str) -> list[tuple[str, dict[str, Any]]]:
     """(sku, putListingsItem body) for a draft: the parent first, then each variation child."""
+
     def body(attributes: dict[str, Any]) -> dict[str, Any]:
         return {"productType": draft.category_id, "requirements": "LISTING", "attributes": attributes}
 
     if not draft.variations:
-        return [(draft.sku, body(listing_attributes(draft, marketplace_id, price=draft.price, quantity=draft.quantity)))]
+        return [
+            (draft.sku, body(listing_attributes(draft, marketplace_id, price=draft.price, quantity=draft.quantity)))
+        ]
     out = [(draft.sku, body(listing_attributes(draft, marketplace_id, parent=True)))]
     for v in draft.variations:
         attrs = listing_attributes(draft, marketplace_id, sku=v.sku, price=v.price, quantity=v.quantity, variation=v)
@@ -316,7 +319,11 @@ def remote_listing(item: Mapping[str, Any], marketplace_id: str) -> RemoteListin
     if offer and offer.get("price"):
         price = Money.of(offer["price"]["amount"], offer["price"]["currencyCode"])
     quantity = next(
-        (f.get("quantity") for f in item.get("fulfillmentAvailability") or [] if f.get("fulfillmentChannelCode") == CHANNEL_CODE),
+        (
+            f.get("quantity")
+            for f in item.get("fulfillmentAvailability") or []
+            if f.get("fulfillmentChannelCode") == CHANNEL_CODE
+        ),
         None,
     )
     ids = {}

@@ -1,0 +1,687 @@
+"""Amazon Selling Partner API adapter: Listings Items 2021-08-01, JSON_LISTINGS_FEED, Orders v0, LWA.
+
+Two write paths, chosen per call by size (``options.feed_threshold``, default :data:`FEED_THRESHOLD`):
+
+* **patch path** (fewer items than the threshold): one ``patchListingsItem`` / ``putListingsItem`` /
+  ``deleteListingsItem`` per SKU at the documented 5 requests/s. Amazon answers ``ACCEPTED`` and applies
+  the change minutes later, so every accepted item is ``ItemResult(state="submitted")``; it is confirmed
+  by read-back (:meth:`listings`), never reported as applied here.
+* **feed path** (threshold or more): one ``JSON_LISTINGS_FEED`` (createFeedDocument, PUT to the presigned
+  URL, createFeed), then the adapter POLLS ``getFeed`` through the ``feed_status`` limiter (one call per
+  ``feed_poll_seconds``; the limiter's injectable sleep does the waiting, there is no sleep here), reads
+  the processing report and maps ``issues[]`` back per ``messageId``: items without an ERROR issue are
+  ``applied``, the others fail with Amazon's messages. If the feed is not done within
+  ``feed_wait_seconds`` the items stay ``submitted`` (their ref carries ``feed_id`` and ``message_id``);
+  :meth:`feed_results` reads the report later.
+
+Threshold: patching n SKUs takes about n/5 s plus Amazon's few minutes of asynchronous processing; a feed
+takes a few calls plus its processing time, reported at ~30 minutes even for tiny feeds
+(selling-partner-api-models#5151). Break-even: (1800 s - 300 s) x 5/s = 7,500 items. Below that the patch
+path finishes first; from there on the feed does (and stops spending the shared 5/s listings quota).
+
+Price before quantity (selling-partner-api-models#4901: a restock that lands before its new price sells
+at the old price): a PATCH carrying both lists ``purchasable_offer`` before ``fulfillment_availability``;
+``publish`` of an existing listing (draft with ``ref``) sends the price first: on the patch path a price
+PATCH precedes the PUT, on the feed path a price-only feed must be DONE before the UPDATE feed is sent
+(items whose price is not confirmed fail ``price_pending``, retryable). The syncer must do the same across
+calls: ``push_prices`` first, and ``push_stock`` raising a quantity only once that price is ``applied``
+or confirmed by read-back.
+
+Unsupported: compare-and-set (Amazon has none; ``StockUpdate.expected`` is ignored); FBA quantities
+(``AMAZON_*`` channels are Amazon's); relist after ``delist_mode="delete"`` (publish again).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.amazon import mapping as m
+from adapters.amazon.auth import LWA_TOKEN_URL, LwaAuth
+from adapters.base import (
+    ChannelError,
+    ConfigurationError,
+    DelistRequest,
+    ItemResult,
+    Limits,
+    ListingDraft,
+    ListingRef,
+    Operation,
+    OrderCursor,
+    OrderPage,
+    PermanentItemError,
+    PriceUpdate,
+    RateLimited,
+    RemoteListing,
+    RequestRejected,
+    StockUpdate,
+    TransientError,
+)
+from adapters.http import HttpAdapter
+
+T = TypeVar("T")
+
+PATCH_RATE = 5.0
+FEED_LATENCY_S = 1800.0  # reported fixed processing time of a JSON_LISTINGS_FEED (#5151)
+PATCH_LATENCY_S = 300.0  # "minutes later" for an ACCEPTED patch
+FEED_THRESHOLD = int((FEED_LATENCY_S - PATCH_LATENCY_S) * PATCH_RATE)  # 7500
+FEED_MAX_MESSAGES = 25_000  # listings-feed-schema-v2 messages.maxItems
+
+#: limiter name -> documented (rate per second, burst) of the operation(s) it guards
+QUOTAS: dict[str, tuple[float, float]] = {
+    "default": (5.0, 5),  # patchListingsItem
+    "put": (5.0, 10),  # putListingsItem
+    "delete": (5.0, 5),  # deleteListingsItem
+    "get_item": (5.0, 10),  # getListingsItem
+    "search": (5.0, 5),  # searchListingsItems
+    "feed_document": (0.5, 15),  # createFeedDocument
+    # createFeed is 0.0083/s burst 15; JSON_LISTINGS_FEED also allows only 5 per 5 minutes per region
+    "create_feed": (0.0083, 5),
+    "feed_status": (2.0, 15),  # getFeed (the adapter polls slower: options.feed_poll_seconds)
+    "feed_result": (0.0222, 10),  # getFeedDocument
+    "orders": (0.0167, 20),  # getOrders: about one call a minute
+    "order_items": (0.5, 30),  # getOrderItems
+    "s3": (10.0, 10),  # presigned S3 document URLs (not an SP-API quota)
+}
+
+
+class AmazonOptions(BaseModel):
+    """``[channels.options]`` of an ``amazon`` channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seller_id: str = Field(min_length=1, description="merchant token (Seller Central > Account info)")
+    marketplace: str = Field("US", description="country code (US, DE, JP, ...) or marketplace id")
+    region: Literal["NA", "EU", "FE"] | None = None  # default: the marketplace's region
+    sandbox: bool = False
+    delist_mode: Literal["zero_quantity", "delete"] = "zero_quantity"
+    product_type: str = "PRODUCT"  # productType for patches when the ref does not carry one
+    feed_threshold: int = Field(FEED_THRESHOLD, ge=1, le=FEED_MAX_MESSAGES)
+    feed_poll_seconds: float = Field(30.0, ge=0.5)
+    feed_wait_seconds: float = Field(3600.0, ge=0)
+    issue_locale: str | None = None
+    token_url: str | None = None
+
+    @property
+    def marketplace_id(self) -> str:
+        code = self.marketplace.upper()
+        if code == "GB":
+            code = "UK"
+        if code in m.MARKETPLACES:
+            return m.MARKETPLACES[code][0]
+        if self.marketplace in m.MARKETPLACE_REGION:
+            return self.marketplace
+        raise ConfigurationError(f"unknown Amazon marketplace {self.marketplace!r}: use e.g. US, DE, JP or an id")
+
+    @property
+    def api_region(self) -> str:
+        return self.region or m.MARKETPLACE_REGION[self.marketplace_id]
+
+
+def _limiter_for(method: str, path: str) -> str | None:
+    """Which limiter guards this SP-API operation (for 429 backoff and x-amzn-RateLimit-Limit)."""
+    for root in (m.LISTINGS, m.FEEDS, m.ORDERS):
+        at = path.find(root)
+        if at >= 0:
+            rest = path[at + len(root) :].strip("/").split("/")
+            break
+    else:
+        return None
+    if root == m.LISTINGS:
+        if len(rest) < 2:
+            return "search"
+        return {"GET": "get_item", "PUT": "put", "PATCH": "default", "DELETE": "delete"}.get(method)
+    if root == m.FEEDS:
+        kind = rest[0] if rest else ""
+        if kind == "documents":
+            return "feed_document" if method == "POST" else "feed_result"
+        if kind == "feeds":
+            return "create_feed" if method == "POST" else "feed_status"
+        return None
+    return "order_items" if "orderItems" in rest else "orders"
+
+
+def _errors(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return None, response.text[:300]
+    if not errors:
+        return None, response.text[:300]
+    first = errors[0]
+    text = "; ".join(f"{e.get('message')}" + (f" ({e['details']})" if e.get("details") else "") for e in errors)
+    return first.get("code"), text
+
+
+class AmazonAdapter(HttpAdapter):
+    """One Amazon seller account in one marketplace (see the module docstring for paths and limits)."""
+
+    kind: ClassVar[str] = "amazon"
+    options_model = AmazonOptions
+    limits = Limits(
+        publish=FEED_MAX_MESSAGES,  # messages; a draft with variations takes 1 + len(variations)
+        price=FEED_MAX_MESSAGES,
+        stock=FEED_MAX_MESSAGES,
+        delist=FEED_MAX_MESSAGES,
+        orders_page=100,
+        rate=QUOTAS["default"][0],
+        burst=int(QUOTAS["default"][1]),
+        order_lag=timedelta(minutes=3),  # LastUpdatedBefore must be >= 2 minutes before now
+        order_overlap=timedelta(minutes=5),
+    )
+    extra_limiters: ClassVar[Mapping[str, tuple[float, float]]] = {k: v for k, v in QUOTAS.items() if k != "default"}
+
+    options: AmazonOptions
+
+    def __init__(self, channel: Any, *, now: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
+        self.now = now or (lambda: datetime.now(UTC))
+        super().__init__(channel, **kwargs)
+        poll = self.http.limiter("feed_status")
+        poll.set_rate(min(QUOTAS["feed_status"][0], 1.0 / self.options.feed_poll_seconds))
+        poll.burst = 1.0
+
+    # -- declarations ------------------------------------------------------------------------------
+    @property
+    def marketplace_id(self) -> str:
+        return self.options.marketplace_id
+
+    def production_url(self) -> str:
+        host = m.HOSTS[self.options.api_region]
+        return f"https://{'sandbox.' if self.options.sandbox else ''}{host}"
+
+    def _overridden(self) -> bool:
+        return bool(self.channel.base_url) and self.channel.base_url != "emulator:"
+
+    def build_auth(self) -> httpx.Auth:
+        token_url = self.options.token_url or (
+            f"{self.base_url()}/auth/o2/token" if self._overridden() else LWA_TOKEN_URL
+        )
+        try:
+            client_id, secret, refresh = (
+                self.channel.credential(k) for k in ("client_id", "client_secret", "refresh_token")
+            )
+        except KeyError as exc:
+            raise ConfigurationError(f"{exc.args[0]} (amazon needs client_id, client_secret, refresh_token)") from None
+        return LwaAuth(
+            api_host=urlsplit(self.base_url()).hostname or "",
+            token_url=token_url,
+            client_id=client_id,
+            client_secret=secret,
+            refresh_token=refresh,
+            redactor=self.redactor,
+            clock=self.clock,
+            now=self.now,
+        )
+
+    def default_headers(self) -> Mapping[str, str]:
+        return {"User-Agent": "listing-sync/0.1 (Language=Python)", "Accept": "application/json"}
+
+    def classify(self, response: httpx.Response) -> ChannelError | None:
+        request = response.request
+        status = response.status_code
+        if request.url.host != urlsplit(self.base_url()).hostname and "/auth/o2/token" not in request.url.path:
+            return self._classify_s3(response)
+        name = _limiter_for(request.method, request.url.path)
+        limit = response.headers.get("x-amzn-RateLimit-Limit")
+        if limit and name and name not in ("feed_status", "create_feed"):
+            try:
+                rate = float(limit)
+            except ValueError:
+                rate = 0.0
+            if rate > 0:
+                self.http.limiter(name).set_rate(rate)
+        if status < 400:
+            return None
+        code, text = _errors(response)
+        where = f"{request.method} {request.url.path}"
+        if status == 429:
+            # no Retry-After on SP-API throttles: wait one token of the operation's (adopted) rate
+            rate = self.http.limiter(name).rate if name else QUOTAS["default"][0]
+            if name == "feed_status":
+                rate = QUOTAS["feed_status"][0]
+            return RateLimited(
+                f"QuotaExceeded on {where}: {text}", status=429, code=code or "QuotaExceeded", retry_after=1.0 / rate
+            )
+        if status >= 500:
+            return TransientError(f"Amazon server error {status} on {where}: {text}", status=status, code=code)
+        if status in (401, 403):
+            return None  # plain mapping: AuthError (the expired-token 403 was already refreshed once)
+        if status == 404:
+            return PermanentItemError(f"not found on {where}: {text}", status=status, code=code or "NotFound")
+        return RequestRejected(f"Amazon refused {where} (HTTP {status}): {text}", status=status, code=code)
+
+    @staticmethod
+    def _classify_s3(response: httpx.Response) -> ChannelError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        body = response.text[:300]
+        if status in (403, 400) or status >= 500:
+            # expired (5 min) or refused presigned URL: a new document fixes it, so the batch may retry
+            return TransientError(f"feed document storage refused the transfer (HTTP {status}): {body}", status=status)
+        return RequestRejected(f"feed document transfer failed (HTTP {status}): {body}", status=status)
+
+    # -- chunking ----------------------------------------------------------------------------------
+    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+        """Publish batches count feed messages (a draft with variations is 1 + len(variations))."""
+        if op != Operation.PUBLISH:
+            yield from super().chunks(op, items)
+            return
+        batch: list[T] = []
+        size = 0
+        for item in items:
+            n = 1 + len(getattr(item, "variations", ()) or ())
+            if batch and size + n > FEED_MAX_MESSAGES:
+                yield batch
+                batch, size = [], 0
+            batch.append(item)
+            size += n
+        if batch:
+            yield batch
+
+    def _use_feed(self, messages: int) -> bool:
+        return messages >= self.options.feed_threshold
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _item_path(self, sku: str) -> str:
+        return f"{m.LISTINGS}/{quote(self.options.seller_id, safe='')}/{quote(sku, safe='')}"
+
+    def _product_type(self, ref: ListingRef | None) -> str:
+        return (ref.get("product_type") if ref else None) or self.options.product_type
+
+    def _json(self, body: Any) -> dict[str, Any]:
+        return {"content": m.dumps(body), "headers": {"Content-Type": "application/json"}}
+
+    def _params(self) -> dict[str, str]:
+        params = {"marketplaceIds": self.marketplace_id}
+        if self.options.issue_locale:
+            params["issueLocale"] = self.options.issue_locale
+        return params
+
+    @staticmethod
+    def _ref(sku: str, ref: ListingRef | None, **ids: str) -> ListingRef:
+        merged = {**(dict(ref.ids) if ref else {}), **{k: v for k, v in ids.items() if v}}
+        return ListingRef(sku, ref.external_id if ref else None, merged)
+
+    def _submission(self, sku: str, response: httpx.Response, ref: ListingRef | None) -> ItemResult:
+        body = response.json()
+        status = body.get("status")
+        if status == "ACCEPTED":
+            return ItemResult.success(
+                sku, ref=self._ref(sku, ref, submission_id=body.get("submissionId")), state="submitted"
+            )
+        issues = m.error_issues(body.get("issues")) or body.get("issues") or []
+        code = issues[0].get("code") if issues else None
+        return ItemResult.failure(sku, code or status or "INVALID", m.issue_text(issues) or f"submission {status}")
+
+    def _each(self, items: Sequence[T], sku: Callable[[T], str], send: Callable[[T], ItemResult]) -> list[ItemResult]:
+        """One call per item. Item refusals stay per item; a channel-wide failure (throttled after the
+        retries, auth, outage) fails the remaining items with it instead of hammering on."""
+        results: list[ItemResult] = []
+        stop: ChannelError | None = None
+        for item in items:
+            if stop is not None:
+                results.append(ItemResult.from_error(sku(item), stop))
+                continue
+            try:
+                results.append(send(item))
+            except (RequestRejected, PermanentItemError) as exc:
+                results.append(ItemResult.from_error(sku(item), exc))
+            except ChannelError as exc:
+                stop = exc
+                results.append(ItemResult.from_error(sku(item), exc))
+        return results
+
+    def _patch(self, sku: str, ref: ListingRef | None, patches: list[dict[str, Any]]) -> ItemResult:
+        body = m.patch_body(self._product_type(ref), patches)
+        response = self.http.patch(self._item_path(sku), params=self._params(), **self._json(body))
+        return self._submission(sku, response, ref)
+
+    def _currency_problem(self, sku: str, price: Any) -> ItemResult | None:
+        if price.currency != self.channel.currency:
+            return ItemResult.failure(
+                sku,
+                "currency_mismatch",
+                f"price in {price.currency} but this Amazon channel sells in {self.channel.currency}",
+            )
+        return None
+
+    # -- operations --------------------------------------------------------------------------------
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
+        """Set ``purchasable_offer`` (our_price, audience ALL) for this marketplace."""
+
+        def patches(u: PriceUpdate) -> list[dict[str, Any]]:
+            return [m.price_patch(u.price, self.marketplace_id)]
+
+        return self._write(updates, patches, lambda u: self._currency_problem(u.sku, u.price))
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
+        """Set the DEFAULT (merchant-fulfilled) quantity with a ``merge`` patch. No compare-and-set exists."""
+        return self._write(updates, lambda u: [m.quantity_patch(u.quantity)])
+
+    def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        """``zero_quantity`` (default): quantity 0, the offer stays. ``delete``: deleteListingsItem."""
+        if self.options.delist_mode == "delete":
+            return self._delete(requests)
+        return self._write(requests, lambda r: [m.quantity_patch(0)])
+
+    def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        """Put the quantity back (``DelistRequest.quantity``); a deleted listing must be published again."""
+        if self.options.delist_mode == "delete":
+            return [
+                ItemResult.failure(r.sku, "unsupported", "listing was deleted (delist_mode=delete): publish it again")
+                for r in requests
+            ]
+
+        def check(r: DelistRequest) -> ItemResult | None:
+            if r.quantity is None:
+                return ItemResult.failure(
+                    r.sku, "relist_needs_quantity", "Amazon relists by quantity: give the quantity"
+                )
+            return None
+
+        return self._write(requests, lambda r: [m.quantity_patch(r.quantity or 0)], check)
+
+    def _write(
+        self,
+        items: Sequence[Any],
+        patches: Callable[[Any], list[dict[str, Any]]],
+        check: Callable[[Any], ItemResult | None] = lambda _: None,
+    ) -> list[ItemResult]:
+        """Per-SKU PATCH below the threshold, one JSON_LISTINGS_FEED of PATCH messages from it on."""
+        early = {i: r for i, item in enumerate(items) if (r := check(item)) is not None}
+        todo = [(i, item) for i, item in enumerate(items) if i not in early]
+        if self._use_feed(len(todo)):
+            groups = [
+                (item.sku, [m.patch_message(0, item.sku, self._product_type(item.ref), patches(item))])
+                for _, item in todo
+            ]
+            sent = self._feed(groups, [item.ref for _, item in todo])
+        else:
+            sent = self._each(
+                [item for _, item in todo], lambda it: it.sku, lambda it: self._patch(it.sku, it.ref, patches(it))
+            )
+        results = dict(early)
+        results.update({i: r for (i, _), r in zip(todo, sent, strict=True)})
+        return [results[i] for i in range(len(items))]
+
+    def _delete(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
+        if self._use_feed(len(requests)):
+            return self._feed([(r.sku, [m.delete_message(0, r.sku)]) for r in requests], [r.ref for r in requests])
+
+        def send(r: DelistRequest) -> ItemResult:
+            response = self.http.delete(self._item_path(r.sku), params=self._params(), limiter="delete")
+            return self._submission(r.sku, response, r.ref)
+
+        return self._each(requests, lambda r: r.sku, send)
+
+    def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
+        """putListingsItem per SKU (parent first, then variation children) or feed UPDATE messages.
+
+        ``draft.category_id`` is the Amazon product type, ``draft.attributes`` its attributes. A draft
+        with ``ref`` is an update of a live listing: its price goes first (see the module docstring).
+        """
+        early = {i: r for i, d in enumerate(drafts) if (r := self._draft_problem(d)) is not None}
+        todo = [(i, d) for i, d in enumerate(drafts) if i not in early]
+        messages = sum(1 + len(d.variations) for _, d in todo)
+        results = dict(early)
+        if self._use_feed(messages):
+            sent = self._publish_feed([d for _, d in todo])
+        else:
+            sent = self._each([d for _, d in todo], lambda d: d.sku, self._publish_one)
+        results.update({i: r for (i, _), r in zip(todo, sent, strict=True)})
+        return [results[i] for i in range(len(drafts))]
+
+    def _draft_problem(self, draft: ListingDraft) -> ItemResult | None:
+        prices = [draft.price] + [v.price for v in draft.variations]
+        for price in prices:
+            if (problem := self._currency_problem(draft.sku, price)) is not None:
+                return problem
+        if not draft.category_id:
+            return ItemResult.failure(draft.sku, "missing_product_type", "category_id must be the Amazon productType")
+        return None
+
+    def _price_patches(self, draft: ListingDraft) -> list[tuple[str, dict[str, Any]]]:
+        if draft.variations:
+            return [(v.sku, m.price_patch(v.price, self.marketplace_id)) for v in draft.variations]
+        return [(draft.sku, m.price_patch(draft.price, self.marketplace_id))]
+
+    def _publish_one(self, draft: ListingDraft) -> ItemResult:
+        if draft.ref is not None:  # live listing: its new price is submitted before the quantity
+            for sku, patch in self._price_patches(draft):
+                first = self._patch(sku, draft.ref, [patch])
+                if not first.ok:
+                    return ItemResult.failure(draft.sku, first.code or "INVALID", f"price of {sku}: {first.message}")
+        submission = None
+        for sku, body in m.put_bodies(draft, self.marketplace_id):
+            response = self.http.put(self._item_path(sku), params=self._params(), limiter="put", **self._json(body))
+            result = self._submission(sku, response, None)
+            if not result.ok:
+                return ItemResult.failure(draft.sku, result.code or "INVALID", f"{sku}: {result.message}")
+            if sku == draft.sku:
+                submission = result.ref.get("submission_id") if result.ref else None
+        return ItemResult.success(draft.sku, ref=self._published_ref(draft, submission_id=submission), state="submitted")
+
+    def _published_ref(self, draft: ListingDraft, **ids: str | None) -> ListingRef:
+        extra = {"product_type": draft.category_id, "marketplace_id": self.marketplace_id}
+        if draft.variations:
+            extra["variation_skus"] = ",".join(v.sku for v in draft.variations)
+        return self._ref(draft.sku, draft.ref, **extra, **{k: v for k, v in ids.items() if v})
+
+    def _publish_feed(self, drafts: list[ListingDraft]) -> list[ItemResult]:
+        pending: dict[int, ItemResult] = {}
+        live = [(i, d) for i, d in enumerate(drafts) if d.ref is not None]
+        if live:  # phase 1: the new prices of live listings, confirmed before any quantity is sent
+            groups = [
+                (d.sku, [m.patch_message(0, sku, self._product_type(d.ref), [p]) for sku, p in self._price_patches(d)])
+                for _, d in live
+            ]
+            for (i, d), r in zip(live, self._feed(groups, [d.ref for _, d in live]), strict=True):
+                if not r.ok:
+                    pending[i] = ItemResult.failure(
+                        d.sku, r.code or "INVALID", f"price: {r.message}", retryable=r.retryable
+                    )
+                elif r.state != "applied":
+                    pending[i] = ItemResult.failure(
+                        d.sku,
+                        "price_pending",
+                        f"the new price is still processing (feed {r.ref.get('feed_id') if r.ref else '?'}); the "
+                        "listing update is held back so its quantity cannot land before the price",
+                        retryable=True,
+                    )
+        rest = [(i, d) for i, d in enumerate(drafts) if i not in pending]
+        groups = [
+            (d.sku, [m.update_message(0, sku, body) for sku, body in m.put_bodies(d, self.marketplace_id)])
+            for _, d in rest
+        ]
+        refs = [self._published_ref(d) for _, d in rest]
+        for (i, _), r in zip(rest, self._feed(groups, refs), strict=True):
+            pending[i] = r
+        return [pending[i] for i in range(len(drafts))]
+
+    # -- feeds -------------------------------------------------------------------------------------
+    def _feed(
+        self, groups: list[tuple[str, list[dict[str, Any]]]], refs: Sequence[ListingRef | None]
+    ) -> list[ItemResult]:
+        """Submit one JSON_LISTINGS_FEED; ``groups`` = (result sku, its messages). One result per group."""
+        messages: list[dict[str, Any]] = []
+        owner: dict[int, int] = {}
+        for g, (_, group) in enumerate(groups):
+            for message in group:
+                message_id = len(messages) + 1
+                messages.append({**message, "messageId": message_id})
+                owner[message_id] = g
+        first_id = {g: min(mid for mid, o in owner.items() if o == g) for g in range(len(groups))}
+        try:
+            feed_id = self._submit_feed(messages)
+        except ChannelError as exc:
+            return [ItemResult.from_error(sku, exc) for sku, _ in groups]
+
+        def submitted(note: str | None = None) -> list[ItemResult]:
+            return [
+                ItemResult.success(
+                    sku, ref=self._ref(sku, refs[g], feed_id=feed_id, message_id=str(first_id[g])), state="submitted"
+                )
+                for g, (sku, _) in enumerate(groups)
+            ]
+
+        try:
+            feed = self._await_feed(feed_id)
+        except ChannelError:
+            return submitted()
+        if feed is None:
+            return submitted()
+        return self._feed_outcome(feed, groups, refs, owner)
+
+    def _submit_feed(self, messages: list[dict[str, Any]]) -> str:
+        document = self.http.post(
+            f"{m.FEEDS}/documents",
+            json={"contentType": m.FEED_CONTENT_TYPE},
+            limiter="feed_document",
+            ok_statuses=(201,),
+        ).json()
+        content = m.dumps(m.feed_document(self.options.seller_id, messages, self.options.issue_locale))
+        self.http.put(document["url"], content=content, headers={"Content-Type": m.FEED_CONTENT_TYPE}, limiter="s3")
+        spec = {
+            "feedType": m.FEED_TYPE,
+            "marketplaceIds": [self.marketplace_id],
+            "inputFeedDocumentId": document["feedDocumentId"],
+        }
+        return self.http.post(f"{m.FEEDS}/feeds", json=spec, limiter="create_feed", ok_statuses=(202,)).json()["feedId"]
+
+    def _await_feed(self, feed_id: str) -> dict[str, Any] | None:
+        """Poll getFeed through the ``feed_status`` limiter (it does the waiting) until a final status,
+        or None once ``feed_wait_seconds`` have passed."""
+        deadline = self.clock() + self.options.feed_wait_seconds
+        while True:
+            feed = self.http.get(f"{m.FEEDS}/feeds/{quote(feed_id, safe='')}", limiter="feed_status").json()
+            if feed.get("processingStatus") in ("DONE", "FATAL", "CANCELLED"):
+                return feed
+            if self.clock() >= deadline:
+                return None
+
+    def _report(self, document_id: str) -> dict[str, Any]:
+        doc = self.http.get(f"{m.FEEDS}/documents/{quote(document_id, safe='')}", limiter="feed_result").json()
+        raw = self.http.get(doc["url"], limiter="s3").content
+        if doc.get("compressionAlgorithm") == "GZIP":
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+
+    def feed_results(self, feed_id: str, skus_by_message: Mapping[int, str]) -> dict[str, ItemResult] | None:
+        """Confirm a feed left ``submitted``: per-SKU results once it is final, None while it runs."""
+        feed = self.http.get(f"{m.FEEDS}/feeds/{quote(feed_id, safe='')}", limiter="feed_status").json()
+        if feed.get("processingStatus") not in ("DONE", "FATAL", "CANCELLED"):
+            return None
+        groups = [(sku, [{}]) for sku in skus_by_message.values()]
+        owner = {mid: g for g, mid in enumerate(skus_by_message)}
+        results = self._feed_outcome(feed, groups, [None] * len(groups), owner)
+        return {r.sku: r for r in results}
+
+    def _feed_outcome(
+        self,
+        feed: Mapping[str, Any],
+        groups: Sequence[tuple[str, list[Any]]],
+        refs: Sequence[ListingRef | None],
+        owner: Mapping[int, int],
+    ) -> list[ItemResult]:
+        status = feed.get("processingStatus")
+        feed_id = str(feed.get("feedId"))
+        report: dict[str, Any] = {}
+        if feed.get("resultFeedDocumentId"):
+            try:
+                report = self._report(feed["resultFeedDocumentId"])
+            except (ChannelError, ValueError, OSError):
+                if status == "DONE":
+                    return [
+                        ItemResult.success(sku, ref=self._ref(sku, refs[g], feed_id=feed_id), state="submitted")
+                        for g, (sku, _) in enumerate(groups)
+                    ]
+        by_message, general = m.report_errors(report)
+        if status != "DONE" or general:
+            why = m.issue_text(general) or f"feed {feed_id} ended {status}: some, none or all changes may apply"
+            return [
+                ItemResult.failure(sku, f"feed_{str(status).lower()}", why, retryable=status != "DONE")
+                for sku, _ in groups
+            ]
+        errors: dict[int, list[dict]] = {}
+        for message_id, issues in by_message.items():
+            if message_id in owner:
+                errors.setdefault(owner[message_id], []).extend(issues)
+        out = []
+        for g, (sku, _) in enumerate(groups):
+            if g in errors:
+                out.append(ItemResult.failure(sku, errors[g][0].get("code") or "INVALID", m.issue_text(errors[g])))
+            else:
+                out.append(ItemResult.success(sku, ref=self._ref(sku, refs[g], feed_id=feed_id), state="applied"))
+        return out
+
+    # -- orders ------------------------------------------------------------------------------------
+    def orders_since(self, cursor: OrderCursor) -> OrderPage:
+        """getOrders by LastUpdatedAfter/Before (window fixed while paging by NextToken), then
+        getOrderItems per order through its own limiter."""
+        lims = self.limits
+        until = cursor.until or (self.now() - lims.order_lag)
+        if until < cursor.since:  # caught up closer than the 2-minute floor: nothing to ask yet
+            return OrderPage((), OrderCursor(cursor.since), True)
+        params = m.order_params(self.marketplace_id, cursor.since, until, lims.orders_page, cursor.page)
+        body = self.http.get(m.ORDERS, params=params, limiter="orders").json()
+        payload = body.get("payload")
+        if payload is None:
+            code, text = (body.get("errors") or [{}])[0].get("code"), json.dumps(body.get("errors"))[:300]
+            raise TransientError(f"getOrders answered without payload: {text}", code=code)
+        orders = tuple(
+            m.order(o, self._order_items(o["AmazonOrderId"]), self.channel.currency)
+            for o in payload.get("Orders") or []
+        )
+        token = payload.get("NextToken")
+        if token:
+            return OrderPage(orders, OrderCursor(cursor.since, until, token), False)
+        return OrderPage(orders, OrderCursor(until - lims.order_overlap), True)
+
+    def _order_items(self, order_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        path = f"{m.ORDERS}/{quote(order_id, safe='')}/orderItems"
+        while True:
+            body = self.http.get(path, params={"NextToken": token} if token else None, limiter="order_items").json()
+            payload = body.get("payload") or {}
+            items.extend(payload.get("OrderItems") or [])
+            token = payload.get("NextToken")
+            if not token:
+                return items
+
+    # -- read-back ---------------------------------------------------------------------------------
+    def listings(self) -> Iterator[RemoteListing]:
+        """searchListingsItems, 20 per page. Amazon pages through at most 1,000 SKUs per query."""
+        token: str | None = None
+        path = f"{m.LISTINGS}/{quote(self.options.seller_id, safe='')}"
+        while True:
+            params: dict[str, Any] = {
+                **self._params(),
+                "includedData": "summaries,offers,fulfillmentAvailability",
+                "pageSize": 20,
+            }
+            if token:
+                params["pageToken"] = token
+            body = self.http.get(path, params=params, limiter="search").json()
+            for item in body.get("items") or []:
+                yield m.remote_listing(item, self.marketplace_id)
+            token = (body.get("pagination") or {}).get("nextToken")
+            if not token:
+                return
+
+    def listing(self, sku: str) -> RemoteListing | None:
+        """getListingsItem for one SKU (read-back confirmation of a submitted change); None if absent."""
+        params = {**self._params(), "includedData": "summaries,offers,fulfillmentAvailability"}
+        try:
+            body = self.http.get(self._item_path(sku), params=params, limiter="get_item").json()
+        except PermanentItemError:
+            return None
+        return m.remote_listing(body, self.marketplace_id)
