@@ -14,6 +14,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import threading
 import time
 import weakref
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -58,6 +59,20 @@ SECRET_HEADERS = frozenset(
     }
 )
 MASK = "***"
+#: Field names whose values are always secret in JSON bodies, forms and query strings: a token endpoint's
+#: answer is traced before the auth flow has read (and registered) the new token out of it.
+SECRET_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "app_secret",
+    "consumer_secret",
+    "password",
+)
+_FIELDS = "|".join(SECRET_FIELDS)
+_JSON_FIELD = re.compile(rf'("(?:{_FIELDS})"\s*:\s*")((?:[^"\\]|\\.)+)(")', re.IGNORECASE)
+_FORM_FIELD = re.compile(rf"((?:^|(?<=[?&;\s]))(?:{_FIELDS})=)([^&;\s\"']+)", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------- redaction
@@ -91,12 +106,20 @@ class Redactor:
     def __call__(self, text: str | None) -> str | None:
         if not text:
             return text
+        for match in _JSON_FIELD.finditer(text):
+            if match.group(2) != MASK:
+                self.add(match.group(2))  # also mask it wherever else it shows up
+        for match in _FORM_FIELD.finditer(text):
+            if match.group(2) != MASK:
+                self.add(match.group(2))
+                self.add(unquote_plus(match.group(2)))
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return text
+        text = _JSON_FIELD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+        return _FORM_FIELD.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
     def headers(self, headers: httpx.Headers) -> dict[str, str]:
         return {
