@@ -171,7 +171,9 @@ class ShopifyAdapter(HttpAdapter):
     def _gql(self, document: str, variables: Mapping[str, Any] | None, cost: int) -> dict[str, Any]:
         """One GraphQL call; waits for ``cost`` points (the server's last requested cost if known)."""
         estimate = self._seen_cost.get(document, cost)
-        response = self.http.post(self.endpoint, json={"query": document, "variables": dict(variables or {})}, cost=estimate)
+        response = self.http.post(
+            self.endpoint, json={"query": document, "variables": dict(variables or {})}, cost=estimate
+        )
         body = response.json()
         requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
         if requested:
@@ -315,7 +317,9 @@ class ShopifyAdapter(HttpAdapter):
             raise RequestRejected(f"inventorySetQuantities failed: {self._messages(body)}", channel=self.name)
         return payload
 
-    def _set_stock(self, group: Sequence[tuple[int, StockUpdate, dict[str, str]]], ignore: bool) -> dict[int, ItemResult]:
+    def _set_stock(
+        self, group: Sequence[tuple[int, StockUpdate, dict[str, str]]], ignore: bool
+    ) -> dict[int, ItemResult]:
         if not group:
             return {}
         rows = [(n, u, ids, u.expected) for n, u, ids in group]
@@ -359,7 +363,9 @@ class ShopifyAdapter(HttpAdapter):
             out.update(self._retry_stock(retry, ignore))
         return out
 
-    def _read_levels(self, rows: Sequence[tuple[int, StockUpdate, dict[str, str], int | None]]) -> dict[int, int | None]:
+    def _read_levels(
+        self, rows: Sequence[tuple[int, StockUpdate, dict[str, str], int | None]]
+    ) -> dict[int, int | None]:
         if not rows:
             return {}
         variables: dict[str, str] = {}

@@ -119,7 +119,7 @@ def levels_document(count: int) -> str:
     """Re-read the ``available`` quantity of ``count`` inventory items at their locations (aliases)."""
     variables = ", ".join(f"$i{n}: ID!, $l{n}: ID!" for n in range(count))
     fields = " ".join(
-        f'q{n}: inventoryItem(id: $i{n}) {{ id inventoryLevel(locationId: $l{n}) '
+        f"q{n}: inventoryItem(id: $i{n}) {{ id inventoryLevel(locationId: $l{n}) "
         f'{{ quantities(names: ["available"]) {{ name quantity }} }} }}'
         for n in range(count)
     )

@@ -1,0 +1,1 @@
+"""Shopify Admin GraphQL API: adapter, wire mapping and emulator."""
