@@ -73,7 +73,9 @@ def parse_token(response: httpx.Response) -> tuple[str, float]:
     why = str(body.get("error_description") or "")
     if status == 429:
         raise RateLimited(
-            "eBay throttled the token endpoint", status=status, retry_after=parse_retry_after(response.headers.get("Retry-After"))
+            "eBay throttled the token endpoint",
+            status=status,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
     if status >= 500:
         raise TransientError(f"eBay token endpoint failed (HTTP {status})", status=status)

@@ -122,7 +122,9 @@ def problem(errors: Iterable[Mapping[str, Any]] | None, fallback: str = "eBay re
     texts = []
     for e in errors:
         text = e.get("longMessage") or e.get("message") or "no message"
-        params = ", ".join(f"{p.get('name')}={p.get('value')}" for p in e.get("parameters") or [] if isinstance(p, Mapping))
+        params = ", ".join(
+            f"{p.get('name')}={p.get('value')}" for p in e.get("parameters") or [] if isinstance(p, Mapping)
+        )
         texts.append(f"{e.get('errorId', '?')}: {text}" + (f" ({params})" if params else ""))
     return Problem(str(ids[0]) if ids else "ebay_error", "; ".join(texts)[:1000], ids)
 
@@ -413,7 +415,11 @@ def order(data: Mapping[str, Any]) -> Order:
     for line in data.get("lineItems") or []:
         quantity = int(line.get("quantity") or 1)
         cost = money(line.get("lineItemCost"), currency) or money(line.get("total"), currency)
-        unit = Money(round_money(cost.amount / quantity, cost.currency), cost.currency) if cost else Money(Decimal(0), currency)
+        unit = (
+            Money(round_money(cost.amount / quantity, cost.currency), cost.currency)
+            if cost
+            else Money(Decimal(0), currency)
+        )
         sku = line.get("sku") or f"ebay-item:{line.get('legacyItemId')}"
         lines.append(OrderLine(str(line.get("lineItemId")), str(sku), quantity, unit, line.get("title")))
     status, raw = order_status(data)
