@@ -1,0 +1,839 @@
+"""An in-memory WooCommerce shop answering the REST API v3 as documented (``/wp-json/wc/v3``).
+
+Written from the v3 docs and the reference notes, not from the adapter: Basic auth or query-string
+keys over https, one-legged OAuth 1.0a over http (signature recomputed the way WooCommerce's own
+verifier does, 15-minute timestamp window, nonces single use); property types checked like
+WordPress's schema validation (``rest_invalid_param``); batches of at most 100 objects counting
+create + update + delete (413 ``woocommerce_rest_request_entity_too_large``) answering HTTP 200 with
+failures inlined per element; variations only through their parent; globally unique SKUs; list
+endpoints with ``X-WP-Total``/``X-WP-TotalPages``/``Link``; and the HTML throttle and error pages
+that real hosts send. Dates: ``*_gmt`` in UTC, the plain ones in the site's time zone (UTC+8 here).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote, unquote
+
+import httpx
+
+from adapters.emulator import Emulator, route
+
+V3 = "/wp-json/wc/v3"
+BATCH_LIMIT = 100
+NONCE_WINDOW = 15 * 60
+
+PRODUCT_FIELDS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "name",
+            "slug",
+            "description",
+            "short_description",
+            "sku",
+            "regular_price",
+            "sale_price",
+            "tax_class",
+            "weight",
+            "shipping_class",
+            "purchase_note",
+            "external_url",
+            "button_text",
+            "date_on_sale_from",
+            "date_on_sale_from_gmt",
+            "date_on_sale_to",
+            "date_on_sale_to_gmt",
+        ],
+        "string",
+    ),
+    **dict.fromkeys(
+        ["featured", "virtual", "downloadable", "manage_stock", "sold_individually", "reviews_allowed"], "boolean"
+    ),
+    **dict.fromkeys(["stock_quantity", "parent_id", "menu_order", "download_limit", "download_expiry"], "integer"),
+    **dict.fromkeys(
+        [
+            "downloads",
+            "categories",
+            "tags",
+            "images",
+            "attributes",
+            "default_attributes",
+            "upsell_ids",
+            "cross_sell_ids",
+            "grouped_products",
+            "meta_data",
+        ],
+        "array",
+    ),
+    "dimensions": "object",
+    "type": "string",
+    "status": "string",
+    "catalog_visibility": "string",
+    "tax_status": "string",
+    "stock_status": "string",
+    "backorders": "string",
+}
+VARIATION_FIELDS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "description",
+            "sku",
+            "regular_price",
+            "sale_price",
+            "tax_class",
+            "weight",
+            "shipping_class",
+            "status",
+            "tax_status",
+            "stock_status",
+            "backorders",
+            "date_on_sale_from",
+            "date_on_sale_from_gmt",
+            "date_on_sale_to",
+            "date_on_sale_to_gmt",
+        ],
+        "string",
+    ),
+    **dict.fromkeys(["virtual", "downloadable", "manage_stock"], "boolean"),
+    **dict.fromkeys(["stock_quantity", "download_limit", "download_expiry", "menu_order"], "integer"),
+    **dict.fromkeys(["downloads", "attributes", "meta_data"], "array"),
+    "dimensions": "object",
+    "image": "object",
+}
+ENUMS = {
+    "type": ("simple", "grouped", "external", "variable"),
+    "status": ("draft", "pending", "private", "publish"),
+    "catalog_visibility": ("visible", "catalog", "search", "hidden"),
+    "tax_status": ("taxable", "shipping", "none"),
+    "stock_status": ("instock", "outofstock", "onbackorder"),
+    "backorders": ("no", "notify", "yes"),
+}
+ORDER_STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash")
+STOCK_REDUCED = ("processing", "on-hold", "completed")
+COUNTRIES = ("US", "CN", "DE", "GB", "JP", "FR", "AU", "CA")
+
+THROTTLE_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>429 Too Many Requests</title></head><body>"
+    "<h1>Too Many Requests</h1><p>You have sent too many requests in a given amount of time. "
+    "Please slow down.</p><hr><address>Apache Server</address></body></html>"
+)
+UNAVAILABLE_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head><body>"
+    "<h1>Service Unavailable</h1><p>The server is temporarily unable to service your request due to "
+    "maintenance downtime or capacity problems.</p></body></html>"
+)
+
+
+def _error(code: str, message: str, status: int, **data: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, "data": {"status": status, **data}}
+
+
+def _rawurlencode(value: str) -> str:
+    return quote(value, safe="~")
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _is_integer(value: Any) -> bool:
+    """WordPress ``rest_is_integer``: numeric and whole (``5``, ``5.0`` and ``"5"`` pass)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and number == round(number)
+
+
+def _is_boolean(value: Any) -> bool:
+    return isinstance(value, bool) or value in (0, 1, "0", "1", "true", "false")
+
+
+class WooCommerceEmulator(Emulator):
+    kind = "woocommerce"
+    hosts = ("{site}",)
+    # WooCommerce documents no rate limit; hosts and WAFs do throttle. This one allows 10/s, burst 20.
+    rate = 10.0
+    burst = 20
+
+    def __init__(self, *, currency: str = "USD", utc_offset_minutes: int = 480, **kwargs: Any) -> None:
+        self._currency = currency
+        self._offset = utc_offset_minutes
+        super().__init__(**kwargs)
+
+    def initial_state(self) -> dict[str, Any]:
+        return {
+            "settings": {
+                "currency": self._currency,
+                "utc_offset_minutes": self._offset,
+                "key_permissions": "read_write",
+            },
+            "products": {},  # id -> product (simple and variable parents)
+            "variations": {},  # parent id -> {variation id -> variation}
+            "orders": {},  # id -> order
+            "nonces": [],  # [timestamp, nonce] used in the last 15 minutes
+        }
+
+    # -- responses ------------------------------------------------------------------------------------
+    def throttled(self, request: httpx.Request, wait_seconds: float) -> httpx.Response:
+        return httpx.Response(
+            429,
+            content=THROTTLE_PAGE.encode(),
+            headers={
+                "Content-Type": "text/html; charset=iso-8859-1",
+                "Retry-After": str(max(1, math.ceil(wait_seconds))),
+            },
+        )
+
+    def server_error(self, request: httpx.Request) -> httpx.Response:
+        if self.rng.random() < 0.5:
+            return httpx.Response(503, content=UNAVAILABLE_PAGE.encode(), headers={"Content-Type": "text/html"})
+        body = _error(
+            "internal_server_error",
+            "<p>There has been a critical error on this website.</p>",
+            500,
+        )
+        return self.json(500, {**body, "additional_errors": []})
+
+    def not_found(self, request: httpx.Request) -> httpx.Response:
+        return self.json(404, _error("rest_no_route", "No route was found matching the URL and request method.", 404))
+
+    # -- auth -----------------------------------------------------------------------------------------
+    def authenticate(self, request: httpx.Request) -> httpx.Response | None:
+        params = dict(request.url.params.multi_items())
+        if request.url.scheme == "https" and "oauth_signature" not in params:
+            key, secret = self._basic(request)
+            if key is None:
+                key, secret = params.get("consumer_key"), params.get("consumer_secret")
+            if key is None:
+                return self.json(401, _error("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401))
+            if key != self.credentials.get("consumer_key"):
+                return self._auth_error("Consumer key is invalid.")
+            if secret != self.credentials.get("consumer_secret"):
+                return self._auth_error("Consumer secret is invalid.")
+        else:
+            denied = self._oauth(request, params)
+            if denied is not None:
+                return denied
+        return self._permissions(request)
+
+    @staticmethod
+    def _basic(request: httpx.Request) -> tuple[str | None, str | None]:
+        header = request.headers.get("Authorization", "")
+        if not header.lower().startswith("basic "):
+            return None, None
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return None, None
+        return user, password
+
+    def _auth_error(self, message: str) -> httpx.Response:
+        return self.json(401, _error("woocommerce_rest_authentication_error", message, 401))
+
+    def _oauth(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response | None:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("OAuth "):
+            for part in header[6:].split(","):
+                name, _, value = part.strip().partition("=")
+                params[unquote(name)] = unquote(value.strip('"'))
+        for name in (
+            "oauth_consumer_key",
+            "oauth_timestamp",
+            "oauth_nonce",
+            "oauth_signature",
+            "oauth_signature_method",
+        ):
+            if not params.get(name):
+                return self.json(
+                    401,
+                    _error("woocommerce_rest_authentication_missing_parameter", f"Missing OAuth parameter {name}", 401),
+                )
+        if params["oauth_consumer_key"] != self.credentials.get("consumer_key"):
+            return self._auth_error("Consumer key is invalid.")
+        method = params["oauth_signature_method"]
+        if method not in ("HMAC-SHA1", "HMAC-SHA256"):
+            return self._auth_error("Invalid signature - signature method is invalid.")
+        given = params.pop("oauth_signature")
+        url = request.url
+        port = f":{url.port}" if url.port else ""
+        base_uri = _rawurlencode(f"{url.scheme}://{url.host}{port}{url.path}")
+        pairs = sorted(params.items(), key=lambda kv: kv[0].encode())
+        query = "%26".join(f"{_rawurlencode(k)}%3D{_rawurlencode(v)}" for k, v in pairs)
+        string_to_sign = f"{request.method}&{base_uri}&{query}"
+        digest = hashlib.sha256 if method == "HMAC-SHA256" else hashlib.sha1
+        secret = f"{self.credentials.get('consumer_secret', '')}&".encode()
+        expected = base64.b64encode(hmac.new(secret, string_to_sign.encode(), digest).digest()).decode()
+        if not hmac.compare_digest(expected, given):
+            return self._auth_error("Invalid signature - provided signature does not match.")
+        try:
+            timestamp = int(params["oauth_timestamp"])
+        except ValueError:
+            return self._auth_error("Invalid timestamp.")
+        now = int(self.now().timestamp())
+        if abs(timestamp - now) > NONCE_WINDOW:
+            return self._auth_error("Invalid timestamp.")
+        nonces = [[t, n] for t, n in self.state["nonces"] if t >= now - NONCE_WINDOW]
+        if any(n == params["oauth_nonce"] for _, n in nonces):
+            return self._auth_error("Invalid nonce - nonce has already been used.")
+        nonces.append([timestamp, params["oauth_nonce"]])
+        self.state["nonces"] = nonces
+        return None
+
+    def _permissions(self, request: httpx.Request) -> httpx.Response | None:
+        scope = self.state["settings"]["key_permissions"]
+        if request.method in ("GET", "HEAD") and scope not in ("read", "read_write"):
+            return self._auth_error("The API key provided does not have read permissions.")
+        if request.method not in ("GET", "HEAD") and scope not in ("write", "read_write"):
+            return self._auth_error("The API key provided does not have write permissions.")
+        return None
+
+    # -- validation -----------------------------------------------------------------------------------
+    @staticmethod
+    def _invalid(body: Any, fields: Mapping[str, str]) -> dict[str, Any] | None:
+        """WordPress schema validation of the documented writable properties (unknown ones ignored)."""
+        if not isinstance(body, Mapping):
+            return _error("rest_invalid_json", "Invalid JSON body passed.", 400)
+        problems: dict[str, str] = {}
+        for name, kind in fields.items():
+            if name not in body or (body[name] is None and name == "stock_quantity"):
+                continue
+            value = body[name]
+            ok = {
+                "string": isinstance(value, str),
+                "integer": _is_integer(value),
+                "boolean": _is_boolean(value),
+                "array": isinstance(value, list),
+                "object": isinstance(value, Mapping),
+            }[kind]
+            if not ok:
+                problems[name] = f"{name} is not of type {kind}."
+            elif name in ENUMS and value not in ENUMS[name]:
+                problems[name] = f"{name} is not one of {', '.join(ENUMS[name])}."
+        for name in ("categories", "tags", "images", "attributes"):
+            for item in body.get(name) or [] if isinstance(body.get(name), list) else []:
+                if not isinstance(item, Mapping):
+                    problems[name] = f"{name}[0] is not of type object."
+        if not problems:
+            return None
+        return _error("rest_invalid_param", f"Invalid parameter(s): {', '.join(problems)}", 400, params=problems)
+
+    def _list_params(self, request: httpx.Request) -> tuple[int, int] | httpx.Response:
+        params = request.url.params
+        problems = {}
+        try:
+            per_page = int(params.get("per_page", "10"))
+            if not 1 <= per_page <= 100:
+                problems["per_page"] = "per_page must be between 1 (inclusive) and 100 (inclusive)"
+        except ValueError:
+            per_page, problems["per_page"] = 10, "per_page is not of type integer."
+        try:
+            page = int(params.get("page", "1"))
+            if page < 1:
+                problems["page"] = "page must be greater than or equal to 1"
+        except ValueError:
+            page, problems["page"] = 1, "page is not of type integer."
+        if params.get("order", "desc") not in ("asc", "desc"):
+            problems["order"] = "order is not one of asc, desc."
+        if problems:
+            return self.json(
+                400, _error("rest_invalid_param", f"Invalid parameter(s): {', '.join(problems)}", 400, params=problems)
+            )
+        return page, per_page
+
+    def _paged(self, request: httpx.Request, rows: list[dict[str, Any]], render) -> httpx.Response:
+        parsed = self._list_params(request)
+        if isinstance(parsed, httpx.Response):
+            return parsed
+        page, per_page = parsed
+        params = request.url.params
+        orderby = params.get("orderby", "date")
+        key = {"id": lambda r: r["id"], "title": lambda r: r.get("name", ""), "slug": lambda r: r.get("slug", "")}.get(
+            orderby, lambda r: (r.get("date_created_gmt", ""), r["id"])
+        )
+        rows = sorted(rows, key=key, reverse=params.get("order", "desc") == "desc")
+        total = len(rows)
+        pages = max(1, math.ceil(total / per_page)) if total else 0
+        offset = int(params.get("offset", (page - 1) * per_page))
+        chunk = rows[offset : offset + per_page]
+        links = []
+        base = request.url.copy_remove_param("page")
+        if page < pages:
+            links.append(f'<{base.copy_add_param("page", page + 1)}>; rel="next"')
+        if page > 1:
+            links.append(f'<{base.copy_add_param("page", page - 1)}>; rel="prev"')
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        if links:
+            headers["Link"] = ", ".join(links)
+        return self.json(200, [render(r) for r in chunk], headers=headers)
+
+    # -- time -----------------------------------------------------------------------------------------
+    def _stamp(self, record: dict[str, Any], *names: str) -> None:
+        now = self.now().astimezone(UTC).replace(microsecond=0)
+        local = now.astimezone(timezone(timedelta(minutes=self.state["settings"]["utc_offset_minutes"])))
+        for name in names:
+            record[name] = local.replace(tzinfo=None).isoformat()
+            record[f"{name}_gmt"] = now.replace(tzinfo=None).isoformat()
+
+    # -- products -------------------------------------------------------------------------------------
+    def _sku_owner(self, sku: str) -> int | None:
+        if not sku:
+            return None
+        for product in self.state["products"].values():
+            if product.get("sku") == sku:
+                return product["id"]
+        for variations in self.state["variations"].values():
+            for variation in variations.values():
+                if variation.get("sku") == sku:
+                    return variation["id"]
+        return None
+
+    def _sku_error(self, sku: str, owner: int) -> dict[str, Any]:
+        return _error(
+            "product_invalid_sku", "Invalid or duplicated SKU.", 400, resource_id=owner, unique_sku=f"{sku}-1"
+        )
+
+    @staticmethod
+    def _derive(record: dict[str, Any]) -> None:
+        sale, regular = record.get("sale_price") or "", record.get("regular_price") or ""
+        record["price"] = sale or regular
+        record["on_sale"] = bool(sale)
+        record["purchasable"] = bool(record["price"]) or record.get("type") == "variable"
+        if record.get("manage_stock") is True:
+            record["stock_status"] = "instock" if (record.get("stock_quantity") or 0) > 0 else "outofstock"
+
+    def _apply(self, record: dict[str, Any], body: Mapping[str, Any], fields: Mapping[str, str]) -> None:
+        for name, kind in fields.items():
+            if name not in body:
+                continue
+            value = body[name]
+            if kind == "integer" and value is not None:
+                value = int(float(value))
+            elif kind == "boolean":
+                value = value in (True, 1, "1", "true")
+            record[name] = value
+        if "categories" in body:
+            record["categories"] = [
+                {"id": int(c.get("id", 0)), "name": f"Category {c.get('id')}", "slug": f"category-{c.get('id')}"}
+                for c in body["categories"]
+            ]
+        if "images" in body:
+            record["images"] = [
+                {"id": self.next_id("post"), "src": img.get("src", ""), "name": "", "alt": img.get("alt", "")}
+                for img in body["images"]
+            ]
+        if "image" in body and isinstance(body["image"], Mapping):
+            record["image"] = {"id": self.next_id("post"), "src": body["image"].get("src", ""), "name": "", "alt": ""}
+        self._stamp(record, "date_modified")
+        self._derive(record)
+
+    def _new_product(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        pid = self.next_id("post")
+        product: dict[str, Any] = {
+            "id": pid, "name": "", "slug": "", "permalink": f"https://example.com/?p={pid}", "type": "simple",
+            "status": "publish", "featured": False, "catalog_visibility": "visible", "description": "",
+            "short_description": "", "sku": "", "regular_price": "", "sale_price": "", "total_sales": 0,
+            "virtual": False, "downloadable": False, "manage_stock": False, "stock_quantity": None,
+            "stock_status": "instock", "backorders": "no", "weight": "",
+            "dimensions": {"length": "", "width": "", "height": ""}, "categories": [], "tags": [], "images": [],
+            "attributes": [], "default_attributes": [], "variations": [], "parent_id": 0, "menu_order": 0,
+            "meta_data": [],
+        }  # fmt: skip
+        self._stamp(product, "date_created")
+        self._apply(product, body, PRODUCT_FIELDS)
+        product["slug"] = product["slug"] or "-".join(product["name"].lower().split()) or str(pid)
+        return product
+
+    def _create_product(self, body: Any) -> tuple[int, dict[str, Any]]:
+        invalid = self._invalid(body, PRODUCT_FIELDS)
+        if invalid:
+            return 400, invalid
+        owner = self._sku_owner(body.get("sku", ""))
+        if owner is not None:
+            return 400, self._sku_error(body["sku"], owner)
+        product = self._new_product(body)
+        self.state["products"][str(product["id"])] = product
+        if product["type"] == "variable":
+            self.state["variations"].setdefault(str(product["id"]), {})
+        return 201, self._render_product(product)
+
+    def _update_product(self, pid: Any, body: Any) -> tuple[int, dict[str, Any]]:
+        product = self.state["products"].get(str(pid))
+        if product is None:
+            if any(str(pid) in v for v in self.state["variations"].values()):
+                return 404, _error(
+                    "woocommerce_rest_invalid_product_id",
+                    "To manipulate product variations you should use the "
+                    "/products/&lt;product_id&gt;/variations/&lt;id&gt; endpoint.",
+                    404,
+                )
+            return 400, _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
+        invalid = self._invalid(body, PRODUCT_FIELDS)
+        if invalid:
+            return 400, invalid
+        owner = self._sku_owner(body.get("sku", ""))
+        if owner is not None and owner != product["id"]:
+            return 400, self._sku_error(body["sku"], owner)
+        self._apply(product, body, PRODUCT_FIELDS)
+        if product["type"] == "variable":
+            self.state["variations"].setdefault(str(product["id"]), {})
+        return 200, self._render_product(product)
+
+    def _render_product(self, product: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(product)
+        if product["type"] == "variable":
+            variations = self.state["variations"].get(str(product["id"]), {})
+            out["variations"] = [int(v) for v in variations]
+            prices = [Decimal(v["price"]) for v in variations.values() if v.get("price")]
+            out["price"] = str(min(prices)) if prices else ""
+        links = {"self": [{"href": f"https://example.com{V3}/products/{product['id']}"}]}
+        return {**out, "_links": links}
+
+    # -- variations -----------------------------------------------------------------------------------
+    def _parent(self, product_id: str) -> dict[str, Any] | None:
+        product = self.state["products"].get(str(product_id))
+        return product if product is not None and product.get("type") == "variable" else None
+
+    def _create_variation(self, parent: dict[str, Any], body: Any) -> tuple[int, dict[str, Any]]:
+        invalid = self._invalid(body, VARIATION_FIELDS)
+        if invalid:
+            return 400, invalid
+        owner = self._sku_owner(body.get("sku", ""))
+        if owner is not None:
+            return 400, self._sku_error(body["sku"], owner)
+        vid = self.next_id("post")
+        variation: dict[str, Any] = {
+            "id": vid, "description": "", "permalink": f"https://example.com/?p={vid}", "sku": "",
+            "regular_price": "", "sale_price": "", "status": "publish", "virtual": False, "downloadable": False,
+            "manage_stock": False, "stock_quantity": None, "stock_status": "instock", "backorders": "no",
+            "weight": "", "dimensions": {"length": "", "width": "", "height": ""}, "image": None,
+            "attributes": [], "menu_order": 0, "meta_data": [],
+        }  # fmt: skip
+        self._stamp(variation, "date_created")
+        self._apply(variation, body, VARIATION_FIELDS)
+        self.state["variations"].setdefault(str(parent["id"]), {})[str(vid)] = variation
+        self._stamp(parent, "date_modified")
+        return 201, variation
+
+    def _update_variation(self, parent: dict[str, Any], vid: Any, body: Any) -> tuple[int, dict[str, Any]]:
+        variation = self.state["variations"].get(str(parent["id"]), {}).get(str(vid))
+        if variation is None:
+            return 400, _error("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 400)
+        invalid = self._invalid(body, VARIATION_FIELDS)
+        if invalid:
+            return 400, invalid
+        owner = self._sku_owner(body.get("sku", ""))
+        if owner is not None and owner != variation["id"]:
+            return 400, self._sku_error(body["sku"], owner)
+        self._apply(variation, body, VARIATION_FIELDS)
+        return 200, variation
+
+    # -- batch ----------------------------------------------------------------------------------------
+    def _batch(self, request: httpx.Request, create, update) -> httpx.Response:
+        body = self.body_json(request)
+        if not isinstance(body, Mapping):
+            return self.json(400, _error("rest_invalid_json", "Invalid JSON body passed.", 400))
+        total = sum(len(body.get(k) or []) for k in ("create", "update", "delete"))
+        if total > BATCH_LIMIT:
+            return self.json(
+                413,
+                _error(
+                    "woocommerce_rest_request_entity_too_large",
+                    f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+                    413,
+                ),
+            )
+        out: dict[str, list[Any]] = {}
+        for name, handler in (("create", create), ("update", update)):
+            if name not in body:
+                continue
+            results = out.setdefault(name, [])
+            for item in body.get(name) or []:
+                item_id = item.get("id", 0) if isinstance(item, Mapping) else 0
+                if self.item_fails():
+                    failure = _error("db_update_error", "Could not update the product in the database.", 500)
+                    results.append({"id": item_id, "error": failure})
+                    continue
+                status, result = handler(item)
+                results.append(result if status < 400 else {"id": item_id, "error": result})
+        if body.get("delete"):
+            out["delete"] = [
+                {"id": i, "error": _error("woocommerce_rest_cannot_delete", "This emulator does not delete.", 501)}
+                for i in body["delete"]
+            ]
+        return self.json(200, out)
+
+    @route("POST", f"{V3}/products/batch")
+    def products_batch(self, request: httpx.Request) -> httpx.Response:
+        def update(item: Any) -> tuple[int, dict[str, Any]]:
+            if not isinstance(item, Mapping) or "id" not in item:
+                return 400, _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
+            return self._update_product(item["id"], item)
+
+        return self._batch(request, self._create_product, update)
+
+    @route("POST", f"{V3}/products/{{product_id}}/variations/batch")
+    def variations_batch(self, request: httpx.Request, product_id: str) -> httpx.Response:
+        parent = self._parent(product_id)
+        if parent is None:
+            return self.json(404, _error("woocommerce_rest_product_invalid_id", "Invalid product ID.", 404))
+
+        def update(item: Any) -> tuple[int, dict[str, Any]]:
+            if not isinstance(item, Mapping) or "id" not in item:
+                return 400, _error("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 400)
+            return self._update_variation(parent, item["id"], item)
+
+        return self._batch(request, lambda item: self._create_variation(parent, item), update)
+
+    # -- single-object endpoints ----------------------------------------------------------------------
+    @route("POST", f"{V3}/products")
+    def create_product(self, request: httpx.Request) -> httpx.Response:
+        status, body = self._create_product(self.body_json(request))
+        return self.json(status, body)
+
+    @route("GET", f"{V3}/products/{{product_id}}")
+    def get_product(self, request: httpx.Request, product_id: str) -> httpx.Response:
+        product = self.state["products"].get(product_id)
+        if product is None:
+            return self.json(404, _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404))
+        return self.json(200, self._render_product(product))
+
+    @route("PUT", f"{V3}/products/{{product_id}}")
+    def put_product(self, request: httpx.Request, product_id: str) -> httpx.Response:
+        status, body = self._update_product(product_id, self.body_json(request))
+        return self.json(status, body)
+
+    @route("PUT", f"{V3}/products/{{product_id}}/variations/{{variation_id}}")
+    def put_variation(self, request: httpx.Request, product_id: str, variation_id: str) -> httpx.Response:
+        parent = self._parent(product_id)
+        if parent is None:
+            return self.json(404, _error("woocommerce_rest_product_invalid_id", "Invalid product ID.", 404))
+        status, body = self._update_variation(parent, variation_id, self.body_json(request))
+        return self.json(status, body)
+
+    # -- lists ----------------------------------------------------------------------------------------
+    @route("GET", f"{V3}/products")
+    def list_products(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        rows = list(self.state["products"].values())
+        if params.get("sku"):
+            wanted = set(params["sku"].split(","))
+            rows = [p for p in rows if p.get("sku") in wanted]
+        if params.get("status", "any") != "any":
+            rows = [p for p in rows if p.get("status") == params["status"]]
+        if params.get("type"):
+            rows = [p for p in rows if p.get("type") == params["type"]]
+        return self._paged(request, rows, self._render_product)
+
+    @route("GET", f"{V3}/products/{{product_id}}/variations")
+    def list_variations(self, request: httpx.Request, product_id: str) -> httpx.Response:
+        if self._parent(product_id) is None:
+            return self.json(404, _error("woocommerce_rest_product_invalid_id", "Invalid product ID.", 404))
+        rows = list(self.state["variations"].get(product_id, {}).values())
+        if request.url.params.get("sku"):
+            rows = [v for v in rows if v.get("sku") == request.url.params["sku"]]
+        return self._paged(request, rows, dict)
+
+    @route("GET", f"{V3}/orders")
+    def list_orders(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        gmt = params.get("dates_are_gmt") in ("true", "1")
+        column = "date_modified_gmt" if gmt else "date_modified"
+        rows = list(self.state["orders"].values())
+        for name, keep in (("modified_after", lambda v, b: v > b), ("modified_before", lambda v, b: v < b)):
+            if params.get(name):
+                try:
+                    bound = datetime.fromisoformat(params[name]).replace(tzinfo=None)
+                except ValueError:
+                    message = f"Invalid parameter(s): {name}"
+                    invalid = {name: "Invalid date."}
+                    return self.json(400, _error("rest_invalid_param", message, 400, params=invalid))
+                rows = [o for o in rows if keep(datetime.fromisoformat(o[column]), bound)]
+        status = params.get("status", "any")
+        if status != "any":
+            wanted = set(status.split(","))
+            rows = [o for o in rows if o["status"] in wanted]
+        return self._paged(request, rows, self._render_order)
+
+    @route("GET", f"{V3}/orders/{{order_id}}")
+    def get_order(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        order = self.state["orders"].get(order_id)
+        if order is None:
+            return self.json(404, _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404))
+        return self.json(200, self._render_order(order))
+
+    @route("PUT", f"{V3}/orders/{{order_id}}")
+    def put_order(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        body = self.body_json(request) or {}
+        if order_id not in self.state["orders"]:
+            return self.json(400, _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 400))
+        if "status" in body:
+            if body["status"] not in ORDER_STATUSES:
+                problems = {"status": f"status is not one of {', '.join(ORDER_STATUSES)}."}
+                return self.json(
+                    400, _error("rest_invalid_param", "Invalid parameter(s): status", 400, params=problems)
+                )
+            self.set_order_status(order_id, body["status"])
+        return self.json(200, self._render_order(self.state["orders"][order_id]))
+
+    # -- orders ---------------------------------------------------------------------------------------
+    def _render_order(self, order: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(order)
+        # the docs' example sends a line's price as a JSON number, unlike every other amount
+        out["line_items"] = [{**line, "price": float(line["price"])} for line in order["line_items"]]
+        return out
+
+    def _sellable(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(product, stock holder) pairs that can be bought now: published, with SKU and stock."""
+        out = []
+        for product in self.state["products"].values():
+            if product.get("status") != "publish":
+                continue
+            if product.get("type") == "variable":
+                for variation in self.state["variations"].get(str(product["id"]), {}).values():
+                    if variation.get("status") == "publish" and variation.get("sku") and self._in_stock(variation):
+                        out.append((product, variation))
+            elif product.get("sku") and self._in_stock(product):
+                out.append((product, product))
+        return out
+
+    @staticmethod
+    def _in_stock(record: Mapping[str, Any]) -> bool:
+        return (
+            record.get("manage_stock") is True and (record.get("stock_quantity") or 0) > 0 and bool(record.get("price"))
+        )
+
+    def generate_orders(self, count: int) -> list[str]:
+        ids = []
+        with self._lock:
+            for _ in range(count):
+                candidates = self._sellable()
+                if not candidates:
+                    break
+                picks = self.rng.sample(candidates, k=min(len(candidates), self.rng.choice((1, 1, 2))))
+                lines, subtotal = [], Decimal(0)
+                for product, holder in picks:
+                    quantity = self.rng.randint(1, min(2, holder["stock_quantity"]))
+                    holder["stock_quantity"] -= quantity
+                    self._stamp(holder, "date_modified")
+                    self._derive(holder)
+                    price = Decimal(holder["price"])
+                    line_total = price * quantity
+                    subtotal += line_total
+                    lines.append(
+                        {
+                            "id": self.next_id("order_item", 0),
+                            "name": product["name"],
+                            "product_id": product["id"],
+                            "variation_id": holder["id"] if holder is not product else 0,
+                            "quantity": quantity,
+                            "tax_class": "",
+                            "subtotal": _money(line_total),
+                            "subtotal_tax": "0.00",
+                            "total": _money(line_total),
+                            "total_tax": "0.00",
+                            "taxes": [],
+                            "meta_data": [],
+                            "sku": holder["sku"],
+                            "price": str(price),
+                        }
+                    )
+                shipping = self.rng.choice((Decimal(0), Decimal(5)))
+                country = self.rng.choice(COUNTRIES)
+                oid = self.next_id("post")
+                order: dict[str, Any] = {
+                    "id": oid, "parent_id": 0, "number": str(oid),
+                    "order_key": f"wc_order_{self.rng.getrandbits(48):x}",
+                    "created_via": "checkout", "version": "8.9.0", "status": "processing",
+                    "currency": self.state["settings"]["currency"], "discount_total": "0.00", "discount_tax": "0.00",
+                    "shipping_total": _money(shipping), "shipping_tax": "0.00", "cart_tax": "0.00",
+                    "total": _money(subtotal + shipping), "total_tax": "0.00", "prices_include_tax": False,
+                    "customer_id": 0, "customer_ip_address": "", "customer_user_agent": "", "customer_note": "",
+                    "billing": {"first_name": "Alex", "last_name": "Buyer", "company": "", "address_1": "1 Main St",
+                                "address_2": "", "city": "Springfield", "state": "", "postcode": "12345",
+                                "country": country, "email": "buyer@example.com", "phone": "555-0100"},
+                    "shipping": {"first_name": "Alex", "last_name": "Buyer", "company": "", "address_1": "1 Main St",
+                                 "address_2": "", "city": "Springfield", "state": "", "postcode": "12345",
+                                 "country": country},
+                    "payment_method": "stripe", "payment_method_title": "Credit card", "transaction_id": "",
+                    "date_completed": None, "date_completed_gmt": None, "cart_hash": "", "meta_data": [],
+                    "line_items": lines, "tax_lines": [], "fee_lines": [], "coupon_lines": [], "refunds": [],
+                    "shipping_lines": [{"id": self.next_id("order_item", 0), "method_title": "Flat rate",
+                                        "method_id": "flat_rate", "total": _money(shipping), "total_tax": "0.00",
+                                        "taxes": [], "meta_data": []}],
+                }  # fmt: skip
+                self._stamp(order, "date_created", "date_modified", "date_paid")
+                self.state["orders"][str(oid)] = order
+                ids.append(str(oid))
+        return ids
+
+    def set_order_status(self, order_id: str | int, status: str) -> dict[str, Any]:
+        """Change an order's status as the back office would; cancelling a stock-reducing order restocks."""
+        if status not in ORDER_STATUSES:
+            raise ValueError(f"unknown order status {status!r}; known: {', '.join(ORDER_STATUSES)}")
+        with self._lock:
+            order = self.state["orders"][str(order_id)]
+            if order["status"] in STOCK_REDUCED and status in ("cancelled", "refunded", "failed"):
+                for line in order["line_items"]:
+                    holder = self._holder(line["product_id"], line["variation_id"])
+                    if holder is not None and holder.get("manage_stock") is True:
+                        holder["stock_quantity"] = (holder.get("stock_quantity") or 0) + line["quantity"]
+                        self._derive(holder)
+            order["status"] = status
+            if status == "completed":
+                self._stamp(order, "date_completed")
+            self._stamp(order, "date_modified")
+            return order
+
+    def cancel_order(self, order_id: str | int) -> dict[str, Any]:
+        return self.set_order_status(order_id, "cancelled")
+
+    def _holder(self, product_id: int, variation_id: int) -> dict[str, Any] | None:
+        if variation_id:
+            return self.state["variations"].get(str(product_id), {}).get(str(variation_id))
+        return self.state["products"].get(str(product_id))
+
+    def find_sku(self, sku: str) -> dict[str, Any] | None:
+        """The product or variation holding ``sku`` (for tests and back-office edits)."""
+        for product in self.state["products"].values():
+            if product.get("sku") == sku:
+                return product
+        for variations in self.state["variations"].values():
+            for variation in variations.values():
+                if variation.get("sku") == sku:
+                    return variation
+        return None
+
+    def edit_listing(self, sku: str, *, price: str | None = None, quantity: int | None = None) -> dict[str, Any]:
+        """Change a listing "in the back office" (drift): regular price and/or managed stock."""
+        with self._lock:
+            record = self.find_sku(sku)
+            if record is None:
+                raise KeyError(sku)
+            if price is not None:
+                record["regular_price"], record["sale_price"] = price, ""
+            if quantity is not None:
+                record["manage_stock"], record["stock_quantity"] = True, quantity
+            self._stamp(record, "date_modified")
+            self._derive(record)
+            return record
