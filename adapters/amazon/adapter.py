@@ -467,7 +467,9 @@ class AmazonAdapter(HttpAdapter):
                 return ItemResult.failure(draft.sku, result.code or "INVALID", f"{sku}: {result.message}")
             if sku == draft.sku:
                 submission = result.ref.get("submission_id") if result.ref else None
-        return ItemResult.success(draft.sku, ref=self._published_ref(draft, submission_id=submission), state="submitted")
+        return ItemResult.success(
+            draft.sku, ref=self._published_ref(draft, submission_id=submission), state="submitted"
+        )
 
     def _published_ref(self, draft: ListingDraft, **ids: str | None) -> ListingRef:
         extra = {"product_type": draft.category_id, "marketplace_id": self.marketplace_id}
