@@ -113,7 +113,8 @@ class Money:
 
     def wire(self) -> str:
         """The amount as a string with exactly the currency's minor units (e.g. ``"12.50"``, ``"1200"``)."""
-        return str(round_money(self.amount, self.currency))
+        value = round_money(self.amount, self.currency)
+        return str(abs(value) if value.is_zero() else value)  # never "-0.00" on the wire
 
     def minor(self) -> int:
         """The amount in integer minor units (cents, fen); for APIs that want integers."""
