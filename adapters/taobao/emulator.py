@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -309,8 +310,6 @@ class TaobaoEmulator(Emulator):
         return {"item": {"num_iid": item["num_iid"], "num": item["num"], "skus": {"sku": skus}}}
 
     def m_tmall_item_quantity_update(self, p: dict[str, str]) -> dict[str, Any]:
-        import json
-
         self.need(p, "item_id")
         item = self.item(p["item_id"])
         options = json.loads(p.get("options") or "{}")
@@ -385,8 +384,6 @@ class TaobaoEmulator(Emulator):
         return {"item": {"num_iid": item["num_iid"], "modified": item["modified"]}}
 
     def m_taobao_sku_update_listing_tmall(self, p: dict[str, str]) -> dict[str, Any]:
-        import json
-
         self.need(p, "item_id", "sku_map")
         item = self.item(p["item_id"])
         for sku_id, flag in json.loads(p["sku_map"]).items():

@@ -9,6 +9,7 @@ JSON (``{"trades": {"trade": [...]}}``), and errors in ``error_response`` with `
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -33,6 +34,8 @@ from adapters.base import (
 from adapters.money import parse_decimal
 
 from .auth import parse_top_time
+
+log = logging.getLogger("adapters.taobao")
 
 CURRENCY = "CNY"
 
@@ -138,6 +141,7 @@ def error_from_body(error: Mapping[str, Any]) -> ChannelError:
       (daily-quota bans last hours: the retry budget then stops at once and the job layer waits).
     - 26/27 missing/invalid session (``invalid-sessionkey``): the seller must re-authorize the app.
     - 28/29 missing/invalid app key, 11/12/13 and ``isv.permission*``: the app itself is not set up.
+    - 30/31 missing/invalid timestamp: the host clock is off (TOP allows +-10 minutes).
     - 25 invalid signature, 24/30-34/40-47 malformed call: our bug, never retried.
     - 10 service unavailable and ``isp.*``: transient, retry.
     - ``isv.*`` (usually under 15/50): this item's data was refused: park it.
@@ -158,6 +162,10 @@ def error_from_body(error: Mapping[str, Any]) -> ChannelError:
         return AuthError(f"seller session missing, expired or revoked ({text}); re-authorize the app", code=key)
     if code in (11, 12, 13, 28, 29) or sub_code.startswith("isv.permission"):
         return ConfigurationError(f"app key or API permission refused ({text}); check the app's API packages", code=key)
+    if code in (30, 31):
+        return ConfigurationError(
+            f"timestamp refused ({text}): this host's clock is off by more than 10 minutes", code=key
+        )
     if code == 25:
         return RequestRejected(f"invalid signature ({text}): a signing bug or wrong app_secret", code=key)
     if code == 10 or sub_code.startswith("isp."):
@@ -216,7 +224,9 @@ def order_status(trade: Mapping[str, Any]) -> OrderStatus:
         # closed after payment = refunded in full; before anything shipped that releases the stock
         return OrderStatus.REFUNDED if trade.get("consign_time") else OrderStatus.CANCELLED
     if raw not in STATUS:
-        raise ValueError(f"unknown Taobao trade status {raw!r}")
+        # a status TOP added later must not stall the order sync: no stock effect, raw_status kept
+        log.warning("unknown Taobao trade status %r on trade %s: treated as pending", raw, trade.get("tid"))
+        return OrderStatus.PENDING
     return STATUS[raw]
 
 

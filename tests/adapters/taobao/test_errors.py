@@ -70,6 +70,7 @@ TABLE = [
         ConfigurationError,
         None,
     ),
+    (err(31, "Invalid timestamp", "isv.invalid-timestamp"), ConfigurationError, None),
     # our bugs: never retried
     (err(25, "Invalid signature"), RequestRejected, None),
     (err(41, "Invalid arguments:num_iid"), RequestRejected, None),
