@@ -513,6 +513,8 @@ class AmazonAdapter(HttpAdapter):
         self, groups: list[tuple[str, list[dict[str, Any]]]], refs: Sequence[ListingRef | None]
     ) -> list[ItemResult]:
         """Submit one JSON_LISTINGS_FEED; ``groups`` = (result sku, its messages). One result per group."""
+        if not groups:
+            return []
         messages: list[dict[str, Any]] = []
         owner: dict[int, int] = {}
         for g, (_, group) in enumerate(groups):
