@@ -1,0 +1,119 @@
+"""The registry: channel kind -> adapter and emulator, and building an adapter from a channel."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from adapters import registry
+from adapters.base import ConfigurationError, ListingDraft, Money
+from adapters.emulator import EmulatorHub
+from tests.adapters.toy import ToyAdapter, ToyEmulator
+from tests.conftest import make_channel
+
+MARKETPLACES = {"taobao", "shopify", "woocommerce", "aliexpress", "ebay", "amazon"}
+ORIGINAL_KINDS = registry.KINDS
+
+
+class ToyOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shop: str
+    page_size: int = 50
+
+
+class OptionedToy(ToyAdapter):
+    options_model = ToyOptions
+
+
+@pytest.fixture(autouse=True)
+def toy_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register toy kinds on a copy of the registry, restored after each test."""
+    monkeypatch.setattr(registry, "KINDS", dict(registry.KINDS))
+    registry.register("toy", "tests.adapters.toy:ToyAdapter", "tests.adapters.toy:ToyEmulator")
+    registry.register("opttoy", f"{__name__}:OptionedToy", "tests.adapters.toy:ToyEmulator")
+
+
+def test_every_marketplace_has_one_registry_line() -> None:
+    assert set(registry.known_kinds()) >= MARKETPLACES
+    for kind in MARKETPLACES:
+        adapter, emulator = registry.KINDS[kind]
+        assert adapter.startswith(f"adapters.{kind}.") and emulator.startswith(f"adapters.{kind}.")
+
+
+def test_register_adds_a_kind() -> None:
+    assert registry.adapter_class("toy") is ToyAdapter
+    assert registry.emulator_class("toy") is ToyEmulator
+    assert "toy" in registry.known_kinds()
+
+
+def test_registrations_do_not_leak_between_tests() -> None:
+    # the fixture registers on a copy: the original table never sees the toy kinds
+    assert "opttoy" in registry.KINDS
+    assert "toy" not in ORIGINAL_KINDS and "opttoy" not in ORIGINAL_KINDS
+
+
+@pytest.mark.parametrize("lookup", [registry.adapter_class, registry.emulator_class])
+def test_unknown_kind_is_a_configuration_error(lookup) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        lookup("etsy")
+    assert "unknown channel kind 'etsy'" in str(info.value)
+    assert "taobao" in str(info.value)  # it lists what is known
+
+
+def test_unimportable_kind_is_a_configuration_error() -> None:
+    registry.register("ghost", "adapters.ghost.adapter:GhostAdapter", "adapters.ghost.emulator:GhostEmulator")
+    registry.register("typo", "tests.adapters.toy:ToyAdaptr", "tests.adapters.toy:ToyEmulator")
+
+    with pytest.raises(ConfigurationError, match="not available in this installation"):
+        registry.adapter_class("ghost")
+    with pytest.raises(ConfigurationError, match="ToyAdaptr"):
+        registry.adapter_class("typo")
+
+
+def test_option_problems() -> None:
+    assert registry.option_problems(make_channel("toy")) == []
+    assert registry.option_problems(make_channel("toy", options={"colour": "red"})) == [
+        ("colour", "this kind takes no options")
+    ]
+    assert registry.option_problems(make_channel("opttoy", options={"shop": "s1"})) == []
+    problems = dict(registry.option_problems(make_channel("opttoy", options={"page_size": "many", "x": 1})))
+    assert set(problems) == {"shop", "page_size", "x"}
+    assert "required" in problems["shop"].lower()
+    kind_problem = registry.option_problems(make_channel("etsy"))
+    assert kind_problem[0][0] == "" and "unknown channel kind" in kind_problem[0][1]
+
+
+def test_build_adapter_validates_options() -> None:
+    adapter = registry.build_adapter(make_channel("opttoy", options={"shop": "s1"}))
+    assert isinstance(adapter, OptionedToy)
+    assert adapter.options == ToyOptions(shop="s1", page_size=50)
+
+
+def test_build_emulated_adapter_uses_the_hubs_emulator(tmp_path: Path) -> None:
+    channel = make_channel("toy", base_url="emulator:", credentials={"refresh_token": "emulator-refresh_token"})
+    hub = EmulatorHub()
+    trace = tmp_path / "trace.jsonl"
+
+    adapter = registry.build_adapter(channel, hub=hub, trace_path=trace)
+    adapter.publish([ListingDraft("A", "Mug", "A mug", "1", Money.of("5", "USD"), 2)])
+
+    emulator = hub.get(channel)
+    assert emulator.state["items"]["A"]["qty"] == 2
+    urls = [json.loads(line)["url"] for line in trace.read_text().splitlines()]
+    assert urls[-1] == "https://api.toy.example/items/A"  # real URLs, intercepted in-process
+
+
+def test_emulated_channel_needs_a_hub() -> None:
+    with pytest.raises(ConfigurationError, match="no emulator hub"):
+        registry.build_adapter(make_channel("toy", base_url="emulator:"))
+
+
+def test_real_channel_never_touches_the_hub() -> None:
+    hub = EmulatorHub()
+    adapter = registry.build_adapter(make_channel("toy", base_url="https://toy.example/api"), hub=hub)
+    assert adapter.base_url() == "https://toy.example/api"
+    assert list(hub) == []
