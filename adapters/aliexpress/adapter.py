@@ -70,6 +70,8 @@ BAN = re.compile(r"ban will last (?:for )?(\d+(?:\.\d+)?)(?: more)? seconds?", r
 THROTTLE_CODES = frozenset({"ApiCallLimit", "AppCallLimit", "7"})
 SIGNATURE_CODES = frozenset({"IncompleteSignature", "InvalidSignature", "25"})
 APP_CODES = frozenset({"InvalidAppKey", "AppKeyNotExist", "28", "29"})
+#: rejections of the call itself (our bug or setup), never one product's fault
+CALL_LEVEL_CODES = SIGNATURE_CODES | {"MissingParameter", "InvalidApiPath", "InvalidTimestamp", "InvalidSignMethod"}
 TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalError", "ServiceTimeout", "SystemError", "15", "10"})
 
 
@@ -303,6 +305,8 @@ class AliExpressAdapter(HttpAdapter):
                     edit_product_request=mapping.post_product(draft, self.options, product_id),
                 )
         except RequestRejected as exc:  # a refused product is this item's problem, not the batch's
+            if exc.code in CALL_LEVEL_CODES:
+                raise
             return ItemResult.from_error(draft.sku, exc)
         return ItemResult.success(draft.sku, ref=mapping.product_ref(draft.sku, product_id))
 
