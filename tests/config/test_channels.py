@@ -1,0 +1,196 @@
+"""The channels file: loading, validation with every problem listed, credentials from the environment."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from adapters import registry
+from adapters.base import ConfigurationError
+from config.channels import ChannelsFileError, MissingCredential, load_channels
+
+GOOD = """
+[[channels]]
+name = "toy-live"
+kind = "toy"
+currency = "USD"
+warehouses = ["SH", "HZ"]
+[channels.credentials]
+refresh_token = "TOY_REFRESH_TOKEN"
+[channels.price]
+multiplier = "1.30"
+ending = "0.99"
+[channels.stock]
+buffer = 2
+share = "0.5"
+
+[[channels]]
+name = "toy-demo"
+kind = "toy"
+currency = "JPY"
+warehouses = ["SH"]
+language = "ja"
+base_url = "emulator:"
+[channels.credentials]
+refresh_token = "TOY_DEMO_TOKEN_NOT_SET"
+"""
+
+BAD = """
+[[channels]]
+name = "etsy-1"
+kind = "etsy"
+currency = "USD"
+warehouses = ["SH"]
+
+[[channels]]
+name = "toy-eur"
+kind = "toy"
+currency = "EURO"
+warehouses = ["SH"]
+
+[[channels]]
+name = "toy-nocred"
+kind = "toy"
+currency = "USD"
+warehouses = ["SH"]
+[channels.credentials]
+refresh_token = "TOY_MISSING_VARIABLE"
+
+[[channels]]
+name = "toy-price"
+kind = "toy"
+currency = "USD"
+warehouses = ["SH"]
+[channels.price]
+multiplier = "0"
+
+[[channels]]
+name = "toy-price"
+kind = "toy"
+currency = "CNY"
+warehouses = ["SH"]
+
+[[channels]]
+name = "toy-opts"
+kind = "toy"
+currency = "USD"
+warehouses = ["SH"]
+[channels.options]
+colour = "red"
+"""
+
+
+@pytest.fixture(autouse=True)
+def toy_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "KINDS", dict(registry.KINDS))
+    registry.register("toy", "tests.adapters.toy:ToyAdapter", "tests.adapters.toy:ToyEmulator")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "channels.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path, env: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    with pytest.raises(ChannelsFileError) as info:
+        load_channels(path, env=env or {})
+    assert info.value.path == path
+    return info.value.problems
+
+
+def test_a_good_file_loads(tmp_path: Path) -> None:
+    live, demo = load_channels(write(tmp_path, GOOD), env={"TOY_REFRESH_TOKEN": "rt-live-secret"})
+
+    assert (live.name, live.kind, live.currency, live.warehouses) == ("toy-live", "toy", "USD", ("SH", "HZ"))
+    assert live.credential("refresh_token") == "rt-live-secret"
+    assert "rt-live-secret" not in repr(live)
+    assert (live.price.multiplier, live.price.ending) == (Decimal("1.30"), Decimal("0.99"))
+    assert (live.stock.buffer, live.stock.share) == (2, Decimal("0.5"))
+    assert not live.emulated
+    assert (demo.currency, demo.language, demo.emulated) == ("JPY", "ja", True)
+
+
+def test_emulated_channels_get_stand_in_credentials(tmp_path: Path) -> None:
+    demo = load_channels(write(tmp_path, GOOD), env={"TOY_REFRESH_TOKEN": "x" * 8})[1]
+    assert demo.credential("refresh_token") == "emulator-refresh_token"
+
+    real = load_channels(write(tmp_path, GOOD), env={"TOY_REFRESH_TOKEN": "x" * 8, "TOY_DEMO_TOKEN_NOT_SET": "rt-2"})
+    assert real[1].credential("refresh_token") == "rt-2"  # a set variable still wins
+
+
+def test_a_bad_file_lists_every_problem_with_channel_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, BAD)
+    problems = problems_of(path)
+    where = {(channel, field) for channel, field, _ in problems}
+
+    assert ("etsy-1", "kind") in where
+    assert ("toy-eur", "currency") in where
+    assert ("toy-nocred", "credentials.refresh_token") in where
+    assert ("toy-price", "price.multiplier") in where
+    assert ("toy-price", "name") in where
+    assert ("toy-opts", "options.colour") in where
+    assert len(problems) == 6
+    why = {(channel, field): text for channel, field, text in problems}
+    assert "TOY_MISSING_VARIABLE" in why[("toy-nocred", "credentials.refresh_token")]
+    assert "duplicate" in why[("toy-price", "name")]
+    assert "'etsy'" in why[("etsy-1", "kind")]
+
+    with pytest.raises(ChannelsFileError) as info:
+        load_channels(path, env={})
+    message = str(info.value)
+    assert message.startswith("6 problem(s) in the channels file:")
+    assert f"{path}: channel toy-opts: options.colour: this kind takes no options" in message
+
+
+def test_an_invalid_channel_still_has_its_kind_and_name_checked(tmp_path: Path) -> None:
+    text = """
+[[channels]]
+name = "a"
+kind = "toy"
+currency = "USD"
+warehouses = ["SH"]
+
+[[channels]]
+name = "a"
+kind = "etsy"
+currency = "usd"
+warehouses = []
+"""
+    where = {(channel, field) for channel, field, _ in problems_of(write(tmp_path, text))}
+    assert where == {("a", "currency"), ("a", "warehouses"), ("a", "kind"), ("a", "name")}
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("[[channels]\nname = ", "not valid TOML"),
+        ('channels = "ebay"\nextra = 1', "must be an array of tables"),
+        ('[[channels]]\nname = "Bad Name!"\nkind = "toy"\ncurrency = "USD"\nwarehouses = ["SH"]', "pattern"),
+        ('[[channels]]\nname = "t"\nkind = "toy"\ncurrency = "USD"\nwarehouses = ["SH"]\nsurprise = 1', "Extra"),
+        ('[[channels]]\nname = "t"\nkind = "toy"\ncurrency = "USD"\nwarehouses = ["SH"]\ncredentials = 5', "table"),
+    ],
+)
+def test_malformed_files_are_reported_not_raised(tmp_path: Path, text: str, complaint: str) -> None:
+    problems = problems_of(write(tmp_path, text))
+    assert any(complaint in why for _, _, why in problems), problems
+
+
+def test_unknown_top_level_keys_are_reported_together(tmp_path: Path) -> None:
+    problems = problems_of(write(tmp_path, 'channels = "ebay"\nextra = 1'))
+    assert {field for _, field, _ in problems} == {"extra", "channels"}
+
+
+def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+    [(_, _, why)] = problems_of(tmp_path / "nope.toml")
+    assert "syncer init" in why
+
+
+def test_missing_credential_is_a_configuration_error_and_a_key_error(tmp_path: Path) -> None:
+    live = load_channels(write(tmp_path, GOOD), env={"TOY_REFRESH_TOKEN": "rt-live-secret"})[0]
+    with pytest.raises(MissingCredential) as info:
+        live.credential("client_secret")
+    assert isinstance(info.value, ConfigurationError) and isinstance(info.value, KeyError)
+    assert "client_secret" in str(info.value) and "toy-live" in str(info.value)
