@@ -600,13 +600,13 @@ class ShopifyAdapter(HttpAdapter):
         page = body["data"]["orders"]
         orders = []
         for node in page["nodes"]:
-            lines = list(node["lineItems"]["nodes"])
-            info = node["lineItems"]["pageInfo"]
-            if info.get("hasNextPage"):
-                lines += self._more_lines(node["id"], info["endCursor"])
             try:
+                lines = list(node["lineItems"]["nodes"])
+                info = node["lineItems"]["pageInfo"]
+                if info.get("hasNextPage"):
+                    lines += self._more_lines(node["id"], info["endCursor"])
                 orders.append(m.order(node, lines))
-            except (KeyError, TypeError, ValueError) as exc:  # one bad record must not stall the watermark
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:  # one bad record must not stall
                 log.error("[%s] order %s skipped, cannot be read: %r", self.name, node.get("id"), exc)
         if page["pageInfo"]["hasNextPage"]:
             return OrderPage(tuple(orders), OrderCursor(cursor.since, until, page["pageInfo"]["endCursor"]), False)
