@@ -562,7 +562,7 @@ class TaobaoEmulator(Emulator):
                 "receiver_mobile": "*******1234",
                 "orders": [
                     {
-                        "oid": tid + 1,
+                        "oid": self.next_id("oid", 4100000000000000),
                         "num_iid": item["num_iid"],
                         "sku_id": s["sku_id"] if s else "",
                         "outer_iid": item["outer_id"],
