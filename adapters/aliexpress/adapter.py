@@ -398,7 +398,10 @@ class AliExpressAdapter(HttpAdapter):
             return OrderPage(orders, nxt, done=False)
         if phase != "finish":
             return OrderPage(orders, OrderCursor(cursor.since, until, "finish:1"), done=False)
-        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done=until >= newest)
+        # caught up when what is left is shorter than the overlap the next pull re-reads anyway
+        # (time moves while paging, so "until == now - lag" is never exactly true on the last page)
+        caught_up = until >= newest - self.limits.order_overlap
+        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done=caught_up)
 
     # -- listings ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

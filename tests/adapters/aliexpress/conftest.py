@@ -24,7 +24,9 @@ def creds() -> dict[str, str]:
 
 
 @pytest.fixture
-def make_adapter(channel_factory) -> Callable[..., AliExpressAdapter]:
+def make_adapter(channel_factory, clock) -> Callable[..., AliExpressAdapter]:
+    """Adapters on the shared FakeClock: limiter waits and retry backoff never really sleep."""
+
     def build(
         *,
         credentials: dict[str, str] | None = None,
@@ -42,7 +44,7 @@ def make_adapter(channel_factory) -> Callable[..., AliExpressAdapter]:
             channel,
             transport=transport,
             wall_clock=now or (lambda: NOW.timestamp()),
-            **{"sleep": lambda s: None, **kwargs},
+            **{"clock": clock, "sleep": clock.sleep, **kwargs},
         )
 
     return build

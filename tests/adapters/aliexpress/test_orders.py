@@ -187,3 +187,14 @@ def test_cent_money_shape():
 )
 def test_status_mapping(status, extra, expected):
     assert mapping.order(dto(1, status, **extra), "USD").status is expected
+
+
+@respx.mock
+def test_done_although_the_clock_moved_while_paging(make_adapter):
+    respx.post(SYNC).mock(return_value=page([], 1, 0))
+    now = [NOW]
+    adapter = make_adapter(now=lambda: now[0].timestamp())
+    first = adapter.orders_since(OrderCursor(NOW - timedelta(hours=1)))
+    now[0] += timedelta(seconds=40)
+    last = adapter.orders_since(first.next)
+    assert last.done and last.next.since == NOW - timedelta(minutes=6)
