@@ -451,7 +451,7 @@ class TaobaoAdapter(HttpAdapter):
                 "use_has_next": "false",
             },
         )
-        orders = tuple(m.parse_trade(t) for t in m.unwrap(body.get("trades"), "trade"))
+        orders = m.parse_trades(m.unwrap(body.get("trades"), "trade"))
         last = max(1, math.ceil(int(body.get("total_results") or 0) / self.limits.orders_page))
         following = (last if last > 1 else None) if page is None else (page - 1 if page > 1 else None)
         if following is not None:

@@ -94,6 +94,8 @@ def yuan(money: Money) -> str:
     """Money as TOP wants it: yuan, two decimals, as a string. Other currencies are refused."""
     if money.currency != CURRENCY:
         raise ValueError(f"Taobao prices are in CNY, got {money.currency}: convert in the channel's price rule")
+    if money.rounded().amount <= 0:
+        raise ValueError(f"Taobao prices must be greater than 0, got {money.wire()}")
     return money.wire()
 
 
@@ -236,6 +238,17 @@ def line_sku(line: Mapping[str, Any]) -> str:
         if line.get(key):
             return str(line[key])
     return f"taobao:{line.get('num_iid')}:{line.get('sku_id') or ''}"
+
+
+def parse_trades(trades: Iterable[Mapping[str, Any]]) -> tuple[Order, ...]:
+    """Parse a page of trades; a malformed trade is logged and left out instead of stalling the sync."""
+    out = []
+    for trade in trades:
+        try:
+            out.append(parse_trade(trade))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("Taobao trade %s could not be read (%r); skipped: %s", trade.get("tid"), exc, dict(trade))
+    return tuple(out)
 
 
 def parse_trade(trade: Mapping[str, Any]) -> Order:

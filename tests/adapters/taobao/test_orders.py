@@ -193,3 +193,13 @@ def test_line_sku_falls_back_to_item_merchant_code():
 def test_status_mapping(raw, extra, status):
     order = parse_trade(trade(1, "2026-11-27 09:10:00", status=raw, **extra))
     assert order.status is status and order.raw_status == raw
+
+
+def test_a_malformed_trade_is_skipped_not_fatal(caplog):
+    from adapters.taobao.mapping import parse_trades
+
+    broken = trade(2, "2026-11-27 09:10:00")
+    del broken["created"]
+    orders = parse_trades([trade(1, "2026-11-27 09:10:00"), broken])
+    assert [o.external_id for o in orders] == ["1"]
+    assert "could not be read" in caplog.text

@@ -446,3 +446,24 @@ def test_options_are_strict(make_adapter):
         make_adapter(options={"tmal": True})
     with pytest.raises(ValidationError):
         make_adapter(options={"order_window_minutes": 1441})
+
+
+@respx.mock
+def test_zero_price_is_refused_locally(make_adapter):
+    route = respx.post(GATEWAY)
+    [result] = make_adapter().push_prices([PriceUpdate("SOLO", Money.of("0.001", "CNY"), ref=ITEM_REF)])
+    assert not result.ok and "greater than 0" in result.message and route.call_count == 0
+
+
+@respx.mock
+def test_trace_never_contains_the_session_or_secret(make_adapter, tmp_path):
+    from adapters.http import TraceWriter
+
+    from .conftest import CREDS
+
+    route = respx.post(GATEWAY).mock(return_value=ok("taobao.item.update.delisting"))
+    trace = tmp_path / "trace.jsonl"
+    make_adapter(trace=TraceWriter(trace)).delist([DelistRequest("SOLO", ITEM_REF)])
+    text = trace.read_text(encoding="utf-8")
+    assert route.call_count == 1 and "taobao.item.update.delisting" in text
+    assert CREDS["session"] not in text and CREDS["app_secret"] not in text
