@@ -169,7 +169,7 @@ def error_from_body(error: Mapping[str, Any]) -> ChannelError:
             f"timestamp refused ({text}): this host's clock is off by more than 10 minutes", code=key
         )
     if code == 25:
-        return RequestRejected(f"invalid signature ({text}): a signing bug or wrong app_secret", code=key)
+        return RequestRejected(f"invalid signature ({text}): a signing bug or wrong app_secret", code="25")
     if code == 10 or sub_code.startswith("isp."):
         return TransientError(f"TOP service error ({text})", code=key)
     if sub_code.startswith("isv."):
