@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from adapters.amazon import mapping as m
 from adapters.amazon.auth import LWA_TOKEN_URL, LwaAuth
@@ -108,6 +108,15 @@ class AmazonOptions(BaseModel):
     feed_wait_seconds: float = Field(3600.0, ge=0)
     issue_locale: str | None = None
     token_url: str | None = None
+
+    @field_validator("marketplace")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value.upper() not in (*m.MARKETPLACES, "GB") and value not in m.MARKETPLACE_REGION:
+            raise ValueError(
+                f"unknown Amazon marketplace {value!r}: use a country code ({', '.join(m.MARKETPLACES)}) or an id"
+            )
+        return value
 
     @property
     def marketplace_id(self) -> str:

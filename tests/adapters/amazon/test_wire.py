@@ -502,3 +502,34 @@ def test_options_are_checked():
         AmazonOptions.model_validate({"seller_id": "A", "delist": "x"})
     with pytest.raises(ValueError):
         AmazonOptions.model_validate({"marketplace": "US"})  # seller_id is required
+    with pytest.raises(ValueError, match="unknown Amazon marketplace"):
+        AmazonOptions.model_validate({"seller_id": "A", "marketplace": "XX"})
+    assert AmazonOptions.model_validate({"seller_id": "A", "marketplace": "gb"}).marketplace_id == "A1F83G8C2ARO7P"
+
+
+def test_feed_results_confirms_a_feed_left_submitted(api, clock):
+    report = {
+        "header": {"sellerId": SELLER, "version": "2.0", "feedId": "F1"},
+        "issues": [{"messageId": 2, "sku": "B", "code": "99022", "severity": "ERROR", "message": "price missing"}],
+        "summary": {"errors": 1, "warnings": 0, "messagesProcessed": 2, "messagesAccepted": 1, "messagesInvalid": 1},
+    }
+    feed_routes(api, report, statuses=("IN_PROGRESS", "IN_PROGRESS", "DONE"))
+    adapter = build(clock, options={"feed_threshold": 2, "feed_wait_seconds": 0})
+    first = adapter.push_stock([StockUpdate("A", 1), StockUpdate("B", 2)])
+    assert [r.state for r in first] == ["submitted", "submitted"]
+    ids = {int(r.ref.get("message_id")): r.sku for r in first}
+    assert adapter.feed_results("F1", ids) is None  # still IN_PROGRESS
+    later = adapter.feed_results("F1", ids)
+    assert later is not None
+    assert (later["A"].ok, later["A"].state) == (True, "applied")
+    assert (later["B"].ok, later["B"].code) == (False, "99022")
+
+
+def test_publish_chunks_count_variation_messages(clock):
+    from adapters.base import Operation
+
+    adapter = build(clock)
+    big = draft(variations=tuple(Variation(f"V{i}", Money.of("1", "USD"), 1) for i in range(14_999)))
+    chunks = list(adapter.chunks(Operation.PUBLISH, [big, big, draft()]))
+    assert [len(c) for c in chunks] == [1, 2]  # 15,000 messages each; 25,000 per feed
+    assert [len(c) for c in adapter.chunks(Operation.STOCK, list(range(25_001)))] == [25_000, 1]
