@@ -32,6 +32,7 @@ import logging
 import math
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -119,7 +120,7 @@ class TaobaoAdapter(HttpAdapter):
         super().__init__(channel, **kwargs)
         window = timedelta(minutes=self.options.order_window_minutes)
         if window != self.limits.order_window:
-            self.limits = Limits(**{**_limits_dict(type(self).limits), "order_window": window})
+            self.limits = replace(type(self).limits, order_window=window)
 
     # -- HttpAdapter hooks ---------------------------------------------------------------------------
     def production_url(self) -> str:
@@ -497,7 +498,3 @@ class TaobaoAdapter(HttpAdapter):
             for listing in m.remote_listings(item, skus.get(str(item["num_iid"]), [])):
                 self._refs[listing.sku] = listing.ref
                 yield listing
-
-
-def _limits_dict(limits: Limits) -> dict[str, Any]:
-    return {name: getattr(limits, name) for name in Limits.__dataclass_fields__}
