@@ -676,22 +676,11 @@ class ShopifyEmulator(Emulator):
         view: dict[str, Any] = {"id": iid, "sku": item["sku"], "tracked": item["tracked"]}
         loc = f.nested_arg("inventoryLevel", "locationId")
         if loc is not None:
-            loc = self._var(loc)
             level = item["levels"].get(loc)
             view["inventoryLevel"] = (
                 None if level is None else {"quantities": [{"name": "available", "quantity": level}]}
             )
         return view
-
-    def _var(self, token: str) -> Any:
-        if token.startswith("$"):
-            return self._variables.get(token[1:])
-        return token
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        body = self.body_json(request) if request.method == "POST" else None
-        self._variables = (body or {}).get("variables") or {} if isinstance(body, dict) else {}
-        return super().handle(request)
 
     # -- queries --------------------------------------------------------------------------------------
     def _page(self, f: RootField, rows: list[Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -732,9 +721,8 @@ class ShopifyEmulator(Emulator):
 
     def _order_view(self, order: dict[str, Any], f: RootField) -> dict[str, Any]:
         view = {k: v for k, v in order.items() if k != "lineItems"}
-        first = self._var(f.nested_arg("lineItems", "first") or "10")
-        after = f.nested_arg("lineItems", "after")
-        view["lineItems"] = self._order_lines(order, int(first), self._var(after) if after else None)
+        first = f.nested_arg("lineItems", "first") or 10
+        view["lineItems"] = self._order_lines(order, int(first), f.nested_arg("lineItems", "after"))
         return view
 
     def _visible(self, order: dict[str, Any]) -> bool:

@@ -28,17 +28,23 @@ class RootField:
     args: dict[str, Any]
     directives: dict[str, dict[str, Any]] = field(default_factory=dict)
     selection: str = ""
+    variables: dict[str, Any] = field(default_factory=dict)
 
     def wants(self, name: str) -> bool:
         return re.search(rf"\b{re.escape(name)}\b", self.selection) is not None
 
     def nested_arg(self, path: str, arg: str) -> Any:
-        """A literal/variable argument of a nested field, e.g. ``nested_arg('lineItems', 'first')``."""
+        """An argument of a nested field, e.g. ``nested_arg('lineItems', 'first')`` (variables resolved)."""
         match = re.search(rf"\b{re.escape(path)}\s*\(([^)]*)\)", self.selection)
         if not match:
             return None
         found = re.search(rf"\b{re.escape(arg)}\s*:\s*(\$?[\w]+)", match.group(1))
-        return found.group(1) if found else None
+        if not found:
+            return None
+        token = found.group(1)
+        if token.startswith("$"):
+            return self.variables.get(token[1:])
+        return int(token) if token.isdigit() else token
 
 
 @dataclass
@@ -183,7 +189,7 @@ def parse(document: str, variables: dict[str, Any] | None = None) -> Operation:
         args = reader.arguments() if reader.peek() and reader.peek()[1] == "(" else {}  # type: ignore[index]
         directives = reader.directives()
         selection = reader.skip_block() if reader.peek() and reader.peek()[1] == "{" else ""  # type: ignore[index]
-        fields.append(RootField(field_name, alias, args, directives, selection))
+        fields.append(RootField(field_name, alias, args, directives, selection, reader.variables))
     if reader.text[reader.pos :].strip():
         raise GraphQLSyntaxError("text after the operation")
     return Operation(op_kind, name, fields, declared)

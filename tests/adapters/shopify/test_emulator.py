@@ -278,7 +278,7 @@ def test_graphql_reader():
     assert (x.alias, x.name) == ("x", "thing")
     assert x.args == {"id": "gid://1", "list": [1, "two", {"k": True}], "e": "ACTIVE"}
     assert x.directives == {"idempotent": {"key": "key"}}
-    assert x.nested_arg("nested", "first") == "3"
+    assert x.nested_arg("nested", "first") == 3
     assert other.name == "other" and other.selection == ""
     with pytest.raises(GraphQLSyntaxError):
         parse("mutation { a(b: ) }")
@@ -295,3 +295,13 @@ def test_bad_auth_is_auth_error(build):
     adapter = build(transport=emu.transport())
     with pytest.raises(AuthError):
         list(adapter.listings())
+
+
+def test_emulator_state_survives_dump_and_load(world):
+    adapter, emu = world()
+    adapter.publish([TEE])
+    emu.generate_orders(2)
+    copy = ShopifyEmulator(credentials={"access_token": TOKEN})
+    copy.load(emu.dump())
+    assert copy.state == emu.state
+    assert copy.quantity("TEE-S") == emu.quantity("TEE-S")
