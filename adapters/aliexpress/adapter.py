@@ -160,7 +160,7 @@ class AliExpressAdapter(HttpAdapter):
         sub = str(err.get("sub_code") or "")
         message = " ".join(str(err.get(k)) for k in ("message", "msg", "sub_msg") if err.get(k)) or code
         text = f"AliExpress error {code}{f'/{sub}' if sub else ''}: {message}"
-        if code in THROTTLE_CODES or "limit" in sub.lower() and "ip-whitelist" not in sub:
+        if code in THROTTLE_CODES or sub.startswith("accesscontrol."):
             wait = BAN.search(message)
             return RateLimited(text, code=code, retry_after=float(wait.group(1)) if wait else 1.0)
         if code in TOKEN_ERRORS:
@@ -171,6 +171,8 @@ class AliExpressAdapter(HttpAdapter):
             return ConfigurationError(f"{text}. Add this machine's IP to the app's whitelist.", code=code)
         if code in SIGNATURE_CODES:
             return RequestRejected(f"{text}. Check app_secret; otherwise a signing bug.", code=code)
+        if sub.startswith("isv."):  # TOP: the business layer refused our input, whatever the top code
+            return RequestRejected(text, code=code)
         if code in TRANSIENT_CODES or str(err.get("type")) in ("ISP", "SYSTEM") or sub.startswith("isp."):
             return TransientError(text, code=code)
         return RequestRejected(text, code=code)

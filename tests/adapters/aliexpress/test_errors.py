@@ -75,6 +75,7 @@ def top(code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> dict:
             None,
         ),
         (200, top(40, "Missing required arguments", "isv.missing-parameter"), RequestRejected, None),
+        (200, top(15, "Remote service error", "isv.item-quantity-limit", "too many skus"), RequestRejected, None),
     ],
 )
 def test_error_table(make_adapter, status, body, error, retry_after):
