@@ -335,7 +335,9 @@ class ShopifyAdapter(HttpAdapter):
             (general.append(error) if pos is None or pos >= len(rows) else by_row.setdefault(pos, error))
         if general:  # an error we cannot pin to one item: the batch was refused as a whole
             text = self._messages({}, general)
-            return {n: ItemResult.failure(u.sku, general[0].get("code") or "rejected", text) for n, u, _, _ in rows}
+            code = general[0].get("code") or "rejected"
+            again = code in m.RETRY_CODES
+            return {n: ItemResult.failure(u.sku, code, text, retryable=again) for n, u, _, _ in rows}
         applied = payload.get("inventoryAdjustmentGroup") is not None
         stale = [pos for pos, e in by_row.items() if e.get("code") in m.STALE_CODES]
         for pos, error in by_row.items():
@@ -385,9 +387,9 @@ class ShopifyAdapter(HttpAdapter):
         for pos, (n, u, ids, _) in enumerate(rows):
             error = failed.get(pos) or (failed.get(None) if None in failed else None)
             if error is not None:
-                stale = error.get("code") in m.STALE_CODES
+                again = error.get("code") in m.STALE_CODES | m.RETRY_CODES
                 out[n] = ItemResult.failure(
-                    u.sku, error.get("code") or "rejected", str(error.get("message")), retryable=stale
+                    u.sku, error.get("code") or "rejected", str(error.get("message")), retryable=again
                 )
             elif errors and not applied:
                 out[n] = ItemResult.failure(

@@ -12,6 +12,7 @@ Answers carry a superset of the selected fields (a client reads only what it sel
 from __future__ import annotations
 
 import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -543,8 +544,16 @@ class ShopifyEmulator(Emulator):
                 "INVALID_VARIABLE",
             )
         quantities = self._cap(data.get("quantities"), "$input.quantities")
+        fingerprint = json.dumps(data, sort_keys=True)
         if key and key in self.state["idempotency"]:
-            return self.state["idempotency"][key]
+            seen = self.state["idempotency"][key]
+            if seen["fingerprint"] != fingerprint:
+                message = "The same idempotency key cannot be used with different operation parameters."
+                return {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [{"field": None, "message": message, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"}],
+                }
+            return seen["payload"]
         errors: list[dict[str, Any]] = []
         if data.get("name") not in ("available", "on_hand"):
             errors.append(
@@ -625,8 +634,9 @@ class ShopifyEmulator(Emulator):
                     errors.append(
                         {
                             "field": [*path, "compareQuantity"],
-                            "message": "compareQuantity is required unless ignoreCompareQuantity is true.",
-                            "code": "INVALID_COMPARE_QUANTITY",
+                            "message": "The compareQuantity argument must be given to each quantity or ignored "
+                            "using ignoreCompareQuantity.",
+                            "code": "COMPARE_QUANTITY_REQUIRED",
                         }
                     )
                     continue
@@ -665,7 +675,7 @@ class ShopifyEmulator(Emulator):
             "userErrors": [],
         }
         if key:
-            self.state["idempotency"][key] = payload
+            self.state["idempotency"][key] = {"fingerprint": fingerprint, "payload": payload}
         return payload
 
     def _query_inventoryItem(self, f: RootField, version: str) -> dict[str, Any] | None:

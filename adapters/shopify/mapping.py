@@ -15,6 +15,8 @@ from adapters.money import parse_decimal
 
 # ---------------------------------------------------------------------------------- versions
 STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
+#: user errors that say "try again" (the idempotency layer of 2026-01+)
+RETRY_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"})
 MAX_QUERY_COST = 1000  # a single query may not request more than this many points
 MAX_INPUT = 250  # any input array, and any connection's ``first``
 

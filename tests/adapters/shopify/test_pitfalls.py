@@ -302,3 +302,39 @@ def test_ambiguous_sku_is_refused_not_guessed(build):
 
 def test_search_values_are_quoted():
     assert mapping.sku_query(["A'1", "B"]) == "sku:'A\\'1' OR sku:'B'"
+
+
+@pytest.mark.parametrize(
+    ("code", "retryable"),
+    [
+        ("IDEMPOTENCY_CONCURRENT_REQUEST", True),
+        ("IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED", True),
+        ("IDEMPOTENCY_KEY_PARAMETER_MISMATCH", False),
+        ("INVALID_REASON", False),
+    ],
+)
+def test_batch_level_user_errors_fail_every_item(build, code, retryable):
+    adapter = build()
+    body = {
+        "inventorySetQuantities": {
+            "inventoryAdjustmentGroup": None,
+            "userErrors": [{"code": code, "field": None, "message": "refused"}],
+        }
+    }
+    with respx.mock:
+        route = respx.post(endpoint()).mock(return_value=gql_ok(body))
+        results = adapter.push_stock([StockUpdate("S1", 1, ref=ref(1)), StockUpdate("S2", 2, ref=ref(2))])
+    assert route.call_count == 1
+    assert [(r.ok, r.code, r.retryable) for r in results] == [(False, code, retryable)] * 2
+
+
+def test_emulator_refuses_a_reused_key_with_other_parameters(build):
+    from adapters.shopify.emulator import ShopifyEmulator
+
+    emu = ShopifyEmulator()
+    adapter = build(transport=emu.transport())
+    [mug] = adapter.publish([ListingDraft("MUG", "Mug", "m", "", Money.of("1", "USD"), 5)])
+    adapter.new_key = lambda: "fixed"
+    assert adapter.push_stock([StockUpdate("MUG", 3, ref=mug.ref, expected=5)])[0].ok
+    [again] = adapter.push_stock([StockUpdate("MUG", 4, ref=mug.ref, expected=3)])
+    assert again.code == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" and emu.quantity("MUG") == 3
