@@ -206,11 +206,11 @@ def catalog_import(
 
 def _after_catalog_change(session: Any, sku_ids: set[int]) -> None:
     """Recompute the listings a catalog change affects (they become dirty for the next sync)."""
-    try:
-        from syncer import reconcile
-    except ImportError:
-        return
-    reconcile.refresh_skus(session, ctx(), sku_ids)
+    from syncer import reconcile
+
+    context = ctx()
+    if sku_ids and context.settings.resolved_channels_file.exists():
+        reconcile.refresh(session, context.channels, sku_ids)
 
 
 @catalog_app.command("export")
@@ -379,6 +379,8 @@ def worker(
 def main() -> None:
     app()
 
+
+from syncer import cli_ops  # noqa: E402,F401  (registers sync, status, listings, orders, fx)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

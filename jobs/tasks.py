@@ -1,0 +1,102 @@
+"""Tasks and schedules. Only scheduling, one-writer-per-channel locks and infrastructure retries live
+here; what a sync or an order pull does is in syncer/."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+
+from config.settings import get_settings
+from jobs.app import huey
+from syncer import service
+from syncer.context import Context
+
+log = logging.getLogger("jobs")
+settings = get_settings()
+
+#: retries are for infrastructure faults (database or queue hiccups, a lock held by another worker);
+#: marketplace errors are handled per item by the syncer and never raise out of a task.
+RETRIES, RETRY_DELAY = 3, 20
+
+
+def _lock(channel: str):
+    return huey.lock_task(f"channel:{channel}")
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def sync_channel(channel: str, only_skus: list[int] | None = None, user: str = "scheduler") -> dict:
+    """Push one channel's dirty listings (optionally only some SKUs)."""
+    context = Context()
+    with _lock(channel):
+        report = service.sync_channel(context, context.channel(channel), user=user, only_skus=only_skus)
+    return {
+        "channel": channel,
+        "ok": report.ok,
+        "failed": report.failed,
+        "api_calls": report.api_calls,
+        "aborted": report.aborted,
+    }
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def pull_orders(channel: str, user: str = "scheduler") -> dict:
+    """Pull one channel's orders, then push the new availability of the affected SKUs to every OTHER
+    channel right away (the oversell window is the poll interval plus this one push)."""
+    context = Context()
+    with _lock(channel):
+        report = service.pull_orders(context, context.channel(channel), user=user)
+    affected = sorted(report.affected_sku_ids)
+    if affected:
+        for other in service.other_channels(context, channel):
+            sync_channel(other.name, only_skus=affected, user=user)
+    return {"channel": channel, "new": report.new, "updated": report.updated, "affected": len(affected)}
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def check_drift(channel: str, fix: bool = True) -> dict:
+    context = Context()
+    with _lock(channel):
+        report = service.check_drift(context, context.channel(channel), fix=fix)
+    return {"channel": channel, "drifted": len(report.drifted), "adopted": len(report.adopted)}
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def full_recompute() -> int:
+    """Recompute every listing's desired values (safety net for rule or FX changes)."""
+    return service.refresh_skus(Context(), None)
+
+
+def _every(minutes: int):
+    return crontab(minute=f"*/{max(1, minutes)}")
+
+
+@huey.periodic_task(_every(settings.sync_interval_minutes))
+def schedule_syncs() -> None:
+    for channel in Context().selected_channels(None):
+        sync_channel(channel.name)
+
+
+@huey.periodic_task(_every(settings.orders_interval_minutes))
+def schedule_order_pulls() -> None:
+    for channel in Context().selected_channels(None):
+        pull_orders(channel.name)
+
+
+@huey.periodic_task(crontab(minute="17", hour=str(settings.drift_check_hour_utc)))
+def nightly_safety_net() -> None:
+    full_recompute()
+    for channel in Context().selected_channels(None):
+        check_drift(channel.name)
+
+
+def drain(limit: int = 10_000) -> int:
+    """Run every queued task in this process (demo and `syncer sync` without a worker). Returns count."""
+    count = 0
+    while count < limit:
+        task = huey.dequeue()
+        if task is None:
+            break
+        huey.execute(task)
+        count += 1
+    return count

@@ -1,0 +1,763 @@
+"""Dirty tracking, push plans and result write-back: the central catalog flowing into every channel.
+
+* :func:`refresh` recomputes the desired price, quantity and content of exactly the listings a change
+  can affect and marks those that differ dirty with a new ``version``.
+* :func:`build_plan` groups a channel's dirty listings by operation (delist, publish, relist, price,
+  stock) and chunks them by the adapter's declared batch maxima.
+* :func:`push_channel` executes a plan; each batch's results are written back in their own
+  transaction. A listing becomes clean only if its version is still the one that was pushed, so a
+  change made during a push stays dirty. Retryable failures back off; permanent ones are parked with
+  their message until the listing changes again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from adapters.base import (
+    AuthError,
+    ChannelAdapter,
+    ChannelError,
+    ConfigurationError,
+    DelistRequest,
+    ItemResult,
+    ListingRef,
+    Money,
+    Operation,
+    PriceUpdate,
+    StockUpdate,
+)
+from config.channels import ChannelConfig
+from syncer import content, fx, rules
+from syncer.models import Channel, ChannelListing, Product, Sku, StockLevel, SyncResult, SyncRun, Warehouse
+
+log = logging.getLogger("syncer.reconcile")
+
+PENDING = ("new", "dirty", "retry")
+OP_ORDER = (Operation.DELIST, Operation.PUBLISH, Operation.RELIST, Operation.PRICE, Operation.STOCK)
+MAX_BACKOFF = timedelta(hours=1)
+#: revisions kept in reserve on marketplaces with a per-listing daily cap, for a quantity-to-zero
+REVISION_RESERVE = 2
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------------ desired state
+@dataclass(frozen=True, slots=True)
+class Desired:
+    price: Decimal | None
+    quantity: int
+    content_hash: str
+    error: str | None = None
+
+
+def _chunks(values: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def compute_desired(
+    session: Session, channel: ChannelConfig, listings: Sequence[ChannelListing], today: datetime | None = None
+) -> dict[int, Desired]:
+    """Desired values for the given listings of one channel, keyed by listing id."""
+    day = (today or now_utc()).date()
+    sku_ids = sorted({row.sku_id for row in listings})
+    skus: dict[int, tuple[Sku, Product]] = {}
+    for chunk in _chunks(sku_ids):
+        for sku, product in session.execute(
+            select(Sku, Product).join(Product, Sku.product_id == Product.id).where(Sku.id.in_(chunk))
+        ):
+            skus[sku.id] = (sku, product)
+    warehouse_ids = {
+        wid for wid, code in session.execute(select(Warehouse.id, Warehouse.code)) if code in channel.warehouses
+    }
+    levels: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for chunk in _chunks(sku_ids):
+        for sku_id, wid, on_hand, reserved in session.execute(
+            select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved).where(
+                StockLevel.sku_id.in_(chunk)
+            )
+        ):
+            if wid in warehouse_ids:
+                levels[sku_id].append((on_hand, reserved))
+    rates: dict[str, Decimal | fx.MissingRate] = {}
+    out: dict[int, Desired] = {}
+    for listing in listings:
+        sku, product = skus[listing.sku_id]
+        quantity = rules.channel_quantity(levels.get(sku.id, []), channel.stock) if sku.active else 0
+        digest = content.content_hash(product, sku, channel)
+        if sku.currency not in rates:
+            try:
+                rates[sku.currency] = fx.rate(session, sku.currency, channel.currency, day)
+            except fx.MissingRate as exc:
+                rates[sku.currency] = exc
+        rate = rates[sku.currency]
+        if isinstance(rate, fx.MissingRate):
+            out[listing.id] = Desired(None, quantity, digest, str(rate))
+            continue
+        price = rules.channel_price(
+            sku.base_price,
+            channel.price,
+            currency=channel.currency,
+            fx_rate=rate,
+            cost=sku.cost,
+            override=listing.price_override,
+        )
+        out[listing.id] = Desired(price, quantity, digest)
+    return out
+
+
+def refresh(
+    session: Session,
+    channels: Sequence[ChannelConfig],
+    sku_ids: Iterable[int] | None = None,
+    *,
+    channel_names: Iterable[str] | None = None,
+) -> int:
+    """Recompute desired values of the listings of ``sku_ids`` (all listings when None: the full
+    recompute for rule changes and the nightly safety net). Returns how many became dirty."""
+    ids = None if sku_ids is None else sorted(set(sku_ids))
+    if ids is not None and not ids:
+        return 0
+    wanted_channels = set(channel_names) if channel_names is not None else None
+    channel_rows = {c.name: c.id for c in session.scalars(select(Channel))}
+    marked = 0
+    for config in channels:
+        if config.name not in channel_rows or (wanted_channels is not None and config.name not in wanted_channels):
+            continue
+        query = select(ChannelListing).where(ChannelListing.channel_id == channel_rows[config.name])
+        listings: list[ChannelListing] = []
+        if ids is None:
+            listings = list(session.scalars(query))
+        else:
+            for chunk in _chunks(ids):
+                listings.extend(session.scalars(query.where(ChannelListing.sku_id.in_(chunk))))
+        if not listings:
+            continue
+        desired = compute_desired(session, config, listings)
+        updates = []
+        for listing in listings:
+            want = desired[listing.id]
+            same = (
+                listing.desired_price == want.price
+                and listing.desired_quantity == want.quantity
+                and listing.desired_content_hash == want.content_hash
+            )
+            if same and not (want.error and listing.status != "parked"):
+                continue
+            status = "dirty"
+            error, code = None, None
+            if want.error:
+                status, code, error = "parked", "fx_rate_missing", want.error
+            updates.append(
+                {
+                    "b_id": listing.id,
+                    "b_price": want.price,
+                    "b_qty": want.quantity,
+                    "b_hash": want.content_hash,
+                    "b_version": listing.version + 1,
+                    "b_status": status,
+                    "b_code": code,
+                    "b_error": error,
+                    "b_now": now_utc(),
+                }
+            )
+        if updates:
+            _apply_desired(session, updates)
+            marked += sum(1 for u in updates if u["b_status"] == "dirty")
+    return marked
+
+
+def _apply_desired(session: Session, rows: list[dict[str, Any]]) -> None:
+    table = ChannelListing.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            desired_price=bindparam("b_price", type_=table.c.desired_price.type),
+            desired_quantity=bindparam("b_qty"),
+            desired_content_hash=bindparam("b_hash"),
+            version=bindparam("b_version"),
+            status=bindparam("b_status"),
+            last_error_code=bindparam("b_code"),
+            last_error=bindparam("b_error"),
+            attempts=0,
+            next_try_at=None,
+            updated_at=bindparam("b_now", type_=table.c.updated_at.type),
+        )
+    )
+    session.connection().execute(statement, rows)
+
+
+def ensure_listings(
+    session: Session, channel: ChannelConfig, sku_ids: Iterable[int], *, wanted: str = "active"
+) -> tuple[int, int]:
+    """Create (or re-want) listings of SKUs on a channel and compute their desired values.
+    Returns (created, changed)."""
+    channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
+    if channel_id is None:
+        raise ConfigurationError(f"channel {channel.name!r} is not in the database yet: run `syncer init`")
+    ids = sorted(set(sku_ids))
+    existing: dict[int, ChannelListing] = {}
+    for chunk in _chunks(ids):
+        for row in session.scalars(
+            select(ChannelListing).where(ChannelListing.channel_id == channel_id, ChannelListing.sku_id.in_(chunk))
+        ):
+            existing[row.sku_id] = row
+    created = changed = 0
+    for sku_id in ids:
+        row = existing.get(sku_id)
+        if row is None:
+            if wanted != "active":
+                continue
+            session.add(ChannelListing(channel_id=channel_id, sku_id=sku_id, wanted="active", status="new", version=1))
+            created += 1
+        elif row.wanted != wanted:
+            row.wanted = wanted
+            row.version += 1
+            row.status, row.attempts, row.next_try_at = "dirty", 0, None
+            changed += 1
+    session.flush()
+    refresh(session, [channel], ids, channel_names=[channel.name])
+    return created, changed
+
+
+# ---------------------------------------------------------------------------------------------- plan
+@dataclass(slots=True)
+class PlannedItem:
+    listing_id: int
+    sku_id: int
+    sku: str
+    version: int
+    op: Operation
+    value: Any  # the value pushed: price Decimal, quantity int, content hash, or wanted state
+    payload: Any  # the adapter's input (draft, update or request)
+    group: tuple[int, ...] = ()  # listing ids a publish draft covers (its variations)
+
+
+@dataclass(slots=True)
+class Plan:
+    channel: str
+    batches: list[tuple[Operation, list[PlannedItem]]] = field(default_factory=list)
+    deferred: list[tuple[str, str]] = field(default_factory=list)  # (sku, why)
+    refused: list[tuple[int, str, str, str]] = field(default_factory=list)  # (listing id, sku, code, why)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for op, items in self.batches:
+            out[op.value] += len(items)
+        return dict(out)
+
+    def calls(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for op, _ in self.batches:
+            out[op.value] += 1
+        return dict(out)
+
+    @property
+    def items(self) -> int:
+        return sum(len(items) for _, items in self.batches)
+
+
+def _ref(listing: ChannelListing) -> ListingRef | None:
+    if not listing.ref:
+        return None
+    return ListingRef(listing.ref.get("sku") or "", listing.ref.get("external_id"), listing.ref.get("ids") or {})
+
+
+def _ref_json(ref: ListingRef | None, sku: str) -> dict[str, Any]:
+    if ref is None:
+        return {}
+    return {"sku": ref.sku or sku, "external_id": ref.external_id, "ids": dict(ref.ids)}
+
+
+def build_plan(
+    session: Session,
+    channel: ChannelConfig,
+    adapter: ChannelAdapter,
+    *,
+    now: datetime | None = None,
+    only_skus: Iterable[int] | None = None,
+) -> Plan:
+    """Group the channel's due dirty listings by operation and chunk them by the adapter's limits."""
+    now = now or now_utc()
+    plan = Plan(channel.name)
+    channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
+    if channel_id is None:
+        return plan
+    query = (
+        select(ChannelListing, Sku, Product)
+        .join(Sku, ChannelListing.sku_id == Sku.id)
+        .join(Product, Sku.product_id == Product.id)
+        .where(
+            ChannelListing.channel_id == channel_id,
+            ChannelListing.status.in_(PENDING),
+            or_(ChannelListing.next_try_at.is_(None), ChannelListing.next_try_at <= now),
+        )
+        .order_by(Product.key, Sku.sku)
+    )
+    if only_skus is not None:
+        query = query.where(ChannelListing.sku_id.in_(list(only_skus)))
+    ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
+    publish_groups: dict[int, list[tuple[ChannelListing, Sku]]] = defaultdict(list)
+    products: dict[int, Product] = {}
+    for listing, sku, product in session.execute(query):
+        if listing.desired_price is None and listing.wanted == "active":
+            continue  # parked for a missing FX rate; refresh() un-parks it
+        budget = adapter.revision_budget(sku.sku)
+        ref = _ref(listing)
+        if listing.wanted == "delisted":
+            if listing.pushed_state == "active" or (ref is not None and listing.pushed_state is None):
+                ops[Operation.DELIST].append(
+                    PlannedItem(
+                        listing.id,
+                        sku.id,
+                        sku.sku,
+                        listing.version,
+                        Operation.DELIST,
+                        "delisted",
+                        DelistRequest(sku.sku, ref),
+                    )
+                )
+            else:
+                ops[Operation.DELIST].append(
+                    PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.DELIST, "delisted", None)
+                )
+            continue
+        if ref is None or listing.desired_content_hash != listing.pushed_content_hash:
+            if budget is not None and budget <= REVISION_RESERVE:
+                plan.deferred.append((sku.sku, f"only {budget} revisions left today; content update deferred"))
+                continue
+            publish_groups[product.id].append((listing, sku))
+            products[product.id] = product
+            continue
+        queued = False
+        if listing.pushed_state == "delisted":
+            ops[Operation.RELIST].append(
+                PlannedItem(
+                    listing.id,
+                    sku.id,
+                    sku.sku,
+                    listing.version,
+                    Operation.RELIST,
+                    "active",
+                    DelistRequest(sku.sku, ref, quantity=listing.desired_quantity),
+                )
+            )
+            queued = True
+        if listing.desired_price != listing.pushed_price:
+            if budget is not None and budget <= REVISION_RESERVE:
+                plan.deferred.append((sku.sku, f"only {budget} revisions left today; price change deferred"))
+            else:
+                ops[Operation.PRICE].append(
+                    PlannedItem(
+                        listing.id,
+                        sku.id,
+                        sku.sku,
+                        listing.version,
+                        Operation.PRICE,
+                        listing.desired_price,
+                        PriceUpdate(sku.sku, Money(listing.desired_price, channel.currency), ref),
+                    )
+                )
+            queued = True
+        if listing.desired_quantity != listing.pushed_quantity:
+            to_zero = listing.desired_quantity == 0
+            if budget is not None and budget <= (0 if to_zero else REVISION_RESERVE):
+                plan.deferred.append((sku.sku, f"only {budget} revisions left today; stock change deferred"))
+            else:
+                ops[Operation.STOCK].append(
+                    PlannedItem(
+                        listing.id,
+                        sku.id,
+                        sku.sku,
+                        listing.version,
+                        Operation.STOCK,
+                        listing.desired_quantity,
+                        StockUpdate(sku.sku, listing.desired_quantity or 0, ref, expected=listing.pushed_quantity),
+                    )
+                )
+            queued = True
+        if not queued:  # a new version that restored the pushed values: mark it clean, no API call
+            ops[Operation.PRICE].append(
+                PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.PRICE, listing.desired_price, None)
+            )
+    for product_id, members in publish_groups.items():
+        product = products[product_id]
+        inputs = [
+            content.ListingInput(sku, listing.desired_price, listing.desired_quantity or 0, _ref(listing))
+            for listing, sku in members
+        ]
+        head, head_sku = members[0]
+        try:
+            draft = content.build_draft(product, inputs, channel)
+        except content.ContentProblem as exc:
+            plan.refused.extend((listing.id, sku.sku, exc.code, str(exc)) for listing, sku in members)
+            continue
+        captured = {
+            listing.id: (listing.desired_price, listing.desired_quantity, listing.desired_content_hash, listing.version)
+            for listing, _ in members
+        }
+        ops[Operation.PUBLISH].append(
+            PlannedItem(
+                head.id,
+                head_sku.id,
+                draft.sku,
+                head.version,
+                Operation.PUBLISH,
+                captured,
+                draft,
+                group=tuple(listing.id for listing, _ in members),
+            )
+        )
+    # zero-stock first: the costliest failure is selling what is gone
+    ops[Operation.STOCK].sort(key=lambda item: item.value != 0)
+    for op in OP_ORDER:
+        real = [item for item in ops.get(op, []) if item.payload is not None]
+        noop = [item for item in ops.get(op, []) if item.payload is None]
+        if noop:
+            plan.batches.append((op, noop))  # write-back only, no API call
+        for chunk in adapter.chunks(op, real):
+            plan.batches.append((op, list(chunk)))
+    return plan
+
+
+# -------------------------------------------------------------------------------------------- push
+@dataclass(slots=True)
+class PushReport:
+    channel: str
+    ok: int = 0
+    failed: int = 0
+    retry: int = 0
+    parked: int = 0
+    submitted: int = 0
+    api_calls: int = 0
+    batches: int = 0
+    aborted: str | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
+
+
+def _call(adapter: ChannelAdapter, op: Operation, items: list[PlannedItem]) -> list[ItemResult]:
+    payloads = [item.payload for item in items]
+    method: Callable[[Any], list[ItemResult]] = {
+        Operation.PUBLISH: adapter.publish,
+        Operation.PRICE: adapter.push_prices,
+        Operation.STOCK: adapter.push_stock,
+        Operation.DELIST: adapter.delist,
+        Operation.RELIST: adapter.relist,
+    }[op]
+    results = method(payloads)
+    if len(results) != len(items):
+        raise ChannelError(
+            f"adapter {adapter.kind} returned {len(results)} results for {len(items)} items of {op.value}"
+        )
+    return results
+
+
+def _pushed_values(op: Operation, item: PlannedItem, listing_id: int) -> tuple[dict[str, Any], int]:
+    """The pushed_* columns a success sets, and the version it proves clean."""
+    if op is Operation.PUBLISH:
+        price, quantity, digest, version = item.value[listing_id]
+        return {
+            "pushed_price": price,
+            "pushed_quantity": quantity,
+            "pushed_content_hash": digest,
+            "pushed_state": "active",
+        }, version
+    if op is Operation.PRICE:
+        return {"pushed_price": item.value}, item.version
+    if op is Operation.STOCK:
+        return {"pushed_quantity": item.value}, item.version
+    if op is Operation.DELIST:
+        return {"pushed_state": "delisted"}, item.version
+    values: dict[str, Any] = {"pushed_state": "active"}
+    if isinstance(item.payload, DelistRequest) and item.payload.quantity is not None:
+        values["pushed_quantity"] = item.payload.quantity
+    return values, item.version
+
+
+def write_results(
+    session: Session, run_id: int | None, op: Operation, items: list[PlannedItem], results: Sequence[ItemResult | None]
+) -> PushReport:
+    """Record one batch's outcome (one transaction): pushed values, clean-if-unchanged, retry or park.
+
+    ``None`` as a result means the item needed no API call (its values already match)."""
+    report = PushReport(channel="")
+    table = ChannelListing.__table__
+    now = now_utc()
+    for item, result in zip(items, results, strict=True):
+        ids = item.group or (item.listing_id,)
+        if result is None or result.ok:
+            submitted = result is not None and result.state == "submitted"
+            for listing_id in ids:
+                values, version = _pushed_values(op, item, listing_id)
+                values.update(attempts=0, next_try_at=None, last_error=None, last_error_code=None)
+                if result is not None:
+                    values["last_pushed_at"] = now
+                    if result.ref is not None:
+                        values["ref"] = _ref_json(result.ref, item.sku)
+                        values["external_id"] = result.ref.external_id
+                session.execute(update(table).where(table.c.id == listing_id).values(**values))
+                # clean ONLY if nobody changed the listing since the plan captured it
+                session.execute(
+                    update(table)
+                    .where(
+                        table.c.id == listing_id,
+                        table.c.status.in_(PENDING),
+                        table.c.version == version,
+                        _all_pushed(table),
+                    )
+                    .values(status="submitted" if submitted else "clean", pushed_version=version)
+                )
+                report.ok += 1
+                report.submitted += int(submitted)
+                if result is not None:
+                    _history(session, run_id, listing_id, op, True, result.state, item)
+            continue
+        for listing_id in ids:
+            listing = session.get(ChannelListing, listing_id)
+            assert listing is not None
+            attempts = listing.attempts + 1
+            if result.retryable:
+                wait = max(_backoff(attempts), timedelta(seconds=result.retry_after or 0))
+                values = {"status": "retry", "next_try_at": now + wait}
+                report.retry += 1
+            else:
+                values = {"status": "parked", "next_try_at": None}
+                report.parked += 1
+            session.execute(
+                update(table)
+                .where(table.c.id == listing_id, table.c.status.in_(PENDING))
+                .values(attempts=attempts, last_error_code=result.code, last_error=result.message, **values)
+            )
+            report.failed += 1
+            report.errors.append((item.sku, f"{op.value}: {result.code}: {result.message}"))
+            _history(session, run_id, listing_id, op, False, result.state, item, result.code, result.message)
+    return report
+
+
+def _all_pushed(table: Any) -> Any:
+    return and_(
+        table.c.pushed_price.is_not_distinct_from(table.c.desired_price),
+        table.c.pushed_quantity.is_not_distinct_from(table.c.desired_quantity),
+        table.c.pushed_content_hash.is_not_distinct_from(table.c.desired_content_hash),
+        or_(table.c.pushed_state == table.c.wanted, and_(table.c.wanted == "delisted", table.c.pushed_state.is_(None))),
+    )
+
+
+def _history(
+    session: Session,
+    run_id: int | None,
+    listing_id: int,
+    op: Operation,
+    ok: bool,
+    state: str,
+    item: PlannedItem,
+    code: str | None = None,
+    message: str | None = None,
+) -> None:
+    if run_id is None:
+        return
+    value = item.value.get(listing_id, (None,))[0] if isinstance(item.value, dict) else item.value
+    session.add(
+        SyncResult(
+            run_id=run_id,
+            listing_id=listing_id,
+            operation=op.value,
+            ok=ok,
+            state=state,
+            value=None if value is None else str(value),
+            code=code,
+            message=(message or "")[:2000] or None,
+        )
+    )
+
+
+def _park_refused(session: Session, refused: list[tuple[int, str, str, str]]) -> None:
+    table = ChannelListing.__table__
+    for listing_id, _sku, code, why in refused:
+        session.execute(
+            update(table)
+            .where(table.c.id == listing_id, table.c.status.in_(PENDING))
+            .values(status="parked", last_error_code=code, last_error=why, attempts=table.c.attempts + 1)
+        )
+
+
+def push_channel(
+    session_factory: Callable[[], Any],
+    channel: ChannelConfig,
+    adapter: ChannelAdapter,
+    *,
+    user: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    only_skus: Iterable[int] | None = None,
+    before_stock: Callable[[], None] | None = None,
+) -> PushReport:
+    """Push one channel's dirty listings. Each batch's results commit in their own transaction.
+
+    ``session_factory()`` returns a context manager yielding a session that commits on success.
+    ``before_stock`` runs once before the first stock batch (the syncer pulls that channel's new orders
+    there, so pushed quantities account for them).
+    """
+    report = PushReport(channel=channel.name)
+    with session_factory() as session:
+        plan = build_plan(session, channel, adapter, only_skus=only_skus)
+        channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
+        run = SyncRun(channel_id=channel_id, kind="sync", user=user)
+        session.add(run)
+        if plan.refused:
+            _park_refused(session, plan.refused)
+            report.parked += len(plan.refused)
+            report.failed += len(plan.refused)
+            report.errors.extend((sku, f"publish: {code}: {why}") for _, sku, code, why in plan.refused)
+        session.flush()
+        run_id = run.id
+    calls_before = getattr(adapter, "api_calls", 0)
+    total = plan.items
+    done = 0
+    stock_ready = before_stock is None
+    for op, items in plan.batches:
+        if op is Operation.STOCK and not stock_ready:
+            before_stock()
+            stock_ready = True
+        if all(item.payload is None for item in items):
+            results: list[ItemResult | None] = [None] * len(items)
+        else:
+            try:
+                results = list(_call(adapter, op, items))
+            except (AuthError, ConfigurationError) as exc:
+                report.aborted = str(exc)
+                log.error("[%s] sync stopped: %s", channel.name, exc)
+                break
+            except ChannelError as exc:
+                results = [ItemResult.from_error(item.sku, exc) for item in items]
+            except Exception as exc:  # an adapter bug must not stop the channel: park the batch, keep going
+                log.exception("[%s] adapter failed on %s", channel.name, op.value)
+                results = [
+                    ItemResult.failure(item.sku, "adapter_error", f"{type(exc).__name__}: {exc} (report this bug)")
+                    for item in items
+                ]
+        with session_factory() as session:
+            batch = write_results(session, run_id, op, items, results)
+        report.batches += 1
+        for name in ("ok", "failed", "retry", "parked", "submitted"):
+            setattr(report, name, getattr(report, name) + getattr(batch, name))
+        report.errors.extend(batch.errors)
+        done += len(items)
+        if progress:
+            progress(done, total)
+    report.api_calls = getattr(adapter, "api_calls", 0) - calls_before
+    with session_factory() as session:
+        run = session.get(SyncRun, run_id)
+        run.finished_at = now_utc()
+        run.items_ok, run.items_failed, run.api_calls = report.ok, report.failed, report.api_calls
+        run.status = "failed" if report.aborted else ("partial" if report.failed else "ok")
+        run.message = report.aborted or "; ".join(f"{s}: {m}" for s, m in report.errors[:20])
+    return report
+
+
+# -------------------------------------------------------------------------------------------- drift
+@dataclass(slots=True)
+class DriftItem:
+    sku: str
+    field: str
+    pushed: Any
+    remote: Any
+
+
+@dataclass(slots=True)
+class DriftReport:
+    channel: str
+    checked: int = 0
+    drifted: list[DriftItem] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)
+    confirmed: int = 0
+    unknown: list[str] = field(default_factory=list)
+
+
+def check_drift(session: Session, channel: ChannelConfig, adapter: ChannelAdapter, *, fix: bool = False) -> DriftReport:
+    """Compare what the channel holds with what we last pushed; adopt unmapped listings of known SKUs.
+
+    With ``fix`` drifted listings are marked dirty so the next sync puts our values back."""
+    report = DriftReport(channel.name)
+    channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
+    listings = {
+        sku: listing
+        for listing, sku in session.execute(
+            select(ChannelListing, Sku.sku)
+            .join(Sku, ChannelListing.sku_id == Sku.id)
+            .where(ChannelListing.channel_id == channel_id)
+        )
+    }
+    sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
+    adopted_ids: list[int] = []
+    for remote in adapter.listings():
+        report.checked += 1
+        listing = listings.get(remote.sku)
+        if listing is None:
+            if remote.sku in sku_ids:
+                row = ChannelListing(
+                    channel_id=channel_id,
+                    sku_id=sku_ids[remote.sku],
+                    wanted="active",
+                    status="dirty",
+                    version=1,
+                    ref=_ref_json(remote.ref, remote.sku),
+                    external_id=remote.ref.external_id,
+                    pushed_price=remote.price.amount if remote.price else None,
+                    pushed_quantity=remote.quantity,
+                    pushed_state="active" if remote.status == "active" else "delisted",
+                )
+                session.add(row)
+                adopted_ids.append(sku_ids[remote.sku])
+                report.adopted.append(remote.sku)
+            else:
+                report.unknown.append(remote.sku)
+            continue
+        if not listing.ref:
+            listing.ref = _ref_json(remote.ref, remote.sku)
+            listing.external_id = remote.ref.external_id
+        drift = []
+        if (
+            remote.price is not None
+            and listing.pushed_price is not None
+            and remote.price.amount != listing.pushed_price
+        ):
+            drift.append(DriftItem(remote.sku, "price", listing.pushed_price, remote.price.amount))
+        if (
+            remote.quantity is not None
+            and listing.pushed_quantity is not None
+            and remote.quantity != listing.pushed_quantity
+        ):
+            drift.append(DriftItem(remote.sku, "quantity", listing.pushed_quantity, remote.quantity))
+        if listing.status == "submitted" and not drift and remote.status != "submitted":
+            listing.status = "clean"
+            report.confirmed += 1
+        report.drifted.extend(drift)
+        if fix and drift:
+            for item in drift:
+                if item.field == "price":
+                    listing.pushed_price = item.remote
+                else:
+                    listing.pushed_quantity = item.remote
+            listing.version += 1
+            listing.status, listing.attempts, listing.next_try_at = "dirty", 0, None
+    session.flush()
+    if adopted_ids:
+        refresh(session, [channel], adopted_ids, channel_names=[channel.name])
+    return report
