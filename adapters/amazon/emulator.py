@@ -44,7 +44,24 @@ MARKETPLACES = {
     "A39IBJ37TRP1C6": "AUD",
     "A19VAU5U5O7RUS": "SGD",
 }
-COUNTRY = {"ATVPDKIKX0DER": "US", "A1PA6795UKMFR9": "DE", "A1F83G8C2ARO7P": "GB", "A1VC38T7YXB528": "JP"}
+# country code -> marketplace id (marketplace-ids doc), for options given as "DE" instead of an id
+MARKETPLACE_IDS = {
+    "US": "ATVPDKIKX0DER",
+    "CA": "A2EUQ1WTGCTBG2",
+    "MX": "A1AM78C64UM0Y8",
+    "BR": "A2Q3Y263D00KWC",
+    "UK": "A1F83G8C2ARO7P",
+    "GB": "A1F83G8C2ARO7P",
+    "DE": "A1PA6795UKMFR9",
+    "FR": "A13V1IB3VIYZZH",
+    "IT": "APJ6JRA9NG5V4",
+    "ES": "A1RKKUPIHCS9HS",
+    "NL": "A1805IZSGTT6HS",
+    "JP": "A1VC38T7YXB528",
+    "AU": "A39IBJ37TRP1C6",
+    "SG": "A19VAU5U5O7RUS",
+}
+COUNTRY = {mid: ("GB" if code == "UK" else code) for code, mid in MARKETPLACE_IDS.items()}
 # documented default (rate per second, burst) per operation, from the models' descriptions
 QUOTAS: dict[str, tuple[float, float]] = {
     "getListingsItem": (5, 10),
@@ -97,7 +114,8 @@ def _loads(content: bytes) -> Any:
 
 
 class AmazonEmulator(Emulator):
-    """Options: ``seller_id``, ``marketplace`` (id), ``apply_delay``, ``feed_seconds``, ``gzip_reports``."""
+    """Options: ``seller_id``, ``marketplace`` (id or country code), ``apply_delay``, ``feed_seconds``,
+    ``gzip_reports``."""
 
     kind: ClassVar[str] = "amazon"
     hosts = ("sellingpartnerapi-na.amazon.com", "sellingpartnerapi-eu.amazon.com", "sellingpartnerapi-fe.amazon.com")
@@ -108,7 +126,10 @@ class AmazonEmulator(Emulator):
         super().__init__(**kwargs)
         self.seller_id = str(self.options.get("seller_id", "A3SELLER0TEST"))
         mp = str(self.options.get("marketplace", "ATVPDKIKX0DER"))
-        self.marketplace_id = mp if mp in MARKETPLACES else "ATVPDKIKX0DER"
+        mp = MARKETPLACE_IDS.get(mp.upper(), mp)
+        if mp not in MARKETPLACES:
+            raise ValueError(f"the Amazon emulator does not know marketplace {mp!r}")
+        self.marketplace_id = mp
         self.currency = MARKETPLACES[self.marketplace_id]
         self.apply_delay = float(self.options.get("apply_delay", 0))
         self.feed_seconds = float(self.options.get("feed_seconds", 60))

@@ -267,3 +267,30 @@ def test_served_over_loopback(clock):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_hub_built_emulator_for_a_german_channel():
+    """The hub passes the channel's options (country code) to the emulator; the adapter talks EU/EUR."""
+    from adapters.emulator import EmulatorHub
+    from adapters.registry import build_adapter
+    from tests.conftest import make_channel
+
+    channel = make_channel(
+        "amazon",
+        name="amazon-de",
+        currency="EUR",
+        credentials=dict(CREDS),
+        options={"seller_id": SELLER, "marketplace": "DE"},
+        base_url="emulator:",
+    )
+    hub = EmulatorHub()
+    adapter = build_adapter(channel, hub=hub, sleep=lambda s: None)
+    emulator = hub.get(channel)
+    assert adapter.base_url() == "https://sellingpartnerapi-eu.amazon.com"
+    [result] = adapter.publish(
+        [ListingDraft("KOFFER", "Koffer", "Hart", "LUGGAGE", Money.of("59.90", "EUR"), 2, language="de")]
+    )
+    assert result.ok
+    [remote] = list(adapter.listings())
+    assert remote.price == Money.of("59.90", "EUR") and remote.quantity == 2
+    assert emulator.state["listings"]["KOFFER"]["attributes"]["item_name"][0]["language_tag"] == "de_DE"
