@@ -115,6 +115,23 @@ class ShopifyAdapter(HttpAdapter):
         self.new_key: Callable[[], str] = lambda: str(uuid.uuid4())
         self._location_id: str | None = m.gid("Location", self.opts.location_id) if self.opts.location_id else None
         self._seen_cost: dict[str, float] = {}
+        self.warn_if_unsupported(datetime.now(UTC))
+
+    def warn_if_unsupported(self, now: datetime) -> bool:
+        """Stable versions are supported about 12 months (P3): warn when the pinned one is older."""
+        version = self.opts.api_version
+        if version == "unstable":
+            return False
+        released = datetime(int(version[:4]), int(version[5:]), 1, tzinfo=UTC)
+        if now - released <= timedelta(days=365):
+            return False
+        log.warning(
+            "[%s] Shopify API version %s is past its ~12-month support window; Shopify answers retired versions "
+            "with the oldest supported one. Move options.api_version to a current stable version.",
+            self.name,
+            version,
+        )
+        return True
 
     # -- hooks ----------------------------------------------------------------------------------------
     def production_url(self) -> str:

@@ -269,3 +269,15 @@ def test_any_well_formed_version_is_accepted_and_shop_domain_normalized():
     assert adapter.base_url() == "https://my-store.myshopify.com"
     assert adapter.endpoint == "/admin/api/2031-07/graphql.json"
     adapter.close()
+
+
+def test_a_retired_version_is_warned_about(build, caplog):
+    """P3: versions retire after about 12 months; the pinned version is checked, not a built-in list."""
+    from datetime import UTC, datetime
+
+    adapter = build("2025-01")
+    with caplog.at_level("WARNING", logger="adapters.shopify"):
+        assert adapter.warn_if_unsupported(datetime(2026, 3, 1, tzinfo=UTC))
+        assert not adapter.warn_if_unsupported(datetime(2025, 6, 1, tzinfo=UTC))
+    assert "2025-01" in caplog.text and "support window" in caplog.text
+    assert not build("unstable").warn_if_unsupported(datetime(2030, 1, 1, tzinfo=UTC))

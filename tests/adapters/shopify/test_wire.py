@@ -583,3 +583,25 @@ def test_location_is_looked_up_when_not_configured(build):
         flat(sent(route.calls[0].request)["query"]) == "query Locations { locations(first: 2) { nodes { id name } } }"
     )
     assert adapter._location() == "gid://shopify/Location/5"
+
+
+def test_stock_document_per_version(build):
+    """2026-01 and later (and unstable) carry @idempotent and changeFromQuantity; older ones do not."""
+    applied = gql_ok({"inventorySetQuantities": {"inventoryAdjustmentGroup": {"id": "g"}, "userErrors": []}})
+    seen = {}
+    for version in ("2025-07", "2026-01", "2026-07", "unstable"):
+        adapter = build(version)
+        with respx.mock:
+            route = respx.post(endpoint(version)).mock(return_value=applied)
+            adapter.push_stock([StockUpdate("TS-S", 1, ref=REF_S, expected=2)])
+        body = sent(route.calls.last.request)
+        seen[version] = (
+            "@idempotent(key: $idempotencyKey)" in body["query"],
+            list(body["variables"]["input"]["quantities"][0])[-1],
+        )
+    assert seen == {
+        "2025-07": (False, "compareQuantity"),
+        "2026-01": (True, "changeFromQuantity"),
+        "2026-07": (True, "changeFromQuantity"),
+        "unstable": (True, "changeFromQuantity"),
+    }
