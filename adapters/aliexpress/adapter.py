@@ -86,6 +86,7 @@ class AliExpressOptions(BaseModel):
     freight_template_id: str | None = None
     service_policy_id: str | None = None
     shipping_lead_time: int | None = Field(default=None, ge=1, le=60)
+    token_param: Literal["session", "access_token"] = "session"  # name of the seller-token parameter
     listing_statuses: tuple[str, ...] = ("onSelling", "offline", "auditing", "editingRequired")
 
 
@@ -140,6 +141,7 @@ class AliExpressAdapter(HttpAdapter):
             now_ms=lambda: int(self.wall_clock() * 1000),
             clock=self.clock,
             redactor=self.redactor,
+            token_param=self.options.token_param,
         )
 
     def default_headers(self) -> dict[str, str]:

@@ -84,6 +84,7 @@ class IopAuth(httpx.Auth):
         clock: Callable[[], float] = time.monotonic,
         redactor: Redactor | None = None,
         margin_seconds: float = 300.0,
+        token_param: str = "session",
     ) -> None:
         self.app_key = app_key
         self._secret = app_secret
@@ -94,6 +95,7 @@ class IopAuth(httpx.Auth):
         self._clock = clock
         self._redactor = redactor
         self._margin = margin_seconds
+        self.token_param = token_param  # the IOP SDK sends "session"; the HTTP guide names it "access_token"
         self._expires_at = float("inf") if access_token else 0.0
         self._lock = threading.RLock()
         self.refreshes = 0
@@ -106,7 +108,7 @@ class IopAuth(httpx.Auth):
         """Add the system parameters and ``sign`` to the query string of ``request`` (in place)."""
         system = {"app_key": self.app_key, "timestamp": str(self._now_ms()), "sign_method": "sha256"}
         if token and api_path_of(request.url.path) is None:
-            system["session"] = token
+            system[self.token_param] = token
         url = request.url.copy_merge_params(system)
         request.url = url
         params = request_params(request)

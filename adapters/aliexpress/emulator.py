@@ -104,7 +104,8 @@ class AliExpressEmulator(Emulator):
         expected = _expected_sign(params, self.credentials.get("app_secret", ""), api)
         if params.get("sign") != expected:
             return self.error("IncompleteSignature", "The request signature does not conform to platform standards")
-        if api is None and (not params.get("session") or params.get("session") != self.state["access_token"]):
+        token = params.get("session") or params.get("access_token")
+        if api is None and (not token or token != self.state["access_token"]):
             return self.error("IllegalAccessToken", "The specified access token is invalid or expired")
         return None
 

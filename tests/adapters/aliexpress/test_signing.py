@@ -35,6 +35,28 @@ def test_documented_worked_example_with_api_path_prefix():
     assert sign({"foo": "1", "bar": "2", "foo_bar": "3", "foobar": "4"}, "helloworld", "/test/api") == expected
 
 
+def test_documented_http_request_sample_hex():
+    # developer.alibaba.com articleId 120693 prints 4190D323...AB4A for app_key=123456, access_token=test,
+    # timestamp=1517820392000, order_id=1234, secret "helloworld". That hex is HMAC-SHA256 with the API name
+    # "/order/get" as prefix (the page's own pasted string shows other prefixes, which do not give it).
+    params = {"app_key": "123456", "access_token": "test", "timestamp": "1517820392000", "sign_method": "sha256"}
+    params["order_id"] = "1234"
+    expected = "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A"
+    assert sign(params, "helloworld", "/order/get") == expected
+    text = "/order/getaccess_tokentestapp_key123456order_id1234sign_methodsha256timestamp1517820392000"
+    assert hmac_hex("helloworld", text) == expected
+
+
+@respx.mock
+def test_token_param_name_is_configurable(make_adapter):
+    ok = {"aliexpress_solution_batch_product_inventory_update_response": {"update_success": True}}
+    route = respx.post(SYNC).mock(return_value=httpx.Response(200, json=ok))
+    adapter = make_adapter(options={"token_param": "access_token"})
+    assert adapter.push_stock([StockUpdate("A1", 3, ref=ListingRef("A1", "42", {"product_id": "42"}))])[0].ok
+    query = dict(route.calls.last.request.url.params)
+    assert query["access_token"] == TOKEN and "session" not in query
+
+
 def test_method_style_has_no_prefix_and_sign_is_excluded():
     expected = hmac_hex("k", "bar2foo1foo_bar3foobar4")
     assert sign({"foobar": "4", "foo_bar": "3", "sign": "OLD", "bar": "2", "foo": "1"}, "k") == expected
