@@ -250,3 +250,37 @@ def test_state_is_json_and_survives_dump_and_load():
     copy = WooCommerceEmulator(credentials=CREDS)
     copy.load(shop.emulator.dump())
     assert copy.state == shop.emulator.state
+
+
+def test_emulated_channel_from_the_registry_needs_no_site():
+    from adapters.emulator import EmulatorHub
+    from adapters.registry import build_adapter
+
+    channel = make_channel(
+        "woocommerce",
+        base_url="emulator:",
+        credentials={"consumer_key": "emulator-consumer_key", "consumer_secret": "emulator-consumer_secret"},
+    )
+    hub = EmulatorHub()
+    clock = FakeClock()
+    adapter = build_adapter(channel, hub=hub, clock=clock, sleep=clock.sleep)
+    assert adapter.base_url() == "https://woocommerce.emulator.invalid/wp-json/wc/v3"
+    [result] = adapter.publish(drafts()[:1])
+    assert result.ok and hub.get(channel).find_sku("MUG")["stock_quantity"] == 5
+    adapter.close()
+
+
+def test_served_emulator_over_loopback_http_with_oauth():
+    emulator = WooCommerceEmulator(credentials=CREDS, enforce_rate=False)
+    server = emulator.serve()
+    try:
+        host, port = server.server_address[:2]
+        channel = make_channel("woocommerce", credentials=CREDS, base_url=f"http://{host}:{port}")
+        clock = FakeClock()
+        with WooCommerceAdapter(channel, clock=clock, sleep=clock.sleep) as adapter:
+            assert all(r.ok for r in adapter.publish(drafts()))
+            assert {x.sku for x in adapter.listings()} == {"MUG", "TEE", "TEE-R", "TEE-B"}
+        assert all("oauth_signature" in r.url.params for r in emulator.requests)
+    finally:
+        server.shutdown()
+        server.server_close()
