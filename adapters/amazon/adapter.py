@@ -672,23 +672,45 @@ class AmazonAdapter(HttpAdapter):
 
     # -- read-back ---------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:
-        """searchListingsItems, 20 per page. Amazon pages through at most 1,000 SKUs per query."""
-        token: str | None = None
+        """searchListingsItems by createdDate ascending, 20 per page. Amazon pages through at most 1,000
+        SKUs per query: when ``numberOfResults`` says a query held more, the next query starts at the last
+        createdDate read (``createdAfter`` is inclusive; SKUs already yielded are skipped)."""
         path = f"{m.LISTINGS}/{quote(self.options.seller_id, safe='')}"
+        seen: set[str] = set()
+        created_after: str | None = None
         while True:
-            params: dict[str, Any] = {
-                **self._params(),
-                "includedData": "summaries,offers,fulfillmentAvailability",
-                "pageSize": 20,
-            }
-            if token:
-                params["pageToken"] = token
-            body = self.http.get(path, params=params, limiter="search").json()
-            for item in body.get("items") or []:
-                yield m.remote_listing(item, self.marketplace_id)
-            token = (body.get("pagination") or {}).get("nextToken")
-            if not token:
+            token: str | None = None
+            read = total = fresh = 0
+            last_created: str | None = None
+            while True:
+                params: dict[str, Any] = {
+                    **self._params(),
+                    "includedData": "summaries,offers,fulfillmentAvailability",
+                    "sortBy": "createdDate",
+                    "sortOrder": "ASC",
+                    "pageSize": 20,
+                }
+                if created_after:
+                    params["createdAfter"] = created_after
+                if token:
+                    params["pageToken"] = token
+                body = self.http.get(path, params=params, limiter="search").json()
+                total = int(body.get("numberOfResults") or 0)
+                for item in body.get("items") or []:
+                    read += 1
+                    created = next((s.get("createdDate") for s in item.get("summaries") or []), None)
+                    last_created = created or last_created
+                    if item["sku"] in seen:
+                        continue
+                    seen.add(item["sku"])
+                    fresh += 1
+                    yield m.remote_listing(item, self.marketplace_id)
+                token = (body.get("pagination") or {}).get("nextToken")
+                if not token:
+                    break
+            if read >= total or fresh == 0 or last_created is None:
                 return
+            created_after = last_created
 
     def listing(self, sku: str) -> RemoteListing | None:
         """getListingsItem for one SKU (read-back confirmation of a submitted change); None if absent."""

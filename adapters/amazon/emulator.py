@@ -381,12 +381,29 @@ class AmazonEmulator(Emulator):
         size = int(request.url.params.get("pageSize", "10"))
         if not 1 <= size <= 20:
             return self._err(400, "InvalidInput", "pageSize must be between 1 and 20.")
-        skus = sorted(self.state["listings"], key=lambda s: (self.state["listings"][s]["created"], s))[:1000]
+        p = request.url.params
+        sort_by = p.get("sortBy", "lastUpdatedDate")
+        if sort_by not in ("sku", "createdDate", "lastUpdatedDate") or p.get("sortOrder", "DESC") not in (
+            "ASC",
+            "DESC",
+        ):
+            return self._err(400, "InvalidInput", "sortBy or sortOrder is not a valid value.")
+        field = {"sku": None, "createdDate": "created", "lastUpdatedDate": "updated"}[sort_by]
+        try:
+            after = _norm(p["createdAfter"]) if p.get("createdAfter") else None
+        except ValueError:
+            return self._err(400, "InvalidInput", "createdAfter is not an ISO 8601 date-time.")
+        listings = self.state["listings"]
+        matching = [s for s in listings if after is None or listings[s]["created"] >= after]
+        matching.sort(
+            key=lambda s: ((listings[s][field] if field else s), s), reverse=p.get("sortOrder", "DESC") == "DESC"
+        )
+        skus = matching[:1000]  # "the maximum number of items that can be returned and paged through is 1000"
         start = int(request.url.params.get("pageToken") or 0) if seller_id == self.seller_id else 0
         included = (request.url.params.get("includedData") or "summaries").split(",")
         page = skus[start : start + size] if seller_id == self.seller_id else []
         body: dict[str, Any] = {
-            "numberOfResults": len(self.state["listings"]),
+            "numberOfResults": len(matching),
             "items": [self._item(s, included) for s in page],
         }
         if start + size < len(skus):

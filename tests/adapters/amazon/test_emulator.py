@@ -294,3 +294,21 @@ def test_hub_built_emulator_for_a_german_channel():
     [remote] = list(adapter.listings())
     assert remote.price == Money.of("59.90", "EUR") and remote.quantity == 2
     assert emulator.state["listings"]["KOFFER"]["attributes"]["item_name"][0]["language_tag"] == "de_DE"
+
+
+def test_listings_read_back_beyond_the_1000_item_search_cap(world):
+    """searchListingsItems pages through at most 1,000 SKUs; the adapter restarts at the last createdDate."""
+    listings = world.emulator.state["listings"]
+    for n in range(1_050):
+        created = f"2026-01-01T{n // 3600:02d}:{n // 60 % 60:02d}:{n // 2 % 60:02d}Z"  # two SKUs per second
+        listings[f"S{n:04d}"] = {
+            "productType": "PRODUCT",
+            "attributes": {"fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": n}]},
+            "asin": f"B0{n:08d}",
+            "created": created,
+            "updated": created,
+        }
+    got = [r.sku for r in world.adapter.listings()]
+    assert len(got) == 1_050 and len(set(got)) == 1_050
+    searches = [r for r in world.emulator.requests if r.url.path.endswith(SELLER)]
+    assert any("createdAfter" in r.url.params for r in searches)

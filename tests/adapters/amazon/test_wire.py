@@ -473,6 +473,8 @@ def test_listings_pages_with_page_token(api, clock):
     assert dict(route.calls[0].request.url.params) == {
         "marketplaceIds": US,
         "includedData": "summaries,offers,fulfillmentAvailability",
+        "sortBy": "createdDate",
+        "sortOrder": "ASC",
         "pageSize": "20",
     }
     assert route.calls[1].request.url.params["pageToken"] == "t2"
