@@ -235,9 +235,9 @@ class AmazonAdapter(HttpAdapter):
     def classify(self, response: httpx.Response) -> ChannelError | None:
         request = response.request
         status = response.status_code
-        if request.url.host != urlsplit(self.base_url()).hostname and "/auth/o2/token" not in request.url.path:
-            return self._classify_s3(response)
         name = _limiter_for(request.method, request.url.path)
+        if name is None and not request.url.path.endswith("/auth/o2/token"):
+            return self._classify_s3(response)  # a presigned feed-document URL, not the SP-API
         limit = response.headers.get("x-amzn-RateLimit-Limit")
         if limit and name and name not in ("feed_status", "create_feed"):
             try:

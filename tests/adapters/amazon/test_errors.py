@@ -317,3 +317,20 @@ def test_secrets_never_reach_error_messages(api, clock):
     api.patch(f"{ITEM}/A").respond(400, json={"errors": [{"code": "InvalidInput", "message": f"bad token {TOKEN}"}]})
     [item] = build(clock).push_stock([StockUpdate("A", 1)])
     assert TOKEN not in item.message and "***" in item.message
+
+
+def test_presigned_url_on_the_api_host_is_still_treated_as_storage(clock):
+    """Served emulator: documents live on the same host as the API; a 403 there is not an auth error."""
+    base = "http://127.0.0.1:8765"
+    with respx.mock(assert_all_called=False) as router:
+        router.post(f"{base}/auth/o2/token").respond(200, json={"access_token": TOKEN, "expires_in": 3600})
+        router.post(f"{base}/feeds/2021-06-30/documents").respond(
+            201, json={"feedDocumentId": "d1", "url": f"{base}/tortuga-prod/NinetyDays/d1?t=1"}
+        )
+        router.put(f"{base}/tortuga-prod/NinetyDays/d1?t=1").respond(
+            403, text="<Error><Code>AccessDenied</Code></Error>"
+        )
+        adapter = build(clock, base_url=base, options={"feed_threshold": 1})
+        adapter.http.retry = RetryPolicy(max_attempts=1)
+        [item] = adapter.push_stock([StockUpdate("A", 1)])
+    assert item.code == "TransientError" and item.retryable
