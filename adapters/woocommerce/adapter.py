@@ -180,24 +180,26 @@ class WooCommerceAdapter(HttpAdapter):
         for (i, body), element in [*zip(creates, created, strict=True), *zip(updates, updated, strict=True)]:
             error = mapping.batch_error(element)
             if error and error[0] == "product_invalid_sku" and "id" not in body:
-                existing = self._adoptable(drafts[i].sku, element)
+                try:
+                    existing = self._adoptable(drafts[i].sku, element)
+                except ChannelError as exc:
+                    results[i] = ItemResult.from_error(drafts[i].sku, exc)
+                    continue
                 if existing:  # replayed create, or a product made by hand: update it instead
-                    adopt.append(
-                        (
-                            i,
-                            {
-                                "id": int(existing),
-                                **mapping.product_body(drafts[i], weight_unit=self.options.weight_unit, create=False),
-                            },
-                        )
-                    )
+                    body = mapping.product_body(drafts[i], weight_unit=self.options.weight_unit, create=False)
+                    adopt.append((i, {"id": int(existing), **body}))
                     continue
             if error:
                 results[i] = self._item_failure(drafts[i].sku, error)
             else:
                 product_ids[i] = str(element["id"])
         if adopt:
-            _, adopted = self._batch("/products/batch", updates=[b for _, b in adopt])
+            try:
+                _, adopted = self._batch("/products/batch", updates=[b for _, b in adopt])
+            except ChannelError as exc:  # products were created above: keep their results
+                for i, _body in adopt:
+                    results[i] = ItemResult.from_error(drafts[i].sku, exc)
+                adopt, adopted = [], []
             for (i, _body), element in zip(adopt, adopted, strict=True):
                 error = mapping.batch_error(element)
                 if error:

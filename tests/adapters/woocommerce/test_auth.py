@@ -183,3 +183,13 @@ def test_site_is_required(fake_clock):
 def test_api_root(make_adapter, options, base_url, expected):
     adapter = make_adapter(options, base_url=base_url) if base_url else make_adapter(options)
     assert adapter.base_url() == expected
+
+
+def test_oauth_with_cjk_and_reserved_characters_in_the_query():
+    """P12's lesson for WooCommerce: sign the UTF-8 bytes, percent-encoded once (space as %20, not +)."""
+    emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS}, enforce_rate=False)
+    with httpx.Client(transport=emulator.transport(), auth=OAuth1Auth(CK, CS)) as client:
+        response = client.get("http://shop.example.com/wp-json/wc/v3/products", params={"sku": "杯子 A+B/1:2~x"})
+    assert response.status_code == 200, response.text
+    base = signature_base_string("GET", "http://shop.example.com/p", [("sku", "杯子 A+B")])
+    assert base.endswith("sku%3D%E6%9D%AF%E5%AD%90%20A%2BB")

@@ -507,3 +507,16 @@ def test_listings_pages_products_and_each_variable_products_variations(respx_moc
         ("TEE-B", usd("13.50"), None, "inactive", {"product_id": "22", "variation_id": "24"}),
     ]
     assert isinstance(listings[0].price.amount, Decimal)
+
+
+def test_adoption_call_failing_keeps_the_created_products_refs(respx_mock, make_adapter):
+    duplicate = {"id": 0, "error": {"code": "product_invalid_sku", "message": "Invalid or duplicated SKU.",
+                                    "data": {"status": 400, "resource_id": 801}}}  # fmt: skip
+    unavailable = httpx.Response(503, text="<html><title>503</title></html>", headers={"Content-Type": "text/html"})
+    other = ListingDraft(**{**_fields(MUG), "sku": "NEW-1"})
+    route(respx_mock, "POST", "/products/batch", ok({"create": [duplicate, {"id": 802}]}), *[unavailable] * 5)
+    from adapters.http import RetryPolicy
+
+    results = make_adapter(retry=RetryPolicy(max_attempts=1)).publish([MUG, other])
+    assert not results[0].ok and results[0].retryable
+    assert results[1].ok and results[1].ref.get("product_id") == "802"
