@@ -515,16 +515,18 @@ class ShopifyAdapter(HttpAdapter):
         to_update = [s for s in specs if s[0] in existing]
         to_create = [s for s in specs if s[0] not in existing]
         problems: list[str] = []
-        if to_update:
-            variants = [m.variant_update(existing[s[0]][0], s[1], s[3]) for s in to_update]
+        size = m.MAX_INPUT
+        for start in range(0, len(to_update), size):
+            variants = [m.variant_update(existing[s[0]][0], s[1], s[3]) for s in to_update[start : start + size]]
             body = self._gql(
                 m.VARIANTS_UPDATE_DOCUMENT, {"productId": product_id, "variants": variants}, m.VARIANTS_CREATE_COST
             )
             result = (body.get("data") or {}).get("productVariantsBulkUpdate")
             problems += [self._messages(body)] if result is None else [e["message"] for e in result["userErrors"]]
-        if to_create:
-            variants = [m.variant_create(s[0], s[1], s[2], s[3], s[4], location) for s in to_create]
-            strategy = "REMOVE_STANDALONE_VARIANT" if draft.ref is None else "DEFAULT"
+        for start in range(0, len(to_create), size):
+            variants = [m.variant_create(*s, location) for s in to_create[start : start + size]]
+            # only the first call of a new product replaces the standalone variant productCreate made
+            strategy = "REMOVE_STANDALONE_VARIANT" if draft.ref is None and start == 0 else "DEFAULT"
             body = self._gql(
                 m.VARIANTS_CREATE_DOCUMENT,
                 {"productId": product_id, "variants": variants, "strategy": strategy},

@@ -338,3 +338,34 @@ def test_emulator_refuses_a_reused_key_with_other_parameters(build):
     assert adapter.push_stock([StockUpdate("MUG", 3, ref=mug.ref, expected=5)])[0].ok
     [again] = adapter.push_stock([StockUpdate("MUG", 4, ref=mug.ref, expected=3)])
     assert again.code == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" and emu.quantity("MUG") == 3
+
+
+def test_more_than_250_variations_go_in_several_bulk_calls(build):
+    from adapters.base import Variation
+
+    adapter = build()
+    draft = ListingDraft(
+        "BIG",
+        "Big",
+        "d",
+        "",
+        Money.of("1", "USD"),
+        0,
+        variations=tuple(Variation(f"B{n}", Money.of("1", "USD"), 1, {"N": str(n)}) for n in range(300)),
+    )
+    created = {
+        "productCreate": {
+            "product": {"id": "gid://shopify/Product/5", "status": "ACTIVE", "variants": {"nodes": []}},
+            "userErrors": [],
+        }
+    }
+    bulk = {"productVariantsBulkCreate": {"productVariants": [], "userErrors": []}}
+    with respx.mock:
+        route = respx.post(endpoint()).mock(side_effect=[gql_ok(created), gql_ok(bulk), gql_ok(bulk)])
+        [result] = adapter.publish([draft])
+    calls = [sent(c.request)["variables"] for c in route.calls[1:]]
+    assert [(len(c["variants"]), c["strategy"]) for c in calls] == [
+        (250, "REMOVE_STANDALONE_VARIANT"),
+        (50, "DEFAULT"),
+    ]
+    assert result.ok
