@@ -561,15 +561,17 @@ class EbayAdapter(HttpAdapter):
         results: list[ItemResult | None] = [None] * len(updates)
         rounds: list[list[tuple[int, str, dict]]] = []
         seen: dict[str, int] = {}
+        pending: dict[str, int] = {}  # revisions this call will spend per listing
         for i, u in enumerate(updates):
-            over = self._over_budget(u.sku, to_zero=to_zero(u))
-            if over:
-                results[i] = over
-                continue
             try:
                 offer_id, offer = self._offer_id(u.sku, u.ref)
             except ChannelError as exc:
                 results[i] = self._call_failed(u.sku, exc)
+                continue
+            key = self._key(u.sku)
+            over = self._over_budget(u.sku, to_zero=to_zero(u), cost=1 + pending.get(key, 0))
+            if over:
+                results[i] = over
                 continue
             if offer_id is None:
                 results[i] = ItemResult.failure(
@@ -591,6 +593,7 @@ class EbayAdapter(HttpAdapter):
                 results[i] = request
                 continue
             # absolute values, applied in order: a repeated SKU goes to a later call, never the same one
+            pending[key] = pending.get(key, 0) + 1
             n = seen.get(u.sku, 0)
             seen[u.sku] = n + 1
             while len(rounds) <= n:

@@ -351,3 +351,15 @@ def test_served_over_loopback(channel_factory):
         adapter.close()
     finally:
         server.shutdown()
+
+
+def test_one_sku_per_call_reading_is_survived(make_adapter, fake):
+    emulator = EbayEmulator(
+        credentials=_creds(), options={**_opts(), "one_sku_per_call": True}, clock=fake, now=fake.now, seed=4
+    )
+    adapter = make_adapter(transport=emulator.transport())
+    refs = {r.sku: r.ref for r in adapter.publish(drafts())}
+    results = adapter.push_prices([PriceUpdate(s, usd("2"), refs[s]) for s in ("A1", "B2")])
+    assert all(r.ok for r in results)
+    prices = {o["sku"]: o["pricingSummary"]["price"]["value"] for o in emulator.state["offers"].values()}
+    assert prices["A1"] == prices["B2"] == "2.00"
