@@ -173,7 +173,8 @@ class WooCommerceAdapter(HttpAdapter):
                 creates.append((i, body))
 
         product_ids: dict[int, str] = {}
-        adopt: list[tuple[int, dict[str, Any]]] = []
+        adopt: list[tuple[int, dict[str, Any]]] = []  # second round: duplicate SKU -> update that product
+        recreate: list[tuple[int, dict[str, Any]]] = []  # second round: the ref's product was deleted
         created, updated = self._batch(
             "/products/batch", creates=[b for _, b in creates], updates=[b for _, b in updates]
         )
@@ -189,18 +190,24 @@ class WooCommerceAdapter(HttpAdapter):
                     body = mapping.product_body(drafts[i], weight_unit=self.options.weight_unit, create=False)
                     adopt.append((i, {"id": int(existing), **body}))
                     continue
+            if error and error[0] == "woocommerce_rest_product_invalid_id" and "id" in body:
+                recreate.append((i, mapping.product_body(drafts[i], weight_unit=self.options.weight_unit, create=True)))
+                continue
             if error:
                 results[i] = self._item_failure(drafts[i].sku, error)
             else:
                 product_ids[i] = str(element["id"])
-        if adopt:
+        if adopt or recreate:
             try:
-                _, adopted = self._batch("/products/batch", updates=[b for _, b in adopt])
+                recreated, adopted = self._batch(
+                    "/products/batch", creates=[b for _, b in recreate], updates=[b for _, b in adopt]
+                )
             except ChannelError as exc:  # products were created above: keep their results
-                for i, _body in adopt:
+                for i, _body in [*recreate, *adopt]:
                     results[i] = ItemResult.from_error(drafts[i].sku, exc)
-                adopt, adopted = [], []
-            for (i, _body), element in zip(adopt, adopted, strict=True):
+                recreate, adopt, recreated, adopted = [], [], [], []
+            pairs = [*zip(recreate, recreated, strict=True), *zip(adopt, adopted, strict=True)]
+            for (i, _body), element in pairs:
                 error = mapping.batch_error(element)
                 if error:
                     results[i] = self._item_failure(drafts[i].sku, error)
@@ -212,7 +219,7 @@ class WooCommerceAdapter(HttpAdapter):
             if not draft.variations:
                 results[i] = ItemResult.success(draft.sku, ref=mapping.ref_for_product(draft.sku, product_id))
                 continue
-            existed = any(i == j for j, _ in [*updates, *adopt])
+            existed = any(i == j for j, _ in [*updates, *adopt]) and all(i != j for j, _ in recreate)
             results[i] = self._publish_variations(draft, product_id, existed)
         return [results[i] for i in range(len(drafts))]
 

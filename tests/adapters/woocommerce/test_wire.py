@@ -520,3 +520,14 @@ def test_adoption_call_failing_keeps_the_created_products_refs(respx_mock, make_
     results = make_adapter(retry=RetryPolicy(max_attempts=1)).publish([MUG, other])
     assert not results[0].ok and results[0].retryable
     assert results[1].ok and results[1].ref.get("product_id") == "802"
+
+
+def test_publish_recreates_a_product_deleted_in_the_back_office(respx_mock, make_adapter):
+    gone = {"id": 801, "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.",
+                                 "data": {"status": 400}}}  # fmt: skip
+    batch = route(respx_mock, "POST", "/products/batch", ok({"update": [gone]}), ok({"create": [{"id": 850}]}))
+    stale = ListingDraft(**{**_fields(MUG), "ref": SIMPLE_REF})
+    [result] = make_adapter().publish([stale])
+    assert sent(batch.calls[0]) == {"update": [{"id": 801, **MUG_BODY}]}
+    assert sent(batch.calls[1]) == {"create": [{**MUG_BODY, "status": "publish"}]}
+    assert result.ok and result.ref.get("product_id") == "850"
