@@ -525,19 +525,20 @@ class AmazonAdapter(HttpAdapter):
         if not groups:
             return []
         messages: list[dict[str, Any]] = []
-        owner: dict[int, int] = {}
+        owner: dict[int, int] = {}  # messageId -> group
+        first_id: dict[int, int] = {}  # group -> its first messageId
         for g, (_, group) in enumerate(groups):
+            first_id[g] = len(messages) + 1
             for message in group:
                 message_id = len(messages) + 1
                 messages.append({**message, "messageId": message_id})
                 owner[message_id] = g
-        first_id = {g: min(mid for mid, o in owner.items() if o == g) for g in range(len(groups))}
         try:
             feed_id = self._submit_feed(messages)
         except ChannelError as exc:
             return [ItemResult.from_error(sku, exc) for sku, _ in groups]
 
-        def submitted(note: str | None = None) -> list[ItemResult]:
+        def submitted() -> list[ItemResult]:
             return [
                 ItemResult.success(
                     sku, ref=self._ref(sku, refs[g], feed_id=feed_id, message_id=str(first_id[g])), state="submitted"

@@ -312,3 +312,20 @@ def test_listings_read_back_beyond_the_1000_item_search_cap(world):
     assert len(got) == 1_050 and len(set(got)) == 1_050
     searches = [r for r in world.emulator.requests if r.url.path.endswith(SELLER)]
     assert any("createdAfter" in r.url.params for r in searches)
+
+
+def test_a_full_25000_message_feed_is_fast_and_mapped_per_item(world_factory):
+    w = world_factory(options={"feed_threshold": 1, "feed_poll_seconds": 10}, emulator_options={"gzip_reports": False})
+    for n in range(25_000):
+        w.emulator.state["listings"][f"S{n}"] = {
+            "productType": "PRODUCT",
+            "attributes": {},
+            "asin": f"B{n:09d}",
+            "created": "2026-01-01T00:00:00Z",
+            "updated": "2026-01-01T00:00:00Z",
+        }
+    updates = [StockUpdate(f"S{n}", 1) for n in range(24_999)] + [StockUpdate("MISSING", 1)]
+    results = w.adapter.push_stock(updates)
+    assert len(results) == 25_000 and sum(r.ok for r in results) == 24_999
+    assert results[-1].sku == "MISSING" and not results[-1].ok
+    assert w.emulator.state["listings"]["S24998"]["attributes"]["fulfillment_availability"][0]["quantity"] == 1
