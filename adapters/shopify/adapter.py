@@ -539,6 +539,9 @@ class ShopifyAdapter(HttpAdapter):
                 problems += [e["message"] for e in result["userErrors"]]
                 for v in result.get("productVariants") or []:
                     variant_ids[v["sku"]] = (v["id"], v["inventoryItem"]["id"])
+        missing = [s[0] for s in specs if s[0] not in variant_ids]
+        if missing and not problems:
+            problems.append(f"Shopify returned no variant for {', '.join(missing[:5])}")
         ids = {"product_id": product_id, "location_id": location}
         for sku, (variant_id, item_id) in variant_ids.items():
             ids[f"variant_id/{sku}"] = variant_id

@@ -359,13 +359,19 @@ def test_more_than_250_variations_go_in_several_bulk_calls(build):
             "userErrors": [],
         }
     }
-    bulk = {"productVariantsBulkCreate": {"productVariants": [], "userErrors": []}}
+
+    def bulk(skus):
+        nodes = [{"id": f"v{s}", "sku": s, "inventoryItem": {"id": f"i{s}"}} for s in skus]
+        return gql_ok({"productVariantsBulkCreate": {"productVariants": nodes, "userErrors": []}})
+
+    first, rest = [f"B{n}" for n in range(250)], [f"B{n}" for n in range(250, 299)]  # B299 never came back
     with respx.mock:
-        route = respx.post(endpoint()).mock(side_effect=[gql_ok(created), gql_ok(bulk), gql_ok(bulk)])
+        route = respx.post(endpoint()).mock(side_effect=[gql_ok(created), bulk(first), bulk(rest)])
         [result] = adapter.publish([draft])
     calls = [sent(c.request)["variables"] for c in route.calls[1:]]
     assert [(len(c["variants"]), c["strategy"]) for c in calls] == [
         (250, "REMOVE_STANDALONE_VARIANT"),
         (50, "DEFAULT"),
     ]
-    assert result.ok
+    assert not result.ok and "B299" in result.message
+    assert result.ref.get("variant_id/B298") == "vB298"  # what was created is still mapped
