@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from sqlalchemy import text
 
 from syncer import db
 from syncer.models import Base
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `from fakes import FakeAdapter`
 
 PG_URL = os.environ.get("SYNCER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
