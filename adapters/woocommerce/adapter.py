@@ -17,6 +17,7 @@ disabled with ``private``. Relisting sets ``publish``.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,7 @@ from adapters.woocommerce import mapping
 from adapters.woocommerce.auth import OAuth1Auth, QueryStringAuth
 
 T = TypeVar("T")
+log = logging.getLogger("adapters.woocommerce")
 Target = tuple[str, str | None]  # (product id, variation id or None)
 
 EMULATOR_SITE = "https://woocommerce.emulator.invalid"  # never resolves; the emulator transport answers
@@ -425,7 +427,12 @@ class WooCommerceAdapter(HttpAdapter):
         rows = [row for row in self._json(response) if isinstance(row, Mapping)]
         orders = {}
         for row in rows:  # dedupe on id, keeping the newest modification
-            order = mapping.parse_order(row)
+            try:
+                order = mapping.parse_order(row)
+            except (ArithmeticError, KeyError, TypeError, ValueError) as exc:
+                # one unreadable order must not stall the sync (the cursor still moves on)
+                log.warning("[%s] skipping unreadable WooCommerce order %s: %s", self.name, row.get("id"), exc)
+                continue
             if order.external_id not in orders or orders[order.external_id].updated_at < order.updated_at:
                 orders[order.external_id] = order
         total = _header_int(response, "X-WP-Total", len(rows))

@@ -531,3 +531,12 @@ def test_publish_recreates_a_product_deleted_in_the_back_office(respx_mock, make
     assert sent(batch.calls[0]) == {"update": [{"id": 801, **MUG_BODY}]}
     assert sent(batch.calls[1]) == {"create": [{**MUG_BODY, "status": "publish"}]}
     assert result.ok and result.ref.get("product_id") == "850"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_unreadable_order_is_skipped_not_fatal(respx_mock, make_adapter, caplog):
+    broken = {**DOC_ORDER, "id": 728, "date_created_gmt": None, "date_modified_gmt": None}
+    route(respx_mock, "GET", "/orders", ok([broken, DOC_ORDER], **{"X-WP-Total": "2", "X-WP-TotalPages": "1"}))
+    page = make_adapter().orders_since(OrderCursor(NOW - timedelta(hours=1)))
+    assert [o.external_id for o in page.orders] == ["727"] and page.done
+    assert "728" in caplog.text
