@@ -67,6 +67,8 @@ SANDBOX = "https://api.sandbox.ebay.com"
 #: errorId eBay uses for "Too many requests" (ACCESS domain); 429 is mapped whatever the body says
 THROTTLE_ERROR = 2001
 OK = frozenset({200, 201, 204})
+#: getOrders' filter "returns data from only the last 90 days" (spec); error 30830 otherwise
+ORDER_RETENTION = timedelta(days=90)
 
 
 class EbayOptions(BaseModel):
@@ -735,6 +737,16 @@ class EbayAdapter(HttpAdapter):
         newest = now - self.limits.order_lag
         since = cursor.since
         if cursor.until is None:
+            oldest = now - ORDER_RETENTION + timedelta(minutes=5)
+            if since < oldest:
+                # the filter only reaches 90 days back (30830 otherwise): older changes cannot be read any more
+                log.warning(
+                    "[%s] order high-water mark %s is older than eBay's 90 days; reading from %s",
+                    self.name,
+                    since,
+                    oldest,
+                )
+                since = oldest
             until = newest
             if self.limits.order_window is not None:
                 until = min(until, since + self.limits.order_window)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -570,16 +570,6 @@ def test_orders_page_to_the_last_page(adapter, api: respx.MockRouter):
     assert result.done
 
 
-def test_long_gap_is_split_into_90_day_windows(adapter, api: respx.MockRouter):
-    api.get(f"{FUL}/order").respond(200, json={"orders": [], "total": 0})
-    since = datetime(2026, 6, 1, tzinfo=UTC)
-    page = adapter.orders_since(OrderCursor(since))
-    url = str(sent(api, "GET", "/sell/fulfillment/v1/order").url)
-    assert "%5B2026-06-01T00:00:00.000Z..2026-08-30T00:00:00.000Z%5D" in url
-    assert not page.done  # more windows to read
-    assert page.next.since == datetime(2026, 8, 30, tzinfo=UTC) - timedelta(minutes=5)
-
-
 # ------------------------------------------------------------------------------------------ listings
 def test_listings_follow_next_and_read_offers(adapter, api: respx.MockRouter):
     api.get(f"{INV}/inventory_item", params={"offset": "0"}).respond(
@@ -628,3 +618,10 @@ def test_listings_follow_next_and_read_offers(adapter, api: respx.MockRouter):
     ]
     assert rows[0].ref.ids == {"offer_id": "5000001", "listing_id": "110000000001"}
     assert trail(api)[0] == f"GET {INV}/inventory_item?limit=100&offset=0"
+
+
+def test_a_mark_older_than_90_days_is_moved_to_the_oldest_readable_time(adapter, api: respx.MockRouter):
+    api.get(f"{FUL}/order").respond(200, json={"orders": [], "total": 0})
+    adapter.orders_since(OrderCursor(datetime(2026, 1, 1, tzinfo=UTC)))
+    url = str(sent(api, "GET", "/sell/fulfillment/v1/order").url)
+    assert "%5B2026-08-29T12:05:00.000Z..2026-11-27T11:59:00.000Z%5D" in url  # now - 90 days + 5 min
