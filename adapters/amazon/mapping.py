@@ -175,7 +175,7 @@ def listing_attributes(
     mp = {"marketplace_id": marketplace_id}
     attrs: dict[str, Any] = {
         "item_name": [_text(draft.title, marketplace_id, tag)],
-        "condition_type": [{"value": f"{draft.condition}_{draft.condition}", **mp}],
+        "condition_type": [{"value": condition_type(draft.condition), **mp}],
     }
     if draft.description:
         attrs["product_description"] = [_text(draft.description, marketplace_id, tag)]
@@ -194,11 +194,14 @@ def listing_attributes(
     if draft.weight_grams:
         attrs["item_package_weight"] = [{"value": draft.weight_grams, "unit": "grams", **mp}]
     for name, values in draft.attributes.items():
+        if name == "variation_theme":
+            continue
         attrs[name] = [{"value": v, **mp} for v in values]
     if parent:
-        theme = "/".join(sorted({k.upper() for v in draft.variations for k in v.attributes})) or "SIZE"
+        given = draft.attributes.get("variation_theme")
+        theme = given[0] if given else "/".join(sorted({k.upper() for v in draft.variations for k in v.attributes}))
         attrs["parentage_level"] = [{"value": "parent", **mp}]
-        attrs["variation_theme"] = [{"name": theme}]
+        attrs["variation_theme"] = [{"name": theme or "SIZE"}]
         return attrs
     if variation is not None:
         attrs["parentage_level"] = [{"value": "child", **mp}]
@@ -212,6 +215,20 @@ def listing_attributes(
     if quantity is not None:
         attrs["fulfillment_availability"] = quantity_attribute(quantity)
     return attrs
+
+
+CONDITIONS = {
+    "new": "new_new",
+    "used": "used_good",
+    "like_new": "used_like_new",
+    "refurbished": "refurbished_refurbished",
+    "collectible": "collectible_good",
+}
+
+
+def condition_type(condition: str) -> str:
+    """Our condition word as Amazon's ``condition_type`` (``new`` -> ``new_new``); Amazon values pass as is."""
+    return condition if "_" in condition else CONDITIONS.get(condition, condition)
 
 
 def _barcode_type(code: str) -> str:
