@@ -5,13 +5,12 @@ per parent, ``POST /products/{id}/variations/batch`` for variations (``/products
 variation ids). A batch holds at most 100 objects counting create + update + delete together, always
 answers HTTP 200 when it runs, and inlines per-item failures as ``{"id": .., "error": {..}}``: every
 element is checked. :meth:`chunks` therefore groups price, stock, delist and relist items by parent so
-one chunk is one call.
+one chunk is one call (items without a ref cost one look-up call each first).
 
-Not supported (per-item ``unsupported`` results are never needed; these are simply not sent):
-barcode/GTIN, brand and condition (no v3 product field), compare-and-set stock (WooCommerce has
-none: pushes are absolute), deleting variations that vanished from a draft (left untouched).
-Delisting sets ``status`` to ``draft`` or ``private`` (option ``delist_status``); a variation is
-disabled with ``private``. Relisting sets ``publish``.
+Every operation of the interface is supported. Not sent, for want of a v3 field: barcode/GTIN, brand
+and condition. WooCommerce has no compare-and-set for stock (pushes are absolute) and variations that
+vanished from a draft are left on the shop. Delisting sets ``status`` to ``draft`` or ``private``
+(option ``delist_status``); a variation is disabled with ``private``. Relisting sets ``publish``.
 """
 
 from __future__ import annotations
