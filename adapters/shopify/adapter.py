@@ -22,6 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
@@ -237,7 +238,7 @@ class ShopifyAdapter(HttpAdapter):
             chunk = skus[start : start + m.SKU_LOOKUP_CHUNK]
             after = None
             while True:
-                data = self._gql(m.VARIANTS_DOCUMENT, {"query": m.sku_query(chunk), "after": after}, m.VARIANTS_COST)
+                data = self._gql(m.LOOKUP_DOCUMENT, {"query": m.sku_query(chunk), "after": after}, m.LOOKUP_COST)
                 page = data["data"]["productVariants"]
                 for node in page["nodes"]:
                     if node.get("sku") in chunk:
@@ -494,6 +495,16 @@ class ShopifyAdapter(HttpAdapter):
             return ItemResult.failure(draft.sku, "currency", f"prices must be in {self.channel.currency}")
         location = self._location()
         product_id = (draft.ref.get("product_id") or draft.ref.external_id) if draft.ref else None
+        if product_id is None:  # adopt a product that already sells these SKUs instead of duplicating it (P6)
+            found = self._lookup(list(draft.all_skus()))
+            products = {node["product"]["id"] for nodes in found.values() for node in nodes}
+            if len(products) > 1:
+                return ItemResult.failure(
+                    draft.sku, "ambiguous", f"the SKUs of {draft.sku} already sit on {len(products)} Shopify products"
+                )
+            if products:
+                product_id = products.pop()
+                draft = replace(draft, ref=ListingRef(draft.sku, product_id, {"product_id": product_id}))
         if product_id is None:
             product = dict(m.product_fields(draft, "ACTIVE"), productOptions=m.product_options(draft))
             body = self._gql(m.CREATE_DOCUMENT, {"product": product, "media": m.media(draft)}, m.PRODUCT_COST)

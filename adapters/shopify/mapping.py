@@ -150,7 +150,13 @@ VARIANTS_DOCUMENT = (
     f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ {VARIANT_FIELDS} }} }} }}"
 )
 VARIANTS_COST = connection(VARIANTS_PAGE, VARIANT_NODE_COST) + 1
-SKU_LOOKUP_CHUNK = 50  # SKUs per search string
+SKU_LOOKUP_CHUNK = 50  # SKUs per search string, and the page size of the lookup (cost 153, not 753)
+LOOKUP_DOCUMENT = (
+    "query Variants($query: String, $after: String) "
+    f"{{ productVariants(first: {SKU_LOOKUP_CHUNK}, after: $after, query: $query) "
+    f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ {VARIANT_FIELDS} }} }} }}"
+)
+LOOKUP_COST = connection(SKU_LOOKUP_CHUNK, VARIANT_NODE_COST) + 1
 
 
 def sku_query(skus: Iterable[str]) -> str:

@@ -174,7 +174,7 @@ def test_faults_throttle_and_server_errors_are_survived(world):
     assert all(r.ok for r in results)
     assert len(list(adapter.listings())) == 4
     assert len(emu.requests) == adapter.http.calls  # every attempt, faulted or not, was traced
-    assert len(emu.requests) > 7  # 2 publishes x 2 calls + lookup + stock + listings, plus retries
+    assert len(emu.requests) > 9  # 2 publishes x 3 calls + lookup + stock + listings, plus retries
 
 
 def test_partial_faults_give_per_item_results(world):
@@ -264,9 +264,12 @@ def test_emulator_rejects_queries_over_the_cost_limit(world):
 def test_request_sent_by_adapter_is_what_the_emulator_records(world):
     adapter, emu = world()
     adapter.publish([MUG])
-    first = sent(emu.requests[0])
-    assert first["query"].startswith("mutation CreateProduct")
-    assert emu.requests[0].headers["X-Shopify-Access-Token"] == TOKEN
+    assert [sent(r)["query"].split("(")[0] for r in emu.requests] == [
+        "query Variants",
+        "mutation CreateProduct",
+        "mutation CreateVariants",
+    ]
+    assert all(r.headers["X-Shopify-Access-Token"] == TOKEN for r in emu.requests)
 
 
 def test_graphql_reader():
@@ -308,3 +311,11 @@ def test_emulator_state_survives_dump_and_load(world):
     copy.load(emu.dump())
     assert copy.state == emu.state
     assert copy.quantity("TEE-S") == emu.quantity("TEE-S")
+
+
+def test_publishing_an_unmapped_existing_sku_does_not_duplicate_the_product(world):
+    adapter, emu = world()
+    adapter.publish([MUG])
+    [again] = adapter.publish([MUG])  # no ref: e.g. the mapping was lost
+    assert again.ok and len(emu.state["products"]) == 1
+    assert emu.quantity("MUG") == 9

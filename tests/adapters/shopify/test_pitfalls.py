@@ -51,6 +51,7 @@ def stale(pos: int, field: str = "changeFromQuantity") -> dict:
     }
 
 
+NONE_FOUND = {"productVariants": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []}}
 APPLIED = {"inventorySetQuantities": {"inventoryAdjustmentGroup": {"id": "g"}, "userErrors": []}}
 
 
@@ -174,12 +175,12 @@ def test_create_retried_after_502_many_variants(build):
     }
     with respx.mock:
         route = respx.post(endpoint()).mock(
-            side_effect=[httpx.Response(502, text="Bad Gateway"), gql_ok(created), gql_ok(bulk)]
+            side_effect=[gql_ok(NONE_FOUND), httpx.Response(502, text="Bad Gateway"), gql_ok(created), gql_ok(bulk)]
         )
         [result] = adapter.publish([ListingDraft("ONE", "One", "d", "", Money.of("2", "USD"), 1)])
-    assert result.ok and route.call_count == 3
+    assert result.ok and route.call_count == 4
     # the simple product is one variant of the default option, with the standalone variant replaced
-    variables = sent(route.calls[2].request)["variables"]
+    variables = sent(route.calls[3].request)["variables"]
     assert variables["variants"][0]["optionValues"] == [{"optionName": "Title", "name": "Default Title"}]
     assert result.ref.get("variant_id") == "v" and result.ref.get("inventory_item_id") == "i"
 
@@ -366,9 +367,10 @@ def test_more_than_250_variations_go_in_several_bulk_calls(build):
 
     first, rest = [f"B{n}" for n in range(250)], [f"B{n}" for n in range(250, 299)]  # B299 never came back
     with respx.mock:
-        route = respx.post(endpoint()).mock(side_effect=[gql_ok(created), bulk(first), bulk(rest)])
+        lookups = [gql_ok(NONE_FOUND)] * 6  # 300 SKUs, 50 per search
+        route = respx.post(endpoint()).mock(side_effect=[*lookups, gql_ok(created), bulk(first), bulk(rest)])
         [result] = adapter.publish([draft])
-    calls = [sent(c.request)["variables"] for c in route.calls[1:]]
+    calls = [sent(c.request)["variables"] for c in route.calls[7:]]
     assert [(len(c["variants"]), c["strategy"]) for c in calls] == [
         (250, "REMOVE_STANDALONE_VARIANT"),
         (50, "DEFAULT"),

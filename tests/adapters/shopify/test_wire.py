@@ -47,6 +47,9 @@ REF_M = ListingRef(
 )
 
 
+NO_VARIANTS = {"productVariants": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []}}
+
+
 def usd(x: str) -> Money:
     return Money.of(x, USD)
 
@@ -168,7 +171,7 @@ def test_stock_without_ref_looks_variants_up_by_sku(build):
         results = adapter.push_stock([StockUpdate("TS-S", 4), StockUpdate("GHOST", 1)])
     query = sent(route.calls[0].request)
     assert flat(query["query"]) == (
-        "query Variants($query: String, $after: String) { productVariants(first: 250, after: $after, query: $query) "
+        "query Variants($query: String, $after: String) { productVariants(first: 50, after: $after, query: $query) "
         "{ pageInfo { hasNextPage endCursor } nodes { id sku price compareAtPrice inventoryQuantity "
         "product { id title status } inventoryItem { id } } } }"
     )
@@ -294,9 +297,11 @@ def test_publish_new_product_with_variations(build):
         }
     }
     with respx.mock:
-        route = respx.post(endpoint()).mock(side_effect=[gql_ok(created), gql_ok(variants)])
+        route = respx.post(endpoint()).mock(side_effect=[gql_ok(NO_VARIANTS), gql_ok(created), gql_ok(variants)])
         [result] = adapter.publish([draft])
-    create, bulk = (sent(c.request) for c in route.calls)
+    lookup, create, bulk = (sent(c.request) for c in route.calls)
+    # first: is any of these SKUs already on a product (adopt it rather than duplicate)?
+    assert lookup["variables"] == {"query": "sku:'TS-S' OR sku:'TS-M'", "after": None}
     assert flat(create["query"]) == (
         "mutation CreateProduct($product: ProductCreateInput!, $media: [CreateMediaInput!]) "
         "{ productCreate(product: $product, media: $media) { product { id status variants(first: 250) "
@@ -605,3 +610,50 @@ def test_stock_document_per_version(build):
         "2026-07": (True, "changeFromQuantity"),
         "unstable": (True, "changeFromQuantity"),
     }
+
+
+def test_publish_without_ref_adopts_the_product_that_already_has_the_sku(build):
+    adapter = build()
+    found = {
+        "productVariants": {
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "nodes": [
+                {
+                    "id": "gid://shopify/ProductVariant/71",
+                    "sku": "MUG",
+                    "price": "1.00",
+                    "compareAtPrice": None,
+                    "inventoryQuantity": 0,
+                    "product": {"id": "gid://shopify/Product/7", "title": "Mug", "status": "ACTIVE"},
+                    "inventoryItem": {"id": "gid://shopify/InventoryItem/81"},
+                }
+            ],
+        }
+    }
+    updated = {
+        "productUpdate": {
+            "product": {
+                "id": "gid://shopify/Product/7",
+                "status": "ACTIVE",
+                "variants": {
+                    "nodes": [
+                        {
+                            "id": "gid://shopify/ProductVariant/71",
+                            "sku": "MUG",
+                            "inventoryItem": {"id": "gid://shopify/InventoryItem/81"},
+                        }
+                    ]
+                },
+            },
+            "userErrors": [],
+        }
+    }
+    upd = {
+        "productVariantsBulkUpdate": {"productVariants": [{"id": "gid://shopify/ProductVariant/71"}], "userErrors": []}
+    }
+    with respx.mock:
+        route = respx.post(endpoint()).mock(side_effect=[gql_ok(found), gql_ok(updated), gql_ok(upd)])
+        [result] = adapter.publish([ListingDraft("MUG", "Mug", "m", "", usd("4"), 2)])
+    names = [sent(c.request)["query"].split("(")[0] for c in route.calls]
+    assert names == ["query Variants", "mutation UpdateProduct", "mutation UpdateVariants"]
+    assert result.ok and result.ref.get("variant_id") == "gid://shopify/ProductVariant/71"
