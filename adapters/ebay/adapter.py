@@ -104,6 +104,32 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
         yield list(items[start : start + size])
 
 
+def _revisions(draft: ListingDraft) -> int:
+    """Revisions one publish of a LIVE listing costs at most: item(s), offer(s), and the group."""
+    return 3 if draft.variations else 2
+
+
+class _PublishRun:
+    """The state of one publish call: which drafts are still going and what eBay holds."""
+
+    def __init__(self, drafts: Sequence[ListingDraft]) -> None:
+        self.drafts = drafts
+        self.done: dict[int, ItemResult] = {}
+        self.offers: dict[str, dict | None] = {}  # sku -> this marketplace's offer (None: none yet)
+        self.items: dict[str, dict] = {}  # sku -> inventory item as eBay holds it
+        self.listing_ids: dict[str, str] = {}
+
+    @property
+    def alive(self) -> list[int]:
+        return [i for i in range(len(self.drafts)) if i not in self.done]
+
+    def fail(self, i: int, result: ItemResult) -> None:
+        self.done[i] = result
+
+    def live(self, sku: str) -> bool:
+        return (self.offers.get(sku) or {}).get("status") == "PUBLISHED"
+
+
 class EbayAdapter(HttpAdapter):
     """One eBay seller account on one marketplace (``marketplace_id``). See the module docstring."""
 
@@ -293,115 +319,114 @@ class EbayAdapter(HttpAdapter):
 
     # -- publish -------------------------------------------------------------------------------------
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
-        done: dict[int, ItemResult] = {}
-        alive: list[int] = []
+        run = _PublishRun(drafts)
+        taken: set[str] = set()
         for i, draft in enumerate(drafts):
-            problem = self._check_draft(draft)
+            problem = self._check_draft(draft) or (
+                "a SKU of this draft is already in this batch" if taken & set(draft.all_skus()) else None
+            )
             if problem:
-                done[i] = ItemResult.failure(draft.sku, "invalid_draft", problem)
-            else:
-                alive.append(i)
-                for v in draft.variations:
-                    self._listing_key[v.sku] = draft.sku
-                if draft.variations:
-                    self._groups.add(draft.sku)
+                run.fail(i, ItemResult.failure(draft.sku, "invalid_draft", problem))
+                continue
+            taken |= set(draft.all_skus())
+            for v in draft.variations:
+                self._listing_key[v.sku] = draft.sku
+            if draft.variations:
+                self._groups.add(draft.sku)
+        self._read_current(run)
+        self._write_items(run)
+        self._write_offers(run)
+        self._go_live(run)
+        for i in run.alive:
+            draft = drafts[i]
+            if any(run.live(s) for s in draft.all_skus()):
+                self.budget.spend(self._key(draft.sku), _revisions(draft))
+            run.done[i] = ItemResult.success(draft.sku, ref=self._ref(draft, run.offers, run.listing_ids))
+        return [run.done[i] for i in range(len(drafts))]
 
-        # 1. what eBay holds now: offers (live or not) and inventory items (to replace them whole)
-        offers: dict[str, dict | None] = {}
-        for i in list(alive):
+    def _read_current(self, run: _PublishRun) -> None:
+        """What eBay holds now: this marketplace's offers and the inventory items (to replace them whole)."""
+        for i in run.alive:
             try:
-                for sku in drafts[i].all_skus():
-                    offers[sku] = self._find_offer(sku)
+                for sku in run.drafts[i].all_skus():
+                    run.offers[sku] = self._find_offer(sku)
             except ChannelError as exc:
-                alive.remove(i)
-                done[i] = self._call_failed(drafts[i].sku, exc)
-        for i in list(alive):
-            live = [s for s in drafts[i].all_skus() if (offers.get(s) or {}).get("status") == "PUBLISHED"]
-            cost = 3 if drafts[i].variations else 2  # item(s), offer(s), group: one revision each at most
-            over = self._over_budget(drafts[i].sku, cost=cost) if live else None
-            if over:
-                alive.remove(i)
-                done[i] = over
-        existing = self._bulk_get_items([s for i in alive for s in drafts[i].all_skus()])
+                run.fail(i, self._call_failed(run.drafts[i].sku, exc))
+        for i in run.alive:
+            draft = run.drafts[i]
+            if any(run.live(s) for s in draft.all_skus()):
+                over = self._over_budget(draft.sku, cost=_revisions(draft))
+                if over:
+                    run.fail(i, over)
+        run.items = self._bulk_get_items([s for i in run.alive for s in run.drafts[i].all_skus()])
 
-        # 2. inventory items (and groups)
+    def _write_items(self, run: _PublishRun) -> None:
         locale_code = m.locale(self.options.content_language)
-        bodies = {i: m.draft_items(drafts[i], locale_code, existing) for i in alive}
-        item_problems = self._bulk_put_items([b for i in alive for b in bodies[i]])
-        for i in list(alive):
-            bad = [item_problems[b["sku"]] for b in bodies[i] if item_problems.get(b["sku"])]
+        bodies = {i: m.draft_items(run.drafts[i], locale_code, run.items) for i in run.alive}
+        problems = self._bulk_put_items([b for i in run.alive for b in bodies[i]])
+        for i in run.alive:
+            bad = [problems[b["sku"]] for b in bodies[i] if problems.get(b["sku"])]
             if bad:
-                alive.remove(i)
-                done[i] = bad[0]
-        for i in list(alive):
-            if drafts[i].variations:
+                run.fail(i, replace(bad[0], sku=run.drafts[i].sku))
+        for i in run.alive:
+            draft = run.drafts[i]
+            if draft.variations:
                 try:
-                    self.http.put(
-                        f"{m.INVENTORY}/inventory_item_group/{drafts[i].sku}",
-                        json=m.group_body(drafts[i]),
-                        headers=self.content_headers(),
-                    )
+                    with self._locked(draft.all_skus()):
+                        self.http.put(
+                            f"{m.INVENTORY}/inventory_item_group/{draft.sku}",
+                            json=m.group_body(draft),
+                            headers=self.content_headers(),
+                        )
                 except ChannelError as exc:
-                    alive.remove(i)
-                    done[i] = self._call_failed(drafts[i].sku, exc)
+                    run.fail(i, self._call_failed(draft.sku, exc))
 
-        # 3. offers: update the ones that exist (a retry never creates a duplicate), create the rest
-        fields: dict[str, dict] = {}
-        for i in alive:
-            fields.update(m.draft_offers(drafts[i], self.settings, {s: offers[s] for s in offers if offers[s]}))
+    def _write_offers(self, run: _PublishRun) -> None:
+        """Update the offers that exist (so a retry never creates a duplicate), create the rest in bulk."""
+        current = {s: o for s, o in run.offers.items() if o}
         create: list[dict] = []
-        offer_problems: dict[str, ItemResult] = {}
-        for i in alive:
-            for sku in drafts[i].all_skus():
-                offer = offers.get(sku)
+        problems: dict[str, ItemResult] = {}
+        for i in run.alive:
+            for sku, fields in m.draft_offers(run.drafts[i], self.settings, current).items():
+                offer = run.offers.get(sku)
                 if offer is None:
-                    create.append(m.new_offer(self.settings, sku, fields[sku]))
+                    create.append(m.new_offer(self.settings, sku, fields))
                     continue
                 try:
-                    self.http.put(
-                        f"{m.INVENTORY}/offer/{offer['offerId']}", json=fields[sku], headers=self.content_headers()
-                    )
+                    with self._locked([sku]):
+                        self.http.put(
+                            f"{m.INVENTORY}/offer/{offer['offerId']}", json=fields, headers=self.content_headers()
+                        )
                 except ChannelError as exc:
-                    offer_problems[sku] = self._call_failed(sku, exc)
+                    problems[sku] = self._call_failed(sku, exc)
         for sku, result in self._bulk_create_offers(create).items():
             if isinstance(result, ItemResult):
-                offer_problems[sku] = result
+                problems[sku] = result
             else:
-                offers[sku] = {"offerId": result, "status": "UNPUBLISHED"}
+                run.offers[sku] = {"offerId": result, "status": "UNPUBLISHED"}
                 self._offer_ids[sku] = result
-        for i in list(alive):
-            bad = [offer_problems[s] for s in drafts[i].all_skus() if s in offer_problems]
+        for i in run.alive:
+            bad = [problems[s] for s in run.drafts[i].all_skus() if s in problems]
             if bad:
-                alive.remove(i)
-                done[i] = replace(bad[0], sku=drafts[i].sku)
+                run.fail(i, replace(bad[0], sku=run.drafts[i].sku))
 
-        # 4. publish what is not live yet
-        listing_ids: dict[str, str] = {}
-        singles = [i for i in alive if not drafts[i].variations and offers[drafts[i].sku].get("status") != "PUBLISHED"]
-        published = self._bulk_publish([offers[drafts[i].sku]["offerId"] for i in singles])
+    def _go_live(self, run: _PublishRun) -> None:
+        """Publish what is not live yet (a live listing was already revised by the updates)."""
+        singles = [i for i in run.alive if not run.drafts[i].variations and not run.live(run.drafts[i].sku)]
+        published = self._bulk_publish([run.offers[run.drafts[i].sku]["offerId"] for i in singles])
         for i in singles:
-            outcome = published.get(offers[drafts[i].sku]["offerId"])
+            outcome = published.get(run.offers[run.drafts[i].sku]["offerId"])
             if isinstance(outcome, ItemResult):
-                alive.remove(i)
-                done[i] = replace(outcome, sku=drafts[i].sku)
+                run.fail(i, replace(outcome, sku=run.drafts[i].sku))
             elif outcome:
-                listing_ids[drafts[i].sku] = outcome
-        for i in list(alive):
-            draft = drafts[i]
-            if draft.variations and any(offers[s].get("status") != "PUBLISHED" for s in draft.all_skus()):
+                run.listing_ids[run.drafts[i].sku] = outcome
+        for i in run.alive:
+            draft = run.drafts[i]
+            if draft.variations and not all(run.live(s) for s in draft.all_skus()):
                 try:
-                    listing_ids[draft.sku] = self._publish_group(draft.sku)
+                    run.listing_ids[draft.sku] = self._publish_group(draft.sku)
                 except ChannelError as exc:
-                    alive.remove(i)
-                    done[i] = self._call_failed(draft.sku, exc)
-
-        for i in alive:
-            draft = drafts[i]
-            was_live = [s for s in draft.all_skus() if (offers.get(s) or {}).get("status") == "PUBLISHED"]
-            if was_live:
-                self.budget.spend(self._key(draft.sku), 3 if draft.variations else 2)
-            done[i] = ItemResult.success(draft.sku, ref=self._ref(draft, offers, listing_ids))
-        return [done[i] for i in range(len(drafts))]
+                    run.fail(i, self._call_failed(draft.sku, exc))
 
     def _check_draft(self, draft: ListingDraft) -> str | None:
         prices = [draft.price, *(v.price for v in draft.variations)]

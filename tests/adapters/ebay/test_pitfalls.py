@@ -284,3 +284,11 @@ def test_one_failed_item_in_a_bulk_replace_does_not_fail_the_others(adapter, api
     results = adapter.publish(drafts)
     assert [(r.sku, r.ok, r.code) for r in results] == [("A", False, "25709"), ("B", True, None)]
     assert [o["sku"] for o in json.loads(create.calls.last.request.content)["requests"]] == ["B"]
+
+
+def test_a_sku_twice_in_one_publish_batch_is_refused_not_sent(emulated, emulator):
+    first = ListingDraft("A", "t", "d", "1", usd("1"), 1, images=("https://img.example.com/a.jpg",))
+    again = ListingDraft("A", "t2", "d", "1", usd("2"), 1, images=("https://img.example.com/a.jpg",))
+    results = emulated.publish([first, again])
+    assert [(r.ok, r.code) for r in results] == [(True, None), (False, "invalid_draft")]
+    assert emulator.state["items"]["A"]["product"]["title"] == "t"
