@@ -168,7 +168,7 @@ def test_idempotency_key_replay_is_applied_once(world):
 
 
 def test_faults_throttle_and_server_errors_are_survived(world):
-    adapter, emu = world(faults=Faults(throttle=0.2, server_error=0.15))
+    adapter, emu = world(faults=Faults(throttle=0.2, server_error=0.15, timeout=0.05, drop=0.05))
     assert all(r.ok for r in adapter.publish([TEE, MUG]))
     results = adapter.push_stock([StockUpdate(s, 1) for s in ("TEE-S", "TEE-M", "TEE-L", "MUG")])
     assert all(r.ok for r in results)
