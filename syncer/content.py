@@ -1,19 +1,148 @@
-"""What a listing says on a channel: the draft sent on publish and the hash that tells when it changed."""
+"""What a listing says on a channel: the draft sent on publish and the hash that tells when it changed.
+
+Content is resolved per channel:
+
+* **language**: the channel's ``language`` (BCP 47). A product's text in that language
+  (:class:`~syncer.models.ProductText`) wins over its own ``title``/``description``; a text stored for the
+  channel itself (an override, e.g. an Amazon-specific title) wins over both. ``en-US`` falls back to
+  ``en``. Descriptions are sanitized HTML (nh3) on the way out, whatever was imported.
+* **category**: our category is mapped per channel (:class:`~syncer.models.CategoryMapping`) to the
+  marketplace's category id or product type. On the six marketplaces an unmapped category refuses the
+  publish with a message naming the missing mapping.
+* **attributes**: :class:`~syncer.models.AttributeMapping` rows say which marketplace attribute each of
+  our attributes fills (per category, or ``*`` for all), translate values (白色 -> White), add constants
+  and the brand. Values localized per SKU (:class:`~syncer.models.SkuText`) are used when no translation
+  applies. Attributes without a mapping keep our name (refused on Taobao, which wants numeric ids).
+  Attributes the category requires are checked for every SKU before publishing.
+* **images**: count (and HTTPS where required) against the marketplace's limits (:data:`KIND_RULES`).
+
+Everything that reaches the wire is in :func:`content_fields`, so any change to texts, mappings or
+images changes :func:`content_hash` and the listing becomes dirty on the next refresh.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import nh3
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from adapters.base import ListingDraft, ListingRef, Money, Variation
 from config.channels import ChannelConfig
-from syncer.models import Product, Sku
+from syncer.models import AttributeMapping, CategoryMapping, Product, ProductText, Sku, SkuText
+
+ALL_CATEGORIES = "*"
+BRAND = "@brand"
 
 
+# ---------------------------------------------------------------------------------------- languages
+_LANGUAGE = re.compile(
+    r"^(?P<lang>[A-Za-z]{2,3})(?:-(?P<script>[A-Za-z]{4}))?(?:-(?P<region>[A-Za-z]{2}|\d{3}))?"
+    r"(?P<variants>(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*)$"
+)
+
+
+def normalize_language(tag: str) -> str | None:
+    """A BCP 47 tag in canonical case (``zh-cn`` -> ``zh-CN``, ``zh-hant`` -> ``zh-Hant``); None if it
+    is not one (``zh_CN`` and ``english`` are not)."""
+    match = _LANGUAGE.match(tag.strip())
+    if not match:
+        return None
+    out = match["lang"].lower()
+    if match["script"]:
+        out += "-" + match["script"].title()
+    if match["region"]:
+        out += "-" + match["region"].upper()
+    if match["variants"]:
+        out += match["variants"].lower()
+    return out
+
+
+def language_chain(tag: str) -> list[str]:
+    """Tags to look content up by, most specific first: ``zh-Hant-TW`` -> zh-Hant-TW, zh-Hant, zh."""
+    canonical = normalize_language(tag) or tag
+    parts = canonical.split("-")
+    return [("-".join(parts[:n])) for n in range(len(parts), 0, -1)]
+
+
+def sanitize_html(text: str) -> str:
+    """Description HTML with scripts, event handlers and unknown tags removed (nh3 defaults)."""
+    return nh3.clean(text) if text else ""
+
+
+# -------------------------------------------------------------------------------------- kind rules
+@dataclass(frozen=True, slots=True)
+class ContentRules:
+    """What a marketplace accepts, checked before publishing (numbers from the API documentation, or
+    from what the adapter sends where the adapter truncates)."""
+
+    max_images: int | None = None
+    min_images: int = 0
+    https_images: bool = False
+    max_title: int | None = None
+    category_required: bool = False  # an unmapped category refuses the publish
+    numeric_attributes: bool = False  # attribute names and values must be marketplace ids (Taobao pid:vid)
+    category_pattern: str | None = None  # what a mapped category id must look like
+    category_hint: str = "category id"
+
+
+KIND_RULES: dict[str, ContentRules] = {
+    # productType/collection is optional on Shopify's wire, but we want every product classified; a
+    # product has at most 250 media (productCreate media, Shopify product limits); title <= 255.
+    "shopify": ContentRules(max_images=250, max_title=255, category_required=True, category_hint="product type"),
+    # taobao.item.add: at most 5 main images; props/sku_properties are pid:vid pairs.
+    "taobao": ContentRules(
+        max_images=5,
+        category_required=True,
+        numeric_attributes=True,
+        category_pattern=r"^\d+$",
+        category_hint="leaf category id (cid)",
+    ),
+    # WooCommerce product categories are numeric ids ("12" or "12,15"); no documented image cap.
+    "woocommerce": ContentRules(category_required=True, category_pattern=r"^\d+(,\d+)*$"),
+    # AliExpress product.post / schema: the adapter sends at most 6 main images.
+    "aliexpress": ContentRules(max_images=6, category_required=True, category_pattern=r"^\d+$"),
+    # eBay Inventory API: imageUrls must be HTTPS, at least one image to publish, up to 24 pictures;
+    # product.title is 80 characters at most.
+    "ebay": ContentRules(
+        max_images=24,
+        min_images=1,
+        https_images=True,
+        max_title=80,
+        category_required=True,
+        category_pattern=r"^\d+$",
+        category_hint="leaf categoryId",
+    ),
+    # Amazon listings: main_product_image_locator + other_product_image_locator_1..8 = 9 images.
+    "amazon": ContentRules(
+        max_images=9, category_required=True, category_pattern=r"^[A-Z][A-Z0-9_]*$", category_hint="productType"
+    ),
+}
+
+
+def rules_for(kind: str) -> ContentRules:
+    return KIND_RULES.get(kind, ContentRules())
+
+
+def category_target_problem(kind: str, target: str) -> str | None:
+    """Why ``target`` cannot be a category id / product type on this kind of channel (None = fine)."""
+    rules = rules_for(kind)
+    if not target.strip():
+        return "is empty"
+    if rules.category_pattern and not re.match(rules.category_pattern, target):
+        return f"{target!r} is not a {kind} {rules.category_hint}"
+    return None
+
+
+# ----------------------------------------------------------------------------------------- context
 @dataclass(frozen=True, slots=True)
 class ListingInput:
     """One SKU to publish with the values computed for this channel."""
@@ -25,46 +154,331 @@ class ListingInput:
 
 
 class ContentProblem(ValueError):
-    """A listing that cannot be published as it is (missing mapping, too many images, ...)."""
+    """A listing that cannot be published as it is (missing mapping, too many images, ...).
 
-    def __init__(self, code: str, message: str):
+    ``gaps`` lists every problem found; ``code`` and the message summarize them."""
+
+    def __init__(self, code: str, message: str, gaps: Sequence[Gap] = ()):
         self.code = code
+        self.gaps = list(gaps)
         super().__init__(message)
 
 
-def content_fields(product: Product, sku: Sku, channel: ChannelConfig) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One thing that keeps a SKU from being published on a channel."""
+
+    sku: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeRule:
+    target: str
+    attribute: str  # our attribute name, BRAND, or "" for a constant
+    constant: str
+    values: dict[str, str]
+
+
+@dataclass(slots=True)
+class ContentContext:
+    """Everything content resolution needs for one channel, loaded in a few queries."""
+
+    channel: ChannelConfig
+    categories: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # ours -> (target, required)
+    attribute_rules: dict[str, list[AttributeRule]] = field(default_factory=dict)  # category -> rules
+    texts: dict[int, dict[tuple[str, str], ProductText]] = field(default_factory=dict)
+    sku_texts: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        channel: ChannelConfig,
+        product_ids: Iterable[int] = (),
+        sku_ids: Iterable[int] = (),
+    ) -> ContentContext:
+        out = cls(channel)
+        for row in session.scalars(select(CategoryMapping).where(CategoryMapping.channel == channel.name)):
+            out.categories[row.category] = (row.target, tuple(row.required or ()))
+        for rule in session.scalars(
+            select(AttributeMapping).where(AttributeMapping.channel == channel.name).order_by(AttributeMapping.id)
+        ):
+            out.attribute_rules.setdefault(rule.category, []).append(
+                AttributeRule(rule.target, rule.attribute, rule.constant, dict(rule.values or {}))
+            )
+        languages = language_chain(channel.language)
+        pids = sorted(set(product_ids))
+        for start in range(0, len(pids), 2000):
+            for text in session.scalars(
+                select(ProductText).where(
+                    ProductText.product_id.in_(pids[start : start + 2000]), ProductText.language.in_(languages)
+                )
+            ):
+                out.texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
+        sids = sorted(set(sku_ids))
+        for start in range(0, len(sids), 2000):
+            for row in session.scalars(
+                select(SkuText).where(SkuText.sku_id.in_(sids[start : start + 2000]), SkuText.language.in_(languages))
+            ):
+                out.sku_texts.setdefault(row.sku_id, {})[row.language] = dict(row.attributes or {})
+        return out
+
+    @classmethod
+    def for_products(cls, session: Session, channel: ChannelConfig, products: Iterable[Product]) -> ContentContext:
+        products = list(products)
+        ids = [p.id for p in products]
+        sku_ids: list[int] = []
+        for start in range(0, len(ids), 2000):
+            sku_ids.extend(session.scalars(select(Sku.id).where(Sku.product_id.in_(ids[start : start + 2000]))))
+        return cls.load(session, channel, ids, sku_ids)
+
+    def rules(self, category: str) -> list[AttributeRule]:
+        """The attribute rules for a category: its own, then the channel-wide ones for other targets."""
+        own = list(self.attribute_rules.get(category, [])) if category != ALL_CATEGORIES else []
+        targets = {r.target for r in own}
+        return own + [r for r in self.attribute_rules.get(ALL_CATEGORIES, []) if r.target not in targets]
+
+
+# --------------------------------------------------------------------------------------- resolution
+@dataclass(slots=True)
+class Resolved:
+    """One SKU's content on one channel, and what keeps it from being published."""
+
+    language: str
+    title: str
+    description: str
+    bullet_points: tuple[str, ...]
+    category_id: str | None
+    required: tuple[str, ...]
+    shared: dict[str, str]  # constants and brand: the listing's own attributes
+    attributes: dict[str, str]  # the SKU's mapped attributes (its variation attributes)
+    gaps: list[Gap]
+
+
+def _texts(product: Product, channel: ChannelConfig, ctx: ContentContext) -> tuple[str, str, tuple[str, ...]]:
+    rows = ctx.texts.get(product.id, {})
+    chain = language_chain(channel.language)
+    candidates = [rows.get((lang, channel.name)) for lang in chain] + [rows.get((lang, "")) for lang in chain]
+    found = [row for row in candidates if row is not None]
+    title = next((r.title for r in found if r.title), product.title)
+    description = next((r.description for r in found if r.description), product.description or "")
+    bullets = next((tuple(r.bullet_points) for r in found if r.bullet_points), ())
+    return title, sanitize_html(description), bullets
+
+
+def _localized_values(sku: Sku, channel: ChannelConfig, ctx: ContentContext) -> dict[str, str]:
+    rows = ctx.sku_texts.get(sku.id, {})
+    out: dict[str, str] = {}
+    for lang in reversed(language_chain(channel.language)):
+        out.update({str(k): str(v) for k, v in rows.get(lang, {}).items()})
+    return out
+
+
+def _translate(rule: AttributeRule, raw: str, localized: str | None) -> str:
+    if raw in rule.values:
+        return str(rule.values[raw])
+    if localized is not None and localized in rule.values:
+        return str(rule.values[localized])
+    return localized if localized is not None else raw
+
+
+def resolve(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext) -> Resolved:
+    """Resolve one SKU's content for a channel; problems are collected in ``gaps``, never raised."""
+    rules = rules_for(channel.kind)
+    gaps: list[Gap] = []
+    title, description, bullets = _texts(product, channel, ctx)
+    category = product.category or ""
+    mapped = ctx.categories.get(category)
+    if mapped is not None:
+        category_id, required = mapped[0], mapped[1]
+    elif rules.category_required:
+        category_id, required = None, ()
+        if not category:
+            gaps.append(
+                Gap(
+                    sku.sku, "category_missing", f"product {product.key} has no category: set `category` in the catalog"
+                )
+            )
+        else:
+            gaps.append(
+                Gap(
+                    sku.sku,
+                    "category_unmapped",
+                    f"category {category!r} has no mapping for channel {channel.name!r} ({channel.kind} "
+                    f"{rules.category_hint}): add one with `syncer categories map {channel.name} {category} ID`",
+                )
+            )
+    else:
+        category_id, required = category, ()
+    localized = _localized_values(sku, channel, ctx)
+    shared: dict[str, str] = {}
+    attributes: dict[str, str] = {}
+    by_source: dict[str, list[AttributeRule]] = defaultdict(list)
+    for rule in ctx.rules(category):
+        if rule.attribute == BRAND:
+            if product.brand:
+                shared[rule.target] = _translate(rule, product.brand, None)
+        elif rule.attribute:
+            by_source[rule.attribute].append(rule)
+        elif rule.constant:
+            shared[rule.target] = rule.constant
+    for name, value in sorted((sku.attributes or {}).items()):
+        raw = str(value)
+        if name not in by_source:
+            if rules.numeric_attributes:
+                gaps.append(
+                    Gap(
+                        sku.sku,
+                        "attribute_unmapped",
+                        f"attribute {name!r} has no mapping for channel {channel.name!r}: map it to a "
+                        f"{channel.kind} property id with `syncer attributes map {channel.name} PID --from {name}`",
+                    )
+                )
+                continue
+            attributes[name] = localized.get(name, raw)
+            continue
+        for rule in by_source[name]:
+            attributes[rule.target] = _translate(rule, raw, localized.get(name))
+    if rules.numeric_attributes:
+        for target, value in [*shared.items(), *attributes.items()]:
+            if not (target.isdigit() and value.isdigit()):
+                gaps.append(
+                    Gap(
+                        sku.sku,
+                        "attribute_untranslated",
+                        f"{target}={value!r} is not a {channel.kind} property id:value id pair: add a value "
+                        f"translation with `syncer attributes map {channel.name} {target} --value {value}=VID`",
+                    )
+                )
+    present = set(shared) | set(attributes)
+    missing = [name for name in required if name not in present]
+    if missing:
+        gaps.append(
+            Gap(
+                sku.sku,
+                "attribute_missing",
+                f"{channel.name} category {category_id} ({category}) requires {', '.join(missing)}: map one of "
+                f"our attributes with `syncer attributes map {channel.name} NAME --category {category} --from ATTR` "
+                "or set attr[...] in the catalog",
+            )
+        )
+    if rules.max_title is not None and len(title) > rules.max_title:
+        gaps.append(
+            Gap(
+                sku.sku,
+                "title_too_long",
+                f"title is {len(title)} characters; {channel.kind} allows {rules.max_title}: set a shorter "
+                f"title[{channel.language}] or title[{channel.language}]@{channel.name}",
+            )
+        )
+    return Resolved(
+        language=channel.language,
+        title=title,
+        description=description,
+        bullet_points=bullets,
+        category_id=category_id,
+        required=tuple(required),
+        shared=dict(sorted(shared.items())),
+        attributes=dict(sorted(attributes.items())),
+        gaps=gaps,
+    )
+
+
+def image_gaps(label: str, images: Sequence[str], channel: ChannelConfig) -> list[Gap]:
+    rules = rules_for(channel.kind)
+    gaps = []
+    if rules.max_images is not None and len(images) > rules.max_images:
+        gaps.append(
+            Gap(
+                label,
+                "too_many_images",
+                f"{len(images)} images; {channel.kind} takes at most {rules.max_images} per listing: "
+                "remove some from `images` in the catalog",
+            )
+        )
+    if len(images) < rules.min_images:
+        gaps.append(
+            Gap(label, "no_images", f"{channel.kind} needs at least {rules.min_images} image(s) to publish a listing")
+        )
+    if rules.https_images:
+        plain = [url for url in images if not url.lower().startswith("https://")]
+        if plain:
+            gaps.append(
+                Gap(label, "image_not_https", f"{channel.kind} takes HTTPS image URLs only: {', '.join(plain[:3])}")
+            )
+    return gaps
+
+
+def _empty(channel: ChannelConfig, ctx: ContentContext | None) -> ContentContext:
+    return ctx if ctx is not None else ContentContext(channel)
+
+
+def content_fields(
+    product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext | None = None
+) -> dict[str, Any]:
     """The content of one SKU's listing on one channel (everything but price and quantity)."""
+    resolved = resolve(product, sku, channel, _empty(channel, ctx))
     return {
-        "language": channel.language,
-        "title": product.title,
-        "description": product.description,
+        "language": resolved.language,
+        "title": resolved.title,
+        "description": resolved.description,
+        "bullet_points": list(resolved.bullet_points),
         "category": product.category,
+        "category_id": resolved.category_id,
+        "required": list(resolved.required),
         "brand": product.brand,
-        "attributes": dict(sorted((sku.attributes or {}).items())),
+        "shared": resolved.shared,
+        "attributes": resolved.attributes,
         "images": list(sku.images or []),
         "barcode": sku.barcode,
         "weight_grams": sku.weight_grams,
     }
 
 
-def content_hash(product: Product, sku: Sku, channel: ChannelConfig) -> str:
-    payload = json.dumps(content_fields(product, sku, channel), sort_keys=True, ensure_ascii=False, default=str)
+def content_hash(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext | None = None) -> str:
+    payload = json.dumps(content_fields(product, sku, channel, ctx), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-def build_draft(product: Product, items: Sequence[ListingInput], channel: ChannelConfig) -> ListingDraft:
-    """One draft per product on a channel: a single listing, or a parent with one variation per SKU."""
+def check(
+    product: Product, skus: Sequence[Sku], channel: ChannelConfig, ctx: ContentContext | None = None
+) -> tuple[list[Resolved], list[Gap]]:
+    """Resolve every SKU of one listing and collect every gap (content, mapping, required, images)."""
+    ctx = _empty(channel, ctx)
+    resolved = [resolve(product, sku, channel, ctx) for sku in skus]
+    gaps = [gap for r in resolved for gap in r.gaps]
+    images = list(dict.fromkeys(url for sku in skus for url in (sku.images or [])))
+    label = skus[0].sku if len(skus) == 1 else product.key
+    gaps.extend(image_gaps(label, images, channel))
+    return resolved, gaps
+
+
+def build_draft(
+    product: Product, items: Sequence[ListingInput], channel: ChannelConfig, ctx: ContentContext | None = None
+) -> ListingDraft:
+    """One draft per product on a channel: a single listing, or a parent with one variation per SKU.
+
+    Raises :class:`ContentProblem` listing every gap when the listing cannot be published as it is."""
     currency = channel.currency
     first = items[0]
-    fields = content_fields(product, first.sku, channel)
+    resolved, gaps = check(product, [item.sku for item in items], channel, ctx)
+    if gaps:
+        codes = list(dict.fromkeys(g.code for g in gaps))
+        message = "; ".join(f"{g.sku}: {g.message}" for g in gaps)
+        raise ContentProblem(codes[0] if len(codes) == 1 else "content", message, gaps)
+    head = resolved[0]
     images = tuple(dict.fromkeys(url for item in items for url in (item.sku.images or [])))
     common = {
-        "title": fields["title"],
-        "description": fields["description"],
-        "category_id": fields["category"],
+        "title": head.title,
+        "description": head.description,
+        "category_id": head.category_id or "",
         "language": channel.language,
         "images": images,
         "brand": product.brand or None,
+        "bullet_points": head.bullet_points,
+        "attributes": {name: (value,) for name, value in head.shared.items()},
     }
     if len(items) == 1 and not (first.sku.attributes or {}):
         return ListingDraft(
@@ -81,12 +495,12 @@ def build_draft(product: Product, items: Sequence[ListingInput], channel: Channe
             sku=item.sku.sku,
             price=Money(item.price, currency),
             quantity=item.quantity,
-            attributes={str(k): str(v) for k, v in (item.sku.attributes or {}).items()},
+            attributes=res.attributes,
             images=tuple(item.sku.images or ()),
             barcode=item.sku.barcode or None,
             ref=item.ref,
         )
-        for item in items
+        for item, res in zip(items, resolved, strict=True)
     )
     return ListingDraft(
         sku=product.key,

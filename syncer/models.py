@@ -318,3 +318,70 @@ class FxRate(Base):
         UniqueConstraint("base", "quote", "day"),
         CheckConstraint("rate > 0", name="rate_positive"),
     )
+
+
+# ----------------------------------------------------------------------------------------- content
+class ProductText(Base):
+    """A product's content in one language (BCP 47 tag). ``channel`` empty = every channel of that
+    language; a channel name = an override used only on that channel (e.g. an Amazon-specific title).
+    Empty fields fall back to the language's common text, then to the product's own."""
+
+    __tablename__ = "product_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    language: Mapped[str] = mapped_column(String(35))
+    channel: Mapped[str] = mapped_column(String(63), default="")
+    title: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    bullet_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (UniqueConstraint("product_id", "language", "channel"),)
+
+
+class SkuText(Base):
+    """A SKU's attribute VALUES in one language: ``{"颜色": "White"}`` for ``en`` (keys are our names)."""
+
+    __tablename__ = "sku_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    language: Mapped[str] = mapped_column(String(35))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (UniqueConstraint("sku_id", "language"),)
+
+
+class CategoryMapping(Base):
+    """Our category -> one channel's category id / product type, and the marketplace attributes that
+    category requires (checked before publishing)."""
+
+    __tablename__ = "category_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(63))
+    category: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(200))
+    required: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+    __table_args__ = (UniqueConstraint("channel", "category"),)
+
+
+class AttributeMapping(Base):
+    """Which of our attributes fills one marketplace attribute on a channel, for one category or all
+    (``category`` = ``*``). ``attribute`` is our attribute name, ``@brand`` for the product's brand, or
+    empty for a ``constant`` value. ``values`` translates our values to the marketplace's (白色 -> White)."""
+
+    __tablename__ = "attribute_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(63))
+    category: Mapped[str] = mapped_column(String(200), default="*")
+    target: Mapped[str] = mapped_column(String(200))
+    attribute: Mapped[str] = mapped_column(String(200), default="")
+    constant: Mapped[str] = mapped_column(String(500), default="")
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+    __table_args__ = (UniqueConstraint("channel", "category", "target"),)

@@ -92,11 +92,12 @@ def compute_desired(
             if wid in warehouse_ids:
                 levels[sku_id].append((on_hand, reserved))
     rates: dict[str, Decimal | fx.MissingRate] = {}
+    texts = content.ContentContext.load(session, channel, {p.id for _, p in skus.values()}, sku_ids)
     out: dict[int, Desired] = {}
     for listing in listings:
         sku, product = skus[listing.sku_id]
         quantity = rules.channel_quantity(levels.get(sku.id, []), channel.stock) if sku.active else 0
-        digest = content.content_hash(product, sku, channel)
+        digest = content.content_hash(product, sku, channel, texts)
         if sku.currency not in rates:
             try:
                 rates[sku.currency] = fx.rate(session, sku.currency, channel.currency, day)
@@ -393,6 +394,7 @@ def build_plan(
             ops[Operation.PRICE].append(
                 PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.PRICE, listing.desired_price, None)
             )
+    texts = content.ContentContext.for_products(session, channel, products.values()) if publish_groups else None
     for product_id, members in publish_groups.items():
         product = products[product_id]
         inputs = [
@@ -401,7 +403,7 @@ def build_plan(
         ]
         head, head_sku = members[0]
         try:
-            draft = content.build_draft(product, inputs, channel)
+            draft = content.build_draft(product, inputs, channel, texts)
         except content.ContentProblem as exc:
             plan.refused.extend((listing.id, sku.sku, exc.code, str(exc)) for listing, sku in members)
             continue
