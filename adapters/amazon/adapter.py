@@ -27,6 +27,9 @@ PATCH precedes the PUT, on the feed path a price-only feed must be DONE before t
 calls: ``push_prices`` first, and ``push_stock`` raising a quantity only once that price is ``applied``
 or confirmed by read-back.
 
+Quantity 0 (stock-outs, delists) always goes by PATCH, first, whatever the size: in a feed it can
+queue behind slow listing work for 12 hours or more (selling-partner-api-models#4823).
+
 Unsupported: compare-and-set (Amazon has none; ``StockUpdate.expected`` is ignored); FBA quantities
 (``AMAZON_*`` channels are Amazon's); relist after ``delist_mode="delete"`` (publish again).
 """
@@ -373,13 +376,13 @@ class AmazonAdapter(HttpAdapter):
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
         """Set the DEFAULT (merchant-fulfilled) quantity with a ``merge`` patch. No compare-and-set exists."""
-        return self._write(updates, lambda u: [m.quantity_patch(u.quantity)])
+        return self._write(updates, lambda u: [m.quantity_patch(u.quantity)], urgent=lambda u: u.quantity == 0)
 
     def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
         """``zero_quantity`` (default): quantity 0, the offer stays. ``delete``: deleteListingsItem."""
         if self.options.delist_mode == "delete":
             return self._delete(requests)
-        return self._write(requests, lambda r: [m.quantity_patch(0)])
+        return self._write(requests, lambda r: [m.quantity_patch(0)], urgent=lambda r: True)
 
     def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
         """Put the quantity back (``DelistRequest.quantity``); a deleted listing must be published again."""
@@ -403,22 +406,31 @@ class AmazonAdapter(HttpAdapter):
         items: Sequence[Any],
         patches: Callable[[Any], list[dict[str, Any]]],
         check: Callable[[Any], ItemResult | None] = lambda _: None,
+        urgent: Callable[[Any], bool] = lambda _: False,
     ) -> list[ItemResult]:
-        """Per-SKU PATCH below the threshold, one JSON_LISTINGS_FEED of PATCH messages from it on."""
-        early = {i: r for i, item in enumerate(items) if (r := check(item)) is not None}
-        todo = [(i, item) for i, item in enumerate(items) if i not in early]
-        if self._use_feed(len(todo)):
+        """Per-SKU PATCH below the threshold, one JSON_LISTINGS_FEED of PATCH messages from it on.
+
+        ``urgent`` items (quantity 0) always PATCH: in a feed they can queue behind slow listing work for
+        12 hours or more (selling-partner-api-models#4823) while the last units oversell.
+        """
+        results = {i: r for i, item in enumerate(items) if (r := check(item)) is not None}
+        todo = [(i, item) for i, item in enumerate(items) if i not in results]
+        fast = [(i, item) for i, item in todo if urgent(item)]
+        rest = [(i, item) for i, item in todo if not urgent(item)]
+        feed = self._use_feed(len(rest))
+        if not feed:
+            fast, rest = fast + rest, []
+        sent = self._each(
+            [item for _, item in fast], lambda it: it.sku, lambda it: self._patch(it.sku, it.ref, patches(it))
+        )
+        results.update({i: r for (i, _), r in zip(fast, sent, strict=True)})
+        if feed:
             groups = [
                 (item.sku, [m.patch_message(0, item.sku, self._product_type(item.ref), patches(item))])
-                for _, item in todo
+                for _, item in rest
             ]
-            sent = self._feed(groups, [item.ref for _, item in todo])
-        else:
-            sent = self._each(
-                [item for _, item in todo], lambda it: it.sku, lambda it: self._patch(it.sku, it.ref, patches(it))
-            )
-        results = dict(early)
-        results.update({i: r for (i, _), r in zip(todo, sent, strict=True)})
+            fed = self._feed(groups, [item.ref for _, item in rest])
+            results.update({i: r for (i, _), r in zip(rest, fed, strict=True)})
         return [results[i] for i in range(len(items))]
 
     def _delete(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:

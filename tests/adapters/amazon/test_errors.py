@@ -334,3 +334,17 @@ def test_presigned_url_on_the_api_host_is_still_treated_as_storage(clock):
         adapter.http.retry = RetryPolicy(max_attempts=1)
         [item] = adapter.push_stock([StockUpdate("A", 1)])
     assert item.code == "TransientError" and item.retryable
+
+
+def test_stock_outs_never_wait_in_a_feed(api, clock):
+    """selling-partner-api-models#4823: quantity-to-zero in a feed can queue for 12 h; it is patched first."""
+    report = {"header": {"sellerId": SELLER, "version": "2.0", "feedId": "F1"}, "issues": [], "summary": {}}
+    _, upload, *_ = feed_routes(api, report)
+    zero = api.patch(f"{ITEM}/OUT").mock(return_value=accepted("OUT"))
+    adapter = build(clock, options={"feed_threshold": 2})
+    results = adapter.push_stock([StockUpdate("A", 4), StockUpdate("OUT", 0), StockUpdate("B", 9)])
+    assert zero.call_count == 1
+    methods = [c.request.method for c in api.calls if c.request.url.host != "api.amazon.com"]
+    assert methods.index("PATCH") < methods.index("PUT")  # the stock-out went before the feed upload
+    assert [m["sku"] for m in json.loads(upload.calls[0].request.content)["messages"]] == ["A", "B"]
+    assert [(r.sku, r.state) for r in results] == [("A", "applied"), ("OUT", "submitted"), ("B", "applied")]

@@ -278,7 +278,7 @@ def test_bulk_stock_goes_through_one_json_listings_feed(api, clock):
     }
     docs, upload, create, poll, result_doc, download = feed_routes(api, report)
     adapter = build(clock, options={"feed_threshold": 3, "feed_poll_seconds": 30})
-    results = adapter.push_stock([StockUpdate("A", 1), StockUpdate("B", 2), StockUpdate("C", 0)])
+    results = adapter.push_stock([StockUpdate("A", 1), StockUpdate("B", 2), StockUpdate("C", 5)])
 
     assert body(docs.calls[0].request) == {"contentType": "application/json; charset=UTF-8"}
     put = upload.calls[0].request
@@ -300,7 +300,7 @@ def test_bulk_stock_goes_through_one_json_listings_feed(api, clock):
                     }
                 ],
             }
-            for n, sku, q in ((1, "A", 1), (2, "B", 2), (3, "C", 0))
+            for n, sku, q in ((1, "A", 1), (2, "B", 2), (3, "C", 5))
         ],
     }
     assert body(create.calls[0].request) == {
