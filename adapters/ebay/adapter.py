@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -374,7 +375,7 @@ class EbayAdapter(HttpAdapter):
                 try:
                     with self._locked(draft.all_skus()):
                         self.http.put(
-                            f"{m.INVENTORY}/inventory_item_group/{draft.sku}",
+                            f"{m.INVENTORY}/inventory_item_group/{quote(draft.sku, safe='')}",
                             json=m.group_body(draft),
                             headers=self.content_headers(),
                         )
@@ -691,7 +692,7 @@ class EbayAdapter(HttpAdapter):
         offer_id, _ = self._offer_id(sku, ref)
         if offer_id:
             return "offer", offer_id
-        response = self.http.get(f"{m.INVENTORY}/inventory_item_group/{sku}", ok_statuses=(404,))
+        response = self.http.get(f"{m.INVENTORY}/inventory_item_group/{quote(sku, safe='')}", ok_statuses=(404,))
         if response.status_code == 200:
             self._groups.add(sku)
             return "group", sku
