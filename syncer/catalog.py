@@ -19,7 +19,17 @@ Columns (header names; order is free):
 ``currency``           required; ISO 4217 code
 ``active``             ``true``/``false`` (default true)
 ``stock[WH]``          on-hand count in warehouse ``WH`` (empty = leave unchanged)
+``title[LANG]``        the product title in language ``LANG`` (a BCP 47 tag: ``en``, ``zh-CN``)
+``description[LANG]``  the product description (HTML; sanitized when sent) in ``LANG``
+``bullets[LANG]``      ``|``-separated bullet points in ``LANG``
+``title[LANG]@CH``     (also ``description``/``bullets``) an override used only on channel ``CH``
+``attr[NAME][LANG]``   the value of attribute ``NAME`` in ``LANG``, e.g. ``attr[颜色][en]`` = ``White``
 =====================  ======================================================================
+
+Localized columns are per product (the same on every row of one product) except ``attr[NAME][LANG]``,
+which is per SKU. A channel uses the texts of its ``language`` (``en-US`` falls back to ``en``), then
+its own overrides; the plain ``title``/``description`` are the fallback. Only the localized columns
+present in a file are touched: an empty cell clears that text, a column not in the file leaves it.
 
 The whole file is validated before anything is written; every problem is reported with its row and
 column. A clean import is an idempotent upsert in one transaction; stock counts become ledger
@@ -42,7 +52,8 @@ from sqlalchemy.orm import Session
 
 from adapters.money import MINOR_UNITS, parse_decimal
 from syncer import stock as ledger
-from syncer.models import ChangeItem, ChangeSet, Product, Sku, StockLevel, Warehouse
+from syncer.content import normalize_language
+from syncer.models import ChangeItem, ChangeSet, Channel, Product, ProductText, Sku, SkuText, StockLevel, Warehouse
 from syncer.tabular import InputRejected, Problem, read_rows
 
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
@@ -63,7 +74,11 @@ PLAIN_COLUMNS = (
     "active",
 )
 REQUIRED = ("sku", "title", "base_price", "currency")
-PATTERNED = re.compile(r"^(attr|stock)\[(.+)\]$")
+PATTERNED = re.compile(r"^(attr|stock)\[([^\]]+)\]$")
+LOCALIZED = re.compile(r"^(title|description|bullets)\[([^\]]*)\](?:@(.*))?$")
+LOCALIZED_ATTR = re.compile(r"^attr\[([^\]]+)\]\[([^\]]*)\]$")
+CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+TEXT_FIELDS = ("title", "description", "bullets")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,119}$")
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 
@@ -89,6 +104,38 @@ class CatalogRow:
     currency: str = ""
     active: bool = True
     stock: dict[str, int] = field(default_factory=dict)
+    #: (language, channel or "") -> {"title"|"description"|"bullets": value} for the columns in the file
+    texts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: language -> {attribute name: value ("" = clear)} for the columns in the file
+    attr_texts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizedColumn:
+    kind: str  # title | description | bullets | attr
+    language: str
+    channel: str = ""
+    attribute: str = ""
+
+
+def localized_column(name: str) -> LocalizedColumn | None | str:
+    """Parse a localized column name: the column, None if it is not a localized one, or why it is bad."""
+    match = LOCALIZED.match(name)
+    if match:
+        language = normalize_language(match.group(2))
+        if language is None:
+            return f"{match.group(2)!r} is not a BCP 47 language tag (e.g. en, zh-CN, pt-BR)"
+        channel = match.group(3) or ""
+        if match.group(3) is not None and not CHANNEL_NAME.match(channel):
+            return f"{channel!r} is not a channel name (lowercase letters, digits, - and _)"
+        return LocalizedColumn(match.group(1), language, channel)
+    match = LOCALIZED_ATTR.match(name)
+    if match:
+        language = normalize_language(match.group(2))
+        if language is None:
+            return f"{match.group(2)!r} is not a BCP 47 language tag (e.g. en, zh-CN, pt-BR)"
+        return LocalizedColumn("attr", language, attribute=match.group(1))
+    return None
 
 
 @dataclass(slots=True)
@@ -100,6 +147,7 @@ class ImportSummary:
     skus_updated: int = 0
     skus_unchanged: int = 0
     stock_movements: int = 0
+    texts_changed: int = 0
     change_set_id: int | None = None
     changed_sku_ids: set[int] = field(default_factory=set)
 
@@ -111,6 +159,7 @@ class ImportSummary:
             or self.skus_created
             or self.skus_updated
             or self.stock_movements
+            or self.texts_changed
         )
 
 
@@ -141,13 +190,26 @@ def _int(text: str, column: str, row: int, problems: list[Problem]) -> int | Non
     return value
 
 
-def check_header(header: list[str], warehouses: set[str]) -> list[Problem]:
+def check_header(header: list[str], warehouses: set[str], channels: set[str] | None = None) -> list[Problem]:
     problems = []
     seen: set[str] = set()
+    localized: dict[LocalizedColumn, str] = {}
     for name in header:
         if name in seen:
             problems.append(Problem(1, name, "duplicate column"))
         seen.add(name)
+        column = localized_column(name)
+        if isinstance(column, str):
+            problems.append(Problem(1, name, column))
+            continue
+        if column is not None:
+            if column in localized and localized[column] != name:
+                problems.append(Problem(1, name, f"the same column as {localized[column]!r}"))
+            localized.setdefault(column, name)
+            if column.channel and channels and column.channel not in channels:
+                known = ", ".join(sorted(channels))
+                problems.append(Problem(1, name, f"unknown channel {column.channel!r} (known: {known})"))
+            continue
         match = PATTERNED.match(name)
         if match:
             if match.group(1) == "stock" and match.group(2) not in warehouses:
@@ -209,6 +271,23 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
             quantity = _int(value, name, number, problems)
             if quantity is not None:
                 stock[match.group(2)] = quantity
+    texts: dict[tuple[str, str], dict[str, Any]] = {}
+    attr_texts: dict[str, dict[str, str]] = {}
+    for name, value in cells.items():
+        column = localized_column(name)
+        if not isinstance(column, LocalizedColumn):
+            continue
+        text = value.strip()
+        if column.kind == "attr":
+            attr_texts.setdefault(column.language, {})[column.attribute] = text
+        elif column.kind == "bullets":
+            texts.setdefault((column.language, column.channel), {})["bullets"] = [
+                b.strip() for b in text.split("|") if b.strip()
+            ]
+        else:
+            if column.kind == "title" and len(text) > 500:
+                problems.append(Problem(number, name, f"is {len(text)} characters; at most 500"))
+            texts.setdefault((column.language, column.channel), {})[column.kind] = text
     images = [u.strip() for u in cells.get("images", "").split("|") if u.strip()]
     for url in images:
         if not url.startswith(("https://", "http://")):
@@ -233,10 +312,14 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
         currency=currency,
         active=active,
         stock=stock,
+        texts=texts,
+        attr_texts=attr_texts,
     )
 
 
-def validate_file(path: Path, warehouses: set[str], progress: Progress | None = None) -> list[CatalogRow]:
+def validate_file(
+    path: Path, warehouses: set[str], progress: Progress | None = None, channels: set[str] | None = None
+) -> list[CatalogRow]:
     """Parse and validate the whole file; raise InputRejected listing every problem."""
     try:
         header, rows = read_rows(path)
@@ -246,7 +329,7 @@ def validate_file(path: Path, warehouses: set[str], progress: Progress | None = 
         raise InputRejected(str(path), [Problem(0, "", f"cannot read the file as a workbook: {exc}")]) from None
     if not header:
         raise InputRejected(str(path), [Problem(0, "", "the file is empty (no header row)")])
-    problems = check_header(header, warehouses)  # reported together with every row problem below
+    problems = check_header(header, warehouses, channels)  # reported together with every row problem below
     parsed: list[CatalogRow] = []
     first_row: dict[str, int] = {}
     products: dict[str, CatalogRow] = {}
@@ -269,12 +352,32 @@ def validate_file(path: Path, warehouses: set[str], progress: Progress | None = 
                     problems.append(
                         Problem(number, name, f"differs from row {first.row} of the same product {item.product!r}")
                     )
+            if first is not item:
+                problems.extend(_text_conflicts(number, first, item))
             parsed.append(item)
         if progress and number % 1000 == 0:
             progress(1000)
     if problems:
         raise InputRejected(str(path), problems)
     return parsed
+
+
+def _text_column(kind: str, language: str, channel: str) -> str:
+    return f"{kind}[{language}]" + (f"@{channel}" if channel else "")
+
+
+def _text_conflicts(number: int, first: CatalogRow, item: CatalogRow) -> list[Problem]:
+    """Localized product texts must agree across the rows of one product (empty cells agree with any)."""
+    problems = []
+    for key, fields in item.texts.items():
+        theirs = first.texts.get(key, {})
+        for name, value in fields.items():
+            if value and theirs.get(name) and value != theirs[name]:
+                column = _text_column(name, *key)
+                problems.append(
+                    Problem(number, column, f"differs from row {first.row} of the same product {item.product!r}")
+                )
+    return problems
 
 
 # ------------------------------------------------------------------------------------------- apply
@@ -374,8 +477,10 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
         changed_products = [u["id"] for u in product_updates]
         summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(changed_products))))
 
-    # stock counts -> ledger adjustments
     sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
+    _apply_texts(session, rows, product_ids, sku_ids, summary)
+
+    # stock counts -> ledger adjustments
     warehouses = ledger.warehouses_by_code(session)
     current_levels = ledger.levels(session)
     last_movement = _last_movement_ids(session)
@@ -421,6 +526,100 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
     return summary
 
 
+def _merged_texts(rows: list[CatalogRow]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """product key -> (language, channel) -> fields, merged over the product's rows (non-empty wins)."""
+    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for row in rows:
+        product = out.setdefault(row.product, {})
+        for key, fields in row.texts.items():
+            merged = product.setdefault(key, {})
+            for name, value in fields.items():
+                if value or name not in merged:
+                    merged[name] = value
+    return out
+
+
+def _apply_texts(
+    session: Session,
+    rows: list[CatalogRow],
+    product_ids: dict[str, int],
+    sku_ids: dict[str, int],
+    summary: ImportSummary,
+) -> None:
+    """Upsert localized product texts and SKU attribute values for the columns present in the file."""
+    wanted = _merged_texts(rows)
+    touched_products: set[int] = set()
+    if any(wanted.values()):
+        ids = [product_ids[key] for key, texts in wanted.items() if texts]
+        existing: dict[tuple[int, str, str], ProductText] = {}
+        for start in range(0, len(ids), 2000):
+            for text in session.scalars(
+                select(ProductText).where(ProductText.product_id.in_(ids[start : start + 2000]))
+            ):
+                existing[(text.product_id, text.language, text.channel)] = text
+        for key, texts in wanted.items():
+            pid = product_ids[key]
+            for (language, channel), fields in texts.items():
+                current = existing.get((pid, language, channel))
+                values = {
+                    "title": current.title if current else "",
+                    "description": current.description if current else "",
+                    "bullet_points": list(current.bullet_points or []) if current else [],
+                }
+                for name, value in fields.items():
+                    values["bullet_points" if name == "bullets" else name] = value
+                empty = not (values["title"] or values["description"] or values["bullet_points"])
+                if current is None:
+                    if empty:
+                        continue
+                    session.add(ProductText(product_id=pid, language=language, channel=channel, **values))
+                elif empty:
+                    session.delete(current)
+                elif all(getattr(current, k) == v for k, v in values.items()):
+                    continue
+                else:
+                    for name, value in values.items():
+                        setattr(current, name, value)
+                summary.texts_changed += 1
+                touched_products.add(pid)
+    sku_rows = [row for row in rows if row.attr_texts]
+    if sku_rows:
+        ids = [sku_ids[row.sku] for row in sku_rows]
+        current_attrs: dict[tuple[int, str], SkuText] = {}
+        for start in range(0, len(ids), 2000):
+            for text in session.scalars(select(SkuText).where(SkuText.sku_id.in_(ids[start : start + 2000]))):
+                current_attrs[(text.sku_id, text.language)] = text
+        for row in sku_rows:
+            sid = sku_ids[row.sku]
+            for language, values in row.attr_texts.items():
+                current = current_attrs.get((sid, language))
+                merged = dict(current.attributes or {}) if current else {}
+                for name, value in values.items():
+                    if value:
+                        merged[name] = value
+                    else:
+                        merged.pop(name, None)
+                if current is None:
+                    if not merged:
+                        continue
+                    session.add(SkuText(sku_id=sid, language=language, attributes=merged))
+                elif not merged:
+                    session.delete(current)
+                elif merged == dict(current.attributes or {}):
+                    continue
+                else:
+                    current.attributes = merged
+                summary.texts_changed += 1
+                summary.changed_sku_ids.add(sid)
+    if touched_products:
+        product_list = sorted(touched_products)
+        for start in range(0, len(product_list), 2000):
+            summary.changed_sku_ids.update(
+                session.scalars(select(Sku.id).where(Sku.product_id.in_(product_list[start : start + 2000])))
+            )
+    session.flush()
+
+
 def _last_movement_ids(session: Session) -> dict[tuple[int, int], int]:
     from sqlalchemy import func
 
@@ -439,7 +638,8 @@ def _text(value: Any) -> str | None:
 def import_file(session: Session, path: Path, *, user: str, progress: Progress | None = None) -> ImportSummary:
     """Validate the whole file, then apply it in the caller's transaction."""
     warehouses = {code for (code,) in session.execute(select(Warehouse.code))}
-    rows = validate_file(path, warehouses, progress)
+    channels = {name for (name,) in session.execute(select(Channel.name))}
+    rows = validate_file(path, warehouses, progress, channels or None)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return apply_rows(session, rows, user=user, source=f"{path.name} ({digest})")
 
@@ -449,6 +649,17 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
     """The catalog as (header, rows) in the import column set."""
     warehouses = list(session.execute(select(Warehouse.id, Warehouse.code).order_by(Warehouse.code)))
     attr_names = sorted({name for attrs in session.scalars(select(Sku.attributes)) for name in (attrs or {})})
+    text_keys = sorted(
+        {(lang, ch) for lang, ch in session.execute(select(ProductText.language, ProductText.channel))},
+        key=lambda k: (k[1], k[0]),
+    )
+    texts: dict[int, dict[tuple[str, str], ProductText]] = {}
+    for text in session.scalars(select(ProductText)):
+        texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
+    sku_texts: dict[int, dict[str, dict[str, Any]]] = {}
+    for row in session.scalars(select(SkuText)):
+        sku_texts.setdefault(row.sku_id, {})[row.language] = dict(row.attributes or {})
+    attr_keys = sorted({(name, lang) for by_lang in sku_texts.values() for lang, a in by_lang.items() for name in a})
     header = [
         "sku",
         "product",
@@ -457,7 +668,9 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
         "category",
         "brand",
         "tags",
+        *(_text_column(kind, lang, ch) for lang, ch in text_keys for kind in TEXT_FIELDS),
         *(f"attr[{name}]" for name in attr_names),
+        *(f"attr[{name}][{lang}]" for name, lang in attr_keys),
         "images",
         "barcode",
         "weight_grams",
@@ -480,7 +693,9 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
                 product.category,
                 product.brand,
                 ";".join(product.tags or []),
+                *(_text_cell(texts.get(product.id, {}).get(key), kind) for key in text_keys for kind in TEXT_FIELDS),
                 *((sku.attributes or {}).get(n, "") for n in attr_names),
+                *(sku_texts.get(sku.id, {}).get(lang, {}).get(name, "") for name, lang in attr_keys),
                 "|".join(sku.images or []),
                 sku.barcode,
                 sku.weight_grams if sku.weight_grams is not None else "",
@@ -492,6 +707,14 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
             ]
 
     return header, rows()
+
+
+def _text_cell(text: ProductText | None, kind: str) -> str:
+    if text is None:
+        return ""
+    if kind == "bullets":
+        return "|".join(text.bullet_points or [])
+    return getattr(text, kind) or ""
 
 
 def show(session: Session, sku: str) -> dict[str, Any] | None:
