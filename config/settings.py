@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     http_max_retry_seconds: float = 120.0
     sync_interval_minutes: int = 5
     orders_interval_minutes: int = 2
+    orders_initial_lookback_hours: int = 24
     drift_check_hour_utc: int = 3
     price_guard_percent: float = 30.0
     report_folder: Path | None = None

@@ -400,3 +400,28 @@ def _decimal(text: str) -> Decimal:
         return parse_decimal(text)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+# ------------------------------------------------------------------------------------------- demo
+@app.command()
+@friendly
+def demo(
+    reset: Annotated[bool, typer.Option("--reset", help="Start from a clean demo data directory.")] = False,
+) -> None:
+    """Run the whole loop against the six emulated marketplaces (no credentials needed).
+
+    Uses the data directory from settings (SYNCER_DATA_DIR / --data-dir); afterwards every other command
+    works on the demo's data. Writes an HTTP trace of everything it sent to <data dir>/demo-trace.jsonl.
+    """
+    from syncer import demo as demo_run
+
+    context = ctx()
+    result = demo_run.run(context.data_dir, reset=reset, trace=context.trace_path, say=console.print)
+    emit(
+        result.summary,
+        ["channel", "kind", "listings", "delisted", "in sync", "API calls", "orders", "errors"],
+        "table",
+        title="demo summary",
+    )
+    console.print(f"finished in {result.seconds:.1f}s; data in {result.data_dir}; HTTP trace in {result.trace}")
+    console.print("try: syncer status · syncer orders list · syncer catalog show TEA-LJ-250")

@@ -18,6 +18,9 @@ from config.settings import Settings, get_settings
 from syncer import db
 
 
+_HUBS: dict[Path, object] = {}
+
+
 class UserError(Exception):
     """A problem the user can fix; the CLI prints it as one clear message."""
 
@@ -77,11 +80,15 @@ class Context:
             return [self.channel(n) for n in names]
         return [c for c in self.channels if c.enabled]
 
-    @cached_property
+    @property
     def hub(self):
+        """The in-process emulators of this data directory (one set per process, saved between runs)."""
         from adapters.emulator import EmulatorHub
 
-        return EmulatorHub(self.data_dir / "emulators")
+        directory = self.data_dir / "emulators"
+        if directory not in _HUBS:
+            _HUBS[directory] = EmulatorHub(directory)
+        return _HUBS[directory]
 
     def adapter(self, channel: ChannelConfig):
         from adapters.registry import build_adapter

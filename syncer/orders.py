@@ -28,7 +28,7 @@ from syncer.models import Channel, Order, OrderCursorRow, OrderLine, Sku, StockL
 
 log = logging.getLogger("syncer.orders")
 
-INITIAL_LOOKBACK = timedelta(days=7)
+INITIAL_LOOKBACK = timedelta(hours=24)
 RESERVING = {OrderStatus.PAID}
 SHIPPED = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
 RELEASING = {OrderStatus.CANCELLED, OrderStatus.REFUNDED}
@@ -210,12 +210,15 @@ def upsert_orders(
 
 
 # ---------------------------------------------------------------------------------------- pull
-def load_cursor(session: Session, channel_id: int, since: datetime | None = None) -> OrderCursor:
+def load_cursor(
+    session: Session, channel_id: int, since: datetime | None = None, lookback: timedelta = INITIAL_LOOKBACK
+) -> OrderCursor:
+    """The stored cursor; ``since`` restarts from a time; a channel's first pull looks back ``lookback``."""
     if since is not None:
         return OrderCursor(since)
     row = session.get(OrderCursorRow, channel_id)
     if row is None:
-        return OrderCursor(datetime.now(UTC) - INITIAL_LOOKBACK)
+        return OrderCursor(datetime.now(UTC) - lookback)
     return OrderCursor.from_json(row.cursor)
 
 
@@ -241,7 +244,8 @@ def pull_channel(
     report = PullReport(channel.name)
     with context.session() as session:
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
-        cursor = load_cursor(session, channel_id, since)
+        lookback = timedelta(hours=context.settings.orders_initial_lookback_hours)
+        cursor = load_cursor(session, channel_id, since, lookback)
         run = SyncRun(channel_id=channel_id, kind="orders", user=user)
         session.add(run)
         session.flush()
