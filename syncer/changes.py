@@ -18,7 +18,7 @@ from adapters.money import quantum
 from config.channels import ChannelConfig
 from syncer import reconcile
 from syncer import stock as ledger
-from syncer.models import Channel, ChangeItem, ChangeSet, ChannelListing, Sku
+from syncer.models import ChangeItem, ChangeSet, Channel, ChannelListing, Sku
 
 
 @dataclass(frozen=True, slots=True)

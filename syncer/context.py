@@ -17,7 +17,6 @@ from config.channels import ChannelConfig, load_channels
 from config.settings import Settings, get_settings
 from syncer import db
 
-
 _HUBS: dict[Path, object] = {}
 
 

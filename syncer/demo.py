@@ -188,27 +188,21 @@ def summarize(context: Any) -> list[dict[str, Any]]:
     with context.session() as session:
         for channel in context.channels:
             channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
-            count = lambda *where: session.scalar(
-                select(func.count())
-                .select_from(ChannelListing)
-                .where(  # noqa: E731
-                    ChannelListing.channel_id == channel_id, *where
-                )
-            )
+            listings = select(func.count()).select_from(ChannelListing).where(ChannelListing.channel_id == channel_id)
             rows.append(
                 {
                     "channel": channel.name,
                     "kind": channel.kind,
-                    "listings": count(ChannelListing.wanted == "active"),
-                    "delisted": count(ChannelListing.wanted == "delisted"),
-                    "in sync": count(ChannelListing.status.in_(("clean", "submitted"))),
+                    "listings": session.scalar(listings.where(ChannelListing.wanted == "active")),
+                    "delisted": session.scalar(listings.where(ChannelListing.wanted == "delisted")),
+                    "in sync": session.scalar(listings.where(ChannelListing.status.in_(("clean", "submitted")))),
                     "API calls": session.scalar(
                         select(func.coalesce(func.sum(SyncRun.api_calls), 0)).where(SyncRun.channel_id == channel_id)
                     ),
                     "orders": session.scalar(
                         select(func.count()).select_from(Order).where(Order.channel_id == channel_id)
                     ),
-                    "errors": count(ChannelListing.status.in_(("parked", "retry"))),
+                    "errors": session.scalar(listings.where(ChannelListing.status.in_(("parked", "retry")))),
                 }
             )
     return rows
