@@ -61,3 +61,159 @@ def rate(session: Session, base: str, quote: str, day: date) -> Decimal:
     if inverse is not None:
         return (Decimal(1) / inverse).quantize(Decimal("0.000001"))
     raise MissingRate(base, quote, day)
+
+
+# ------------------------------------------------------------------------------------- bulk use
+RATE_COLUMNS = ("date", "base", "quote", "rate")
+
+
+def read_rate_file(path) -> list[tuple[date, str, str, Decimal]]:
+    """Read a CSV/XLSX of rates (columns date, base, quote, rate; any order, more columns ignored).
+
+    The whole file is checked first: every bad row and column is reported in one ``InputRejected`` and
+    nothing is returned (so nothing is applied)."""
+    from pathlib import Path
+
+    from adapters.money import UnknownCurrency, parse_decimal
+    from syncer.tabular import InputRejected, Problem, read_rows
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputRejected(str(path), [Problem(0, "", "file not found")])
+    try:
+        header, rows = read_rows(path)
+    except ValueError as exc:
+        raise InputRejected(str(path), [Problem(0, "", str(exc))]) from None
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in RATE_COLUMNS if c not in names]
+    if missing:
+        raise InputRejected(str(path), [Problem(1, c, "required column is missing") for c in missing])
+    index = {c: names.index(c) for c in RATE_COLUMNS}
+    problems: list[Problem] = []
+    parsed: list[tuple[date, str, str, Decimal]] = []
+    seen: dict[tuple[date, str, str], int] = {}
+    for number, cells in rows:
+
+        def cell(column: str, cells: list[str] = cells) -> str:
+            i = index[column]
+            return cells[i].strip() if i < len(cells) else ""
+
+        ok = True
+        try:
+            day = date.fromisoformat(cell("date").split(" ")[0].split("T")[0])  # XLSX dates read as datetimes
+        except ValueError:
+            problems.append(Problem(number, "date", f"{cell('date')!r} is not a date (YYYY-MM-DD)"))
+            ok = False
+        codes = {}
+        for column in ("base", "quote"):
+            code = cell(column).upper()
+            try:
+                codes[column] = require_currency(code)
+            except UnknownCurrency as exc:
+                problems.append(Problem(number, column, str(exc) if code else "empty currency"))
+                ok = False
+        if ok and codes["base"] == codes["quote"]:
+            problems.append(Problem(number, "quote", "base and quote currency are the same"))
+            ok = False
+        try:
+            value = parse_decimal(cell("rate"))
+            if value <= 0:
+                raise ValueError(f"rate must be positive, not {value}")
+            if value != value.quantize(Decimal("0.000001")):
+                raise ValueError(f"{value} has more than 6 decimal places")
+        except ValueError as exc:
+            problems.append(Problem(number, "rate", str(exc)))
+            ok = False
+        if not ok:
+            continue
+        key = (day, codes["base"], codes["quote"])
+        if key in seen:
+            problems.append(Problem(number, "date", f"duplicate of row {seen[key]} ({key[1]}->{key[2]} on {day})"))
+            continue
+        seen[key] = number
+        parsed.append((day, codes["base"], codes["quote"], value))
+    if problems:
+        raise InputRejected(str(path), problems)
+    return parsed
+
+
+def import_rates(session: Session, path) -> tuple[int, int]:
+    """Validate a rate file whole, then apply it. Returns (rows changed, rows unchanged)."""
+    rows = read_rate_file(path)
+    changed = sum(set_rate(session, base, quote, value, day) for day, base, quote, value in rows)
+    return changed, len(rows) - changed
+
+
+class MissingRates(LookupError):
+    """Several (currency, day) pairs have no rate into the report currency; names every one of them."""
+
+    def __init__(self, quote: str, missing: dict[str, list[date]]):
+        self.quote, self.missing = quote, {c: sorted(days) for c, days in sorted(missing.items())}
+        parts = [
+            f"{currency} on {len(days)} day(s): {', '.join(d.isoformat() for d in days)}"
+            for currency, days in self.missing.items()
+        ]
+        hints = "; ".join(
+            f"`syncer fx set {c} {quote} RATE --date {days[0].isoformat()}`" for c, days in self.missing.items()
+        )
+        super().__init__(
+            f"no FX rate into {quote} on or before these order days: " + " | ".join(parts) + f". Add rates with {hints}"
+            " (or `syncer fx import FILE`)."
+        )
+
+
+class RateBook:
+    """Rates into one quote currency for many (currency, day) pairs, with the same rule as ``rate``:
+    the direct pair on the nearest earlier day, else the inverse pair's nearest earlier day."""
+
+    def __init__(self, session: Session, quote: str):
+        self.session, self.quote = session, quote
+        self._series: dict[str, tuple[list[date], list[Decimal], list[date], list[Decimal]]] = {}
+
+    def _load(self, currency: str):
+        if currency not in self._series:
+            direct = self.session.execute(
+                select(FxRate.day, FxRate.rate)
+                .where(FxRate.base == currency, FxRate.quote == self.quote)
+                .order_by(FxRate.day)
+            ).all()
+            inverse = self.session.execute(
+                select(FxRate.day, FxRate.rate)
+                .where(FxRate.base == self.quote, FxRate.quote == currency)
+                .order_by(FxRate.day)
+            ).all()
+            self._series[currency] = (
+                [d for d, _ in direct],
+                [r for _, r in direct],
+                [d for d, _ in inverse],
+                [r for _, r in inverse],
+            )
+        return self._series[currency]
+
+    def get(self, currency: str, day: date) -> Decimal | None:
+        from bisect import bisect_right
+
+        if currency == self.quote:
+            return Decimal(1)
+        days, rates, inv_days, inv_rates = self._load(currency)
+        i = bisect_right(days, day)
+        if i:
+            return rates[i - 1]
+        j = bisect_right(inv_days, day)
+        if j:
+            return (Decimal(1) / inv_rates[j - 1]).quantize(Decimal("0.000001"))
+        return None
+
+    def resolve(self, pairs) -> dict[tuple[str, date], Decimal]:
+        """Rates for every (currency, day); raises ``MissingRates`` naming ALL the missing ones."""
+        found: dict[tuple[str, date], Decimal] = {}
+        missing: dict[str, list[date]] = {}
+        for currency, day in sorted(set(pairs)):
+            value = self.get(currency, day)
+            if value is None:
+                missing.setdefault(currency, []).append(day)
+            else:
+                found[(currency, day)] = value
+        if missing:
+            raise MissingRates(self.quote, missing)
+        return found
