@@ -210,8 +210,26 @@ CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this c
 
 @listings_app.command("publish")
 @friendly
-def listings_publish(sku: SkuOpt = None, category: CategoryOpt = None, channel: ChannelOpt = None) -> None:
+def listings_publish(
+    sku: SkuOpt = None,
+    category: CategoryOpt = None,
+    channel: ChannelOpt = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Change nothing; list every gap (category/attribute mapping, required attribute, images) "
+            "per SKU and channel. Exits 1 when there are gaps.",
+        ),
+    ] = False,
+    fmt: FormatOption = "table",
+) -> None:
     """List catalog SKUs on channels (created on the next sync)."""
+    if dry_run:
+        from syncer.cli_content import publish_dry_run
+
+        publish_dry_run(sku, category, channel, fmt)
+        return
     _listing_change("publish", sku, category, channel)
 
 
