@@ -382,6 +382,7 @@ def main() -> None:
 
 import syncer.cli_content  # noqa: E402,F401  (registers categories, attributes)
 from syncer import cli_ops  # noqa: E402,F401  (registers sync, status, listings, orders, fx)
+from syncer import cli_reports  # noqa: E402,F401  (registers report, fx import/list)
 from syncer import cli_orders  # noqa: E402,F401  (orders export, pick-list)
 
 if __name__ == "__main__":  # pragma: no cover
