@@ -100,3 +100,24 @@ def drain(limit: int = 10_000) -> int:
         huey.execute(task)
         count += 1
     return count
+
+
+@huey.periodic_task(crontab(day="1", hour="1", minute="30"))
+def monthly_sales_report() -> str | None:
+    """On the 1st (01:30 UTC): last month's sales report as XLSX in ``report_folder`` (skipped when unset).
+    A missing FX rate is logged with every missing currency and day (retrying cannot help)."""
+    from syncer import reports
+    from syncer.fx import MissingRates
+
+    context = Context()
+    folder = context.settings.report_folder
+    if folder is None:
+        return None
+    try:
+        with context.session() as session:
+            path = reports.write_monthly_report(session, folder, context.settings.base_currency)
+    except MissingRates as exc:
+        log.error("monthly sales report not written: %s", exc)
+        return None
+    log.info("monthly sales report written to %s", path)
+    return str(path)

@@ -106,8 +106,8 @@ def report_sales(
         console.print_json(data=data, default=str, ensure_ascii=False)
     else:
         r = report.currency
-        shown = ["currency", "orders", "units", "gross", "cancelled", "refunded", "net", "shipping"]
-        shown += [f"gross_{r}", f"cancelled_{r}", f"refunded_{r}", f"net_{r}", f"aov_{r}"]
+        shown = ["currency", "orders", "units", "gross", "net"]  # all columns: --format csv, json or xlsx
+        shown += [f"gross_{r}", f"cancelled_{r}", f"refunded_{r}", f"net_{r}", f"shipping_{r}", f"aov_{r}"]
         title = f"sales {first} .. {last} in {r}"
         for grouping, rows in report.groupings.items():
             emit(rows, [grouping, *shown], "table", title=f"{title} by {grouping}")

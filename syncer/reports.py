@@ -258,7 +258,7 @@ def sales_report(
     lo, hi = window(start, end)
     total_raw = _raw(session, "total", lo, hi)
     rates = RateBook(session, currency).resolve((cur, d) for _, cur, d, *_ in total_raw)
-    names = dict(session.execute(select(Channel.id, Channel.name)).tuples().all())
+    names = {cid: name for cid, name in session.execute(select(Channel.id, Channel.name))}
 
     def key_of(grouping: str, key: Any, day: date) -> str:
         if grouping == "month":
