@@ -195,10 +195,13 @@ def fx_import(
     from syncer import fx, reconcile, service
 
     context = ctx()
-    service.prepare(context)
+    # listings are repriced like `fx set` does; without a channels file there is nothing to reprice
+    channels = context.channels if context.settings.resolved_channels_file.exists() else []
+    if channels:
+        service.prepare(context)
     with context.session() as session:
         changed, unchanged = fx.import_rates(session, file)
-        dirty = reconcile.refresh(session, context.channels, None) if changed else 0
+        dirty = reconcile.refresh(session, channels, None) if changed and channels else 0
     console.print(f"{changed} rate(s) set, {unchanged} unchanged" + (f"; {dirty} listing(s) repriced" if dirty else ""))
 
 
