@@ -278,6 +278,9 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
         if not isinstance(column, LocalizedColumn):
             continue
         text = value.strip()
+        fields = texts.get((column.language, column.channel), {})
+        if not text and (column.attribute in attr_texts.get(column.language, {}) or column.kind in fields):
+            continue  # a duplicate column (already reported) does not blank the first one
         if column.kind == "attr":
             attr_texts.setdefault(column.language, {})[column.attribute] = text
         elif column.kind == "bullets":
