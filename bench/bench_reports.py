@@ -1,0 +1,205 @@
+"""Benchmark: reports over 1,000,000 order lines on SQLite (not part of the test suite).
+
+    .venv/bin/python bench/bench_reports.py [--lines 1000000]
+
+Builds a fresh database in a temporary directory (six channels in five currencies, 500 SKUs, daily FX
+rates for a year, 250,000 orders of 4 lines, a stock ledger), then times the real command line:
+``syncer report sales --by channel --by month`` (CSV and XLSX with the chart) and ``syncer report
+inventory``. Prints JSON with the seconds, the line count and baselines measured in the same run (a bare
+``COUNT(*)`` and one ``SUM(quantity * unit_price)`` join over the order lines, and ``syncer --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHANNELS = [
+    ("tb", "taobao", "CNY"),
+    ("shop", "shopify", "USD"),
+    ("woo", "woocommerce", "EUR"),
+    ("ali", "aliexpress", "USD"),
+    ("ebay", "ebay", "GBP"),
+    ("amz", "amazon", "JPY"),
+]
+TO_CNY = {"USD": 7.2, "EUR": 7.8, "GBP": 9.1, "JPY": 0.048}
+STATUSES = ["paid"] * 3 + ["shipped"] * 5 + ["delivered"] * 8 + ["cancelled", "refunded", "returned", "pending"]
+SCALE = 10**6
+FIRST = date(2025, 1, 1)
+DAYS = 365
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # how SQLAlchemy stores naive UTC on SQLite
+
+
+def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> None:
+    rng = random.Random(7)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA journal_mode=WAL")
+    now = stamp(datetime.now(UTC))
+    cur = conn.cursor()
+    cur.executemany(
+        "INSERT INTO channels (id, name, kind, currency, enabled, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+        [(i + 1, n, k, c, now) for i, (n, k, c) in enumerate(CHANNELS)],
+    )
+    cur.executemany("INSERT INTO warehouses (id, code, name) VALUES (?, ?, ?)", [(1, "SH", "SH"), (2, "GZ", "GZ")])
+    products = skus // 10
+    cur.executemany(
+        "INSERT INTO products (id, key, title, description, category, brand, tags, created_at, updated_at)"
+        " VALUES (?, ?, ?, '', ?, '', '[]', ?, ?)",
+        [(p + 1, f"P{p}", f"商品 {p}", f"类目{p % 12}", now, now) for p in range(products)],
+    )
+    cur.executemany(
+        "INSERT INTO skus (id, sku, product_id, attributes, images, barcode, base_price, currency, active,"
+        " created_at, updated_at) VALUES (?, ?, ?, '{}', '[]', '', ?, 'CNY', 1, ?, ?)",
+        [(s + 1, f"SKU-{s:05d}", s // 10 + 1, rng.randint(10, 500) * SCALE, now, now) for s in range(skus)],
+    )
+    cur.executemany(
+        "INSERT INTO stock_levels (sku_id, warehouse_id, on_hand, reserved) VALUES (?, ?, ?, ?)",
+        [(s + 1, w, rng.randint(0, 400), rng.randint(0, 5)) for s in range(skus) for w in (1, 2)],
+    )
+    rates = []
+    for d in range(-30, DAYS):
+        day = (FIRST + timedelta(days=d)).isoformat()
+        for currency, base in TO_CNY.items():
+            rates.append((currency, "CNY", day, round(base * (1 + rng.uniform(-0.02, 0.02)) * SCALE)))
+    cur.executemany("INSERT INTO fx_rates (base, quote, day, rate) VALUES (?, ?, ?, ?)", rates)
+    orders = lines // per_order
+    start = datetime.combine(FIRST, datetime.min.time())
+    line_id = movement_id = 0
+    batch = 20_000
+    for first in range(0, orders, batch):
+        order_rows, line_rows, movement_rows = [], [], []
+        for o in range(first, min(first + batch, orders)):
+            channel = rng.randrange(len(CHANNELS))
+            currency = CHANNELS[channel][2]
+            placed = start + timedelta(seconds=rng.randrange(DAYS * 86400))
+            status = rng.choice(STATUSES)
+            total = 0
+            for n in range(per_order):
+                line_id += 1
+                sku = rng.randrange(skus) + 1
+                quantity = rng.randint(1, 3)
+                price = rng.randint(100, 99_999) * (1 if currency == "JPY" else 10_000)  # scaled by 10^6
+                total += quantity * price
+                line_rows.append((line_id, o + 1, str(n), f"SKU-{sku - 1:05d}", sku, quantity, price, 1, 0))
+                if status in ("shipped", "delivered") and n == 0:
+                    movement_id += 1
+                    movement_rows.append(
+                        (movement_id, sku, 1, "ship", -quantity, 0, "bench", f"ship:{line_id}", stamp(placed))
+                    )
+            order_rows.append(
+                (
+                    o + 1,
+                    channel + 1,
+                    f"O{o}",
+                    status,
+                    status,
+                    stamp(placed),
+                    stamp(placed),
+                    currency,
+                    total,
+                    rng.choice((0, 5 * SCALE, None)),
+                    rng.choice(("CN", "US", "DE", "GB", "JP", "FR", None)),
+                    0,
+                    now,
+                    now,
+                )
+            )
+        cur.executemany(
+            "INSERT INTO orders (id, channel_id, external_id, status, raw_status, placed_at, updated_at, currency,"
+            " total, shipping, ship_country, return_received, first_seen_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            order_rows,
+        )
+        cur.executemany(
+            "INSERT INTO order_lines (id, order_id, line_id, sku, sku_id, quantity, unit_price, warehouse_id,"
+            " unmatched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            line_rows,
+        )
+        cur.executemany(
+            "INSERT INTO stock_movements (id, sku_id, warehouse_id, kind, on_hand_delta, reserved_delta, reason,"
+            " idempotency_key, created_at, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench')",
+            movement_rows,
+        )
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return round(seconds, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    args = parser.parse_args()
+    from syncer import db
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        database = data / "syncer.db"
+        url = f"sqlite:///{database}"
+        db.upgrade(url)
+        db.engine_for(url).dispose()
+        began = time.perf_counter()
+        generate(database, args.lines)
+        generate_seconds = round(time.perf_counter() - began, 2)
+
+        conn = sqlite3.connect(database)
+        began = time.perf_counter()
+        lines = conn.execute("SELECT COUNT(*) FROM order_lines").fetchone()[0]
+        count_seconds = round(time.perf_counter() - began, 3)
+        began = time.perf_counter()
+        conn.execute(
+            "SELECT o.currency, SUM(l.quantity * l.unit_price) FROM order_lines l JOIN orders o ON o.id = l.order_id"
+            " GROUP BY o.currency"
+        ).fetchall()
+        sum_seconds = round(time.perf_counter() - began, 3)
+        conn.close()
+
+        env = {**os.environ, "SYNCER_DATA_DIR": str(data), "SYNCER_CHANNELS_FILE": str(Path(tmp) / "none.toml")}
+        syncer = [str(Path(sys.executable).with_name("syncer"))]
+        window = ["--from", "2025-01-01", "--to", "2025-12-31"]
+        sales = [*syncer, "report", "sales", *window, "--by", "channel", "--by", "month"]
+        result = {
+            "lines": lines,
+            "orders": lines // 4,
+            "generate_seconds": generate_seconds,
+            "baseline_count_seconds": count_seconds,
+            "baseline_sum_join_seconds": sum_seconds,
+            "baseline_cli_help_seconds": timed([*syncer, "--help"], env),
+            "sales_by_channel_month_csv_seconds": timed([*sales, "--format", "csv", "--out", f"{tmp}/s.csv"], env),
+            "sales_by_channel_month_xlsx_seconds": timed([*sales, "--format", "xlsx", "--out", f"{tmp}/s.xlsx"], env),
+            "inventory_seconds": timed([*syncer, "report", "inventory", *window, "--format", "csv"], env),
+            "reorder_seconds": timed(
+                [*syncer, "report", "reorder", *window, "--lead-time", "14", "--safety-days", "7", "--format", "csv"],
+                env,
+            ),
+            "limit_seconds": 30,
+        }
+        print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
