@@ -430,8 +430,10 @@ def build_plan(
         noop = [item for item in ops.get(op, []) if item.payload is None]
         if noop:
             plan.batches.append((op, noop))  # write-back only, no API call
-        for chunk in adapter.chunks(op, real):
-            plan.batches.append((op, list(chunk)))
+        # adapters chunk their own input objects (updates, drafts); map each chunk back to its plan items
+        by_payload = {id(item.payload): item for item in real}
+        for chunk in adapter.chunks(op, [item.payload for item in real]):
+            plan.batches.append((op, [by_payload[id(payload)] for payload in chunk]))
     return plan
 
 

@@ -110,6 +110,15 @@ def selection_cost(text: str) -> int:
         pos = i
 
 
+def response_cost(value: Any) -> int:
+    """Actual cost of what a query returned: objects 1, lists (connections) 2 plus their elements."""
+    if isinstance(value, dict):
+        return 1 + sum(response_cost(v) for v in value.values())
+    if isinstance(value, list):
+        return 2 + sum(response_cost(v) for v in value)
+    return 0
+
+
 class ShopifyEmulator(Emulator):
     kind = "shopify"
     hosts = ("{shop}.myshopify.com",)
@@ -236,7 +245,9 @@ class ShopifyEmulator(Emulator):
                 data[f.alias] = handler(f, version)
         except TopLevelError as exc:
             return self._errors([exc.body], requested)
-        return self.json(200, {"data": data, "extensions": self._extensions(requested, requested)})
+        actual = min(requested, float(max(1, response_cost(data) + (9 if op.kind == "mutation" else 0))))
+        self.bucket.observe(self._available() + (requested - actual))  # Shopify refunds requested - actual
+        return self.json(200, {"data": data, "extensions": self._extensions(requested, actual)})
 
     def _errors(self, errors: list[dict[str, Any]], requested: float | None = None) -> httpx.Response:
         return self.json(200, {"errors": errors, "extensions": self._extensions(requested, None)})
