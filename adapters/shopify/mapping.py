@@ -18,6 +18,8 @@ STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"}
 #: user errors that say "try again" (the idempotency layer of 2026-01+)
 RETRY_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"})
 MAX_QUERY_COST = 1000  # a single query may not request more than this many points
+#: requested cost an orders page aims at: half the Standard bucket, so a page never waits for a FULL bucket
+ORDERS_COST_BUDGET = 500
 MAX_INPUT = 250  # any input array, and any connection's ``first``
 
 
@@ -303,7 +305,7 @@ def order_node_cost(line_page: int) -> int:
 
 def orders_page_size(line_page: int, wanted: int = MAX_INPUT) -> int:
     """The most orders per page whose requested cost stays under the single-query maximum."""
-    fits = (MAX_QUERY_COST - 3) // order_node_cost(line_page)
+    fits = (min(MAX_QUERY_COST, ORDERS_COST_BUDGET) - 3) // order_node_cost(line_page)
     return max(1, min(wanted, fits))
 
 

@@ -196,7 +196,9 @@ class TaobaoAdapter(HttpAdapter):
 
     def _resolve(self, sku: str, ref: ListingRef | None, *, need_properties: bool = False) -> ListingRef:
         """A ref with ``num_iid`` (and ``sku_id``/``properties`` for SKUs) for ``sku``, looked up if needed."""
-        ref = ref if ref is not None and ref.get("num_iid") else self._refs.get(sku)
+        # a parent item's ref (stored on each of its variations by the syncer) does not name this SKU
+        own = ref is not None and ref.get("num_iid") and (ref.sku == sku or ref.get("sku_id"))
+        ref = ref if own else self._refs.get(sku)
         if ref is None:
             ref = self._lookup(sku)
         if need_properties and ref.get("sku_id") and not ref.get("properties"):

@@ -486,7 +486,7 @@ def test_orders_query_cursor_paging_and_window(build):
     body = sent(route.calls[0].request)
     assert flat(body["query"]) == (
         "query Orders($query: String!, $after: String) "
-        "{ orders(first: 41, after: $after, sortKey: UPDATED_AT, query: $query) "
+        "{ orders(first: 20, after: $after, sortKey: UPDATED_AT, query: $query) "
         "{ pageInfo { hasNextPage endCursor } nodes { id name createdAt updatedAt cancelledAt "
         "displayFinancialStatus displayFulfillmentStatus currencyCode "
         "totalPriceSet { shopMoney { amount currencyCode } } "
