@@ -1,0 +1,205 @@
+"""Category and attribute mappings: the CLI, file import (validate whole), and the publish gap report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from config.channels import load_channels
+from config.settings import get_settings
+from syncer import db, mapping
+from syncer.cli import app
+from syncer.models import AttributeMapping, CategoryMapping, ChannelListing
+from syncer.tabular import InputRejected
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+CHANNELS = {c.name: c for c in load_channels(ROOT / "config" / "channels.example.toml", env={})}
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The CLI on a fresh data directory with the demo channels file and the example catalog."""
+    channels = tmp_path / "channels.toml"
+    shutil.copy(ROOT / "config" / "channels.example.toml", channels)
+    monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(channels))
+    get_settings.cache_clear()
+    from syncer.cli import State
+
+    State.context = None
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    assert invoke("db", "upgrade").exit_code == 0
+    for code in ("SH", "GZ"):
+        invoke("warehouse", "add", code)
+    result = invoke("catalog", "import", str(EXAMPLES / "catalog.csv"))
+    assert result.exit_code == 0, result.output
+    yield invoke
+    State.context = None
+    get_settings.cache_clear()
+
+
+def db_url() -> str:
+    return get_settings().resolved_database_url
+
+
+def test_categories_map_list_unmap(run) -> None:
+    result = run("categories", "map", "ebay-us", "tea", "38252", "--require", "Brand", "-r", "Type")
+    assert result.exit_code == 0, result.output
+    assert "tea -> 38252 mapped" in result.output
+    assert "already mapped" in run("categories", "map", "ebay-us", "tea", "38252", "-r", "Brand", "-r", "Type").output
+    listed = json.loads(run("categories", "list", "--format", "json").output)
+    assert listed == [{"channel": "ebay-us", "category": "tea", "target": "38252", "required": "Brand;Type"}]
+    assert run("categories", "unmap", "ebay-us", "tea").exit_code == 0
+    assert json.loads(run("categories", "list", "--format", "json").output) == []
+    again = run("categories", "unmap", "ebay-us", "tea")
+    assert again.exit_code == 1 and "not mapped" in again.output
+
+
+def test_category_targets_are_checked_against_the_channels_kind(run) -> None:
+    bad = run("categories", "map", "ebay-us", "tea", "Tea Leaves")
+    assert bad.exit_code == 1 and "'Tea Leaves' is not a ebay leaf categoryId" in bad.output
+    amazon = run("categories", "map", "amazon-us", "tea", "tea")
+    assert amazon.exit_code == 1 and "productType" in amazon.output
+    unknown = run("categories", "map", "ebay-uk", "tea", "1")
+    assert unknown.exit_code == 1 and "no channel named 'ebay-uk'" in unknown.output
+    assert run("categories", "map", "shopify", "tea", "Loose Leaf Tea").exit_code == 0  # free text on Shopify
+    with db.unit_of_work(db_url()) as s:
+        assert [(r.channel, r.target) for r in s.scalars(select(CategoryMapping))] == [("shopify", "Loose Leaf Tea")]
+
+
+def test_attributes_map_with_value_translations(run) -> None:
+    result = run("attributes", "map", "ebay-us", "Color", "--from", "颜色", "--value", "白色=White")
+    assert result.exit_code == 0, result.output
+    assert run("attributes", "map", "ebay-us", "Color", "--value", "黑色=Black").exit_code == 0  # adds
+    assert run("attributes", "map", "ebay-us", "Origin", "--constant", "China", "--category", "tea").exit_code == 0
+    rows = json.loads(run("attributes", "list", "--channel", "ebay-us", "--format", "json").output)
+    assert [
+        (r["category"], r["target"], r["attribute"], r["constant"], r["value"], r["target_value"]) for r in rows
+    ] == [
+        ("*", "Color", "颜色", "", "", ""),
+        ("*", "Color", "颜色", "", "白色", "White"),
+        ("*", "Color", "颜色", "", "黑色", "Black"),
+        ("tea", "Origin", "", "China", "", ""),
+    ]
+    both = run("attributes", "map", "ebay-us", "Size", "--from", "尺码", "--constant", "M")
+    assert both.exit_code == 1 and "exactly one of attribute" in both.output
+    pair = run("attributes", "map", "ebay-us", "Size", "--from", "尺码", "--value", "M")
+    assert pair.exit_code == 1 and "OURS=THEIRS" in pair.output
+    taobao = run("attributes", "map", "taobao", "颜色", "--from", "颜色")
+    assert taobao.exit_code == 1 and "property ids (pid) are numeric" in taobao.output
+    assert run("attributes", "unmap", "ebay-us", "Origin", "--category", "tea").exit_code == 0
+    with db.unit_of_work(db_url()) as s:
+        assert [r.target for r in s.scalars(select(AttributeMapping))] == ["Color"]
+
+
+def test_mapping_change_marks_the_categorys_listings_dirty(run) -> None:
+    assert run("fx", "set", "CNY", "USD", "0.14", "--date", "2020-01-01").exit_code == 0
+    assert run("listings", "publish", "--category", "tea", "--channel", "shopify").exit_code == 0
+    with db.unit_of_work(db_url()) as s:
+        s.execute(ChannelListing.__table__.update().values(status="clean"))
+    result = run("categories", "map", "shopify", "tea", "Tea")
+    assert "3 listing(s) to republish" in result.output
+    with db.unit_of_work(db_url()) as s:
+        assert set(s.scalars(select(ChannelListing.status))) == {"dirty"}
+
+
+def test_file_import_is_idempotent_and_export_round_trips(run, tmp_path: Path) -> None:
+    first = run("categories", "import", str(EXAMPLES / "category-map.csv"))
+    assert first.exit_code == 0 and "36 created" in first.output
+    assert "nothing changed" in run("categories", "import", str(EXAMPLES / "category-map.csv")).output
+    attrs = run("attributes", "import", str(EXAMPLES / "attribute-map.csv"))
+    assert attrs.exit_code == 0 and "created" in attrs.output
+    assert "nothing changed" in run("attributes", "import", str(EXAMPLES / "attribute-map.csv")).output
+    out = tmp_path / "attrs.xlsx"
+    assert run("attributes", "export", "--format", "xlsx", "--out", str(out)).exit_code == 0
+    assert "nothing changed" in run("attributes", "import", str(out)).output
+    cats = tmp_path / "cats.csv"
+    assert run("categories", "export", "--out", str(cats)).exit_code == 0
+    assert "nothing changed" in run("categories", "import", str(cats)).output
+    with db.unit_of_work(db_url()) as s:
+        color = s.scalar(
+            select(AttributeMapping).where(AttributeMapping.channel == "taobao", AttributeMapping.target == "1627207")
+        )
+        assert color.attribute == "颜色" and color.values["白色"] == "28320" and len(color.values) == 5
+
+
+def test_bad_mapping_files_list_every_problem_and_apply_nothing(run, tmp_path: Path) -> None:
+    cats = tmp_path / "cats.csv"
+    cats.write_text(
+        "channel,category,target,required,colour\n"
+        "ebay-us,tea,38252,,\n"
+        "ebay-uk,tea,1,,\n"
+        "amazon-us,tea,tea,,\n"
+        "ebay-us,tea,38253,,\n"
+        "taobao,apparel,50000671,颜色,\n",
+        encoding="utf-8",
+    )
+    result = run("categories", "import", str(cats))
+    assert result.exit_code == 1
+    for where in (
+        "row 1, column colour",
+        "row 3, column channel",
+        "row 4, column target",
+        "row 5, column category",
+        "row 6, column required",
+    ):
+        assert where in result.output, where
+    attrs = tmp_path / "attrs.csv"
+    attrs.write_text(
+        "channel,category,target,attribute,constant,value,target_value\n"
+        "ebay-us,*,Color,颜色,,白色,White\n"
+        "ebay-us,*,Color,颜色,,白色,Ivory\n"
+        "ebay-us,*,Size,尺码,M,,\n"
+        "ebay-us,*,Brand,,,,\n"
+        "ebay-us,*,Material,材质,,棉,\n",
+        encoding="utf-8",
+    )
+    with db.unit_of_work(db_url()) as s, pytest.raises(InputRejected) as rejected:
+        mapping.import_attributes(s, attrs, CHANNELS)
+    where = {(p.row, p.column) for p in rejected.value.problems}
+    assert {(3, "value"), (4, "attribute"), (5, "attribute"), (6, "target_value")} <= where
+    with db.unit_of_work(db_url()) as s:
+        assert s.scalars(select(CategoryMapping)).first() is None
+        assert s.scalars(select(AttributeMapping)).first() is None
+
+
+def test_publish_dry_run_lists_every_gap_per_sku_and_channel(run) -> None:
+    before = run("listings", "publish", "--sku", "TEE-*", "--sku", "HONEY-*", "--dry-run", "--format", "json")
+    assert before.exit_code == 1
+    gaps = json.loads(before.output[: before.output.rindex("]") + 1])
+    unmapped = [g for g in gaps if g["code"] == "category_unmapped"]
+    assert {g["channel"] for g in unmapped} == set(CHANNELS) and len(unmapped) == 6 * 5  # 5 SKUs on 6 channels
+    others = sorted((g["channel"], g["sku"], g["code"]) for g in gaps if g["code"] != "category_unmapped")
+    # Taobao also needs every attribute mapped to a property id: 颜色 and 尺码 of each T-shirt
+    assert others == sorted(
+        ("taobao", sku, "attribute_unmapped")
+        for sku in ("TEE-HAN-BK-L", "TEE-HAN-BK-M", "TEE-HAN-WH-L", "TEE-HAN-WH-M")
+        for _ in range(2)
+    )
+    assert any("syncer categories map taobao apparel" in g["problem"] for g in gaps)
+    run("categories", "import", str(EXAMPLES / "category-map.csv"))
+    run("attributes", "import", str(EXAMPLES / "attribute-map.csv"))
+    run("attributes", "unmap", "ebay-us", "Color")  # apparel on eBay requires Color
+    after = run("listings", "publish", "--sku", "TEE-*", "--sku", "HONEY-*", "--dry-run", "--format", "json")
+    assert after.exit_code == 1
+    gaps = json.loads(after.output[: after.output.rindex("]") + 1])
+    assert [(g["channel"], g["sku"], g["code"]) for g in gaps] == [
+        ("ebay-us", sku, "attribute_missing")
+        for sku in ("TEE-HAN-BK-L", "TEE-HAN-BK-M", "TEE-HAN-WH-L", "TEE-HAN-WH-M")
+    ]
+    assert "requires Color" in gaps[0]["problem"]
+    run("attributes", "import", str(EXAMPLES / "attribute-map.csv"))
+    clean = run("listings", "publish", "--sku", "*", "--dry-run")
+    assert clean.exit_code == 0 and "18 SKU(s) can be published" in clean.output
+    with db.unit_of_work(db_url()) as s:  # a dry run creates no listing
+        assert s.scalars(select(ChannelListing)).first() is None
