@@ -294,7 +294,16 @@ class TaobaoAdapter(HttpAdapter):
 
     # -- stock ---------------------------------------------------------------------------------------
     def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
-        """Stock batches are per item (num_iid), at most 20 SKUs; other operations are flat."""
+        """Stock batches are per item (num_iid), at most 20 SKUs; delist/relist batches hold the SKUs of ONE
+        item (one call takes the whole item down or up); other operations are flat."""
+        if op in (Operation.DELIST, Operation.RELIST):
+            by_item: dict[str, list[T]] = {}
+            for item in items:
+                ref = getattr(item, "ref", None) or self._refs.get(item.sku)  # type: ignore[attr-defined]
+                key = ref.get("num_iid") if ref is not None and ref.get("num_iid") else f"?{item.sku}"  # type: ignore[attr-defined]
+                by_item.setdefault(key, []).append(item)
+            yield from by_item.values()
+            return
         if op is not Operation.STOCK:
             yield from super().chunks(op, items)
             return
@@ -379,10 +388,40 @@ class TaobaoAdapter(HttpAdapter):
 
     # -- delist / relist -----------------------------------------------------------------------------
     def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
-        return self._each(requests, lambda r: r.sku, lambda r: self._listing(r, listed=False))
+        return self._whole_item(requests, listed=False) or self._each(
+            requests, lambda r: r.sku, lambda r: self._listing(r, listed=False)
+        )
 
     def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
-        return self._each(requests, lambda r: r.sku, lambda r: self._listing(r, listed=True))
+        return self._whole_item(requests, listed=True) or self._each(
+            requests, lambda r: r.sku, lambda r: self._listing(r, listed=True)
+        )
+
+    def _whole_item(self, requests: Sequence[DelistRequest], *, listed: bool) -> list[ItemResult] | None:
+        """When the batch names EVERY SKU of one item, take the whole item down (or up) in one call.
+
+        Plain Taobao cannot delist a single SKU; the syncer delists a product by delisting all its SKUs,
+        which is exactly a whole item. Returns None when the batch is not such a set."""
+        if self.options.tmall or not requests:
+            return None
+        refs = [r.ref or self._refs.get(r.sku) for r in requests]
+        num_iids = {ref.get("num_iid") for ref in refs if ref is not None}
+        if len(num_iids) != 1 or None in num_iids or any(ref is None for ref in refs):
+            return None
+        if all(ref.sku == r.sku and not ref.get("sku_id") for ref, r in zip(refs, requests, strict=True)):
+            return None  # plain items (no SKUs): the per-item path handles them without a look-up
+        num_iid = str(num_iids.pop())
+        requested = {r.sku for r in requests}
+        item_skus = {str(s.get("outer_id")) for s in self._skus_of([num_iid]) if s.get("outer_id")}
+        if not item_skus or not item_skus <= requested:
+            return None
+        whole = DelistRequest(
+            sku=requests[0].sku,
+            ref=ListingRef(requests[0].sku, num_iid, {"num_iid": num_iid}),
+            quantity=sum(r.quantity or 0 for r in requests) if listed else None,
+        )
+        result = self._each([whole], lambda r: r.sku, lambda r: self._listing(r, listed=listed))[0]
+        return [replace(result, sku=r.sku) for r in requests]
 
     def _listing(self, request: DelistRequest, *, listed: bool) -> ItemResult:
         ref = self._resolve(request.sku, request.ref)

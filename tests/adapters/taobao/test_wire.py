@@ -242,13 +242,52 @@ def test_relist_needs_a_positive_quantity(make_adapter):
 
 @respx.mock
 def test_sku_level_delist_is_tmall_only(make_adapter):
-    route = respx.post(GATEWAY).mock(return_value=ok("taobao.sku.update.listing.tmall", {"result": True}))
+    item_skus = ok(
+        "taobao.item.skus.get",
+        {
+            "skus": {
+                "sku": [
+                    {"sku_id": 31, "num_iid": 520, "outer_id": "W-M"},
+                    {"sku_id": 32, "num_iid": 520, "outer_id": "W-L"},
+                ]
+            }
+        },
+    )
+    route = respx.post(GATEWAY).mock(side_effect=[item_skus])
     [taobao] = make_adapter().delist([DelistRequest("W-M", sku_ref("W-M"))])
-    assert not taobao.ok and taobao.code == "unsupported" and route.call_count == 0
+    # W-L of the same item stays on sale, so this is a single-SKU delist: plain Taobao cannot do it
+    assert not taobao.ok and taobao.code == "unsupported" and route.call_count == 1
+    route = respx.post(GATEWAY).mock(return_value=ok("taobao.sku.update.listing.tmall", {"result": True}))
     [tmall] = make_adapter(options={"tmall": True}).delist([DelistRequest("W-M", sku_ref("W-M"))])
     assert tmall.ok
     form = check_envelope(route.calls.last.request, "taobao.sku.update.listing.tmall")
     assert form["item_id"] == "520" and json.loads(form["sku_map"]) == {"31": -2}
+
+
+@respx.mock
+def test_delisting_every_sku_of_an_item_delists_the_whole_item(make_adapter):
+    route = respx.post(GATEWAY).mock(
+        side_effect=[
+            ok(
+                "taobao.item.skus.get",
+                {
+                    "skus": {
+                        "sku": [
+                            {"sku_id": 31, "num_iid": 520, "outer_id": "W-M"},
+                            {"sku_id": 32, "num_iid": 520, "outer_id": "W-L"},
+                        ]
+                    }
+                },
+            ),
+            ok("taobao.item.update.delisting", {"item": {"num_iid": 520}}),
+        ]
+    )
+    adapter = make_adapter()
+    requests = [DelistRequest("W-M", sku_ref("W-M")), DelistRequest("W-L", sku_ref("W-L", sku_id="32"))]
+    assert [len(chunk) for chunk in adapter.chunks(Operation.DELIST, requests)] == [2]  # one item, one batch
+    results = adapter.delist(requests)
+    assert [(r.sku, r.ok) for r in results] == [("W-M", True), ("W-L", True)]
+    assert check_envelope(route.calls.last.request, "taobao.item.update.delisting") == {"num_iid": "520"}
 
 
 DRAFT = ListingDraft(
