@@ -734,10 +734,28 @@ def show(session: Session, sku: str) -> dict[str, Any] | None:
         .where(StockLevel.sku_id == item.id)
         .order_by(Warehouse.code)
     ).all()
+    texts = {
+        (f"{t.language}@{t.channel}" if t.channel else t.language): {
+            "title": t.title,
+            "description": t.description,
+            "bullets": list(t.bullet_points or []),
+        }
+        for t in session.scalars(
+            select(ProductText)
+            .where(ProductText.product_id == product.id)
+            .order_by(ProductText.channel, ProductText.language)
+        )
+    }
+    attribute_texts = {
+        t.language: dict(t.attributes or {})
+        for t in session.scalars(select(SkuText).where(SkuText.sku_id == item.id).order_by(SkuText.language))
+    }
     return {
         "sku": item.sku,
         "product": product.key,
         "title": product.title,
+        "texts": texts,
+        "attribute_texts": attribute_texts,
         "category": product.category,
         "brand": product.brand,
         "tags": product.tags,

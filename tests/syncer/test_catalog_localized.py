@@ -140,3 +140,11 @@ def test_language_tags_are_stored_in_canonical_case(session, tmp_path: Path) -> 
     catalog.import_file(session, path, user="t")
     assert set(texts(session)) == {("A", "zh-CN", "")}
     assert set(sku_texts(session)) == {("A", "zh-Hant")}
+
+
+def test_show_includes_localized_texts(session, tmp_path: Path) -> None:
+    catalog.import_file(session, good(tmp_path), user="t")
+    shown = catalog.show(session, "CUP-WH")
+    assert shown["texts"]["en"]["bullets"] == ["Handmade", "Single cup"]
+    assert shown["texts"]["en@amazon-us"]["title"] == "Celadon Tea Cup for Amazon"
+    assert shown["attribute_texts"] == {"en": {"颜色": "White"}}
