@@ -61,9 +61,10 @@ def window(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _day(session: Session, column):
+    """The UTC day of a timestamp (SQLite keeps naive UTC text, so its first 10 characters)."""
     if session.get_bind().dialect.name == "postgresql":
         return func.date(func.timezone(literal_column("'UTC'"), column))
-    return func.date(column)
+    return func.substr(column, literal_column("1"), literal_column("10"))
 
 
 def _as_date(value: Any) -> date:
@@ -188,57 +189,73 @@ class SalesReport:
 def _raw(
     session: Session, grouping: str, start: datetime, end: datetime
 ) -> list[tuple[Any, str, date, str, int, int, Decimal, Decimal | None]]:
-    """(key, currency, day, status, orders, units, revenue, shipping) aggregated in SQL."""
+    """(key, currency, day, status, orders, units, revenue, shipping) aggregated in SQL.
+
+    Groupings of whole orders (channel, country, month, total) all come from ONE query: lines summed per
+    order (only the window's orders), then orders grouped by (channel, country, currency, day, status).
+    SKU and category group the lines themselves (orders = distinct orders holding that key)."""
     day = _day(session, Order.placed_at).label("day")
     where = (Order.placed_at >= start, Order.placed_at < end, Order.status.in_(COUNTED))
-    key_col: Any
-    if grouping == "channel":
-        key_col = Order.channel_id
-    elif grouping == "country":
-        key_col = Order.ship_country
-    elif grouping == "sku":
-        key_col = OrderLine.sku
-    elif grouping == "category":
-        key_col = Product.category
-    else:  # month / total: the day carries the key
-        key_col = literal_column("''")
-    key = key_col.label("k")
-    units = func.sum(OrderLine.quantity)
-    revenue = _amount(OrderLine.quantity * OrderLine.unit_price)
-    group = [Order.currency, day, Order.status]
-    if grouping in ("channel", "country", "sku", "category"):
-        group.insert(0, key_col)
     if grouping in ("sku", "category"):
+        key_col = OrderLine.sku if grouping == "sku" else Product.category
         query = (
-            select(key, Order.currency, day, Order.status, func.count(func.distinct(Order.id)), units, revenue)
+            select(
+                key_col,
+                Order.currency,
+                day,
+                Order.status,
+                func.count(func.distinct(Order.id)),
+                func.sum(OrderLine.quantity),
+                _amount(OrderLine.quantity * OrderLine.unit_price),
+            )
             .select_from(OrderLine)
             .join(Order, Order.id == OrderLine.order_id)
         )
         if grouping == "category":
             query = query.outerjoin(Sku, Sku.id == OrderLine.sku_id).outerjoin(Product, Product.id == Sku.product_id)
-        rows = session.execute(query.where(*where).group_by(*group)).all()
-        return [(k, cur, _as_date(d), st, n, int(u or 0), rev or ZERO, None) for k, cur, d, st, n, u, rev in rows]
-    group_by = group
-    lines = session.execute(
-        select(key, Order.currency, day, Order.status, units, revenue)
-        .select_from(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
+        rows = session.execute(query.where(*where).group_by(key_col, Order.currency, day, Order.status)).all()
+        dates = _DateCache()
+        return [(k, cur, dates(d), st, n, int(u or 0), rev or ZERO, None) for k, cur, d, st, n, u, rev in rows]
+    per_order = (
+        select(
+            OrderLine.order_id.label("order_id"),
+            func.sum(OrderLine.quantity).label("units"),
+            func.sum(OrderLine.quantity * OrderLine.unit_price).label("revenue"),
+        )
+        .where(OrderLine.order_id.in_(select(Order.id).where(*where)))
+        .group_by(OrderLine.order_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Order.channel_id,
+            Order.ship_country,
+            Order.currency,
+            day,
+            Order.status,
+            func.count(),
+            func.sum(per_order.c.units),
+            type_coerce(func.sum(per_order.c.revenue), Amount()),
+            _amount(Order.shipping),
+        )
+        .select_from(Order)
+        .outerjoin(per_order, per_order.c.order_id == Order.id)
         .where(*where)
-        .group_by(*group_by)
+        .group_by(Order.channel_id, Order.ship_country, Order.currency, day, Order.status)
     ).all()
-    orders = session.execute(
-        select(key, Order.currency, day, Order.status, func.count(), _amount(Order.shipping))
-        .where(*where)
-        .group_by(*group_by)
-    ).all()
-    merged: dict[tuple, list[Any]] = {}
-    for k, cur, d, st, n, ship in orders:
-        merged[(k, cur, _as_date(d), st)] = [n, 0, ZERO, ship or ZERO]
-    for k, cur, d, st, u, rev in lines:
-        entry = merged.setdefault((k, cur, _as_date(d), st), [0, 0, ZERO, ZERO])
-        entry[1] += int(u or 0)
-        entry[2] += rev or ZERO
-    return [(k, cur, d, st, n, u, rev, ship) for (k, cur, d, st), (n, u, rev, ship) in merged.items()]
+    dates = _DateCache()
+    return [
+        ((channel, country), cur, dates(d), st, n, int(u or 0), rev or ZERO, ship or ZERO)
+        for channel, country, cur, d, st, n, u, rev, ship in rows
+    ]
+
+
+class _DateCache(dict):
+    def __call__(self, value: Any) -> date:
+        found = self.get(value)
+        if found is None:
+            found = self[value] = _as_date(value)
+        return found
 
 
 def sales_report(
@@ -256,15 +273,24 @@ def sales_report(
     if unknown:
         raise ReportError(f"--by must be one of {', '.join(GROUPINGS)}, not {', '.join(map(repr, unknown))}")
     lo, hi = window(start, end)
-    total_raw = _raw(session, "total", lo, hi)
-    rates = RateBook(session, currency).resolve((cur, d) for _, cur, d, *_ in total_raw)
+    cube = _raw(session, "orders", lo, hi)  # key = (channel id, ship country)
+    rates = RateBook(session, currency).resolve((cur, d) for _, cur, d, *_ in cube)
     names = {cid: name for cid, name in session.execute(select(Channel.id, Channel.name))}
 
+    month_of: dict[date, str] = {}
+
     def key_of(grouping: str, key: Any, day: date) -> str:
+        if grouping == "total":
+            return "TOTAL"
         if grouping == "month":
-            return day.strftime("%Y-%m")
+            month = month_of.get(day)
+            if month is None:
+                month = month_of[day] = day.strftime("%Y-%m")
+            return month
         if grouping == "channel":
-            return names.get(key, str(key))
+            return names.get(key[0], str(key[0]))
+        if grouping == "country":
+            key = key[1]
         return NONE_KEY if key in (None, "") else str(key)
 
     def buckets(grouping: str, raw) -> dict[tuple[str, str], Bucket]:
@@ -295,15 +321,12 @@ def sales_report(
                 out.append(_row(grouping, key, "ALL", combined, currency, order_level))
         return out
 
-    raw_by: dict[str, list] = {"month": total_raw}
     result: dict[str, list[dict[str, Any]]] = {}
     for grouping in dict.fromkeys(by):
-        raw = raw_by.get(grouping)
-        if raw is None:
-            raw = raw_by[grouping] = _raw(session, grouping, lo, hi)
+        raw = cube if grouping in ORDER_LEVEL else _raw(session, grouping, lo, hi)
         result[grouping] = rows(grouping, buckets(grouping, raw))
 
-    totals_found = buckets("total", [("TOTAL", *rest) for _, *rest in total_raw])
+    totals_found = buckets("total", cube)
     totals = rows("total", totals_found)
     if len({cur for _, cur in totals_found}) == 1:  # one currency: still give the report-currency total line
         totals.append(_row("total", "TOTAL", "ALL", next(iter(totals_found.values())), currency, True))
@@ -314,11 +337,10 @@ def sales_report(
     channels: list[str] = []
     grid: dict[tuple[str, str], Decimal] = {}
     if chart:
-        raw = raw_by.get("channel") or _raw(session, "channel", lo, hi)
         exact: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        for key, cur, day, status, _orders, _units, revenue, _shipping in raw:
+        for key, cur, day, status, _orders, _units, revenue, _shipping in cube:
             if CLASS[status] == "net":
-                exact[(day.strftime("%Y-%m"), key_of("channel", key, day))] += revenue * rates[(cur, day)]
+                exact[(key_of("month", key, day), key_of("channel", key, day))] += revenue * rates[(cur, day)]
         month = start.replace(day=1)
         while month <= end:
             months.append(month.strftime("%Y-%m"))
