@@ -4,8 +4,9 @@
 
 Builds a fresh database in a temporary directory (six channels in five currencies, 500 SKUs, daily FX
 rates for a year, 250,000 orders of 4 lines, a stock ledger), then times the real command line:
-``syncer report sales --by channel --by month`` (CSV and XLSX with the chart) and ``syncer report
-inventory``. Prints JSON with the seconds, the line count and baselines measured in the same run (a bare
+``syncer report sales --by channel --by month`` (CSV and XLSX with the chart), ``--by sku`` (a year of
+daily rates: the worst case, one SQL row per SKU, currency, day and status), ``syncer report inventory``
+and ``reorder``. Prints JSON with the seconds, the line count and baselines measured in the same run (a bare
 ``COUNT(*)`` and one ``SUM(quantity * unit_price)`` join over the order lines, and ``syncer --help``).
 """
 
@@ -191,6 +192,9 @@ def main() -> None:
             "baseline_cli_help_seconds": timed([*syncer, "--help"], env),
             "sales_by_channel_month_csv_seconds": timed([*sales, "--format", "csv", "--out", f"{tmp}/s.csv"], env),
             "sales_by_channel_month_xlsx_seconds": timed([*sales, "--format", "xlsx", "--out", f"{tmp}/s.xlsx"], env),
+            "sales_by_sku_csv_seconds": timed(
+                [*syncer, "report", "sales", *window, "--by", "sku", "--format", "csv", "--out", f"{tmp}/k.csv"], env
+            ),
             "inventory_seconds": timed([*syncer, "report", "inventory", *window, "--format", "csv"], env),
             "reorder_seconds": timed(
                 [*syncer, "report", "reorder", *window, "--lead-time", "14", "--safety-days", "7", "--format", "csv"],
