@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import nh3
@@ -128,7 +129,19 @@ KIND_RULES: dict[str, ContentRules] = {
 }
 
 
+@lru_cache(maxsize=64)
 def rules_for(kind: str) -> ContentRules:
+    """The content rules of a kind: the adapter class's own ``content_rules`` when it declares them
+    (so a new marketplace stays one folder), else :data:`KIND_RULES`, else no limits."""
+    from adapters.base import ConfigurationError
+    from adapters.registry import adapter_class
+
+    try:
+        declared = getattr(adapter_class(kind), "content_rules", None)
+    except ConfigurationError:
+        declared = None
+    if isinstance(declared, ContentRules):
+        return declared
     return KIND_RULES.get(kind, ContentRules())
 
 

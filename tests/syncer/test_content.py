@@ -338,3 +338,18 @@ def test_each_adapter_puts_language_category_and_attributes_on_the_wire(loaded: 
         assert "en_US" in sent  # the channel's language as Amazon's language_tag
     if name == "aliexpress":
         assert any(text in ("en", "en_US") for text in sent)
+
+
+def test_an_adapter_can_declare_its_own_content_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters import registry
+
+    monkeypatch.setitem(registry.KINDS, "fake", ("fakes:FakeAdapter", "fakes:FakeAdapter"))
+    monkeypatch.setattr(FakeAdapter, "content_rules", content.ContentRules(max_images=1), raising=False)
+    content.rules_for.cache_clear()
+    try:
+        config = ChannelConfig(name="fake", kind="fake", currency="CNY", warehouses=("SH",))
+        images = ["https://img.example.com/1.jpg", "https://img.example.com/2.jpg"]
+        assert [g.code for g in content.image_gaps("S", images, config)] == ["too_many_images"]
+    finally:
+        content.rules_for.cache_clear()
+    assert content.rules_for("woocommerce").max_images is None  # kinds without declared rules use the table
