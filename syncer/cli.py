@@ -381,9 +381,11 @@ def main() -> None:
 
 
 import syncer.cli_content  # noqa: E402,F401  (registers categories, attributes)
-from syncer import cli_ops  # noqa: E402,F401  (registers sync, status, listings, orders, fx)
-from syncer import cli_reports  # noqa: E402,F401  (registers report, fx import/list)
-from syncer import cli_orders  # noqa: E402,F401  (orders export, pick-list)
+from syncer import (
+    cli_ops,  # noqa: E402,F401  (registers sync, status, listings, orders, fx)
+    cli_orders,  # noqa: E402,F401  (orders export, pick-list)
+    cli_reports,  # noqa: E402,F401  (registers report, fx import/list)
+)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

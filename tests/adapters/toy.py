@@ -98,7 +98,9 @@ class ToyAdapter(HttpAdapter):
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
         out = []
         for d in drafts:
-            r = self.http.put(f"/items/{d.sku}", json={"price": d.price.wire(), "qty": d.quantity, "currency": d.currency})
+            r = self.http.put(
+                f"/items/{d.sku}", json={"price": d.price.wire(), "qty": d.quantity, "currency": d.currency}
+            )
             out.append(ItemResult.success(d.sku, ref=ListingRef(d.sku, r.json()["id"])))
         return out
 
@@ -123,9 +125,13 @@ class ToyAdapter(HttpAdapter):
         data = self.http.get("/orders", params={"page": page}).json()
         orders = tuple(
             Order(
-                external_id=o["id"], status=OrderStatus.PAID, raw_status="paid",
-                placed_at=datetime(2026, 1, 1, tzinfo=UTC), updated_at=datetime(2026, 1, 1, tzinfo=UTC),
-                currency="USD", lines=(OrderLine("1", o["sku"], 1, Money.of("1", "USD")),),
+                external_id=o["id"],
+                status=OrderStatus.PAID,
+                raw_status="paid",
+                placed_at=datetime(2026, 1, 1, tzinfo=UTC),
+                updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+                currency="USD",
+                lines=(OrderLine("1", o["sku"], 1, Money.of("1", "USD")),),
                 total=Money.of("1", "USD"),
             )
             for o in data["orders"]
