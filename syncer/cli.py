@@ -380,12 +380,8 @@ def main() -> None:
     app()
 
 
-import syncer.cli_content  # noqa: E402,F401  (registers categories, attributes)
-from syncer import (
-    cli_ops,  # noqa: E402,F401  (registers sync, status, listings, orders, fx)
-    cli_orders,  # noqa: E402,F401  (orders export, pick-list)
-    cli_reports,  # noqa: E402,F401  (registers report, fx import/list)
-)
+# command groups register themselves on `app` when imported
+from syncer import cli_content, cli_ops, cli_orders, cli_reports  # noqa: F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
