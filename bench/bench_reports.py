@@ -95,7 +95,8 @@ def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> Non
                 line_id += 1
                 sku = rng.randrange(skus) + 1
                 quantity = rng.randint(1, 3)
-                price = rng.randint(100, 99_999) * (1 if currency == "JPY" else 10_000)  # scaled by 10^6
+                # scaled by 10^6: 100..99,999 yen, or 1.00..999.99 in the other currencies
+                price = rng.randint(100, 99_999) * (SCALE if currency == "JPY" else 10_000)
                 total += quantity * price
                 line_rows.append((line_id, o + 1, str(n), f"SKU-{sku - 1:05d}", sku, quantity, price, 1, 0))
                 if status in ("shipped", "delivered") and n == 0:
