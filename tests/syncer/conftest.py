@@ -16,14 +16,22 @@ from syncer.models import Base
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `from fakes import FakeAdapter`
 
-PG_URL = os.environ.get("SYNCER_TEST_DATABASE_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PG_BASE_URL = os.environ.get("SYNCER_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_BASE_URL else [])
+#: each test process gets its own schema, so parallel runs against one server never meet
+PG_SCHEMA = f"syncer_test_{os.getpid()}"
+PG_URL = f"{PG_BASE_URL}{'&' if '?' in (PG_BASE_URL or '') else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 _pg_migrated = False
+
+
+def _drop_pg_schema() -> None:
+    with db.make_engine(PG_BASE_URL).begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database: a new SQLite file, or the shared PostgreSQL database truncated."""
+    """A migrated, empty database: a new SQLite file, or this process's PostgreSQL schema truncated."""
     global _pg_migrated
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
@@ -31,12 +39,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
         db.engine_for(url).dispose()
         return
-    assert PG_URL
     if not _pg_migrated:
-        with db.engine_for(PG_URL).begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        _drop_pg_schema()
+        with db.make_engine(PG_BASE_URL).begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
         db.upgrade(PG_URL)
         _pg_migrated = True
+        request.session.config.add_cleanup(_drop_pg_schema)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with db.engine_for(PG_URL).begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
