@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +11,10 @@ import pytest
 from pydantic import SecretStr
 
 from config.channels import ChannelConfig
+
+# Tests never touch the user's data directory or a real queue: set before anything builds settings or huey.
+os.environ.setdefault("SYNCER_DATA_DIR", tempfile.mkdtemp(prefix="syncer-tests-"))
+os.environ.setdefault("SYNCER_HUEY_BACKEND", "memory")
 
 
 def make_channel(

@@ -12,6 +12,7 @@ from config.settings import Settings, get_settings
 
 def test_defaults_live_under_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SYNCER_HUEY_BACKEND", raising=False)
     settings = Settings(_env_file=None)
     assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'syncer.db'}"
     assert settings.resolved_channels_file == tmp_path / "channels.toml"
@@ -23,6 +24,7 @@ def test_env_prefix_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     env = tmp_path / ".env"
     env.write_text("SYNCER_BASE_CURRENCY=usd\nSYNCER_HUEY_BACKEND=redis\n", encoding="utf-8")
     monkeypatch.setenv("SYNCER_DATABASE_URL", "postgresql://db/x")
+    monkeypatch.delenv("SYNCER_HUEY_BACKEND", raising=False)  # the environment wins over .env
     settings = Settings(_env_file=env)
     assert settings.base_currency == "USD"
     assert settings.huey_backend == "redis"

@@ -15,7 +15,7 @@ REDIS_URL = os.environ.get("SYNCER_TEST_REDIS_URL")
 
 
 def test_default_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
-    huey = build_huey(Settings(_env_file=None, data_dir=tmp_path))
+    huey = build_huey(Settings(_env_file=None, data_dir=tmp_path, huey_backend="sqlite"))
     assert isinstance(huey, SqliteHuey)
     assert Path(huey.storage.filename) == tmp_path / "huey.db"
 
@@ -32,7 +32,7 @@ def test_memory_backend_runs_tasks_immediately(tmp_path: Path) -> None:
 
 
 def test_sqlite_queue_round_trip(tmp_path: Path) -> None:
-    huey = build_huey(Settings(_env_file=None, data_dir=tmp_path))
+    huey = build_huey(Settings(_env_file=None, data_dir=tmp_path, huey_backend="sqlite"))
 
     @huey.task()
     def double(x: int) -> int:
