@@ -154,7 +154,7 @@ class ChangePlan:
         """The preview: catalog values, then what each channel will show, per SKU."""
         rows: list[tuple[str, int, dict[str, Any]]] = []
         for line in self.lines:
-            label = line.channel if line.field == "price_override" else ""
+            label = line.channel if line.field in ("price_override", WANTED) else ""
             rows.append((line.sku, 0, _row(line.sku, label or "(catalog)", line.field, line.old, line.new, line.field)))
         for effect in self.effects:
             if effect.field == "listing":
@@ -358,10 +358,10 @@ def _by_ids(session: Session, query: Any, column: Any, ids: Sequence[int], index
     connection = session.connection()
     if len(ids) > WHOLE_TABLE:
         wanted = set(ids)
-        return [row for row in connection.execute(query).tuples() if row[index] in wanted]
+        return [row for row in connection.execute(query) if row[index] in wanted]
     out: list[tuple[Any, ...]] = []
     for chunk in _chunks(list(ids)):
-        out.extend(connection.execute(query.where(column.in_(chunk))).tuples())
+        out.extend(connection.execute(query.where(column.in_(chunk))))
     return out
 
 
@@ -503,9 +503,11 @@ def plan_stock(
     return lines
 
 
-def plan_wanted(session: Session, sku_ids: Sequence[int], channels: Sequence[str], wanted: str) -> list[ChangeLine]:
-    """Plan listing states: ``active`` (publish, relist) or ``delisted`` on each channel. Delisting or
-    relisting a SKU that has no listing on a channel does nothing there."""
+def plan_wanted(
+    session: Session, sku_ids: Sequence[int], channels: Sequence[str], wanted: str, *, create: bool = True
+) -> list[ChangeLine]:
+    """Plan listing states: ``active`` (publish; relist with ``create=False``) or ``delisted`` on each
+    channel. Delisting, or relisting, a SKU that has no listing on a channel does nothing there."""
     skus = _sku_rows(session, sku_ids)
     lines = []
     for name in channels:
@@ -521,7 +523,7 @@ def plan_wanted(session: Session, sku_ids: Sequence[int], channels: Sequence[str
             )
         for sku in sorted(skus.values(), key=lambda s: s.sku):
             old = current.get(sku.id)
-            if old == wanted or (old is None and wanted == "delisted"):
+            if old == wanted or (old is None and (wanted == "delisted" or not create)):
                 continue
             lines.append(ChangeLine(sku.id, sku.sku, WANTED, old, wanted, name))
     return lines

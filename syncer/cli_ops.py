@@ -186,26 +186,65 @@ def select_skus(session, patterns: list[str] | None, category: str | None = None
     return [sid for sid, sku in rows if any(fnmatch.fnmatchcase(sku, p) for p in patterns)]
 
 
-def _listing_change(action: str, sku: list[str] | None, category: str | None, channel: list[str] | None) -> None:
-    from syncer import reconcile
+def _listing_change(
+    action: str,
+    sku: list[str] | None,
+    category: str | None,
+    channel: list[str] | None,
+    *,
+    tag: list[str] | None = None,
+    skus_file=None,
+    reason: str = "",
+    user: str | None = None,
+    dry_run: bool = False,
+    yes: bool = False,
+    force: bool = False,
+    sync_now: bool = False,
+    fmt: str = "table",
+) -> None:
+    """Publish, delist or relist through the change-set flow: preview, confirm, one change set, sync."""
+    from syncer import changes
+    from syncer.cli_changes import _command_line, _selected, run_change, selection
 
-    if not sku and not category:
-        raise UserError("select SKUs with --sku PATTERN (e.g. --sku '*') or --category NAME")
+    sel = selection(sku, category, tag, skus_file)
+    if sel.empty:
+        raise UserError(
+            "select SKUs with --sku PATTERN (e.g. --sku '*'), --category NAME, --tag TAG or --skus-file FILE"
+        )
     context = _prepared()
-    channels = context.selected_channels(channel)
+    names = [c.name for c in context.selected_channels(channel)]
     wanted = "active" if action in ("publish", "relist") else "delisted"
-    with context.session() as session:
-        ids = select_skus(session, sku or ["*"], category)
-        if not ids:
-            raise UserError("no SKU matches the selection")
-        for config in channels:
-            created, changed = reconcile.ensure_listings(session, config, ids, wanted=wanted)
-            console.print(f"{config.name}: {len(ids)} SKU(s) to {action}: {created} new listing(s), {changed} changed")
-    console.print("run `syncer sync --inline` (or let the worker) push them")
+
+    def build(session, _context):
+        ids = _selected(session, sel)
+        return changes.plan_wanted(session, ids, names, wanted, create=action == "publish")
+
+    run_change(
+        build,
+        command=_command_line(),
+        reason=reason or f"listings {action}",
+        user=user,
+        dry_run=dry_run,
+        yes=yes,
+        force=force,
+        sync_now=sync_now,
+        fmt=fmt,
+        title=f"listings {action} (preview)",
+    )
 
 
 SkuOpt = Annotated[list[str] | None, typer.Option("--sku", help="SKU glob (repeatable; '*' = all).")]
 CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this category.")]
+from syncer.cli_changes import (  # noqa: E402  (shared with price/stock: one definition of each flag)
+    DryRunOpt,
+    ForceOpt,
+    ReasonOpt,
+    SkusFileOpt,
+    SyncNowOpt,
+    TagOpt,
+    UserOpt,
+    YesOpt,
+)
 
 
 @listings_app.command("publish")
@@ -223,28 +262,116 @@ def listings_publish(
         ),
     ] = False,
     fmt: FormatOption = "table",
+    tag: TagOpt = None,
+    skus_file: SkusFileOpt = None,
+    reason: ReasonOpt = "",
+    user: UserOpt = None,
+    yes: YesOpt = False,
+    force: ForceOpt = False,
+    sync_now: SyncNowOpt = False,
 ) -> None:
     """List catalog SKUs on channels (created on the next sync)."""
     if dry_run:
         from syncer.cli_content import publish_dry_run
 
+        if fmt == "table":  # the change preview first; JSON/CSV stay the gap report alone
+            _listing_change("publish", sku, category, channel, tag=tag, skus_file=skus_file, dry_run=True)
+        if tag or skus_file:
+            sku, category = _selected_names(sku, category, tag, skus_file), None
         publish_dry_run(sku, category, channel, fmt)
         return
-    _listing_change("publish", sku, category, channel)
+    _listing_change(
+        "publish",
+        sku,
+        category,
+        channel,
+        tag=tag,
+        skus_file=skus_file,
+        reason=reason,
+        user=user,
+        yes=yes,
+        force=force,
+        sync_now=sync_now,
+        fmt=fmt,
+    )
+
+
+def _selected_names(sku, category, tag, skus_file) -> list[str]:
+    """The selection as exact SKU names (for the gap report, which takes globs)."""
+    from syncer.cli_changes import _selected, selection
+    from syncer.models import Sku
+
+    with _prepared().session() as session:
+        ids = set(_selected(session, selection(sku, category, tag, skus_file)))
+        return [name for sid, name in session.execute(select(Sku.id, Sku.sku)) if sid in ids]
 
 
 @listings_app.command("delist")
 @friendly
-def listings_delist(sku: SkuOpt = None, category: CategoryOpt = None, channel: ChannelOpt = None) -> None:
+def listings_delist(
+    sku: SkuOpt = None,
+    category: CategoryOpt = None,
+    channel: ChannelOpt = None,
+    tag: TagOpt = None,
+    skus_file: SkusFileOpt = None,
+    reason: ReasonOpt = "",
+    user: UserOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    force: ForceOpt = False,
+    sync_now: SyncNowOpt = False,
+    fmt: FormatOption = "table",
+) -> None:
     """Take listings off sale without deleting them from the catalog."""
-    _listing_change("delist", sku, category, channel)
+    _listing_change(
+        "delist",
+        sku,
+        category,
+        channel,
+        tag=tag,
+        skus_file=skus_file,
+        reason=reason,
+        user=user,
+        dry_run=dry_run,
+        yes=yes,
+        force=force,
+        sync_now=sync_now,
+        fmt=fmt,
+    )
 
 
 @listings_app.command("relist")
 @friendly
-def listings_relist(sku: SkuOpt = None, category: CategoryOpt = None, channel: ChannelOpt = None) -> None:
+def listings_relist(
+    sku: SkuOpt = None,
+    category: CategoryOpt = None,
+    channel: ChannelOpt = None,
+    tag: TagOpt = None,
+    skus_file: SkusFileOpt = None,
+    reason: ReasonOpt = "",
+    user: UserOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    force: ForceOpt = False,
+    sync_now: SyncNowOpt = False,
+    fmt: FormatOption = "table",
+) -> None:
     """Put delisted listings back on sale."""
-    _listing_change("relist", sku, category, channel)
+    _listing_change(
+        "relist",
+        sku,
+        category,
+        channel,
+        tag=tag,
+        skus_file=skus_file,
+        reason=reason,
+        user=user,
+        dry_run=dry_run,
+        yes=yes,
+        force=force,
+        sync_now=sync_now,
+        fmt=fmt,
+    )
 
 
 # ----------------------------------------------------------------------------------------- orders

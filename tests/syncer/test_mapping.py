@@ -104,7 +104,7 @@ def test_attributes_map_with_value_translations(run) -> None:
 
 def test_mapping_change_marks_the_categorys_listings_dirty(run) -> None:
     assert run("fx", "set", "CNY", "USD", "0.14", "--date", "2020-01-01").exit_code == 0
-    assert run("listings", "publish", "--category", "tea", "--channel", "shopify").exit_code == 0
+    assert run("listings", "publish", "--category", "tea", "--channel", "shopify", "--yes").exit_code == 0
     with db.unit_of_work(db_url()) as s:
         s.execute(ChannelListing.__table__.update().values(status="clean"))
     result = run("categories", "map", "shopify", "tea", "Tea")
