@@ -28,20 +28,25 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, type_coerce
+from sqlalchemy import BigInteger, Numeric, case, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from adapters.money import minor_units, require_currency, round_money
 from syncer.fx import RateBook
 from syncer.models import Channel, Order, OrderLine, Product, Sku, StockLevel, StockMovement
 from syncer.tabular import escape_formula, write_csv
-from syncer.types import Amount
+from syncer.types import SCALE, Amount
 
 KEPT = ("paid", "shipped", "delivered")
 CANCELLED = ("cancelled",)
 REFUNDED = ("refunded", "returned")
 COUNTED = KEPT + CANCELLED + REFUNDED
-CLASS = {**dict.fromkeys(KEPT, "net"), **dict.fromkeys(CANCELLED, "cancelled"), **dict.fromkeys(REFUNDED, "refunded")}
+CLASS = {
+    "net": "net",
+    **dict.fromkeys(KEPT, "net"),
+    **dict.fromkeys(CANCELLED, "cancelled"),
+    **dict.fromkeys(REFUNDED, "refunded"),
+}
 GROUPINGS = ("channel", "sku", "category", "month", "country")
 ORDER_LEVEL = ("channel", "month", "country")
 NONE_KEY = "(none)"
@@ -197,25 +202,38 @@ def _raw(
     day = _day(session, Order.placed_at).label("day")
     where = (Order.placed_at >= start, Order.placed_at < end, Order.status.in_(COUNTED))
     if grouping in ("sku", "category"):
+        # one row per key, currency, day and status CLASS (not status): these groupings have many keys
         key_col = OrderLine.sku if grouping == "sku" else Product.category
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        klass = case(
+            (Order.status.in_(CANCELLED), literal_column("'cancelled'")),
+            (Order.status.in_(REFUNDED), literal_column("'refunded'")),
+            else_=literal_column("'net'"),
+        )
         query = (
             select(
                 key_col,
                 Order.currency,
                 day,
-                Order.status,
+                klass,
                 func.count(func.distinct(Order.id)),
                 func.sum(OrderLine.quantity),
-                _amount(OrderLine.quantity * OrderLine.unit_price),
+                type_coerce(  # raw (no per-row result processing): converted below, fast
+                    func.sum(OrderLine.quantity * OrderLine.unit_price),
+                    BigInteger() if sqlite else Numeric(asdecimal=True),
+                ),
             )
             .select_from(OrderLine)
             .join(Order, Order.id == OrderLine.order_id)
         )
         if grouping == "category":
             query = query.outerjoin(Sku, Sku.id == OrderLine.sku_id).outerjoin(Product, Product.id == Sku.product_id)
-        rows = session.execute(query.where(*where).group_by(key_col, Order.currency, day, Order.status)).all()
+        rows = session.execute(query.where(*where).group_by(key_col, Order.currency, day, klass)).all()
         dates = _DateCache()
-        return [(k, cur, dates(d), st, n, int(u or 0), rev or ZERO, None) for k, cur, d, st, n, u, rev in rows]
+        return [
+            (k, cur, dates(d), st, n, int(u or 0), _scaled(rev) if sqlite else Decimal(rev or 0), None)
+            for k, cur, d, st, n, u, rev in rows
+        ]
     per_order = (
         select(
             OrderLine.order_id.label("order_id"),
@@ -248,6 +266,11 @@ def _raw(
         ((channel, country), cur, dates(d), st, n, int(u or 0), rev or ZERO, ship or ZERO)
         for channel, country, cur, d, st, n, u, rev, ship in rows
     ]
+
+
+def _scaled(value: int | None) -> Decimal:
+    """A raw SQLite sum of Amount values (integers scaled by 10^6) as an exact Decimal."""
+    return Decimal(value or 0).scaleb(-SCALE)
 
 
 class _DateCache(dict):
