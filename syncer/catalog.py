@@ -47,7 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapters.money import MINOR_UNITS, parse_decimal
@@ -262,8 +262,10 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     attributes: dict[str, str] = {}
     stock: dict[str, int] = {}
     for name, value in cells.items():
+        if not value or name[0] not in "as" or not value.strip():
+            continue
         match = PATTERNED.match(name)
-        if not match or not value.strip():
+        if not match:
             continue
         if match.group(1) == "attr":
             attributes[match.group(2)] = value.strip()
@@ -425,8 +427,9 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
     product_ids = {key: p.id for key, p in existing_products.items()}
     if new_products:
         for start in range(0, len(new_products), 5000):
-            result = session.execute(
-                insert(Product).returning(Product.id, Product.key), new_products[start : start + 5000]
+            table = Product.__table__
+            result = session.connection().execute(
+                table.insert().returning(table.c.id, table.c.key), new_products[start : start + 5000]
             )
             product_ids.update({key: pid for pid, key in result})
         summary.products_created = len(new_products)
@@ -465,16 +468,21 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
                     )
         else:
             summary.skus_unchanged += 1
+    created_ids: set[int] = set()
     if new_skus:
         for start in range(0, len(new_skus), 5000):
-            result = session.execute(insert(Sku).returning(Sku.id, Sku.sku), new_skus[start : start + 5000])
-            summary.changed_sku_ids.update(sid for sid, _ in result)
+            table = Sku.__table__
+            result = session.connection().execute(
+                table.insert().returning(table.c.id, table.c.sku), new_skus[start : start + 5000]
+            )
+            created_ids.update(sid for sid, _ in result)
+        summary.changed_sku_ids |= created_ids
         summary.skus_created = len(new_skus)
     if sku_updates:
         session.execute(update(Sku), sku_updates)
         summary.skus_updated = len(sku_updates)
     if price_items:
-        session.execute(insert(ChangeItem), price_items)
+        session.connection().execute(ChangeItem.__table__.insert(), price_items)
     # products whose content changed touch every SKU of theirs (their listings' content changes)
     if product_updates:
         changed_products = [u["id"] for u in product_updates]
@@ -509,20 +517,21 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
                     change_set_id=change_set.id,
                 )
             )
-            stock_items.append(
-                {
-                    "change_set_id": change_set.id,
-                    "sku_id": sku_id,
-                    "field": f"stock:{code}",
-                    "old_value": str(on_hand),
-                    "new_value": str(target),
-                }
-            )
+            if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
+                stock_items.append(
+                    {
+                        "change_set_id": change_set.id,
+                        "sku_id": sku_id,
+                        "field": f"stock:{code}",
+                        "old_value": str(on_hand),
+                        "new_value": str(target),
+                    }
+                )
             summary.changed_sku_ids.add(sku_id)
     applied = ledger.record(session, movements)
     summary.stock_movements = len(applied)
     if stock_items:
-        session.execute(insert(ChangeItem), stock_items)
+        session.connection().execute(ChangeItem.__table__.insert(), stock_items)
     if not summary.changed:
         session.delete(change_set)
         summary.change_set_id = None

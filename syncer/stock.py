@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from syncer.models import StockLevel, StockMovement, Warehouse
@@ -87,8 +87,8 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
             )
         row = {"sku_id": sku_id, "warehouse_id": wh_id, "on_hand": on_hand, "reserved": reserved}
         (changed_rows if (sku_id, wh_id) in current else new_rows).append(row)
-    session.execute(
-        insert(StockMovement),
+    session.connection().execute(
+        StockMovement.__table__.insert(),
         [
             {
                 "sku_id": m.sku_id,
@@ -106,7 +106,7 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
         ],
     )
     if new_rows:
-        session.execute(insert(StockLevel), new_rows)
+        session.connection().execute(StockLevel.__table__.insert(), new_rows)
     if changed_rows:
         statement = (
             update(StockLevel.__table__)
