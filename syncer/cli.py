@@ -188,13 +188,13 @@ def catalog_import(
     context = ctx()
     if not file.exists():
         raise UserError(f"{file}: no such file")
-    size = file.stat().st_size
-    with context.session() as session, progress_bar("validating", None) as bar:
-        ensure_channel_rows(session, context.channels) if context.settings.resolved_channels_file.exists() else None
-        task = bar.add_task(f"importing {file.name}", total=max(1, size // 100))
-        summary = catalog.import_file(
-            session, file, user=current_user(user), progress=lambda n: bar.advance(task, n) if size > 200_000 else None
-        )
+    rows = _count_rows(file)
+    with context.session() as session, progress_bar("import", rows) as bar:
+        if context.settings.resolved_channels_file.exists():
+            ensure_channel_rows(session, context.channels)
+        task = bar.add_task(f"validating {file.name}", total=rows, visible=(rows or 0) > PROGRESS_MIN_ROWS)
+        summary = catalog.import_file(session, file, user=current_user(user), progress=lambda n: bar.advance(task, n))
+        bar.update(task, description=f"writing {file.name}")
         _after_catalog_change(session, summary.changed_sku_ids)
     console.print(
         f"{summary.rows} rows: {summary.skus_created} SKUs created, {summary.skus_updated} updated, "
@@ -202,6 +202,17 @@ def catalog_import(
         f"{summary.products_updated} updated; {summary.stock_movements} stock movements"
         + (f" (change set {summary.change_set_id})" if summary.change_set_id else "; nothing changed")
     )
+
+
+PROGRESS_MIN_ROWS = 3000
+
+
+def _count_rows(path: Path) -> int | None:
+    """Data rows of a CSV (for the progress bar); None when unknown (XLSX)."""
+    if path.suffix.lower() != ".csv":
+        return None
+    with path.open("rb") as fh:
+        return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
 
 
 def _after_catalog_change(session: Any, sku_ids: set[int]) -> None:
