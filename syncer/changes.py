@@ -1194,10 +1194,12 @@ def plan_undo(session: Session, change_set_id: int) -> UndoPlan:
         ):
             later.setdefault((sku_id, field_name, channel_id), (set_id, user, when))
     lines: list[ChangeLine] = []
+    touched: set[tuple[int, str, str | None]] = set()
     for item, sku, channel in items:
         hit = later.get((item.sku_id, item.field, item.channel_id))
         where = f"{sku} {item.field}" + (f" on {channel}" if channel else "")
         if hit is not None:
+            touched.add((item.sku_id, item.field, channel))
             set_id, user, when = hit
             conflicts.append(f"{where}: changed again by change set {set_id} ({user}, {when:%Y-%m-%d %H:%M} UTC)")
         if item.field.startswith("stock:"):
@@ -1227,7 +1229,7 @@ def plan_undo(session: Session, change_set_id: int) -> UndoPlan:
                 resolved.append(ChangeLine(line.sku_id, line.sku, line.field, str(on_hand), str(target)))
             continue
         have = now.get(line.key)
-        if not _same(have, line.old, line.field):
+        if line.key not in touched and not _same(have, line.old, line.field):
             conflicts.append(
                 f"{line.sku} {line.field}"
                 + (f" on {line.channel}" if line.channel else "")

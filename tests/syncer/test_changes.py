@@ -1,0 +1,453 @@
+"""Bulk changes: selectors, each operation, preview numbers, the price guard, undo and its conflicts, edit
+files, and that a refused or invalid change leaves the database exactly as it was."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fakes import FakeAdapter
+from sqlalchemy import insert, select, update
+
+from adapters.base import Operation
+from config.channels import ChannelConfig, PriceRule
+from syncer import changes, db, fx, reconcile
+from syncer import stock as ledger
+from syncer.context import ensure_channel_rows
+from syncer.models import (
+    ChangeItem,
+    ChangeSet,
+    Channel,
+    ChannelListing,
+    Product,
+    Sku,
+    StockLevel,
+    StockMovement,
+)
+from syncer.tabular import InputRejected
+
+CN = ChannelConfig(name="cn", kind="fake", currency="CNY", warehouses=("SH",))
+US = ChannelConfig(
+    name="us",
+    kind="fake",
+    currency="USD",
+    warehouses=("SH", "GZ"),
+    price=PriceRule(multiplier=Decimal("1.2"), ending=Decimal("0.99"), min_margin=Decimal("0.15")),
+)
+CHANNELS = [CN, US]
+
+
+class World:
+    """N SKUs (even: tea, odd: honey; every third tagged gift), base 100.00, cost 40, stock SH 10 and
+    GZ 5, published (clean, with refs) on a CNY and a USD channel."""
+
+    def __init__(self, url: str, n: int = 6, publish: bool = True) -> None:
+        self.url = url
+        self.adapters = {c.name: FakeAdapter(c) for c in CHANNELS}
+        with self.session() as s:
+            ensure_channel_rows(s, CHANNELS)
+            fx.set_rate(s, "CNY", "USD", Decimal("0.14"), date(2020, 1, 1))
+            product_ids = (
+                s.execute(
+                    insert(Product).returning(Product.id),
+                    [
+                        {
+                            "key": f"P{i:03d}",
+                            "title": f"Product {i}",
+                            "category": "tea" if i % 2 == 0 else "honey",
+                            "tags": ["gift"] if i % 3 == 0 else [],
+                        }
+                        for i in range(n)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            self.sku_ids = list(
+                s.execute(
+                    insert(Sku).returning(Sku.id),
+                    [
+                        {
+                            "sku": f"S{i:03d}",
+                            "product_id": pid,
+                            "base_price": Decimal("100.00"),
+                            "currency": "CNY",
+                            "cost": Decimal("40"),
+                            "attributes": {},
+                            "images": [],
+                        }
+                        for i, pid in enumerate(product_ids)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            wh = ledger.warehouses_by_code(s)
+            s.execute(
+                insert(StockLevel),
+                [{"sku_id": sid, "warehouse_id": wh["SH"], "on_hand": 10, "reserved": 0} for sid in self.sku_ids]
+                + [{"sku_id": sid, "warehouse_id": wh["GZ"], "on_hand": 5, "reserved": 0} for sid in self.sku_ids],
+            )
+            for config in CHANNELS:
+                reconcile.ensure_listings(s, config, self.sku_ids)
+        if publish:
+            for config in CHANNELS:
+                self.sync(config.name)
+
+    @contextmanager
+    def session(self):
+        with db.unit_of_work(self.url) as s:
+            yield s
+
+    def sync(self, name: str) -> reconcile.PushReport:
+        config = next(c for c in CHANNELS if c.name == name)
+        return reconcile.push_channel(self.session, config, self.adapters[name])
+
+    def ids(self, *skus: str) -> list[int]:
+        with self.session() as s:
+            return list(s.scalars(select(Sku.id).where(Sku.sku.in_(skus)).order_by(Sku.sku)))
+
+    def listing(self, channel: str, sku: str) -> ChannelListing:
+        with self.session() as s:
+            return s.execute(
+                select(ChannelListing)
+                .join(Sku, Sku.id == ChannelListing.sku_id)
+                .join(Channel, Channel.id == ChannelListing.channel_id)
+                .where(Sku.sku == sku, Channel.name == channel)
+            ).scalar_one()
+
+    def base(self, sku: str) -> Decimal:
+        with self.session() as s:
+            return s.scalar(select(Sku.base_price).where(Sku.sku == sku))
+
+    def apply(self, lines, **kw) -> changes.Applied:
+        with self.session() as s:
+            return changes.apply_change(s, lines, CHANNELS, user=kw.pop("user", "ops"), **kw)
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every row of every table a change can touch."""
+        out = {}
+        with self.session() as s:
+            for model in (Sku, ChannelListing, ChangeSet, ChangeItem, StockMovement, StockLevel):
+                table = model.__table__
+                out[table.name] = sorted(tuple(str(v) for v in row) for row in s.execute(select(table)).all())
+        return out
+
+
+def counter_for(world: World):
+    return changes.limits_counter(world.adapters)
+
+
+# ---------------------------------------------------------------------------------------- selectors
+def test_selectors_glob_category_tag_file_and_their_intersection(db_url: str, tmp_path: Path) -> None:
+    world = World(db_url, n=8, publish=False)
+
+    def names(**kw) -> list[str]:
+        with world.session() as s:
+            ids = changes.select_skus(s, changes.Selection(**kw))
+            return [s.get(Sku, i).sku for i in ids]
+
+    assert names(patterns=["*"]) == [f"S{i:03d}" for i in range(8)]
+    assert names(patterns=["S00[0-2]", "S007"]) == ["S000", "S001", "S002", "S007"]
+    assert names(categories=["honey"]) == ["S001", "S003", "S005", "S007"]
+    assert names(tags=["gift"]) == ["S000", "S003", "S006"]
+    assert names(patterns=["*"], categories=["tea"], tags=["gift"]) == ["S000", "S006"]
+    listed = tmp_path / "skus.txt"
+    listed.write_text("# to reprice\nS004\nS005  # honey\n\n", encoding="utf-8")
+    assert names(skus_file=listed) == ["S004", "S005"]
+    assert names(skus_file=listed, categories=["tea"]) == ["S004"]
+    table = tmp_path / "skus.csv"
+    table.write_text("sku,note\nS001,x\nS002,y\n", encoding="utf-8")
+    assert names(skus_file=table) == ["S001", "S002"]
+    assert names(patterns=["NOPE*"]) == []
+
+
+def test_a_skus_file_with_unknown_skus_is_refused_with_every_line(db_url: str, tmp_path: Path) -> None:
+    world = World(db_url, n=2, publish=False)
+    listed = tmp_path / "skus.txt"
+    listed.write_text("S000\nX1\nS001\nX2\n", encoding="utf-8")
+    with world.session() as s, pytest.raises(InputRejected) as info:
+        changes.select_skus(s, changes.Selection(skus_file=listed))
+    assert "row 2, column sku: unknown SKU 'X1'" in str(info.value) and "row 4" in str(info.value)
+    with world.session() as s, pytest.raises(changes.ChangeRefused):
+        changes.select_skus(s, changes.Selection())
+
+
+# -------------------------------------------------------------------------------------------- price
+def test_percent_preview_shows_every_channel_price_listings_and_calls(db_url: str) -> None:
+    world = World(db_url, n=60)
+    with world.session() as s:
+        lines = changes.plan_price(s, world.sku_ids, percent=Decimal("10"))
+        plan = changes.preview(s, CHANNELS, lines, guard_percent=30, counter=counter_for(world))
+    assert len(lines) == 60 and lines[0].field == "base_price" and (lines[0].old, lines[0].new) == ("100.00", "110.00")
+    rows = [r for r in plan.rows() if r["sku"] == "S000"]
+    assert rows == [
+        {
+            "sku": "S000",
+            "channel": "(catalog)",
+            "field": "base_price",
+            "old": "100.00",
+            "new": "110.00",
+            "change_pct": "+10.0",
+        },
+        {"sku": "S000", "channel": "cn", "field": "price", "old": "100.00", "new": "110.00", "change_pct": "+10.0"},
+        # 100 x 1.2 x 0.14 = 16.80 -> 16.99; 110 x 1.2 x 0.14 = 18.48 -> 18.99
+        {"sku": "S000", "channel": "us", "field": "price", "old": "16.99", "new": "18.99", "change_pct": "+11.8"},
+    ]
+    assert plan.listings == 120 and plan.violations == []
+    assert plan.calls == {"cn": {"price": 2}, "us": {"price": 2}}  # 60 each, 50 per call
+    assert plan.summary()["api_calls"] == 4
+
+
+def test_apply_is_one_change_set_marks_dirty_like_reconcile_and_the_sync_pushes_it(db_url: str) -> None:
+    world = World(db_url, n=4)
+    before = world.listing("us", "S001")
+    with world.session() as s:
+        lines = changes.plan_price(s, world.ids("S001", "S002"), amount=Decimal("-5.50"))
+    applied = world.apply(lines, reason="promo", command="price adjust --amount -5.50")
+    assert applied.affected == {"cn": world.ids("S001", "S002"), "us": world.ids("S001", "S002")}
+    after = world.listing("us", "S001")
+    assert (after.status, after.version, after.desired_price) == ("dirty", before.version + 1, Decimal("15.99"))
+    assert world.listing("cn", "S000").status == "clean"
+    with world.session() as s:
+        # the bulk path left exactly what the general recompute computes: it finds nothing more to do
+        assert reconcile.refresh(s, CHANNELS, world.sku_ids) == 0
+        change_set = s.get(ChangeSet, applied.change_set_id)
+        assert (change_set.user, change_set.reason, change_set.status) == ("ops", "promo", "applied")
+        items = s.execute(select(ChangeItem.field, ChangeItem.old_value, ChangeItem.new_value)).all()
+    assert sorted(items) == [("base_price", "100.00", "94.50")] * 2
+    report = world.sync("us")
+    assert report.ok == 2 and world.adapters["us"].calls[-1] == (Operation.PRICE, ["S001", "S002"])
+    assert world.adapters["us"].items["S001"]["price"] == Decimal("15.99")
+    assert world.listing("us", "S001").status == "clean"
+
+
+def test_set_and_channel_override(db_url: str) -> None:
+    world = World(db_url, n=3)
+    with world.session() as s:
+        lines = changes.plan_price(s, world.ids("S000"), set_to=Decimal("90"), channel="us")
+        plan = changes.preview(s, CHANNELS, lines)
+    assert [(line.field, line.old, line.new, line.channel) for line in lines] == [
+        ("price_override", None, "90.00", "us")
+    ]
+    assert [(e.channel, e.old, e.new) for e in plan.effects] == [("us", Decimal("16.99"), Decimal("15.99"))]
+    world.apply(lines)
+    assert world.listing("us", "S000").price_override == Decimal("90.00")
+    assert world.base("S000") == Decimal("100.00") and world.listing("cn", "S000").status == "clean"
+    with world.session() as s:  # an override adjusts from itself
+        again = changes.plan_price(s, world.ids("S000"), percent=Decimal("-10"), channel="us")
+        assert [(line.old, line.new) for line in again] == [("90.00", "81.00")]
+        with pytest.raises(changes.ChangeRefused, match="more decimal places"):
+            changes.plan_price(s, world.ids("S000"), set_to=Decimal("9.999"))
+        with pytest.raises(changes.ChangeRefused, match="negative"):
+            changes.plan_price(s, world.ids("S000"), amount=Decimal("-500"))
+
+
+# -------------------------------------------------------------------------------------------- stock
+def test_stock_set_and_adjust_are_ledger_movements_with_channel_quantities(db_url: str) -> None:
+    world = World(db_url, n=3)
+    with world.session() as s:
+        lines = changes.plan_stock(s, world.ids("S000", "S001"), "SH", by=-3)
+        plan = changes.preview(s, CHANNELS, lines, counter=counter_for(world))
+    assert [(line.field, line.old, line.new) for line in lines] == [("stock:SH", "10", "7")] * 2
+    quantities = {(e.channel, e.sku): (e.old, e.new) for e in plan.effects}
+    assert quantities == {
+        ("cn", "S000"): (10, 7),
+        ("cn", "S001"): (10, 7),
+        ("us", "S000"): (15, 12),
+        ("us", "S001"): (15, 12),
+    }
+    assert plan.calls == {"cn": {"stock": 1}, "us": {"stock": 1}}
+    applied = world.apply(lines, reason="damaged")
+    with world.session() as s:
+        moves = s.execute(
+            select(
+                StockMovement.kind, StockMovement.on_hand_delta, StockMovement.change_set_id, StockMovement.reason
+            ).where(StockMovement.change_set_id.is_not(None))
+        ).all()
+        assert sorted(moves) == [("adjust", -3, applied.change_set_id, "damaged")] * 2
+        assert changes.stock_level(s, world.ids("S000")[0], "SH") == 7
+        assert changes.plan_stock(s, world.ids("S000", "S002"), "GZ", set_to=5) == []  # already 5
+        counted = changes.plan_stock(s, world.ids("S000", "S002"), "GZ", set_to=8)
+    assert [(line.sku, line.old, line.new) for line in counted] == [("S000", "5", "8"), ("S002", "5", "8")]
+    world.apply(counted)
+    assert world.listing("us", "S000").desired_quantity == 15 and world.listing("cn", "S000").desired_quantity == 7
+    world.sync("us")
+    assert world.adapters["us"].items["S002"]["qty"] == 18
+
+
+def test_stock_that_would_go_negative_is_refused_naming_the_skus(db_url: str) -> None:
+    world = World(db_url, n=3)
+    before = world.snapshot()
+    with world.session() as s, pytest.raises(changes.ChangeRefused) as info:
+        changes.plan_stock(s, world.sku_ids, "GZ", by=-6)
+    assert "S000: on-hand in GZ would be -1 (now 5)" in str(info.value) and "S002" in str(info.value)
+    with world.session() as s, pytest.raises(changes.ChangeRefused, match="no warehouse 'XX'"):
+        changes.plan_stock(s, world.sku_ids, "XX", by=1)
+    assert world.snapshot() == before
+
+
+# -------------------------------------------------------------------------------------------- guard
+def test_guard_refuses_big_moves_naming_skus_and_applies_nothing(db_url: str) -> None:
+    world = World(db_url, n=4)
+    before = world.snapshot()
+    with world.session() as s:
+        lines = changes.plan_price(s, world.ids("S001", "S002"), percent=Decimal("50"))
+        plan = changes.preview(s, CHANNELS, lines, guard_percent=30)
+    assert {(v.sku, v.channel) for v in plan.violations} == {
+        ("S001", "cn"),
+        ("S001", "us"),
+        ("S002", "cn"),
+        ("S002", "us"),
+    }
+    with pytest.raises(changes.GuardRefused) as info:
+        world.apply(lines, guard_percent=30)
+    assert "S001, S002" in str(info.value) and "+50.0%" in str(info.value)
+    assert world.snapshot() == before
+    with world.session() as s:  # 25% passes a 30% guard
+        ok = changes.plan_price(s, world.ids("S001"), percent=Decimal("25"))
+        assert changes.preview(s, CHANNELS, ok, guard_percent=30).violations == []
+    world.apply(lines, guard_percent=30, force=True)
+    assert world.base("S001") == Decimal("150.00")
+
+
+def test_guard_refuses_a_price_below_the_cost_floor(db_url: str) -> None:
+    world = World(db_url, n=2)
+    with world.session() as s:
+        s.execute(update(Sku).where(Sku.sku == "S000").values(cost=Decimal("95")))
+    before = world.snapshot()
+    with world.session() as s:
+        lines = changes.plan_price(s, world.ids("S000", "S001"), percent=Decimal("-10"))
+    with pytest.raises(changes.GuardRefused) as info:
+        world.apply(lines, guard_percent=30)
+    message = str(info.value)
+    assert "S000 on cn: price 90.00 CNY is below the cost floor 95.00" in message and "S001 on" not in message
+    assert world.snapshot() == before
+
+
+def test_a_change_made_after_the_preview_is_refused_whole(db_url: str) -> None:
+    world = World(db_url, n=3)
+    with world.session() as s:
+        lines = changes.plan_price(s, world.sku_ids, percent=Decimal("5"))
+    with world.session() as s:
+        s.execute(update(Sku).where(Sku.sku == "S002").values(base_price=Decimal("101")))
+    before = world.snapshot()
+    with pytest.raises(changes.StaleChange, match="S002 base_price: was 100.00, is now 101"):
+        world.apply(lines)
+    assert world.snapshot() == before
+
+
+# --------------------------------------------------------------------------------------------- undo
+def test_undo_restores_old_values_as_a_new_change_set(db_url: str) -> None:
+    world = World(db_url, n=3)
+    with world.session() as s:
+        first = world.apply(changes.plan_price(s, world.sku_ids, percent=Decimal("10"))).change_set_id
+    with world.session() as s:
+        undo = changes.plan_undo(s, first)
+    assert undo.conflicts == [] and [(line.old, line.new) for line in undo.lines] == [("110.00", "100.00")] * 3
+    applied = world.apply(undo.lines, undo_of=first)
+    assert world.base("S000") == Decimal("100.00") and world.listing("us", "S000").desired_price == Decimal("16.99")
+    with world.session() as s:
+        assert s.get(ChangeSet, first).status == "undone"
+        assert s.get(ChangeSet, applied.change_set_id).undo_of == first
+        shown = changes.show_change_set(s, first)
+        assert shown["undone_by"] == applied.change_set_id and len(shown["changes"]) == 3
+        again = changes.plan_undo(s, first)  # undoing twice is a conflict
+        assert any("already undone" in c for c in again.conflicts)
+
+
+def test_undo_refuses_where_a_later_change_set_touched_the_same_values(db_url: str) -> None:
+    world = World(db_url, n=3)
+    with world.session() as s:
+        first = world.apply(changes.plan_price(s, world.sku_ids, percent=Decimal("10")), user="ann").change_set_id
+    with world.session() as s:
+        second = world.apply(changes.plan_price(s, world.ids("S001"), set_to=Decimal("120")), user="bob")
+    with world.session() as s:
+        undo = changes.plan_undo(s, first)
+    assert len(undo.conflicts) == 1
+    assert undo.conflicts[0].startswith(f"S001 base_price: changed again by change set {second.change_set_id} (bob,")
+    # --force restores the old values anyway (the CLI refuses without it)
+    world.apply(undo.lines, undo_of=first)
+    assert [world.base(s) for s in ("S000", "S001", "S002")] == [Decimal("100.00")] * 3
+    with world.session() as s:  # stock is reversed by the opposite movement
+        moved = world.apply(changes.plan_stock(s, world.ids("S000"), "SH", by=4)).change_set_id
+        reserve = ledger.Movement(
+            world.ids("S000")[0], ledger.warehouses_by_code(s)["SH"], "ship", -2, 0, "order", "ship:1"
+        )
+    with world.session() as s:
+        ledger.record(s, [reserve])
+        undo = changes.plan_undo(s, moved)
+    assert undo.conflicts == [] and [(line.old, line.new) for line in undo.lines] == [("12", "8")]
+    world.apply(undo.lines, undo_of=moved)
+    with world.session() as s:
+        assert changes.stock_level(s, world.ids("S000")[0], "SH") == 8  # 10 + 4 - 2 shipped - 4 undone
+
+
+# --------------------------------------------------------------------------------------------- files
+def test_a_bad_edit_file_lists_every_problem_and_applies_nothing(db_url: str, tmp_path: Path) -> None:
+    world = World(db_url, n=3)
+    before = world.snapshot()
+    bad = tmp_path / "edits.csv"
+    bad.write_text(
+        "sku,channel,price,stock[SH],stock[XX],colour\n"
+        "S000,,abc,5,,\n"
+        "NOPE,,10,,,\n"
+        "S001,moon,10,,,\n"
+        "S001,us,12,3,,\n"
+        "S002,,,-1,,\n"
+        "S002,,9.999,,,\n"
+        "S000,,11,,,\n",
+        encoding="utf-8",
+    )
+    with world.session() as s, pytest.raises(InputRejected) as info:
+        changes.plan_file(s, bad, ["cn", "us"])
+    found = {(p.row, p.column) for p in info.value.problems}
+    assert found == {
+        (1, "stock[XX]"),
+        (1, "colour"),
+        (2, "price"),
+        (3, "sku"),
+        (4, "channel"),
+        (5, "stock[SH]"),
+        (6, "stock[SH]"),
+        (7, "sku"),
+        (8, "sku"),
+    }
+    assert world.snapshot() == before
+
+
+def test_an_edit_file_sets_base_prices_overrides_and_stock(db_url: str, tmp_path: Path) -> None:
+    from syncer.tabular import write_xlsx
+
+    world = World(db_url, n=3)
+    rows = [["S000", "", "105", "12"], ["S001", "us", "80", ""], ["S002", "", "", "10"]]
+    good = tmp_path / "edits.xlsx"
+    write_xlsx(good, [("edits", ["sku", "channel", "price", "stock[SH]"], rows)])
+    with world.session() as s:
+        lines = changes.plan_file(s, good, ["cn", "us"])
+    assert [(line.sku, line.field, line.old, line.new, line.channel) for line in lines] == [
+        ("S000", "base_price", "100.00", "105", None),
+        ("S000", "stock:SH", "10", "12", None),
+        ("S001", "price_override", None, "80", "us"),
+    ]
+    world.apply(lines)
+    assert world.base("S000") == Decimal("105.00") and world.listing("us", "S001").price_override == Decimal("80")
+
+
+# ------------------------------------------------------------------------------------------ history
+def test_history_has_change_items_and_sync_results(db_url: str) -> None:
+    world = World(db_url, n=2)
+    with world.session() as s:
+        world.apply(changes.plan_price(s, world.ids("S000"), percent=Decimal("5")), reason="rise")
+    world.sync("cn")
+    with world.session() as s:
+        rows = changes.history(s, "S000")
+        listed = changes.list_change_sets(s)
+    kinds = [(r["kind"], r["channel"], r["what"], r["new"]) for r in rows]
+    assert ("change", None, "base_price", "105.00") in kinds
+    assert kinds[-1] == ("sync", "cn", "price", "105.00")
+    assert kinds.index(("change", None, "base_price", "105.00")) < len(kinds) - 1
+    assert listed[0]["reason"] == "rise" and listed[0]["items"] == 1
