@@ -393,6 +393,3 @@ def main() -> None:
 
 # command groups register themselves on `app` when imported
 from syncer import cli_changes, cli_content, cli_ops, cli_orders, cli_reports  # noqa: F401
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
