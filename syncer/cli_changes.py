@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,8 +66,21 @@ def selection(sku: list[str] | None, category: list[str] | str | None, tag: list
     return changes.Selection(list(sku or []), categories, list(tag or []), skus_file)
 
 
-def _command_line() -> str:
-    return "syncer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+def _command_line(words: str, sel=None, **options: Any) -> str:
+    """The command as the user would type it (kept with the change set)."""
+    parts = ["syncer", words]
+    for name, value in options.items():
+        if value is not None and value is not False:
+            flag = "--" + name.replace("_", "-")
+            parts.append(flag if value is True else f"{flag} {shlex.quote(str(value))}")
+    if sel is not None:
+        parts.extend(
+            [f"--sku {shlex.quote(p)}" for p in sel.patterns]
+            + [f"--category {shlex.quote(c)}" for c in sel.categories]
+            + [f"--tag {shlex.quote(t)}" for t in sel.tags]
+            + ([f"--skus-file {shlex.quote(str(sel.skus_file))}"] if sel.skus_file else [])
+        )
+    return " ".join(parts)
 
 
 # ------------------------------------------------------------------------------------ the common flow
@@ -304,7 +316,7 @@ def price_set(
 
     run_change(
         build,
-        command=_command_line(),
+        command=_command_line(f"price set {amount}", sel, channel=channel, force=force),
         reason=reason,
         user=user,
         dry_run=dry_run,
@@ -352,7 +364,7 @@ def price_adjust(
 
     run_change(
         build,
-        command=_command_line(),
+        command=_command_line("price adjust", sel, percent=percent, amount=amount, channel=channel, force=force),
         reason=reason,
         user=user,
         dry_run=dry_run,
@@ -395,7 +407,7 @@ def stock_set(
 
     run_change(
         build,
-        command=_command_line(),
+        command=_command_line(f"stock set {qty}", sel, warehouse=warehouse),
         reason=reason,
         user=user,
         dry_run=dry_run,
@@ -434,7 +446,7 @@ def stock_adjust(
 
     run_change(
         build,
-        command=_command_line(),
+        command=_command_line("stock adjust", sel, by=by, warehouse=warehouse),
         reason=reason,
         user=user,
         dry_run=dry_run,
@@ -472,7 +484,7 @@ def changes_apply(
 
     run_change(
         build,
-        command=_command_line(),
+        command=_command_line(f"changes apply {file}", force=force),
         reason=reason or f"changes apply {file.name}",
         user=user,
         dry_run=dry_run,
@@ -561,7 +573,7 @@ def changes_undo(
 
     run_change(
         build,
-        command=_command_line(),
+        command=_command_line(f"changes undo {change_set}", force=force),
         reason=reason or f"undo change set {change_set}",
         user=user,
         dry_run=dry_run,

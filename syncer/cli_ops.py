@@ -221,7 +221,7 @@ def _listing_change(
 
     run_change(
         build,
-        command=_command_line(),
+        command=_command_line(f"listings {action}", sel, channel=",".join(names)),
         reason=reason or f"listings {action}",
         user=user,
         dry_run=dry_run,
