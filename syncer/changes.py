@@ -59,6 +59,7 @@ from syncer.types import Amount, UTCDateTime
 CHUNK = 5000
 PRICE_FIELDS = ("base_price", "price_override")
 WANTED = "wanted"
+UNDOABLE = ("base_price", "price_override", WANTED)
 
 
 class ChangeRefused(UserError):
@@ -901,6 +902,11 @@ def apply_change(
     the price guard."""
     if not lines:
         return Applied(None, ChangePlan([]))
+    unknown = sorted(
+        {line.field for line in lines if line.field not in UNDOABLE and not line.field.startswith("stock:")}
+    )
+    if unknown:
+        raise ChangeRefused(f"cannot apply changes of {', '.join(unknown)}")
     check_current(session, lines)
     plan = preview(session, channels, lines, guard_percent=None if force else guard_percent, counter=counter)
     if plan.violations:
@@ -1202,6 +1208,9 @@ def plan_undo(session: Session, change_set_id: int) -> UndoPlan:
             touched.add((item.sku_id, item.field, channel))
             set_id, user, when = hit
             conflicts.append(f"{where}: changed again by change set {set_id} ({user}, {when:%Y-%m-%d %H:%M} UTC)")
+        if item.field not in UNDOABLE and not item.field.startswith("stock:"):
+            conflicts.append(f"{where}: {item.field} changes cannot be undone here (re-import the old value)")
+            continue
         if item.field.startswith("stock:"):
             delta = int(item.new_value or 0) - int(item.old_value or 0)
             lines.append(ChangeLine(item.sku_id, sku, item.field, None, str(-delta)))  # resolved below

@@ -451,3 +451,25 @@ def test_history_has_change_items_and_sync_results(db_url: str) -> None:
     assert kinds[-1] == ("sync", "cn", "price", "105.00")
     assert kinds.index(("change", None, "base_price", "105.00")) < len(kinds) - 1
     assert listed[0]["reason"] == "rise" and listed[0]["items"] == 1
+
+
+def test_undo_of_values_it_cannot_restore_says_so(db_url: str) -> None:
+    world = World(db_url, n=1)
+    with world.session() as s:
+        change_set = ChangeSet(user="import", reason="catalog import", command="catalog import")
+        s.add(change_set)
+        s.flush()
+        s.add(
+            ChangeItem(
+                change_set_id=change_set.id, sku_id=world.sku_ids[0], field="cost", old_value="30", new_value="40"
+            )
+        )
+        s.flush()
+        undo = changes.plan_undo(s, change_set.id)
+        with pytest.raises(changes.ChangeRefused, match="cannot apply changes of cost"):
+            changes.apply_change(
+                s, [changes.ChangeLine(world.sku_ids[0], "S000", "cost", "40", "30")], CHANNELS, user="x"
+            )
+    assert undo.lines == [] and undo.conflicts == [
+        "S000 cost: cost changes cannot be undone here (re-import the old value)"
+    ]
