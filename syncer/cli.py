@@ -181,7 +181,9 @@ def catalog_import(
     """Import a catalog file. The whole file is validated first; nothing is applied unless it is clean.
 
     Columns: sku, product, title, description, category, brand, tags, attr[NAME], images, barcode,
-    weight_grams, cost, base_price, currency, active, stock[WAREHOUSE]. See README.
+    weight_grams, cost, base_price, currency, active, stock[WAREHOUSE], and localized content:
+    title[LANG], description[LANG], bullets[LANG] (with @CHANNEL for an override), attr[NAME][LANG].
+    See README.
     """
     from syncer import catalog
 

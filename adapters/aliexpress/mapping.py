@@ -199,7 +199,7 @@ def _variations(draft: ListingDraft) -> tuple[Variation, ...]:
 
 def post_product(draft: ListingDraft, options: Any, product_id: str | None = None) -> str:
     """``post_product_request`` / ``edit_product_request`` JSON for product.post / product.edit."""
-    lang = draft.language.split("_")[0]
+    lang = draft.language.replace("-", "_").split("_")[0].lower()  # "en-US", "en_US" and "en" all send "en"
     web_detail = dumps({"version": "2.0.0", "moduleList": [{"type": "html", "html": {"content": draft.description}}]})
     body: dict[str, Any] = {
         "aliexpress_category_id": int(draft.category_id),
