@@ -13,15 +13,21 @@ published on a CNY and a USD channel, written directly in the database), then ti
 * ``apply``: the whole transaction: re-checking the old values, one change set with an item per SKU,
   the new base prices and every affected listing's new desired price, marked dirty,
 
-and prints the results as JSON. The issue requires preview < 5 s and apply < 15 s.
+then the same through the command line (``cli_dry_run_seconds``: ``syncer price adjust --percent 5
+--sku '*' --dry-run --format csv``; ``cli_apply_seconds``: the same with ``--yes``, which also queues the
+two channel syncs; both whole processes, start-up included), and prints the results as JSON.
+The issue requires preview < 5 s and apply < 15 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
@@ -129,6 +135,67 @@ def build(url: str, n: int) -> None:
         )
 
 
+CHANNELS_FILE = """
+[[channels]]
+name = "taobao"
+kind = "taobao"
+currency = "CNY"
+warehouses = ["SH"]
+base_url = "emulator:"
+[channels.credentials]
+app_key = "TAOBAO_APP_KEY"
+app_secret = "TAOBAO_APP_SECRET"
+session = "TAOBAO_SESSION"
+[channels.options]
+location_state = "浙江"
+location_city = "杭州"
+[channels.price]
+ending = "0.9"
+min_margin = "0.10"
+[channels.stock]
+buffer = 1
+share = "0.6"
+
+[[channels]]
+name = "shopify"
+kind = "shopify"
+currency = "USD"
+warehouses = ["SH"]
+base_url = "emulator:"
+[channels.credentials]
+access_token = "SHOPIFY_ACCESS_TOKEN"
+[channels.options]
+shop = "bench"
+api_version = "2026-10"
+[channels.price]
+multiplier = "1.20"
+ending = "0.99"
+min_margin = "0.15"
+[channels.stock]
+buffer = 2
+share = "0.3"
+"""
+
+
+def cli_seconds(tmp: Path, url: str, *args: str) -> float:
+    """Wall time of one `syncer` process (start-up and imports included), output discarded."""
+    (tmp / "channels.toml").write_text(CHANNELS_FILE, encoding="utf-8")
+    env = dict(
+        os.environ,
+        SYNCER_DATA_DIR=str(tmp / "data"),
+        SYNCER_DATABASE_URL=url,
+        SYNCER_CHANNELS_FILE=str(tmp / "channels.toml"),
+        SYNCER_HUEY_BACKEND="sqlite",
+    )
+    syncer = Path(sys.executable).with_name("syncer")
+    start = time.perf_counter()
+    done = subprocess.run([str(syncer), *args], env=env, capture_output=True, text=True)
+    seconds = round(time.perf_counter() - start, 3)
+    if done.returncode != 0:
+        raise SystemExit(f"syncer {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return seconds
+
+
 def timed(fn):
     start = time.perf_counter()
     value = fn()
@@ -182,6 +249,13 @@ def main() -> None:
             sample = list(s.scalars(select(Sku.id).order_by(Sku.id).limit(500)))
             # the bulk path must leave exactly what the general recompute would: nothing more to mark
             recompute_marks = reconcile.refresh(s, CHANNELS, sample)
+        # the same through the command line, as ops staff run it (a second +5% on top of the first)
+        cli_preview = cli_seconds(
+            tmp, url, "price", "adjust", "--percent", "5", "--sku", "*", "--dry-run", "--format", "csv"
+        )
+        cli_apply = cli_seconds(
+            tmp, url, "price", "adjust", "--percent", "5", "--sku", "*", "--yes", "--format", "json"
+        )
         result = {
             "skus": args.skus,
             "listings": listings,
@@ -199,6 +273,8 @@ def main() -> None:
             "change_items": items,
             "dirty_listings": dirty,
             "recompute_of_500_marked": recompute_marks,
+            "cli_dry_run_seconds": cli_preview,
+            "cli_apply_seconds": cli_apply,
             "preview_ok": preview_s < 5,
             "apply_ok": apply_s < 15,
             "python": platform.python_version(),
@@ -206,7 +282,10 @@ def main() -> None:
         print(json.dumps(result, indent=2))
     finally:
         db.engine_for(url).dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"kept {tmp}", file=sys.stderr)
 
 
 if __name__ == "__main__":

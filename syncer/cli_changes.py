@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -135,7 +136,9 @@ def _json_result(plan, status: str, command: str, change_set: int | None = None,
         ],
         "sync": sync,
     }
-    console.print_json(json.dumps(document, default=str, ensure_ascii=False))
+    # plain JSON straight out: rich's pretty printer takes minutes on a 50,000-SKU preview
+    sys.stdout.write(json.dumps(document, default=str, ensure_ascii=False, indent=1) + "\n")
+    sys.stdout.flush()
 
 
 def run_change(
