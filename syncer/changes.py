@@ -197,14 +197,20 @@ def _show(value: Any, kind: str) -> str | None:
     return str(value)
 
 
+_TENTH = Decimal("0.1")
+
+
 def _pct(old: Any, new: Any) -> str | None:
+    if old is None or new is None:
+        return None
     try:
-        before, after = Decimal(str(old)), Decimal(str(new))
+        before = old if isinstance(old, Decimal | int) else Decimal(old)
+        after = new if isinstance(new, Decimal | int) else Decimal(new)
+        if before == 0:
+            return None
+        return f"{(Decimal(after - before) * 100 / before).quantize(_TENTH, rounding=ROUND_HALF_UP):+}"
     except (ArithmeticError, ValueError, TypeError):
         return None
-    if before == 0:
-        return None
-    return f"{((after - before) / before * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):+}"
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

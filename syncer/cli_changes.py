@@ -9,6 +9,7 @@ the sync of the affected listings (or run it here with ``--sync-now``).
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import shlex
 import sys
@@ -102,6 +103,20 @@ def _close(adapters: dict[str, Any]) -> None:
             adapter.close()
 
 
+def _csv(rows: list[dict[str, Any]], columns: list[str], free_text: tuple[str, ...] = ()) -> None:
+    """CSV of rows whose cells are SKU codes, names, numbers and states, written as they are (a signed
+    number like -5.0 stays a number); only ``free_text`` columns are guarded against formula injection."""
+    from syncer.tabular import escape_formula
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            ["" if row.get(c) is None else (escape_formula(row[c]) if c in free_text else row[c]) for c in columns]
+        )
+    sys.stdout.flush()
+
+
 def _show_preview(plan, fmt: str, title: str) -> None:
     rows = plan.rows()
     if fmt == "table":
@@ -109,7 +124,7 @@ def _show_preview(plan, fmt: str, title: str) -> None:
         if len(rows) > PREVIEW_ROWS:
             console.print(f"... and {len(rows) - PREVIEW_ROWS} more row(s) (--format csv or json lists them all)")
     elif fmt == "csv":
-        emit(rows, PREVIEW_COLUMNS, "csv")
+        _csv(rows, PREVIEW_COLUMNS)
     summary = plan.summary()
     calls = "; ".join(
         f"{name}: " + ", ".join(f"{n} {op}" for op, n in ops.items())
@@ -533,7 +548,7 @@ def changes_show(
         console.print_json(json.dumps(data, ensure_ascii=False, default=str))
         return
     if fmt == "csv":
-        emit(data["changes"], ["sku", "channel", "field", "old", "new", "change_pct"], "csv")
+        _csv(data["changes"], ["sku", "channel", "field", "old", "new", "change_pct"])
         return
     head = Table(show_header=False, title=f"change set {data['id']}")
     for key in ("created_at", "user", "reason", "command", "status", "undo_of", "undone_by", "items"):
@@ -602,6 +617,8 @@ def history(
     _check_format(fmt)
     with ctx().session() as session:
         rows = changes.history(session, sku)
-    emit(
-        rows, ["time", "kind", "id", "channel", "what", "old", "new", "ok", "user", "note"], fmt, title=f"history {sku}"
-    )
+    columns = ["time", "kind", "id", "channel", "what", "old", "new", "ok", "user", "note"]
+    if fmt == "csv":
+        _csv(rows, columns, free_text=("user", "note"))
+        return
+    emit(rows, columns, fmt, title=f"history {sku}")

@@ -104,6 +104,9 @@ def test_negative_percent_dry_run_json_previews_and_changes_nothing(cli) -> None
         "new": "190.00",
         "change_pct": "-5.0",
     } in doc["changes"]
+    as_csv = cli("price", "adjust", "--percent", "-5", "--category", "tea", "--dry-run", "--format", "csv")
+    assert as_csv.exit_code == 0
+    assert "TEA-1,(catalog),base_price,100.00,95.00,-5.0" in as_csv.stdout.splitlines()  # numbers stay numbers
     assert snapshot(cli.url) == before
 
 
