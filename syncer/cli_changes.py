@@ -118,7 +118,7 @@ def _csv(rows: list[dict[str, Any]], columns: list[str], free_text: tuple[str, .
 
 
 def _show_preview(plan, fmt: str, title: str) -> None:
-    rows = plan.rows()
+    rows = plan.rows() if fmt in ("table", "csv") else []
     if fmt == "table":
         emit(rows[:PREVIEW_ROWS], PREVIEW_COLUMNS, "table", title=title)
         if len(rows) > PREVIEW_ROWS:
@@ -152,7 +152,7 @@ def _json_result(plan, status: str, command: str, change_set: int | None = None,
         "sync": sync,
     }
     # plain JSON straight out: rich's pretty printer takes minutes on a 50,000-SKU preview
-    sys.stdout.write(json.dumps(document, default=str, ensure_ascii=False, indent=1) + "\n")
+    sys.stdout.write(json.dumps(document, default=str, ensure_ascii=False) + "\n")  # compact: the C encoder
     sys.stdout.flush()
 
 
@@ -235,7 +235,7 @@ def run_change(
         )
     sync = _trigger(context, applied.affected, who, sync_now)
     if fmt == "json":
-        _json_result(applied.plan, "applied", command, applied.change_set_id, sync)
+        _json_result(plan, "applied", command, applied.change_set_id, sync)  # the preview's call counts
     else:
         err_console.print(
             f"applied change set {applied.change_set_id}: {len(lines)} value(s) of {plan.skus} SKU(s) by {who}",
