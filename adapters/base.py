@@ -495,6 +495,13 @@ class ChannelAdapter(ABC):
         """Revisions left today for this listing, where the marketplace caps them; None = no cap."""
         return None
 
+    #: the time zone whose calendar day a per-listing revision cap counts (``Limits.daily_revisions``)
+    revision_timezone: ClassVar[str] = "UTC"
+
+    def seed_revisions(self, used: Mapping[str, int]) -> None:  # noqa: B027 - optional hook
+        """Revisions each SKU's listing already used today, as recorded by the syncer (so a new adapter
+        instance, another worker or a restart does not start the day's count from zero)."""
+
     @abstractmethod
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
         """Create or fully update listings (with variations). Results carry the new ``ref``."""

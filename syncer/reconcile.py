@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.base import (
@@ -283,6 +284,23 @@ def _ref_json(ref: ListingRef | None, sku: str) -> dict[str, Any]:
     return {"sku": ref.sku or sku, "external_id": ref.external_id, "ids": dict(ref.ids)}
 
 
+def revisions_used_today(session: Session, channel_id: int, timezone: str, now: datetime) -> dict[str, int]:
+    """Successful pushes per SKU on this channel since the start of the marketplace's day (each one is a
+    revision of that listing), from the recorded sync results."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    start = datetime.combine(local.date(), datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    query = (
+        select(Sku.sku, func.count())
+        .select_from(SyncResult)
+        .join(ChannelListing, ChannelListing.id == SyncResult.listing_id)
+        .join(Sku, Sku.id == ChannelListing.sku_id)
+        .where(ChannelListing.channel_id == channel_id, SyncResult.ok.is_(True), SyncResult.created_at >= start)
+        .group_by(Sku.sku)
+    )
+    return dict(session.execute(query).all())
+
+
 def build_plan(
     session: Session,
     channel: ChannelConfig,
@@ -310,6 +328,8 @@ def build_plan(
     )
     if only_skus is not None:
         query = query.where(ChannelListing.sku_id.in_(list(only_skus)))
+    if adapter.limits.daily_revisions:
+        adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
     ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
     publish_groups: dict[int, list[tuple[ChannelListing, Sku]]] = defaultdict(list)
     products: dict[int, Product] = {}

@@ -258,6 +258,13 @@ class EbayAdapter(HttpAdapter):
         """Revisions left today for the listing of ``sku`` (eBay: 250 per listing per day)."""
         return self.budget.remaining(self._key(sku))
 
+    revision_timezone = "America/Los_Angeles"  # eBay's calendar day (see revisions.py)
+
+    def seed_revisions(self, used: Mapping[str, int]) -> None:
+        """Start from the revisions the syncer recorded today (persisted across instances and workers)."""
+        for sku, count in used.items():
+            self.budget.at_least(self._key(sku), count)
+
     def _over_budget(self, sku: str, *, to_zero: bool = False, cost: int = 1) -> ItemResult | None:
         left = self.budget.remaining(self._key(sku))
         floor = 0 if to_zero else self.options.revision_reserve

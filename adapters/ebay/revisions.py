@@ -3,7 +3,9 @@
 eBay gives no API to read how many revisions a listing has left, so the adapter counts every write
 it makes that revises a live listing (price/quantity updates, replacing a published item, offer or
 group). The day is taken as eBay's official time, US Pacific (an assumption: the Inventory spec says
-"calendar day" without a zone). Counts live in memory for the adapter's lifetime.
+"calendar day" without a zone). Counts live in memory for the adapter's lifetime; the syncer seeds
+them with the day's recorded revisions (``seed_revisions``), so they survive new instances, other
+workers and restarts.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ class RevisionBudget:
         with self._lock:
             self._today()
             self._used[key] = self._used.get(key, 0) + count
+
+    def at_least(self, key: str, used: int) -> None:
+        """Raise today's count for ``key`` to ``used`` (revisions recorded elsewhere)."""
+        with self._lock:
+            self._today()
+            self._used[key] = max(self._used.get(key, 0), used)
 
     def exhaust(self, key: str) -> None:
         """eBay said the cap is reached: believe it for the rest of the day."""

@@ -9,7 +9,7 @@ from decimal import Decimal
 from fakes import FakeAdapter
 from sqlalchemy import insert, select, update
 
-from adapters.base import AuthError, ItemResult, Operation
+from adapters.base import AuthError, ItemResult, Limits, Operation
 from config.channels import ChannelConfig, PriceRule, StockRule
 from syncer import db, fx, reconcile
 from syncer import stock as ledger
@@ -19,8 +19,13 @@ from syncer.models import ChannelListing, Product, Sku, StockLevel, SyncRun
 
 def channel(name: str = "shop", currency: str = "CNY", **kw) -> ChannelConfig:
     return ChannelConfig(
-        name=name, kind="fake", currency=currency, warehouses=("SH",),
-        price=kw.pop("price", PriceRule()), stock=kw.pop("stock", StockRule()), **kw,
+        name=name,
+        kind="fake",
+        currency=currency,
+        warehouses=("SH",),
+        price=kw.pop("price", PriceRule()),
+        stock=kw.pop("stock", StockRule()),
+        **kw,
     )
 
 
@@ -33,21 +38,38 @@ class World:
         self.adapters = {c.name: FakeAdapter(c) for c in channels}
         with self.session() as s:
             ensure_channel_rows(s, channels)
-            product_ids = s.execute(
-                insert(Product).returning(Product.id),
-                [{"key": f"P{i:05d}", "title": f"Product {i}", "tags": []} for i in range(n)],
-            ).scalars().all()
-            sku_ids = s.execute(
-                insert(Sku).returning(Sku.id),
-                [
-                    {"sku": f"S{i:05d}", "product_id": pid, "base_price": Decimal("100.00"), "currency": "CNY",
-                     "cost": Decimal("40"), "attributes": {}, "images": []}
-                    for i, pid in enumerate(product_ids)
-                ],
-            ).scalars().all()
+            product_ids = (
+                s.execute(
+                    insert(Product).returning(Product.id),
+                    [{"key": f"P{i:05d}", "title": f"Product {i}", "tags": []} for i in range(n)],
+                )
+                .scalars()
+                .all()
+            )
+            sku_ids = (
+                s.execute(
+                    insert(Sku).returning(Sku.id),
+                    [
+                        {
+                            "sku": f"S{i:05d}",
+                            "product_id": pid,
+                            "base_price": Decimal("100.00"),
+                            "currency": "CNY",
+                            "cost": Decimal("40"),
+                            "attributes": {},
+                            "images": [],
+                        }
+                        for i, pid in enumerate(product_ids)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
             wh = ledger.warehouses_by_code(s)["SH"]
-            s.execute(insert(StockLevel), [{"sku_id": sid, "warehouse_id": wh, "on_hand": 10, "reserved": 0}
-                                            for sid in sku_ids])
+            s.execute(
+                insert(StockLevel),
+                [{"sku_id": sid, "warehouse_id": wh, "on_hand": 10, "reserved": 0} for sid in sku_ids],
+            )
             self.sku_ids = list(sku_ids)
             for config in channels:
                 reconcile.ensure_listings(s, config, self.sku_ids)
@@ -64,7 +86,9 @@ class World:
     def listing(self, name: str, sku: str) -> ChannelListing:
         with self.session() as s:
             return s.execute(
-                select(ChannelListing).join(Sku, Sku.id == ChannelListing.sku_id).where(Sku.sku == sku)
+                select(ChannelListing)
+                .join(Sku, Sku.id == ChannelListing.sku_id)
+                .where(Sku.sku == sku)
                 .where(ChannelListing.channel_id == select_channel_id(name))
             ).scalar_one()
 
@@ -115,9 +139,13 @@ def test_ten_of_ten_thousand_changed_makes_the_minimum_calls(db_url: str) -> Non
     with world.session() as s:  # as if everything had been published already
         s.execute(
             update(ChannelListing).values(
-                pushed_price=ChannelListing.desired_price, pushed_quantity=ChannelListing.desired_quantity,
-                pushed_content_hash=ChannelListing.desired_content_hash, pushed_state="active", status="clean",
-                ref={"sku": "x", "external_id": "x", "ids": {}}, pushed_version=ChannelListing.version,
+                pushed_price=ChannelListing.desired_price,
+                pushed_quantity=ChannelListing.desired_quantity,
+                pushed_content_hash=ChannelListing.desired_content_hash,
+                pushed_state="active",
+                status="clean",
+                ref={"sku": "x", "external_id": "x", "ids": {}},
+                pushed_version=ChannelListing.version,
             )
         )
     for i in range(0, 10_000, 1000):
@@ -238,3 +266,40 @@ def test_adopts_channel_listings_of_known_skus(db_url: str) -> None:
     assert adapter.calls == [(Operation.PUBLISH, ["S00001"])]
     assert adapter.items["S00001"]["qty"] == 10
     assert world.listing("shop", "S00001").ref["external_id"] == "X-S00001"
+
+
+class CappedAdapter(FakeAdapter):
+    """A marketplace with a per-listing daily revision cap, counting what the syncer seeds."""
+
+    limits = Limits(publish=10, price=50, stock=50, delist=50, orders_page=2, rate=1000, burst=1000, daily_revisions=4)
+
+    def __init__(self, channel) -> None:
+        super().__init__(channel)
+        self.used: dict[str, int] = {}
+
+    def seed_revisions(self, used) -> None:
+        self.used = dict(used)
+
+    def revision_budget(self, sku: str) -> int | None:
+        return 4 - self.used.get(sku, 0)
+
+
+def test_revision_cap_defers_price_changes_but_keeps_room_for_zero_stock(db_url: str) -> None:
+    world = World(db_url, [channel()], n=1)
+    world.adapters["shop"] = CappedAdapter(world.channels[0])
+    world.sync("shop")  # publish: 1 revision
+    world.set_price("S00000", "110.00")
+    world.sync("shop")  # price: 2 revisions used, 2 left = the reserve
+    world.adapters["shop"] = CappedAdapter(world.channels[0])  # a new instance (next run, other worker)
+    world.set_price("S00000", "120.00")
+    report = world.sync("shop")
+    assert report.ok == 0 and world.adapters["shop"].used == {"S00000": 2}  # counted from the database
+    with world.session() as s:
+        plan = reconcile.build_plan(s, world.channels[0], world.adapters["shop"])
+    assert plan.deferred and "revisions left today" in plan.deferred[0][1]
+    with world.session() as s:  # sold out: the quantity-to-zero still goes through
+        s.execute(update(StockLevel).values(on_hand=0))
+        reconcile.refresh(s, world.channels, world.sku_ids)
+    world.sync("shop")
+    assert world.adapters["shop"].calls == [(Operation.STOCK, ["S00000"])]
+    assert world.adapters["shop"].items["S00000"]["qty"] == 0
