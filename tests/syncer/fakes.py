@@ -56,11 +56,19 @@ class FakeAdapter(ChannelAdapter):
         out = []
         for draft in drafts:
             for variation in draft.variations or ():
-                self.items[variation.sku] = {"price": variation.price.amount, "qty": variation.quantity, "active": True,
-                                             "title": draft.title}
+                self.items[variation.sku] = {
+                    "price": variation.price.amount,
+                    "qty": variation.quantity,
+                    "active": True,
+                    "title": draft.title,
+                }
             if not draft.variations:
-                self.items[draft.sku] = {"price": draft.price.amount, "qty": draft.quantity, "active": True,
-                                         "title": draft.title}
+                self.items[draft.sku] = {
+                    "price": draft.price.amount,
+                    "qty": draft.quantity,
+                    "active": True,
+                    "title": draft.title,
+                }
             out.append(self._result(draft.sku, ref=ListingRef(draft.sku, f"X-{draft.sku}")))
         return out
 
@@ -102,7 +110,9 @@ class FakeAdapter(ChannelAdapter):
     def listings(self) -> Iterator[RemoteListing]:
         for sku, item in self.items.items():
             yield RemoteListing(
-                sku=sku, ref=ListingRef(sku, f"X-{sku}"),
+                sku=sku,
+                ref=ListingRef(sku, f"X-{sku}"),
                 price=Money(item["price"], self.channel.currency) if "price" in item else None,
-                quantity=item.get("qty"), status="active" if item.get("active", True) else "inactive",
+                quantity=item.get("qty"),
+                status="active" if item.get("active", True) else "inactive",
             )
