@@ -382,8 +382,9 @@ def worker(
     """Run a job consumer (scheduled syncs, order pulls, triggered pushes). Run several for scale-out."""
     from huey.consumer import Consumer
 
-    from jobs.app import huey
+    from jobs import tasks  # registers the tasks and schedules on the huey instance
 
+    huey = tasks.huey
     ctx().require_database()
     console.print(f"worker: {workers} threads on the {ctx().settings.huey_backend} queue; Ctrl-C stops")
     Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
