@@ -109,7 +109,9 @@ class Emulator:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] | None = None,
         enforce_rate: bool = True,
+        currency: str | None = None,
     ) -> None:
+        self.currency = currency  # the shop's currency, where the marketplace has one per shop
         self.credentials = dict(credentials or {})
         self.options = dict(options or {})
         self.seed = seed
@@ -296,6 +298,7 @@ class EmulatorHub:
                     options=dict(channel.options),
                     seed=self.seed + sum(map(ord, channel.name)),
                     faults=self.faults,
+                    currency=channel.currency,
                 )
                 saved = self._path(channel.name)
                 if saved is not None and saved.exists():

@@ -127,7 +127,7 @@ class ShopifyEmulator(Emulator):
 
     def initial_state(self) -> dict[str, Any]:
         return {
-            "currency": "USD",
+            "currency": self.currency or "USD",
             "locations": [{"id": "gid://shopify/Location/1", "name": "Main warehouse"}],
             "products": {},
             "variants": {},

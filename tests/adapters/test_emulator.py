@@ -311,3 +311,22 @@ def test_served_faults_drop_the_connection() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_hub_gives_shop_emulators_the_channel_currency() -> None:
+    """A shop has one currency: the emulated shop takes the channel's, so its orders are in it."""
+    from adapters.emulator import EmulatorHub
+    from config.channels import ChannelConfig
+
+    hub = EmulatorHub()
+    woo = ChannelConfig(name="woo", kind="woocommerce", currency="CNY", warehouses=("SH",), base_url="emulator:")
+    shop = ChannelConfig(
+        name="shop",
+        kind="shopify",
+        currency="EUR",
+        warehouses=("SH",),
+        base_url="emulator:",
+        options={"shop": "x", "api_version": "2026-10"},
+    )
+    assert hub.get(woo).state["settings"]["currency"] == "CNY"
+    assert hub.get(shop).state["currency"] == "EUR"
