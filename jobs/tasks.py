@@ -83,6 +83,14 @@ def schedule_order_pulls() -> None:
         pull_orders(channel.name)
 
 
+@huey.periodic_task(crontab(minute="41"))
+def confirm_submitted() -> None:
+    """Hourly: read back channels with accepted-but-unconfirmed pushes (Amazon) to confirm them."""
+    context = Context()
+    for channel in service.channels_awaiting_confirmation(context):
+        check_drift(channel.name, fix=False)
+
+
 @huey.periodic_task(crontab(minute="17", hour=str(settings.drift_check_hour_utc)))
 def nightly_safety_net() -> None:
     full_recompute()

@@ -162,3 +162,17 @@ def pull_orders(
 
 def other_channels(context: Context, channel_name: str) -> list[ChannelConfig]:
     return [c for c in context.channels if c.enabled and c.name != channel_name]
+
+
+def channels_awaiting_confirmation(context: Context) -> list[ChannelConfig]:
+    """Channels holding pushes the marketplace accepted but has not confirmed yet (Amazon)."""
+    with context.session() as session:
+        names = set(
+            session.scalars(
+                select(Channel.name)
+                .join(ChannelListing, ChannelListing.channel_id == Channel.id)
+                .where(ChannelListing.status == "submitted")
+                .distinct()
+            )
+        )
+    return [c for c in context.channels if c.enabled and c.name in names]

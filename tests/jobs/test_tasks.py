@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syncer"))
 
 from scenario import build  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from config.settings import get_settings  # noqa: E402
 from jobs import tasks  # noqa: E402
@@ -60,3 +61,18 @@ def test_one_writer_per_channel(world) -> None:
         huey.execute(task)  # the lock is held: the task fails and is scheduled for a retry
     assert len(huey.scheduled()) == 1
     assert huey.scheduled()[0].retries == tasks.RETRIES - 1
+
+
+def test_hourly_confirmation_reads_back_only_channels_with_submitted_pushes(world) -> None:
+    from sqlalchemy import update
+
+    from syncer.models import Channel, ChannelListing
+
+    with world.context.session() as s:
+        shop_id = s.scalar(select(Channel.id).where(Channel.name == "shopify"))
+        s.execute(update(ChannelListing).where(ChannelListing.channel_id == shop_id).values(status="submitted"))
+    tasks.confirm_submitted.call_local()
+    assert [(name, args[0]) for name, args, _ in queued()] == [("check_drift", "shopify")]
+    tasks.drain()
+    with world.context.session() as s:
+        assert s.scalar(select(ChannelListing.status).where(ChannelListing.channel_id == shop_id)) == "clean"

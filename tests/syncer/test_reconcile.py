@@ -303,3 +303,15 @@ def test_revision_cap_defers_price_changes_but_keeps_room_for_zero_stock(db_url:
     world.sync("shop")
     assert world.adapters["shop"].calls == [(Operation.STOCK, ["S00000"])]
     assert world.adapters["shop"].items["S00000"]["qty"] == 0
+
+
+def test_submitted_pushes_are_confirmed_by_read_back(db_url: str) -> None:
+    world = World(db_url, [channel()], n=1)
+    adapter = world.adapters["shop"]
+    adapter.fail["S00000"] = ItemResult.success("S00000", state="submitted")  # accepted, not yet applied
+    world.sync("shop")
+    assert world.listing("shop", "S00000").status == "submitted"
+    adapter.fail.clear()
+    with world.session() as s:
+        report = reconcile.check_drift(s, world.channels[0], adapter)
+    assert report.confirmed == 1 and world.listing("shop", "S00000").status == "clean"
