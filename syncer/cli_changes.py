@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import inspect
 import json
 import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,6 +54,89 @@ SyncNowOpt = Annotated[
 ChannelOneOpt = Annotated[
     str | None, typer.Option("--channel", help="Change this channel's price override instead of the base price.")
 ]
+
+
+SELECTORS = ("sku", "category", "tag", "skus_file")
+#: every bulk-change command's shared options: name -> (annotation, default)
+FLAG_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "sku": (SkuOpt, None),
+    "category": (CategoryOpt, None),
+    "tag": (TagOpt, None),
+    "skus_file": (SkusFileOpt, None),
+    "reason": (ReasonOpt, ""),
+    "user": (UserOpt, None),
+    "dry_run": (DryRunOpt, False),
+    "yes": (YesOpt, False),
+    "force": (ForceOpt, False),
+    "sync_now": (SyncNowOpt, False),
+    "fmt": (FormatOption, "table"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFlags:
+    """The selectors and flow flags every bulk change takes (see :func:`change_command`)."""
+
+    sku: list[str] | None = None
+    category: list[str] | str | None = None
+    tag: list[str] | None = None
+    skus_file: Path | None = None
+    reason: str = ""
+    user: str | None = None
+    dry_run: bool = False
+    yes: bool = False
+    force: bool = False
+    sync_now: bool = False
+    fmt: str = "table"
+
+    @property
+    def selection(self):
+        return selection(self.sku, self.category, self.tag, self.skus_file)
+
+    def run(self, build: Callable[[Any, Any], list[Any]], *, command: str, title: str, **extra: Any) -> int | None:
+        """Preview, guard, confirm, apply and trigger (:func:`run_change`) with these flags."""
+        options = {"reason": self.reason, **extra}
+        return run_change(
+            build,
+            command=command,
+            user=self.user,
+            dry_run=self.dry_run,
+            yes=self.yes,
+            force=self.force,
+            sync_now=self.sync_now,
+            fmt=self.fmt,
+            title=title,
+            **options,
+        )
+
+
+def change_command(*, selectors: bool = True, replace: dict[str, Any] | None = None):
+    """Give a command the shared options (selectors too unless ``selectors=False``); the command declares
+    only its own parameters and receives the shared ones as ``flags: ChangeFlags``. ``replace`` swaps an
+    option's annotation (e.g. a command-specific help text)."""
+    names = [n for n in FLAG_OPTIONS if selectors or n not in SELECTORS]
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "flags"]
+        shared = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=FLAG_OPTIONS[name][1],
+                annotation=(replace or {}).get(name, FLAG_OPTIONS[name][0]),
+            )
+            for name in names
+        ]
+
+        @functools.wraps(fn)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            flags = ChangeFlags(**{name: kwargs.pop(name) for name in names if name in kwargs})
+            return fn(*args, flags=flags, **kwargs)
+
+        command.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+        return command
+
+    return decorate
 
 
 def _prepared():
@@ -301,23 +387,14 @@ def _decimal(text: str, option: str):
         raise UserError(f"{option}: {text!r} is not a decimal number (e.g. 12.50 or -5)") from None
 
 
-# -------------------------------------------------------------------------------------------- price
 @price_app.command("set")
 @friendly
+@change_command()
 def price_set(
     amount: Annotated[str, typer.Argument(help="New price, in each SKU's own currency.")],
     channel: ChannelOneOpt = None,
-    sku: SkuOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
-    skus_file: SkusFileOpt = None,
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
+    *,
+    flags: ChangeFlags,
 ) -> None:
     """Set the base price (or with --channel that channel's override) of the selected SKUs."""
     from syncer import changes
@@ -325,44 +402,29 @@ def price_set(
     value = _decimal(amount, "AMOUNT")
     if value < 0:
         raise UserError("AMOUNT must not be negative")
-    sel = selection(sku, category, tag, skus_file)
+    sel = flags.selection
 
     def build(session, context):
         if channel:
             context.channel(channel)
         return changes.plan_price(session, _selected(session, sel), set_to=value, channel=channel)
 
-    run_change(
+    flags.run(
         build,
-        command=_command_line(f"price set {amount}", sel, channel=channel, force=force),
-        reason=reason,
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
+        command=_command_line(f"price set {amount}", sel, channel=channel, force=flags.force),
         title="price set (preview)",
     )
 
 
 @price_app.command("adjust")
 @friendly
+@change_command()
 def price_adjust(
     percent: Annotated[str | None, typer.Option("--percent", help="Signed percent, e.g. 5 or -5.")] = None,
     amount: Annotated[str | None, typer.Option("--amount", help="Signed amount in each SKU's currency.")] = None,
     channel: ChannelOneOpt = None,
-    sku: SkuOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
-    skus_file: SkusFileOpt = None,
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
+    *,
+    flags: ChangeFlags,
 ) -> None:
     """Raise or lower prices by a percent or an amount (rounded half-up to the currency's minor units)."""
     from syncer import changes
@@ -373,23 +435,16 @@ def price_adjust(
     a = _decimal(amount, "--amount") if amount is not None else None
     if p is not None and p <= -100:
         raise UserError("--percent must be above -100")
-    sel = selection(sku, category, tag, skus_file)
+    sel = flags.selection
 
     def build(session, context):
         if channel:
             context.channel(channel)
         return changes.plan_price(session, _selected(session, sel), percent=p, amount=a, channel=channel)
 
-    run_change(
+    flags.run(
         build,
-        command=_command_line("price adjust", sel, percent=percent, amount=amount, channel=channel, force=force),
-        reason=reason,
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
+        command=_command_line("price adjust", sel, percent=percent, amount=amount, channel=channel, force=flags.force),
         title="price adjust (preview)",
     )
 
@@ -400,94 +455,53 @@ WarehouseOpt = Annotated[str, typer.Option("--warehouse", help="Warehouse code."
 
 @stock_app.command("set")
 @friendly
+@change_command()
 def stock_set(
     qty: Annotated[int, typer.Argument(help="New on-hand quantity.", min=0)],
     warehouse: WarehouseOpt,
-    sku: SkuOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
-    skus_file: SkusFileOpt = None,
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
+    *,
+    flags: ChangeFlags,
 ) -> None:
     """Set on-hand stock of the selected SKUs in one warehouse (a counted ledger adjustment)."""
     from syncer import changes
 
-    sel = selection(sku, category, tag, skus_file)
+    sel = flags.selection
 
     def build(session, context):
         return changes.plan_stock(session, _selected(session, sel), warehouse, set_to=qty)
 
-    run_change(
-        build,
-        command=_command_line(f"stock set {qty}", sel, warehouse=warehouse),
-        reason=reason,
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
-        title="stock set (preview)",
-    )
+    flags.run(build, command=_command_line(f"stock set {qty}", sel, warehouse=warehouse), title="stock set (preview)")
 
 
 @stock_app.command("adjust")
 @friendly
+@change_command()
 def stock_adjust(
     by: Annotated[int, typer.Option("--by", help="Signed change of on-hand, e.g. 10 or -3.")],
     warehouse: WarehouseOpt,
-    sku: SkuOpt = None,
-    category: CategoryOpt = None,
-    tag: TagOpt = None,
-    skus_file: SkusFileOpt = None,
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
+    *,
+    flags: ChangeFlags,
 ) -> None:
     """Add to (or with a negative --by take from) on-hand stock in one warehouse; never below zero."""
     from syncer import changes
 
-    sel = selection(sku, category, tag, skus_file)
+    sel = flags.selection
 
     def build(session, context):
         return changes.plan_stock(session, _selected(session, sel), warehouse, by=by)
 
-    run_change(
-        build,
-        command=_command_line("stock adjust", sel, by=by, warehouse=warehouse),
-        reason=reason,
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
-        title="stock adjust (preview)",
+    flags.run(
+        build, command=_command_line("stock adjust", sel, by=by, warehouse=warehouse), title="stock adjust (preview)"
     )
 
 
-# ------------------------------------------------------------------------------------------ changes
 @changes_app.command("apply")
 @friendly
+@change_command(selectors=False)
 def changes_apply(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX: sku, channel, price, stock[WH] columns.")],
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
+    *,
+    flags: ChangeFlags,
 ) -> None:
     """Apply a file of per-SKU (optionally per-channel) price and stock edits as one change set.
 
@@ -500,17 +514,11 @@ def changes_apply(
     def build(session, context):
         return changes.plan_file(session, file, [c.name for c in context.channels])
 
-    run_change(
+    flags.run(
         build,
-        command=_command_line(f"changes apply {file}", force=force),
-        reason=reason or f"changes apply {file.name}",
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
+        command=_command_line(f"changes apply {file}", force=flags.force),
         title=f"{file.name} (preview)",
+        reason=flags.reason or f"changes apply {file.name}",
     )
 
 
@@ -559,15 +567,11 @@ def changes_show(
 
 @changes_app.command("undo")
 @friendly
+@change_command(selectors=False)
 def changes_undo(
     change_set: Annotated[int, typer.Argument(metavar="ID", help="Change set to undo.")],
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
+    *,
+    flags: ChangeFlags,
 ) -> None:
     """Restore a change set's old values as a new change set.
 
@@ -578,7 +582,7 @@ def changes_undo(
 
     def build(session, context):
         undo = changes.plan_undo(session, change_set)
-        if undo.conflicts and not force:
+        if undo.conflicts and not flags.force:
             shown = "\n".join(f"  {c}" for c in undo.conflicts[:50])
             more = f"\n  ... and {len(undo.conflicts) - 50} more" if len(undo.conflicts) > 50 else ""
             raise changes.ChangeRefused(
@@ -589,17 +593,11 @@ def changes_undo(
             err_console.print(f"[yellow]overriding (--force):[/] {conflict}", highlight=False)
         return undo.lines
 
-    run_change(
+    flags.run(
         build,
-        command=_command_line(f"changes undo {change_set}", force=force),
-        reason=reason or f"undo change set {change_set}",
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
+        command=_command_line(f"changes undo {change_set}", force=flags.force),
         title=f"undo change set {change_set} (preview)",
+        reason=flags.reason or f"undo change set {change_set}",
         undo_of=change_set,
     )
 

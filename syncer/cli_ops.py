@@ -186,27 +186,14 @@ def select_skus(session, patterns: list[str] | None, category: str | None = None
     return [sid for sid, sku in rows if any(fnmatch.fnmatchcase(sku, p) for p in patterns)]
 
 
-def _listing_change(
-    action: str,
-    sku: list[str] | None,
-    category: str | None,
-    channel: list[str] | None,
-    *,
-    tag: list[str] | None = None,
-    skus_file=None,
-    reason: str = "",
-    user: str | None = None,
-    dry_run: bool = False,
-    yes: bool = False,
-    force: bool = False,
-    sync_now: bool = False,
-    fmt: str = "table",
-) -> None:
+def _listing_change(action: str, channel: list[str] | None, flags, *, dry_run: bool | None = None) -> None:
     """Publish, delist or relist through the change-set flow: preview, confirm, one change set, sync."""
-    from syncer import changes
-    from syncer.cli_changes import _command_line, _selected, run_change, selection
+    from dataclasses import replace
 
-    sel = selection(sku, category, tag, skus_file)
+    from syncer import changes
+    from syncer.cli_changes import _command_line, _selected
+
+    sel = flags.selection
     if sel.empty:
         raise UserError(
             "select SKUs with --sku PATTERN (e.g. --sku '*'), --category NAME, --tag TAG or --skus-file FILE"
@@ -219,159 +206,70 @@ def _listing_change(
         ids = _selected(session, sel)
         return changes.plan_wanted(session, ids, names, wanted, create=action == "publish")
 
-    run_change(
+    if dry_run is not None:
+        flags = replace(flags, dry_run=dry_run, fmt="table")
+    flags.run(
         build,
         command=_command_line(f"listings {action}", sel, channel=",".join(names)),
-        reason=reason or f"listings {action}",
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
         title=f"listings {action} (preview)",
+        reason=flags.reason or f"listings {action}",
     )
 
 
-SkuOpt = Annotated[list[str] | None, typer.Option("--sku", help="SKU glob (repeatable; '*' = all).")]
-CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this category.")]
-from syncer.cli_changes import (  # noqa: E402  (shared with price/stock: one definition of each flag)
-    DryRunOpt,
-    ForceOpt,
-    ReasonOpt,
-    SkusFileOpt,
-    SyncNowOpt,
-    TagOpt,
-    UserOpt,
-    YesOpt,
-)
+from syncer.cli_changes import ChangeFlags, change_command  # noqa: E402  (one definition of each shared flag)
+
+PublishDryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Change nothing; list every gap (category/attribute mapping, required attribute, images) "
+        "per SKU and channel. Exits 1 when there are gaps.",
+    ),
+]
 
 
 @listings_app.command("publish")
 @friendly
-def listings_publish(
-    sku: SkuOpt = None,
-    category: CategoryOpt = None,
-    channel: ChannelOpt = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run",
-            help="Change nothing; list every gap (category/attribute mapping, required attribute, images) "
-            "per SKU and channel. Exits 1 when there are gaps.",
-        ),
-    ] = False,
-    fmt: FormatOption = "table",
-    tag: TagOpt = None,
-    skus_file: SkusFileOpt = None,
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-) -> None:
+@change_command(replace={"dry_run": PublishDryRunOpt})
+def listings_publish(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
     """List catalog SKUs on channels (created on the next sync)."""
-    if dry_run:
-        from syncer.cli_content import publish_dry_run
-
-        if fmt == "table":  # the change preview first; JSON/CSV stay the gap report alone
-            _listing_change("publish", sku, category, channel, tag=tag, skus_file=skus_file, dry_run=True)
-        if tag or skus_file:
-            sku, category = _selected_names(sku, category, tag, skus_file), None
-        publish_dry_run(sku, category, channel, fmt)
+    if not flags.dry_run:
+        _listing_change("publish", channel, flags)
         return
-    _listing_change(
-        "publish",
-        sku,
-        category,
-        channel,
-        tag=tag,
-        skus_file=skus_file,
-        reason=reason,
-        user=user,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
-    )
+    from syncer.cli_content import publish_dry_run
+
+    if flags.fmt == "table":  # the change preview first; JSON/CSV stay the gap report alone
+        _listing_change("publish", channel, flags, dry_run=True)
+    sku, categories = flags.sku, list(flags.category or [])
+    if flags.tag or flags.skus_file or len(categories) > 1:
+        sku, categories = _selected_names(flags), []
+    publish_dry_run(sku, categories[0] if categories else None, channel, flags.fmt)
 
 
-def _selected_names(sku, category, tag, skus_file) -> list[str]:
+def _selected_names(flags) -> list[str]:
     """The selection as exact SKU names (for the gap report, which takes globs)."""
-    from syncer.cli_changes import _selected, selection
+    from syncer.cli_changes import _selected
     from syncer.models import Sku
 
     with _prepared().session() as session:
-        ids = set(_selected(session, selection(sku, category, tag, skus_file)))
+        ids = set(_selected(session, flags.selection))
         return [name for sid, name in session.execute(select(Sku.id, Sku.sku)) if sid in ids]
 
 
 @listings_app.command("delist")
 @friendly
-def listings_delist(
-    sku: SkuOpt = None,
-    category: CategoryOpt = None,
-    channel: ChannelOpt = None,
-    tag: TagOpt = None,
-    skus_file: SkusFileOpt = None,
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
-) -> None:
+@change_command()
+def listings_delist(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
     """Take listings off sale without deleting them from the catalog."""
-    _listing_change(
-        "delist",
-        sku,
-        category,
-        channel,
-        tag=tag,
-        skus_file=skus_file,
-        reason=reason,
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
-    )
+    _listing_change("delist", channel, flags)
 
 
 @listings_app.command("relist")
 @friendly
-def listings_relist(
-    sku: SkuOpt = None,
-    category: CategoryOpt = None,
-    channel: ChannelOpt = None,
-    tag: TagOpt = None,
-    skus_file: SkusFileOpt = None,
-    reason: ReasonOpt = "",
-    user: UserOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    force: ForceOpt = False,
-    sync_now: SyncNowOpt = False,
-    fmt: FormatOption = "table",
-) -> None:
+@change_command()
+def listings_relist(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
     """Put delisted listings back on sale."""
-    _listing_change(
-        "relist",
-        sku,
-        category,
-        channel,
-        tag=tag,
-        skus_file=skus_file,
-        reason=reason,
-        user=user,
-        dry_run=dry_run,
-        yes=yes,
-        force=force,
-        sync_now=sync_now,
-        fmt=fmt,
-    )
+    _listing_change("relist", channel, flags)
 
 
 # ----------------------------------------------------------------------------------------- orders
