@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     drift_check_hour_utc: int = 3
     price_guard_percent: float = 30.0
     report_folder: Path | None = None
+    emulator_faults: str = ""  # e.g. "throttle=0.05,server_error=0.05": faults of the in-process emulators
+    emulator_seed: int = 7
 
     @field_validator("base_currency")
     @classmethod

@@ -82,11 +82,15 @@ class Context:
     @property
     def hub(self):
         """The in-process emulators of this data directory (one set per process, saved between runs)."""
-        from adapters.emulator import EmulatorHub
+        from adapters.emulator import EmulatorHub, Faults
 
         directory = self.data_dir / "emulators"
         if directory not in _HUBS:
-            _HUBS[directory] = EmulatorHub(directory)
+            try:
+                faults = Faults.parse(self.settings.emulator_faults)
+            except ValueError as exc:
+                raise UserError(f"SYNCER_EMULATOR_FAULTS: {exc}") from None
+            _HUBS[directory] = EmulatorHub(directory, seed=self.settings.emulator_seed, faults=faults)
         return _HUBS[directory]
 
     def adapter(self, channel: ChannelConfig):

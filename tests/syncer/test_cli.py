@@ -71,3 +71,14 @@ def test_missing_file_and_unknown_sku(run) -> None:
     assert run("catalog", "import", "/nonexistent.csv").exit_code == 1
     result = run("catalog", "show", "NOPE")
     assert result.exit_code == 1 and "NOPE" in result.output
+
+
+def test_emulator_faults_setting_is_validated(tmp_path: Path) -> None:
+    from config.settings import Settings
+    from syncer.context import Context, UserError
+
+    context = Context(settings=Settings(_env_file=None, data_dir=tmp_path / "a", emulator_faults="meltdown=1"))
+    with pytest.raises(UserError, match="SYNCER_EMULATOR_FAULTS.*meltdown"):
+        _ = context.hub
+    good = Context(settings=Settings(_env_file=None, data_dir=tmp_path / "b", emulator_faults="throttle=0.25"))
+    assert good.hub.faults.throttle == 0.25
