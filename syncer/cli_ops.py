@@ -462,7 +462,7 @@ def demo(
     result = demo_run.run(context.data_dir, reset=reset, trace=context.trace_path, say=console.print)
     emit(
         result.summary,
-        ["channel", "kind", "listings", "delisted", "in sync", "API calls", "orders", "errors"],
+        ["channel", "kind", "listed", "delisted", "synced", "calls", "orders", "errors"],
         "table",
         title="demo summary",
     )

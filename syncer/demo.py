@@ -193,10 +193,10 @@ def summarize(context: Any) -> list[dict[str, Any]]:
                 {
                     "channel": channel.name,
                     "kind": channel.kind,
-                    "listings": session.scalar(listings.where(ChannelListing.wanted == "active")),
+                    "listed": session.scalar(listings.where(ChannelListing.wanted == "active")),
                     "delisted": session.scalar(listings.where(ChannelListing.wanted == "delisted")),
-                    "in sync": session.scalar(listings.where(ChannelListing.status.in_(("clean", "submitted")))),
-                    "API calls": session.scalar(
+                    "synced": session.scalar(listings.where(ChannelListing.status.in_(("clean", "submitted")))),
+                    "calls": session.scalar(
                         select(func.coalesce(func.sum(SyncRun.api_calls), 0)).where(SyncRun.channel_id == channel_id)
                     ),
                     "orders": session.scalar(
