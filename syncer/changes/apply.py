@@ -1,0 +1,243 @@
+"""Applying change lines as ONE change set, after checking they are still current."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from config.channels import ChannelConfig
+from syncer import reconcile
+from syncer import stock as ledger
+from syncer.changes.model import (
+    PRICE_FIELDS,
+    UNDOABLE,
+    WANTED,
+    ChangeLine,
+    ChangePlan,
+    ChangeRefused,
+    GuardRefused,
+    StaleChange,
+    _bulk,
+    _text,
+    now_utc,
+)
+from syncer.changes.plans import _AMOUNT, _sku_rows
+from syncer.changes.preview import CallCounter, _listing_rows, preview
+from syncer.models import (
+    ChangeSet,
+    Channel,
+)
+from syncer.types import UTCDateTime
+
+
+class _Writer:
+    """executemany straight on the driver: one statement, many parameter rows, values bound with the
+    columns' own types (the SQLAlchemy per-row parameter handling costs more than the writes)."""
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect
+        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+        self._time = UTCDateTime()
+
+    def amount(self, value: Decimal | None) -> Any:
+        return _AMOUNT.process_bind_param(value, self.dialect)
+
+    def time(self, value: datetime) -> Any:
+        return self._time.process_bind_param(value, self.dialect)
+
+    def run(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.connection.exec_driver_sql(sql.format(self.mark), rows)
+
+
+@dataclass(slots=True)
+class Applied:
+    change_set_id: int | None
+    plan: ChangePlan
+    affected: dict[str, list[int]] = field(default_factory=dict)
+
+
+def current_values(session: Session, lines: Sequence[ChangeLine]) -> dict[tuple[int, str, str | None], str | None]:
+    """The values the lines' keys hold now (as text)."""
+    out: dict[tuple[int, str, str | None], str | None] = {}
+    sku_ids = sorted({line.sku_id for line in lines})
+    fields = {line.field for line in lines}
+    if "base_price" in fields:
+        for sku_id, row in _sku_rows(session, sku_ids).items():
+            out[(sku_id, "base_price", None)] = _text(row.base_price)
+    names = {line.channel for line in lines if line.field in ("price_override", WANTED)}
+    channel_ids = dict(session.execute(select(Channel.name, Channel.id)).all())
+    for name in sorted(n for n in names if n in channel_ids):
+        for sku_id, listing in _listing_rows(session, channel_ids[name], sku_ids).items():
+            out[(sku_id, "price_override", name)] = _text(listing.price_override)
+            out[(sku_id, WANTED, name)] = listing.wanted
+    codes = {line.field.split(":", 1)[1] for line in lines if line.field.startswith("stock:")}
+    if codes:
+        warehouses = ledger.warehouses_by_code(session)
+        by_id = {warehouses[c]: c for c in codes if c in warehouses}
+        levels = ledger.levels(session, sku_ids)
+        for line in lines:
+            if line.field.startswith("stock:"):
+                code = line.field.split(":", 1)[1]
+                wid = warehouses.get(code)
+                out[line.key] = str(levels.get((line.sku_id, wid), (0, 0))[0]) if wid in by_id else None
+    return out
+
+
+def check_current(session: Session, lines: Sequence[ChangeLine]) -> None:
+    """Raise StaleChange if any value is no longer what the plan saw."""
+    now = current_values(session, lines)
+    stale = []
+    for line in lines:
+        have = now.get(line.key)
+        if line.field == "price_override" and line.key not in now:
+            stale.append(f"{line.sku}: no listing on {line.channel} any more")
+        elif _same(have, line.old, line.field) is False:
+            stale.append(
+                f"{line.sku} {line.field}{'@' + line.channel if line.channel else ''}: was {line.old}, is now {have}"
+            )
+    if stale:
+        raise StaleChange(
+            f"{len(stale)} value(s) changed since they were read; nothing was applied, run the command again:\n"
+            + "\n".join(f"  {s}" for s in stale[:20])
+        )
+
+
+def _same(a: str | None, b: str | None, field_name: str) -> bool:
+    if a is None or b is None:
+        return a is b
+    if a == b:
+        return True
+    if field_name in PRICE_FIELDS or field_name.startswith("stock:"):
+        return Decimal(a) == Decimal(b)
+    return a == b
+
+
+@_bulk
+def apply_change(
+    session: Session,
+    lines: Sequence[ChangeLine],
+    channels: Sequence[ChannelConfig],
+    *,
+    user: str,
+    reason: str = "",
+    command: str = "",
+    undo_of: int | None = None,
+    guard_percent: float | Decimal | None = None,
+    force: bool = False,
+    counter: CallCounter | None = None,
+) -> Applied:
+    """Apply planned lines as ONE change set in the caller's transaction (raising leaves nothing applied:
+    the caller's unit of work rolls back). Checks the old values are still current and, unless ``force``,
+    the price guard."""
+    if not lines:
+        return Applied(None, ChangePlan([]))
+    unknown = sorted(
+        {line.field for line in lines if line.field not in UNDOABLE and not line.field.startswith("stock:")}
+    )
+    if unknown:
+        raise ChangeRefused(f"cannot apply changes of {', '.join(unknown)}")
+    check_current(session, lines)
+    plan = preview(session, channels, lines, guard_percent=None if force else guard_percent, counter=counter)
+    if plan.violations:
+        raise GuardRefused(plan.violations)
+    change_set = ChangeSet(user=user, reason=reason[:500], command=command[:500], undo_of=undo_of)
+    session.add(change_set)
+    session.flush()
+    channel_ids = dict(session.execute(select(Channel.name, Channel.id)).all())
+    writer = _Writer(session)
+    writer.run(
+        "INSERT INTO change_items (change_set_id, sku_id, channel_id, field, old_value, new_value)"
+        " VALUES ({0}, {0}, {0}, {0}, {0}, {0})",
+        [
+            (
+                change_set.id,
+                line.sku_id,
+                channel_ids.get(line.channel) if line.channel else None,
+                line.field,
+                line.old,
+                line.new,
+            )
+            for line in lines
+        ],
+    )
+    now = writer.time(now_utc())
+    writer.run(
+        "UPDATE skus SET base_price = {0}, updated_at = {0} WHERE id = {0}",
+        [(writer.amount(Decimal(line.new)), now, line.sku_id) for line in lines if line.field == "base_price"],
+    )
+    writer.run(
+        "UPDATE channel_listings SET price_override = {0} WHERE channel_id = {0} AND sku_id = {0}",
+        [
+            (writer.amount(None if line.new is None else Decimal(line.new)), channel_ids[line.channel], line.sku_id)
+            for line in lines
+            if line.field == "price_override"
+        ],
+    )
+    warehouses = ledger.warehouses_by_code(session)
+    movements = []
+    for line in lines:
+        if line.field.startswith("stock:"):
+            code = line.field.split(":", 1)[1]
+            delta = int(line.new or 0) - int(line.old or 0)
+            movements.append(
+                ledger.Movement(
+                    sku_id=line.sku_id,
+                    warehouse_id=warehouses[code],
+                    kind="adjust",
+                    on_hand_delta=delta,
+                    reserved_delta=0,
+                    reason=(reason or command or "stock change")[:500],
+                    key=f"change:{change_set.id}:{line.sku_id}:{code}",
+                    user=user,
+                    change_set_id=change_set.id,
+                )
+            )
+    try:
+        ledger.record(session, movements)
+    except ledger.NegativeStock as exc:
+        raise ChangeRefused(f"{exc}; nothing was applied") from None
+    writer.run(
+        "UPDATE channel_listings SET desired_price = {0}, desired_quantity = {0}, version = version + 1,"
+        " status = 'dirty', last_error_code = NULL, last_error = NULL, attempts = 0, next_try_at = NULL,"
+        " updated_at = {0} WHERE id = {0}",
+        [(writer.amount(p), q, now, lid) for lid, (p, q) in plan.desired.items()],
+    )
+    session.expire_all()  # the bulk writes bypassed the identity map
+    wanted_groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for line in lines:
+        if line.field == WANTED:
+            wanted_groups[(line.channel, line.new or "delisted")].append(line.sku_id)
+    configs = {c.name: c for c in channels}
+    for (name, wanted), ids in sorted(wanted_groups.items()):
+        if name not in configs:
+            raise ChangeRefused(f"no channel {name!r} in the channels file")
+        reconcile.ensure_listings(session, configs[name], ids, wanted=wanted)
+    if undo_of is not None:
+        session.execute(update(ChangeSet).where(ChangeSet.id == undo_of).values(status="undone"))
+    session.flush()
+    return Applied(change_set.id, plan, plan.affected())
+
+
+def apply(
+    session: Session,
+    lines: Sequence[ChangeLine],
+    channels: Sequence[ChannelConfig],
+    *,
+    user: str,
+    reason: str = "",
+    command: str = "",
+    undo_of: int | None = None,
+) -> int | None:
+    """Apply planned lines as ONE change set (in the caller's transaction, no guard). Returns its id."""
+    return apply_change(
+        session, lines, channels, user=user, reason=reason, command=command, undo_of=undo_of
+    ).change_set_id

@@ -1,0 +1,204 @@
+"""Change lines, plans, refusals and small helpers shared by the change modules."""
+
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import wraps
+from typing import Any, TypeVar
+
+from adapters.base import Operation
+from syncer.context import UserError
+
+CHUNK = 5000
+PRICE_FIELDS = ("base_price", "price_override")
+WANTED = "wanted"
+UNDOABLE = ("base_price", "price_override", WANTED)
+
+
+class ChangeRefused(UserError):
+    """The change cannot be applied as asked (nothing was applied)."""
+
+
+class GuardRefused(ChangeRefused):
+    """The price guard refused the change (``--force`` overrides)."""
+
+    def __init__(self, violations: Sequence[Violation]):
+        self.violations = list(violations)
+        skus = sorted({v.sku for v in self.violations})
+        shown = "\n".join(f"  {v}" for v in self.violations[:50])
+        more = f"\n  ... and {len(self.violations) - 50} more" if len(self.violations) > 50 else ""
+        super().__init__(
+            f"refused by the price guard for {len(skus)} SKU(s): {', '.join(skus[:20])}"
+            f"{' ...' if len(skus) > 20 else ''}; nothing was applied (--force applies it anyway):\n{shown}{more}"
+        )
+
+
+class StaleChange(ChangeRefused):
+    """A value changed between the preview and the apply."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeLine:
+    sku_id: int
+    sku: str
+    field: str  # base_price | price_override | stock:WH | wanted
+    old: str | None
+    new: str | None
+    channel: str | None = None
+
+    @property
+    def key(self) -> tuple[int, str, str | None]:
+        return (self.sku_id, self.field, self.channel)
+
+
+@dataclass(slots=True)
+class Effect:
+    """What one listing will show after the change (price or quantity in the channel's terms, or state)."""
+
+    listing_id: int | None
+    channel: str
+    sku_id: int
+    sku: str
+    field: str  # price | quantity | listing
+    old: Any
+    new: Any
+    op: Operation | None  # the API operation the next sync makes for it (None: none, or already pending)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    sku: str
+    channel: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.sku}" + (f" on {self.channel}" if self.channel else "") + f": {self.message}"
+
+
+@dataclass(slots=True)
+class ChangePlan:
+    lines: list[ChangeLine]
+    effects: list[Effect] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    calls: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> operation -> calls
+    notes: list[str] = field(default_factory=list)
+    #: listing id -> (desired price, desired quantity) after the change
+    desired: dict[int, tuple[Decimal | None, int | None]] = field(default_factory=dict)
+
+    @property
+    def skus(self) -> int:
+        return len({line.sku_id for line in self.lines})
+
+    @property
+    def listings(self) -> int:
+        return len({(e.channel, e.sku_id) for e in self.effects})
+
+    @property
+    def api_calls(self) -> int:
+        return sum(sum(ops.values()) for ops in self.calls.values())
+
+    def affected(self) -> dict[str, list[int]]:
+        """channel -> SKU ids whose listing there changes (what the triggered sync pushes)."""
+        out: dict[str, set[int]] = defaultdict(set)
+        for effect in self.effects:
+            out[effect.channel].add(effect.sku_id)
+        return {name: sorted(ids) for name, ids in sorted(out.items())}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The preview: catalog values, then what each channel will show, per SKU."""
+        rows: list[tuple[str, int, dict[str, Any]]] = []
+        for line in self.lines:
+            label = line.channel if line.field in ("price_override", WANTED) else ""
+            rows.append((line.sku, 0, _row(line.sku, label or "(catalog)", line.field, line.old, line.new, line.field)))
+        for effect in self.effects:
+            if effect.field == "listing":
+                continue  # shown by its wanted line
+            rows.append(
+                (effect.sku, 1, _row(effect.sku, effect.channel, effect.field, effect.old, effect.new, effect.field))
+            )
+        rows.sort(key=lambda r: (r[0], r[1], r[2]["channel"], r[2]["field"]))
+        return [r[2] for r in rows]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "skus": self.skus,
+            "values": len(self.lines),
+            "listings": self.listings,
+            "api_calls": self.api_calls,
+            "api_calls_by_channel": {name: dict(sorted(ops.items())) for name, ops in sorted(self.calls.items())},
+        }
+
+
+def _row(sku: str, channel: str, field_name: str, old: Any, new: Any, kind: str) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "channel": channel,
+        "field": field_name,
+        "old": _show(old, kind),
+        "new": _show(new, kind),
+        "change_pct": _pct(old, new),
+    }
+
+
+def _show(value: Any, kind: str) -> str | None:
+    if value is None:
+        if kind == "price_override":
+            return "(base)"
+        if kind in (WANTED, "listing"):
+            return "(not listed)"
+        return None
+    return str(value)
+
+
+_TENTH = Decimal("0.1")
+
+
+def _pct(old: Any, new: Any) -> str | None:
+    if old is None or new is None:
+        return None
+    try:
+        before = old if isinstance(old, Decimal | int) else Decimal(old)
+        after = new if isinstance(new, Decimal | int) else Decimal(new)
+        if before == 0:
+            return None
+        return f"{(Decimal(after - before) * 100 / before).quantize(_TENTH, rounding=ROUND_HALF_UP):+}"
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bulk(fn: F) -> F:
+    """No cyclic garbage collection while building large plans (it would rescan every live object
+    many times over; nothing built here is cyclic)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper  # type: ignore[return-value]

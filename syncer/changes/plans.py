@@ -1,0 +1,231 @@
+"""Operations turned into change lines: one catalog value old -> new each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select, type_coerce
+from sqlalchemy.orm import Session
+
+from adapters.money import MINOR_UNITS, quantum
+from syncer import stock as ledger
+from syncer.changes.model import (
+    WANTED,
+    ChangeLine,
+    ChangeRefused,
+    _bulk,
+    _chunks,
+    _text,
+)
+from syncer.models import (
+    Channel,
+    ChannelListing,
+    Sku,
+)
+from syncer.types import Amount
+
+#: above this many ids a lookup reads the whole table (filtered here) instead of chunked IN lists
+WHOLE_TABLE = 20_000
+
+
+class _Amounts:
+    """Reads Amount columns raw and converts each distinct raw value once (prices repeat a lot; the
+    column type's own conversion is the cost of a bulk preview otherwise)."""
+
+    def __init__(self, session: Session) -> None:
+        self.dialect = session.get_bind().dialect
+        self.impl = _AMOUNT.load_dialect_impl(self.dialect)
+        self.cache: dict[Any, Decimal | None] = {None: None}
+
+    def column(self, column: Any) -> Any:
+        return type_coerce(column, self.impl).label(column.key)
+
+    def __call__(self, raw: Any) -> Decimal | None:
+        try:
+            return self.cache[raw]
+        except KeyError:
+            value = self.cache[raw] = _AMOUNT.process_result_value(raw, self.dialect)
+            return value
+
+
+_AMOUNT = Amount()
+
+
+def _by_ids(session: Session, query: Any, column: Any, ids: Sequence[int], index: int) -> Iterable[tuple[Any, ...]]:
+    """Rows (plain tuples) of ``query`` whose ``column`` (at position ``index``) is in ``ids``: chunked IN
+    lists, or for many ids one scan filtered here."""
+    connection = session.connection()
+    if len(ids) > WHOLE_TABLE:
+        wanted = set(ids)
+        return [row for row in connection.execute(query) if row[index] in wanted]
+    out: list[tuple[Any, ...]] = []
+    for chunk in _chunks(list(ids)):
+        out.extend(connection.execute(query.where(column.in_(chunk))))
+    return out
+
+
+@dataclass(slots=True)
+class _SkuRow:
+    id: int
+    sku: str
+    base_price: Decimal
+    cost: Decimal | None
+    currency: str
+    active: bool
+
+
+def _sku_rows(session: Session, sku_ids: Sequence[int]) -> dict[int, _SkuRow]:
+    amount = _Amounts(session)
+    query = select(Sku.id, Sku.sku, amount.column(Sku.base_price), amount.column(Sku.cost), Sku.currency, Sku.active)
+    return {
+        sid: _SkuRow(sid, sku, amount(price), amount(cost), currency, bool(active))
+        for sid, sku, price, cost, currency, active in _by_ids(session, query, Sku.id, sorted(set(sku_ids)), 0)
+    }
+
+
+def _channel_id(session: Session, name: str) -> int:
+    channel_id = session.scalar(select(Channel.id).where(Channel.name == name))
+    if channel_id is None:
+        raise ChangeRefused(f"no channel {name!r} in the database")
+    return channel_id
+
+
+def _check_places(value: Decimal, currency: str, what: str) -> str | None:
+    if -value.as_tuple().exponent > MINOR_UNITS.get(currency, 2):
+        return f"{what} {value} has more decimal places than {currency} allows"
+    return None
+
+
+@_bulk
+def plan_price(
+    session: Session,
+    sku_ids: Sequence[int],
+    *,
+    percent: Decimal | None = None,
+    amount: Decimal | None = None,
+    set_to: Decimal | None = None,
+    channel: str | None = None,
+) -> list[ChangeLine]:
+    """Plan a base-price (or, with ``channel``, a per-channel override) change for the SKUs.
+
+    ``set_to`` and ``amount`` are in each SKU's own currency; results are rounded half-up to its minor
+    units. With ``channel`` the override starts from the current override, or the base price where the
+    listing has none; SKUs not listed on that channel are skipped."""
+    if sum(x is not None for x in (percent, amount, set_to)) != 1:
+        raise ValueError("give exactly one of percent, amount or a new price")
+    overrides: dict[int, Decimal | None] = {}
+    if channel is not None:
+        channel_id = _channel_id(session, channel)
+        for chunk in _chunks(sorted(set(sku_ids))):
+            overrides.update(
+                session.execute(
+                    select(ChannelListing.sku_id, ChannelListing.price_override).where(
+                        ChannelListing.channel_id == channel_id, ChannelListing.sku_id.in_(chunk)
+                    )
+                ).all()
+            )
+    skus = _sku_rows(session, sku_ids)
+    lines: list[ChangeLine] = []
+    problems: list[str] = []
+    factor = None if percent is None else 1 + percent / 100
+    for sku in sorted(skus.values(), key=lambda s: s.sku):
+        if channel is not None and sku.id not in overrides:
+            continue  # not listed on that channel
+        current = overrides.get(sku.id) if channel is not None else sku.base_price
+        start = current if current is not None else sku.base_price
+        if set_to is not None:
+            problem = _check_places(set_to, sku.currency, "price")
+            if problem:
+                problems.append(f"{sku.sku}: {problem}")
+                continue
+            new = set_to
+        elif factor is not None:
+            new = start * factor
+        else:
+            new = start + amount
+        new = new.quantize(quantum(sku.currency), rounding=ROUND_HALF_UP)
+        if new < 0:
+            problems.append(f"{sku.sku}: the new price {new} would be negative")
+            continue
+        if current is not None and new == current:
+            continue
+        lines.append(
+            ChangeLine(
+                sku.id,
+                sku.sku,
+                "price_override" if channel else "base_price",
+                _text(current),
+                str(new),
+                channel,
+            )
+        )
+    if problems:
+        raise ChangeRefused(_problem_text(problems))
+    return lines
+
+
+def _problem_text(problems: Sequence[str]) -> str:
+    shown = "\n".join(f"  {p}" for p in problems[:50])
+    more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+    return f"{len(problems)} problem(s); nothing was applied:\n{shown}{more}"
+
+
+def _warehouse_id(session: Session, code: str) -> int:
+    warehouses = ledger.warehouses_by_code(session)
+    if code not in warehouses:
+        known = ", ".join(sorted(warehouses)) or "none"
+        raise ChangeRefused(f"no warehouse {code!r} (known: {known})")
+    return warehouses[code]
+
+
+@_bulk
+def plan_stock(
+    session: Session, sku_ids: Sequence[int], warehouse: str, *, set_to: int | None = None, by: int | None = None
+) -> list[ChangeLine]:
+    """Plan on-hand stock in one warehouse: set to ``set_to`` or change by ``by`` (signed)."""
+    if (set_to is None) == (by is None):
+        raise ValueError("give exactly one of set_to or by")
+    wh_id = _warehouse_id(session, warehouse)
+    skus = _sku_rows(session, sku_ids)
+    levels = ledger.levels(session, list(skus))
+    lines, problems = [], []
+    for sku in sorted(skus.values(), key=lambda s: s.sku):
+        on_hand, reserved = levels.get((sku.id, wh_id), (0, 0))
+        new = set_to if set_to is not None else on_hand + (by or 0)
+        if new < 0:
+            problems.append(f"{sku.sku}: on-hand in {warehouse} would be {new} (now {on_hand})")
+            continue
+        if new != on_hand:
+            lines.append(ChangeLine(sku.id, sku.sku, f"stock:{warehouse}", str(on_hand), str(new)))
+    if problems:
+        raise ChangeRefused(_problem_text(problems))
+    return lines
+
+
+def plan_wanted(
+    session: Session, sku_ids: Sequence[int], channels: Sequence[str], wanted: str, *, create: bool = True
+) -> list[ChangeLine]:
+    """Plan listing states: ``active`` (publish; relist with ``create=False``) or ``delisted`` on each
+    channel. Delisting, or relisting, a SKU that has no listing on a channel does nothing there."""
+    skus = _sku_rows(session, sku_ids)
+    lines = []
+    for name in channels:
+        channel_id = _channel_id(session, name)
+        current: dict[int, str] = {}
+        for chunk in _chunks(sorted(skus)):
+            current.update(
+                session.execute(
+                    select(ChannelListing.sku_id, ChannelListing.wanted).where(
+                        ChannelListing.channel_id == channel_id, ChannelListing.sku_id.in_(chunk)
+                    )
+                ).all()
+            )
+        for sku in sorted(skus.values(), key=lambda s: s.sku):
+            old = current.get(sku.id)
+            if old == wanted or (old is None and (wanted == "delisted" or not create)):
+                continue
+            lines.append(ChangeLine(sku.id, sku.sku, WANTED, old, wanted, name))
+    return lines
