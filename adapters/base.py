@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -538,7 +538,3 @@ class ChannelAdapter(ABC):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def with_ref(result: ItemResult, ref: ListingRef) -> ItemResult:
-    return replace(result, ref=ref)

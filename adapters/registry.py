@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +93,3 @@ def build_adapter(
             raise ConfigurationError(f"channel {channel.name!r} uses the emulator but no emulator hub was given")
         kwargs["transport"] = hub.get(channel).transport()
     return cls(channel, trace=trace_writer(trace_path), **kwargs)
-
-
-AdapterFactory = Callable[["ChannelConfig"], ChannelAdapter]

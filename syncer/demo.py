@@ -24,7 +24,9 @@ from sqlalchemy import func, select
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_FX = {"USD": Decimal("0.1380"), "EUR": Decimal("0.1290"), "GBP": Decimal("0.1090"), "JPY": Decimal("20.55")}
 ORDERS_PER_CHANNEL = 3
-ORDER_AGE = timedelta(minutes=10)  # marketplaces index orders with a lag; the demo's orders are that old
+#: Marketplaces index orders with a lag (up to 3 minutes: Amazon), so the demo's orders are placed this long
+#: ago; it must stay inside the 5-minute overlap each pull re-reads, or a pull made just before would miss them.
+ORDER_AGE = timedelta(minutes=4)
 PRICE_CHANGE = ("tea", Decimal("5"))  # category, percent
 DELIST_PRODUCT = "LAMP-PAPER"
 
@@ -154,14 +156,10 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
 
 
 def _import_mappings(session: Any, context: Any) -> None:
-    """Category and attribute mappings for the demo channels, when the content module provides them."""
-    try:
-        from syncer import mapping
-    except ImportError:
-        return
-    loader = getattr(mapping, "import_demo_mappings", None)
-    if loader is not None:
-        loader(session, context.channels, EXAMPLES)
+    """Category and attribute mappings for the demo channels (examples/category-map.csv, attribute-map.csv)."""
+    from syncer import mapping
+
+    mapping.import_demo_mappings(session, context.channels, EXAMPLES)
 
 
 def _start_order_cursors(context: Any, start: datetime) -> None:

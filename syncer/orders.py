@@ -24,7 +24,7 @@ from adapters.base import Order as RemoteOrder
 from config.channels import ChannelConfig
 from syncer import reconcile
 from syncer import stock as ledger
-from syncer.models import Channel, Order, OrderCursorRow, OrderLine, Sku, StockLevel, StockMovement, SyncRun, Warehouse
+from syncer.models import Channel, Order, OrderCursorRow, OrderLine, Sku, StockLevel, StockMovement, SyncRun
 
 log = logging.getLogger("syncer.orders")
 
@@ -315,7 +315,3 @@ def receive_return(session: Session, channel_id: int, external_id: str, user: st
     applied = ledger.record(session, movements)
     order.return_received = True
     return sum(m.on_hand_delta for m in applied)
-
-
-def warehouse_codes(session: Session) -> dict[int, str]:
-    return {wid: code for wid, code in session.execute(select(Warehouse.id, Warehouse.code))}

@@ -44,6 +44,7 @@ from syncer.models import Channel, ChannelListing, Product, Sku, StockLevel, Syn
 log = logging.getLogger("syncer.reconcile")
 
 PENDING = ("new", "dirty", "retry")
+QUANTITY_OPS = (Operation.STOCK, Operation.PUBLISH, Operation.RELIST)
 OP_ORDER = (Operation.DELIST, Operation.PUBLISH, Operation.RELIST, Operation.PRICE, Operation.STOCK)
 MAX_BACKOFF = timedelta(hours=1)
 #: revisions kept in reserve on marketplaces with a per-listing daily cap, for a quantity-to-zero
@@ -635,12 +636,18 @@ def push_channel(
     """Push one channel's dirty listings. Each batch's results commit in their own transaction.
 
     ``session_factory()`` returns a context manager yielding a session that commits on success.
-    ``before_stock`` runs once before the first stock batch (the syncer pulls that channel's new orders
-    there, so pushed quantities account for them).
+    ``before_stock`` runs when the plan would push quantities (stock, publish, relist); the syncer pulls
+    that channel's new orders there, and the plan is then built again so the quantities pushed account
+    for them.
     """
     report = PushReport(channel=channel.name)
     with session_factory() as session:
         plan = build_plan(session, channel, adapter, only_skus=only_skus)
+    if before_stock is not None and any(op in QUANTITY_OPS for op, _ in plan.batches):
+        before_stock()
+        with session_factory() as session:
+            plan = build_plan(session, channel, adapter, only_skus=only_skus)
+    with session_factory() as session:
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
         run = SyncRun(channel_id=channel_id, kind="sync", user=user)
         session.add(run)
@@ -654,11 +661,7 @@ def push_channel(
     calls_before = getattr(adapter, "api_calls", 0)
     total = plan.items
     done = 0
-    stock_ready = before_stock is None
     for op, items in plan.batches:
-        if op is Operation.STOCK and not stock_ready:
-            before_stock()
-            stock_ready = True
         if all(item.payload is None for item in items):
             results: list[ItemResult | None] = [None] * len(items)
         else:

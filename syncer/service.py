@@ -51,10 +51,8 @@ def sync_channel(
     try:
 
         def before_stock() -> None:
-            report = orders.pull_channel(context, channel, adapter)
-            if report.affected_sku_ids:
-                # this channel's own listings of those SKUs must carry the new quantities too
-                refresh_skus(context, report.affected_sku_ids)
+            # the pull marks every channel's listings of the affected SKUs dirty with new quantities
+            orders.pull_channel(context, channel, adapter)
 
         return reconcile.push_channel(
             context.session,

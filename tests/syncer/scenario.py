@@ -86,7 +86,7 @@ class Scenario:
     def sell(self, name: str, count: int = 1) -> list[str]:
         """The marketplace takes orders (placed a few minutes ago, past every indexing lag)."""
         emulator = self.emulator(name)
-        placed = datetime.now(UTC) - timedelta(minutes=5)
+        placed = datetime.now(UTC) - timedelta(minutes=4)  # past indexing lags, inside the pull overlap
         real_now, emulator.now = emulator.now, lambda: placed
         try:
             return emulator.generate_orders(count)

@@ -315,3 +315,20 @@ def test_submitted_pushes_are_confirmed_by_read_back(db_url: str) -> None:
     with world.session() as s:
         report = reconcile.check_drift(s, world.channels[0], adapter)
     assert report.confirmed == 1 and world.listing("shop", "S00000").status == "clean"
+
+
+def test_stock_pushed_is_computed_after_the_channels_orders_are_pulled(db_url: str) -> None:
+    world = World(db_url, [channel()], n=1)
+    world.sync("shop")
+    with world.session() as s:  # a stock count makes the listing dirty: 10 -> 12
+        s.execute(update(StockLevel).values(on_hand=12))
+        reconcile.refresh(s, world.channels, world.sku_ids)
+
+    def pull_orders() -> None:  # the channel sold 3 meanwhile: the pull reserves them
+        with world.session() as s:
+            s.execute(update(StockLevel).values(reserved=3))
+            reconcile.refresh(s, world.channels, world.sku_ids)
+
+    report = world.sync("shop", before_stock=pull_orders)
+    assert world.adapters["shop"].items["S00000"]["qty"] == 9  # never the stale 12
+    assert report.ok == 1 and world.listing("shop", "S00000").status == "clean"
