@@ -47,9 +47,7 @@ class PullReport:
 
 
 # --------------------------------------------------------------------------------------- apply
-def _pick_warehouse(
-    session: Session, sku_id: int, warehouses: dict[str, int], channel: ChannelConfig, quantity: int
-) -> int:
+def _pick_warehouse(session: Session, sku_id: int, warehouses: dict[str, int], channel: ChannelConfig) -> int:
     """The feeding warehouse with the most available stock (the first one when none has any)."""
     ids = [warehouses[c] for c in channel.warehouses if c in warehouses]
     levels = {
@@ -77,7 +75,7 @@ def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: 
         if line.sku_id is None:
             continue
         if line.warehouse_id is None:
-            line.warehouse_id = _pick_warehouse(session, line.sku_id, warehouses, channel, line.quantity)
+            line.warehouse_id = _pick_warehouse(session, line.sku_id, warehouses, channel)
         keys = {k: f"{k}:{line.id}" for k in ("reserve", "ship", "release", "restock")}
         present = _keys_present(session, list(keys.values()))
         reserved = keys["reserve"] in present
