@@ -27,10 +27,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from adapters.money import Money
+from listing_sync.adapters.money import Money
 
 if TYPE_CHECKING:
-    from config.channels import ChannelConfig
+    from listing_sync.config.channels import ChannelConfig
 
 __all__ = [
     "AuthError",

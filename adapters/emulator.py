@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-
-from adapters.http import TokenBucket
+from listing_sync.adapters.http import TokenBucket
 
 Handler = Callable[..., httpx.Response]
 
@@ -287,7 +286,7 @@ class EmulatorHub:
         self._lock = threading.Lock()
 
     def get(self, channel: Any) -> Emulator:
-        from adapters.registry import emulator_class
+        from listing_sync.adapters.registry import emulator_class
 
         with self._lock:
             emulator = self._emulators.get(channel.name)

@@ -26,10 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, quote_plus, unquote_plus
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.stop import stop_base
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ChannelAdapter,
     ChannelError,
@@ -39,9 +36,11 @@ from adapters.base import (
     RetryableError,
     TransientError,
 )
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
 
 if TYPE_CHECKING:
-    from config.channels import ChannelConfig
+    from listing_sync.config.channels import ChannelConfig
 
 log = logging.getLogger("adapters.http")
 

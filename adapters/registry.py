@@ -6,28 +6,36 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from listing_sync.adapters.base import ChannelAdapter, ConfigurationError
 from pydantic import ValidationError
 
-from adapters.base import ChannelAdapter, ConfigurationError
-
 if TYPE_CHECKING:
-    from adapters.emulator import Emulator, EmulatorHub
-    from config.channels import ChannelConfig
+    from listing_sync.adapters.emulator import Emulator, EmulatorHub
+    from listing_sync.config.channels import ChannelConfig
 
-#: kind -> (adapter class path, emulator class path)
+#: kind -> (adapter class path, emulator class path); a leading "." is relative to this package
 KINDS: dict[str, tuple[str, str]] = {
-    "taobao": ("adapters.taobao.adapter:TaobaoAdapter", "adapters.taobao.emulator:TaobaoEmulator"),
-    "shopify": ("adapters.shopify.adapter:ShopifyAdapter", "adapters.shopify.emulator:ShopifyEmulator"),
+    "taobao": (
+        ".taobao.adapter:TaobaoAdapter",
+        ".taobao.emulator:TaobaoEmulator",
+    ),
+    "shopify": (
+        ".shopify.adapter:ShopifyAdapter",
+        ".shopify.emulator:ShopifyEmulator",
+    ),
     "woocommerce": (
-        "adapters.woocommerce.adapter:WooCommerceAdapter",
-        "adapters.woocommerce.emulator:WooCommerceEmulator",
+        ".woocommerce.adapter:WooCommerceAdapter",
+        ".woocommerce.emulator:WooCommerceEmulator",
     ),
     "aliexpress": (
-        "adapters.aliexpress.adapter:AliExpressAdapter",
-        "adapters.aliexpress.emulator:AliExpressEmulator",
+        ".aliexpress.adapter:AliExpressAdapter",
+        ".aliexpress.emulator:AliExpressEmulator",
     ),
-    "ebay": ("adapters.ebay.adapter:EbayAdapter", "adapters.ebay.emulator:EbayEmulator"),
-    "amazon": ("adapters.amazon.adapter:AmazonAdapter", "adapters.amazon.emulator:AmazonEmulator"),
+    "ebay": (".ebay.adapter:EbayAdapter", ".ebay.emulator:EbayEmulator"),
+    "amazon": (
+        ".amazon.adapter:AmazonAdapter",
+        ".amazon.emulator:AmazonEmulator",
+    ),
 }
 
 
@@ -43,7 +51,7 @@ def known_kinds() -> list[str]:
 def _load(path: str) -> Any:
     module, _, name = path.partition(":")
     try:
-        return getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(module, package=__package__), name)
     except (ImportError, AttributeError) as exc:
         raise ConfigurationError(f"{path} is not available in this installation: {exc}") from None
 
@@ -85,7 +93,7 @@ def build_adapter(
 ) -> ChannelAdapter:
     """Build the adapter for a configured channel. ``emulator:`` channels get the in-process emulator
     from ``hub`` as their transport; everything else talks to the real (or overridden) host."""
-    from adapters.http import trace_writer
+    from listing_sync.adapters.http import trace_writer
 
     cls = adapter_class(channel.kind)
     if channel.emulated and "transport" not in kwargs:

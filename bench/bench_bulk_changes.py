@@ -35,13 +35,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from listing_sync.config.channels import ChannelConfig, PriceRule, StockRule
+from listing_sync.syncer import changes, db, fx, reconcile
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.context import ensure_channel_rows
+from listing_sync.syncer.models import ChangeItem, ChannelListing, Product, Sku, StockLevel
 from sqlalchemy import func, insert, select, update
-
-from config.channels import ChannelConfig, PriceRule, StockRule
-from syncer import changes, db, fx, reconcile
-from syncer import stock as ledger
-from syncer.context import ensure_channel_rows
-from syncer.models import ChangeItem, ChannelListing, Product, Sku, StockLevel
 
 CHANNELS = [
     ChannelConfig(

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from syncer import catalog, db
-from syncer.models import Warehouse
+from listing_sync.syncer import catalog, db
+from listing_sync.syncer.models import Warehouse
 
 
 def write_catalog(path: Path, rows: int) -> None:

@@ -19,9 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "syncer"))
 
+from listing_sync.syncer import service  # noqa: E402
 from scenario import build  # noqa: E402
-
-from syncer import service  # noqa: E402
 
 CHANNELS = ["shopify", "woocommerce", "taobao"]
 

@@ -156,7 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     args = parser.parse_args()
-    from syncer import db
+    from listing_sync.syncer import db
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"

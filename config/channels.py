@@ -29,10 +29,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from listing_sync.adapters.base import ConfigurationError
+from listing_sync.adapters.money import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-
-from adapters.base import ConfigurationError
-from adapters.money import MINOR_UNITS
 
 EMULATOR_URL = "emulator:"
 
@@ -174,7 +173,7 @@ def load_channels(path: Path, env: Mapping[str, str] | None = None) -> list[Chan
     if not isinstance(raw_channels, list):
         raise ChannelsFileError(path, [*problems, ("", "channels", "must be an array of tables: [[channels]]")])
 
-    from adapters.registry import known_kinds, option_problems
+    from listing_sync.adapters.registry import known_kinds, option_problems
 
     channels: list[ChannelConfig] = []
     seen: set[str] = set()

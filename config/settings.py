@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     @field_validator("base_currency")
     @classmethod
     def _upper_currency(cls, value: str) -> str:
-        from adapters.money import require_currency
+        from listing_sync.adapters.money import require_currency
 
         return require_currency(value.upper())
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
-
-from config.settings import Settings, get_settings
+from listing_sync.config.settings import Settings, get_settings
 
 
 def build_huey(settings: Settings | None = None) -> Huey:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-
-from config.settings import get_settings
-from jobs.app import huey
-from syncer import service
-from syncer.context import Context
+from listing_sync.config.settings import get_settings
+from listing_sync.jobs.app import huey
+from listing_sync.syncer import service
+from listing_sync.syncer.context import Context
 
 log = logging.getLogger("jobs")
 settings = get_settings()
@@ -114,8 +113,8 @@ def drain(limit: int = 10_000) -> int:
 def monthly_sales_report() -> str | None:
     """On the 1st (01:30 UTC): last month's sales report as XLSX in ``report_folder`` (skipped when unset).
     A missing FX rate is logged with every missing currency and day (retrying cannot help)."""
-    from syncer import reports
-    from syncer.fx import MissingRates
+    from listing_sync.syncer import reports
+    from listing_sync.syncer.fx import MissingRates
 
     context = Context()
     folder = context.settings.report_folder

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
-
-from syncer.db import make_engine
-from syncer.models import Base
+from listing_sync.syncer.db import make_engine
+from listing_sync.syncer.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,7 +14,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from config.settings import get_settings
+    from listing_sync.config.settings import get_settings
 
     return get_settings().resolved_database_url
 

@@ -1,5 +1,5 @@
-"""`python -m syncer` is the `syncer` command."""
+"""`python -m listing_sync.syncer` is the `syncer` command."""
 
-from syncer.cli import main
+from listing_sync.syncer.cli import main
 
 main()

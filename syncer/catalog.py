@@ -47,14 +47,23 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from listing_sync.adapters.money import MINOR_UNITS, parse_decimal
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.content import normalize_language
+from listing_sync.syncer.models import (
+    ChangeItem,
+    ChangeSet,
+    Channel,
+    Product,
+    ProductText,
+    Sku,
+    SkuText,
+    StockLevel,
+    Warehouse,
+)
+from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-
-from adapters.money import MINOR_UNITS, parse_decimal
-from syncer import stock as ledger
-from syncer.content import normalize_language
-from syncer.models import ChangeItem, ChangeSet, Channel, Product, ProductText, Sku, SkuText, StockLevel, Warehouse
-from syncer.tabular import InputRejected, Problem, read_rows
 
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
 PLAIN_COLUMNS = (
@@ -633,9 +642,8 @@ def _apply_texts(
 
 
 def _last_movement_ids(session: Session) -> dict[tuple[int, int], int]:
+    from listing_sync.syncer.models import StockMovement
     from sqlalchemy import func
-
-    from syncer.models import StockMovement
 
     query = select(StockMovement.sku_id, StockMovement.warehouse_id, func.max(StockMovement.id)).group_by(
         StockMovement.sku_id, StockMovement.warehouse_id

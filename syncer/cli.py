@@ -8,16 +8,14 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from listing_sync.syncer.context import Context, UserError, current_user, ensure_channel_rows
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from syncer.context import Context, UserError, current_user, ensure_channel_rows
 
 console = Console()
 err_console = Console(stderr=True)
@@ -58,9 +56,9 @@ def friendly(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from adapters.base import ChannelError
-        from config.channels import ChannelsFileError
-        from syncer.tabular import InputRejected
+        from listing_sync.adapters.base import ChannelError
+        from listing_sync.config.channels import ChannelsFileError
+        from listing_sync.syncer.tabular import InputRejected
 
         try:
             return fn(*args, **kwargs)
@@ -88,7 +86,7 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str | 
     if fmt == "json":
         console.print_json(json.dumps(rows, default=str, ensure_ascii=False))
     elif fmt == "csv":
-        from syncer.tabular import escape_formula, write_csv
+        from listing_sync.syncer.tabular import escape_formula, write_csv
 
         sys.stdout.write(write_csv(None, columns, ([escape_formula(r.get(c)) for c in columns] for r in rows)))
     else:
@@ -117,7 +115,7 @@ def main_callback(
         Path | None, typer.Option("--trace-http", help="Append every HTTP request as a JSON line to FILE.")
     ] = None,
 ) -> None:
-    from config.settings import get_settings
+    from listing_sync.config.settings import get_settings
 
     if data_dir is not None:
         os.environ["SYNCER_DATA_DIR"] = str(data_dir.expanduser().resolve())
@@ -132,13 +130,15 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing channels file with the example.")] = False,
 ) -> None:
     """Create the data directory, the database and an example channels file."""
-    from syncer import db
+    from listing_sync.syncer import db
 
     context = ctx()
     context.data_dir.mkdir(parents=True, exist_ok=True)
     channels_file = context.settings.resolved_channels_file
     if force or not channels_file.exists():
-        example = resources.files("config").joinpath("channels.example.toml").read_text(encoding="utf-8")
+        example = (Path(__file__).resolve().parent.parent / "config" / "channels.example.toml").read_text(
+            encoding="utf-8"
+        )
         channels_file.parent.mkdir(parents=True, exist_ok=True)
         channels_file.write_text(example, encoding="utf-8")
         console.print(f"wrote example channels file {channels_file}")
@@ -154,7 +154,7 @@ def init(
 @friendly
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply database migrations (safe to run again)."""
-    from syncer import db
+    from listing_sync.syncer import db
 
     context = ctx()
     context.data_dir.mkdir(parents=True, exist_ok=True)
@@ -166,7 +166,7 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 @friendly
 def db_current() -> None:
     """Show the database's migration revision."""
-    from syncer import db
+    from listing_sync.syncer import db
 
     console.print(db.current_revision(ctx().db_url) or "(empty database)")
 
@@ -185,7 +185,7 @@ def catalog_import(
     title[LANG], description[LANG], bullets[LANG] (with @CHANNEL for an override), attr[NAME][LANG].
     See README.
     """
-    from syncer import catalog
+    from listing_sync.syncer import catalog
 
     context = ctx()
     if not file.exists():
@@ -219,7 +219,7 @@ def _count_rows(path: Path) -> int | None:
 
 def _after_catalog_change(session: Any, sku_ids: set[int]) -> None:
     """Recompute the listings a catalog change affects (they become dirty for the next sync)."""
-    from syncer import reconcile
+    from listing_sync.syncer import reconcile
 
     context = ctx()
     if sku_ids and context.settings.resolved_channels_file.exists():
@@ -233,8 +233,8 @@ def catalog_export(
     out: Annotated[Path | None, typer.Option(help="Output file (default: standard output for CSV).")] = None,
 ) -> None:
     """Export the catalog in the import column set (export -> import changes nothing)."""
-    from syncer import catalog
-    from syncer.tabular import write_csv, write_xlsx
+    from listing_sync.syncer import catalog
+    from listing_sync.syncer.tabular import write_csv, write_xlsx
 
     if fmt not in ("csv", "xlsx"):
         raise UserError("--format must be csv or xlsx")
@@ -259,7 +259,7 @@ def catalog_show(
     fmt: FormatOption = "table",
 ) -> None:
     """Show one SKU with stock per warehouse."""
-    from syncer import catalog
+    from listing_sync.syncer import catalog
 
     _check_format(fmt, ("table", "json"))
     with ctx().session() as session:
@@ -282,9 +282,8 @@ def catalog_show(
 @friendly
 def warehouse_add(code: str, name: Annotated[str, typer.Option(help="Display name.")] = "") -> None:
     """Add a warehouse (codes are used in catalog files as stock[CODE])."""
+    from listing_sync.syncer.models import Warehouse
     from sqlalchemy import select
-
-    from syncer.models import Warehouse
 
     with ctx().session() as session:
         if session.scalar(select(Warehouse).where(Warehouse.code == code)):
@@ -297,9 +296,8 @@ def warehouse_add(code: str, name: Annotated[str, typer.Option(help="Display nam
 @friendly
 def warehouse_list(fmt: FormatOption = "table") -> None:
     """List warehouses."""
+    from listing_sync.syncer.models import Warehouse
     from sqlalchemy import select
-
-    from syncer.models import Warehouse
 
     _check_format(fmt)
     with ctx().session() as session:
@@ -352,8 +350,8 @@ def emulator_serve(
     """Serve a marketplace emulator on 127.0.0.1 for multi-process runs (Ctrl-C stops it)."""
     import time
 
-    from adapters.emulator import Faults
-    from adapters.registry import emulator_class
+    from listing_sync.adapters.emulator import Faults
+    from listing_sync.adapters.registry import emulator_class
 
     try:
         fault_rates = Faults.parse(faults)
@@ -381,8 +379,7 @@ def worker(
 ) -> None:
     """Run a job consumer (scheduled syncs, order pulls, triggered pushes). Run several for scale-out."""
     from huey.consumer import Consumer
-
-    from jobs import tasks  # registers the tasks and schedules on the huey instance
+    from listing_sync.jobs import tasks  # registers the tasks and schedules on the huey instance
 
     huey = tasks.huey
     ctx().require_database()
@@ -395,4 +392,4 @@ def main() -> None:
 
 
 # command groups register themselves on `app` when imported
-from syncer import cli_changes, cli_content, cli_ops, cli_orders, cli_reports  # noqa: F401
+from listing_sync.syncer import cli_changes, cli_content, cli_ops, cli_orders, cli_reports  # noqa: F401

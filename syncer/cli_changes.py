@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from listing_sync.syncer.cli import FormatOption, _check_format, app, console, ctx, emit, err_console, friendly
+from listing_sync.syncer.context import UserError, current_user
 from rich.table import Table
-
-from syncer.cli import FormatOption, _check_format, app, console, ctx, emit, err_console, friendly
-from syncer.context import UserError, current_user
 
 price_app = typer.Typer(help="Bulk price changes (base price, or one channel's override).", no_args_is_help=True)
 stock_app = typer.Typer(help="Bulk on-hand stock changes in one warehouse (ledger movements).", no_args_is_help=True)
@@ -140,7 +139,7 @@ def change_command(*, selectors: bool = True, replace: dict[str, Any] | None = N
 
 
 def _prepared():
-    from syncer import service
+    from listing_sync.syncer import service
 
     context = ctx()
     service.prepare(context)
@@ -148,7 +147,7 @@ def _prepared():
 
 
 def selection(sku: list[str] | None, category: list[str] | str | None, tag: list[str] | None, skus_file: Path | None):
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     categories = [category] if isinstance(category, str) else list(category or [])
     return changes.Selection(list(sku or []), categories, list(tag or []), skus_file)
@@ -192,7 +191,7 @@ def _close(adapters: dict[str, Any]) -> None:
 def _csv(rows: list[dict[str, Any]], columns: list[str], free_text: tuple[str, ...] = ()) -> None:
     """CSV of rows whose cells are SKU codes, names, numbers and states, written as they are (a signed
     number like -5.0 stays a number); only ``free_text`` columns are guarded against formula injection."""
-    from syncer.tabular import escape_formula
+    from listing_sync.syncer.tabular import escape_formula
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
@@ -257,7 +256,7 @@ def run_change(
     undo_of: int | None = None,
 ) -> int | None:
     """Plan with ``build(session, context)``, preview, guard, confirm, apply, trigger. Returns the change set id."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     _check_format(fmt)
     context = _prepared()
@@ -337,7 +336,7 @@ def _trigger(context, affected: dict[str, list[int]], user: str, sync_now: bool)
     if not targets:
         return {"mode": None, "channels": {}}
     if sync_now:
-        from syncer import service
+        from listing_sync.syncer import service
 
         out = {}
         for name, ids in targets.items():
@@ -350,7 +349,7 @@ def _trigger(context, affected: dict[str, list[int]], user: str, sync_now: bool)
             )
         return {"mode": "inline", "channels": out}
     try:
-        from jobs import tasks
+        from listing_sync.jobs import tasks
 
         for name, ids in targets.items():
             tasks.sync_channel(name, only_skus=ids, user=user)
@@ -370,7 +369,7 @@ def _trigger(context, affected: dict[str, list[int]], user: str, sync_now: bool)
 
 
 def _selected(session, sel) -> list[int]:
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     ids = changes.select_skus(session, sel)
     if not ids:
@@ -379,7 +378,7 @@ def _selected(session, sel) -> list[int]:
 
 
 def _decimal(text: str, option: str):
-    from adapters.money import parse_decimal
+    from listing_sync.adapters.money import parse_decimal
 
     try:
         return parse_decimal(text)
@@ -397,7 +396,7 @@ def price_set(
     flags: ChangeFlags,
 ) -> None:
     """Set the base price (or with --channel that channel's override) of the selected SKUs."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     value = _decimal(amount, "AMOUNT")
     if value < 0:
@@ -427,7 +426,7 @@ def price_adjust(
     flags: ChangeFlags,
 ) -> None:
     """Raise or lower prices by a percent or an amount (rounded half-up to the currency's minor units)."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     if (percent is None) == (amount is None):
         raise UserError("give exactly one of --percent P or --amount A")
@@ -463,7 +462,7 @@ def stock_set(
     flags: ChangeFlags,
 ) -> None:
     """Set on-hand stock of the selected SKUs in one warehouse (a counted ledger adjustment)."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     sel = flags.selection
 
@@ -483,7 +482,7 @@ def stock_adjust(
     flags: ChangeFlags,
 ) -> None:
     """Add to (or with a negative --by take from) on-hand stock in one warehouse; never below zero."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     sel = flags.selection
 
@@ -506,7 +505,7 @@ def changes_apply(
     """Apply a file of per-SKU (optionally per-channel) price and stock edits as one change set.
 
     The whole file is validated first; every bad row and column is listed and nothing is applied."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     if not file.exists():
         raise UserError(f"{file}: no such file")
@@ -530,7 +529,7 @@ def changes_list(
     fmt: FormatOption = "table",
 ) -> None:
     """List change sets, newest first."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     _check_format(fmt)
     with ctx().session() as session:
@@ -547,7 +546,7 @@ def changes_show(
     fmt: FormatOption = "table",
 ) -> None:
     """Show one change set: who, when, why, and every value's old and new value."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     _check_format(fmt)
     with ctx().session() as session:
@@ -578,7 +577,7 @@ def changes_undo(
     Refused, with the reason, where a later change set touched the same values (or they changed
     otherwise) unless --force. Prices and listing states go back to their old values; stock is reversed
     by the opposite movement, so sales since then are kept. --force also passes the price guard."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     def build(session, context):
         undo = changes.plan_undo(session, change_set)
@@ -610,7 +609,7 @@ def history(
     fmt: FormatOption = "table",
 ) -> None:
     """Every change set item and sync result of one SKU, oldest first."""
-    from syncer import changes
+    from listing_sync.syncer import changes
 
     _check_format(fmt)
     with ctx().session() as session:

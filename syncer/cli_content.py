@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
-from syncer.cli import FormatOption, _check_format, app, console, ctx, emit, err_console, friendly
-from syncer.context import UserError
+from listing_sync.syncer.cli import FormatOption, _check_format, app, console, ctx, emit, err_console, friendly
+from listing_sync.syncer.context import UserError
 
 categories_app = typer.Typer(
     help="Our categories mapped to each channel's category id / product type.", no_args_is_help=True
@@ -26,7 +25,7 @@ ChannelFilter = Annotated[str | None, typer.Option("--channel", help="Only this 
 
 
 def _context():
-    from syncer import service
+    from listing_sync.syncer import service
 
     context = ctx()
     service.prepare(context)
@@ -36,7 +35,7 @@ def _context():
 def _refresh(session: Any, context: Any, affected: dict[str, set[str]]) -> int:
     """Recompute the listings of the affected categories on the affected channels; returns how many
     became dirty."""
-    from syncer import mapping, reconcile
+    from listing_sync.syncer import mapping, reconcile
 
     dirty = 0
     for name, categories in affected.items():
@@ -55,7 +54,7 @@ def _mapping_error(fn):
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from syncer.mapping import MappingError
+        from listing_sync.syncer.mapping import MappingError
 
         try:
             return fn(*args, **kwargs)
@@ -66,7 +65,7 @@ def _mapping_error(fn):
 
 
 def _write(rows: list[dict[str, Any]], columns: tuple[str, ...], out: Path | None, fmt: str, title: str) -> None:
-    from syncer.tabular import escape_formula, write_csv, write_xlsx
+    from listing_sync.syncer.tabular import escape_formula, write_csv, write_xlsx
 
     if fmt == "xlsx":
         if out is None:
@@ -108,7 +107,7 @@ def categories_map(
     ] = None,
 ) -> None:
     """Map one of our categories to a channel's category (replaces an existing mapping)."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     context = _context()
     config = context.channel(channel)
@@ -125,7 +124,7 @@ def categories_map(
 @friendly
 def categories_unmap(channel: ChannelArg, category: str) -> None:
     """Remove a category mapping (its SKUs can no longer be published on that channel)."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     context = _context()
     context.channel(channel)
@@ -140,7 +139,7 @@ def categories_unmap(channel: ChannelArg, category: str) -> None:
 @friendly
 def categories_list(channel: ChannelFilter = None, fmt: FormatOption = "table") -> None:
     """Show category mappings."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     _check_format(fmt)
     with ctx().session() as session:
@@ -154,7 +153,7 @@ def categories_import(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX: channel, category, target, required.")],
 ) -> None:
     """Import category mappings. The whole file is validated first; nothing is applied unless it is clean."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     if not file.exists():
         raise UserError(f"{file}: no such file")
@@ -172,7 +171,7 @@ def categories_export(
     out: Annotated[Path | None, typer.Option(help="Output file (default: standard output for CSV).")] = None,
 ) -> None:
     """Export category mappings in the import column set."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     _check_format(fmt, ("csv", "xlsx"))
     with ctx().session() as session:
@@ -203,7 +202,7 @@ def attributes_map(
     ] = False,
 ) -> None:
     """Map a marketplace attribute to one of our attributes (or a constant), with value translations."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     values: dict[str, str] = {}
     for pair in value or []:
@@ -237,7 +236,7 @@ def attributes_unmap(
     category: Annotated[str, typer.Option("--category", help="The mapping's category ('*' = all).")] = "*",
 ) -> None:
     """Remove an attribute mapping."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     context = _context()
     context.channel(channel)
@@ -252,7 +251,7 @@ def attributes_unmap(
 @friendly
 def attributes_list(channel: ChannelFilter = None, fmt: FormatOption = "table") -> None:
     """Show attribute mappings and their value translations."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     _check_format(fmt)
     with ctx().session() as session:
@@ -268,7 +267,7 @@ def attributes_import(
     ],
 ) -> None:
     """Import attribute mappings. The whole file is validated first; nothing is applied unless it is clean."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     if not file.exists():
         raise UserError(f"{file}: no such file")
@@ -286,7 +285,7 @@ def attributes_export(
     out: Annotated[Path | None, typer.Option(help="Output file (default: standard output for CSV).")] = None,
 ) -> None:
     """Export attribute mappings in the import column set."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     _check_format(fmt, ("csv", "xlsx"))
     with ctx().session() as session:
@@ -297,8 +296,8 @@ def attributes_export(
 # ------------------------------------------------------------------------------ publish --dry-run
 def publish_dry_run(sku: list[str] | None, category: str | None, channel: list[str] | None, fmt: str) -> None:
     """``syncer listings publish --dry-run``: every gap per SKU and channel; nothing is changed."""
-    from syncer import mapping
-    from syncer.cli_ops import select_skus
+    from listing_sync.syncer import mapping
+    from listing_sync.syncer.cli_ops import select_skus
 
     _check_format(fmt)
     if not sku and not category:

@@ -9,10 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from sqlalchemy import select
-
-from syncer.cli import (
+from listing_sync.syncer.cli import (
     FormatOption,
     _check_format,
     app,
@@ -23,7 +20,9 @@ from syncer.cli import (
     friendly,
     progress_bar,
 )
-from syncer.context import UserError, current_user
+from listing_sync.syncer.context import UserError, current_user
+from rich.table import Table
+from sqlalchemy import select
 
 listings_app = typer.Typer(help="Put catalog SKUs on channels, take them down and back up.", no_args_is_help=True)
 orders_app = typer.Typer(help="Pull, list and work orders.", no_args_is_help=True)
@@ -36,7 +35,7 @@ ChannelOpt = Annotated[list[str] | None, typer.Option("--channel", help="Channel
 
 
 def _prepared():
-    from syncer import service
+    from listing_sync.syncer import service
 
     context = ctx()
     service.prepare(context)
@@ -61,7 +60,7 @@ def sync(
     user: Annotated[str | None, typer.Option(help="Who runs it (default: the OS user).")] = None,
 ) -> None:
     """Push dirty listings to channels (only what changed), or check drift."""
-    from syncer import service
+    from listing_sync.syncer import service
 
     context = _prepared()
     channels = context.selected_channels(channel)
@@ -84,7 +83,7 @@ def sync(
         console.print(table)
         return
     if not inline:
-        from jobs import tasks
+        from listing_sync.jobs import tasks
 
         for config in channels:
             tasks.sync_channel(config.name, user=current_user(user))
@@ -117,7 +116,7 @@ def sync(
 
 
 def _drift(context, channels, fix: bool) -> None:
-    from syncer import service
+    from listing_sync.syncer import service
 
     rows = []
     for config in channels:
@@ -145,7 +144,7 @@ def _drift(context, channels, fix: bool) -> None:
 @friendly
 def status(fmt: FormatOption = "table") -> None:
     """Per channel: listings, dirty, parked errors with messages, last sync, last order pull."""
-    from syncer import service
+    from listing_sync.syncer import service
 
     _check_format(fmt)
     rows = service.status(_prepared())
@@ -176,7 +175,7 @@ def status(fmt: FormatOption = "table") -> None:
 
 # --------------------------------------------------------------------------------------- listings
 def select_skus(session, patterns: list[str] | None, category: str | None = None) -> list[int]:
-    from syncer.models import Product, Sku
+    from listing_sync.syncer.models import Product, Sku
 
     query = select(Sku.id, Sku.sku).join(Product, Product.id == Sku.product_id)
     if category:
@@ -190,8 +189,8 @@ def _listing_change(action: str, channel: list[str] | None, flags, *, dry_run: b
     """Publish, delist or relist through the change-set flow: preview, confirm, one change set, sync."""
     from dataclasses import replace
 
-    from syncer import changes
-    from syncer.cli_changes import _command_line, _selected
+    from listing_sync.syncer import changes
+    from listing_sync.syncer.cli_changes import _command_line, _selected
 
     sel = flags.selection
     if sel.empty:
@@ -216,7 +215,7 @@ def _listing_change(action: str, channel: list[str] | None, flags, *, dry_run: b
     )
 
 
-from syncer.cli_changes import ChangeFlags, change_command  # noqa: E402  (one definition of each shared flag)
+from listing_sync.syncer.cli_changes import ChangeFlags, change_command  # noqa: E402  (one definition of each shared flag)
 
 PublishDryRunOpt = Annotated[
     bool,
@@ -236,7 +235,7 @@ def listings_publish(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
     if not flags.dry_run:
         _listing_change("publish", channel, flags)
         return
-    from syncer.cli_content import publish_dry_run
+    from listing_sync.syncer.cli_content import publish_dry_run
 
     if flags.fmt == "table":  # the change preview first; JSON/CSV stay the gap report alone
         _listing_change("publish", channel, flags, dry_run=True)
@@ -248,8 +247,8 @@ def listings_publish(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
 
 def _selected_names(flags) -> list[str]:
     """The selection as exact SKU names (for the gap report, which takes globs)."""
-    from syncer.cli_changes import _selected
-    from syncer.models import Sku
+    from listing_sync.syncer.cli_changes import _selected
+    from listing_sync.syncer.models import Sku
 
     with _prepared().session() as session:
         ids = set(_selected(session, flags.selection))
@@ -284,7 +283,7 @@ def orders_pull(
     ] = True,
 ) -> None:
     """Pull new and changed orders from channels, reserve stock, and push availability elsewhere."""
-    from syncer import service
+    from listing_sync.syncer import service
 
     context = _prepared()
     start = _parse_when(since) if since else None
@@ -346,7 +345,7 @@ def orders_list(
     fmt: FormatOption = "table",
 ) -> None:
     """List orders."""
-    from syncer.models import Channel, Order, OrderLine
+    from listing_sync.syncer.models import Channel, Order, OrderLine
 
     _check_format(fmt)
     context = _prepared()
@@ -392,9 +391,9 @@ def orders_receive_return(
     user: Annotated[str | None, typer.Option(help="Who received it.")] = None,
 ) -> None:
     """Confirm a returned order arrived back: restock its lines (once)."""
-    from syncer import orders as order_logic
-    from syncer import reconcile
-    from syncer.models import Channel
+    from listing_sync.syncer import orders as order_logic
+    from listing_sync.syncer import reconcile
+    from listing_sync.syncer.models import Channel
 
     context = _prepared()
     with context.session() as session:
@@ -419,8 +418,8 @@ def fx_set(
     on: Annotated[str | None, typer.Option("--date", help="Day the rate applies from (default today, UTC).")] = None,
 ) -> None:
     """Set an exchange rate (used from that day on until a newer one)."""
-    from adapters.money import UnknownCurrency, parse_decimal
-    from syncer import fx, reconcile
+    from listing_sync.adapters.money import UnknownCurrency, parse_decimal
+    from listing_sync.syncer import fx, reconcile
 
     context = _prepared()
     try:
@@ -437,7 +436,7 @@ def fx_set(
 
 
 def _decimal(text: str) -> Decimal:
-    from adapters.money import parse_decimal
+    from listing_sync.adapters.money import parse_decimal
 
     try:
         return parse_decimal(text)
@@ -456,7 +455,7 @@ def demo(
     Uses the data directory from settings (SYNCER_DATA_DIR / --data-dir); afterwards every other command
     works on the demo's data. Writes an HTTP trace of everything it sent to <data dir>/demo-trace.jsonl.
     """
-    from syncer import demo as demo_run
+    from listing_sync.syncer import demo as demo_run
 
     context = ctx()
     result = demo_run.run(context.data_dir, reset=reset, trace=context.trace_path, say=console.print)

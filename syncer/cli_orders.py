@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from listing_sync.syncer.cli import FormatOption, _check_format, emit, err_console, friendly
+from listing_sync.syncer.cli_ops import ChannelOpt, _prepared, orders_app
+from listing_sync.syncer.context import UserError
 from sqlalchemy import select
-
-from syncer.cli import FormatOption, _check_format, emit, err_console, friendly
-from syncer.cli_ops import ChannelOpt, _prepared, orders_app
-from syncer.context import UserError
 
 OPEN = ("paid",)
 EXPORT_COLUMNS = ["order", "channel", "status", "placed_at", "sku", "title", "quantity", "warehouse", "ship_to_country"]
 
 
 def _open_lines(session, channels: list[str] | None, statuses: tuple[str, ...]):
-    from syncer.models import Channel, Order, OrderLine, Product, Sku, Warehouse
+    from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, Warehouse
 
     query = (
         select(Order, OrderLine, Channel.name, Product.title, Warehouse.code)
@@ -48,7 +47,7 @@ def orders_export(
     bom: Annotated[bool, typer.Option(help="Start CSV with a UTF-8 BOM so Excel shows Chinese text.")] = False,
 ) -> None:
     """Export order lines for printing and packing: order, channel, SKU, title, quantity, warehouse, country."""
-    from syncer.tabular import escape_formula, write_csv, write_xlsx
+    from listing_sync.syncer.tabular import escape_formula, write_csv, write_xlsx
 
     if fmt not in ("csv", "xlsx"):
         raise UserError("--format must be csv or xlsx")

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from listing_sync.syncer.cli import app, console, ctx, emit, friendly
+from listing_sync.syncer.cli_ops import fx_app
+from listing_sync.syncer.context import UserError
 from sqlalchemy import select
-
-from syncer.cli import app, console, ctx, emit, friendly
-from syncer.cli_ops import fx_app
-from syncer.context import UserError
 
 report_app = typer.Typer(help="Sales, inventory and reorder reports (table, CSV or XLSX).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
@@ -49,8 +48,8 @@ def _check(fmt: str, out: Path | None) -> None:
 
 
 def _run(fn):
-    from syncer.fx import MissingRates
-    from syncer.reports import ReportError
+    from listing_sync.syncer.fx import MissingRates
+    from listing_sync.syncer.reports import ReportError
 
     try:
         return fn()
@@ -81,7 +80,7 @@ def report_sales(
 ) -> None:
     """Orders, units, gross/cancelled/refunded/net revenue in the order currency and the report currency,
     shipping and average order value, per grouping, with totals. XLSX adds a revenue chart."""
-    from syncer import reports
+    from listing_sync.syncer import reports
 
     _check(fmt, out)
     context = ctx()
@@ -126,7 +125,7 @@ def report_inventory(
     bom: BomOption = False,
 ) -> None:
     """Per SKU: on hand, reserved, available, units sold in the window, sell-through, turnover, days of cover."""
-    from syncer import reports
+    from listing_sync.syncer import reports
 
     _check(fmt, out)
     first, last = _window(start, end, days)
@@ -158,7 +157,7 @@ def report_reorder(
     bom: BomOption = False,
 ) -> None:
     """SKUs whose days of cover fall below lead time + safety days, with a suggested order quantity."""
-    from syncer import reports
+    from listing_sync.syncer import reports
 
     _check(fmt, out)
     first, last = _window(start, end, days)
@@ -170,7 +169,7 @@ def report_reorder(
 
 
 def _write(rows, columns, fmt: str, out: Path | None, bom: bool, sheet: str, title: str) -> None:
-    from syncer import reports
+    from listing_sync.syncer import reports
 
     if fmt == "xlsx":
         reports.write_xlsx(out, [reports.Sheet(sheet, columns, rows, reports.inventory_formats())])
@@ -192,7 +191,7 @@ def fx_import(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX with columns date, base, quote, rate.")],
 ) -> None:
     """Import rates from a file: validated whole (every bad row and column listed), nothing applied on error."""
-    from syncer import fx, reconcile, service
+    from listing_sync.syncer import fx, reconcile, service
 
     context = ctx()
     # listings are repriced like `fx set` does; without a channels file there is nothing to reprice
@@ -213,7 +212,7 @@ def fx_list(
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
 ) -> None:
     """List the stored rates (1 BASE = RATE QUOTE from DAY)."""
-    from syncer.models import FxRate
+    from listing_sync.syncer.models import FxRate
 
     if fmt not in ("table", "json", "csv"):
         raise UserError(f"--format must be one of table, json, csv, not {fmt!r}")

@@ -33,12 +33,11 @@ from functools import lru_cache
 from typing import Any
 
 import nh3
+from listing_sync.adapters.base import ListingDraft, ListingRef, Money, Variation
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer.models import AttributeMapping, CategoryMapping, Product, ProductText, Sku, SkuText
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from adapters.base import ListingDraft, ListingRef, Money, Variation
-from config.channels import ChannelConfig
-from syncer.models import AttributeMapping, CategoryMapping, Product, ProductText, Sku, SkuText
 
 ALL_CATEGORIES = "*"
 BRAND = "@brand"
@@ -133,8 +132,8 @@ KIND_RULES: dict[str, ContentRules] = {
 def rules_for(kind: str) -> ContentRules:
     """The content rules of a kind: the adapter class's own ``content_rules`` when it declares them
     (so a new marketplace stays one folder), else :data:`KIND_RULES`, else no limits."""
-    from adapters.base import ConfigurationError
-    from adapters.registry import adapter_class
+    from listing_sync.adapters.base import ConfigurationError
+    from listing_sync.adapters.registry import adapter_class
 
     try:
         declared = getattr(adapter_class(kind), "content_rules", None)

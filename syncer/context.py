@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from listing_sync.config.channels import ChannelConfig, load_channels
+from listing_sync.config.settings import Settings, get_settings
+from listing_sync.syncer import db
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from config.channels import ChannelConfig, load_channels
-from config.settings import Settings, get_settings
-from syncer import db
 
 _HUBS: dict[Path, object] = {}
 
@@ -82,7 +81,7 @@ class Context:
     @property
     def hub(self):
         """The in-process emulators of this data directory (one set per process, saved between runs)."""
-        from adapters.emulator import EmulatorHub, Faults
+        from listing_sync.adapters.emulator import EmulatorHub, Faults
 
         directory = self.data_dir / "emulators"
         if directory not in _HUBS:
@@ -94,7 +93,7 @@ class Context:
         return _HUBS[directory]
 
     def adapter(self, channel: ChannelConfig):
-        from adapters.registry import build_adapter
+        from listing_sync.adapters.registry import build_adapter
 
         return build_adapter(
             channel,
@@ -106,7 +105,7 @@ class Context:
 
 def ensure_channel_rows(session: Session, channels: list[ChannelConfig]) -> dict[str, int]:
     """Make sure every configured channel and the warehouses it names exist in the database."""
-    from syncer.models import Channel, Warehouse
+    from listing_sync.syncer.models import Channel, Warehouse
 
     existing = {c.name: c for c in session.scalars(select(Channel))}
     for config in channels:

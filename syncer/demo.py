@@ -54,7 +54,7 @@ def _step(result: DemoResult, name: str, say: Callable[[str], None]):
 
 def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str], None]) -> DemoResult:
     """Run the demo in ``data_dir``; returns timings and the per-channel summary."""
-    from config.settings import get_settings
+    from listing_sync.config.settings import get_settings
 
     started = time.monotonic()
     if reset and data_dir.exists():
@@ -66,11 +66,11 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
     get_settings.cache_clear()
     result = DemoResult(data_dir, trace)
 
-    from jobs import tasks
-    from syncer import changes, db, fx, reconcile
-    from syncer.catalog import import_file
-    from syncer.context import Context, ensure_channel_rows
-    from syncer.models import Product, Sku
+    from listing_sync.jobs import tasks
+    from listing_sync.syncer import changes, db, fx, reconcile
+    from listing_sync.syncer.catalog import import_file
+    from listing_sync.syncer.context import Context, ensure_channel_rows
+    from listing_sync.syncer.models import Product, Sku
 
     context = Context(settings=get_settings(), trace_path=trace)
     user = "demo"
@@ -157,15 +157,15 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
 
 def _import_mappings(session: Any, context: Any) -> None:
     """Category and attribute mappings for the demo channels (examples/category-map.csv, attribute-map.csv)."""
-    from syncer import mapping
+    from listing_sync.syncer import mapping
 
     mapping.import_demo_mappings(session, context.channels, EXAMPLES)
 
 
 def _start_order_cursors(context: Any, start: datetime) -> None:
     """A fresh demo has no order history to read: start each channel's order cursor shortly before now."""
-    from adapters.base import OrderCursor
-    from syncer.models import Channel, OrderCursorRow
+    from listing_sync.adapters.base import OrderCursor
+    from listing_sync.syncer.models import Channel, OrderCursorRow
 
     with context.session() as session:
         for channel_id in session.scalars(select(Channel.id)):
@@ -180,7 +180,7 @@ def _sync_all(tasks: Any, context: Any) -> None:
 
 
 def summarize(context: Any) -> list[dict[str, Any]]:
-    from syncer.models import Channel, ChannelListing, Order, SyncRun
+    from listing_sync.syncer.models import Channel, ChannelListing, Order, SyncRun
 
     rows = []
     with context.session() as session:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from listing_sync.adapters.money import require_currency
+from listing_sync.syncer.models import FxRate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from adapters.money import require_currency
-from syncer.models import FxRate
 
 
 class MissingRate(LookupError):
@@ -74,8 +73,8 @@ def read_rate_file(path) -> list[tuple[date, str, str, Decimal]]:
     nothing is returned (so nothing is applied)."""
     from pathlib import Path
 
-    from adapters.money import UnknownCurrency, parse_decimal
-    from syncer.tabular import InputRejected, Problem, read_rows
+    from listing_sync.adapters.money import UnknownCurrency, parse_decimal
+    from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
 
     path = Path(path)
     if not path.is_file():

@@ -37,13 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import content
+from listing_sync.syncer.models import AttributeMapping, CategoryMapping, Product, Sku
+from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from config.channels import ChannelConfig
-from syncer import content
-from syncer.models import AttributeMapping, CategoryMapping, Product, Sku
-from syncer.tabular import InputRejected, Problem, read_rows
 
 CATEGORY_COLUMNS = ("channel", "category", "target", "required")
 ATTRIBUTE_COLUMNS = ("channel", "category", "target", "attribute", "constant", "value", "target_value")

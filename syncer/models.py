@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from listing_sync.syncer.types import Amount, UTCDateTime
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -21,8 +22,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-from syncer.types import Amount, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

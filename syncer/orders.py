@@ -16,15 +16,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus
+from listing_sync.adapters.base import Order as RemoteOrder
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import reconcile
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.models import (
+    Channel,
+    Order,
+    OrderCursorRow,
+    OrderLine,
+    Sku,
+    StockLevel,
+    StockMovement,
+    SyncRun,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from adapters.base import ChannelAdapter, OrderCursor, OrderStatus
-from adapters.base import Order as RemoteOrder
-from config.channels import ChannelConfig
-from syncer import reconcile
-from syncer import stock as ledger
-from syncer.models import Channel, Order, OrderCursorRow, OrderLine, Sku, StockLevel, StockMovement, SyncRun
 
 log = logging.getLogger("syncer.orders")
 

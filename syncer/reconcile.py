@@ -21,10 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ChannelAdapter,
     ChannelError,
@@ -37,9 +34,11 @@ from adapters.base import (
     PriceUpdate,
     StockUpdate,
 )
-from config.channels import ChannelConfig
-from syncer import content, fx, rules
-from syncer.models import Channel, ChannelListing, Product, Sku, StockLevel, SyncResult, SyncRun, Warehouse
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import content, fx, rules
+from listing_sync.syncer.models import Channel, ChannelListing, Product, Sku, StockLevel, SyncResult, SyncRun, Warehouse
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
 
 log = logging.getLogger("syncer.reconcile")
 

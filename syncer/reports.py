@@ -28,14 +28,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from listing_sync.adapters.money import minor_units, require_currency, round_money
+from listing_sync.syncer.fx import RateBook
+from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, StockLevel, StockMovement
+from listing_sync.syncer.tabular import escape_formula, write_csv
+from listing_sync.syncer.types import SCALE, Amount
 from sqlalchemy import BigInteger, Numeric, case, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
-
-from adapters.money import minor_units, require_currency, round_money
-from syncer.fx import RateBook
-from syncer.models import Channel, Order, OrderLine, Product, Sku, StockLevel, StockMovement
-from syncer.tabular import escape_formula, write_csv
-from syncer.types import SCALE, Amount
 
 KEPT = ("paid", "shipped", "delivered")
 CANCELLED = ("cancelled",)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from adapters.money import minor_units, quantum
-from config.channels import PriceRule, StockRule
+from listing_sync.adapters.money import minor_units, quantum
+from listing_sync.config.channels import PriceRule, StockRule
 
 
 def apply_ending(price: Decimal, currency: str, ending: Decimal | None) -> Decimal:

@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import reconcile
+from listing_sync.syncer.context import Context, ensure_channel_rows
+from listing_sync.syncer.models import Channel, ChannelListing, Sku, SyncRun
 from sqlalchemy import func, select
-
-from config.channels import ChannelConfig
-from syncer import reconcile
-from syncer.context import Context, ensure_channel_rows
-from syncer.models import Channel, ChannelListing, Sku, SyncRun
 
 
 def prepare(context: Context) -> None:
@@ -45,7 +44,7 @@ def sync_channel(
     pull_orders_first: bool = True,
 ) -> reconcile.PushReport:
     """Push one channel's dirty listings (pulling its new orders first, before any stock push)."""
-    from syncer import orders
+    from listing_sync.syncer import orders
 
     adapter = context.adapter(channel)
     try:
@@ -148,7 +147,7 @@ def pull_orders(
     progress: Callable[[Any], None] | None = None,
 ):
     """Pull one channel's new orders; returns the report (its ``affected_sku_ids`` need pushing elsewhere)."""
-    from syncer import orders
+    from listing_sync.syncer import orders
 
     adapter = context.adapter(channel)
     try:

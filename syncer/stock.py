@@ -11,10 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from listing_sync.syncer.models import StockLevel, StockMovement, Warehouse
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
-
-from syncer.models import StockLevel, StockMovement, Warehouse
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from listing_sync.config.channels import ChannelConfig
 from pydantic import SecretStr
-
-from config.channels import ChannelConfig
 
 # Tests never touch the user's data directory or a real queue: set before anything builds settings or huey.
 os.environ.setdefault("SYNCER_DATA_DIR", tempfile.mkdtemp(prefix="syncer-tests-"))

@@ -6,10 +6,9 @@ import json
 import re
 
 import pytest
+from listing_sync.config.settings import get_settings
+from listing_sync.syncer.cli import app
 from typer.testing import CliRunner
-
-from config.settings import get_settings
-from syncer.cli import app
 
 # how each kind's trace shows each operation (method/path or TOP/IOP method name or GraphQL operation)
 OPERATIONS = {

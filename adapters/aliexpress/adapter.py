@@ -34,11 +34,9 @@ from datetime import timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
-
-from adapters.aliexpress import mapping
-from adapters.aliexpress.auth import SYNC_PATH, TOKEN_ERRORS, IopAuth
-from adapters.base import (
+from listing_sync.adapters.aliexpress import mapping
+from listing_sync.adapters.aliexpress.auth import SYNC_PATH, TOKEN_ERRORS, IopAuth
+from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
@@ -58,7 +56,8 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.http import HttpAdapter
+from listing_sync.adapters.http import HttpAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 

@@ -17,9 +17,8 @@ from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl
 
 import httpx
-
-from adapters.base import AuthError
-from adapters.http import Redactor
+from listing_sync.adapters.base import AuthError
+from listing_sync.adapters.http import Redactor
 
 SYNC_PATH = "/sync"
 REST_PREFIX = "/rest"

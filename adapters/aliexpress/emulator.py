@@ -19,8 +19,7 @@ from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import httpx
-
-from adapters.emulator import Emulator, route
+from listing_sync.adapters.emulator import Emulator, route
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 FMT = "%Y-%m-%d %H:%M:%S"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.base import (
+from listing_sync.adapters.base import (
     ListingDraft,
     ListingRef,
     Money,
@@ -26,7 +26,7 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
-from adapters.money import parse_decimal
+from listing_sync.adapters.money import parse_decimal
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PT_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -44,11 +44,9 @@ from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from adapters.amazon import mapping as m
-from adapters.amazon.auth import LWA_TOKEN_URL, LwaAuth
-from adapters.base import (
+from listing_sync.adapters.amazon import mapping as m
+from listing_sync.adapters.amazon.auth import LWA_TOKEN_URL, LwaAuth
+from listing_sync.adapters.base import (
     ChannelError,
     ConfigurationError,
     DelistRequest,
@@ -67,7 +65,8 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.http import HttpAdapter
+from listing_sync.adapters.http import HttpAdapter
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
 

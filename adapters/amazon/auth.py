@@ -11,9 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
-
-from adapters.base import AuthError, RateLimited, TransientError
-from adapters.http import Redactor, RefreshingTokenAuth
+from listing_sync.adapters.base import AuthError, RateLimited, TransientError
+from listing_sync.adapters.http import Redactor, RefreshingTokenAuth
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 TOKEN_FORM_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"

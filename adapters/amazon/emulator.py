@@ -22,9 +22,8 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import httpx
-
-from adapters.emulator import Emulator, route
-from adapters.http import TokenBucket
+from listing_sync.adapters.emulator import Emulator, route
+from listing_sync.adapters.http import TokenBucket
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"

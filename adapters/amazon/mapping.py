@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from adapters.base import (
+from listing_sync.adapters.base import (
     ListingDraft,
     ListingRef,
     Money,
@@ -23,7 +23,7 @@ from adapters.base import (
     RemoteListing,
     Variation,
 )
-from adapters.money import quantum
+from listing_sync.adapters.money import quantum
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"

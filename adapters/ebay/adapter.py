@@ -33,9 +33,7 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
@@ -55,10 +53,11 @@ from adapters.base import (
     TransientError,
     utc,
 )
-from adapters.ebay import mapping as m
-from adapters.ebay.auth import DEFAULT_SCOPES, EbayTokenAuth, token_request
-from adapters.ebay.revisions import DAILY_REVISIONS, RevisionBudget
-from adapters.http import HttpAdapter, parse_retry_after
+from listing_sync.adapters.ebay import mapping as m
+from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES, EbayTokenAuth, token_request
+from listing_sync.adapters.ebay.revisions import DAILY_REVISIONS, RevisionBudget
+from listing_sync.adapters.http import HttpAdapter, parse_retry_after
+from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger("adapters.ebay")
 T = TypeVar("T")

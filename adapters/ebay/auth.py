@@ -21,9 +21,8 @@ import time
 from collections.abc import Callable, Sequence
 
 import httpx
-
-from adapters.base import AuthError, RateLimited, TransientError
-from adapters.http import Redactor, RefreshingTokenAuth, parse_retry_after
+from listing_sync.adapters.base import AuthError, RateLimited, TransientError
+from listing_sync.adapters.http import Redactor, RefreshingTokenAuth, parse_retry_after
 
 TOKEN_PATH = "/identity/v1/oauth2/token"
 SCOPE_INVENTORY = "https://api.ebay.com/oauth/api_scope/sell.inventory"

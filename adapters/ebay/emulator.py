@@ -30,8 +30,7 @@ from urllib.parse import parse_qsl, unquote
 from zoneinfo import ZoneInfo
 
 import httpx
-
-from adapters.emulator import Emulator, route
+from listing_sync.adapters.emulator import Emulator, route
 
 INV = "/sell/inventory/v1"
 FUL = "/sell/fulfillment/v1"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import (
+from listing_sync.adapters.base import (
     ListingDraft,
     ListingRef,
     Money,
@@ -25,7 +25,7 @@ from adapters.base import (
     RemoteListing,
     Variation,
 )
-from adapters.money import parse_decimal, round_money
+from listing_sync.adapters.money import parse_decimal, round_money
 
 INVENTORY = "/sell/inventory/v1"
 FULFILLMENT = "/sell/fulfillment/v1"

@@ -27,9 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
@@ -49,9 +47,10 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.http import HttpAdapter, parse_retry_after
-from adapters.money import parse_decimal
-from adapters.shopify import mapping as m
+from listing_sync.adapters.http import HttpAdapter, parse_retry_after
+from listing_sync.adapters.money import parse_decimal
+from listing_sync.adapters.shopify import mapping as m
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 log = logging.getLogger("adapters.shopify")
 T = TypeVar("T")

@@ -19,9 +19,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
-
-from adapters.emulator import Emulator, route
-from adapters.shopify.graphql import GraphQLSyntaxError, Operation, RootField, parse
+from listing_sync.adapters.emulator import Emulator, route
+from listing_sync.adapters.shopify.graphql import GraphQLSyntaxError, Operation, RootField, parse
 
 MAX_COST = 1000
 MAX_INPUT = 250

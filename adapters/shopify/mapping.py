@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base import Money, Order, OrderLine, OrderStatus
-from adapters.money import parse_decimal
+from listing_sync.adapters.base import Money, Order, OrderLine, OrderStatus
+from listing_sync.adapters.money import parse_decimal
 
 # ---------------------------------------------------------------------------------- versions
 STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})

@@ -37,9 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     ChannelError,
     DelistRequest,
     ItemResult,
@@ -56,7 +54,8 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.http import HttpAdapter
+from listing_sync.adapters.http import HttpAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import mapping as m
 from .auth import TopSignAuth, top_time

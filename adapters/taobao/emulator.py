@@ -23,8 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-
-from adapters.emulator import Emulator, route
+from listing_sync.adapters.emulator import Emulator, route
 
 _CN = timezone(timedelta(hours=8))
 _FMT = "%Y-%m-%d %H:%M:%S"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
@@ -31,7 +31,7 @@ from adapters.base import (
     RequestRejected,
     TransientError,
 )
-from adapters.money import parse_decimal
+from listing_sync.adapters.money import parse_decimal
 
 from .auth import parse_top_time
 

@@ -24,9 +24,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
@@ -46,9 +44,10 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.http import HttpAdapter, parse_retry_after
-from adapters.woocommerce import mapping
-from adapters.woocommerce.auth import OAuth1Auth, QueryStringAuth
+from listing_sync.adapters.http import HttpAdapter, parse_retry_after
+from listing_sync.adapters.woocommerce import mapping
+from listing_sync.adapters.woocommerce.auth import OAuth1Auth, QueryStringAuth
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 log = logging.getLogger("adapters.woocommerce")

@@ -23,8 +23,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import httpx
-
-from adapters.emulator import Emulator, route
+from listing_sync.adapters.emulator import Emulator, route
 
 V3 = "/wp-json/wc/v3"
 BATCH_LIMIT = 100

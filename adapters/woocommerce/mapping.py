@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.base import (
+from listing_sync.adapters.base import (
     ListingDraft,
     ListingRef,
     Money,
@@ -23,7 +23,7 @@ from adapters.base import (
     RemoteListing,
     Variation,
 )
-from adapters.money import parse_decimal, round_money
+from listing_sync.adapters.money import parse_decimal, round_money
 
 API_PATH = "/wp-json/wc/v3"
 VARIATION_KEY = "variation_id:"  # ids key prefix of a variation's id inside its parent's ref

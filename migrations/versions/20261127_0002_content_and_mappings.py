@@ -6,7 +6,7 @@ Create Date: 2026-11-27 01:54:39.251356
 """
 from alembic import op
 import sqlalchemy as sa
-import syncer.types
+import listing_sync.syncer.types
 
 
 revision = '0002'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('attribute', sa.String(length=200), nullable=False),
     sa.Column('constant', sa.String(length=500), nullable=False),
     sa.Column('values', sa.JSON(), nullable=False),
-    sa.Column('updated_at', syncer.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', listing_sync.syncer.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attribute_mappings')),
     sa.UniqueConstraint('channel', 'category', 'target', name=op.f('uq_attribute_mappings_channel_category_target'))
     )
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=200), nullable=False),
     sa.Column('target', sa.String(length=200), nullable=False),
     sa.Column('required', sa.JSON(), nullable=False),
-    sa.Column('updated_at', syncer.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', listing_sync.syncer.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_category_mappings')),
     sa.UniqueConstraint('channel', 'category', name=op.f('uq_category_mappings_channel_category'))
     )

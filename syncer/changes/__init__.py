@@ -21,9 +21,9 @@ Modules: :mod:`.model` (change lines, plans, refusals), :mod:`.selection`, :mod:
 :mod:`.history` (undo, list, show, history).
 """
 
-from syncer.changes.apply import Applied, apply, apply_change, check_current, current_values
-from syncer.changes.files import plan_file
-from syncer.changes.history import (
+from listing_sync.syncer.changes.apply import Applied, apply, apply_change, check_current, current_values
+from listing_sync.syncer.changes.files import plan_file
+from listing_sync.syncer.changes.history import (
     UndoPlan,
     history,
     list_change_sets,
@@ -31,7 +31,7 @@ from syncer.changes.history import (
     show_change_set,
     stock_level,
 )
-from syncer.changes.model import (
+from listing_sync.syncer.changes.model import (
     ChangeLine,
     ChangePlan,
     ChangeRefused,
@@ -40,9 +40,9 @@ from syncer.changes.model import (
     StaleChange,
     Violation,
 )
-from syncer.changes.plans import plan_price, plan_stock, plan_wanted
-from syncer.changes.preview import limits_counter, preview
-from syncer.changes.selection import Selection, read_skus_file, select_skus
+from listing_sync.syncer.changes.plans import plan_price, plan_stock, plan_wanted
+from listing_sync.syncer.changes.preview import limits_counter, preview
+from listing_sync.syncer.changes.selection import Selection, read_skus_file, select_skus
 
 __all__ = [
     "Applied",

@@ -9,13 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from config.channels import ChannelConfig
-from syncer import reconcile
-from syncer import stock as ledger
-from syncer.changes.model import (
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import reconcile
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.changes.model import (
     PRICE_FIELDS,
     UNDOABLE,
     WANTED,
@@ -28,13 +25,15 @@ from syncer.changes.model import (
     _text,
     now_utc,
 )
-from syncer.changes.plans import _AMOUNT, _sku_rows
-from syncer.changes.preview import CallCounter, _listing_rows, preview
-from syncer.models import (
+from listing_sync.syncer.changes.plans import _AMOUNT, _sku_rows
+from listing_sync.syncer.changes.preview import CallCounter, _listing_rows, preview
+from listing_sync.syncer.models import (
     ChangeSet,
     Channel,
 )
-from syncer.types import UTCDateTime
+from listing_sync.syncer.types import UTCDateTime
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 
 class _Writer:

@@ -8,18 +8,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from syncer import stock as ledger
-from syncer.changes.model import ChangeLine, _bulk, _chunks, _text
-from syncer.changes.plans import _check_places
-from syncer.models import (
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.changes.model import ChangeLine, _bulk, _chunks, _text
+from listing_sync.syncer.changes.plans import _check_places
+from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
     Sku,
 )
-from syncer.tabular import InputRejected, Problem, read_rows
+from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 
 @_bulk
@@ -156,7 +155,7 @@ def plan_file(session: Session, path: Path, channels: Sequence[str] | None = Non
 
 
 def _parse_price(text: str, number: int, problems: list[Problem]) -> Decimal | None:
-    from adapters.money import parse_decimal
+    from listing_sync.adapters.money import parse_decimal
 
     try:
         value = parse_decimal(text)

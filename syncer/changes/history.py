@@ -6,12 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from syncer import stock as ledger
-from syncer.changes.apply import _same, current_values
-from syncer.changes.model import (
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.changes.apply import _same, current_values
+from listing_sync.syncer.changes.model import (
     UNDOABLE,
     WANTED,
     ChangeLine,
@@ -20,8 +17,8 @@ from syncer.changes.model import (
     _chunks,
     _pct,
 )
-from syncer.changes.plans import _warehouse_id
-from syncer.models import (
+from listing_sync.syncer.changes.plans import _warehouse_id
+from listing_sync.syncer.models import (
     ChangeItem,
     ChangeSet,
     Channel,
@@ -31,6 +28,8 @@ from syncer.models import (
     SyncResult,
     SyncRun,
 )
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 
 @dataclass(slots=True)

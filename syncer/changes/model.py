@@ -11,8 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 from typing import Any, TypeVar
 
-from adapters.base import Operation
-from syncer.context import UserError
+from listing_sync.adapters.base import Operation
+from listing_sync.syncer.context import UserError
 
 CHUNK = 5000
 PRICE_FIELDS = ("base_price", "price_override")

@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select, type_coerce
-from sqlalchemy.orm import Session
-
-from adapters.money import MINOR_UNITS, quantum
-from syncer import stock as ledger
-from syncer.changes.model import (
+from listing_sync.adapters.money import MINOR_UNITS, quantum
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.changes.model import (
     WANTED,
     ChangeLine,
     ChangeRefused,
@@ -20,12 +17,14 @@ from syncer.changes.model import (
     _chunks,
     _text,
 )
-from syncer.models import (
+from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
     Sku,
 )
-from syncer.types import Amount
+from listing_sync.syncer.types import Amount
+from sqlalchemy import select, type_coerce
+from sqlalchemy.orm import Session
 
 #: above this many ids a lookup reads the whole table (filtered here) instead of chunked IN lists
 WHOLE_TABLE = 20_000

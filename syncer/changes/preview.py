@@ -11,14 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, cast, select
-from sqlalchemy.orm import Session
-
-from adapters.base import ChannelAdapter, ListingRef, Operation
-from config.channels import ChannelConfig
-from syncer import fx, rules
-from syncer import stock as ledger
-from syncer.changes.model import (
+from listing_sync.adapters.base import ChannelAdapter, ListingRef, Operation
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import fx, rules
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.changes.model import (
     WANTED,
     ChangeLine,
     ChangePlan,
@@ -27,11 +24,13 @@ from syncer.changes.model import (
     _bulk,
     now_utc,
 )
-from syncer.changes.plans import _Amounts, _by_ids, _sku_rows
-from syncer.models import (
+from listing_sync.syncer.changes.plans import _Amounts, _by_ids, _sku_rows
+from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
 )
+from sqlalchemy import Text, cast, select
+from sqlalchemy.orm import Session
 
 CallCounter = Callable[[ChannelConfig, Operation, list[Any]], int]
 
@@ -65,7 +64,7 @@ def limits_counter(adapters: dict[str, ChannelAdapter] | None = None) -> CallCou
                 pass
         size = 50
         try:
-            from adapters.registry import adapter_class
+            from listing_sync.adapters.registry import adapter_class
 
             limits = adapter.limits if adapter is not None else adapter_class(channel.kind).limits
             size = limits.batch(op)

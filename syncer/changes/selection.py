@@ -7,15 +7,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from syncer.changes.model import ChangeRefused, _bulk
-from syncer.models import (
+from listing_sync.syncer.changes.model import ChangeRefused, _bulk
+from listing_sync.syncer.models import (
     Product,
     Sku,
 )
-from syncer.tabular import InputRejected, Problem, read_rows
+from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 
 @dataclass(slots=True)

@@ -6,8 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ChannelAdapter,
     ChannelError,
@@ -32,6 +31,7 @@ from adapters.base import (
     Variation,
     utc,
 )
+
 from tests.adapters.toy import ToyAdapter
 from tests.conftest import make_channel
 

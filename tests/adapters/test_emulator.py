@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from listing_sync.adapters import registry
+from listing_sync.adapters.base import ListingDraft, Money, RequestRejected, StockUpdate, TransientError
+from listing_sync.adapters.emulator import Emulator, EmulatorHub, Faults, route
+from listing_sync.adapters.http import RetryPolicy, TraceWriter
 
-from adapters import registry
-from adapters.base import ListingDraft, Money, RequestRejected, StockUpdate, TransientError
-from adapters.emulator import Emulator, EmulatorHub, Faults, route
-from adapters.http import RetryPolicy, TraceWriter
 from tests.adapters.toy import ToyAdapter, ToyEmulator
 from tests.conftest import FakeClock, make_channel
 
@@ -315,8 +315,8 @@ def test_served_faults_drop_the_connection() -> None:
 
 def test_hub_gives_shop_emulators_the_channel_currency() -> None:
     """A shop has one currency: the emulated shop takes the channel's, so its orders are in it."""
-    from adapters.emulator import EmulatorHub
-    from config.channels import ChannelConfig
+    from listing_sync.adapters.emulator import EmulatorHub
+    from listing_sync.config.channels import ChannelConfig
 
     hub = EmulatorHub()
     woo = ChannelConfig(name="woo", kind="woocommerce", currency="CNY", warehouses=("SH",), base_url="emulator:")

@@ -15,7 +15,7 @@ def test_serve_answers_on_loopback_with_the_real_envelope() -> None:
         [
             sys.executable,
             "-c",
-            "from syncer.cli import main; main()",
+            "from listing_sync.syncer.cli import main; main()",
             "emulator",
             "serve",
             "woocommerce",
@@ -49,7 +49,7 @@ def test_bad_fault_spec_is_a_clear_error() -> None:
         [
             sys.executable,
             "-c",
-            "from syncer.cli import main; main()",
+            "from listing_sync.syncer.cli import main; main()",
             "emulator",
             "serve",
             "ebay",

@@ -12,9 +12,8 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 import respx
-
-from adapters import http as http_module
-from adapters.base import (
+from listing_sync.adapters import http as http_module
+from listing_sync.adapters.base import (
     AuthError,
     ConfigurationError,
     ListingDraft,
@@ -23,8 +22,8 @@ from adapters.base import (
     RequestRejected,
     TransientError,
 )
-from adapters.emulator import Faults
-from adapters.http import (
+from listing_sync.adapters.emulator import Faults
+from listing_sync.adapters.http import (
     ChannelHTTP,
     Redactor,
     RefreshingTokenAuth,
@@ -34,6 +33,7 @@ from adapters.http import (
     parse_retry_after,
     trace_writer,
 )
+
 from tests.adapters.toy import ToyAdapter, ToyEmulator
 from tests.conftest import FakeClock, make_channel
 

@@ -6,8 +6,14 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
-
-from adapters.money import Money, UnknownCurrency, minor_units, parse_decimal, require_currency, round_money
+from listing_sync.adapters.money import (
+    Money,
+    UnknownCurrency,
+    minor_units,
+    parse_decimal,
+    require_currency,
+    round_money,
+)
 
 
 @pytest.mark.parametrize(

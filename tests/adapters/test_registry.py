@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from listing_sync.adapters import registry
+from listing_sync.adapters.base import ConfigurationError, ListingDraft, Money
+from listing_sync.adapters.emulator import EmulatorHub
 from pydantic import BaseModel, ConfigDict
 
-from adapters import registry
-from adapters.base import ConfigurationError, ListingDraft, Money
-from adapters.emulator import EmulatorHub
 from tests.adapters.toy import ToyAdapter, ToyEmulator
 from tests.conftest import make_channel
 
@@ -41,7 +41,7 @@ def test_every_marketplace_has_one_registry_line() -> None:
     assert set(registry.known_kinds()) >= MARKETPLACES
     for kind in MARKETPLACES:
         adapter, emulator = registry.KINDS[kind]
-        assert adapter.startswith(f"adapters.{kind}.") and emulator.startswith(f"adapters.{kind}.")
+        assert adapter.startswith(f".{kind}.") and emulator.startswith(f".{kind}.")
 
 
 def test_register_adds_a_kind() -> None:
@@ -65,7 +65,11 @@ def test_unknown_kind_is_a_configuration_error(lookup) -> None:
 
 
 def test_unimportable_kind_is_a_configuration_error() -> None:
-    registry.register("ghost", "adapters.ghost.adapter:GhostAdapter", "adapters.ghost.emulator:GhostEmulator")
+    registry.register(
+        "ghost",
+        ".ghost.adapter:GhostAdapter",
+        ".ghost.emulator:GhostEmulator",
+    )
     registry.register("typo", "tests.adapters.toy:ToyAdaptr", "tests.adapters.toy:ToyEmulator")
 
     with pytest.raises(ConfigurationError, match="not available in this installation"):

@@ -6,8 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ItemResult,
     Limits,
@@ -23,8 +22,8 @@ from adapters.base import (
     RemoteListing,
     StockUpdate,
 )
-from adapters.emulator import Emulator, route
-from adapters.http import HttpAdapter, RefreshingTokenAuth
+from listing_sync.adapters.emulator import Emulator, route
+from listing_sync.adapters.http import HttpAdapter, RefreshingTokenAuth
 
 
 class ToyEmulator(Emulator):

@@ -6,10 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from adapters import registry
-from adapters.base import ConfigurationError
-from config.channels import ChannelsFileError, MissingCredential, load_channels
+from listing_sync.adapters import registry
+from listing_sync.adapters.base import ConfigurationError
+from listing_sync.config.channels import ChannelsFileError, MissingCredential, load_channels
 
 GOOD = """
 [[channels]]

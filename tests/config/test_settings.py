@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from listing_sync.config.settings import Settings, get_settings
 from pydantic import ValidationError
-
-from config.settings import Settings, get_settings
 
 
 def test_defaults_live_under_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from huey import MemoryHuey, RedisHuey, SqliteHuey
-
-from config.settings import Settings
-from jobs.app import build_huey
+from listing_sync.config.settings import Settings
+from listing_sync.jobs.app import build_huey
 
 REDIS_URL = os.environ.get("SYNCER_TEST_REDIS_URL")
 

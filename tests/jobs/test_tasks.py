@@ -9,12 +9,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syncer"))
 
+from listing_sync.config.settings import get_settings  # noqa: E402
+from listing_sync.jobs import tasks  # noqa: E402
+from listing_sync.jobs.app import huey  # noqa: E402
 from scenario import build  # noqa: E402
 from sqlalchemy import select  # noqa: E402
-
-from config.settings import get_settings  # noqa: E402
-from jobs import tasks  # noqa: E402
-from jobs.app import huey  # noqa: E402
 
 CHANNELS = ["shopify", "woocommerce", "taobao"]
 
@@ -64,9 +63,8 @@ def test_one_writer_per_channel(world) -> None:
 
 
 def test_hourly_confirmation_reads_back_only_channels_with_submitted_pushes(world) -> None:
+    from listing_sync.syncer.models import Channel, ChannelListing
     from sqlalchemy import update
-
-    from syncer.models import Channel, ChannelListing
 
     with world.context.session() as s:
         shop_id = s.scalar(select(Channel.id).where(Channel.name == "shopify"))

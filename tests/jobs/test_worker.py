@@ -10,13 +10,12 @@ import time
 from pathlib import Path
 
 _sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syncer"))
+from listing_sync.config.settings import Settings
+from listing_sync.jobs import tasks
+from listing_sync.jobs.app import build_huey
+from listing_sync.syncer.models import SyncRun
 from scenario import build  # noqa: E402
 from sqlalchemy import func, select
-
-from config.settings import Settings
-from jobs import tasks
-from jobs.app import build_huey
-from syncer.models import SyncRun
 
 
 def test_worker_executes_a_queued_sync(tmp_path: Path) -> None:
@@ -28,7 +27,7 @@ def test_worker_executes_a_queued_sync(tmp_path: Path) -> None:
     queue.storage.enqueue(tasks.huey.serialize_task(tasks.sync_channel.s("woocommerce", user="queued")))
     env = {**os.environ, "SYNCER_DATA_DIR": str(sc.context.data_dir), "SYNCER_HUEY_BACKEND": "sqlite"}
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from syncer.cli import main; main()", "worker", "--workers", "1"],
+        [sys.executable, "-c", "from listing_sync.syncer.cli import main; main()", "worker", "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

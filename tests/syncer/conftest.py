@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from listing_sync.syncer import db
+from listing_sync.syncer.models import Base
 from sqlalchemy import text
-
-from syncer import db
-from syncer.models import Base
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `from fakes import FakeAdapter`
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.base import (
+from listing_sync.adapters.base import (
     ChannelAdapter,
     DelistRequest,
     ItemResult,

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from listing_sync.adapters.base import OrderCursor
+from listing_sync.config.settings import Settings
+from listing_sync.syncer import db, reconcile, service
+from listing_sync.syncer.catalog import import_file
+from listing_sync.syncer.context import Context, ensure_channel_rows
+from listing_sync.syncer.models import Channel, OrderCursorRow, Sku, StockLevel
 from sqlalchemy import select
-
-from adapters.base import OrderCursor
-from config.settings import Settings
-from syncer import db, reconcile, service
-from syncer.catalog import import_file
-from syncer.context import Context, ensure_channel_rows
-from syncer.models import Channel, OrderCursorRow, Sku, StockLevel
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples"
@@ -122,7 +121,7 @@ def build(tmp_path: Path, kinds: list[str], *, sku: str = "TEA-LJ-250", units: i
             encoding="utf-8",
         )
         import_file(s, catalog, user="test")
-        from syncer import mapping
+        from listing_sync.syncer import mapping
 
         mapping.import_demo_mappings(s, context.channels, EXAMPLE)
         sku_id = s.scalar(select(Sku.id).where(Sku.sku == sku))

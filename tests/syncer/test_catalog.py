@@ -6,12 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from listing_sync.syncer import catalog, db
+from listing_sync.syncer.models import ChangeItem, Product, Sku, StockLevel, StockMovement, Warehouse
+from listing_sync.syncer.tabular import InputRejected, write_csv
 from openpyxl import Workbook
 from sqlalchemy import func, select
-
-from syncer import catalog, db
-from syncer.models import ChangeItem, Product, Sku, StockLevel, StockMovement, Warehouse
-from syncer.tabular import InputRejected, write_csv
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.csv"
 HEADER = "sku,product,title,category,cost,base_price,currency,attr[颜色],stock[SH],stock[GZ]\n"
@@ -154,7 +153,7 @@ def test_too_many_decimal_places_for_jpy(url: str, tmp_path: Path) -> None:
 
 
 def test_amount_is_exact_on_the_database(url: str) -> None:
-    from syncer.models import Product
+    from listing_sync.syncer.models import Product
 
     with db.unit_of_work(url) as s:
         p = Product(key="K", title="t")

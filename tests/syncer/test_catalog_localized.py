@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import catalog
+from listing_sync.syncer.context import ensure_channel_rows
+from listing_sync.syncer.models import Product, ProductText, Sku, SkuText
+from listing_sync.syncer.tabular import InputRejected, write_csv
 from sqlalchemy import func, select
-
-from config.channels import ChannelConfig
-from syncer import catalog
-from syncer.context import ensure_channel_rows
-from syncer.models import Product, ProductText, Sku, SkuText
-from syncer.tabular import InputRejected, write_csv
 
 HEADER = (
     "sku,product,title,category,base_price,currency,attr[颜色],"

@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeAdapter
-from sqlalchemy import insert, select, update
-
-from adapters.base import Operation
-from config.channels import ChannelConfig, PriceRule
-from syncer import changes, db, fx, reconcile
-from syncer import stock as ledger
-from syncer.context import ensure_channel_rows
-from syncer.models import (
+from listing_sync.adapters.base import Operation
+from listing_sync.config.channels import ChannelConfig, PriceRule
+from listing_sync.syncer import changes, db, fx, reconcile
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.context import ensure_channel_rows
+from listing_sync.syncer.models import (
     ChangeItem,
     ChangeSet,
     Channel,
@@ -27,7 +25,8 @@ from syncer.models import (
     StockLevel,
     StockMovement,
 )
-from syncer.tabular import InputRejected
+from listing_sync.syncer.tabular import InputRejected
+from sqlalchemy import insert, select, update
 
 CN = ChannelConfig(name="cn", kind="fake", currency="CNY", warehouses=("SH",))
 US = ChannelConfig(
@@ -420,7 +419,7 @@ def test_a_bad_edit_file_lists_every_problem_and_applies_nothing(db_url: str, tm
 
 
 def test_an_edit_file_sets_base_prices_overrides_and_stock(db_url: str, tmp_path: Path) -> None:
-    from syncer.tabular import write_xlsx
+    from listing_sync.syncer.tabular import write_xlsx
 
     world = World(db_url, n=3)
     rows = [["S000", "", "105", "12"], ["S001", "us", "80", ""], ["S002", "", "", "10"]]

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from listing_sync.config.settings import get_settings
+from listing_sync.syncer.cli import app
 from typer.testing import CliRunner
-
-from config.settings import get_settings
-from syncer.cli import app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.csv"
 
@@ -74,8 +73,8 @@ def test_missing_file_and_unknown_sku(run) -> None:
 
 
 def test_emulator_faults_setting_is_validated(tmp_path: Path) -> None:
-    from config.settings import Settings
-    from syncer.context import Context, UserError
+    from listing_sync.config.settings import Settings
+    from listing_sync.syncer.context import Context, UserError
 
     context = Context(settings=Settings(_env_file=None, data_dir=tmp_path / "a", emulator_faults="meltdown=1"))
     with pytest.raises(UserError, match="SYNCER_EMULATOR_FAULTS.*meltdown"):

@@ -10,16 +10,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from listing_sync.config.settings import get_settings
+from listing_sync.jobs.app import huey
+from listing_sync.syncer import db
+from listing_sync.syncer.cli import app
+from listing_sync.syncer.context import current_user
+from listing_sync.syncer.models import ChangeItem, ChangeSet, Channel, ChannelListing, Sku, StockLevel, StockMovement
 from scenario import CHANNEL_TEMPLATES
 from sqlalchemy import select, update
 from typer.testing import CliRunner
-
-from config.settings import get_settings
-from jobs.app import huey
-from syncer import db
-from syncer.cli import app
-from syncer.context import current_user
-from syncer.models import ChangeItem, ChangeSet, Channel, ChannelListing, Sku, StockLevel, StockMovement
 
 CATALOG = (
     "sku,title,category,tags,base_price,cost,currency,stock[SH]\n"
@@ -147,7 +146,7 @@ def test_yes_applies_one_change_set_and_queues_the_sync_of_the_affected_listings
 
 
 def test_sync_now_pushes_inline_instead_of_queueing(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from syncer import reconcile, service
+    from listing_sync.syncer import reconcile, service
 
     calls = []
 

@@ -13,15 +13,14 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 from fakes import FakeAdapter
+from listing_sync.adapters.emulator import EmulatorHub
+from listing_sync.adapters.registry import build_adapter
+from listing_sync.config.channels import ChannelConfig, load_channels
+from listing_sync.syncer import catalog, content, db, mapping, reconcile
+from listing_sync.syncer.context import ensure_channel_rows
+from listing_sync.syncer.models import ChannelListing, Product, ProductText, Sku
+from listing_sync.syncer.tabular import write_csv
 from sqlalchemy import select, update
-
-from adapters.emulator import EmulatorHub
-from adapters.registry import build_adapter
-from config.channels import ChannelConfig, load_channels
-from syncer import catalog, content, db, mapping, reconcile
-from syncer.context import ensure_channel_rows
-from syncer.models import ChannelListing, Product, ProductText, Sku
-from syncer.tabular import write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -184,7 +183,7 @@ def test_language_tags() -> None:
 def set_rates(url: str) -> None:
     from datetime import date
 
-    from syncer import fx
+    from listing_sync.syncer import fx
 
     with db.unit_of_work(url) as s:
         fx.set_rate(s, "CNY", "USD", Decimal("0.14"), date(2020, 1, 1))
@@ -210,7 +209,7 @@ def _status(url: str, sku: str, channel: str) -> tuple[str, str | None]:
 
 
 def select_channel(name: str):
-    from syncer.models import Channel
+    from listing_sync.syncer.models import Channel
 
     return select(Channel.id).where(Channel.name == name).scalar_subquery()
 
@@ -341,7 +340,7 @@ def test_each_adapter_puts_language_category_and_attributes_on_the_wire(loaded: 
 
 
 def test_an_adapter_can_declare_its_own_content_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapters import registry
+    from listing_sync.adapters import registry
 
     monkeypatch.setitem(registry.KINDS, "fake", ("fakes:FakeAdapter", "fakes:FakeAdapter"))
     monkeypatch.setattr(FakeAdapter, "content_rules", content.ContentRules(max_images=1), raising=False)

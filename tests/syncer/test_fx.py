@@ -8,14 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from listing_sync.config.settings import get_settings
+from listing_sync.syncer import db, fx
+from listing_sync.syncer.models import FxRate
+from listing_sync.syncer.tabular import InputRejected
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
-
-from config.settings import get_settings
-from syncer import db, fx
-from syncer.models import FxRate
-from syncer.tabular import InputRejected
 
 D = Decimal
 
@@ -101,7 +100,7 @@ def test_rate_book_agrees_with_rate_and_names_all_missing(session) -> None:
 
 
 def test_cli_fx_import_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from syncer.cli import app
+    from listing_sync.syncer.cli import app
 
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(tmp_path / "none.toml"))

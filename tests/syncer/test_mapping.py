@@ -7,15 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from listing_sync.config.channels import load_channels
+from listing_sync.config.settings import get_settings
+from listing_sync.syncer import db, mapping
+from listing_sync.syncer.cli import app
+from listing_sync.syncer.models import AttributeMapping, CategoryMapping, ChannelListing
+from listing_sync.syncer.tabular import InputRejected
 from sqlalchemy import select
 from typer.testing import CliRunner
-
-from config.channels import load_channels
-from config.settings import get_settings
-from syncer import db, mapping
-from syncer.cli import app
-from syncer.models import AttributeMapping, CategoryMapping, ChannelListing
-from syncer.tabular import InputRejected
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -30,7 +29,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(channels))
     get_settings.cache_clear()
-    from syncer.cli import State
+    from listing_sync.syncer.cli import State
 
     State.context = None
     runner = CliRunner()

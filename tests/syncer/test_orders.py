@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeAdapter
+from listing_sync.adapters.base import Money, Order, OrderLine, OrderStatus
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.config.settings import Settings
+from listing_sync.syncer import orders, reconcile
+from listing_sync.syncer.context import Context, ensure_channel_rows
+from listing_sync.syncer.models import Channel, ChannelListing, OrderCursorRow, Product, Sku, StockLevel, StockMovement
+from listing_sync.syncer.models import Order as OrderRow
 from sqlalchemy import func, select
-
-from adapters.base import Money, Order, OrderLine, OrderStatus
-from config.channels import ChannelConfig
-from config.settings import Settings
-from syncer import orders, reconcile
-from syncer.context import Context, ensure_channel_rows
-from syncer.models import Channel, ChannelListing, OrderCursorRow, Product, Sku, StockLevel, StockMovement
-from syncer.models import Order as OrderRow
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from listing_sync.syncer.models import OrderLine, StockMovement
 from scenario import build
 from sqlalchemy import func, select
-
-from syncer.models import OrderLine, StockMovement
 
 CHANNELS = ["shopify", "woocommerce", "taobao"]
 

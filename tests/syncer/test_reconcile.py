@@ -7,14 +7,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from fakes import FakeAdapter
+from listing_sync.adapters.base import AuthError, ItemResult, Limits, Operation
+from listing_sync.config.channels import ChannelConfig, PriceRule, StockRule
+from listing_sync.syncer import db, fx, reconcile
+from listing_sync.syncer import stock as ledger
+from listing_sync.syncer.context import ensure_channel_rows
+from listing_sync.syncer.models import ChannelListing, Product, Sku, StockLevel, SyncRun
 from sqlalchemy import insert, select, update
-
-from adapters.base import AuthError, ItemResult, Limits, Operation
-from config.channels import ChannelConfig, PriceRule, StockRule
-from syncer import db, fx, reconcile
-from syncer import stock as ledger
-from syncer.context import ensure_channel_rows
-from syncer.models import ChannelListing, Product, Sku, StockLevel, SyncRun
 
 
 def channel(name: str = "shop", currency: str = "CNY", **kw) -> ChannelConfig:
@@ -100,7 +99,7 @@ class World:
 
 
 def select_channel_id(name: str):
-    from syncer.models import Channel
+    from listing_sync.syncer.models import Channel
 
     return select(Channel.id).where(Channel.name == name).scalar_subquery()
 

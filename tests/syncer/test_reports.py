@@ -11,14 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
-from sqlalchemy import delete, select
-from typer.testing import CliRunner
-
-from config.settings import get_settings
-from syncer import db, reports
-from syncer.fx import MissingRates, set_rate
-from syncer.models import (
+from listing_sync.config.settings import get_settings
+from listing_sync.syncer import db, reports
+from listing_sync.syncer.fx import MissingRates, set_rate
+from listing_sync.syncer.models import (
     Channel,
     FxRate,
     Order,
@@ -29,6 +25,9 @@ from syncer.models import (
     StockMovement,
     Warehouse,
 )
+from openpyxl import load_workbook
+from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
 D = Decimal
 JAN1, FEB28 = date(2026, 1, 1), date(2026, 2, 28)
@@ -430,7 +429,7 @@ def test_reorder_by_hand(session) -> None:
 # ----------------------------------------------------------------------------------------- CLI + job
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from syncer.cli import app
+    from listing_sync.syncer.cli import app
 
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(tmp_path / "none.toml"))
@@ -517,7 +516,7 @@ def test_monthly_task_skips_without_folder_and_writes_with_one(tmp_path: Path, m
     monkeypatch.delenv("SYNCER_REPORT_FOLDER", raising=False)
     get_settings.cache_clear()
     try:
-        from jobs import tasks
+        from listing_sync.jobs import tasks
 
         url = get_settings().resolved_database_url
         db.upgrade(url)

@@ -6,10 +6,9 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from adapters.money import minor_units
-from config.channels import PriceRule, StockRule
-from syncer.rules import apply_ending, channel_price, channel_quantity
+from listing_sync.adapters.money import minor_units
+from listing_sync.config.channels import PriceRule, StockRule
+from listing_sync.syncer.rules import apply_ending, channel_price, channel_quantity
 
 D = Decimal
 prices = st.decimals(min_value=D("0.01"), max_value=D("100000"), places=2)

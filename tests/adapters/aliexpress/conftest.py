@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
-from adapters.aliexpress.adapter import AliExpressAdapter
+from listing_sync.adapters.aliexpress.adapter import AliExpressAdapter
 
 APP_KEY = "500123"
 APP_SECRET = "s3cr3t-app-secret"

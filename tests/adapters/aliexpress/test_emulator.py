@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from adapters.aliexpress.emulator import AliExpressEmulator
-from adapters.base import (
+from listing_sync.adapters.aliexpress.emulator import AliExpressEmulator
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     Money,
@@ -19,7 +18,7 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
-from adapters.emulator import Faults
+from listing_sync.adapters.emulator import Faults
 
 CREDS = {"app_key": "500123", "app_secret": "s3cr3t-app-secret", "access_token": "50000600a12b34c56d78e90f"}
 

@@ -9,9 +9,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import respx
-
-from adapters.aliexpress import mapping
-from adapters.base import Money, OrderCursor, OrderStatus, TransientError
+from listing_sync.adapters.aliexpress import mapping
+from listing_sync.adapters.base import Money, OrderCursor, OrderStatus, TransientError
 
 SYNC = "https://api-sg.aliexpress.com/sync"
 METHOD = "aliexpress.solution.order.get"

@@ -10,9 +10,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import respx
-
-from adapters.aliexpress.auth import sign
-from adapters.base import AuthError, ListingRef, Money, PriceUpdate, StockUpdate
+from listing_sync.adapters.aliexpress.auth import sign
+from listing_sync.adapters.base import AuthError, ListingRef, Money, PriceUpdate, StockUpdate
 
 APP_KEY, APP_SECRET = "500123", "s3cr3t-app-secret"  # as in conftest.py
 TOKEN, REFRESH = "50000600a12b34c56d78e90f", "50001600r98q76p54o32n10m"

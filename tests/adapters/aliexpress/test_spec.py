@@ -10,8 +10,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
-from adapters.aliexpress.emulator import AliExpressEmulator
-from adapters.base import DelistRequest, ListingDraft, Money, OrderCursor, PriceUpdate, StockUpdate, Variation
+from listing_sync.adapters.aliexpress.emulator import AliExpressEmulator
+from listing_sync.adapters.base import (
+    DelistRequest,
+    ListingDraft,
+    Money,
+    OrderCursor,
+    PriceUpdate,
+    StockUpdate,
+    Variation,
+)
 
 SYSTEM = {"app_key", "timestamp", "sign_method", "sign", "method", "session"}
 #: method -> (required business params, optional business params)

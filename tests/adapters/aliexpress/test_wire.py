@@ -9,8 +9,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,

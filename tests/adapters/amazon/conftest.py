@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from listing_sync.adapters.amazon.adapter import AmazonAdapter
+from listing_sync.adapters.amazon.emulator import AmazonEmulator
+from listing_sync.adapters.emulator import Faults
 
-from adapters.amazon.adapter import AmazonAdapter
-from adapters.amazon.emulator import AmazonEmulator
-from adapters.emulator import Faults
 from tests.conftest import FakeClock, make_channel
 
 SELLER = "A3SELLER0TEST"

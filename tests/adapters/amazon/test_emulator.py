@@ -7,10 +7,18 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from listing_sync.adapters.amazon.emulator import AmazonEmulator
+from listing_sync.adapters.base import (
+    DelistRequest,
+    ListingDraft,
+    Money,
+    OrderCursor,
+    PriceUpdate,
+    StockUpdate,
+    Variation,
+)
+from listing_sync.adapters.emulator import Faults
 
-from adapters.amazon.emulator import AmazonEmulator
-from adapters.base import DelistRequest, ListingDraft, Money, OrderCursor, PriceUpdate, StockUpdate, Variation
-from adapters.emulator import Faults
 from tests.adapters.amazon.conftest import CREDS, SELLER
 
 
@@ -271,8 +279,9 @@ def test_served_over_loopback(clock):
 
 def test_hub_built_emulator_for_a_german_channel():
     """The hub passes the channel's options (country code) to the emulator; the adapter talks EU/EUR."""
-    from adapters.emulator import EmulatorHub
-    from adapters.registry import build_adapter
+    from listing_sync.adapters.emulator import EmulatorHub
+    from listing_sync.adapters.registry import build_adapter
+
     from tests.conftest import make_channel
 
     channel = make_channel(

@@ -8,8 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ListingDraft,
     ListingRef,
@@ -22,7 +21,8 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.http import RetryPolicy
+from listing_sync.adapters.http import RetryPolicy
+
 from tests.adapters.amazon.conftest import SELLER, build
 from tests.adapters.amazon.test_wire import ITEM, LWA, NA, S3, TOKEN, accepted, feed_routes
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adapters.amazon import mapping as m
-from adapters.base import ListingDraft, Money, OrderStatus, Variation
+from listing_sync.adapters.amazon import mapping as m
+from listing_sync.adapters.base import ListingDraft, Money, OrderStatus, Variation
 
 
 def test_dumps_writes_decimals_as_exact_json_numbers():

@@ -13,9 +13,8 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-
-from adapters.amazon import mapping as m
-from adapters.base import (
+from listing_sync.adapters.amazon import mapping as m
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,

@@ -13,8 +13,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,
@@ -24,6 +23,7 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
+
 from tests.adapters.amazon.conftest import CREDS, SELLER, T0, US, build
 
 NA = "https://sellingpartnerapi-na.amazon.com"
@@ -498,7 +498,7 @@ def test_regional_and_sandbox_hosts(clock, options, host):
 
 
 def test_options_are_checked():
-    from adapters.amazon.adapter import AmazonOptions
+    from listing_sync.adapters.amazon.adapter import AmazonOptions
 
     with pytest.raises(ValueError):
         AmazonOptions.model_validate({"seller_id": "A", "delist": "x"})
@@ -528,7 +528,7 @@ def test_feed_results_confirms_a_feed_left_submitted(api, clock):
 
 
 def test_publish_chunks_count_variation_messages(clock):
-    from adapters.base import Operation
+    from listing_sync.adapters.base import Operation
 
     adapter = build(clock)
     big = draft(variations=tuple(Variation(f"V{i}", Money.of("1", "USD"), 1) for i in range(14_999)))

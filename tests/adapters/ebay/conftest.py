@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 import respx
-
-from adapters.ebay.adapter import EbayAdapter
-from adapters.ebay.emulator import EbayEmulator
+from listing_sync.adapters.ebay.adapter import EbayAdapter
+from listing_sync.adapters.ebay.emulator import EbayEmulator
 
 CLIENT_ID = "AppId-PRD-0123abcd"
 CLIENT_SECRET = "PRD-secret-4567efgh"

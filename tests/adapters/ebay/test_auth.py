@@ -7,9 +7,8 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
-
-from adapters.base import AuthError, ConfigurationError, DelistRequest, ListingRef
-from adapters.http import TraceWriter
+from listing_sync.adapters.base import AuthError, ConfigurationError, DelistRequest, ListingRef
+from listing_sync.adapters.http import TraceWriter
 
 API = "https://api.ebay.com"
 TOKEN_URL = "https://api.ebay.com/identity/v1/oauth2/token"

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     DelistRequest,
     ListingDraft,
@@ -19,8 +18,8 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
-from adapters.ebay.emulator import EbayEmulator
-from adapters.emulator import Faults
+from listing_sync.adapters.ebay.emulator import EbayEmulator
+from listing_sync.adapters.emulator import Faults
 
 INV = "https://api.ebay.com/sell/inventory/v1"
 FUL = "https://api.ebay.com/sell/fulfillment/v1"
@@ -338,7 +337,7 @@ def test_emulator_state_is_json_and_round_trips(emulated, emulator):
 
 
 def test_served_over_loopback(channel_factory):
-    from adapters.ebay.adapter import EbayAdapter
+    from listing_sync.adapters.ebay.adapter import EbayAdapter
 
     emulator = EbayEmulator(credentials=_creds(), options=_opts())
     server = emulator.serve()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ListingRef,
     Money,

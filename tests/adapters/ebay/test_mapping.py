@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import pytest
 import respx
-
-from adapters.base import ListingRef, Money, PriceUpdate, StockUpdate
-from adapters.ebay import mapping as m
-from adapters.emulator import EmulatorHub
-from adapters.registry import build_adapter, option_problems
+from listing_sync.adapters.base import ListingRef, Money, PriceUpdate, StockUpdate
+from listing_sync.adapters.ebay import mapping as m
+from listing_sync.adapters.emulator import EmulatorHub
+from listing_sync.adapters.registry import build_adapter, option_problems
 
 
 @pytest.mark.parametrize(
@@ -113,7 +112,7 @@ def test_registry_builds_the_adapter_on_the_emulator_hub(channel_factory):
     )
     hub = EmulatorHub()
     adapter = build_adapter(channel, hub=hub, sleep=lambda s: None)
-    from adapters.base import ListingDraft
+    from listing_sync.adapters.base import ListingDraft
 
     draft = ListingDraft("A", "t", "d", "1", Money.of("1", "USD"), 2, images=("https://img.example.com/a.jpg",))
     assert adapter.publish([draft])[0].ok

@@ -18,9 +18,16 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-
-from adapters.base import DelistRequest, ListingDraft, Money, OrderCursor, PriceUpdate, StockUpdate, Variation
-from adapters.ebay.auth import DEFAULT_SCOPES
+from listing_sync.adapters.base import (
+    DelistRequest,
+    ListingDraft,
+    Money,
+    OrderCursor,
+    PriceUpdate,
+    StockUpdate,
+    Variation,
+)
+from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES
 
 SPECS = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "specs" / "ebay"
 FILES = {"/sell/inventory/v1": "sell_inventory_v1_oas3.json", "/sell/fulfillment/v1": "sell_fulfillment_v1_oas3.json"}

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,
@@ -307,8 +306,8 @@ def test_publish_variations_as_inventory_item_group(adapter, api: respx.MockRout
 
 
 def test_publish_chunks_count_variations():
-    from adapters.base import Operation
-    from adapters.ebay.adapter import EbayAdapter
+    from listing_sync.adapters.base import Operation
+    from listing_sync.adapters.ebay.adapter import EbayAdapter
 
     def draft(sku: str, n: int) -> ListingDraft:
         variations = tuple(Variation(f"{sku}-{i}", usd("1"), 1, {"Size": str(i)}) for i in range(n))
@@ -386,7 +385,7 @@ def test_gbp_marketplace_amounts(make_adapter, api: respx.MockRouter, channel_fa
     api.post(f"{INV}/bulk_update_price_quantity").respond(
         200, json={"responses": [{"offerId": "7", "statusCode": 200}]}
     )
-    from adapters.ebay.adapter import EbayAdapter
+    from listing_sync.adapters.ebay.adapter import EbayAdapter
 
     channel = channel_factory(
         "ebay",
@@ -518,7 +517,7 @@ def test_orders_request_and_mapping(adapter, api: respx.MockRouter):
     ],
 )
 def test_order_status_mapping(fulfillment, payment, cancel, expected):
-    from adapters.ebay.mapping import order
+    from listing_sync.adapters.ebay.mapping import order
 
     data = {**ORDER, "orderFulfillmentStatus": fulfillment, "orderPaymentStatus": payment}
     data["cancelStatus"] = {"cancelState": cancel, "cancelRequests": []}

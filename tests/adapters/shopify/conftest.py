@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from listing_sync.adapters.shopify.adapter import ShopifyAdapter
 
-from adapters.shopify.adapter import ShopifyAdapter
 from tests.conftest import FakeClock, make_channel
 
 SHOP_URL = "https://demo.myshopify.com"

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     DelistRequest,
     ListingDraft,
@@ -19,9 +18,10 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
-from adapters.emulator import Faults
-from adapters.shopify.emulator import ShopifyEmulator, selection_cost
-from adapters.shopify.graphql import GraphQLSyntaxError, parse
+from listing_sync.adapters.emulator import Faults
+from listing_sync.adapters.shopify.emulator import ShopifyEmulator, selection_cost
+from listing_sync.adapters.shopify.graphql import GraphQLSyntaxError, parse
+
 from tests.conftest import FakeClock
 
 from .conftest import NOW, TOKEN, endpoint, sent

@@ -5,9 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-from pydantic import ValidationError
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ConfigurationError,
     ListingRef,
@@ -17,8 +15,10 @@ from adapters.base import (
     RequestRejected,
     TransientError,
 )
-from adapters.http import RetryPolicy
-from adapters.shopify.adapter import ShopifyAdapter, ShopifyOptions
+from listing_sync.adapters.http import RetryPolicy
+from listing_sync.adapters.shopify.adapter import ShopifyAdapter, ShopifyOptions
+from pydantic import ValidationError
+
 from tests.conftest import FakeClock, make_channel
 
 from .conftest import TOKEN, cost, endpoint, gql_ok

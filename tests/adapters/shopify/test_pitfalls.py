@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     ListingDraft,
     ListingRef,
     Money,
@@ -19,7 +18,7 @@ from adapters.base import (
     PriceUpdate,
     StockUpdate,
 )
-from adapters.shopify import mapping
+from listing_sync.adapters.shopify import mapping
 
 from .conftest import LOCATION, endpoint, flat, gql_ok, sent
 
@@ -330,7 +329,7 @@ def test_batch_level_user_errors_fail_every_item(build, code, retryable):
 
 
 def test_emulator_refuses_a_reused_key_with_other_parameters(build):
-    from adapters.shopify.emulator import ShopifyEmulator
+    from listing_sync.adapters.shopify.emulator import ShopifyEmulator
 
     emu = ShopifyEmulator()
     adapter = build(transport=emu.transport())
@@ -342,7 +341,7 @@ def test_emulator_refuses_a_reused_key_with_other_parameters(build):
 
 
 def test_more_than_250_variations_go_in_several_bulk_calls(build):
-    from adapters.base import Variation
+    from listing_sync.adapters.base import Variation
 
     adapter = build()
     draft = ListingDraft(

@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,

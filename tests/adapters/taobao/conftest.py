@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from listing_sync.adapters.taobao.adapter import TaobaoAdapter
 
-from adapters.taobao.adapter import TaobaoAdapter
 from tests.conftest import FakeClock, make_channel
 
 NOW = datetime(2026, 11, 27, 2, 0, 0, tzinfo=UTC)  # 2026-11-27 10:00:00 in GMT+8

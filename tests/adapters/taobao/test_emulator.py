@@ -7,8 +7,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-
-from adapters.taobao.emulator import TaobaoEmulator
+from listing_sync.adapters.taobao.emulator import TaobaoEmulator
 
 from .conftest import CREDS, GATEWAY, NOW, NOW_CN, doc_sign
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ConfigurationError,
     DelistRequest,
@@ -19,8 +18,8 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
-from adapters.emulator import Faults
-from adapters.taobao.emulator import TaobaoEmulator
+from listing_sync.adapters.emulator import Faults
+from listing_sync.adapters.taobao.emulator import TaobaoEmulator
 
 from .conftest import CREDS, NOW
 
@@ -189,7 +188,8 @@ def test_orders_generated_then_pulled_to_the_last_page(adapter, emulator, wall):
 
 
 def test_wrong_secret_is_a_signature_error_and_not_retried(make_adapter, emulator, wall):
-    from adapters.taobao.adapter import TaobaoAdapter
+    from listing_sync.adapters.taobao.adapter import TaobaoAdapter
+
     from tests.conftest import make_channel
 
     channel = make_channel("taobao", credentials={**CREDS, "app_secret": "wrong"}, currency="CNY")
@@ -201,7 +201,8 @@ def test_wrong_secret_is_a_signature_error_and_not_retried(make_adapter, emulato
 
 
 def test_wrong_session_is_an_auth_error(emulator, wall):
-    from adapters.taobao.adapter import TaobaoAdapter
+    from listing_sync.adapters.taobao.adapter import TaobaoAdapter
+
     from tests.conftest import make_channel
 
     channel = make_channel("taobao", credentials={**CREDS, "session": "expired-session"}, currency="CNY")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ConfigurationError,
     DelistRequest,
@@ -17,7 +16,7 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.taobao.mapping import ban_seconds, error_from_body
+from listing_sync.adapters.taobao.mapping import ban_seconds, error_from_body
 
 from .conftest import GATEWAY
 

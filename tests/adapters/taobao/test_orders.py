@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import respx
-
-from adapters.base import Money, OrderCursor, OrderStatus, RequestRejected
-from adapters.taobao.mapping import parse_trade
+from listing_sync.adapters.base import Money, OrderCursor, OrderStatus, RequestRejected
+from listing_sync.adapters.taobao.mapping import parse_trade
 
 from .conftest import GATEWAY, NOW, decode
 
@@ -196,7 +195,7 @@ def test_status_mapping(raw, extra, status):
 
 
 def test_a_malformed_trade_is_skipped_not_fatal(caplog):
-    from adapters.taobao.mapping import parse_trades
+    from listing_sync.adapters.taobao.mapping import parse_trades
 
     broken = trade(2, "2026-11-27 09:10:00")
     del broken["created"]

@@ -10,8 +10,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import respx
-
-from adapters.taobao.auth import TopSignAuth, parse_top_time, sign, string_to_sign, top_time
+from listing_sync.adapters.taobao.auth import TopSignAuth, parse_top_time, sign, string_to_sign, top_time
 
 from .conftest import CREDS, GATEWAY, decode, doc_sign
 
@@ -96,7 +95,7 @@ def test_each_retry_attempt_is_re_signed_with_a_fresh_timestamp(make_adapter):
     }
     ok = {"item_update_delisting_response": {"item": {"num_iid": 1}}}
     route = respx.post(GATEWAY).mock(side_effect=[httpx.Response(200, json=ban), httpx.Response(200, json=ok)])
-    from adapters.base import DelistRequest, ListingRef
+    from listing_sync.adapters.base import DelistRequest, ListingRef
 
     [result] = adapter.delist([DelistRequest("A", ListingRef("A", "1", {"num_iid": "1"}))])
     assert result.ok

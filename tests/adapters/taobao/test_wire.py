@@ -9,8 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 import respx
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,
@@ -385,7 +384,7 @@ def test_publish_new_item_without_location_fails_before_calling(make_adapter):
 @respx.mock
 def test_orders_request(make_adapter):
     route = respx.post(GATEWAY).mock(return_value=ok("taobao.trades.sold.increment.get", {"total_results": 0}))
-    from adapters.base import OrderCursor
+    from listing_sync.adapters.base import OrderCursor
 
     page = make_adapter().orders_since(OrderCursor(datetime(2026, 11, 27, 1, 0, tzinfo=UTC)))
     form = check_envelope(route.calls.last.request, "taobao.trades.sold.increment.get")
@@ -496,7 +495,7 @@ def test_zero_price_is_refused_locally(make_adapter):
 
 @respx.mock
 def test_trace_never_contains_the_session_or_secret(make_adapter, tmp_path):
-    from adapters.http import TraceWriter
+    from listing_sync.adapters.http import TraceWriter
 
     from .conftest import CREDS
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from listing_sync.adapters.woocommerce.adapter import WooCommerceAdapter
 
-from adapters.woocommerce.adapter import WooCommerceAdapter
 from tests.conftest import FakeClock, make_channel
 
 CREDS = {"consumer_key": "ck_4f2a9c1e7b", "consumer_secret": "cs_8d3b6e0f5a"}

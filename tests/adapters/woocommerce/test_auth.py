@@ -13,10 +13,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-
-from adapters.base import ConfigurationError
-from adapters.woocommerce.auth import OAuth1Auth, signature_base_string
-from adapters.woocommerce.emulator import WooCommerceEmulator
+from listing_sync.adapters.base import ConfigurationError
+from listing_sync.adapters.woocommerce.auth import OAuth1Auth, signature_base_string
+from listing_sync.adapters.woocommerce.emulator import WooCommerceEmulator
 
 CK, CS = "ck_4f2a9c1e7b", "cs_8d3b6e0f5a"
 
@@ -162,7 +161,8 @@ def test_keys_in_clear_over_http_are_refused(make_adapter, auth):
 
 
 def test_site_is_required(fake_clock):
-    from adapters.woocommerce.adapter import WooCommerceAdapter
+    from listing_sync.adapters.woocommerce.adapter import WooCommerceAdapter
+
     from tests.conftest import make_channel
 
     channel = make_channel("woocommerce", credentials={"consumer_key": CK, "consumer_secret": CS})

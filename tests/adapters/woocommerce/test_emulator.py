@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     Money,
@@ -17,10 +16,11 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
-from adapters.emulator import Faults
-from adapters.registry import adapter_class, emulator_class
-from adapters.woocommerce.adapter import WooCommerceAdapter
-from adapters.woocommerce.emulator import WooCommerceEmulator
+from listing_sync.adapters.emulator import Faults
+from listing_sync.adapters.registry import adapter_class, emulator_class
+from listing_sync.adapters.woocommerce.adapter import WooCommerceAdapter
+from listing_sync.adapters.woocommerce.emulator import WooCommerceEmulator
+
 from tests.conftest import FakeClock, make_channel
 
 CREDS = {"consumer_key": "ck_4f2a9c1e7b", "consumer_secret": "cs_8d3b6e0f5a"}
@@ -253,8 +253,8 @@ def test_state_is_json_and_survives_dump_and_load():
 
 
 def test_emulated_channel_from_the_registry_needs_no_site():
-    from adapters.emulator import EmulatorHub
-    from adapters.registry import build_adapter
+    from listing_sync.adapters.emulator import EmulatorHub
+    from listing_sync.adapters.registry import build_adapter
 
     channel = make_channel(
         "woocommerce",

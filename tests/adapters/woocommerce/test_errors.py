@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     AuthError,
     ConfigurationError,
     ListingRef,
@@ -18,7 +17,7 @@ from adapters.base import (
     StockUpdate,
     TransientError,
 )
-from adapters.http import RetryPolicy
+from listing_sync.adapters.http import RetryPolicy
 
 HOST = "shop.example.com"
 V3 = "/wp-json/wc/v3"
@@ -166,7 +165,7 @@ def test_missing_parent_fails_only_its_variations(respx_mock, make_adapter):
 
 
 def test_invalid_id_classifies_as_an_item_error():
-    from adapters.woocommerce.adapter import classify
+    from listing_sync.adapters.woocommerce.adapter import classify
 
     response = wp_error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
     response.request = httpx.Request("GET", f"https://{HOST}{V3}/products/5/variations")

@@ -18,8 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,
@@ -29,8 +28,9 @@ from adapters.base import (
     StockUpdate,
     Variation,
 )
-from adapters.woocommerce.adapter import WooCommerceAdapter
-from adapters.woocommerce.emulator import WooCommerceEmulator
+from listing_sync.adapters.woocommerce.adapter import WooCommerceAdapter
+from listing_sync.adapters.woocommerce.emulator import WooCommerceEmulator
+
 from tests.conftest import FakeClock, make_channel
 
 SPECS = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "specs" / "woocommerce"

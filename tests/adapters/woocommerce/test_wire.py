@@ -11,8 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 import time_machine
-
-from adapters.base import (
+from listing_sync.adapters.base import (
     DelistRequest,
     ListingDraft,
     ListingRef,
@@ -258,7 +257,8 @@ def test_push_prices_groups_products_and_variations_by_parent(respx_mock, make_a
 
 
 def test_prices_in_a_zero_decimal_currency(respx_mock, fake_clock):
-    from adapters.woocommerce.adapter import WooCommerceAdapter
+    from listing_sync.adapters.woocommerce.adapter import WooCommerceAdapter
+
     from tests.conftest import make_channel
 
     channel = make_channel(
@@ -460,7 +460,7 @@ def test_orders_dedupe_on_id_keeping_the_newest(respx_mock, make_adapter):
     ],
 )
 def test_order_status_mapping(raw, paid, expected):
-    from adapters.woocommerce.mapping import order_status
+    from listing_sync.adapters.woocommerce.mapping import order_status
 
     assert order_status({"status": raw, "date_paid_gmt": "2026-01-01T00:00:00" if paid else None}) is expected
 
@@ -515,7 +515,7 @@ def test_adoption_call_failing_keeps_the_created_products_refs(respx_mock, make_
     unavailable = httpx.Response(503, text="<html><title>503</title></html>", headers={"Content-Type": "text/html"})
     other = ListingDraft(**{**_fields(MUG), "sku": "NEW-1"})
     route(respx_mock, "POST", "/products/batch", ok({"create": [duplicate, {"id": 802}]}), *[unavailable] * 5)
-    from adapters.http import RetryPolicy
+    from listing_sync.adapters.http import RetryPolicy
 
     results = make_adapter(retry=RetryPolicy(max_attempts=1)).publish([MUG, other])
     assert not results[0].ok and results[0].retryable
