@@ -15,7 +15,7 @@ def _declared() -> set[str]:
 
 
 def _on_disk() -> set[str]:
-    found = {"listing_sync"}
+    found = set()
     for top in SHIPPED:
         for folder in [ROOT / top, *sorted((ROOT / top).rglob("*"))]:
             if folder.is_dir() and folder.name != "__pycache__" and any(folder.glob("*.*")):
