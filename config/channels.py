@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from listing_sync.adapters.base import ConfigurationError
-from listing_sync.adapters.money import MINOR_UNITS
+from listing_sync.config.currencies import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 EMULATOR_URL = "emulator:"

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from listing_sync.config.currencies import require_currency
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -44,8 +45,6 @@ class Settings(BaseSettings):
     @field_validator("base_currency")
     @classmethod
     def _upper_currency(cls, value: str) -> str:
-        from listing_sync.adapters.money import require_currency
-
         return require_currency(value.upper())
 
     @field_validator("data_dir", mode="after")
