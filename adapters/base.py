@@ -8,6 +8,7 @@ Error hierarchy (what the syncer does with each)::
     │   └── TransientError          timeouts, dropped connections, 5xx, isp.* errors
     ├── AuthError                   credentials refused or expired for good: re-authorize the channel
     ├── ConfigurationError          the channel is set up wrongly (missing option, bad host, ...)
+    │   └── MissingCredential       a credential is not in the channels file (also config's KeyError)
     ├── RequestRejected             the marketplace refused the request itself (bad payload, signature,
     │                               oversize batch): a bug on our side, never retried
     └── PermanentItemError          one item was refused for good; park it with its message
@@ -28,6 +29,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from listing_sync.adapters.money import Money
+from listing_sync.config import channels as config_channels
 
 if TYPE_CHECKING:
     from listing_sync.config.channels import ChannelConfig
@@ -42,6 +44,7 @@ __all__ = [
     "Limits",
     "ListingDraft",
     "ListingRef",
+    "MissingCredential",
     "Money",
     "Operation",
     "Order",
@@ -109,6 +112,11 @@ class AuthError(ChannelError):
 
 class ConfigurationError(ChannelError):
     """The channel's configuration cannot work (missing option or credential, bad base URL)."""
+
+
+class MissingCredential(ConfigurationError, config_channels.MissingCredential):
+    """The channels file gives this channel no such credential: config's ``MissingCredential`` (a
+    ``KeyError``) told as a channel error, raised by :meth:`ChannelAdapter.credential`."""
 
 
 class RequestRejected(ChannelError):
@@ -483,6 +491,14 @@ class ChannelAdapter(ABC):
     @property
     def name(self) -> str:
         return self.channel.name
+
+    def credential(self, key: str) -> str:
+        """The plain value of one of this channel's credentials (auth code only); a missing one raises
+        :class:`MissingCredential`, a ``ConfigurationError`` that says where to add it."""
+        try:
+            return self.channel.credential(key)
+        except config_channels.MissingCredential as exc:
+            raise MissingCredential(exc.message, channel=exc.channel) from None
 
     def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
         """Split ``items`` into the batches one call may carry. Override where a batch is not flat

@@ -29,15 +29,25 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from listing_sync.adapters.base import ConfigurationError
 from listing_sync.config.currencies import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 EMULATOR_URL = "emulator:"
 
 
-class MissingCredential(ConfigurationError, KeyError):
-    """A credential the adapter needs is not in the channel's configuration (still a ``KeyError``)."""
+class MissingCredential(KeyError):
+    """A credential the adapter needs is not in the channel's configuration (a ``KeyError``: an absent key).
+
+    Adapters read credentials through ``ChannelAdapter.credential``, which raises this as their own
+    ``ConfigurationError`` (a channel error the syncer parks and the CLI prints as one line)."""
+
+    def __init__(self, message: str, *, channel: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.channel = channel
+
+    def __str__(self) -> str:  # a KeyError would show the repr of its message
+        return f"[{self.channel}] {self.message}" if self.channel else self.message
 
 
 class PriceRule(BaseModel):

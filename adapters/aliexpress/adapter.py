@@ -132,10 +132,10 @@ class AliExpressAdapter(HttpAdapter):
                 f"channel {self.channel.name!r}: give access_token or refresh_token (seller authorization)"
             )
         return IopAuth(
-            app_key=self.channel.credential("app_key"),
-            app_secret=self.channel.credential("app_secret"),
-            access_token=self.channel.credential("access_token") if "access_token" in creds else None,
-            refresh_token=self.channel.credential("refresh_token") if "refresh_token" in creds else None,
+            app_key=self.credential("app_key"),
+            app_secret=self.credential("app_secret"),
+            access_token=self.credential("access_token") if "access_token" in creds else None,
+            refresh_token=self.credential("refresh_token") if "refresh_token" in creds else None,
             base_url=self.base_url(),
             now_ms=lambda: int(self.wall_clock() * 1000),
             clock=self.clock,

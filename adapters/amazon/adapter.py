@@ -215,9 +215,7 @@ class AmazonAdapter(HttpAdapter):
             f"{self.base_url()}/auth/o2/token" if self._overridden() else LWA_TOKEN_URL
         )
         try:
-            client_id, secret, refresh = (
-                self.channel.credential(k) for k in ("client_id", "client_secret", "refresh_token")
-            )
+            client_id, secret, refresh = (self.credential(k) for k in ("client_id", "client_secret", "refresh_token"))
         except KeyError as exc:
             raise ConfigurationError(f"{exc.args[0]} (amazon needs client_id, client_secret, refresh_token)") from None
         return LwaAuth(

@@ -185,7 +185,7 @@ class EbayAdapter(HttpAdapter):
                 f"eBay channel {self.channel.name!r} needs credentials {', '.join(missing)} "
                 "(client id/secret from developer.ebay.com > Application Keys; refresh token from the consent flow)"
             )
-        cred = self.channel.credential
+        cred = self.credential
         base = self.base_url()
         return EbayTokenAuth(
             token_request=lambda: token_request(

@@ -140,7 +140,7 @@ class ShopifyAdapter(HttpAdapter):
     def default_headers(self) -> Mapping[str, str]:
         return {
             "User-Agent": "listing-sync/0.1",
-            "X-Shopify-Access-Token": self.channel.credential("access_token"),
+            "X-Shopify-Access-Token": self.credential("access_token"),
         }
 
     def classify(self, response: httpx.Response) -> ChannelError | None:

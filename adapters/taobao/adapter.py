@@ -127,9 +127,9 @@ class TaobaoAdapter(HttpAdapter):
 
     def build_auth(self) -> httpx.Auth:
         return TopSignAuth(
-            app_key=self.channel.credential("app_key"),
-            secret=self.channel.credential("app_secret"),
-            session=self.channel.credential("session"),
+            app_key=self.credential("app_key"),
+            secret=self.credential("app_secret"),
+            session=self.credential("session"),
             sign_method=self.options.sign_method,
             now=self._now,
         )

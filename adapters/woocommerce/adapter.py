@@ -112,7 +112,7 @@ class WooCommerceAdapter(HttpAdapter):
 
     def build_auth(self) -> httpx.Auth:
         try:
-            key, secret = self.channel.credential("consumer_key"), self.channel.credential("consumer_secret")
+            key, secret = self.credential("consumer_key"), self.credential("consumer_secret")
         except KeyError as exc:
             raise ConfigurationError(str(exc.args[0]), channel=self.channel.name) from None
         https = httpx.URL(self.base_url()).scheme == "https"

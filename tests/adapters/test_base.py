@@ -16,6 +16,7 @@ from listing_sync.adapters.base import (
     Limits,
     ListingDraft,
     ListingRef,
+    MissingCredential,
     Money,
     Operation,
     Order,
@@ -31,6 +32,7 @@ from listing_sync.adapters.base import (
     Variation,
     utc,
 )
+from listing_sync.config import channels as config_channels
 
 from tests.adapters.toy import ToyAdapter
 from tests.conftest import make_channel
@@ -65,6 +67,20 @@ def test_error_text_names_channel_and_code() -> None:
     assert str(error) == "[ebay-us] throttled on GET /orders (ApiCallLimit)"
     assert str(TransientError("timed out")) == "timed out"
     assert error.retry_after == 30
+
+
+def test_a_missing_credential_is_a_configuration_error_and_a_key_error() -> None:
+    adapter = ToyAdapter(make_channel("toy", name="toy-live", credentials={"refresh_token": "rt-1"}))
+    assert adapter.credential("refresh_token") == "rt-1"
+    with pytest.raises(MissingCredential) as info:
+        adapter.credential("client_secret")
+    assert isinstance(info.value, ConfigurationError) and isinstance(info.value, KeyError)
+    assert isinstance(info.value, config_channels.MissingCredential)  # whoever catches config's error gets it too
+    assert not info.value.retryable
+    assert str(info.value) == (
+        "[toy-live] channel 'toy-live' has no credential 'client_secret' in the channels file: "
+        "add it under [channels.credentials]"
+    )
 
 
 def test_item_results() -> None:

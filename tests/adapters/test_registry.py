@@ -9,6 +9,7 @@ import pytest
 from listing_sync.adapters import registry
 from listing_sync.adapters.base import ConfigurationError, ListingDraft, Money
 from listing_sync.adapters.emulator import EmulatorHub
+from listing_sync.config.channels import load_channels
 from pydantic import BaseModel, ConfigDict
 
 from tests.adapters.toy import ToyAdapter, ToyEmulator
@@ -16,6 +17,7 @@ from tests.conftest import make_channel
 
 MARKETPLACES = {"taobao", "shopify", "woocommerce", "aliexpress", "ebay", "amazon"}
 ORIGINAL_KINDS = registry.KINDS
+EXAMPLE_CHANNELS = load_channels(Path(__file__).resolve().parents[2] / "config" / "channels.example.toml", env={})
 
 
 class ToyOptions(BaseModel):
@@ -121,3 +123,13 @@ def test_real_channel_never_touches_the_hub() -> None:
     adapter = registry.build_adapter(make_channel("toy", base_url="https://toy.example/api"), hub=hub)
     assert adapter.base_url() == "https://toy.example/api"
     assert list(hub) == []
+
+
+@pytest.mark.parametrize("channel", EXAMPLE_CHANNELS, ids=lambda c: c.kind)
+def test_a_marketplace_without_its_credentials_is_a_configuration_error(channel) -> None:
+    # a real host and no credentials: each adapter refuses to build, naming the channel (the CLI prints one line)
+    bare = channel.model_copy(update={"credentials": {}, "base_url": "https://market.example"})
+    with pytest.raises(ConfigurationError) as info:
+        registry.build_adapter(bare)
+    assert channel.name in str(info.value) and "credential" in str(info.value)
+    assert "\n" not in str(info.value)

@@ -87,7 +87,7 @@ class ToyAdapter(HttpAdapter):
             token_request=lambda: httpx.Request(
                 "POST",
                 f"{self.base_url()}/oauth/token",
-                data={"grant_type": "refresh_token", "refresh_token": self.channel.credential("refresh_token")},
+                data={"grant_type": "refresh_token", "refresh_token": self.credential("refresh_token")},
             ),
             parse_token=lambda r: (r.json()["access_token"], r.json()["expires_in"]),
             apply=lambda req, tok: req.headers.__setitem__("Authorization", f"Bearer {tok}"),

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from listing_sync.adapters import registry
-from listing_sync.adapters.base import ConfigurationError
 from listing_sync.config.channels import ChannelsFileError, MissingCredential, load_channels
 
 GOOD = """
@@ -187,9 +186,12 @@ def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     assert "syncer init" in why
 
 
-def test_missing_credential_is_a_configuration_error_and_a_key_error(tmp_path: Path) -> None:
+def test_missing_credential_is_a_key_error_that_says_where_to_add_it(tmp_path: Path) -> None:
     live = load_channels(write(tmp_path, GOOD), env={"TOY_REFRESH_TOKEN": "rt-live-secret"})[0]
     with pytest.raises(MissingCredential) as info:
         live.credential("client_secret")
-    assert isinstance(info.value, ConfigurationError) and isinstance(info.value, KeyError)
-    assert "client_secret" in str(info.value) and "toy-live" in str(info.value)
+    assert isinstance(info.value, KeyError) and info.value.channel == "toy-live"
+    assert str(info.value) == (
+        "[toy-live] channel 'toy-live' has no credential 'client_secret' in the channels file: "
+        "add it under [channels.credentials]"
+    )
