@@ -84,6 +84,17 @@ def option_problems(channel: ChannelConfig) -> list[tuple[str, str]]:
     return []
 
 
+def channel_problems(kind: str, channel: ChannelConfig | None) -> list[tuple[str, str]]:
+    """What the channels file cannot judge about one channel table: is its ``kind`` known and, when the
+    rest of the table is valid (``channel`` given), do its options fit that kind's adapter. Returns
+    (field, why) pairs; ``load_channels(path, check=channel_problems)`` lists them with the file's own."""
+    if kind not in KINDS:
+        return [("kind", f"unknown kind {kind!r}; known: {', '.join(known_kinds())}")]
+    if channel is None:
+        return []
+    return [(f"options.{field}" if field else "kind", why) for field, why in option_problems(channel)]
+
+
 def build_adapter(
     channel: ChannelConfig,
     *,

@@ -17,14 +17,16 @@ Example::
     buffer = 2
 
 Loading never raises a traceback at the user: every problem (file, channel, field, why) is collected
-into one :class:`ChannelsFileError`.
+into one :class:`ChannelsFileError`. Which kinds exist and what options each takes is the adapters'
+knowledge, not config's: the caller passes it in as ``check`` (the service layer passes
+``adapters.registry.channel_problems``), and its problems are listed with the rest, in file order.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -165,8 +167,16 @@ def _resolve_credentials(
     return resolved
 
 
-def load_channels(path: Path, env: Mapping[str, str] | None = None) -> list[ChannelConfig]:
-    """Parse and validate a channels file. Raise ``ChannelsFileError`` listing every problem."""
+#: Checks what config cannot judge about one channel table: called with the ``kind`` it names and the
+#: validated channel (None when the rest of the table did not validate); returns (field, why) pairs.
+ChannelCheck = Callable[[str, ChannelConfig | None], list[tuple[str, str]]]
+
+
+def load_channels(
+    path: Path, env: Mapping[str, str] | None = None, *, check: ChannelCheck | None = None
+) -> list[ChannelConfig]:
+    """Parse and validate a channels file, each table also by ``check`` (its kind and options) when given.
+    Raise ``ChannelsFileError`` listing every problem."""
     env = os.environ if env is None else env
     if not path.exists():
         raise ChannelsFileError(path, [("", "", "file not found (run `syncer init` to create an example)")])
@@ -182,8 +192,6 @@ def load_channels(path: Path, env: Mapping[str, str] | None = None) -> list[Chan
         problems.append(("", key, "unknown top-level key (expected only [[channels]] tables)"))
     if not isinstance(raw_channels, list):
         raise ChannelsFileError(path, [*problems, ("", "channels", "must be an array of tables: [[channels]]")])
-
-    from listing_sync.adapters.registry import known_kinds, option_problems
 
     channels: list[ChannelConfig] = []
     seen: set[str] = set()
@@ -203,17 +211,15 @@ def load_channels(path: Path, env: Mapping[str, str] | None = None) -> list[Chan
                 problems.append((label, field, err["msg"]))
             # still report what can be checked without a valid channel: its kind and its name
             kind, name = raw.get("kind"), raw.get("name")
-            if isinstance(kind, str) and kind not in known_kinds():
-                problems.append((label, "kind", f"unknown kind {kind!r}; known: {', '.join(known_kinds())}"))
+            if isinstance(kind, str) and check is not None:
+                problems.extend((label, field, why) for field, why in check(kind, None))
             if isinstance(name, str) and name in seen:
                 problems.append((label, "name", "duplicate channel name"))
             if isinstance(name, str):
                 seen.add(name)
             continue
-        if channel.kind not in known_kinds():
-            problems.append((label, "kind", f"unknown kind {channel.kind!r}; known: {', '.join(known_kinds())}"))
-        else:
-            problems.extend((label, f"options.{f}" if f else "kind", why) for f, why in option_problems(channel))
+        if check is not None:
+            problems.extend((label, field, why) for field, why in check(channel.kind, channel))
         if channel.name in seen:
             problems.append((label, "name", "duplicate channel name"))
         seen.add(channel.name)

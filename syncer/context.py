@@ -64,7 +64,10 @@ class Context:
 
     @cached_property
     def channels(self) -> list[ChannelConfig]:
-        return load_channels(self.settings.resolved_channels_file)
+        """The channels file, each channel's kind and options checked against the adapters' registry."""
+        from listing_sync.adapters.registry import channel_problems
+
+        return load_channels(self.settings.resolved_channels_file, check=channel_problems)
 
     def channel(self, name: str) -> ChannelConfig:
         for channel in self.channels:

@@ -9,10 +9,11 @@ import pytest
 from listing_sync.adapters import registry
 from listing_sync.adapters.base import ConfigurationError, ListingDraft, Money
 from listing_sync.adapters.emulator import EmulatorHub
-from listing_sync.config.channels import load_channels
+from listing_sync.config.channels import ChannelsFileError, load_channels
 from pydantic import BaseModel, ConfigDict
 
 from tests.adapters.toy import ToyAdapter, ToyEmulator
+from tests.config.test_channels import BAD, write
 from tests.conftest import make_channel
 
 MARKETPLACES = {"taobao", "shopify", "woocommerce", "aliexpress", "ebay", "amazon"}
@@ -91,6 +92,67 @@ def test_option_problems() -> None:
     assert "required" in problems["shop"].lower()
     kind_problem = registry.option_problems(make_channel("etsy"))
     assert kind_problem[0][0] == "" and "unknown channel kind" in kind_problem[0][1]
+
+
+def test_channel_problems_judge_the_kind_and_the_options() -> None:
+    check = registry.channel_problems
+    assert check("toy", make_channel("toy")) == []
+    assert check("toy", None) == []  # a table that did not validate: its kind is all there is to check
+    assert check("etsy", None) == [("kind", f"unknown kind 'etsy'; known: {', '.join(registry.known_kinds())}")]
+    assert check("toy", make_channel("toy", options={"colour": "red"})) == [
+        ("options.colour", "this kind takes no options")
+    ]
+    assert {field for field, _ in check("opttoy", make_channel("opttoy", options={"x": 1}))} == {
+        "options.shop",
+        "options.x",
+    }
+    registry.register("ghost", ".ghost.adapter:GhostAdapter", ".ghost.emulator:GhostEmulator")
+    [(field, why)] = check("ghost", make_channel("ghost"))
+    assert field == "kind" and "not available in this installation" in why
+
+
+def test_a_channels_file_checked_by_the_registry_lists_every_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, BAD)
+    with pytest.raises(ChannelsFileError) as info:
+        load_channels(path, env={}, check=registry.channel_problems)
+    problems = info.value.problems
+    where = {(channel, field) for channel, field, _ in problems}
+
+    assert ("etsy-1", "kind") in where
+    assert ("toy-eur", "currency") in where
+    assert ("toy-nocred", "credentials.refresh_token") in where
+    assert ("toy-price", "price.multiplier") in where
+    assert ("toy-price", "name") in where
+    assert ("toy-opts", "options.colour") in where
+    assert len(problems) == 6
+    why = {(channel, field): text for channel, field, text in problems}
+    assert "TOY_MISSING_VARIABLE" in why[("toy-nocred", "credentials.refresh_token")]
+    assert "duplicate" in why[("toy-price", "name")]
+    assert "'etsy'" in why[("etsy-1", "kind")]
+
+    message = str(info.value)
+    assert message.startswith("6 problem(s) in the channels file:")
+    assert f"{path}: channel toy-opts: options.colour: this kind takes no options" in message
+
+
+def test_an_invalid_channel_still_has_its_kind_checked_by_the_registry(tmp_path: Path) -> None:
+    text = """
+[[channels]]
+name = "a"
+kind = "toy"
+currency = "USD"
+warehouses = ["SH"]
+
+[[channels]]
+name = "a"
+kind = "etsy"
+currency = "usd"
+warehouses = []
+"""
+    with pytest.raises(ChannelsFileError) as info:
+        load_channels(write(tmp_path, text), env={}, check=registry.channel_problems)
+    where = {(channel, field) for channel, field, _ in info.value.problems}
+    assert where == {("a", "currency"), ("a", "warehouses"), ("a", "kind"), ("a", "name")}
 
 
 def test_build_adapter_validates_options() -> None:

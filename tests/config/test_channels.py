@@ -1,4 +1,7 @@
-"""The channels file: loading, validation with every problem listed, credentials from the environment."""
+"""The channels file: loading, validation with every problem listed, credentials from the environment.
+
+Config knows no channel kinds: the kind and options checks come in as ``check`` (the registry's, tested in
+tests/adapters/test_registry.py); here a recording stand-in shows how its problems join the file's."""
 
 from __future__ import annotations
 
@@ -6,8 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from listing_sync.adapters import registry
-from listing_sync.config.channels import ChannelsFileError, MissingCredential, load_channels
+from listing_sync.config.channels import ChannelConfig, ChannelsFileError, MissingCredential, load_channels
 
 GOOD = """
 [[channels]]
@@ -80,10 +82,17 @@ colour = "red"
 """
 
 
-@pytest.fixture(autouse=True)
-def toy_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "KINDS", dict(registry.KINDS))
-    registry.register("toy", "tests.adapters.toy:ToyAdapter", "tests.adapters.toy:ToyEmulator")
+class RecordingCheck:
+    """A stand-in for the registry's check: knows kind "toy", which takes no options; records its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+
+    def __call__(self, kind: str, channel: ChannelConfig | None) -> list[tuple[str, str]]:
+        self.calls.append((kind, channel.name if channel is not None else None))
+        if kind != "toy":
+            return [("kind", f"no kind {kind!r} here")]
+        return [(f"options.{key}", "no options here") for key in (channel.options if channel else {})]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -92,9 +101,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def problems_of(path: Path, env: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+def problems_of(path: Path, env: dict[str, str] | None = None, check=None) -> list[tuple[str, str, str]]:
     with pytest.raises(ChannelsFileError) as info:
-        load_channels(path, env=env or {})
+        load_channels(path, env=env or {}, check=check)
     assert info.value.path == path
     return info.value.problems
 
@@ -124,23 +133,43 @@ def test_a_bad_file_lists_every_problem_with_channel_and_field(tmp_path: Path) -
     problems = problems_of(path)
     where = {(channel, field) for channel, field, _ in problems}
 
-    assert ("etsy-1", "kind") in where
     assert ("toy-eur", "currency") in where
     assert ("toy-nocred", "credentials.refresh_token") in where
     assert ("toy-price", "price.multiplier") in where
     assert ("toy-price", "name") in where
-    assert ("toy-opts", "options.colour") in where
-    assert len(problems) == 6
+    assert len(problems) == 4  # kind and options are not config's to judge (no check given)
     why = {(channel, field): text for channel, field, text in problems}
     assert "TOY_MISSING_VARIABLE" in why[("toy-nocred", "credentials.refresh_token")]
     assert "duplicate" in why[("toy-price", "name")]
-    assert "'etsy'" in why[("etsy-1", "kind")]
 
     with pytest.raises(ChannelsFileError) as info:
         load_channels(path, env={})
     message = str(info.value)
-    assert message.startswith("6 problem(s) in the channels file:")
-    assert f"{path}: channel toy-opts: options.colour: this kind takes no options" in message
+    assert message.startswith("4 problem(s) in the channels file:")
+    assert f"{path}: channel toy-eur: currency: " in message
+
+
+def test_the_checks_problems_are_listed_with_the_files_in_file_order(tmp_path: Path) -> None:
+    check = RecordingCheck()
+    problems = problems_of(write(tmp_path, BAD), check=check)
+
+    assert problems == [
+        ("etsy-1", "kind", "no kind 'etsy' here"),
+        ("toy-eur", "currency", problems[1][2]),
+        ("toy-nocred", "credentials.refresh_token", problems[2][2]),
+        ("toy-price", "price.multiplier", problems[3][2]),
+        ("toy-price", "name", "duplicate channel name"),
+        ("toy-opts", "options.colour", "no options here"),
+    ]
+    # valid tables are checked whole; an invalid one by its kind alone (None: no channel to look at)
+    assert check.calls == [
+        ("etsy", "etsy-1"),
+        ("toy", None),
+        ("toy", "toy-nocred"),
+        ("toy", None),
+        ("toy", "toy-price"),
+        ("toy", "toy-opts"),
+    ]
 
 
 def test_an_invalid_channel_still_has_its_kind_and_name_checked(tmp_path: Path) -> None:
@@ -157,7 +186,7 @@ kind = "etsy"
 currency = "usd"
 warehouses = []
 """
-    where = {(channel, field) for channel, field, _ in problems_of(write(tmp_path, text))}
+    where = {(channel, field) for channel, field, _ in problems_of(write(tmp_path, text), check=RecordingCheck())}
     assert where == {("a", "currency"), ("a", "warehouses"), ("a", "kind"), ("a", "name")}
 
 
