@@ -39,6 +39,7 @@ __all__ = [
     "ChannelAdapter",
     "ChannelError",
     "ConfigurationError",
+    "ContentRules",
     "DelistRequest",
     "ItemResult",
     "Limits",
@@ -440,6 +441,22 @@ class RemoteListing:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentRules:
+    """What a marketplace accepts in a listing, checked by the syncer before publishing (numbers from the
+    API documentation, or from what the adapter sends where the adapter truncates). The defaults accept
+    anything: no image or title limits, our own category passed through unmapped."""
+
+    max_images: int | None = None
+    min_images: int = 0
+    https_images: bool = False
+    max_title: int | None = None
+    category_required: bool = False  # an unmapped category refuses the publish
+    numeric_attributes: bool = False  # attribute names and values must be marketplace ids (e.g. pid:vid pairs)
+    category_pattern: str | None = None  # what a mapped category id must look like (a regular expression)
+    category_hint: str = "category id"  # what the marketplace calls a category, for messages
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """What one call to this marketplace may carry, and how fast we may call it.
 
@@ -482,6 +499,8 @@ class ChannelAdapter(ABC):
 
     kind: ClassVar[str]
     limits: ClassVar[Limits]
+    #: what a listing must satisfy on this marketplace (images, title, category ids), checked before publish
+    content_rules: ClassVar[ContentRules] = ContentRules()
     #: pydantic model of this kind's ``options`` table in the channels file (None = no options).
     options_model: ClassVar[type | None] = None
 

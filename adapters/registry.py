@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from listing_sync.adapters.base import ChannelAdapter, ConfigurationError
+from listing_sync.adapters.base import ChannelAdapter, ConfigurationError, ContentRules
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def known_kinds() -> list[str]:
     return list(KINDS)
 
 
+@functools.cache  # a class path names one class; content checks look kinds up once per SKU
 def _load(path: str) -> Any:
     module, _, name = path.partition(":")
     try:
@@ -66,6 +68,15 @@ def emulator_class(kind: str) -> type[Emulator]:
     if kind not in KINDS:
         raise ConfigurationError(f"unknown channel kind {kind!r}; known: {', '.join(KINDS)}")
     return _load(KINDS[kind][1])
+
+
+def content_rules(kind: str) -> ContentRules:
+    """What a listing must satisfy on this kind of channel, as its adapter declares it; a kind that is
+    unknown or not installed has no rules (the channels file reports it)."""
+    try:
+        return adapter_class(kind).content_rules
+    except ConfigurationError:
+        return ContentRules()
 
 
 def option_problems(channel: ChannelConfig) -> list[tuple[str, str]]:

@@ -7,14 +7,17 @@ Content is resolved per channel:
   channel itself (an override, e.g. an Amazon-specific title) wins over both. ``en-US`` falls back to
   ``en``. Descriptions are sanitized HTML (nh3) on the way out, whatever was imported.
 * **category**: our category is mapped per channel (:class:`~syncer.models.CategoryMapping`) to the
-  marketplace's category id or product type. On the six marketplaces an unmapped category refuses the
-  publish with a message naming the missing mapping.
+  marketplace's category id or product type. Where the marketplace's content rules require a category,
+  an unmapped one refuses the publish with a message naming the missing mapping.
 * **attributes**: :class:`~syncer.models.AttributeMapping` rows say which marketplace attribute each of
   our attributes fills (per category, or ``*`` for all), translate values (白色 -> White), add constants
   and the brand. Values localized per SKU (:class:`~syncer.models.SkuText`) are used when no translation
-  applies. Attributes without a mapping keep our name (refused on Taobao, which wants numeric ids).
+  applies. Attributes without a mapping keep our name (refused where the marketplace wants numeric ids).
   Attributes the category requires are checked for every SKU before publishing.
-* **images**: count (and HTTPS where required) against the marketplace's limits (:data:`KIND_RULES`).
+* **images**: count (and HTTPS where required) against the marketplace's limits.
+
+What each marketplace accepts is its adapter's :class:`~adapters.base.ContentRules` (``content_rules``),
+read through the registry: this module names no marketplace.
 
 Everything that reaches the wire is in :func:`content_fields`, so any change to texts, mappings or
 images changes :func:`content_hash` and the listing becomes dirty on the next refresh.
@@ -29,10 +32,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import nh3
+from listing_sync.adapters import registry
 from listing_sync.adapters.base import ListingDraft, ListingRef, Money, Variation
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer.models import AttributeMapping, CategoryMapping, Product, ProductText, Sku, SkuText
@@ -79,74 +82,9 @@ def sanitize_html(text: str) -> str:
 
 
 # -------------------------------------------------------------------------------------- kind rules
-@dataclass(frozen=True, slots=True)
-class ContentRules:
-    """What a marketplace accepts, checked before publishing (numbers from the API documentation, or
-    from what the adapter sends where the adapter truncates)."""
-
-    max_images: int | None = None
-    min_images: int = 0
-    https_images: bool = False
-    max_title: int | None = None
-    category_required: bool = False  # an unmapped category refuses the publish
-    numeric_attributes: bool = False  # attribute names and values must be marketplace ids (Taobao pid:vid)
-    category_pattern: str | None = None  # what a mapped category id must look like
-    category_hint: str = "category id"
-
-
-KIND_RULES: dict[str, ContentRules] = {
-    # productType/collection is optional on Shopify's wire, but we want every product classified; a
-    # product has at most 250 media (productCreate media, Shopify product limits); title <= 255.
-    "shopify": ContentRules(max_images=250, max_title=255, category_required=True, category_hint="product type"),
-    # taobao.item.add: at most 5 main images; props/sku_properties are pid:vid pairs.
-    "taobao": ContentRules(
-        max_images=5,
-        category_required=True,
-        numeric_attributes=True,
-        category_pattern=r"^\d+$",
-        category_hint="leaf category id (cid)",
-    ),
-    # WooCommerce product categories are numeric ids ("12" or "12,15"); no documented image cap.
-    "woocommerce": ContentRules(category_required=True, category_pattern=r"^\d+(,\d+)*$"),
-    # AliExpress product.post / schema: the adapter sends at most 6 main images.
-    "aliexpress": ContentRules(max_images=6, category_required=True, category_pattern=r"^\d+$"),
-    # eBay Inventory API: imageUrls must be HTTPS, at least one image to publish, up to 24 pictures;
-    # product.title is 80 characters at most.
-    "ebay": ContentRules(
-        max_images=24,
-        min_images=1,
-        https_images=True,
-        max_title=80,
-        category_required=True,
-        category_pattern=r"^\d+$",
-        category_hint="leaf categoryId",
-    ),
-    # Amazon listings: main_product_image_locator + other_product_image_locator_1..8 = 9 images.
-    "amazon": ContentRules(
-        max_images=9, category_required=True, category_pattern=r"^[A-Z][A-Z0-9_]*$", category_hint="productType"
-    ),
-}
-
-
-@lru_cache(maxsize=64)
-def rules_for(kind: str) -> ContentRules:
-    """The content rules of a kind: the adapter class's own ``content_rules`` when it declares them
-    (so a new marketplace stays one folder), else :data:`KIND_RULES`, else no limits."""
-    from listing_sync.adapters.base import ConfigurationError
-    from listing_sync.adapters.registry import adapter_class
-
-    try:
-        declared = getattr(adapter_class(kind), "content_rules", None)
-    except ConfigurationError:
-        declared = None
-    if isinstance(declared, ContentRules):
-        return declared
-    return KIND_RULES.get(kind, ContentRules())
-
-
 def category_target_problem(kind: str, target: str) -> str | None:
     """Why ``target`` cannot be a category id / product type on this kind of channel (None = fine)."""
-    rules = rules_for(kind)
+    rules = registry.content_rules(kind)
     if not target.strip():
         return "is empty"
     if rules.category_pattern and not re.match(rules.category_pattern, target):
@@ -298,7 +236,7 @@ def _translate(rule: AttributeRule, raw: str, localized: str | None) -> str:
 
 def resolve(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext) -> Resolved:
     """Resolve one SKU's content for a channel; problems are collected in ``gaps``, never raised."""
-    rules = rules_for(channel.kind)
+    rules = registry.content_rules(channel.kind)
     gaps: list[Gap] = []
     title, description, bullets = _texts(product, channel, ctx)
     category = product.category or ""
@@ -399,7 +337,7 @@ def resolve(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentCont
 
 
 def image_gaps(label: str, images: Sequence[str], channel: ChannelConfig) -> list[Gap]:
-    rules = rules_for(channel.kind)
+    rules = registry.content_rules(channel.kind)
     gaps = []
     if rules.max_images is not None and len(images) > rules.max_images:
         gaps.append(

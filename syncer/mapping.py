@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from listing_sync.adapters import registry
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import content
 from listing_sync.syncer.models import AttributeMapping, CategoryMapping, Product, Sku
@@ -60,7 +61,7 @@ def category_problems(channel: ChannelConfig, category: str, target: str, requir
     why = content.category_target_problem(channel.kind, target)
     if why:
         problems.append(f"target: {why}")
-    rules = content.rules_for(channel.kind)
+    rules = registry.content_rules(channel.kind)
     if rules.numeric_attributes:
         bad = [name for name in required if not name.isdigit()]
         if bad:
@@ -79,7 +80,7 @@ def attribute_problems(
         problems.append(("attribute", "give exactly one of attribute (ours, or @brand) and constant"))
     if constant and values:
         problems.append(("value", "a constant takes no value translations"))
-    if content.rules_for(channel.kind).numeric_attributes:
+    if registry.content_rules(channel.kind).numeric_attributes:
         if target and not target.isdigit():
             problems.append(("target", f"{target!r}: {channel.kind} property ids (pid) are numeric"))
         if constant and not constant.isdigit():

@@ -40,6 +40,7 @@ from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
+    ContentRules,
     DelistRequest,
     ItemResult,
     Limits,
@@ -107,6 +108,8 @@ class AliExpressAdapter(HttpAdapter):
         order_overlap=timedelta(minutes=5),
         order_lag=timedelta(minutes=1),
     )
+    # AliExpress product.post / schema: the adapter sends at most 6 main images.
+    content_rules = ContentRules(max_images=6, category_required=True, category_pattern=r"^\d+$")
     options_model = AliExpressOptions
     extra_limiters: ClassVar = {
         "feed:PRODUCT_CREATE": (FEED_BUDGET / 86400, FEED_BUDGET),

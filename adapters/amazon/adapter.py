@@ -49,6 +49,7 @@ from listing_sync.adapters.amazon.auth import LWA_TOKEN_URL, LwaAuth
 from listing_sync.adapters.base import (
     ChannelError,
     ConfigurationError,
+    ContentRules,
     DelistRequest,
     ItemResult,
     Limits,
@@ -186,6 +187,10 @@ class AmazonAdapter(HttpAdapter):
         burst=int(QUOTAS["default"][1]),
         order_lag=timedelta(minutes=3),  # LastUpdatedBefore must be >= 2 minutes before now
         order_overlap=timedelta(minutes=5),
+    )
+    # Amazon listings: main_product_image_locator + other_product_image_locator_1..8 = 9 images.
+    content_rules = ContentRules(
+        max_images=9, category_required=True, category_pattern=r"^[A-Z][A-Z0-9_]*$", category_hint="productType"
     )
     extra_limiters: ClassVar[Mapping[str, tuple[float, float]]] = {k: v for k, v in QUOTAS.items() if k != "default"}
 

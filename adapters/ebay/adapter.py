@@ -37,6 +37,7 @@ from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
+    ContentRules,
     DelistRequest,
     ItemResult,
     Limits,
@@ -146,6 +147,17 @@ class EbayAdapter(HttpAdapter):
         order_window=timedelta(days=90),  # error 30830: start within 90 days of the end
         order_overlap=timedelta(minutes=5),
         order_lag=timedelta(minutes=1),
+    )
+    # eBay Inventory API: imageUrls must be HTTPS, at least one image to publish, up to 24 pictures;
+    # product.title is 80 characters at most.
+    content_rules = ContentRules(
+        max_images=24,
+        min_images=1,
+        https_images=True,
+        max_title=80,
+        category_required=True,
+        category_pattern=r"^\d+$",
+        category_hint="leaf categoryId",
     )
     options_model = EbayOptions
     extra_limiters: ClassVar[Mapping[str, tuple[float, float]]] = {

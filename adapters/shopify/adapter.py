@@ -31,6 +31,7 @@ from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
+    ContentRules,
     DelistRequest,
     ItemResult,
     Limits,
@@ -105,6 +106,9 @@ class ShopifyAdapter(HttpAdapter):
         order_overlap=timedelta(minutes=5),
         order_lag=timedelta(minutes=1),
     )
+    # productType/collection is optional on Shopify's wire, but we want every product classified; a
+    # product has at most 250 media (productCreate media, Shopify product limits); title <= 255.
+    content_rules = ContentRules(max_images=250, max_title=255, category_required=True, category_hint="product type")
     options_model = ShopifyOptions
 
     def __init__(self, channel: Any, **kwargs: Any) -> None:

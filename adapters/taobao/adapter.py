@@ -39,6 +39,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 import httpx
 from listing_sync.adapters.base import (
     ChannelError,
+    ContentRules,
     DelistRequest,
     ItemResult,
     Limits,
@@ -109,6 +110,14 @@ class TaobaoAdapter(HttpAdapter):
         order_window=timedelta(minutes=30),
         order_overlap=timedelta(minutes=5),
         order_lag=timedelta(minutes=1),
+    )
+    # taobao.item.add: at most 5 main images; props/sku_properties are pid:vid pairs.
+    content_rules = ContentRules(
+        max_images=5,
+        category_required=True,
+        numeric_attributes=True,
+        category_pattern=r"^\d+$",
+        category_hint="leaf category id (cid)",
     )
     options_model: ClassVar[type[BaseModel]] = TaobaoOptions
     options: TaobaoOptions

@@ -28,6 +28,7 @@ from listing_sync.adapters.base import (
     AuthError,
     ChannelError,
     ConfigurationError,
+    ContentRules,
     DelistRequest,
     ItemResult,
     Limits,
@@ -82,6 +83,8 @@ class WooCommerceAdapter(HttpAdapter):
     kind = "woocommerce"
     # 100 objects per batch call (WC_REST_Controller batch limit); no documented rate: 5/s is ours.
     limits = Limits(publish=100, price=100, stock=100, delist=100, orders_page=PAGE_SIZE, rate=5.0, burst=5)
+    # WooCommerce product categories are numeric ids ("12" or "12,15"); no documented image cap.
+    content_rules = ContentRules(category_required=True, category_pattern=r"^\d+(,\d+)*$")
     options_model = WooCommerceOptions
     options: WooCommerceOptions
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from listing_sync.adapters import registry
-from listing_sync.adapters.base import ConfigurationError, ListingDraft, Money
+from listing_sync.adapters.base import ConfigurationError, ContentRules, ListingDraft, Money
 from listing_sync.adapters.emulator import EmulatorHub
 from listing_sync.config.channels import ChannelsFileError, load_channels
 from pydantic import BaseModel, ConfigDict
@@ -45,6 +45,19 @@ def test_every_marketplace_has_one_registry_line() -> None:
     for kind in MARKETPLACES:
         adapter, emulator = registry.KINDS[kind]
         assert adapter.startswith(f".{kind}.") and emulator.startswith(f".{kind}.")
+
+
+@pytest.mark.parametrize("kind", sorted(MARKETPLACES))
+def test_every_marketplace_declares_its_content_rules(kind: str) -> None:
+    declared = registry.adapter_class(kind).content_rules
+    assert isinstance(declared, ContentRules) and declared != ContentRules()  # not the accept-anything default
+    assert declared.category_required  # every marketplace wants its own category ids
+    assert registry.content_rules(kind) is declared
+
+
+def test_a_kind_without_an_adapter_has_no_content_rules() -> None:
+    assert registry.content_rules("etsy") == ContentRules()
+    assert registry.content_rules("toy") == ContentRules()  # a kind that declares none inherits the default
 
 
 def test_register_adds_a_kind() -> None:

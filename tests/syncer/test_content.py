@@ -13,6 +13,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 from fakes import FakeAdapter
+from listing_sync.adapters import registry
+from listing_sync.adapters.base import ContentRules
 from listing_sync.adapters.emulator import EmulatorHub
 from listing_sync.adapters.registry import build_adapter
 from listing_sync.config.channels import ChannelConfig, load_channels
@@ -143,7 +145,7 @@ def test_required_attribute_and_untranslated_value(loaded: str) -> None:
 )
 def test_image_limits_are_checked_before_publishing(loaded: str, channel: str, images: list[str], code: str) -> None:
     config = CHANNELS[channel]
-    limit = content.rules_for(config.kind).max_images
+    limit = registry.content_rules(config.kind).max_images  # the adapter's own declaration
     with db.unit_of_work(loaded) as s:
         s.execute(update(Sku).where(Sku.sku == "HONEY-LY-500").values(images=images))
         s.flush()
@@ -339,16 +341,35 @@ def test_each_adapter_puts_language_category_and_attributes_on_the_wire(loaded: 
         assert any(text in ("en", "en_US") for text in sent)
 
 
-def test_an_adapter_can_declare_its_own_content_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    from listing_sync.adapters import registry
+class ShelfAdapter(FakeAdapter):
+    """A marketplace added at run time: its folder would hold this class, with its own content rules."""
 
-    monkeypatch.setitem(registry.KINDS, "fake", ("fakes:FakeAdapter", "fakes:FakeAdapter"))
-    monkeypatch.setattr(FakeAdapter, "content_rules", content.ContentRules(max_images=1), raising=False)
-    content.rules_for.cache_clear()
-    try:
-        config = ChannelConfig(name="fake", kind="fake", currency="CNY", warehouses=("SH",))
-        images = ["https://img.example.com/1.jpg", "https://img.example.com/2.jpg"]
-        assert [g.code for g in content.image_gaps("S", images, config)] == ["too_many_images"]
-    finally:
-        content.rules_for.cache_clear()
-    assert content.rules_for("woocommerce").max_images is None  # kinds without declared rules use the table
+    kind = "shelf"
+    content_rules = ContentRules(
+        max_images=1, max_title=12, category_required=True, category_pattern=r"^C\d+$", category_hint="code"
+    )
+
+
+def test_a_kind_registered_at_run_time_brings_its_own_content_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "KINDS", dict(registry.KINDS))
+    registry.register("shelf", f"{__name__}:ShelfAdapter", f"{__name__}:ShelfAdapter")  # the one registry line
+    config = ChannelConfig(name="shelf-1", kind="shelf", currency="CNY", warehouses=("SH",))
+    images = ["https://img.example.com/1.jpg", "https://img.example.com/2.jpg"]
+
+    assert registry.content_rules("shelf") is ShelfAdapter.content_rules
+    assert [g.code for g in content.image_gaps("S", images, config)] == ["too_many_images"]
+    assert "shelf takes at most 1 per listing" in content.image_gaps("S", images, config)[0].message
+    assert content.category_target_problem("shelf", "C12") is None
+    assert content.category_target_problem("shelf", "tea") == "'tea' is not a shelf code"
+    product = Product(id=1, key="P", title="A title far too long", description="d", category="tea", brand="")
+    sku = Sku(id=1, sku="S", attributes={}, images=images[:1], barcode="", weight_grams=None)
+    _, gaps = content.check(product, [sku], config)
+    assert [g.code for g in gaps] == ["category_unmapped", "title_too_long"]
+    assert "(shelf code)" in gaps[0].message and "shelf allows 12" in gaps[1].message
+
+
+def test_kinds_without_declared_rules_take_anything() -> None:
+    assert registry.content_rules("toy-unknown") == ContentRules()  # unknown: the channels file reports it
+    config = ChannelConfig(name="fake", kind="fake-unregistered", currency="CNY", warehouses=("SH",))
+    many = [f"http://img.example.com/{n}.jpg" for n in range(40)]
+    assert content.image_gaps("S", many, config) == []
