@@ -486,6 +486,10 @@ class Limits:
             Operation.RELIST: self.delist,
         }[op]
 
+    def calls(self, op: Operation, count: int) -> int:
+        """Calls ``count`` items of ``op`` take at this batch maximum."""
+        return -(-count // max(1, self.batch(op)))
+
 
 # ---------------------------------------------------------------------------------------- interface
 T = TypeVar("T")
@@ -525,6 +529,21 @@ class ChannelAdapter(ABC):
         size = self.limits.batch(op)
         for start in range(0, len(items), size):
             yield list(items[start : start + size])
+
+    def count_calls(self, op: Operation, items: Sequence[Any]) -> int:
+        """How many calls ``op`` on ``items`` takes, by this adapter's own :meth:`chunks` (a preview tells
+        the user before anything is sent). Items may carry only ``sku`` and ``ref``: where chunking needs
+        more of them, the declared batch maximum counts instead."""
+        try:
+            return sum(1 for _ in self.chunks(op, items))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return self.limits.calls(op, len(items))
+
+    @property
+    @abstractmethod
+    def api_calls(self) -> int:
+        """Requests sent to the marketplace through this adapter so far, retries and token requests
+        included (the shared HTTP layer counts them); a run records how much it grew."""
 
     def revision_budget(self, sku: str) -> int | None:
         """Revisions left today for this listing, where the marketplace caps them; None = no cap."""

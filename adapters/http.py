@@ -740,6 +740,7 @@ class HttpAdapter(ChannelAdapter):
 
     @property
     def api_calls(self) -> int:
+        """Every HTTP attempt :class:`ChannelHTTP` made for this channel (retries and token requests too)."""
         return self.http.calls
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from listing_sync.adapters.base import ChannelAdapter, ConfigurationError, ContentRules
+from listing_sync.adapters.base import ChannelAdapter, ConfigurationError, ContentRules, Operation
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
@@ -77,6 +77,19 @@ def content_rules(kind: str) -> ContentRules:
         return adapter_class(kind).content_rules
     except ConfigurationError:
         return ContentRules()
+
+
+#: items per call assumed for a kind that is not installed (its channel cannot sync anyway)
+UNKNOWN_KIND_BATCH = 50
+
+
+def estimate_calls(kind: str, op: Operation, count: int) -> int:
+    """Calls ``count`` items of ``op`` take on this kind of channel by its declared batch maximum (when
+    no adapter is built; a built one counts by its own chunking: ``ChannelAdapter.count_calls``)."""
+    try:
+        return adapter_class(kind).limits.calls(op, count)
+    except ConfigurationError:
+        return -(-count // UNKNOWN_KIND_BATCH)
 
 
 def option_problems(channel: ChannelConfig) -> list[tuple[str, str]]:

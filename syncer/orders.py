@@ -256,7 +256,7 @@ def pull_channel(
         session.add(run)
         session.flush()
         run_id = run.id
-    calls_before = getattr(adapter, "api_calls", 0)
+    calls_before = adapter.api_calls
     status, message = "ok", ""
     try:
         for _ in range(max_pages):
@@ -282,7 +282,7 @@ def pull_channel(
             run.finished_at = datetime.now(UTC)
             run.status = status
             run.items_ok = report.new + report.updated
-            run.api_calls = getattr(adapter, "api_calls", 0) - calls_before
+            run.api_calls = adapter.api_calls - calls_before
             run.message = message or (
                 f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
                 f"{report.unmatched} unmatched lines"

@@ -657,7 +657,7 @@ def push_channel(
             report.errors.extend((sku, f"publish: {code}: {why}") for _, sku, code, why in plan.refused)
         session.flush()
         run_id = run.id
-    calls_before = getattr(adapter, "api_calls", 0)
+    calls_before = adapter.api_calls
     total = plan.items
     done = 0
     for op, items in plan.batches:
@@ -687,7 +687,7 @@ def push_channel(
         done += len(items)
         if progress:
             progress(done, total)
-    report.api_calls = getattr(adapter, "api_calls", 0) - calls_before
+    report.api_calls = adapter.api_calls - calls_before
     with session_factory() as session:
         run = session.get(SyncRun, run_id)
         run.finished_at = now_utc()

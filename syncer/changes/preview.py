@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from listing_sync.adapters import registry
 from listing_sync.adapters.base import ChannelAdapter, ListingRef, Operation
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import fx, rules
@@ -51,26 +51,15 @@ class _CallItem:
 
 
 def limits_counter(adapters: dict[str, ChannelAdapter] | None = None) -> CallCounter:
-    """Count calls with the channel's adapter's own chunking where given, else its declared batch maximum."""
+    """Count calls with the channel's adapter's own chunking where given, else its kind's declared batch maximum."""
 
     def count(channel: ChannelConfig, op: Operation, items: list[Any]) -> int:
         if not items:
             return 0
         adapter = (adapters or {}).get(channel.name)
         if adapter is not None:
-            try:
-                return sum(1 for _ in adapter.chunks(op, items))
-            except Exception:  # an adapter whose chunking needs more than sku/ref: fall back to its limits
-                pass
-        size = 50
-        try:
-            from listing_sync.adapters.registry import adapter_class
-
-            limits = adapter.limits if adapter is not None else adapter_class(channel.kind).limits
-            size = limits.batch(op)
-        except Exception:
-            pass
-        return math.ceil(len(items) / max(1, size))
+            return adapter.count_calls(op, items)
+        return registry.estimate_calls(channel.kind, op, len(items))
 
     return count
 

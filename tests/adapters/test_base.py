@@ -219,6 +219,66 @@ def test_channel_adapter_is_abstract() -> None:
         ChannelAdapter(make_channel("toy"))  # type: ignore[abstract]
 
 
+def test_count_calls_follows_the_adapters_own_chunking() -> None:
+    class PairsOfAKind(ToyAdapter):
+        """Stock batches hold one product's SKUs (the prefix before '-'), as some marketplaces require."""
+
+        def chunks(self, op, items):
+            groups: dict[str, list] = {}
+            for item in items:
+                groups.setdefault(item.sku.split("-")[0], []).append(item)
+            yield from groups.values()
+
+    skus = [StockUpdate(sku, 1) for sku in ("A-1", "A-2", "B-1", "C-1", "C-2")]
+    assert PairsOfAKind(make_channel("toy")).count_calls(Operation.STOCK, skus) == 3  # A, B, C
+    assert ToyAdapter(make_channel("toy")).count_calls(Operation.STOCK, skus) == 2  # flat: 3 per call
+    assert ToyAdapter(make_channel("toy")).count_calls(Operation.STOCK, []) == 0
+
+
+def test_count_calls_falls_back_to_the_batch_maximum_when_chunking_needs_more() -> None:
+    class NeedsVariations(ToyAdapter):
+        def chunks(self, op, items):
+            for item in items:
+                yield [item] * len(item.variations)  # items here carry only sku and ref
+
+    items = [StockUpdate(f"S{i}", 1) for i in range(7)]
+    assert NeedsVariations(make_channel("toy")).count_calls(Operation.STOCK, items) == 3  # 7 at 3 per call
+
+
+def test_limits_calls_rounds_up() -> None:
+    assert [LIMITS.calls(Operation.PUBLISH, n) for n in (0, 1, 2, 3, 5)] == [0, 1, 1, 2, 3]
+
+
+def test_api_calls_is_part_of_the_interface() -> None:
+    class Uncounted(ChannelAdapter):
+        kind = "uncounted"
+        limits = LIMITS
+
+        def publish(self, drafts):
+            return []
+
+        def push_prices(self, updates):
+            return []
+
+        def push_stock(self, updates):
+            return []
+
+        def delist(self, requests):
+            return []
+
+        def relist(self, requests):
+            return []
+
+        def orders_since(self, cursor):
+            raise NotImplementedError
+
+        def listings(self):
+            return iter(())
+
+    with pytest.raises(TypeError, match="api_calls"):
+        Uncounted(make_channel("toy"))  # type: ignore[abstract]
+
+
 def test_delist_request_defaults() -> None:
     request = DelistRequest("A")
     assert (request.ref, request.quantity) == (None, None)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from listing_sync.adapters import registry
-from listing_sync.adapters.base import ConfigurationError, ContentRules, ListingDraft, Money
+from listing_sync.adapters.base import ConfigurationError, ContentRules, ListingDraft, Money, Operation, OrderCursor
 from listing_sync.adapters.emulator import EmulatorHub
 from listing_sync.config.channels import ChannelsFileError, load_channels
 from pydantic import BaseModel, ConfigDict
@@ -208,3 +209,25 @@ def test_a_marketplace_without_its_credentials_is_a_configuration_error(channel)
         registry.build_adapter(bare)
     assert channel.name in str(info.value) and "credential" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("channel", EXAMPLE_CHANNELS, ids=lambda c: c.kind)
+def test_every_marketplace_counts_its_api_calls_in_the_shared_http_layer(channel) -> None:
+    hub = EmulatorHub()
+    with registry.build_adapter(channel, hub=hub, sleep=lambda s: None) as adapter:
+        assert adapter.api_calls == 0
+        list(adapter.listings())
+        adapter.orders_since(OrderCursor(datetime.now(UTC) - timedelta(hours=1)))
+        # every request the marketplace saw, token requests included, and nothing else
+        assert adapter.api_calls == len(hub.get(channel).requests) > 0
+
+
+def test_estimate_calls_uses_the_kinds_declared_batch_maximum() -> None:
+    # the toy kind takes 3 stock updates and 10 prices per call
+    assert registry.estimate_calls("toy", Operation.STOCK, 7) == 3
+    assert registry.estimate_calls("toy", Operation.PRICE, 10) == 1
+    assert registry.estimate_calls("toy", Operation.PRICE, 0) == 0
+    ebay = registry.adapter_class("ebay").limits
+    assert registry.estimate_calls("ebay", Operation.PUBLISH, ebay.publish + 1) == 2
+    # a kind that is not installed counts 50 per call
+    assert registry.estimate_calls("etsy", Operation.PRICE, 101) == 3

@@ -472,3 +472,22 @@ def test_undo_of_values_it_cannot_restore_says_so(db_url: str) -> None:
     assert undo.lines == [] and undo.conflicts == [
         "S000 cost: cost changes cannot be undone here (re-import the old value)"
     ]
+
+
+# ------------------------------------------------------------------------------------- call counting
+def test_call_counts_come_from_the_adapter_interface(monkeypatch: pytest.MonkeyPatch) -> None:
+    from listing_sync.adapters import registry
+
+    class OnePerSku(FakeAdapter):
+        def count_calls(self, op: Operation, items) -> int:
+            return len(items)
+
+    channel = ChannelConfig(name="cn", kind="fake", currency="CNY", warehouses=("SH",))
+    items = [object()] * 120
+    # a built adapter counts by its own interface ...
+    assert changes.limits_counter({"cn": OnePerSku(channel)})(channel, Operation.PRICE, items) == 120
+    # ... none built: the kind's declared batch maximum, through the registry (fake: 50 prices per call)
+    monkeypatch.setattr(registry, "KINDS", {**registry.KINDS, "fake": ("fakes:FakeAdapter", "fakes:FakeAdapter")})
+    assert changes.limits_counter()(channel, Operation.PRICE, items) == 3
+    assert changes.limits_counter()(channel, Operation.PUBLISH, items) == 12  # 10 per call
+    assert changes.limits_counter()(channel, Operation.PRICE, []) == 0
