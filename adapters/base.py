@@ -20,8 +20,9 @@ operations return one :class:`ItemResult` per item, never one exception for a ha
 from __future__ import annotations
 
 import json
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -30,8 +31,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from listing_sync.adapters.money import Money
 from listing_sync.config import channels as config_channels
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    import httpx
+    from listing_sync.adapters.http import RetryPolicy, TraceWriter
     from listing_sync.config.channels import ChannelConfig
 
 __all__ = [
@@ -502,14 +506,33 @@ class ChannelAdapter(ABC):
     """
 
     kind: ClassVar[str]
-    limits: ClassVar[Limits]
+    #: declared on the class; an instance may adjust it from its options (e.g. a configured batch size)
+    limits: Limits
     #: what a listing must satisfy on this marketplace (images, title, category ids), checked before publish
     content_rules: ClassVar[ContentRules] = ContentRules()
     #: pydantic model of this kind's ``options`` table in the channels file (None = no options).
-    options_model: ClassVar[type | None] = None
+    options_model: ClassVar[type[BaseModel] | None] = None
+    #: the channel's options, validated by ``options_model`` (subclasses narrow the type to their model)
+    options: BaseModel | None
 
-    def __init__(self, channel: ChannelConfig) -> None:
+    def __init__(
+        self,
+        channel: ChannelConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        trace: TraceWriter | None = None,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Every adapter is built this way (``registry.build_adapter``): the channel, then how to reach the
+        marketplace: ``transport`` (an emulator's in-process transport; None = the network), the HTTP
+        ``trace``, ``timeout`` seconds, ``clock`` and ``sleep`` (tests pass fakes) and the ``retry`` policy.
+        The shared HTTP layer (:class:`~adapters.http.HttpAdapter`) uses them; an adapter that reaches no
+        network ignores them."""
         self.channel = channel
+        self.options = self.options_model.model_validate(dict(channel.options)) if self.options_model else None
 
     @property
     def name(self) -> str:

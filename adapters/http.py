@@ -687,13 +687,12 @@ class HttpAdapter(ChannelAdapter):
         *,
         transport: httpx.BaseTransport | None = None,
         trace: TraceWriter | None = None,
+        timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         retry: RetryPolicy | None = None,
-        timeout: float = 30.0,
     ) -> None:
-        super().__init__(channel)
-        self.options = self.options_model.model_validate(dict(channel.options)) if self.options_model else None
+        super().__init__(channel)  # validates the options
         self.clock = clock
         self.redactor = Redactor(secret.get_secret_value() for secret in channel.credentials.values())
         limiters = {"default": TokenBucket(self.limits.rate, self.limits.burst, clock=clock, sleep=sleep)}

@@ -170,7 +170,7 @@ class EbayAdapter(HttpAdapter):
         self.now = now or (lambda: datetime.now(UTC))
         batch = self.options.price_quantity_batch
         if batch != type(self).limits.price:
-            self.limits = replace(type(self).limits, price=batch, stock=batch)  # type: ignore[misc]
+            self.limits = replace(type(self).limits, price=batch, stock=batch)
         self.settings = m.OfferSettings(
             marketplace_id=self.options.marketplace_id,
             merchant_location_key=self.options.merchant_location_key,

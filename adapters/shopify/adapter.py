@@ -110,10 +110,11 @@ class ShopifyAdapter(HttpAdapter):
     # product has at most 250 media (productCreate media, Shopify product limits); title <= 255.
     content_rules = ContentRules(max_images=250, max_title=255, category_required=True, category_hint="product type")
     options_model = ShopifyOptions
+    options: ShopifyOptions
 
     def __init__(self, channel: Any, **kwargs: Any) -> None:
         super().__init__(channel, **kwargs)
-        self.opts: ShopifyOptions = self.options  # type: ignore[assignment]
+        self.opts = self.options
         self.endpoint = f"/admin/api/{self.opts.api_version}/graphql.json"
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.new_key: Callable[[], str] = lambda: str(uuid.uuid4())
@@ -139,7 +140,7 @@ class ShopifyAdapter(HttpAdapter):
 
     # -- hooks ----------------------------------------------------------------------------------------
     def production_url(self) -> str:
-        return f"https://{self.options.shop}.myshopify.com"  # type: ignore[union-attr]
+        return f"https://{self.options.shop}.myshopify.com"
 
     def default_headers(self) -> Mapping[str, str]:
         return {

@@ -33,6 +33,7 @@ from listing_sync.adapters.base import (
     utc,
 )
 from listing_sync.config import channels as config_channels
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tests.adapters.toy import ToyAdapter
 from tests.conftest import make_channel
@@ -249,34 +250,63 @@ def test_limits_calls_rounds_up() -> None:
     assert [LIMITS.calls(Operation.PUBLISH, n) for n in (0, 1, 2, 3, 5)] == [0, 1, 1, 2, 3]
 
 
+class Uncounted(ChannelAdapter):
+    """An adapter that reaches no network and forgot to report its calls."""
+
+    kind = "uncounted"
+    limits = LIMITS
+
+    def publish(self, drafts):
+        return []
+
+    def push_prices(self, updates):
+        return []
+
+    def push_stock(self, updates):
+        return []
+
+    def delist(self, requests):
+        return []
+
+    def relist(self, requests):
+        return []
+
+    def orders_since(self, cursor):
+        raise NotImplementedError
+
+    def listings(self):
+        return iter(())
+
+
+class ShelfOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shelf: str
+    depth: int = 3
+
+
+class Offline(Uncounted):
+    kind = "offline"
+    options_model = ShelfOptions
+
+    @property
+    def api_calls(self) -> int:
+        return 0
+
+
 def test_api_calls_is_part_of_the_interface() -> None:
-    class Uncounted(ChannelAdapter):
-        kind = "uncounted"
-        limits = LIMITS
-
-        def publish(self, drafts):
-            return []
-
-        def push_prices(self, updates):
-            return []
-
-        def push_stock(self, updates):
-            return []
-
-        def delist(self, requests):
-            return []
-
-        def relist(self, requests):
-            return []
-
-        def orders_since(self, cursor):
-            raise NotImplementedError
-
-        def listings(self):
-            return iter(())
-
     with pytest.raises(TypeError, match="api_calls"):
         Uncounted(make_channel("toy"))  # type: ignore[abstract]
+
+
+def test_every_adapter_takes_the_shared_constructor_and_gets_its_options_validated() -> None:
+    adapter = Offline(
+        make_channel("offline", options={"shelf": "A1"}), transport=None, trace=None, timeout=5.0, retry=None
+    )
+    assert adapter.options == ShelfOptions(shelf="A1", depth=3)
+    with pytest.raises(ValidationError):
+        Offline(make_channel("offline", options={"depth": "deep"}))
+    assert Uncounted.options_model is None and ToyAdapter(make_channel("toy")).options is None
 
 
 def test_delist_request_defaults() -> None:

@@ -28,8 +28,8 @@ class FakeAdapter(ChannelAdapter):
     kind = "fake"
     limits = Limits(publish=10, price=50, stock=50, delist=50, orders_page=2, rate=1000, burst=1000)
 
-    def __init__(self, channel: Any) -> None:
-        super().__init__(channel)
+    def __init__(self, channel: Any, **wiring: Any) -> None:
+        super().__init__(channel, **wiring)  # the shared constructor; an in-memory fake needs no wiring
         self.calls: list[tuple[Operation, list[str]]] = []
         self.items: dict[str, dict[str, Any]] = {}
         self.orders: list[Order] = []
