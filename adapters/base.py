@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 from listing_sync.adapters.money import Money
 from listing_sync.config import channels as config_channels
@@ -40,12 +40,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthError",
+    "BatchItem",
     "ChannelAdapter",
     "ChannelError",
     "ConfigurationError",
     "ContentRules",
     "DelistRequest",
     "ItemResult",
+    "ItemT",
     "Limits",
     "ListingDraft",
     "ListingRef",
@@ -496,6 +498,18 @@ class Limits:
 
 
 # ---------------------------------------------------------------------------------------- interface
+class BatchItem(Protocol):
+    """What :meth:`ChannelAdapter.chunks` may look at in an item (drafts, price and stock updates and
+    delist requests all have both): its SKU and where it lives on the channel."""
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def ref(self) -> ListingRef | None: ...
+
+
+ItemT = TypeVar("ItemT", bound=BatchItem)
 T = TypeVar("T")
 
 
@@ -546,14 +560,14 @@ class ChannelAdapter(ABC):
         except config_channels.MissingCredential as exc:
             raise MissingCredential(exc.message, channel=exc.channel) from None
 
-    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+    def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Split ``items`` into the batches one call may carry. Override where a batch is not flat
         (e.g. AliExpress: at most 20 products of at most 200 SKUs each)."""
         size = self.limits.batch(op)
         for start in range(0, len(items), size):
             yield list(items[start : start + size])
 
-    def count_calls(self, op: Operation, items: Sequence[Any]) -> int:
+    def count_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
         """How many calls ``op`` on ``items`` takes, by this adapter's own :meth:`chunks` (a preview tells
         the user before anything is sent). Items may carry only ``sku`` and ``ref``: where chunking needs
         more of them, the declared batch maximum counts instead."""

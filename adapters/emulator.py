@@ -42,7 +42,7 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
     def decorate(fn: Handler) -> Handler:
         routes = list(getattr(fn, "_emulator_routes", []))
         routes.append((method.upper(), path))
-        fn._emulator_routes = routes  # type: ignore[attr-defined]
+        fn._emulator_routes = routes  # type: ignore[attr-defined]  # a handler carries its routes on itself
         return fn
 
     return decorate

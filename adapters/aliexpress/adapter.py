@@ -31,7 +31,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 from listing_sync.adapters.aliexpress import mapping
@@ -43,6 +43,7 @@ from listing_sync.adapters.base import (
     ContentRules,
     DelistRequest,
     ItemResult,
+    ItemT,
     Limits,
     ListingDraft,
     ListingRef,
@@ -59,8 +60,6 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.adapters.http import HttpAdapter
 from pydantic import BaseModel, ConfigDict, Field
-
-T = TypeVar("T")
 
 MAX_PRODUCTS = 20  # products per batch price/inventory call
 MAX_SKUS = 200  # SKUs per product in one call
@@ -192,12 +191,12 @@ class AliExpressAdapter(HttpAdapter):
             raise TransientError(f"{method}: answer is not JSON ({response.text[:200]!r})") from exc
         return mapping.envelope(body, method)
 
-    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+    def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Price/stock: at most 20 distinct products, at most 200 SKUs of one product, per call."""
         if op not in (Operation.PRICE, Operation.STOCK):
             yield from super().chunks(op, items)
             return
-        batch: list[T] = []
+        batch: list[ItemT] = []
         per_product: dict[str, int] = {}
         for item in items:
             key = _product_key(item)
@@ -445,8 +444,16 @@ class _Keyed:
 
     __slots__ = ("index", "item", "pid")
 
-    def __init__(self, index: int, item: Any, pid: str) -> None:
+    def __init__(self, index: int, item: PriceUpdate | StockUpdate, pid: str) -> None:
         self.index, self.item, self.pid = index, item, pid
+
+    @property
+    def sku(self) -> str:
+        return self.item.sku
+
+    @property
+    def ref(self) -> ListingRef | None:
+        return self.item.ref
 
 
 def _product_key(item: Any) -> str:

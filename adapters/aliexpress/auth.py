@@ -57,7 +57,7 @@ def token_error(response: httpx.Response) -> bool:
         return False
     if not isinstance(body, dict):
         return False
-    err = body.get("error_response") if isinstance(body.get("error_response"), dict) else body
+    err = raw if isinstance(raw := body.get("error_response"), dict) else body
     return str(err.get("code", "")) in TOKEN_ERRORS
 
 

@@ -334,7 +334,7 @@ def order(dto: Mapping[str, Any], fallback_currency: str) -> Order:
     """An ``order_dto`` of aliexpress.solution.order.get as a normalized :class:`Order` (no buyer data)."""
     total = money(dto.get("pay_amount"), fallback_currency)
     currency = total.currency if total is not None else fallback_currency
-    lines = []
+    lines: list[OrderLine] = []
     for p in items(dto.get("product_list"), "order_product_dto"):
         unit = money(p.get("product_unit_price"), currency) or Money.of("0", currency)
         lines.append(

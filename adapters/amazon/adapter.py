@@ -52,6 +52,7 @@ from listing_sync.adapters.base import (
     ContentRules,
     DelistRequest,
     ItemResult,
+    ItemT,
     Limits,
     ListingDraft,
     ListingRef,
@@ -70,7 +71,6 @@ from listing_sync.adapters.http import HttpAdapter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
-
 PATCH_RATE = 5.0
 FEED_LATENCY_S = 1800.0  # reported fixed processing time of a JSON_LISTINGS_FEED (#5151)
 PATCH_LATENCY_S = 300.0  # "minutes later" for an ACCEPTED patch
@@ -283,12 +283,12 @@ class AmazonAdapter(HttpAdapter):
         return RequestRejected(f"feed document transfer failed (HTTP {status}): {body}", status=status)
 
     # -- chunking ----------------------------------------------------------------------------------
-    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+    def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Publish batches count feed messages (a draft with variations is 1 + len(variations))."""
         if op != Operation.PUBLISH:
             yield from super().chunks(op, items)
             return
-        batch: list[T] = []
+        batch: list[ItemT] = []
         size = 0
         for item in items:
             n = 1 + len(getattr(item, "variations", ()) or ())
@@ -607,7 +607,7 @@ class AmazonAdapter(HttpAdapter):
         feed = self.http.get(f"{m.FEEDS}/feeds/{quote(feed_id, safe='')}", limiter="feed_status").json()
         if feed.get("processingStatus") not in ("DONE", "FATAL", "CANCELLED"):
             return None
-        groups = [(sku, [{}]) for sku in skus_by_message.values()]
+        groups: list[tuple[str, list[Any]]] = [(sku, [{}]) for sku in skus_by_message.values()]
         owner = {mid: g for g, mid in enumerate(skus_by_message)}
         results = self._feed_outcome(feed, groups, [None] * len(groups), owner)
         return {r.sku: r for r in results}

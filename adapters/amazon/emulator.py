@@ -157,10 +157,13 @@ class AmazonEmulator(Emulator):
 
     def _quota(self, operation: str) -> httpx.Response | None:
         if self.enforce_rate and not self.quotas[operation].try_acquire():
-            return self.throttled(None, 0)  # type: ignore[arg-type]
+            return self._quota_exceeded()
         return None
 
     def throttled(self, request: httpx.Request, wait_seconds: float) -> httpx.Response:
+        return self._quota_exceeded()
+
+    def _quota_exceeded(self) -> httpx.Response:
         return self._err(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
 
     def server_error(self, request: httpx.Request) -> httpx.Response:

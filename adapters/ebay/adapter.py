@@ -40,6 +40,7 @@ from listing_sync.adapters.base import (
     ContentRules,
     DelistRequest,
     ItemResult,
+    ItemT,
     Limits,
     ListingDraft,
     ListingRef,
@@ -123,6 +124,12 @@ class _PublishRun:
     @property
     def alive(self) -> list[int]:
         return [i for i in range(len(self.drafts)) if i not in self.done]
+
+    def offer_id(self, sku: str) -> str:
+        """The id of a SKU's offer once the offers are written (every SKU still going has one by then)."""
+        offer = self.offers[sku]
+        assert offer is not None, f"{sku}: no offer after the offers were written"
+        return offer["offerId"]
 
     def fail(self, i: int, result: ItemResult) -> None:
         self.done[i] = result
@@ -244,12 +251,12 @@ class EbayAdapter(HttpAdapter):
     def content_headers(self) -> dict[str, str]:
         return {"Content-Language": self.options.content_language}
 
-    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+    def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Publish chunks hold at most 25 SKUs in all (a draft with variations counts each variant)."""
         if op is not Operation.PUBLISH:
             yield from super().chunks(op, items)
             return
-        chunk: list[T] = []
+        chunk: list[ItemT] = []
         size = 0
         for item in items:
             n = len(item.all_skus()) if isinstance(item, ListingDraft) else 1
@@ -384,7 +391,7 @@ class EbayAdapter(HttpAdapter):
         bodies = {i: m.draft_items(run.drafts[i], locale_code, run.items) for i in run.alive}
         problems = self._bulk_put_items([b for i in run.alive for b in bodies[i]])
         for i in run.alive:
-            bad = [problems[b["sku"]] for b in bodies[i] if problems.get(b["sku"])]
+            bad = [problem for b in bodies[i] if (problem := problems.get(b["sku"])) is not None]
             if bad:
                 run.fail(i, replace(bad[0], sku=run.drafts[i].sku))
         for i in run.alive:
@@ -432,9 +439,9 @@ class EbayAdapter(HttpAdapter):
     def _go_live(self, run: _PublishRun) -> None:
         """Publish what is not live yet (a live listing was already revised by the updates)."""
         singles = [i for i in run.alive if not run.drafts[i].variations and not run.live(run.drafts[i].sku)]
-        published = self._bulk_publish([run.offers[run.drafts[i].sku]["offerId"] for i in singles])
+        published = self._bulk_publish([run.offer_id(run.drafts[i].sku) for i in singles])
         for i in singles:
-            outcome = published.get(run.offers[run.drafts[i].sku]["offerId"])
+            outcome = published.get(run.offer_id(run.drafts[i].sku))
             if isinstance(outcome, ItemResult):
                 run.fail(i, replace(outcome, sku=run.drafts[i].sku))
             elif outcome:
@@ -600,7 +607,7 @@ class EbayAdapter(HttpAdapter):
 
     def _push(
         self,
-        updates: Sequence[PriceUpdate] | Sequence[StockUpdate],
+        updates: Sequence[PriceUpdate | StockUpdate],
         build: Callable[[Any, str], dict | ItemResult],
         to_zero: Callable[[Any], bool],
     ) -> list[ItemResult]:

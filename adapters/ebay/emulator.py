@@ -611,7 +611,7 @@ class EbayEmulator(Emulator):
         status = 200 if all(o["statusCode"] == 200 for o in out) else 207
         return self.json(status, {"responses": out})
 
-    def _group_offers(self, key: str, marketplace: str) -> list[dict] | None:
+    def _group_offers(self, key: str | None, marketplace: str | None) -> list[dict] | None:
         group = self.state["groups"].get(key)
         if group is None:
             return None
@@ -791,7 +791,7 @@ class EbayEmulator(Emulator):
     @route("GET", f"{FUL}/order")
     def get_orders(self, request: httpx.Request) -> httpx.Response:
         raw_query = request.url.query.decode("ascii")
-        raw = dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in raw_query.split("&") if pair)
+        raw = {key: value for key, _, value in (pair.partition("=") for pair in raw_query.split("&") if pair)}
         params = {k: unquote(v) for k, v in raw.items()}
         try:
             limit = int(params.get("limit", "50"))
@@ -848,7 +848,7 @@ class EbayEmulator(Emulator):
                     return self._order_error(
                         400, 30830, "Start date must be within 90 days of end date and current date."
                     )
-                orders = [o for o in orders if start <= self._date(o[field]) <= end]
+                orders = [o for o in orders if (at := self._date(o[field])) is not None and start <= at <= end]
             if "orderfulfillmentstatus" in criteria:
                 wanted = set(criteria["orderfulfillmentstatus"].strip("{}").split("|"))
                 orders = [o for o in orders if o["orderFulfillmentStatus"] in wanted]

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
 from listing_sync.adapters.base import (
@@ -34,6 +34,7 @@ from listing_sync.adapters.base import (
     ContentRules,
     DelistRequest,
     ItemResult,
+    ItemT,
     Limits,
     ListingDraft,
     ListingRef,
@@ -54,7 +55,6 @@ from listing_sync.adapters.shopify import mapping as m
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 log = logging.getLogger("adapters.shopify")
-T = TypeVar("T")
 ORDER_VISIBILITY = timedelta(days=60)
 
 
@@ -284,12 +284,12 @@ class ShopifyAdapter(HttpAdapter):
         return ListingRef(sku, ids["product_id"], {k: v for k, v in ids.items() if v})
 
     # -- chunking -------------------------------------------------------------------------------------
-    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+    def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Prices go one product per call: group by the ref's product id (unknown ones together)."""
         if op is not Operation.PRICE:
             yield from super().chunks(op, items)
             return
-        groups: dict[str | None, list[T]] = {}
+        groups: dict[str | None, list[ItemT]] = {}
         for item in items:
             ref = getattr(item, "ref", None)
             key = (ref.get("product_id") or ref.external_id) if ref is not None else None
@@ -609,10 +609,10 @@ class ShopifyAdapter(HttpAdapter):
         for n, r in enumerate(requests):
             if n in results:
                 continue
-            pid = products[n]
-            assert pid is not None
-            error = outcome.get(pid)
-            ref = r.ref or ListingRef(r.sku, pid, {"product_id": pid})
+            product_id = products[n]
+            assert product_id is not None
+            error = outcome.get(product_id)
+            ref = r.ref or ListingRef(r.sku, product_id, {"product_id": product_id})
             results[n] = ItemResult.failure(r.sku, "rejected", error) if error else ItemResult.success(r.sku, ref=ref)
         return [results[n] for n in range(len(requests))]
 

@@ -68,6 +68,11 @@ class _Reader:
         kind = match.lastgroup or ""
         return kind, match.group(kind)
 
+    def next_token(self) -> str | None:
+        """The text of the next token without taking it (None at the end)."""
+        token = self.peek()
+        return token[1] if token is not None else None
+
     def take(self) -> tuple[str, str]:
         match = _TOKEN.match(self.text, self.pos)
         if not match or not match.lastgroup:
@@ -95,19 +100,19 @@ class _Reader:
             return {"true": True, "false": False, "null": None}.get(tok, tok)
         if tok == "[":
             items = []
-            while self.peek() and self.peek()[1] != "]":  # type: ignore[index]
+            while self.next_token() not in (None, "]"):
                 items.append(self.value())
-                if self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+                if self.next_token() == ",":
                     self.take()
             self.expect("]")
             return items
         if tok == "{":
             obj = {}
-            while self.peek() and self.peek()[1] != "}":  # type: ignore[index]
+            while self.next_token() not in (None, "}"):
                 _, key = self.take()
                 self.expect(":")
                 obj[key] = self.value()
-                if self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+                if self.next_token() == ",":
                     self.take()
             self.expect("}")
             return obj
@@ -127,10 +132,10 @@ class _Reader:
 
     def directives(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        while self.peek() and self.peek()[1] == "@":  # type: ignore[index]
+        while self.next_token() == "@":
             self.take()
             _, name = self.take()
-            out[name] = self.arguments() if self.peek() and self.peek()[1] == "(" else {}  # type: ignore[index]
+            out[name] = self.arguments() if self.next_token() == "(" else {}
         return out
 
     def skip_block(self) -> str:
@@ -160,7 +165,7 @@ def parse(document: str, variables: dict[str, Any] | None = None) -> Operation:
         nxt = reader.peek()
         if nxt and nxt[0] == "name":
             name = reader.take()[1]
-        if reader.peek() and reader.peek()[1] == "(":  # type: ignore[index]
+        if reader.next_token() == "(":
             reader.take()
             depth = 1
             while depth:
@@ -183,12 +188,12 @@ def parse(document: str, variables: dict[str, Any] | None = None) -> Operation:
         if kind != "name":
             raise GraphQLSyntaxError(f"expected a field name, got {tok!r}")
         alias = field_name = tok
-        if reader.peek() and reader.peek()[1] == ":":  # type: ignore[index]
+        if reader.next_token() == ":":
             reader.take()
             field_name = reader.take()[1]
-        args = reader.arguments() if reader.peek() and reader.peek()[1] == "(" else {}  # type: ignore[index]
+        args = reader.arguments() if reader.next_token() == "(" else {}
         directives = reader.directives()
-        selection = reader.skip_block() if reader.peek() and reader.peek()[1] == "{" else ""  # type: ignore[index]
+        selection = reader.skip_block() if reader.next_token() == "{" else ""
         fields.append(RootField(field_name, alias, args, directives, selection, reader.variables))
     if reader.text[reader.pos :].strip():
         raise GraphQLSyntaxError("text after the operation")

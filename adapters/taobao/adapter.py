@@ -38,10 +38,12 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
 from listing_sync.adapters.base import (
+    BatchItem,
     ChannelError,
     ContentRules,
     DelistRequest,
     ItemResult,
+    ItemT,
     Limits,
     ListingDraft,
     ListingRef,
@@ -62,8 +64,8 @@ from . import mapping as m
 from .auth import TopSignAuth, top_time
 
 log = logging.getLogger("adapters.taobao")
-
 T = TypeVar("T")
+
 
 PATH = "/router/rest"
 HOSTS = {
@@ -301,28 +303,29 @@ class TaobaoAdapter(HttpAdapter):
         return ItemResult.success(update.sku, ref=ref)
 
     # -- stock ---------------------------------------------------------------------------------------
-    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+    def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Stock batches are per item (num_iid), at most 20 SKUs; delist/relist batches hold the SKUs of ONE
         item (one call takes the whole item down or up); other operations are flat."""
         if op in (Operation.DELIST, Operation.RELIST):
-            by_item: dict[str, list[T]] = {}
+            by_item: dict[str, list[ItemT]] = {}
             for item in items:
-                ref = getattr(item, "ref", None) or self._refs.get(item.sku)  # type: ignore[attr-defined]
-                key = ref.get("num_iid") if ref is not None and ref.get("num_iid") else f"?{item.sku}"  # type: ignore[attr-defined]
-                by_item.setdefault(key, []).append(item)
+                by_item.setdefault(self._item_key(item), []).append(item)
             yield from by_item.values()
             return
         if op is not Operation.STOCK:
             yield from super().chunks(op, items)
             return
-        groups: dict[str, list[T]] = {}
+        groups: dict[str, list[ItemT]] = {}
         for item in items:
-            ref = getattr(item, "ref", None) or self._refs.get(item.sku)  # type: ignore[attr-defined]
-            key = ref.get("num_iid") if ref is not None and ref.get("num_iid") else f"?{item.sku}"  # type: ignore[attr-defined]
-            groups.setdefault(key, []).append(item)
+            groups.setdefault(self._item_key(item), []).append(item)
         for group in groups.values():
             for start in range(0, len(group), SKU_BATCH):
                 yield group[start : start + SKU_BATCH]
+
+    def _item_key(self, item: BatchItem) -> str:
+        """The item (num_iid) a SKU belongs to, as far as known; an unknown one is a group of its own."""
+        ref = item.ref or self._refs.get(item.sku)
+        return (ref.get("num_iid") if ref is not None else None) or f"?{item.sku}"
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
         resolved: dict[str, ListingRef] = {}
@@ -381,7 +384,7 @@ class TaobaoAdapter(HttpAdapter):
             params: dict[str, Any] = {"item_id": num_iid}
             if refs[0].get("sku_id"):
                 params["sku_quantities"] = m.json_compact(
-                    [{"sku_id": int(r.get("sku_id")), "quantity": u.quantity} for u, r in zip(batch, refs, strict=True)]
+                    [{"sku_id": int(r.ids["sku_id"]), "quantity": u.quantity} for u, r in zip(batch, refs, strict=True)]
                 )
             else:
                 params["item_quantity"] = batch[0].quantity
@@ -412,9 +415,9 @@ class TaobaoAdapter(HttpAdapter):
         which is exactly a whole item. Returns None when the batch is not such a set."""
         if self.options.tmall or not requests:
             return None
-        refs = [r.ref or self._refs.get(r.sku) for r in requests]
-        num_iids = {ref.get("num_iid") for ref in refs if ref is not None}
-        if len(num_iids) != 1 or None in num_iids or any(ref is None for ref in refs):
+        refs = [ref for r in requests if (ref := r.ref or self._refs.get(r.sku)) is not None]
+        num_iids = {ref.get("num_iid") for ref in refs}
+        if len(refs) != len(requests) or len(num_iids) != 1 or None in num_iids:
             return None
         if all(ref.sku == r.sku and not ref.get("sku_id") for ref, r in zip(refs, requests, strict=True)):
             return None  # plain items (no SKUs): the per-item path handles them without a look-up
@@ -526,7 +529,7 @@ class TaobaoAdapter(HttpAdapter):
             yield from self._with_skus(batch)
 
     def _all_items(self) -> Iterator[dict[str, Any]]:
-        queries = [("taobao.items.onsale.get", {})] + [
+        queries: list[tuple[str, dict[str, Any]]] = [("taobao.items.onsale.get", {})] + [
             ("taobao.items.inventory.get", {"banner": banner}) for banner in INVENTORY_BANNERS
         ]
         for method, extra in queries:

@@ -49,7 +49,8 @@ def _expected_sign(params: dict[str, str], secret: str, method: str) -> str:
 class TopFailure(Exception):
     def __init__(self, code: int, msg: str, sub_code: str | None = None, sub_msg: str | None = None) -> None:
         super().__init__(msg)
-        self.body = {"code": code, "msg": msg}
+        self.code, self.msg, self.sub_code, self.sub_msg = code, msg, sub_code, sub_msg
+        self.body: dict[str, object] = {"code": code, "msg": msg}
         if sub_code:
             self.body["sub_code"] = sub_code
         if sub_msg:
@@ -149,7 +150,7 @@ class TaobaoEmulator(Emulator):
         try:
             body = handler(p)
         except TopFailure as failure:
-            return self.error(**failure.body)
+            return self.error(failure.code, failure.msg, failure.sub_code, failure.sub_msg)
         body["request_id"] = f"emu{self.rng.randrange(10**9)}"
         return self.json(200, {method.removeprefix("taobao.").replace(".", "_") + "_response": body})
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
 from listing_sync.adapters.base import (
@@ -31,10 +31,12 @@ from listing_sync.adapters.base import (
     ContentRules,
     DelistRequest,
     ItemResult,
+    ItemT,
     Limits,
     ListingDraft,
     ListingRef,
     Operation,
+    Order,
     OrderCursor,
     OrderPage,
     PermanentItemError,
@@ -50,7 +52,6 @@ from listing_sync.adapters.woocommerce import mapping
 from listing_sync.adapters.woocommerce.auth import OAuth1Auth, QueryStringAuth
 from pydantic import BaseModel, ConfigDict, Field
 
-T = TypeVar("T")
 log = logging.getLogger("adapters.woocommerce")
 Target = tuple[str, str | None]  # (product id, variation id or None)
 
@@ -137,7 +138,7 @@ class WooCommerceAdapter(HttpAdapter):
     def classify(self, response: httpx.Response) -> ChannelError | None:
         return classify(response)
 
-    def chunks(self, op: Operation, items: Sequence[T]) -> Iterator[list[T]]:
+    def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Batches of at most ``batch_size``; price/stock/delist/relist items are grouped by parent
         product first, because variations can only be batched per parent."""
         size = self.options.batch_size
@@ -145,9 +146,9 @@ class WooCommerceAdapter(HttpAdapter):
             for start in range(0, len(items), size):
                 yield list(items[start : start + size])
             return
-        groups: dict[object, list[T]] = {}
+        groups: dict[object, list[ItemT]] = {}
         for item in items:
-            target = mapping.target_of(item.sku, item.ref)  # type: ignore[attr-defined]
+            target = mapping.target_of(item.sku, item.ref)
             key = ("variations", target[0]) if target and target[1] else ("products" if target else "lookup")
             groups.setdefault(key, []).append(item)
         for group in groups.values():
@@ -426,7 +427,7 @@ class WooCommerceAdapter(HttpAdapter):
             },
         )
         rows = [row for row in self._json(response) if isinstance(row, Mapping)]
-        orders = {}
+        orders: dict[str, Order] = {}
         for row in rows:  # dedupe on id, keeping the newest modification
             try:
                 order = mapping.parse_order(row)
@@ -566,7 +567,7 @@ def classify(response: httpx.Response) -> ChannelError | None:
         return _host_error(response, where, retry_after)
     code = str(body.get("code"))
     message = str(body.get("message") or "")
-    data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
+    data = raw if isinstance(raw := body.get("data"), Mapping) else {}
     detail = f"{code}: {message}"
     if data.get("params"):
         detail += f" {json.dumps(data['params'], ensure_ascii=False)}"

@@ -111,7 +111,7 @@ def batch_error(element: Any) -> tuple[str, str, int] | None:
         return None
     if not isinstance(error, Mapping):
         return "woocommerce_error", str(error), 400
-    data = error.get("data") if isinstance(error.get("data"), Mapping) else {}
+    data = raw if isinstance(raw := error.get("data"), Mapping) else {}
     status = data.get("status", 400)
     return str(error.get("code") or "woocommerce_error"), str(error.get("message") or ""), int(status or 400)
 
