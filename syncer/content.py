@@ -29,10 +29,10 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import nh3
 from listing_sync.adapters import registry
@@ -169,10 +169,10 @@ class ContentContext:
                 out.texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
         sids = sorted(set(sku_ids))
         for start in range(0, len(sids), 2000):
-            for row in session.scalars(
+            for sku_text in session.scalars(
                 select(SkuText).where(SkuText.sku_id.in_(sids[start : start + 2000]), SkuText.language.in_(languages))
             ):
-                out.sku_texts.setdefault(row.sku_id, {})[row.language] = dict(row.attributes or {})
+                out.sku_texts.setdefault(sku_text.sku_id, {})[sku_text.language] = dict(sku_text.attributes or {})
         return out
 
     @classmethod
@@ -405,6 +405,19 @@ def check(
     return resolved, gaps
 
 
+class _DraftContent(TypedDict):
+    """What a listing's draft shares whether it is one SKU or a parent with variations."""
+
+    title: str
+    description: str
+    category_id: str
+    language: str
+    images: tuple[str, ...]
+    brand: str | None
+    bullet_points: tuple[str, ...]
+    attributes: Mapping[str, tuple[str, ...]]
+
+
 def build_draft(
     product: Product, items: Sequence[ListingInput], channel: ChannelConfig, ctx: ContentContext | None = None
 ) -> ListingDraft:
@@ -420,7 +433,7 @@ def build_draft(
         raise ContentProblem(codes[0] if len(codes) == 1 else "content", message, gaps)
     head = resolved[0]
     images = tuple(dict.fromkeys(url for item in items for url in (item.sku.images or [])))
-    common = {
+    common: _DraftContent = {
         "title": head.title,
         "description": head.description,
         "category_id": head.category_id or "",
