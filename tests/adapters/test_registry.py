@@ -14,7 +14,7 @@ from listing_sync.config.channels import ChannelsFileError, load_channels
 from pydantic import BaseModel, ConfigDict
 
 from tests.adapters.toy import ToyAdapter, ToyEmulator
-from tests.config.test_channels import BAD, write
+from tests.config.test_channels import BAD, INVALID_TWICE, write
 from tests.conftest import make_channel
 
 MARKETPLACES = {"taobao", "shopify", "woocommerce", "aliexpress", "ebay", "amazon"}
@@ -150,21 +150,8 @@ def test_a_channels_file_checked_by_the_registry_lists_every_problem(tmp_path: P
 
 
 def test_an_invalid_channel_still_has_its_kind_checked_by_the_registry(tmp_path: Path) -> None:
-    text = """
-[[channels]]
-name = "a"
-kind = "toy"
-currency = "USD"
-warehouses = ["SH"]
-
-[[channels]]
-name = "a"
-kind = "etsy"
-currency = "usd"
-warehouses = []
-"""
     with pytest.raises(ChannelsFileError) as info:
-        load_channels(write(tmp_path, text), env={}, check=registry.channel_problems)
+        load_channels(write(tmp_path, INVALID_TWICE), env={}, check=registry.channel_problems)
     where = {(channel, field) for channel, field, _ in info.value.problems}
     assert where == {("a", "currency"), ("a", "warehouses"), ("a", "kind"), ("a", "name")}
 

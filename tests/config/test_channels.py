@@ -81,6 +81,21 @@ warehouses = ["SH"]
 colour = "red"
 """
 
+#: the second table is invalid (currency, warehouses) and repeats the first one's name
+INVALID_TWICE = """
+[[channels]]
+name = "a"
+kind = "toy"
+currency = "USD"
+warehouses = ["SH"]
+
+[[channels]]
+name = "a"
+kind = "etsy"
+currency = "usd"
+warehouses = []
+"""
+
 
 class RecordingCheck:
     """A stand-in for the registry's check: knows kind "toy", which takes no options; records its calls."""
@@ -173,20 +188,8 @@ def test_the_checks_problems_are_listed_with_the_files_in_file_order(tmp_path: P
 
 
 def test_an_invalid_channel_still_has_its_kind_and_name_checked(tmp_path: Path) -> None:
-    text = """
-[[channels]]
-name = "a"
-kind = "toy"
-currency = "USD"
-warehouses = ["SH"]
-
-[[channels]]
-name = "a"
-kind = "etsy"
-currency = "usd"
-warehouses = []
-"""
-    where = {(channel, field) for channel, field, _ in problems_of(write(tmp_path, text), check=RecordingCheck())}
+    problems = problems_of(write(tmp_path, INVALID_TWICE), check=RecordingCheck())
+    where = {(channel, field) for channel, field, _ in problems}
     assert where == {("a", "currency"), ("a", "warehouses"), ("a", "kind"), ("a", "name")}
 
 
