@@ -1,45 +1,117 @@
-"""CLI: warehouse work on orders: export for packing, pick list (registered on ``syncer orders``)."""
+"""``syncer orders pull | list | receive-return | export | pick-list``."""
 
 from __future__ import annotations
 
 import sys
-from collections import defaultdict
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from listing_sync.syncer.cli import FormatOption, _check_format, emit, err_console, friendly
-from listing_sync.syncer.cli_ops import ChannelOpt, _prepared, orders_app
-from listing_sync.syncer.context import UserError
-from sqlalchemy import select
+from listing_sync.syncer.cli.app import (
+    FormatOption,
+    TableFormat,
+    console,
+    ctx,
+    emit,
+    err_console,
+    friendly,
+    orders_app,
+    progress_bar,
+    records,
+)
+from listing_sync.syncer.cli.options import ChannelOpt, FileFormatOpt, OutOpt, parse_when
+from listing_sync.syncer.services.common import FileFormat
+from rich.progress import TaskID
+from rich.table import Table
 
-OPEN = ("paid",)
-EXPORT_COLUMNS = ["order", "channel", "status", "placed_at", "sku", "title", "quantity", "warehouse", "ship_to_country"]
+
+@orders_app.command("pull")
+@friendly
+def orders_pull(
+    channel: ChannelOpt = None,
+    since: Annotated[str | None, typer.Option(help="Re-read from this date/time (ISO 8601, UTC if no zone).")] = None,
+    user: Annotated[str | None, typer.Option(help="Who runs it.")] = None,
+    push: Annotated[
+        bool, typer.Option(help="Push the new availability of affected SKUs to the other channels.")
+    ] = True,
+) -> None:
+    """Pull new and changed orders from channels, reserve stock, and push availability elsewhere."""
+    from listing_sync.syncer.services import orders
+
+    start = parse_when(since) if since else None
+    with progress_bar("orders", None) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(name: str, pages: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"orders {name}", total=None)
+            bar.update(tasks[name], completed=pages)
+
+        pulled = orders.pull_orders(ctx(), channel, since=start, user=user, push=push, progress=progress)
+    table = Table(title="orders pull")
+    for column in ("channel", "new", "updated", "unchanged", "unmatched lines", "pages"):
+        table.add_column(column)
+    for report in pulled.pulls:
+        table.add_row(
+            report.channel,
+            str(report.new),
+            str(report.updated),
+            str(report.unchanged),
+            str(report.unmatched),
+            str(report.pages),
+        )
+    console.print(table)
+    for pushed in pulled.pushes:
+        console.print(
+            f"pushed availability of {pushed.skus} SKU(s) to {pushed.channel}: "
+            f"{pushed.report.ok} ok, {pushed.report.failed} failed"
+        )
 
 
-def _open_lines(session, channels: list[str] | None, statuses: tuple[str, ...]):
-    from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, Warehouse
+@orders_app.command("list")
+@friendly
+def orders_list(
+    channel: ChannelOpt = None,
+    status_filter: Annotated[str | None, typer.Option("--status", help="paid, shipped, cancelled, ...")] = None,
+    since: Annotated[str | None, typer.Option(help="Placed at or after (ISO 8601).")] = None,
+    unmatched: Annotated[bool, typer.Option("--unmatched", help="Only orders with lines of unknown SKUs.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many orders.")] = 200,
+    fmt: FormatOption = TableFormat.TABLE,
+) -> None:
+    """List orders."""
+    from listing_sync.syncer.services import orders
 
-    query = (
-        select(Order, OrderLine, Channel.name, Product.title, Warehouse.code)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .join(Channel, Channel.id == Order.channel_id)
-        .outerjoin(Sku, Sku.id == OrderLine.sku_id)
-        .outerjoin(Product, Product.id == Sku.product_id)
-        .outerjoin(Warehouse, Warehouse.id == OrderLine.warehouse_id)
-        .where(Order.status.in_(statuses))
-        .order_by(Order.placed_at, Order.id, OrderLine.line_id)
+    found = orders.list_orders(
+        ctx(),
+        channels=channel,
+        status=status_filter,
+        since=parse_when(since) if since else None,
+        unmatched=unmatched,
+        limit=limit,
     )
-    if channels:
-        query = query.where(Channel.name.in_(channels))
-    return session.execute(query).all()
+    columns = ["channel", "order", "status", "placed_at", "currency", "total", "country", "lines"]
+    emit(records(found), columns, fmt, title="orders")
+
+
+@orders_app.command("receive-return")
+@friendly
+def orders_receive_return(
+    channel: Annotated[str, typer.Option("--channel", help="Channel of the order.")],
+    order: Annotated[str, typer.Argument(help="The marketplace's order id.")],
+    user: Annotated[str | None, typer.Option(help="Who received it.")] = None,
+) -> None:
+    """Confirm a returned order arrived back: restock its lines (once)."""
+    from listing_sync.syncer.services import orders
+
+    received = orders.receive_return(ctx(), channel, order, user=user)
+    units = received.units
+    console.print(f"restocked {units} unit(s) from order {order}" if units else f"nothing to restock for {order}")
 
 
 @orders_app.command("export")
 @friendly
 def orders_export(
-    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Output file (default: standard output for CSV).")] = None,
+    fmt: FileFormatOpt = FileFormat.CSV,
+    out: OutOpt = None,
     channel: ChannelOpt = None,
     status: Annotated[
         list[str] | None, typer.Option("--status", help="Order statuses (default: paid = to pack).")
@@ -47,54 +119,20 @@ def orders_export(
     bom: Annotated[bool, typer.Option(help="Start CSV with a UTF-8 BOM so Excel shows Chinese text.")] = False,
 ) -> None:
     """Export order lines for printing and packing: order, channel, SKU, title, quantity, warehouse, country."""
-    from listing_sync.syncer.tabular import escape_formula, write_csv, write_xlsx
+    from listing_sync.syncer.services import orders
 
-    if fmt not in ("csv", "xlsx"):
-        raise UserError("--format must be csv or xlsx")
-    context = _prepared()
-    with context.session() as session:
-        rows = [
-            [
-                order.external_id,
-                name,
-                order.status,
-                order.placed_at.isoformat(timespec="seconds"),
-                line.sku,
-                title or line.title or "",
-                line.quantity,
-                code or "",
-                order.ship_country or "",
-            ]
-            for order, line, name, title, code in _open_lines(session, channel, tuple(status or OPEN))
-        ]
-    safe = [[escape_formula(v) for v in row] for row in rows]
-    if fmt == "xlsx":
-        if out is None:
-            raise UserError("--out FILE is required for xlsx")
-        write_xlsx(out, [("orders", EXPORT_COLUMNS, safe)])
-    elif out is None:
-        sys.stdout.write(write_csv(None, EXPORT_COLUMNS, safe, bom=bom))
-        return
+    written = orders.export_orders(ctx(), fmt=fmt, out=out, channels=channel, statuses=status, bom=bom)
+    if written.text is not None:
+        sys.stdout.write(written.text)
     else:
-        write_csv(out, EXPORT_COLUMNS, safe, bom=bom)
-    err_console.print(f"wrote {len(rows)} order line(s) to {out}")
+        err_console.print(f"wrote {written.rows} order line(s) to {written.path}")
 
 
 @orders_app.command("pick-list")
 @friendly
-def orders_pick_list(channel: ChannelOpt = None, fmt: FormatOption = "table") -> None:
+def orders_pick_list(channel: ChannelOpt = None, fmt: FormatOption = TableFormat.TABLE) -> None:
     """Quantities to pick per SKU and warehouse for open (paid, not yet shipped) orders."""
-    _check_format(fmt)
-    context = _prepared()
-    totals: dict[tuple[str, str], dict] = defaultdict(lambda: {"quantity": 0, "orders": set()})
-    with context.session() as session:
-        for order, line, _name, title, code in _open_lines(session, channel, OPEN):
-            entry = totals[(code or "(unassigned)", line.sku)]
-            entry["quantity"] += line.quantity
-            entry["orders"].add(order.id)
-            entry["title"] = title or line.title or ""
-    rows = [
-        {"warehouse": wh, "sku": sku, "title": v["title"], "quantity": v["quantity"], "orders": len(v["orders"])}
-        for (wh, sku), v in sorted(totals.items())
-    ]
+    from listing_sync.syncer.services import orders
+
+    rows = records(orders.pick_list(ctx(), channel))
     emit(rows, ["warehouse", "sku", "title", "quantity", "orders"], fmt, title="pick list")

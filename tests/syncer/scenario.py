@@ -10,10 +10,11 @@ from pathlib import Path
 
 from listing_sync.adapters.base import OrderCursor
 from listing_sync.config.settings import Settings
-from listing_sync.syncer import db, reconcile, service
+from listing_sync.syncer import db, reconcile
 from listing_sync.syncer.catalog import import_file
 from listing_sync.syncer.context import Context, ensure_channel_rows
 from listing_sync.syncer.models import Channel, OrderCursorRow, Sku, StockLevel
+from listing_sync.syncer.services import orders, sync
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,13 +95,13 @@ class Scenario:
 
     def sync_all(self) -> None:
         for channel in self.context.channels:
-            service.sync_channel(self.context, channel, user="test")
+            sync.sync_channel(self.context, channel, user="test")
 
     def pull_and_propagate(self, name: str) -> set[int]:
         """What the order job does: pull one channel, push the new availability to every other channel."""
-        report = service.pull_orders(self.context, self.context.channel(name), user="test")
-        for other in service.other_channels(self.context, name):
-            service.sync_channel(self.context, other, only_skus=report.affected_sku_ids, pull_orders_first=False)
+        report = orders.pull_channel_orders(self.context, self.context.channel(name), user="test")
+        for other in sync.other_channels(self.context, name):
+            sync.sync_channel(self.context, other, only_skus=report.affected_sku_ids, pull_orders_first=False)
         return report.affected_sku_ids
 
 

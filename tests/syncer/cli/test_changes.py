@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from listing_sync.config.settings import get_settings
 from listing_sync.jobs.app import huey
 from listing_sync.syncer import db
-from listing_sync.syncer.cli import app
+from listing_sync.syncer.cli.app import app
 from listing_sync.syncer.context import current_user
 from listing_sync.syncer.models import ChangeItem, ChangeSet, Channel, ChannelListing, Sku, StockLevel, StockMovement
 from scenario import CHANNEL_TEMPLATES
@@ -146,7 +147,8 @@ def test_yes_applies_one_change_set_and_queues_the_sync_of_the_affected_listings
 
 
 def test_sync_now_pushes_inline_instead_of_queueing(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from listing_sync.syncer import reconcile, service
+    from listing_sync.syncer import reconcile
+    from listing_sync.syncer.services import sync
 
     calls = []
 
@@ -154,7 +156,7 @@ def test_sync_now_pushes_inline_instead_of_queueing(cli, monkeypatch: pytest.Mon
         calls.append((channel.name, list(only_skus), user))
         return reconcile.PushReport(channel=channel.name, ok=len(only_skus))
 
-    monkeypatch.setattr(service, "sync_channel", fake_sync)
+    monkeypatch.setattr(sync, "sync_channel", fake_sync)
     result = cli(
         "stock", "adjust", "--by", "-3", "--warehouse", "SH", "--sku", "TEA-2", "--yes", "--sync-now", "--user", "bob"
     )
@@ -290,4 +292,6 @@ def test_status_and_orders_list_take_csv(cli) -> None:
     assert {r["channel"]: r["listings"] for r in rows} == {"taobao": "3", "shopify": "3"}
     orders = cli("orders", "list", "--format", "csv")
     assert orders.exit_code == 0 and orders.stdout.splitlines()[0].startswith("channel,order,status")
-    assert cli("changes", "list", "--format", "xml").exit_code == 1
+    refused = cli("changes", "list", "--format", "xml")  # a typed choice: refused before the command runs
+    assert refused.exit_code == 2
+    assert "'xml' is not one of 'table', 'json', 'csv'" in re.sub(r"[│\s]+", " ", refused.output)
