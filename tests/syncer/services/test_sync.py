@@ -1,0 +1,28 @@
+"""Sync services: status, the dry-run plan, queueing through the scheduler given, inline runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from listing_sync.syncer.changes import Selection
+from listing_sync.syncer.services import changes, sync
+from listing_sync.syncer.services.sync import SyncMode
+
+
+def test_status_is_typed_per_channel(world) -> None:
+    rows = sync.status(world.context)
+    assert [(r.channel, r.kind, r.listings, r.clean, r.dirty, r.parked) for r in rows] == [
+        ("taobao", "taobao", 3, 3, 0, 0),
+        ("shopify", "shopify", 3, 3, 0, 0),
+    ]
+    assert rows[0].parked_errors == [] and rows[0].last_sync is None
+
+
+def test_plan_counts_what_the_next_sync_pushes_and_queue_goes_to_the_scheduler(world) -> None:
+    request = changes.PriceAdjust(Selection(patterns=["HONEY-1"]), amount=Decimal("5"))
+    changes.apply_change(world.context, changes.preview_change(world.context, request), sync=SyncMode.NONE)
+    plans = {p.channel: p for p in sync.plan_sync(world.context)}
+    assert set(plans) == {"taobao", "shopify"}
+    assert plans["taobao"].counts == {"price": 1} and plans["taobao"].api_calls >= 1
+    queued = sync.queue_sync(world.context, ["shopify"], user="ann", scheduler=world.scheduler)
+    assert queued == sync.SyncQueued(("shopify",)) and world.scheduler.synced == [("shopify", None, "ann")]
