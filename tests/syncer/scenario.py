@@ -13,9 +13,10 @@ from listing_sync.config.settings import Settings
 from listing_sync.syncer import db, reconcile
 from listing_sync.syncer.catalog import import_file
 from listing_sync.syncer.context import Context, ensure_channel_rows
-from listing_sync.syncer.models import Channel, OrderCursorRow, Sku, StockLevel
+from listing_sync.syncer.models import Channel, ChannelListing, OrderCursorRow, Sku, StockLevel
 from listing_sync.syncer.services import orders, sync
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples"
@@ -136,3 +137,18 @@ def build(tmp_path: Path, kinds: list[str], *, sku: str = "TEA-LJ-250", units: i
     scenario.sync_all()
     scenario.timings["publish"] = time.monotonic() - began
     return scenario
+
+
+def mark_published(session: Session) -> None:
+    """Every listing as if the first sync had published it (clean, pushed values = desired, a ref)."""
+    session.execute(
+        update(ChannelListing).values(
+            pushed_price=ChannelListing.desired_price,
+            pushed_quantity=ChannelListing.desired_quantity,
+            pushed_content_hash=ChannelListing.desired_content_hash,
+            pushed_state="active",
+            status="clean",
+            ref={"sku": "x", "external_id": "1", "ids": {"num_iid": "1", "product_id": "1"}},
+            pushed_version=ChannelListing.version,
+        )
+    )

@@ -17,8 +17,8 @@ from listing_sync.syncer import db
 from listing_sync.syncer.cli.app import app
 from listing_sync.syncer.context import current_user
 from listing_sync.syncer.models import ChangeItem, ChangeSet, Channel, ChannelListing, Sku, StockLevel, StockMovement
-from scenario import CHANNEL_TEMPLATES
-from sqlalchemy import select, update
+from scenario import CHANNEL_TEMPLATES, mark_published
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 CATALOG = (
@@ -51,17 +51,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert published.exit_code == 0, published.output
     run.url = f"sqlite:///{data / 'syncer.db'}"
     with db.unit_of_work(run.url) as s:  # as if the first sync had published everything
-        s.execute(
-            update(ChannelListing).values(
-                pushed_price=ChannelListing.desired_price,
-                pushed_quantity=ChannelListing.desired_quantity,
-                pushed_content_hash=ChannelListing.desired_content_hash,
-                pushed_state="active",
-                status="clean",
-                ref={"sku": "x", "external_id": "1", "ids": {"num_iid": "1", "product_id": "1"}},
-                pushed_version=ChannelListing.version,
-            )
-        )
+        mark_published(s)
     huey.flush()
     yield run
     huey.flush()

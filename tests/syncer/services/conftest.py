@@ -13,11 +13,11 @@ from listing_sync.config.settings import Settings
 from listing_sync.syncer import db
 from listing_sync.syncer.changes import Selection
 from listing_sync.syncer.context import Context
-from listing_sync.syncer.models import ChannelListing, Sku
+from listing_sync.syncer.models import Sku
 from listing_sync.syncer.services import catalog, changes, system
 from listing_sync.syncer.services.sync import SyncMode
-from scenario import CHANNEL_TEMPLATES
-from sqlalchemy import select, update
+from scenario import CHANNEL_TEMPLATES, mark_published
+from sqlalchemy import select
 
 CATALOG = (
     "sku,title,category,tags,base_price,cost,currency,stock[SH]\n"
@@ -78,15 +78,5 @@ def world(db_url: str, tmp_path: Path) -> World:
     )
     changes.apply_change(context, publish, user="test", sync=SyncMode.NONE)
     with db.unit_of_work(context.db_url) as s:  # as if the first sync had published everything
-        s.execute(
-            update(ChannelListing).values(
-                pushed_price=ChannelListing.desired_price,
-                pushed_quantity=ChannelListing.desired_quantity,
-                pushed_content_hash=ChannelListing.desired_content_hash,
-                pushed_state="active",
-                status="clean",
-                ref={"sku": "x", "external_id": "1", "ids": {"num_iid": "1", "product_id": "1"}},
-                pushed_version=ChannelListing.version,
-            )
-        )
+        mark_published(s)
     return World(context, RecordingScheduler())
