@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from listing_sync.syncer.cli.app import ReportFormat, console, ctx, emit, friendly, report_app
 from listing_sync.syncer.cli.options import parse_date
 from listing_sync.syncer.services.common import FileFormat, Written
+
+if TYPE_CHECKING:
+    from listing_sync.syncer.services.reports import InventoryResult, ReorderResult
 
 ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", help="table, csv, xlsx or json.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to FILE (CSV default: standard output).")]
@@ -22,6 +26,18 @@ DaysOption = Annotated[int, typer.Option("--days", help="Window length in days e
 def _output(fmt: ReportFormat) -> FileFormat | None:
     """The file a format writes (None: shown here as a table or JSON)."""
     return FileFormat(fmt.value) if fmt in (ReportFormat.CSV, ReportFormat.XLSX) else None
+
+
+def _days(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    return (parse_date(start, "--from") if start else None, parse_date(end, "--to") if end else None)
+
+
+def _show_rows(result: InventoryResult | ReorderResult, fmt: ReportFormat, title: str) -> None:
+    """The file the report was written to (or its CSV text), else its rows as a table or JSON."""
+    if result.written is not None:
+        _show_written(result.written)
+    else:
+        emit(result.rows, result.columns, fmt, title=title)
 
 
 def _show_written(written: Written | None, note: str = "") -> None:
@@ -95,19 +111,9 @@ def report_inventory(
     """Per SKU: on hand, reserved, available, units sold in the window, sell-through, turnover, days of cover."""
     from listing_sync.syncer.services import reports
 
-    result = reports.inventory_report(
-        ctx(),
-        start=parse_date(start, "--from") if start else None,
-        end=parse_date(end, "--to") if end else None,
-        days=days,
-        output=_output(fmt),
-        out=out,
-        bom=bom,
-    )
-    if result.written is not None:
-        _show_written(result.written)
-        return
-    emit(result.rows, result.columns, fmt, title=f"inventory {result.first} .. {result.last}")
+    first, last = _days(start, end)
+    result = reports.inventory_report(ctx(), start=first, end=last, days=days, output=_output(fmt), out=out, bom=bom)
+    _show_rows(result, fmt, f"inventory {result.first} .. {result.last}")
     if fmt == ReportFormat.TABLE:
         report = result.report
         share = report.sku_sell_through
@@ -135,21 +141,19 @@ def report_reorder(
     """SKUs whose days of cover fall below lead time + safety days, with a suggested order quantity."""
     from listing_sync.syncer.services import reports
 
+    first, last = _days(start, end)
     result = reports.reorder_report(
         ctx(),
         lead_time=lead_time,
         safety_days=safety_days,
         cover_days=cover_days,
-        start=parse_date(start, "--from") if start else None,
-        end=parse_date(end, "--to") if end else None,
+        start=first,
+        end=last,
         days=days,
         output=_output(fmt),
         out=out,
         bom=bom,
     )
-    if result.written is not None:
-        _show_written(result.written)
-        return
-    emit(result.rows, result.columns, fmt, title=f"reorder (velocity {result.first} .. {result.last})")
+    _show_rows(result, fmt, f"reorder (velocity {result.first} .. {result.last})")
     if fmt == ReportFormat.TABLE and not result.rows:
         console.print("nothing to reorder")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -397,15 +397,9 @@ class ChangeRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeSetDetails:
-    id: int
-    created_at: str
-    user: str
-    reason: str
-    command: str
-    status: str
-    undo_of: int | None
-    items: int
+class ChangeSetDetails(ChangeSetSummary):
+    """A change set with the change set that undid it and every value it changed."""
+
     undone_by: int | None
     changes: list[ChangeRow]
 
@@ -444,8 +438,3 @@ def sku_history(context: Context, sku: str) -> list[HistoryEntry]:
     """Every change set item and sync result of one SKU, oldest first."""
     with context.session() as session:
         return [HistoryEntry(**row) for row in changes.history(session, sku)]
-
-
-def describe_refusal(refused: Sequence[changes.Violation]) -> list[dict[str, Any]]:
-    """The guard's refusals as plain records (SKU, channel, message)."""
-    return [{"sku": v.sku, "channel": v.channel, "message": v.message} for v in refused]
