@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from listing_sync.syncer.context import Context
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from listing_sync.syncer.services.common import Written
 
 console = Console()
 err_console = Console(stderr=True)
@@ -178,11 +181,11 @@ def print_json(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def show_written(text: str | None, path: Path | None, message: str, *, to_stderr: bool = True) -> None:
-    """CSV text to standard output, or ``message`` about the file written."""
-    if text is not None:
-        sys.stdout.write(text)
-    elif path is not None:
+def show_written(written: Written, message: str, *, to_stderr: bool = True) -> None:
+    """A table a service wrote: its CSV text to standard output, or ``message`` about the file."""
+    if written.text is not None:
+        sys.stdout.write(written.text)
+    else:
         (err_console if to_stderr else console).print(message)
 
 

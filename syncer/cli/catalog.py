@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,10 +13,10 @@ from listing_sync.syncer.cli.app import (
     console,
     ctx,
     emit,
-    err_console,
     friendly,
     print_json,
     progress_bar,
+    show_written,
 )
 from listing_sync.syncer.cli.options import FileFormatOpt, OutOpt
 from listing_sync.syncer.services.common import FileFormat
@@ -74,10 +73,7 @@ def catalog_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None) -> N
     from listing_sync.syncer.services import catalog
 
     written = catalog.export_catalog(ctx(), fmt=fmt, out=out)
-    if written.text is not None:
-        sys.stdout.write(written.text)
-    else:
-        err_console.print(f"wrote {written.path}")
+    show_written(written, f"wrote {written.path}")
 
 
 @catalog_app.command("show")

@@ -4,7 +4,6 @@ content."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,25 +16,18 @@ from listing_sync.syncer.cli.app import (
     console,
     ctx,
     emit,
-    err_console,
     friendly,
+    show_written,
 )
 from listing_sync.syncer.cli.options import FileFormatOpt, OutOpt
 from listing_sync.syncer.context import UserError
-from listing_sync.syncer.services.common import FileFormat, Written
+from listing_sync.syncer.services.common import FileFormat
 
 if TYPE_CHECKING:
     from listing_sync.syncer.services.mappings import MappingsImported
 
 ChannelArg = Annotated[str, typer.Argument(help="Channel name (from the channels file).")]
 ChannelFilter = Annotated[str | None, typer.Option("--channel", help="Only this channel.")]
-
-
-def _written(written: Written) -> None:
-    if written.text is not None:
-        sys.stdout.write(written.text)
-    else:
-        err_console.print(f"wrote {written.path}")
 
 
 def _summary(kind: str, imported: MappingsImported) -> None:
@@ -114,7 +106,8 @@ def categories_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None) -
     """Export category mappings in the import column set."""
     from listing_sync.syncer.services import mappings
 
-    _written(mappings.export_categories(ctx(), fmt=fmt, out=out))
+    written = mappings.export_categories(ctx(), fmt=fmt, out=out)
+    show_written(written, f"wrote {written.path}")
 
 
 # ------------------------------------------------------------------------------------ attributes
@@ -204,4 +197,5 @@ def attributes_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None) -
     """Export attribute mappings in the import column set."""
     from listing_sync.syncer.services import mappings
 
-    _written(mappings.export_attributes(ctx(), fmt=fmt, out=out))
+    written = mappings.export_attributes(ctx(), fmt=fmt, out=out)
+    show_written(written, f"wrote {written.path}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -12,11 +11,11 @@ from listing_sync.syncer.cli.app import (
     console,
     ctx,
     emit,
-    err_console,
     friendly,
     orders_app,
     progress_bar,
     records,
+    show_written,
 )
 from listing_sync.syncer.cli.options import ChannelOpt, FileFormatOpt, OutOpt, parse_when
 from listing_sync.syncer.services.common import FileFormat
@@ -122,10 +121,7 @@ def orders_export(
     from listing_sync.syncer.services import orders
 
     written = orders.export_orders(ctx(), fmt=fmt, out=out, channels=channel, statuses=status, bom=bom)
-    if written.text is not None:
-        sys.stdout.write(written.text)
-    else:
-        err_console.print(f"wrote {written.rows} order line(s) to {written.path}")
+    show_written(written, f"wrote {written.rows} order line(s) to {written.path}")
 
 
 @orders_app.command("pick-list")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from listing_sync.syncer.cli.app import ReportFormat, console, ctx, emit, friendly, report_app
+from listing_sync.syncer.cli.app import ReportFormat, console, ctx, emit, friendly, report_app, show_written
 from listing_sync.syncer.cli.options import parse_date
-from listing_sync.syncer.services.common import FileFormat, Written
+from listing_sync.syncer.services.common import FileFormat
 
 if TYPE_CHECKING:
     from listing_sync.syncer.services.reports import InventoryResult, ReorderResult
@@ -35,18 +34,9 @@ def _days(start: str | None, end: str | None) -> tuple[date | None, date | None]
 def _show_rows(result: InventoryResult | ReorderResult, fmt: ReportFormat, title: str) -> None:
     """The file the report was written to (or its CSV text), else its rows as a table or JSON."""
     if result.written is not None:
-        _show_written(result.written)
+        show_written(result.written, f"wrote {result.written.path}", to_stderr=False)
     else:
         emit(result.rows, result.columns, fmt, title=title)
-
-
-def _show_written(written: Written | None, note: str = "") -> None:
-    if written is None:
-        return
-    if written.text is not None:
-        sys.stdout.write(written.text)
-    else:
-        console.print(f"wrote {written.path}{note}")
 
 
 @report_app.command("sales")
@@ -80,10 +70,9 @@ def report_sales(
         bom=bom,
     )
     report = result.report
-    if fmt == ReportFormat.XLSX:
-        _show_written(result.written, f" ({len(report.groupings)} grouping(s) and a revenue chart)")
-    elif fmt == ReportFormat.CSV:
-        _show_written(result.written)
+    if result.written is not None:
+        note = f" ({len(report.groupings)} grouping(s) and a revenue chart)" if fmt == ReportFormat.XLSX else ""
+        show_written(result.written, f"wrote {result.written.path}{note}", to_stderr=False)
     elif fmt == ReportFormat.JSON:
         data = {"from": str(result.first), "to": str(result.last), "currency": report.currency, "total": report.totals}
         data.update({f"by_{g}": rows for g, rows in report.groupings.items()})
