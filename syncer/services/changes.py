@@ -222,7 +222,7 @@ def preview_change(context: Context, request: ChangeRequest) -> ChangePreview:
     return ChangePreview(
         request,
         plan,
-        None if guard is None else Decimal(str(guard)),
+        Decimal(str(guard)),
         undo_of=planned.undo_of,
         channels=planned.channels,
         overridden=planned.overridden,
