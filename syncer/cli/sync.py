@@ -119,7 +119,7 @@ def _drift(channel: list[str] | None, fix: bool) -> None:
     from listing_sync.syncer.services import sync as service
 
     rows = []
-    for report in service.check_drift_of(ctx(), channel, fix=fix):
+    for report in service.drift_check(ctx(), channel, fix=fix):
         rows += [
             {"channel": report.channel, "sku": i.sku, "field": i.field, "pushed": i.pushed, "on channel": i.remote}
             for i in report.drifted

@@ -209,7 +209,7 @@ def run_sync(
     return reports
 
 
-def check_drift_of(context: Context, channels: Sequence[str] | None, *, fix: bool) -> list[reconcile.DriftReport]:
+def drift_check(context: Context, channels: Sequence[str] | None, *, fix: bool) -> list[reconcile.DriftReport]:
     """The drift check of each channel (``fix``: drifted listings marked dirty, unmapped ones adopted)."""
     prepare(context)
     return [check_drift(context, config, fix=fix) for config in context.selected_channels(list(channels or []))]
