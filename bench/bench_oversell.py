@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "syncer"))
 
-from listing_sync.syncer import service  # noqa: E402
+from listing_sync.syncer.services import sync  # noqa: E402
 from scenario import build  # noqa: E402
 
 CHANNELS = ["shopify", "woocommerce", "taobao"]
@@ -34,7 +34,7 @@ def main() -> None:
         baseline = []
         for _ in range(args.rounds):
             began = time.monotonic()
-            service.sync_channel(sc.context, sc.context.channel("woocommerce"), pull_orders_first=False)
+            sync.sync_channel(sc.context, sc.context.channel("woocommerce"), pull_orders_first=False)
             baseline.append((time.monotonic() - began) * 1000)
         windows = []
         for i in range(args.rounds):

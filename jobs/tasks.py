@@ -4,12 +4,15 @@ here; what a sync or an order pull does is in syncer/."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from huey import crontab
 from listing_sync.config.settings import get_settings
 from listing_sync.jobs.app import huey
-from listing_sync.syncer import service
 from listing_sync.syncer.context import Context
+from listing_sync.syncer.services import orders, reports, sync
 
 log = logging.getLogger("jobs")
 settings = get_settings()
@@ -19,16 +22,16 @@ settings = get_settings()
 RETRIES, RETRY_DELAY = 3, 20
 
 
-def _lock(channel: str):
+def _lock(channel: str) -> Any:
     return huey.lock_task(f"channel:{channel}")
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
-def sync_channel(channel: str, only_skus: list[int] | None = None, user: str = "scheduler") -> dict:
+def sync_channel(channel: str, only_skus: list[int] | None = None, user: str = "scheduler") -> dict[str, Any]:
     """Push one channel's dirty listings (optionally only some SKUs)."""
     context = Context()
     with _lock(channel):
-        report = service.sync_channel(context, context.channel(channel), user=user, only_skus=only_skus)
+        report = sync.sync_channel(context, context.channel(channel), user=user, only_skus=only_skus)
     return {
         "channel": channel,
         "ok": report.ok,
@@ -39,34 +42,34 @@ def sync_channel(channel: str, only_skus: list[int] | None = None, user: str = "
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
-def pull_orders(channel: str, user: str = "scheduler") -> dict:
+def pull_orders(channel: str, user: str = "scheduler") -> dict[str, Any]:
     """Pull one channel's orders, then push the new availability of the affected SKUs to every OTHER
     channel right away (the oversell window is the poll interval plus this one push)."""
     context = Context()
     with _lock(channel):
-        report = service.pull_orders(context, context.channel(channel), user=user)
+        report = orders.pull_channel_orders(context, context.channel(channel), user=user)
     affected = sorted(report.affected_sku_ids)
     if affected:
-        for other in service.other_channels(context, channel):
+        for other in sync.other_channels(context, channel):
             sync_channel(other.name, only_skus=affected, user=user)
     return {"channel": channel, "new": report.new, "updated": report.updated, "affected": len(affected)}
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
-def check_drift(channel: str, fix: bool = True) -> dict:
+def check_drift(channel: str, fix: bool = True) -> dict[str, Any]:
     context = Context()
     with _lock(channel):
-        report = service.check_drift(context, context.channel(channel), fix=fix)
+        report = sync.check_drift(context, context.channel(channel), fix=fix)
     return {"channel": channel, "drifted": len(report.drifted), "adopted": len(report.adopted)}
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def full_recompute() -> int:
     """Recompute every listing's desired values (safety net for rule or FX changes)."""
-    return service.refresh_skus(Context(), None)
+    return sync.refresh_skus(Context(), None)
 
 
-def _every(minutes: int):
+def _every(minutes: int) -> Callable[[datetime], bool]:
     return crontab(minute=f"*/{max(1, minutes)}")
 
 
@@ -86,7 +89,7 @@ def schedule_order_pulls() -> None:
 def confirm_submitted() -> None:
     """Hourly: read back channels with accepted-but-unconfirmed pushes (Amazon) to confirm them."""
     context = Context()
-    for channel in service.channels_awaiting_confirmation(context):
+    for channel in sync.channels_awaiting_confirmation(context):
         check_drift(channel.name, fix=False)
 
 
@@ -113,17 +116,12 @@ def drain(limit: int = 10_000) -> int:
 def monthly_sales_report() -> str | None:
     """On the 1st (01:30 UTC): last month's sales report as XLSX in ``report_folder`` (skipped when unset).
     A missing FX rate is logged with every missing currency and day (retrying cannot help)."""
-    from listing_sync.syncer import reports
-    from listing_sync.syncer.fx import MissingRates
-
     context = Context()
-    folder = context.settings.report_folder
-    if folder is None:
+    if context.settings.report_folder is None:
         return None
     try:
-        with context.session() as session:
-            path = reports.write_monthly_report(session, folder, context.settings.base_currency)
-    except MissingRates as exc:
+        path = reports.write_monthly_report(context)
+    except reports.ReportFailed as exc:
         log.error("monthly sales report not written: %s", exc)
         return None
     log.info("monthly sales report written to %s", path)

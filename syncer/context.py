@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from listing_sync.config.channels import ChannelConfig, load_channels
 from listing_sync.config.settings import Settings, get_settings
@@ -16,7 +17,11 @@ from listing_sync.syncer import db
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-_HUBS: dict[Path, object] = {}
+if TYPE_CHECKING:
+    from listing_sync.adapters.base import ChannelAdapter
+    from listing_sync.adapters.emulator import EmulatorHub
+
+_HUBS: dict[Path, EmulatorHub] = {}
 
 
 class UserError(Exception):
@@ -82,7 +87,7 @@ class Context:
         return [c for c in self.channels if c.enabled]
 
     @property
-    def hub(self):
+    def hub(self) -> EmulatorHub:
         """The in-process emulators of this data directory (one set per process, saved between runs)."""
         from listing_sync.adapters.emulator import EmulatorHub, Faults
 
@@ -95,7 +100,7 @@ class Context:
             _HUBS[directory] = EmulatorHub(directory, seed=self.settings.emulator_seed, faults=faults)
         return _HUBS[directory]
 
-    def adapter(self, channel: ChannelConfig):
+    def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
         return build_adapter(

@@ -3,8 +3,9 @@
 Steps: initialise the data directory, import the example catalog (and its category and attribute
 mappings), set FX rates, publish every SKU on every channel, let the emulators produce orders, pull
 them (reserving stock and pushing the new availability to every other channel), apply a bulk price
-change and sync it, delist one product, and summarise per channel. Jobs go through the configured
-huey queue (SQLite by default) and are executed in this process, so no worker is needed.
+change and sync it, delist one product, and summarise per channel. Jobs go through the scheduler the
+face passes in (the configured huey queue, SQLite by default) and are executed in this process, so no
+worker is needed.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from listing_sync.syncer.context import Context
+from listing_sync.syncer.services.scheduler import SyncScheduler
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_FX = {"USD": Decimal("0.1380"), "EUR": Decimal("0.1290"), "GBP": Decimal("0.1090"), "JPY": Decimal("20.55")}
@@ -40,20 +45,19 @@ class DemoResult:
     summary: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _step(result: DemoResult, name: str, say: Callable[[str], None]):
-    class _Timer:
-        def __enter__(self) -> None:
-            self.start = time.monotonic()
-            say(f"[bold]›[/] {name}")
-
-        def __exit__(self, *exc: Any) -> None:
-            result.steps.append((name, time.monotonic() - self.start))
-
-    return _Timer()
+@contextmanager
+def _step(result: DemoResult, name: str, say: Callable[[str], None]) -> Iterator[None]:
+    start = time.monotonic()
+    say(f"[bold]›[/] {name}")
+    yield
+    result.steps.append((name, time.monotonic() - start))
 
 
-def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str], None]) -> DemoResult:
-    """Run the demo in ``data_dir``; returns timings and the per-channel summary."""
+def run(
+    data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str], None], scheduler: SyncScheduler
+) -> DemoResult:
+    """Run the demo in ``data_dir``; returns timings and the per-channel summary. Syncs and order pulls
+    are queued on ``scheduler`` and drained here."""
     from listing_sync.config.settings import get_settings
 
     started = time.monotonic()
@@ -66,10 +70,9 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
     get_settings.cache_clear()
     result = DemoResult(data_dir, trace)
 
-    from listing_sync.jobs import tasks
     from listing_sync.syncer import changes, db, fx, reconcile
     from listing_sync.syncer.catalog import import_file
-    from listing_sync.syncer.context import Context, ensure_channel_rows
+    from listing_sync.syncer.context import ensure_channel_rows
     from listing_sync.syncer.models import Product, Sku
 
     context = Context(settings=get_settings(), trace_path=trace)
@@ -98,7 +101,7 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
             sku_ids = list(session.scalars(select(Sku.id)))
             for channel in context.channels:
                 reconcile.ensure_listings(session, channel, sku_ids)
-        _sync_all(tasks, context)
+        _sync_all(scheduler, context)
 
     with _step(result, "marketplaces produce orders; pull them and push the new stock everywhere", say):
         made = 0
@@ -112,8 +115,8 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
                 emulator.now = real_now
         context.hub.save()
         for channel in context.channels:
-            tasks.pull_orders(channel.name, user=user)
-        tasks.drain()
+            scheduler.queue_order_pull(channel.name, user=user)
+        scheduler.drain()
         say(f"  {made} orders placed on the emulators")
 
     with _step(result, f"bulk price change: +{PRICE_CHANGE[1]}% on category {PRICE_CHANGE[0]}", say):
@@ -135,7 +138,7 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
                 command=f"price adjust --percent {PRICE_CHANGE[1]} --category tea",
             )
         say(f"  change set {change_set}: {len(lines)} SKUs")
-        _sync_all(tasks, context)
+        _sync_all(scheduler, context)
 
     with _step(result, f"delist product {DELIST_PRODUCT} everywhere", say):
         with context.session() as session:
@@ -146,7 +149,7 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
             )
             for channel in context.channels:
                 reconcile.ensure_listings(session, channel, ids, wanted="delisted")
-        _sync_all(tasks, context)
+        _sync_all(scheduler, context)
 
     result.summary = summarize(context)
     for name, seconds in result.steps:
@@ -155,14 +158,14 @@ def run(data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str],
     return result
 
 
-def _import_mappings(session: Any, context: Any) -> None:
+def _import_mappings(session: Session, context: Context) -> None:
     """Category and attribute mappings for the demo channels (examples/category-map.csv, attribute-map.csv)."""
     from listing_sync.syncer import mapping
 
     mapping.import_demo_mappings(session, context.channels, EXAMPLES)
 
 
-def _start_order_cursors(context: Any, start: datetime) -> None:
+def _start_order_cursors(context: Context, start: datetime) -> None:
     """A fresh demo has no order history to read: start each channel's order cursor shortly before now."""
     from listing_sync.adapters.base import OrderCursor
     from listing_sync.syncer.models import Channel, OrderCursorRow
@@ -173,13 +176,13 @@ def _start_order_cursors(context: Any, start: datetime) -> None:
                 session.add(OrderCursorRow(channel_id=channel_id, cursor=OrderCursor(start).to_json()))
 
 
-def _sync_all(tasks: Any, context: Any) -> None:
+def _sync_all(scheduler: SyncScheduler, context: Context) -> None:
     for channel in context.channels:
-        tasks.sync_channel(channel.name, user="demo")
-    tasks.drain()
+        scheduler.queue_sync(channel.name, user="demo")
+    scheduler.drain()
 
 
-def summarize(context: Any) -> list[dict[str, Any]]:
+def summarize(context: Context) -> list[dict[str, Any]]:
     from listing_sync.syncer.models import Channel, ChannelListing, Order, SyncRun
 
     rows = []

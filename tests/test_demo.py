@@ -7,7 +7,7 @@ import re
 
 import pytest
 from listing_sync.config.settings import get_settings
-from listing_sync.syncer.cli import app
+from listing_sync.syncer.cli.app import app
 from typer.testing import CliRunner
 
 # how each kind's trace shows each operation (method/path or TOP/IOP method name or GraphQL operation)

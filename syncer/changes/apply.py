@@ -25,11 +25,12 @@ from listing_sync.syncer.changes.model import (
     _text,
     now_utc,
 )
-from listing_sync.syncer.changes.plans import _AMOUNT, _sku_rows
+from listing_sync.syncer.changes.plans import _AMOUNT, _Amounts, _by_ids, _sku_rows
 from listing_sync.syncer.changes.preview import CallCounter, _listing_rows, preview
 from listing_sync.syncer.models import (
     ChangeSet,
     Channel,
+    ChannelListing,
 )
 from listing_sync.syncer.types import UTCDateTime
 from sqlalchemy import select, update
@@ -103,6 +104,33 @@ def check_current(session: Session, lines: Sequence[ChangeLine]) -> None:
             stale.append(
                 f"{line.sku} {line.field}{'@' + line.channel if line.channel else ''}: was {line.old}, is now {have}"
             )
+    _refuse_stale(stale)
+
+
+def check_effects(session: Session, plan: ChangePlan) -> None:
+    """Raise StaleChange if a listing's desired price or quantity is no longer what the plan saw (the
+    plan overwrites them: an order pull, an FX or a catalog change since would otherwise be lost)."""
+    watched = {
+        (e.listing_id, e.field): e
+        for e in plan.effects
+        if e.listing_id is not None and e.field in ("price", "quantity")
+    }
+    if not watched:
+        return
+    amount = _Amounts(session)
+    query = select(ChannelListing.id, amount.column(ChannelListing.desired_price), ChannelListing.desired_quantity)
+    ids = sorted({listing_id for listing_id, _ in watched})
+    now = {lid: (amount(price), qty) for lid, price, qty in _by_ids(session, query, ChannelListing.id, ids, 0)}
+    stale = []
+    for (listing_id, field_name), effect in watched.items():
+        current = now.get(listing_id)
+        have = None if current is None else current[0 if field_name == "price" else 1]
+        if current is None or have != effect.old:
+            stale.append(f"{effect.sku} {field_name}@{effect.channel}: was {effect.old}, is now {have}")
+    _refuse_stale(stale)
+
+
+def _refuse_stale(stale: list[str]) -> None:
     if stale:
         raise StaleChange(
             f"{len(stale)} value(s) changed since they were read; nothing was applied, run the command again:\n"
@@ -133,20 +161,30 @@ def apply_change(
     guard_percent: float | Decimal | None = None,
     force: bool = False,
     counter: CallCounter | None = None,
+    planned: ChangePlan | None = None,
 ) -> Applied:
     """Apply planned lines as ONE change set in the caller's transaction (raising leaves nothing applied:
     the caller's unit of work rolls back). Checks the old values are still current and, unless ``force``,
-    the price guard."""
+    the price guard.
+
+    ``planned`` is the preview of exactly these lines (computed with the guard): it is used as it is, after
+    checking that every value it read and overwrites is still current, instead of planning again."""
     if not lines:
         return Applied(None, ChangePlan([]))
+    if planned is not None and lines is not planned.lines and list(lines) != planned.lines:
+        raise ValueError("the plan given is not the plan of these lines")
     unknown = sorted(
         {line.field for line in lines if line.field not in UNDOABLE and not line.field.startswith("stock:")}
     )
     if unknown:
         raise ChangeRefused(f"cannot apply changes of {', '.join(unknown)}")
     check_current(session, lines)
-    plan = preview(session, channels, lines, guard_percent=None if force else guard_percent, counter=counter)
-    if plan.violations:
+    if planned is None:
+        plan = preview(session, channels, lines, guard_percent=None if force else guard_percent, counter=counter)
+    else:
+        check_effects(session, planned)
+        plan = planned
+    if plan.violations and not (force and planned is not None):
         raise GuardRefused(plan.violations)
     change_set = ChangeSet(user=user, reason=reason[:500], command=command[:500], undo_of=undo_of)
     session.add(change_set)

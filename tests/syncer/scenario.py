@@ -10,11 +10,13 @@ from pathlib import Path
 
 from listing_sync.adapters.base import OrderCursor
 from listing_sync.config.settings import Settings
-from listing_sync.syncer import db, reconcile, service
+from listing_sync.syncer import db, reconcile
 from listing_sync.syncer.catalog import import_file
 from listing_sync.syncer.context import Context, ensure_channel_rows
-from listing_sync.syncer.models import Channel, OrderCursorRow, Sku, StockLevel
-from sqlalchemy import select
+from listing_sync.syncer.models import Channel, ChannelListing, OrderCursorRow, Sku, StockLevel
+from listing_sync.syncer.services import orders, sync
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples"
@@ -94,13 +96,13 @@ class Scenario:
 
     def sync_all(self) -> None:
         for channel in self.context.channels:
-            service.sync_channel(self.context, channel, user="test")
+            sync.sync_channel(self.context, channel, user="test")
 
     def pull_and_propagate(self, name: str) -> set[int]:
         """What the order job does: pull one channel, push the new availability to every other channel."""
-        report = service.pull_orders(self.context, self.context.channel(name), user="test")
-        for other in service.other_channels(self.context, name):
-            service.sync_channel(self.context, other, only_skus=report.affected_sku_ids, pull_orders_first=False)
+        report = orders.pull_channel_orders(self.context, self.context.channel(name), user="test")
+        for other in sync.other_channels(self.context, name):
+            sync.sync_channel(self.context, other, only_skus=report.affected_sku_ids, pull_orders_first=False)
         return report.affected_sku_ids
 
 
@@ -135,3 +137,18 @@ def build(tmp_path: Path, kinds: list[str], *, sku: str = "TEA-LJ-250", units: i
     scenario.sync_all()
     scenario.timings["publish"] = time.monotonic() - began
     return scenario
+
+
+def mark_published(session: Session) -> None:
+    """Every listing as if the first sync had published it (clean, pushed values = desired, a ref)."""
+    session.execute(
+        update(ChannelListing).values(
+            pushed_price=ChannelListing.desired_price,
+            pushed_quantity=ChannelListing.desired_quantity,
+            pushed_content_hash=ChannelListing.desired_content_hash,
+            pushed_state="active",
+            status="clean",
+            ref={"sku": "x", "external_id": "1", "ids": {"num_iid": "1", "product_id": "1"}},
+            pushed_version=ChannelListing.version,
+        )
+    )

@@ -100,7 +100,7 @@ def test_rate_book_agrees_with_rate_and_names_all_missing(session) -> None:
 
 
 def test_cli_fx_import_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from listing_sync.syncer.cli import app
+    from listing_sync.syncer.cli.app import app
 
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(tmp_path / "none.toml"))

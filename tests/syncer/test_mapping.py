@@ -10,7 +10,7 @@ import pytest
 from listing_sync.config.channels import load_channels
 from listing_sync.config.settings import get_settings
 from listing_sync.syncer import db, mapping
-from listing_sync.syncer.cli import app
+from listing_sync.syncer.cli.app import app
 from listing_sync.syncer.models import AttributeMapping, CategoryMapping, ChannelListing
 from listing_sync.syncer.tabular import InputRejected
 from sqlalchemy import select
@@ -29,7 +29,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(channels))
     get_settings.cache_clear()
-    from listing_sync.syncer.cli import State
+    from listing_sync.syncer.cli.app import State
 
     State.context = None
     runner = CliRunner()

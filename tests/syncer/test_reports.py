@@ -429,7 +429,7 @@ def test_reorder_by_hand(session) -> None:
 # ----------------------------------------------------------------------------------------- CLI + job
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from listing_sync.syncer.cli import app
+    from listing_sync.syncer.cli.app import app
 
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(tmp_path / "none.toml"))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from listing_sync.config.settings import get_settings
-from listing_sync.syncer.cli import app
+from listing_sync.syncer.cli.app import app
 from typer.testing import CliRunner
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.csv"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "catalog.csv"
 
 
 @pytest.fixture

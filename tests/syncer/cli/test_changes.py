@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,11 +14,11 @@ import pytest
 from listing_sync.config.settings import get_settings
 from listing_sync.jobs.app import huey
 from listing_sync.syncer import db
-from listing_sync.syncer.cli import app
+from listing_sync.syncer.cli.app import app
 from listing_sync.syncer.context import current_user
 from listing_sync.syncer.models import ChangeItem, ChangeSet, Channel, ChannelListing, Sku, StockLevel, StockMovement
-from scenario import CHANNEL_TEMPLATES
-from sqlalchemy import select, update
+from scenario import CHANNEL_TEMPLATES, mark_published
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 CATALOG = (
@@ -50,17 +51,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert published.exit_code == 0, published.output
     run.url = f"sqlite:///{data / 'syncer.db'}"
     with db.unit_of_work(run.url) as s:  # as if the first sync had published everything
-        s.execute(
-            update(ChannelListing).values(
-                pushed_price=ChannelListing.desired_price,
-                pushed_quantity=ChannelListing.desired_quantity,
-                pushed_content_hash=ChannelListing.desired_content_hash,
-                pushed_state="active",
-                status="clean",
-                ref={"sku": "x", "external_id": "1", "ids": {"num_iid": "1", "product_id": "1"}},
-                pushed_version=ChannelListing.version,
-            )
-        )
+        mark_published(s)
     huey.flush()
     yield run
     huey.flush()
@@ -146,7 +137,8 @@ def test_yes_applies_one_change_set_and_queues_the_sync_of_the_affected_listings
 
 
 def test_sync_now_pushes_inline_instead_of_queueing(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from listing_sync.syncer import reconcile, service
+    from listing_sync.syncer import reconcile
+    from listing_sync.syncer.services import sync
 
     calls = []
 
@@ -154,7 +146,7 @@ def test_sync_now_pushes_inline_instead_of_queueing(cli, monkeypatch: pytest.Mon
         calls.append((channel.name, list(only_skus), user))
         return reconcile.PushReport(channel=channel.name, ok=len(only_skus))
 
-    monkeypatch.setattr(service, "sync_channel", fake_sync)
+    monkeypatch.setattr(sync, "sync_channel", fake_sync)
     result = cli(
         "stock", "adjust", "--by", "-3", "--warehouse", "SH", "--sku", "TEA-2", "--yes", "--sync-now", "--user", "bob"
     )
@@ -290,4 +282,6 @@ def test_status_and_orders_list_take_csv(cli) -> None:
     assert {r["channel"]: r["listings"] for r in rows} == {"taobao": "3", "shopify": "3"}
     orders = cli("orders", "list", "--format", "csv")
     assert orders.exit_code == 0 and orders.stdout.splitlines()[0].startswith("channel,order,status")
-    assert cli("changes", "list", "--format", "xml").exit_code == 1
+    refused = cli("changes", "list", "--format", "xml")  # a typed choice: refused before the command runs
+    assert refused.exit_code == 2
+    assert "'xml' is not one of 'table', 'json', 'csv'" in re.sub(r"[│\s]+", " ", refused.output)

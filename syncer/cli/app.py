@@ -1,0 +1,212 @@
+"""The ``syncer`` Typer app: the command tree, the global options, the error wrapper, the typed
+``--format`` choices and the rendering helpers (tables, JSON, CSV, progress bars) the command modules share.
+
+The command groups are created here, in the order ``syncer --help`` lists them; each command module
+adds its commands to them.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from listing_sync.syncer.context import Context
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from listing_sync.syncer.services.common import Written
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="syncer",
+    help="listing-sync: one central catalog, pushed to every marketplace; orders pulled back.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def group(name: str, help: str) -> typer.Typer:
+    """A command group (``syncer NAME ...``) registered on the app."""
+    sub = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(sub, name=name)
+    return sub
+
+
+db_app = group("db", "Database migrations.")
+catalog_app = group("catalog", "Import, export and inspect the central catalog.")
+warehouse_app = group("warehouse", "Warehouses that hold stock.")
+channels_app = group("channels", "Configured sales channels.")
+emulator_app = group("emulator", "Built-in marketplace emulators.")
+price_app = group("price", "Bulk price changes (base price, or one channel's override).")
+stock_app = group("stock", "Bulk on-hand stock changes in one warehouse (ledger movements).")
+changes_app = group("changes", "Change sets: list, show, undo, and apply a file of edits.")
+categories_app = group("categories", "Our categories mapped to each channel's category id / product type.")
+attributes_app = group(
+    "attributes", "Which of our attributes fill which marketplace attributes, with value translations."
+)
+listings_app = group("listings", "Put catalog SKUs on channels, take them down and back up.")
+orders_app = group("orders", "Pull, list and work orders.")
+fx_app = group("fx", "Exchange rates used for channel prices and reports.")
+report_app = group("report", "Sales, inventory and reorder reports (table, CSV or XLSX).")
+
+
+# ------------------------------------------------------------------------------------ --format choices
+class TableFormat(StrEnum):
+    """Rows shown as a table, or written as JSON or CSV."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+class ShowFormat(StrEnum):
+    """One record shown as a table, or written as JSON."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+class ReportFormat(StrEnum):
+    """A report shown as a table, or written as CSV, XLSX or JSON."""
+
+    TABLE = "table"
+    CSV = "csv"
+    XLSX = "xlsx"
+    JSON = "json"
+
+
+FormatOption = Annotated[TableFormat, typer.Option("--format", help="table, json or csv.")]
+
+
+# ---------------------------------------------------------------------------------- context, errors
+class State:
+    context: Context | None = None
+
+
+def ctx() -> Context:
+    """The context of this invocation (settings, the database, the channels)."""
+    if State.context is None:
+        State.context = Context()
+    return State.context
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn expected failures into one clear message and a non-zero exit, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from listing_sync.adapters.base import ChannelError
+        from listing_sync.config.channels import ChannelsFileError
+        from listing_sync.syncer.context import UserError
+        from listing_sync.syncer.tabular import InputRejected
+
+        try:
+            return fn(*args, **kwargs)
+        except (UserError, ChannelsFileError, InputRejected, ChannelError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------------------------------- rendering
+def progress_bar(description: str, total: int | None) -> Progress:
+    """A transient progress bar on standard error (hidden when that is not a terminal)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+
+
+def records(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """Typed results (dataclasses) as plain rows for :func:`emit`."""
+    return [dataclasses.asdict(item) for item in items]
+
+
+def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title: str | None = None) -> None:
+    """Print rows as a table, JSON (a stable list of objects) or CSV."""
+    if fmt == "json":
+        console.print_json(json.dumps(rows, default=str, ensure_ascii=False))
+    elif fmt == "csv":
+        from listing_sync.syncer.tabular import escape_formula, write_csv
+
+        sys.stdout.write(write_csv(None, columns, ([escape_formula(r.get(c)) for c in columns] for r in rows)))
+    else:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        console.print(table)
+
+
+def write_plain_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], free_text: tuple[str, ...] = ()) -> None:
+    """CSV of rows whose cells are SKU codes, names, numbers and states, written as they are (a signed
+    number like -5.0 stays a number); only ``free_text`` columns are guarded against formula injection."""
+    from listing_sync.syncer.tabular import escape_formula
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            ["" if row.get(c) is None else (escape_formula(row[c]) if c in free_text else row[c]) for c in columns]
+        )
+    sys.stdout.flush()
+
+
+def print_json(data: Any) -> None:
+    """One JSON document, pretty-printed."""
+    console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def show_written(written: Written, message: str, *, to_stderr: bool = True) -> None:
+    """A table a service wrote: its CSV text to standard output, or ``message`` about the file."""
+    if written.text is not None:
+        sys.stdout.write(written.text)
+    else:
+        (err_console if to_stderr else console).print(message)
+
+
+# ------------------------------------------------------------------------------------------ the app
+@app.callback()
+def main_callback(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where every file the service writes lives (SYNCER_DATA_DIR).")
+    ] = None,
+    trace_http: Annotated[
+        Path | None, typer.Option("--trace-http", help="Append every HTTP request as a JSON line to FILE.")
+    ] = None,
+) -> None:
+    from listing_sync.config.settings import get_settings
+
+    if data_dir is not None:
+        os.environ["SYNCER_DATA_DIR"] = str(data_dir.expanduser().resolve())
+    get_settings.cache_clear()
+    State.context = Context(settings=get_settings(), trace_path=trace_http)
+
+
+def main() -> None:
+    """The ``syncer`` console script."""
+    app()

@@ -1,0 +1,134 @@
+"""``syncer orders pull | list | receive-return | export | pick-list``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from listing_sync.syncer.cli.app import (
+    FormatOption,
+    TableFormat,
+    console,
+    ctx,
+    emit,
+    friendly,
+    orders_app,
+    progress_bar,
+    records,
+    show_written,
+)
+from listing_sync.syncer.cli.options import ChannelOpt, FileFormatOpt, OutOpt, parse_when
+from listing_sync.syncer.services.common import FileFormat
+from rich.progress import TaskID
+from rich.table import Table
+
+
+@orders_app.command("pull")
+@friendly
+def orders_pull(
+    channel: ChannelOpt = None,
+    since: Annotated[str | None, typer.Option(help="Re-read from this date/time (ISO 8601, UTC if no zone).")] = None,
+    user: Annotated[str | None, typer.Option(help="Who runs it.")] = None,
+    push: Annotated[
+        bool, typer.Option(help="Push the new availability of affected SKUs to the other channels.")
+    ] = True,
+) -> None:
+    """Pull new and changed orders from channels, reserve stock, and push availability elsewhere."""
+    from listing_sync.syncer.services import orders
+
+    start = parse_when(since) if since else None
+    with progress_bar("orders", None) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(name: str, pages: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"orders {name}", total=None)
+            bar.update(tasks[name], completed=pages)
+
+        pulled = orders.pull_orders(ctx(), channel, since=start, user=user, push=push, progress=progress)
+    table = Table(title="orders pull")
+    for column in ("channel", "new", "updated", "unchanged", "unmatched lines", "pages"):
+        table.add_column(column)
+    for report in pulled.pulls:
+        table.add_row(
+            report.channel,
+            str(report.new),
+            str(report.updated),
+            str(report.unchanged),
+            str(report.unmatched),
+            str(report.pages),
+        )
+    console.print(table)
+    for pushed in pulled.pushes:
+        console.print(
+            f"pushed availability of {pushed.skus} SKU(s) to {pushed.channel}: "
+            f"{pushed.report.ok} ok, {pushed.report.failed} failed"
+        )
+
+
+@orders_app.command("list")
+@friendly
+def orders_list(
+    channel: ChannelOpt = None,
+    status_filter: Annotated[str | None, typer.Option("--status", help="paid, shipped, cancelled, ...")] = None,
+    since: Annotated[str | None, typer.Option(help="Placed at or after (ISO 8601).")] = None,
+    unmatched: Annotated[bool, typer.Option("--unmatched", help="Only orders with lines of unknown SKUs.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many orders.")] = 200,
+    fmt: FormatOption = TableFormat.TABLE,
+) -> None:
+    """List orders."""
+    from listing_sync.syncer.services import orders
+
+    found = orders.list_orders(
+        ctx(),
+        channels=channel,
+        status=status_filter,
+        since=parse_when(since) if since else None,
+        unmatched=unmatched,
+        limit=limit,
+    )
+    columns = ["channel", "order", "status", "placed_at", "currency", "total", "country", "lines"]
+    emit(records(found), columns, fmt, title="orders")
+
+
+@orders_app.command("receive-return")
+@friendly
+def orders_receive_return(
+    channel: Annotated[str, typer.Option("--channel", help="Channel of the order.")],
+    order: Annotated[str, typer.Argument(help="The marketplace's order id.")],
+    user: Annotated[str | None, typer.Option(help="Who received it.")] = None,
+) -> None:
+    """Confirm a returned order arrived back: restock its lines (once)."""
+    from listing_sync.syncer.services import orders
+
+    received = orders.receive_return(ctx(), channel, order, user=user)
+    units = received.units
+    console.print(f"restocked {units} unit(s) from order {order}" if units else f"nothing to restock for {order}")
+
+
+@orders_app.command("export")
+@friendly
+def orders_export(
+    fmt: FileFormatOpt = FileFormat.CSV,
+    out: OutOpt = None,
+    channel: ChannelOpt = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Order statuses (default: paid = to pack).")
+    ] = None,
+    bom: Annotated[bool, typer.Option(help="Start CSV with a UTF-8 BOM so Excel shows Chinese text.")] = False,
+) -> None:
+    """Export order lines for printing and packing: order, channel, SKU, title, quantity, warehouse, country."""
+    from listing_sync.syncer.services import orders
+
+    written = orders.export_orders(ctx(), fmt=fmt, out=out, channels=channel, statuses=status, bom=bom)
+    show_written(written, f"wrote {written.rows} order line(s) to {written.path}")
+
+
+@orders_app.command("pick-list")
+@friendly
+def orders_pick_list(channel: ChannelOpt = None, fmt: FormatOption = TableFormat.TABLE) -> None:
+    """Quantities to pick per SKU and warehouse for open (paid, not yet shipped) orders."""
+    from listing_sync.syncer.services import orders
+
+    rows = records(orders.pick_list(ctx(), channel))
+    emit(rows, ["warehouse", "sku", "title", "quantity", "orders"], fmt, title="pick list")

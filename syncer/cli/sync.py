@@ -1,0 +1,153 @@
+"""``syncer sync`` (queued, inline, dry-run plan, drift check) and ``syncer status``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from listing_sync.syncer.cli.app import (
+    FormatOption,
+    TableFormat,
+    app,
+    console,
+    ctx,
+    emit,
+    err_console,
+    friendly,
+    print_json,
+    progress_bar,
+    records,
+)
+from listing_sync.syncer.cli.options import ChannelOpt
+from rich.progress import TaskID
+from rich.table import Table
+
+STATUS_COLUMNS = [
+    "channel",
+    "kind",
+    "listings",
+    "clean",
+    "dirty",
+    "submitted",
+    "parked",
+    "last_sync",
+    "last_sync_status",
+    "last_order_pull",
+]
+
+
+@app.command()
+@friendly
+def sync(
+    channel: ChannelOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan (items and API calls), push nothing.")
+    ] = False,
+    inline: Annotated[bool, typer.Option("--inline", help="Run here instead of queueing for a worker.")] = False,
+    check_drift: Annotated[
+        bool, typer.Option("--check-drift", help="Compare what channels hold with what we pushed.")
+    ] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="With --check-drift: mark drifted listings dirty and adopt unmapped ones.")
+    ] = False,
+    user: Annotated[str | None, typer.Option(help="Who runs it (default: the OS user).")] = None,
+) -> None:
+    """Push dirty listings to channels (only what changed), or check drift."""
+    if check_drift:
+        _drift(channel, fix)
+    elif dry_run:
+        _plan(channel)
+    elif not inline:
+        from listing_sync.jobs.scheduler import HueyScheduler
+        from listing_sync.syncer.services import sync as service
+
+        queued = service.queue_sync(ctx(), channel, user=user, scheduler=HueyScheduler())
+        console.print(
+            f"queued sync of {len(queued.channels)} channel(s) for the worker (`syncer worker`); --inline runs here"
+        )
+    else:
+        _inline(channel, user)
+
+
+def _plan(channel: list[str] | None) -> None:
+    from listing_sync.syncer.services import sync as service
+
+    table = Table(title="sync plan (dry run)")
+    for column in ("channel", "publish", "relist", "price", "stock", "delist", "API calls", "deferred"):
+        table.add_column(column)
+    for plan in service.plan_sync(ctx(), channel):
+        table.add_row(
+            plan.channel,
+            *(str(plan.counts.get(op, 0)) for op in ("publish", "relist", "price", "stock", "delist")),
+            str(plan.api_calls),
+            str(plan.deferred),
+        )
+    console.print(table)
+
+
+def _inline(channel: list[str] | None, user: str | None) -> None:
+    from listing_sync.syncer.services import sync as service
+
+    table = Table(title="sync")
+    for column in ("channel", "ok", "submitted", "retry", "parked", "API calls", "note"):
+        table.add_column(column)
+    with progress_bar("sync", None) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"sync {name}", total=None)
+            bar.update(tasks[name], completed=done, total=total)
+
+        reports = service.run_sync(ctx(), channel, user=user, progress=progress)
+    for report in reports:
+        table.add_row(
+            report.channel,
+            str(report.ok),
+            str(report.submitted),
+            str(report.retry),
+            str(report.parked),
+            str(report.api_calls),
+            report.aborted or "",
+        )
+        for sku, message in report.errors[:10]:
+            err_console.print(f"  [yellow]{report.channel}[/] {sku}: {message}", highlight=False)
+    console.print(table)
+
+
+def _drift(channel: list[str] | None, fix: bool) -> None:
+    from listing_sync.syncer.services import sync as service
+
+    rows = []
+    for report in service.drift_check(ctx(), channel, fix=fix):
+        rows += [
+            {"channel": report.channel, "sku": i.sku, "field": i.field, "pushed": i.pushed, "on channel": i.remote}
+            for i in report.drifted
+        ]
+        console.print(
+            f"{report.channel}: {report.checked} checked, {len(report.drifted)} drifted, {len(report.adopted)} adopted"
+            + (f", {len(report.unknown)} not in the catalog" if report.unknown else "")
+            + (", drifted listings marked dirty" if fix and report.drifted else "")
+        )
+    if rows:
+        emit(rows, ["channel", "sku", "field", "pushed", "on channel"], "table", title="drift")
+
+
+@app.command()
+@friendly
+def status(fmt: FormatOption = TableFormat.TABLE) -> None:
+    """Per channel: listings, dirty, parked errors with messages, last sync, last order pull."""
+    from listing_sync.syncer.services import sync as service
+
+    rows = records(service.status(ctx()))
+    if fmt == "json":
+        print_json(rows)
+        return
+    emit(rows, STATUS_COLUMNS, fmt, title="status")
+    if fmt == "table":
+        for row in rows:
+            for error in row["parked_errors"][:10]:
+                err_console.print(
+                    f"  [red]parked[/] {row['channel']} {error['sku']}: {error['code']}: {error['message']}",
+                    highlight=False,
+                )

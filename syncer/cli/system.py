@@ -1,0 +1,148 @@
+"""``syncer init | worker`` and ``syncer db | warehouse | channels | emulator``: set-up and operation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from listing_sync.syncer.cli.app import (
+    FormatOption,
+    TableFormat,
+    app,
+    channels_app,
+    console,
+    ctx,
+    db_app,
+    emit,
+    emulator_app,
+    friendly,
+    records,
+    warehouse_app,
+)
+
+if TYPE_CHECKING:
+    from listing_sync.syncer.services.system import ServingEmulator
+
+
+@app.command()
+@friendly
+def init(
+    force: Annotated[bool, typer.Option(help="Overwrite an existing channels file with the example.")] = False,
+) -> None:
+    """Create the data directory, the database and an example channels file."""
+    from listing_sync.syncer.services import system
+
+    done = system.initialize(ctx(), force=force)
+    if done.wrote_channels_file:
+        console.print(f"wrote example channels file {done.channels_file}")
+    console.print(f"database ready at {done.db_url}")
+    console.print(f"data directory {done.data_dir}")
+
+
+@app.command()
+@friendly
+def worker(
+    workers: Annotated[int, typer.Option(help="Worker threads in this consumer.")] = 2,
+) -> None:
+    """Run a job consumer (scheduled syncs, order pulls, triggered pushes). Run several for scale-out."""
+    from listing_sync.jobs.scheduler import run_worker
+    from listing_sync.syncer.services import system
+
+    setup = system.prepare_worker(ctx())
+    console.print(f"worker: {workers} threads on the {setup.backend} queue; Ctrl-C stops")
+    run_worker(workers)
+
+
+# --------------------------------------------------------------------------------------------- db
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply database migrations (safe to run again)."""
+    from listing_sync.syncer.services import system
+
+    console.print(f"database at revision {system.upgrade_database(ctx(), revision)}")
+
+
+@db_app.command("current")
+@friendly
+def db_current() -> None:
+    """Show the database's migration revision."""
+    from listing_sync.syncer.services import system
+
+    console.print(system.database_revision(ctx()) or "(empty database)")
+
+
+# -------------------------------------------------------------------------------------- warehouse
+@warehouse_app.command("add")
+@friendly
+def warehouse_add(code: str, name: Annotated[str, typer.Option(help="Display name.")] = "") -> None:
+    """Add a warehouse (codes are used in catalog files as stock[CODE])."""
+    from listing_sync.syncer.services import system
+
+    added = system.add_warehouse(ctx(), code, name)
+    console.print(f"added warehouse {added.code}")
+
+
+@warehouse_app.command("list")
+@friendly
+def warehouse_list(fmt: FormatOption = TableFormat.TABLE) -> None:
+    """List warehouses."""
+    from listing_sync.syncer.services import system
+
+    emit(records(system.list_warehouses(ctx())), ["code", "name"], fmt)
+
+
+# --------------------------------------------------------------------------------------- channels
+@channels_app.command("list")
+@friendly
+def channels_list(fmt: FormatOption = TableFormat.TABLE) -> None:
+    """List the channels of the channels file."""
+    from listing_sync.syncer.services import system
+
+    rows = [
+        {
+            "name": c.name,
+            "kind": c.kind,
+            "currency": c.currency,
+            "warehouses": ",".join(c.warehouses),
+            "language": c.language,
+            "base_url": c.base_url or "(production)",
+            "enabled": c.enabled,
+        }
+        for c in system.list_channels(ctx())
+    ]
+    emit(rows, ["name", "kind", "currency", "warehouses", "language", "base_url", "enabled"], fmt)
+
+
+@channels_app.command("check")
+@friendly
+def channels_check() -> None:
+    """Validate the channels file and report every problem."""
+    from listing_sync.syncer.services import system
+
+    checked = system.check_channels(ctx())
+    console.print(f"{checked.path}: {checked.channels} channel(s), no problems")
+
+
+# --------------------------------------------------------------------------------------- emulator
+@emulator_app.command("serve")
+@friendly
+def emulator_serve(
+    kind: Annotated[str, typer.Argument(help="Marketplace kind, e.g. ebay, amazon, taobao.")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8800,
+    seed: Annotated[int, typer.Option(help="Seed for generated data and faults.")] = 7,
+    faults: Annotated[
+        str, typer.Option(help="Fault rates, e.g. throttle=0.1,server_error=0.05,timeout=0.01,drop=0.01,partial=0.1")
+    ] = "",
+    orders_every: Annotated[float, typer.Option(help="Generate one order every N seconds (0 = never).")] = 0.0,
+) -> None:
+    """Serve a marketplace emulator on 127.0.0.1 for multi-process runs (Ctrl-C stops it)."""
+    from listing_sync.syncer.services import system
+
+    def ready(serving: ServingEmulator) -> None:
+        console.print(
+            f"{serving.kind} emulator listening on http://{serving.host}:{serving.port} "
+            f"(faults: {serving.faults or 'none'})"
+        )
+
+    system.serve_emulator(kind, port=port, seed=seed, faults=faults, orders_every=orders_every, ready=ready)

@@ -1,0 +1,101 @@
+"""Catalog actions: import a file (validated whole first), export it in the import column set, show a SKU."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from listing_sync.syncer import catalog, reconcile
+from listing_sync.syncer.catalog import ImportSummary
+from listing_sync.syncer.context import Context, current_user, ensure_channel_rows
+from listing_sync.syncer.services.common import (
+    FileFormat,
+    NotFound,
+    Written,
+    configured_channels,
+    require_out,
+    write_table,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStep:
+    """Progress of an import: ``stage`` validating (``advance`` rows more of ``total``) or writing."""
+
+    stage: str
+    advance: int = 0
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogImported:
+    """What an import did (``summary.change_set_id`` is None when nothing changed)."""
+
+    path: Path
+    summary: ImportSummary
+
+
+def import_catalog(
+    context: Context, path: Path, *, user: str | None = None, progress: Callable[[ImportStep], None] | None = None
+) -> CatalogImported:
+    """Import a catalog file: the whole file is validated first and nothing is applied unless it is clean;
+    the listings of the SKUs it changed are recomputed (dirty for the next sync)."""
+    if not path.exists():
+        raise NotFound(f"{path}: no such file")
+    total = count_rows(path) if progress is not None else None
+    if progress is not None:
+        progress(ImportStep("validating", 0, total))
+    channels = configured_channels(context)
+    with context.session() as session:
+        if channels:
+            ensure_channel_rows(session, channels)
+        summary = catalog.import_file(
+            session,
+            path,
+            user=current_user(user),
+            progress=None if progress is None else (lambda n: progress(ImportStep("validating", n, total))),
+        )
+        if progress is not None:
+            progress(ImportStep("writing", 0, total))
+        if summary.changed_sku_ids and channels:
+            reconcile.refresh(session, channels, summary.changed_sku_ids)
+    return CatalogImported(path, summary)
+
+
+def count_rows(path: Path) -> int | None:
+    """Data rows of a CSV (for a progress bar); None when unknown (XLSX)."""
+    if path.suffix.lower() != ".csv":
+        return None
+    with path.open("rb") as fh:
+        return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
+
+
+def export_catalog(context: Context, *, fmt: FileFormat, out: Path | None = None) -> Written:
+    """The catalog in the import column set (export -> import changes nothing): CSV or XLSX to ``out``,
+    or CSV text."""
+    require_out(fmt, out)
+    with context.session() as session:
+        header, rows = catalog.export_rows(session)
+        return write_table(header, rows, fmt=fmt, out=out, sheet="catalog")
+
+
+@dataclass(frozen=True, slots=True)
+class SkuDetails:
+    """One SKU: its product, texts, attributes, prices (``data``) and stock per warehouse (``stock``)."""
+
+    data: dict[str, Any]
+
+    @property
+    def stock(self) -> list[dict[str, Any]]:
+        return list(self.data["stock"])
+
+
+def show_sku(context: Context, sku: str) -> SkuDetails:
+    """One SKU with its product and stock per warehouse."""
+    with context.session() as session:
+        data = catalog.show(session, sku)
+    if data is None:
+        raise NotFound(f"no SKU {sku!r} in the catalog")
+    return SkuDetails(data)

@@ -1,0 +1,79 @@
+"""What the service modules share: typed errors, the channels' database rows, and files written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer.context import Context, UserError, ensure_channel_rows
+
+
+class ServiceError(UserError):
+    """A service action failed in a way the user can fix; faces show the message as it is."""
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist (a SKU, a change set, a mapping, an order)."""
+
+
+class InvalidRequest(ServiceError):
+    """The parameters are not acceptable (nothing was done)."""
+
+
+class FileFormat(StrEnum):
+    """Formats of the files a service writes."""
+
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A table written as a file (``path``), or as CSV text when no file was asked for (``text``)."""
+
+    path: Path | None
+    text: str | None
+    rows: int | None = None
+
+
+def write_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    fmt: FileFormat,
+    out: Path | None,
+    sheet: str,
+    bom: bool = False,
+) -> Written:
+    """CSV (to ``out``, or as text) or XLSX (``out`` required; check with :func:`require_out` first)."""
+    from listing_sync.syncer.tabular import write_csv, write_xlsx
+
+    if fmt is FileFormat.XLSX:
+        if out is None:
+            raise InvalidRequest("--out FILE is required for xlsx")
+        write_xlsx(out, [(sheet, columns, rows)])
+        return Written(out, None)
+    text = write_csv(out, columns, rows, bom=bom)
+    return Written(out, None if out is not None else text)
+
+
+def require_out(fmt: FileFormat, out: Path | None, message: str = "--out FILE is required for xlsx") -> None:
+    """Refuse an XLSX export without a file before doing any work."""
+    if fmt is FileFormat.XLSX and out is None:
+        raise InvalidRequest(message)
+
+
+def prepare(context: Context) -> Context:
+    """Make sure every configured channel has its database row (cheap; idempotent). Returns the context."""
+    with context.session() as session:
+        ensure_channel_rows(session, context.channels)
+    return context
+
+
+def configured_channels(context: Context) -> list[ChannelConfig]:
+    """The channels of the channels file, or none when there is no channels file yet."""
+    return context.channels if context.settings.resolved_channels_file.exists() else []

@@ -1,0 +1,261 @@
+"""Orders: pull them from channels (reserving stock, pushing the new availability everywhere else), list
+them, export the open lines for packing, the pick list, and receiving a return."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import reconcile
+from listing_sync.syncer.context import Context, current_user
+from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, Warehouse
+from listing_sync.syncer.orders import PullReport
+from listing_sync.syncer.services.common import (
+    FileFormat,
+    NotFound,
+    Written,
+    prepare,
+    require_out,
+    write_table,
+)
+from listing_sync.syncer.services.sync import other_channels, sync_channel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+#: order statuses still to pack (paid, not yet shipped)
+OPEN = ("paid",)
+EXPORT_COLUMNS = ["order", "channel", "status", "placed_at", "sku", "title", "quantity", "warehouse", "ship_to_country"]
+
+
+# ------------------------------------------------------------------------------------------------ pull
+def pull_channel_orders(
+    context: Context,
+    channel: ChannelConfig,
+    *,
+    since: datetime | None = None,
+    user: str = "",
+    progress: Callable[[PullReport], None] | None = None,
+) -> PullReport:
+    """Pull one channel's new orders; returns the report (its ``affected_sku_ids`` need pushing elsewhere)."""
+    from listing_sync.syncer import orders
+
+    adapter = context.adapter(channel)
+    try:
+        return orders.pull_channel(context, channel, adapter, since=since, user=user, progress=progress)
+    finally:
+        adapter.close()
+        context.hub.save()
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityPush:
+    """The new availability of ``skus`` SKUs sold on ``source`` pushed to ``channel``."""
+
+    source: str
+    channel: str
+    skus: int
+    report: reconcile.PushReport
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPulled:
+    pulls: list[PullReport]
+    pushes: list[AvailabilityPush]
+
+
+def pull_orders(
+    context: Context,
+    channels: Sequence[str] | None = None,
+    *,
+    since: datetime | None = None,
+    user: str | None = None,
+    push: bool = True,
+    progress: Callable[[str, int], None] | None = None,
+) -> OrdersPulled:
+    """Pull new and changed orders from channels (default: every enabled one; ``since`` re-reads from
+    then), reserve stock, and (``push``) push the new availability of the affected SKUs to the other
+    channels. ``progress`` gets (channel, pages read)."""
+    prepare(context)
+    who = current_user(user)
+    pulls = []
+    for config in context.selected_channels(list(channels or [])):
+        step = None
+        if progress is not None:
+
+            def step(report: PullReport, name: str = config.name) -> None:
+                progress(name, report.pages)
+
+        pulls.append(pull_channel_orders(context, config, since=since, user=who, progress=step))
+    pushes = []
+    if push:
+        for pulled in pulls:
+            ids = pulled.affected_sku_ids
+            if not ids:
+                continue
+            for other in other_channels(context, pulled.channel):
+                report = sync_channel(context, other, user=who, only_skus=ids, pull_orders_first=False)
+                pushes.append(AvailabilityPush(pulled.channel, other.name, len(ids), report))
+    return OrdersPulled(pulls, pushes)
+
+
+# ------------------------------------------------------------------------------------------------ list
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    channel: str
+    order: str
+    status: str
+    placed_at: str
+    currency: str
+    total: str
+    country: str | None
+    #: "SKU xN" per line, "(unmatched)" for SKUs not in the catalog
+    lines: str
+
+
+def list_orders(
+    context: Context,
+    *,
+    channels: Sequence[str] | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    unmatched: bool = False,
+    limit: int = 200,
+) -> list[OrderSummary]:
+    """Orders, newest first (``unmatched``: only those with lines of unknown SKUs)."""
+    prepare(context)
+    query = select(Order, Channel.name).join(Channel, Channel.id == Order.channel_id).order_by(Order.placed_at.desc())
+    if channels:
+        query = query.where(Channel.name.in_(channels))
+    if status:
+        query = query.where(Order.status == status)
+    if since:
+        query = query.where(Order.placed_at >= since)
+    if unmatched:
+        query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.unmatched.is_(True))))
+    with context.session() as session:
+        return [
+            OrderSummary(
+                channel=name,
+                order=order.external_id,
+                status=order.status,
+                placed_at=order.placed_at.isoformat(timespec="seconds"),
+                currency=order.currency,
+                total=str(order.total),
+                country=order.ship_country,
+                lines=", ".join(
+                    f"{line.sku} x{line.quantity}" + (" (unmatched)" if line.unmatched else "") for line in order.lines
+                ),
+            )
+            for order, name in session.execute(query.limit(limit))
+        ]
+
+
+# ---------------------------------------------------------------------------------- packing, picking
+def _open_lines(
+    session: Session, channels: Sequence[str] | None, statuses: Sequence[str]
+) -> list[tuple[Order, OrderLine, str, str | None, str | None]]:
+    """(order, line, channel name, product title, warehouse code) of the orders in these statuses."""
+    query = (
+        select(Order, OrderLine, Channel.name, Product.title, Warehouse.code)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .outerjoin(Sku, Sku.id == OrderLine.sku_id)
+        .outerjoin(Product, Product.id == Sku.product_id)
+        .outerjoin(Warehouse, Warehouse.id == OrderLine.warehouse_id)
+        .where(Order.status.in_(statuses))
+        .order_by(Order.placed_at, Order.id, OrderLine.line_id)
+    )
+    if channels:
+        query = query.where(Channel.name.in_(channels))
+    return [(order, line, name, title, code) for order, line, name, title, code in session.execute(query)]
+
+
+def export_orders(
+    context: Context,
+    *,
+    fmt: FileFormat = FileFormat.CSV,
+    out: Path | None = None,
+    channels: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    bom: bool = False,
+) -> Written:
+    """Order lines for printing and packing (default: the open ones): order, channel, SKU, title,
+    quantity, warehouse, country; CSV (to ``out`` or as text) or XLSX."""
+    from listing_sync.syncer.tabular import escape_formula
+
+    require_out(fmt, out)
+    prepare(context)
+    with context.session() as session:
+        rows = [
+            [
+                order.external_id,
+                name,
+                order.status,
+                order.placed_at.isoformat(timespec="seconds"),
+                line.sku,
+                title or line.title or "",
+                line.quantity,
+                code or "",
+                order.ship_country or "",
+            ]
+            for order, line, name, title, code in _open_lines(session, channels, tuple(statuses or OPEN))
+        ]
+    safe = [[escape_formula(v) for v in row] for row in rows]
+    written = write_table(EXPORT_COLUMNS, safe, fmt=fmt, out=out, sheet="orders", bom=bom)
+    return Written(written.path, written.text, len(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class PickLine:
+    warehouse: str
+    sku: str
+    title: str
+    quantity: int
+    orders: int
+
+
+def pick_list(context: Context, channels: Sequence[str] | None = None) -> list[PickLine]:
+    """Quantities to pick per warehouse and SKU for open (paid, not yet shipped) orders."""
+    prepare(context)
+    totals: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"quantity": 0, "orders": set()})
+    with context.session() as session:
+        for order, line, _name, title, code in _open_lines(session, channels, OPEN):
+            entry = totals[(code or "(unassigned)", line.sku)]
+            entry["quantity"] += line.quantity
+            entry["orders"].add(order.id)
+            entry["title"] = title or line.title or ""
+    return [
+        PickLine(warehouse, sku, v["title"], v["quantity"], len(v["orders"]))
+        for (warehouse, sku), v in sorted(totals.items())
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- returns
+@dataclass(frozen=True, slots=True)
+class ReturnReceived:
+    channel: str
+    order: str
+    #: units restocked (0: nothing to restock, e.g. received before)
+    units: int
+
+
+def receive_return(context: Context, channel: str, order: str, *, user: str | None = None) -> ReturnReceived:
+    """Confirm a returned order arrived back: restock its lines (once) and recompute the listings."""
+    from listing_sync.syncer import orders as order_logic
+
+    prepare(context)
+    with context.session() as session:
+        channel_id = session.scalar(select(Channel.id).where(Channel.name == channel))
+        if channel_id is None:
+            raise NotFound(f"no channel {channel!r}")
+        try:
+            units = order_logic.receive_return(session, channel_id, order, current_user(user))
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
+        reconcile.refresh(session, context.channels, None)
+    return ReturnReceived(channel, order, units)

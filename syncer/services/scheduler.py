@@ -1,0 +1,20 @@
+"""The job queue as the services see it. jobs/ sits above syncer/, so a service that queues work takes
+a :class:`SyncScheduler` from the face (``listing_sync.jobs.scheduler.HueyScheduler`` in production)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class SyncScheduler(Protocol):
+    """Queues channel work for the workers."""
+
+    def queue_sync(self, channel: str, *, only_skus: Sequence[int] | None = None, user: str) -> None:
+        """Queue a push of one channel's dirty listings (only these SKUs when given)."""
+
+    def queue_order_pull(self, channel: str, *, user: str) -> None:
+        """Queue a pull of one channel's orders (which then pushes the availability elsewhere)."""
+
+    def drain(self) -> int:
+        """Run every queued task here, in this process (demo); returns how many ran."""

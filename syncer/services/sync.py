@@ -1,0 +1,305 @@
+"""Sync: the per-channel steps jobs run (push, drift check, recompute), and the user actions over them:
+trigger a sync (queued for the workers, or inline), the dry-run plan, the drift check and the status.
+
+The business rules live in :mod:`syncer.reconcile` and :mod:`syncer.orders`; scheduling and leases in jobs/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import reconcile
+from listing_sync.syncer.context import Context, current_user
+from listing_sync.syncer.models import Channel, ChannelListing, Sku, SyncRun
+from listing_sync.syncer.services.common import prepare
+from listing_sync.syncer.services.scheduler import SyncScheduler
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+#: (channel name, items done, items in all) while a channel pushes
+SyncProgress = Callable[[str, int, int], None]
+
+
+# --------------------------------------------------------------------------------- per-channel steps
+def refresh_skus(context: Context, sku_ids: Iterable[int] | None) -> int:
+    """Recompute the listings of these SKUs on every channel (None = everything)."""
+    with context.session() as session:
+        return reconcile.refresh(session, context.channels, sku_ids)
+
+
+def plan_channel(context: Context, channel: ChannelConfig) -> reconcile.Plan:
+    """What the next push of one channel would do (nothing is pushed)."""
+    with context.session() as session, context.adapter(channel) as adapter:
+        return reconcile.build_plan(session, channel, adapter)
+
+
+def sync_channel(
+    context: Context,
+    channel: ChannelConfig,
+    *,
+    user: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    only_skus: Iterable[int] | None = None,
+    pull_orders_first: bool = True,
+) -> reconcile.PushReport:
+    """Push one channel's dirty listings (pulling its new orders first, before any stock push)."""
+    from listing_sync.syncer import orders
+
+    adapter = context.adapter(channel)
+    try:
+
+        def before_stock() -> None:
+            # the pull marks every channel's listings of the affected SKUs dirty with new quantities
+            orders.pull_channel(context, channel, adapter)
+
+        return reconcile.push_channel(
+            context.session,
+            channel,
+            adapter,
+            user=user,
+            progress=progress,
+            only_skus=only_skus,
+            before_stock=before_stock if pull_orders_first else None,
+        )
+    finally:
+        adapter.close()
+        context.hub.save()
+
+
+def check_drift(context: Context, channel: ChannelConfig, *, fix: bool = False) -> reconcile.DriftReport:
+    """Compare what one channel holds with what was pushed (``fix``: mark drifted dirty, adopt unmapped)."""
+    with context.session() as session, context.adapter(channel) as adapter:
+        report = reconcile.check_drift(session, channel, adapter, fix=fix)
+    context.hub.save()
+    return report
+
+
+def other_channels(context: Context, channel_name: str) -> list[ChannelConfig]:
+    """The enabled channels except this one (where an order's new availability is pushed)."""
+    return [c for c in context.channels if c.enabled and c.name != channel_name]
+
+
+def channels_awaiting_confirmation(context: Context) -> list[ChannelConfig]:
+    """Channels holding pushes the marketplace accepted but has not confirmed yet (Amazon)."""
+    with context.session() as session:
+        names = set(
+            session.scalars(
+                select(Channel.name)
+                .join(ChannelListing, ChannelListing.channel_id == Channel.id)
+                .where(ChannelListing.status == "submitted")
+                .distinct()
+            )
+        )
+    return [c for c in context.channels if c.enabled and c.name in names]
+
+
+# ------------------------------------------------------------------------------ trigger after a change
+class SyncMode(StrEnum):
+    """How the listings a change affected get pushed."""
+
+    QUEUE = "queue"  # queued for the workers at once
+    INLINE = "inline"  # pushed here and now
+    NONE = "none"  # left for the scheduled sync
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPush:
+    """One channel's share of a triggered sync (``report`` when it ran inline)."""
+
+    channel: str
+    skus: int
+    report: reconcile.PushReport | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTriggered:
+    """What happened to the sync a change triggered: ``mode`` is queued, inline, failed (could not
+    queue: ``warning`` says why) or None (nothing to push)."""
+
+    mode: str | None
+    channels: tuple[ChannelPush, ...] = ()
+    warning: str | None = None
+
+
+def trigger_sync(
+    context: Context,
+    affected: Mapping[str, Sequence[int]],
+    *,
+    user: str,
+    mode: SyncMode,
+    scheduler: SyncScheduler | None = None,
+) -> SyncTriggered:
+    """Push the affected listings (channel -> SKU ids): queued for the workers, or inline."""
+    configs = {c.name: c for c in context.channels}
+    targets = {name: list(ids) for name, ids in affected.items() if ids and name in configs}
+    if not targets or mode is SyncMode.NONE:
+        return SyncTriggered(None)
+    if mode is SyncMode.INLINE:
+        pushes = tuple(
+            ChannelPush(name, len(ids), sync_channel(context, configs[name], user=user, only_skus=ids))
+            for name, ids in targets.items()
+        )
+        return SyncTriggered("inline", pushes)
+    counts = tuple(ChannelPush(name, len(ids)) for name, ids in targets.items())
+    try:
+        if scheduler is None:
+            raise RuntimeError("no job queue was given")
+        for name, ids in targets.items():
+            scheduler.queue_sync(name, only_skus=ids, user=user)
+    except Exception as exc:  # the change is applied; the scheduled sync will push it
+        return SyncTriggered("failed", counts, f"could not queue the sync ({exc})")
+    return SyncTriggered("queued", counts)
+
+
+# ------------------------------------------------------------------------------------- `syncer sync`
+@dataclass(frozen=True, slots=True)
+class ChannelPlan:
+    """What the next sync of one channel would do: items per operation, API calls, deferred items."""
+
+    channel: str
+    counts: dict[str, int]
+    api_calls: int
+    deferred: int
+
+
+def plan_sync(context: Context, channels: Sequence[str] | None = None) -> list[ChannelPlan]:
+    """The dry run of a sync: per channel, what would be pushed and how many API calls (nothing pushed)."""
+    prepare(context)
+    out = []
+    for config in context.selected_channels(list(channels or [])):
+        plan = plan_channel(context, config)
+        out.append(ChannelPlan(config.name, plan.counts(), sum(plan.calls().values()), len(plan.deferred)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SyncQueued:
+    channels: tuple[str, ...]
+
+
+def queue_sync(
+    context: Context, channels: Sequence[str] | None, *, user: str | None, scheduler: SyncScheduler
+) -> SyncQueued:
+    """Queue a sync of each channel for the workers."""
+    prepare(context)
+    names = tuple(c.name for c in context.selected_channels(list(channels or [])))
+    for name in names:
+        scheduler.queue_sync(name, user=current_user(user))
+    return SyncQueued(names)
+
+
+def run_sync(
+    context: Context, channels: Sequence[str] | None, *, user: str | None, progress: SyncProgress | None = None
+) -> list[reconcile.PushReport]:
+    """Push each channel's dirty listings here and now (its new orders are pulled first)."""
+    prepare(context)
+    reports = []
+    for config in context.selected_channels(list(channels or [])):
+        step = None
+        if progress is not None:
+
+            def step(done: int, total: int, name: str = config.name) -> None:
+                progress(name, done, total)
+
+        reports.append(sync_channel(context, config, user=current_user(user), progress=step))
+    return reports
+
+
+def drift_check(context: Context, channels: Sequence[str] | None, *, fix: bool) -> list[reconcile.DriftReport]:
+    """The drift check of each channel (``fix``: drifted listings marked dirty, unmapped ones adopted)."""
+    prepare(context)
+    return [check_drift(context, config, fix=fix) for config in context.selected_channels(list(channels or []))]
+
+
+# ------------------------------------------------------------------------------------------- status
+@dataclass(frozen=True, slots=True)
+class ParkedError:
+    sku: str
+    code: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """One channel's listings by state, its parked errors (first 50), its last sync and order pull."""
+
+    channel: str
+    kind: str
+    listings: int
+    clean: int
+    dirty: int
+    submitted: int
+    parked: int
+    parked_errors: list[ParkedError] = field(default_factory=list)
+    last_sync: str | None = None
+    last_sync_status: str | None = None
+    last_order_pull: str | None = None
+
+
+def status(context: Context) -> list[ChannelStatus]:
+    """Per channel: listings, dirty, parked (with messages), last sync, last order pull."""
+    prepare(context)
+    rows = []
+    with context.session() as session:
+        ids = {c.name: c.id for c in session.scalars(select(Channel))}
+        for config in context.channels:
+            channel_id = ids.get(config.name)
+            counts: dict[str, int] = {}
+            parked: list[ParkedError] = []
+            last_sync = last_pull = None
+            if channel_id is not None:
+                counts = {
+                    state: count
+                    for state, count in session.execute(
+                        select(ChannelListing.status, func.count())
+                        .where(ChannelListing.channel_id == channel_id)
+                        .group_by(ChannelListing.status)
+                    )
+                }
+                parked = [
+                    ParkedError(sku, code, message)
+                    for sku, code, message in session.execute(
+                        select(Sku.sku, ChannelListing.last_error_code, ChannelListing.last_error)
+                        .join(Sku, Sku.id == ChannelListing.sku_id)
+                        .where(ChannelListing.channel_id == channel_id, ChannelListing.status == "parked")
+                        .order_by(Sku.sku)
+                        .limit(50)
+                    )
+                ]
+                last_sync, last_pull = _last_run(session, channel_id, "sync"), _last_run(session, channel_id, "orders")
+            rows.append(
+                ChannelStatus(
+                    channel=config.name,
+                    kind=config.kind,
+                    listings=sum(counts.values()),
+                    clean=counts.get("clean", 0),
+                    dirty=sum(counts.get(s, 0) for s in ("new", "dirty", "retry")),
+                    submitted=counts.get("submitted", 0),
+                    parked=counts.get("parked", 0),
+                    parked_errors=parked,
+                    last_sync=_when(last_sync),
+                    last_sync_status=last_sync.status if last_sync else None,
+                    last_order_pull=_when(last_pull),
+                )
+            )
+    return rows
+
+
+def _last_run(session: Session, channel_id: int, kind: str) -> SyncRun | None:
+    return session.scalar(
+        select(SyncRun)
+        .where(SyncRun.channel_id == channel_id, SyncRun.kind == kind)
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    )
+
+
+def _when(run: SyncRun | None) -> str | None:
+    if run is None:
+        return None
+    stamp = run.finished_at or run.started_at
+    return stamp.astimezone(UTC).isoformat(timespec="seconds") if isinstance(stamp, datetime) else None

@@ -1,0 +1,186 @@
+"""Set-up and operation: init, database migrations, warehouses, the channels file, serving an emulator,
+getting a worker ready, and the demo."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from listing_sync.syncer import db
+from listing_sync.syncer.context import Context, ensure_channel_rows
+from listing_sync.syncer.services.common import InvalidRequest
+from listing_sync.syncer.services.scheduler import SyncScheduler
+
+if TYPE_CHECKING:  # the demo module loads only when the demo runs
+    from listing_sync.syncer.demo import DemoResult
+
+#: the channels file `syncer init` starts from (shipped with the config package)
+EXAMPLE_CHANNELS = Path(__file__).resolve().parents[2] / "config" / "channels.example.toml"
+
+
+class AlreadyExists(InvalidRequest):
+    """The thing to add exists already."""
+
+
+@dataclass(frozen=True, slots=True)
+class Initialized:
+    data_dir: Path
+    db_url: str
+    channels_file: Path
+    #: the example channels file was written (there was none, or ``force``)
+    wrote_channels_file: bool
+
+
+def initialize(context: Context, *, force: bool = False) -> Initialized:
+    """Create the data directory, the database and (unless there is one, or with ``force``) an example
+    channels file."""
+    context.data_dir.mkdir(parents=True, exist_ok=True)
+    channels_file = context.settings.resolved_channels_file
+    wrote = force or not channels_file.exists()
+    if wrote:
+        channels_file.parent.mkdir(parents=True, exist_ok=True)
+        channels_file.write_text(EXAMPLE_CHANNELS.read_text(encoding="utf-8"), encoding="utf-8")
+    db.upgrade(context.db_url)
+    with context.session() as session:
+        ensure_channel_rows(session, context.channels)
+    return Initialized(context.data_dir, context.db_url, channels_file, wrote)
+
+
+def upgrade_database(context: Context, revision: str = "head") -> str | None:
+    """Apply database migrations up to ``revision`` (safe to run again); returns the revision now."""
+    context.data_dir.mkdir(parents=True, exist_ok=True)
+    db.upgrade(context.db_url, revision)
+    return db.current_revision(context.db_url)
+
+
+def database_revision(context: Context) -> str | None:
+    """The database's migration revision (None: an empty database)."""
+    return db.current_revision(context.db_url)
+
+
+# -------------------------------------------------------------------------------------- warehouses
+@dataclass(frozen=True, slots=True)
+class WarehouseInfo:
+    code: str
+    name: str
+
+
+def add_warehouse(context: Context, code: str, name: str = "") -> WarehouseInfo:
+    """Add a warehouse (codes are used in catalog files as stock[CODE])."""
+    from listing_sync.syncer.models import Warehouse
+    from sqlalchemy import select
+
+    with context.session() as session:
+        if session.scalar(select(Warehouse).where(Warehouse.code == code)):
+            raise AlreadyExists(f"warehouse {code} already exists")
+        session.add(Warehouse(code=code, name=name or code))
+    return WarehouseInfo(code, name or code)
+
+
+def list_warehouses(context: Context) -> list[WarehouseInfo]:
+    from listing_sync.syncer.models import Warehouse
+    from sqlalchemy import select
+
+    with context.session() as session:
+        return [WarehouseInfo(w.code, w.name) for w in session.scalars(select(Warehouse).order_by(Warehouse.code))]
+
+
+# ---------------------------------------------------------------------------------------- channels
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """A configured channel without its credentials."""
+
+    name: str
+    kind: str
+    currency: str
+    warehouses: tuple[str, ...]
+    language: str
+    base_url: str | None
+    enabled: bool
+
+
+def list_channels(context: Context) -> list[ChannelInfo]:
+    """The channels of the channels file."""
+    return [
+        ChannelInfo(c.name, c.kind, c.currency, tuple(c.warehouses), c.language, c.base_url, c.enabled)
+        for c in context.channels
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelsChecked:
+    path: Path
+    channels: int
+
+
+def check_channels(context: Context) -> ChannelsChecked:
+    """Validate the channels file (a problem raises, listing every problem)."""
+    return ChannelsChecked(context.settings.resolved_channels_file, len(context.channels))
+
+
+# ---------------------------------------------------------------------------------------- emulator
+@dataclass(frozen=True, slots=True)
+class ServingEmulator:
+    kind: str
+    host: str
+    port: int
+    faults: str
+
+
+def serve_emulator(
+    kind: str,
+    *,
+    port: int = 8800,
+    seed: int = 7,
+    faults: str = "",
+    orders_every: float = 0.0,
+    ready: Callable[[ServingEmulator], None] | None = None,
+) -> None:
+    """Serve a marketplace emulator on 127.0.0.1 until interrupted (Ctrl-C), placing one order every
+    ``orders_every`` seconds (0 = never). ``ready`` is called once it listens."""
+    from listing_sync.adapters.emulator import Faults
+    from listing_sync.adapters.registry import emulator_class
+
+    try:
+        fault_rates = Faults.parse(faults)
+    except ValueError as exc:
+        raise InvalidRequest(f"--faults: {exc}") from None
+    emulator = emulator_class(kind)(seed=seed, faults=fault_rates)
+    server = emulator.serve("127.0.0.1", port)
+    host, bound = server.server_address[:2]
+    if ready is not None:
+        ready(ServingEmulator(kind, str(host), int(bound), faults))
+    try:
+        while True:
+            time.sleep(orders_every or 3600)
+            if orders_every:
+                with emulator._lock, contextlib.suppress(NotImplementedError, ValueError, IndexError):
+                    emulator.generate_orders(1)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+# ------------------------------------------------------------------------------------ worker, demo
+@dataclass(frozen=True, slots=True)
+class WorkerSetup:
+    backend: str
+
+
+def prepare_worker(context: Context) -> WorkerSetup:
+    """Check a worker can run here (the database exists); returns the queue backend it will consume."""
+    context.require_database()
+    return WorkerSetup(context.settings.huey_backend)
+
+
+def run_demo(
+    context: Context, *, reset: bool = False, scheduler: SyncScheduler, say: Callable[[str], None]
+) -> DemoResult:
+    """Run the whole loop against the six emulated marketplaces in the context's data directory (see
+    :mod:`syncer.demo`); jobs go through ``scheduler`` and run in this process."""
+    from listing_sync.syncer import demo
+
+    return demo.run(context.data_dir, reset=reset, trace=context.trace_path, say=say, scheduler=scheduler)

@@ -1,0 +1,45 @@
+"""Sync services: status, the dry-run plan, queueing through the scheduler given, inline runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from listing_sync.syncer.changes import Selection
+from listing_sync.syncer.services import changes, sync
+from listing_sync.syncer.services.sync import SyncMode
+
+
+def test_status_is_typed_per_channel(world) -> None:
+    rows = sync.status(world.context)
+    assert [(r.channel, r.kind, r.listings, r.clean, r.dirty, r.parked) for r in rows] == [
+        ("taobao", "taobao", 3, 3, 0, 0),
+        ("shopify", "shopify", 3, 3, 0, 0),
+    ]
+    assert rows[0].parked_errors == [] and rows[0].last_sync is None
+
+
+def test_plan_counts_what_the_next_sync_pushes_and_queue_goes_to_the_scheduler(world) -> None:
+    request = changes.PriceAdjust(Selection(patterns=["HONEY-1"]), amount=Decimal("5"))
+    changes.apply_change(world.context, changes.preview_change(world.context, request), sync=SyncMode.NONE)
+    plans = {p.channel: p for p in sync.plan_sync(world.context)}
+    assert set(plans) == {"taobao", "shopify"}
+    assert plans["taobao"].counts == {"price": 1} and plans["taobao"].api_calls >= 1
+    queued = sync.queue_sync(world.context, ["shopify"], user="ann", scheduler=world.scheduler)
+    assert queued == sync.SyncQueued(("shopify",)) and world.scheduler.synced == [("shopify", None, "ann")]
+
+
+def test_inline_sync_pushes_what_changed_and_drift_check_reads_it_back(tmp_path) -> None:
+    from scenario import build
+
+    world = build(tmp_path, ["shopify", "woocommerce"], units=4)
+    rise = changes.PriceAdjust(Selection(patterns=["*"]), percent=Decimal("5"))
+    changes.apply_change(world.context, changes.preview_change(world.context, rise), sync=SyncMode.NONE)
+    seen = []
+    reports = sync.run_sync(world.context, None, user="ops", progress=lambda *step: seen.append(step))
+    assert [(r.channel, r.ok, r.failed, r.aborted) for r in reports] == [
+        ("shopify", 1, 0, None),
+        ("woocommerce", 1, 0, None),
+    ]
+    assert {name for name, _done, _total in seen} == {"shopify", "woocommerce"}
+    drift = sync.drift_check(world.context, ["woocommerce"], fix=False)
+    assert [(d.channel, d.checked, d.drifted) for d in drift] == [("woocommerce", 1, [])]
