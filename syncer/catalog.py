@@ -61,7 +61,8 @@ from listing_sync.syncer.models import (
     StockLevel,
     Warehouse,
 )
-from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
+from listing_sync.syncer.rules import decimal_places
+from listing_sync.syncer.tabular import InputRejected, Problem, read_table
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -240,72 +241,22 @@ def check_header(header: list[str], warehouses: set[str], channels: set[str] | N
 
 
 def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> CatalogRow | None:
+    """One file row as a :class:`CatalogRow`, or None when it has problems (each added to ``problems``
+    with its row and column; every cell is checked, so all of a row's problems are reported at once)."""
     before = len(problems)
-    sku = cells.get("sku", "").strip()
-    if not sku:
-        problems.append(Problem(number, "sku", "is empty"))
-    elif not SKU_PATTERN.match(sku):
-        problems.append(Problem(number, "sku", f"{sku!r}: use letters, digits and . _ - / (at most 120)"))
+    sku = _sku_cell(number, cells.get("sku", "").strip(), problems)
     title = cells.get("title", "").strip()
     if not title:
         problems.append(Problem(number, "title", "is empty"))
-    currency = cells.get("currency", "").strip().upper()
-    if currency not in MINOR_UNITS:
-        problems.append(Problem(number, "currency", f"{currency or '(empty)'} is not an ISO 4217 code we know"))
-    price = _decimal(cells.get("base_price", ""), "base_price", number, problems)
-    cost = None
-    if cells.get("cost", "").strip():
-        cost = _decimal(cells["cost"], "cost", number, problems)
-    for column, value in (("base_price", price), ("cost", cost)):
-        if value is not None and currency in MINOR_UNITS and -value.as_tuple().exponent > max(MINOR_UNITS[currency], 4):
-            problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))
+    currency = _currency_cell(number, cells.get("currency", "").strip().upper(), problems)
+    price, cost = _price_cells(number, cells, currency, problems)
     weight = None
     if cells.get("weight_grams", "").strip():
         weight = _int(cells["weight_grams"], "weight_grams", number, problems)
-    active = True
-    if cells.get("active", "").strip():
-        flag = cells["active"].strip().lower()
-        if flag not in TRUE | FALSE:
-            problems.append(Problem(number, "active", f"{cells['active']!r}: use true or false"))
-        active = flag in TRUE
-    attributes: dict[str, str] = {}
-    stock: dict[str, int] = {}
-    for name, value in cells.items():
-        if not value or name[0] not in "as" or not value.strip():
-            continue
-        match = PATTERNED.match(name)
-        if not match:
-            continue
-        if match.group(1) == "attr":
-            attributes[match.group(2)] = value.strip()
-        else:
-            quantity = _int(value, name, number, problems)
-            if quantity is not None:
-                stock[match.group(2)] = quantity
-    texts: dict[tuple[str, str], dict[str, Any]] = {}
-    attr_texts: dict[str, dict[str, str]] = {}
-    for name, value in cells.items():
-        column = localized_column(name)
-        if not isinstance(column, LocalizedColumn):
-            continue
-        text = value.strip()
-        fields = texts.get((column.language, column.channel), {})
-        if not text and (column.attribute in attr_texts.get(column.language, {}) or column.kind in fields):
-            continue  # a duplicate column (already reported) does not blank the first one
-        if column.kind == "attr":
-            attr_texts.setdefault(column.language, {})[column.attribute] = text
-        elif column.kind == "bullets":
-            texts.setdefault((column.language, column.channel), {})["bullets"] = [
-                b.strip() for b in text.split("|") if b.strip()
-            ]
-        else:
-            if column.kind == "title" and len(text) > 500:
-                problems.append(Problem(number, name, f"is {len(text)} characters; at most 500"))
-            texts.setdefault((column.language, column.channel), {})[column.kind] = text
-    images = [u.strip() for u in cells.get("images", "").split("|") if u.strip()]
-    for url in images:
-        if not url.startswith(("https://", "http://")):
-            problems.append(Problem(number, "images", f"{url!r} is not an http(s) URL"))
+    active = _active_cell(number, cells, problems)
+    attributes, stock = _patterned_cells(number, cells, problems)
+    texts, attr_texts = _localized_cells(number, cells, problems)
+    images = _images_cell(number, cells.get("images", ""), problems)
     if len(problems) > before:
         return None
     return CatalogRow(
@@ -331,18 +282,108 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     )
 
 
+def _sku_cell(number: int, sku: str, problems: list[Problem]) -> str:
+    if not sku:
+        problems.append(Problem(number, "sku", "is empty"))
+    elif not SKU_PATTERN.match(sku):
+        problems.append(Problem(number, "sku", f"{sku!r}: use letters, digits and . _ - / (at most 120)"))
+    return sku
+
+
+def _currency_cell(number: int, currency: str, problems: list[Problem]) -> str:
+    if currency not in MINOR_UNITS:
+        problems.append(Problem(number, "currency", f"{currency or '(empty)'} is not an ISO 4217 code we know"))
+    return currency
+
+
+def _price_cells(
+    number: int, cells: dict[str, str], currency: str, problems: list[Problem]
+) -> tuple[Decimal | None, Decimal | None]:
+    """(base price, cost): not negative, and with no more decimal places than the currency allows (at
+    least 4, for unit costs)."""
+    price = _decimal(cells.get("base_price", ""), "base_price", number, problems)
+    cost = None
+    if cells.get("cost", "").strip():
+        cost = _decimal(cells["cost"], "cost", number, problems)
+    for column, value in (("base_price", price), ("cost", cost)):
+        if value is not None and currency in MINOR_UNITS and decimal_places(value) > max(MINOR_UNITS[currency], 4):
+            problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))
+    return price, cost
+
+
+def _active_cell(number: int, cells: dict[str, str], problems: list[Problem]) -> bool:
+    """``true``/``false`` (and yes/no, 1/0, y/n); empty is true."""
+    if not cells.get("active", "").strip():
+        return True
+    flag = cells["active"].strip().lower()
+    if flag not in TRUE | FALSE:
+        problems.append(Problem(number, "active", f"{cells['active']!r}: use true or false"))
+    return flag in TRUE
+
+
+def _patterned_cells(
+    number: int, cells: dict[str, str], problems: list[Problem]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """(attributes from ``attr[NAME]``, on-hand counts from ``stock[WH]``); empty cells are skipped."""
+    attributes: dict[str, str] = {}
+    stock: dict[str, int] = {}
+    for name, value in cells.items():
+        if not value or name[0] not in "as" or not value.strip():
+            continue
+        match = PATTERNED.match(name)
+        if not match:
+            continue
+        if match.group(1) == "attr":
+            attributes[match.group(2)] = value.strip()
+        else:
+            quantity = _int(value, name, number, problems)
+            if quantity is not None:
+                stock[match.group(2)] = quantity
+    return attributes, stock
+
+
+def _localized_cells(
+    number: int, cells: dict[str, str], problems: list[Problem]
+) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, str]]]:
+    """(product texts by (language, channel), attribute values by language) from the localized columns
+    in the file; an empty cell clears its text."""
+    texts: dict[tuple[str, str], dict[str, Any]] = {}
+    attr_texts: dict[str, dict[str, str]] = {}
+    for name, value in cells.items():
+        column = localized_column(name)
+        if not isinstance(column, LocalizedColumn):
+            continue
+        text = value.strip()
+        fields = texts.get((column.language, column.channel), {})
+        if not text and (column.attribute in attr_texts.get(column.language, {}) or column.kind in fields):
+            continue  # a duplicate column (already reported) does not blank the first one
+        if column.kind == "attr":
+            attr_texts.setdefault(column.language, {})[column.attribute] = text
+        elif column.kind == "bullets":
+            texts.setdefault((column.language, column.channel), {})["bullets"] = [
+                b.strip() for b in text.split("|") if b.strip()
+            ]
+        else:
+            if column.kind == "title" and len(text) > 500:
+                problems.append(Problem(number, name, f"is {len(text)} characters; at most 500"))
+            texts.setdefault((column.language, column.channel), {})[column.kind] = text
+    return texts, attr_texts
+
+
+def _images_cell(number: int, cell: str, problems: list[Problem]) -> list[str]:
+    """``|``-separated http(s) URLs, in display order."""
+    images = [u.strip() for u in cell.split("|") if u.strip()]
+    for url in images:
+        if not url.startswith(("https://", "http://")):
+            problems.append(Problem(number, "images", f"{url!r} is not an http(s) URL"))
+    return images
+
+
 def validate_file(
     path: Path, warehouses: set[str], progress: Progress | None = None, channels: set[str] | None = None
 ) -> list[CatalogRow]:
     """Parse and validate the whole file; raise InputRejected listing every problem."""
-    try:
-        header, rows = read_rows(path)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
-    except Exception as exc:  # openpyxl raises many types for a corrupt workbook
-        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file as a workbook: {exc}")]) from None
-    if not header:
-        raise InputRejected(str(path), [Problem(0, "", "the file is empty (no header row)")])
+    header, rows = read_table(path)
     problems = check_header(header, warehouses, channels)  # reported together with every row problem below
     parsed: list[CatalogRow] = []
     first_row: dict[str, int] = {}
