@@ -91,6 +91,7 @@ CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 TEXT_FIELDS = ("title", "description", "bullets")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,119}$")
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
+TEXT_CHUNK = 2000  # ids per IN list when reading stored texts
 
 Progress = Callable[[int], None]
 
@@ -609,77 +610,107 @@ def _apply_texts(
     summary: ImportSummary,
 ) -> None:
     """Upsert localized product texts and SKU attribute values for the columns present in the file."""
-    wanted = _merged_texts(rows)
-    touched_products: set[int] = set()
-    if any(wanted.values()):
-        ids = [product_ids[key] for key, texts in wanted.items() if texts]
-        existing: dict[tuple[int, str, str], ProductText] = {}
-        for start in range(0, len(ids), 2000):
-            for text in session.scalars(
-                select(ProductText).where(ProductText.product_id.in_(ids[start : start + 2000]))
-            ):
-                existing[(text.product_id, text.language, text.channel)] = text
-        for key, texts in wanted.items():
-            pid = product_ids[key]
-            for (language, channel), fields in texts.items():
-                current = existing.get((pid, language, channel))
-                values = {
-                    "title": current.title if current else "",
-                    "description": current.description if current else "",
-                    "bullet_points": list(current.bullet_points or []) if current else [],
-                }
-                for name, value in fields.items():
-                    values["bullet_points" if name == "bullets" else name] = value
-                empty = not (values["title"] or values["description"] or values["bullet_points"])
-                if current is None:
-                    if empty:
-                        continue
-                    session.add(ProductText(product_id=pid, language=language, channel=channel, **values))
-                elif empty:
-                    session.delete(current)
-                elif all(getattr(current, k) == v for k, v in values.items()):
-                    continue
-                else:
-                    for name, value in values.items():
-                        setattr(current, name, value)
-                summary.texts_changed += 1
-                touched_products.add(pid)
-    sku_rows = [row for row in rows if row.attr_texts]
-    if sku_rows:
-        ids = [sku_ids[row.sku] for row in sku_rows]
-        current_attrs: dict[tuple[int, str], SkuText] = {}
-        for start in range(0, len(ids), 2000):
-            for text in session.scalars(select(SkuText).where(SkuText.sku_id.in_(ids[start : start + 2000]))):
-                current_attrs[(text.sku_id, text.language)] = text
-        for row in sku_rows:
-            sid = sku_ids[row.sku]
-            for language, values in row.attr_texts.items():
-                current = current_attrs.get((sid, language))
-                merged = dict(current.attributes or {}) if current else {}
-                for name, value in values.items():
-                    if value:
-                        merged[name] = value
-                    else:
-                        merged.pop(name, None)
-                if current is None:
-                    if not merged:
-                        continue
-                    session.add(SkuText(sku_id=sid, language=language, attributes=merged))
-                elif not merged:
-                    session.delete(current)
-                elif merged == dict(current.attributes or {}):
-                    continue
-                else:
-                    current.attributes = merged
-                summary.texts_changed += 1
-                summary.changed_sku_ids.add(sid)
-    if touched_products:
+    touched_products = _apply_product_texts(session, rows, product_ids, summary)
+    _apply_sku_texts(session, rows, sku_ids, summary)
+    if touched_products:  # a product's texts are part of every one of its SKUs' listings
         product_list = sorted(touched_products)
-        for start in range(0, len(product_list), 2000):
+        for start in range(0, len(product_list), TEXT_CHUNK):
             summary.changed_sku_ids.update(
-                session.scalars(select(Sku.id).where(Sku.product_id.in_(product_list[start : start + 2000])))
+                session.scalars(select(Sku.id).where(Sku.product_id.in_(product_list[start : start + TEXT_CHUNK])))
             )
     session.flush()
+
+
+def _apply_product_texts(
+    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], summary: ImportSummary
+) -> set[int]:
+    """Upsert the products' localized texts; returns the ids of the products whose texts changed."""
+    wanted = _merged_texts(rows)
+    touched: set[int] = set()
+    if not any(wanted.values()):
+        return touched
+    ids = [product_ids[key] for key, texts in wanted.items() if texts]
+    existing: dict[tuple[int, str, str], ProductText] = {}
+    for start in range(0, len(ids), TEXT_CHUNK):
+        for text in session.scalars(
+            select(ProductText).where(ProductText.product_id.in_(ids[start : start + TEXT_CHUNK]))
+        ):
+            existing[(text.product_id, text.language, text.channel)] = text
+    for key, texts in wanted.items():
+        pid = product_ids[key]
+        for (language, channel), fields in texts.items():
+            if _upsert_product_text(session, pid, language, channel, fields, existing.get((pid, language, channel))):
+                summary.texts_changed += 1
+                touched.add(pid)
+    return touched
+
+
+def _upsert_product_text(
+    session: Session, pid: int, language: str, channel: str, fields: dict[str, Any], current: ProductText | None
+) -> bool:
+    """Set the fields in the file over the stored text (a text left empty is deleted); True if it changed."""
+    values: dict[str, Any] = {
+        "title": current.title if current else "",
+        "description": current.description if current else "",
+        "bullet_points": list(current.bullet_points or []) if current else [],
+    }
+    for name, value in fields.items():
+        values["bullet_points" if name == "bullets" else name] = value
+    empty = not (values["title"] or values["description"] or values["bullet_points"])
+    if current is None:
+        if empty:
+            return False
+        session.add(ProductText(product_id=pid, language=language, channel=channel, **values))
+    elif empty:
+        session.delete(current)
+    elif all(getattr(current, k) == v for k, v in values.items()):
+        return False
+    else:
+        for name, value in values.items():
+            setattr(current, name, value)
+    return True
+
+
+def _apply_sku_texts(session: Session, rows: list[CatalogRow], sku_ids: dict[str, int], summary: ImportSummary) -> None:
+    """Upsert the SKUs' attribute values by language; their SKUs count as changed."""
+    sku_rows = [row for row in rows if row.attr_texts]
+    if not sku_rows:
+        return
+    ids = [sku_ids[row.sku] for row in sku_rows]
+    existing: dict[tuple[int, str], SkuText] = {}
+    for start in range(0, len(ids), TEXT_CHUNK):
+        for text in session.scalars(select(SkuText).where(SkuText.sku_id.in_(ids[start : start + TEXT_CHUNK]))):
+            existing[(text.sku_id, text.language)] = text
+    for row in sku_rows:
+        sid = sku_ids[row.sku]
+        for language, values in row.attr_texts.items():
+            if _upsert_sku_text(session, sid, language, values, existing.get((sid, language))):
+                summary.texts_changed += 1
+                summary.changed_sku_ids.add(sid)
+
+
+def _upsert_sku_text(
+    session: Session, sid: int, language: str, values: dict[str, str], current: SkuText | None
+) -> bool:
+    """Merge the file's attribute values into the stored ones ("" removes one; a text left empty is
+    deleted); True if it changed."""
+    merged: dict[str, Any] = dict(current.attributes or {}) if current else {}
+    for name, value in values.items():
+        if value:
+            merged[name] = value
+        else:
+            merged.pop(name, None)
+    if current is None:
+        if not merged:
+            return False
+        session.add(SkuText(sku_id=sid, language=language, attributes=merged))
+    elif not merged:
+        session.delete(current)
+    elif merged == dict(current.attributes or {}):
+        return False
+    else:
+        current.attributes = merged
+    return True
 
 
 def _last_movement_ids(session: Session) -> dict[tuple[int, int], int]:
