@@ -63,7 +63,7 @@ from listing_sync.syncer.models import (
 )
 from listing_sync.syncer.rules import decimal_places
 from listing_sync.syncer.tabular import InputRejected, Problem, read_table
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
@@ -462,40 +462,60 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
     session.add(change_set)
     session.flush()
     summary.change_set_id = change_set.id
+    product_ids, updated_products = _upsert_products(session, rows, summary)
+    created_ids = _upsert_skus(session, rows, product_ids, change_set.id, summary)
+    if updated_products:  # products whose content changed touch every SKU of theirs (their listings' content)
+        summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(updated_products))))
+    sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
+    _apply_texts(session, rows, product_ids, sku_ids, summary)
+    _apply_stock_counts(session, rows, sku_ids, created_ids, change_set.id, f"stock count from {source}", user, summary)
+    if not summary.changed:
+        session.delete(change_set)
+        summary.change_set_id = None
+    return summary
 
-    # products: first row of each product carries its content
+
+INSERT_CHUNK = 5000  # rows per multi-row INSERT ... RETURNING
+
+
+def _upsert_products(
+    session: Session, rows: list[CatalogRow], summary: ImportSummary
+) -> tuple[dict[str, int], list[int]]:
+    """Create and update the products (the first row of each carries its content). Returns (product key
+    -> id, the ids of the existing products whose content changed)."""
     product_rows: dict[str, CatalogRow] = {}
     for row in rows:
         product_rows.setdefault(row.product, row)
-    existing_products = (
+    existing = (
         {p.key: p for p in session.scalars(select(Product).where(Product.key.in_(list(product_rows))))}
         if len(product_rows) < 30000
         else {p.key: p for p in session.scalars(select(Product))}
     )
-    new_products = [
-        {"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing_products
-    ]
-    product_ids = {key: p.id for key, p in existing_products.items()}
-    if new_products:
-        for start in range(0, len(new_products), 5000):
-            table = Product.__table__
-            result = session.connection().execute(
-                table.insert().returning(table.c.id, table.c.key), new_products[start : start + 5000]
-            )
-            product_ids.update({key: pid for pid, key in result})
-        summary.products_created = len(new_products)
-    product_updates = []
-    for key, product in existing_products.items():
+    new_products = [{"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing]
+    product_ids = {key: p.id for key, p in existing.items()}
+    for start in range(0, len(new_products), INSERT_CHUNK):
+        result = session.connection().execute(
+            insert(Product).returning(Product.id, Product.key), new_products[start : start + INSERT_CHUNK]
+        )
+        product_ids.update({key: pid for pid, key in result})
+    summary.products_created = len(new_products)
+    updates = []
+    for key, product in existing.items():
         values = _product_values(product_rows[key])
         if any(getattr(product, k) != v for k, v in values.items()):
-            product_updates.append({"id": product.id, **values})
-    if product_updates:
-        session.execute(update(Product), product_updates)
-        summary.products_updated = len(product_updates)
+            updates.append({"id": product.id, **values})
+    if updates:
+        session.execute(update(Product), updates)
+        summary.products_updated = len(updates)
+    return product_ids, [u["id"] for u in updates]
 
-    # skus
+
+def _upsert_skus(
+    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], change_set_id: int, summary: ImportSummary
+) -> set[int]:
+    """Create and update the SKUs; a changed base price or cost is a change item. Returns the new SKU ids."""
     existing = {s.sku: s for s in session.scalars(select(Sku))}
-    new_skus, sku_updates, price_items = [], [], []
+    new_skus, updates, price_items = [], [], []
     for row in rows:
         values = _sku_values(row, product_ids[row.product])
         current = existing.get(row.sku)
@@ -503,46 +523,48 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
             new_skus.append({"sku": row.sku, **values})
             continue
         changed = {k: v for k, v in values.items() if getattr(current, k) != v}
-        if changed:
-            sku_updates.append({"id": current.id, **values})
-            summary.changed_sku_ids.add(current.id)
-            for name in ("base_price", "cost"):
-                if name in changed:
-                    price_items.append(
-                        {
-                            "change_set_id": change_set.id,
-                            "sku_id": current.id,
-                            "field": name,
-                            "old_value": _text(getattr(current, name)),
-                            "new_value": _text(values[name]),
-                        }
-                    )
-        else:
+        if not changed:
             summary.skus_unchanged += 1
+            continue
+        updates.append({"id": current.id, **values})
+        summary.changed_sku_ids.add(current.id)
+        price_items += [
+            _change_item(change_set_id, current.id, name, _text(getattr(current, name)), _text(values[name]))
+            for name in ("base_price", "cost")
+            if name in changed
+        ]
     created_ids: set[int] = set()
-    if new_skus:
-        for start in range(0, len(new_skus), 5000):
-            table = Sku.__table__
-            result = session.connection().execute(
-                table.insert().returning(table.c.id, table.c.sku), new_skus[start : start + 5000]
-            )
-            created_ids.update(sid for sid, _ in result)
-        summary.changed_sku_ids |= created_ids
-        summary.skus_created = len(new_skus)
-    if sku_updates:
-        session.execute(update(Sku), sku_updates)
-        summary.skus_updated = len(sku_updates)
+    for start in range(0, len(new_skus), INSERT_CHUNK):
+        result = session.connection().execute(
+            insert(Sku).returning(Sku.id, Sku.sku), new_skus[start : start + INSERT_CHUNK]
+        )
+        created_ids.update(sid for sid, _ in result)
+    summary.changed_sku_ids |= created_ids
+    summary.skus_created = len(new_skus)
+    if updates:
+        session.execute(update(Sku), updates)
+        summary.skus_updated = len(updates)
     if price_items:
-        session.connection().execute(ChangeItem.__table__.insert(), price_items)
-    # products whose content changed touch every SKU of theirs (their listings' content changes)
-    if product_updates:
-        changed_products = [u["id"] for u in product_updates]
-        summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(changed_products))))
+        session.connection().execute(insert(ChangeItem), price_items)
+    return created_ids
 
-    sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
-    _apply_texts(session, rows, product_ids, sku_ids, summary)
 
-    # stock counts -> ledger adjustments
+def _change_item(change_set_id: int, sku_id: int, name: str, old: str | None, new: str | None) -> dict[str, Any]:
+    return {"change_set_id": change_set_id, "sku_id": sku_id, "field": name, "old_value": old, "new_value": new}
+
+
+def _apply_stock_counts(
+    session: Session,
+    rows: list[CatalogRow],
+    sku_ids: dict[str, int],
+    created_ids: set[int],
+    change_set_id: int,
+    reason: str,
+    user: str,
+    summary: ImportSummary,
+) -> None:
+    """Stock counts become ledger adjustments (count movements), audited as change items except a new
+    SKU's first count."""
     warehouses = ledger.warehouses_by_code(session)
     current_levels = ledger.levels(session)
     last_movement = _last_movement_ids(session)
@@ -562,31 +584,19 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
                     kind="count",
                     on_hand_delta=target - on_hand,
                     reserved_delta=0,
-                    reason=f"stock count from {source}",
+                    reason=reason,
                     user=user,
                     key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
-                    change_set_id=change_set.id,
+                    change_set_id=change_set_id,
                 )
             )
             if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
-                stock_items.append(
-                    {
-                        "change_set_id": change_set.id,
-                        "sku_id": sku_id,
-                        "field": f"stock:{code}",
-                        "old_value": str(on_hand),
-                        "new_value": str(target),
-                    }
-                )
+                stock_items.append(_change_item(change_set_id, sku_id, f"stock:{code}", str(on_hand), str(target)))
             summary.changed_sku_ids.add(sku_id)
     applied = ledger.record(session, movements)
     summary.stock_movements = len(applied)
     if stock_items:
-        session.connection().execute(ChangeItem.__table__.insert(), stock_items)
-    if not summary.changed:
-        session.delete(change_set)
-        summary.change_set_id = None
-    return summary
+        session.connection().execute(insert(ChangeItem), stock_items)
 
 
 def _merged_texts(rows: list[CatalogRow]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
