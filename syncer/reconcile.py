@@ -330,131 +330,123 @@ def build_plan(
         query = query.where(ChannelListing.sku_id.in_(list(only_skus)))
     if adapter.limits.daily_revisions:
         adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
-    ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
-    publish_groups: dict[int, list[tuple[ChannelListing, Sku]]] = defaultdict(list)
-    products: dict[int, Product] = {}
+    planner = _Planner(plan, channel, adapter)
     for listing, sku, product in session.execute(query):
+        planner.add(listing, sku, product)
+    planner.drafts(session)
+    planner.batches()
+    return plan
+
+
+class _Planner:
+    """Sorts one channel's due listings into operations: delist, publish (one draft per product),
+    relist, price, stock, or a clean-up without an API call; then batches them by the adapter's limits."""
+
+    def __init__(self, plan: Plan, channel: ChannelConfig, adapter: ChannelAdapter) -> None:
+        self.plan, self.channel, self.adapter = plan, channel, adapter
+        self.ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
+        self.publish_groups: dict[int, list[tuple[ChannelListing, Sku]]] = defaultdict(list)
+        self.products: dict[int, Product] = {}
+
+    def add(self, listing: ChannelListing, sku: Sku, product: Product) -> None:
         if listing.desired_price is None and listing.wanted == "active":
-            continue  # parked for a missing FX rate; refresh() un-parks it
-        budget = adapter.revision_budget(sku.sku)
+            return  # parked for a missing FX rate; refresh() un-parks it
+        budget = self.adapter.revision_budget(sku.sku)
         ref = _ref(listing)
         if listing.wanted == "delisted":
-            if listing.pushed_state == "active" or (ref is not None and listing.pushed_state is None):
-                ops[Operation.DELIST].append(
-                    PlannedItem(
-                        listing.id,
-                        sku.id,
-                        sku.sku,
-                        listing.version,
-                        Operation.DELIST,
-                        "delisted",
-                        DelistRequest(sku.sku, ref),
-                    )
-                )
-            else:
-                ops[Operation.DELIST].append(
-                    PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.DELIST, "delisted", None)
-                )
-            continue
-        if ref is None or listing.desired_content_hash != listing.pushed_content_hash:
-            if budget is not None and budget <= REVISION_RESERVE:
-                plan.deferred.append((sku.sku, f"only {budget} revisions left today; content update deferred"))
-                continue
-            publish_groups[product.id].append((listing, sku))
-            products[product.id] = product
-            continue
+            taken_down = not (listing.pushed_state == "active" or (ref is not None and listing.pushed_state is None))
+            self.queue(Operation.DELIST, listing, sku, "delisted", None if taken_down else DelistRequest(sku.sku, ref))
+        elif ref is None or listing.desired_content_hash != listing.pushed_content_hash:
+            if self.defer(sku, budget, REVISION_RESERVE, "content update"):
+                return
+            self.publish_groups[product.id].append((listing, sku))
+            self.products[product.id] = product
+        else:
+            self.update(listing, sku, ref, budget)
+
+    def update(self, listing: ChannelListing, sku: Sku, ref: ListingRef, budget: int | None) -> None:
+        """A published listing: relist it, push its price and its quantity, whichever differ."""
         queued = False
         if listing.pushed_state == "delisted":
-            ops[Operation.RELIST].append(
-                PlannedItem(
-                    listing.id,
-                    sku.id,
-                    sku.sku,
-                    listing.version,
-                    Operation.RELIST,
-                    "active",
-                    DelistRequest(sku.sku, ref, quantity=listing.desired_quantity),
-                )
-            )
+            relist = DelistRequest(sku.sku, ref, quantity=listing.desired_quantity)
+            self.queue(Operation.RELIST, listing, sku, "active", relist)
             queued = True
         if listing.desired_price != listing.pushed_price:
-            if budget is not None and budget <= REVISION_RESERVE:
-                plan.deferred.append((sku.sku, f"only {budget} revisions left today; price change deferred"))
-            else:
-                ops[Operation.PRICE].append(
-                    PlannedItem(
-                        listing.id,
-                        sku.id,
-                        sku.sku,
-                        listing.version,
-                        Operation.PRICE,
-                        listing.desired_price,
-                        PriceUpdate(sku.sku, Money(listing.desired_price, channel.currency), ref),
-                    )
-                )
+            if not self.defer(sku, budget, REVISION_RESERVE, "price change"):
+                price = Money(_pushed_price(listing), self.channel.currency)
+                self.queue(Operation.PRICE, listing, sku, listing.desired_price, PriceUpdate(sku.sku, price, ref))
             queued = True
         if listing.desired_quantity != listing.pushed_quantity:
-            to_zero = listing.desired_quantity == 0
-            if budget is not None and budget <= (0 if to_zero else REVISION_RESERVE):
-                plan.deferred.append((sku.sku, f"only {budget} revisions left today; stock change deferred"))
-            else:
-                ops[Operation.STOCK].append(
-                    PlannedItem(
-                        listing.id,
-                        sku.id,
-                        sku.sku,
-                        listing.version,
-                        Operation.STOCK,
-                        listing.desired_quantity,
-                        StockUpdate(sku.sku, listing.desired_quantity or 0, ref, expected=listing.pushed_quantity),
-                    )
-                )
+            reserve = 0 if listing.desired_quantity == 0 else REVISION_RESERVE  # selling out goes first
+            if not self.defer(sku, budget, reserve, "stock change"):
+                quantity = listing.desired_quantity or 0
+                stock = StockUpdate(sku.sku, quantity, ref, expected=listing.pushed_quantity)
+                self.queue(Operation.STOCK, listing, sku, listing.desired_quantity, stock)
             queued = True
         if not queued:  # a new version that restored the pushed values: mark it clean, no API call
-            ops[Operation.PRICE].append(
-                PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.PRICE, listing.desired_price, None)
+            self.queue(Operation.PRICE, listing, sku, listing.desired_price, None)
+
+    def defer(self, sku: Sku, budget: int | None, reserve: int, what: str) -> bool:
+        """True (noted in the plan) when the listing's revisions left today are within the reserve."""
+        if budget is not None and budget <= reserve:
+            self.plan.deferred.append((sku.sku, f"only {budget} revisions left today; {what} deferred"))
+            return True
+        return False
+
+    def queue(self, op: Operation, listing: ChannelListing, sku: Sku, value: Any, payload: Any) -> None:
+        self.ops[op].append(PlannedItem(listing.id, sku.id, sku.sku, listing.version, op, value, payload))
+
+    def drafts(self, session: Session) -> None:
+        """One publish draft per product of the listings whose content changed (refused: parked)."""
+        if not self.publish_groups:
+            return
+        texts = content.ContentContext.for_products(session, self.channel, self.products.values())
+        for product_id, members in self.publish_groups.items():
+            inputs = [
+                content.ListingInput(sku, _pushed_price(listing), listing.desired_quantity or 0, _ref(listing))
+                for listing, sku in members
+            ]
+            try:
+                draft = content.build_draft(self.products[product_id], inputs, self.channel, texts)
+            except content.ContentProblem as exc:
+                self.plan.refused.extend((listing.id, sku.sku, exc.code, str(exc)) for listing, sku in members)
+                continue
+            captured = {
+                listing.id: (
+                    listing.desired_price,
+                    listing.desired_quantity,
+                    listing.desired_content_hash,
+                    listing.version,
+                )
+                for listing, _ in members
+            }
+            head, head_sku = members[0]
+            group = tuple(listing.id for listing, _ in members)
+            self.ops[Operation.PUBLISH].append(
+                PlannedItem(head.id, head_sku.id, draft.sku, head.version, Operation.PUBLISH, captured, draft, group)
             )
-    texts = content.ContentContext.for_products(session, channel, products.values()) if publish_groups else None
-    for product_id, members in publish_groups.items():
-        product = products[product_id]
-        inputs = [
-            content.ListingInput(sku, listing.desired_price, listing.desired_quantity or 0, _ref(listing))
-            for listing, sku in members
-        ]
-        head, head_sku = members[0]
-        try:
-            draft = content.build_draft(product, inputs, channel, texts)
-        except content.ContentProblem as exc:
-            plan.refused.extend((listing.id, sku.sku, exc.code, str(exc)) for listing, sku in members)
-            continue
-        captured = {
-            listing.id: (listing.desired_price, listing.desired_quantity, listing.desired_content_hash, listing.version)
-            for listing, _ in members
-        }
-        ops[Operation.PUBLISH].append(
-            PlannedItem(
-                head.id,
-                head_sku.id,
-                draft.sku,
-                head.version,
-                Operation.PUBLISH,
-                captured,
-                draft,
-                group=tuple(listing.id for listing, _ in members),
-            )
-        )
-    # zero-stock first: the costliest failure is selling what is gone
-    ops[Operation.STOCK].sort(key=lambda item: item.value != 0)
-    for op in OP_ORDER:
-        real = [item for item in ops.get(op, []) if item.payload is not None]
-        noop = [item for item in ops.get(op, []) if item.payload is None]
-        if noop:
-            plan.batches.append((op, noop))  # write-back only, no API call
-        # adapters chunk their own input objects (updates, drafts); map each chunk back to its plan items
-        by_payload = {id(item.payload): item for item in real}
-        for chunk in adapter.chunks(op, [item.payload for item in real]):
-            plan.batches.append((op, [by_payload[id(payload)] for payload in chunk]))
-    return plan
+
+    def batches(self) -> None:
+        """Operations in order, each chunked by the adapter; items without a payload need no call."""
+        # zero-stock first: the costliest failure is selling what is gone
+        self.ops[Operation.STOCK].sort(key=lambda item: item.value != 0)
+        for op in OP_ORDER:
+            real = [item for item in self.ops.get(op, []) if item.payload is not None]
+            noop = [item for item in self.ops.get(op, []) if item.payload is None]
+            if noop:
+                self.plan.batches.append((op, noop))  # write-back only, no API call
+            # adapters chunk their own input objects (updates, drafts); map each chunk back to its plan items
+            by_payload = {id(item.payload): item for item in real}
+            for chunk in self.adapter.chunks(op, [item.payload for item in real]):
+                self.plan.batches.append((op, [by_payload[id(payload)] for payload in chunk]))
+
+
+def _pushed_price(listing: ChannelListing) -> Decimal:
+    """The desired price of a listing that is pushed (one without a price, waiting for an FX rate, is
+    never planned)."""
+    price = listing.desired_price
+    assert price is not None, f"listing {listing.id} has no desired price"
+    return price
 
 
 # -------------------------------------------------------------------------------------------- push
