@@ -32,6 +32,7 @@ from listing_sync.adapters.base import (
     Money,
     Operation,
     PriceUpdate,
+    RemoteListing,
     StockUpdate,
 )
 from listing_sync.config.channels import ChannelConfig
@@ -138,47 +139,58 @@ def refresh(
     for config in channels:
         if config.name not in channel_rows or (wanted_channels is not None and config.name not in wanted_channels):
             continue
-        query = select(ChannelListing).where(ChannelListing.channel_id == channel_rows[config.name])
-        listings: list[ChannelListing] = []
-        if ids is None:
-            listings = list(session.scalars(query))
-        else:
-            for chunk in _chunks(ids):
-                listings.extend(session.scalars(query.where(ChannelListing.sku_id.in_(chunk))))
+        listings = _listings_of(session, channel_rows[config.name], ids)
         if not listings:
             continue
-        desired = compute_desired(session, config, listings)
-        updates = []
-        for listing in listings:
-            want = desired[listing.id]
-            same = (
-                listing.desired_price == want.price
-                and listing.desired_quantity == want.quantity
-                and listing.desired_content_hash == want.content_hash
-            )
-            if same and not (want.error and listing.status != "parked"):
-                continue
-            status = "dirty"
-            error, code = None, None
-            if want.error:
-                status, code, error = "parked", "fx_rate_missing", want.error
-            updates.append(
-                {
-                    "b_id": listing.id,
-                    "b_price": want.price,
-                    "b_qty": want.quantity,
-                    "b_hash": want.content_hash,
-                    "b_version": listing.version + 1,
-                    "b_status": status,
-                    "b_code": code,
-                    "b_error": error,
-                    "b_now": now_utc(),
-                }
-            )
+        updates = _desired_updates(listings, compute_desired(session, config, listings))
         if updates:
             _apply_desired(session, updates)
             marked += sum(1 for u in updates if u["b_status"] == "dirty")
     return marked
+
+
+def _listings_of(session: Session, channel_id: int, sku_ids: list[int] | None) -> list[ChannelListing]:
+    """A channel's listings of the SKUs (all of them when None)."""
+    query = select(ChannelListing).where(ChannelListing.channel_id == channel_id)
+    if sku_ids is None:
+        return list(session.scalars(query))
+    listings: list[ChannelListing] = []
+    for chunk in _chunks(sku_ids):
+        listings.extend(session.scalars(query.where(ChannelListing.sku_id.in_(chunk))))
+    return listings
+
+
+def _desired_updates(listings: list[ChannelListing], desired: dict[int, Desired]) -> list[dict[str, Any]]:
+    """Parameter rows for :func:`_apply_desired`: each listing whose desired values moved becomes dirty
+    with a new version, or parked while its FX rate is missing."""
+    updates = []
+    for listing in listings:
+        want = desired[listing.id]
+        same = (
+            listing.desired_price == want.price
+            and listing.desired_quantity == want.quantity
+            and listing.desired_content_hash == want.content_hash
+        )
+        if same and not (want.error and listing.status != "parked"):
+            continue
+        status = "dirty"
+        error, code = None, None
+        if want.error:
+            status, code, error = "parked", "fx_rate_missing", want.error
+        updates.append(
+            {
+                "b_id": listing.id,
+                "b_price": want.price,
+                "b_qty": want.quantity,
+                "b_hash": want.content_hash,
+                "b_version": listing.version + 1,
+                "b_status": status,
+                "b_code": code,
+                "b_error": error,
+                "b_now": now_utc(),
+            }
+        )
+    return updates
 
 
 def _apply_desired(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -727,55 +739,67 @@ def check_drift(session: Session, channel: ChannelConfig, adapter: ChannelAdapte
     for remote in adapter.listings():
         report.checked += 1
         listing = listings.get(remote.sku)
-        if listing is None:
-            if remote.sku in sku_ids:
-                row = ChannelListing(
-                    channel_id=channel_id,
-                    sku_id=sku_ids[remote.sku],
-                    wanted="active",
-                    status="dirty",
-                    version=1,
-                    ref=_ref_json(remote.ref, remote.sku),
-                    external_id=remote.ref.external_id,
-                    pushed_price=remote.price.amount if remote.price else None,
-                    pushed_quantity=remote.quantity,
-                    pushed_state="active" if remote.status == "active" else "delisted",
-                )
-                session.add(row)
-                adopted_ids.append(sku_ids[remote.sku])
-                report.adopted.append(remote.sku)
-            else:
-                report.unknown.append(remote.sku)
-            continue
-        if not listing.ref:
-            listing.ref = _ref_json(remote.ref, remote.sku)
-            listing.external_id = remote.ref.external_id
-        drift = []
-        if (
-            remote.price is not None
-            and listing.pushed_price is not None
-            and remote.price.amount != listing.pushed_price
-        ):
-            drift.append(DriftItem(remote.sku, "price", listing.pushed_price, remote.price.amount))
-        if (
-            remote.quantity is not None
-            and listing.pushed_quantity is not None
-            and remote.quantity != listing.pushed_quantity
-        ):
-            drift.append(DriftItem(remote.sku, "quantity", listing.pushed_quantity, remote.quantity))
-        if listing.status == "submitted" and not drift and remote.status != "submitted":
-            listing.status = "clean"
-            report.confirmed += 1
-        report.drifted.extend(drift)
-        if fix and drift:
-            for item in drift:
-                if item.field == "price":
-                    listing.pushed_price = item.remote
-                else:
-                    listing.pushed_quantity = item.remote
-            listing.version += 1
-            listing.status, listing.attempts, listing.next_try_at = "dirty", 0, None
+        if listing is not None:
+            _compare(listing, remote, report, fix)
+        elif remote.sku in sku_ids:
+            session.add(_adopted(channel_id, sku_ids[remote.sku], remote))
+            adopted_ids.append(sku_ids[remote.sku])
+            report.adopted.append(remote.sku)
+        else:
+            report.unknown.append(remote.sku)
     session.flush()
     if adopted_ids:
         refresh(session, [channel], adopted_ids, channel_names=[channel.name])
     return report
+
+
+def _adopted(channel_id: int | None, sku_id: int, remote: RemoteListing) -> ChannelListing:
+    """A listing the channel already holds for one of our SKUs, taken as pushed (and dirty, so the
+    next sync sets our values)."""
+    return ChannelListing(
+        channel_id=channel_id,
+        sku_id=sku_id,
+        wanted="active",
+        status="dirty",
+        version=1,
+        ref=_ref_json(remote.ref, remote.sku),
+        external_id=remote.ref.external_id,
+        pushed_price=remote.price.amount if remote.price else None,
+        pushed_quantity=remote.quantity,
+        pushed_state="active" if remote.status == "active" else "delisted",
+    )
+
+
+def _compare(listing: ChannelListing, remote: RemoteListing, report: DriftReport, fix: bool) -> None:
+    """Learn a missing ref, note price and quantity drift, confirm a submitted listing; with ``fix``
+    take the remote values as pushed and mark the listing dirty."""
+    if not listing.ref:
+        listing.ref = _ref_json(remote.ref, remote.sku)
+        listing.external_id = remote.ref.external_id
+    drift = _drift(listing, remote)
+    if listing.status == "submitted" and not drift and remote.status != "submitted":
+        listing.status = "clean"
+        report.confirmed += 1
+    report.drifted.extend(drift)
+    if fix and drift:
+        for item in drift:
+            if item.field == "price":
+                listing.pushed_price = item.remote
+            else:
+                listing.pushed_quantity = item.remote
+        listing.version += 1
+        listing.status, listing.attempts, listing.next_try_at = "dirty", 0, None
+
+
+def _drift(listing: ChannelListing, remote: RemoteListing) -> list[DriftItem]:
+    """Where the channel's price or quantity differs from what we last pushed (both known)."""
+    drift = []
+    if remote.price is not None and listing.pushed_price is not None and remote.price.amount != listing.pushed_price:
+        drift.append(DriftItem(remote.sku, "price", listing.pushed_price, remote.price.amount))
+    if (
+        remote.quantity is not None
+        and listing.pushed_quantity is not None
+        and remote.quantity != listing.pushed_quantity
+    ):
+        drift.append(DriftItem(remote.sku, "quantity", listing.pushed_quantity, remote.quantity))
+    return drift
