@@ -37,8 +37,18 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import content, fx, rules
-from listing_sync.syncer.models import Channel, ChannelListing, Product, Sku, StockLevel, SyncResult, SyncRun, Warehouse
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from listing_sync.syncer.models import (
+    Channel,
+    ChannelListing,
+    Product,
+    Sku,
+    StockLevel,
+    SyncResult,
+    SyncRun,
+    Warehouse,
+    table_of,
+)
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 log = logging.getLogger("syncer.reconcile")
@@ -194,12 +204,11 @@ def _desired_updates(listings: list[ChannelListing], desired: dict[int, Desired]
 
 
 def _apply_desired(session: Session, rows: list[dict[str, Any]]) -> None:
-    table = ChannelListing.__table__
     statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
+        update(ChannelListing)
+        .where(ChannelListing.id == bindparam("b_id"))
         .values(
-            desired_price=bindparam("b_price", type_=table.c.desired_price.type),
+            desired_price=bindparam("b_price", type_=ChannelListing.desired_price.type),
             desired_quantity=bindparam("b_qty"),
             desired_content_hash=bindparam("b_hash"),
             version=bindparam("b_version"),
@@ -208,10 +217,10 @@ def _apply_desired(session: Session, rows: list[dict[str, Any]]) -> None:
             last_error=bindparam("b_error"),
             attempts=0,
             next_try_at=None,
-            updated_at=bindparam("b_now", type_=table.c.updated_at.type),
+            updated_at=bindparam("b_now", type_=ChannelListing.updated_at.type),
         )
     )
-    session.connection().execute(statement, rows)
+    session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping per row
 
 
 def ensure_listings(
@@ -225,10 +234,10 @@ def ensure_listings(
     ids = sorted(set(sku_ids))
     existing: dict[int, ChannelListing] = {}
     for chunk in _chunks(ids):
-        for row in session.scalars(
+        for found in session.scalars(
             select(ChannelListing).where(ChannelListing.channel_id == channel_id, ChannelListing.sku_id.in_(chunk))
         ):
-            existing[row.sku_id] = row
+            existing[found.sku_id] = found
     created = changed = 0
     for sku_id in ids:
         row = existing.get(sku_id)
@@ -482,14 +491,14 @@ def _backoff(attempts: int) -> timedelta:
 
 def _call(adapter: ChannelAdapter, op: Operation, items: list[PlannedItem]) -> list[ItemResult]:
     payloads = [item.payload for item in items]
-    method: Callable[[Any], list[ItemResult]] = {
+    methods: dict[Operation, Callable[[Any], list[ItemResult]]] = {
         Operation.PUBLISH: adapter.publish,
         Operation.PRICE: adapter.push_prices,
         Operation.STOCK: adapter.push_stock,
         Operation.DELIST: adapter.delist,
         Operation.RELIST: adapter.relist,
-    }[op]
-    results = method(payloads)
+    }
+    results = methods[op](payloads)
     if len(results) != len(items):
         raise ChannelError(
             f"adapter {adapter.kind} returned {len(results)} results for {len(items)} items of {op.value}"
@@ -526,7 +535,7 @@ def write_results(
 
     ``None`` as a result means the item needed no API call (its values already match)."""
     report = PushReport(channel="")
-    table = ChannelListing.__table__
+    table = table_of(ChannelListing)
     now = now_utc()
     for item, result in zip(items, results, strict=True):
         ids = item.group or (item.listing_id,)
@@ -579,12 +588,14 @@ def write_results(
     return report
 
 
-def _all_pushed(table: Any) -> Any:
+def _all_pushed(table: Table) -> ColumnElement[bool]:
+    """Every pushed value is the desired one (the listing is in step with the channel)."""
+    c = table.c
     return and_(
-        table.c.pushed_price.is_not_distinct_from(table.c.desired_price),
-        table.c.pushed_quantity.is_not_distinct_from(table.c.desired_quantity),
-        table.c.pushed_content_hash.is_not_distinct_from(table.c.desired_content_hash),
-        or_(table.c.pushed_state == table.c.wanted, and_(table.c.wanted == "delisted", table.c.pushed_state.is_(None))),
+        c.pushed_price.is_not_distinct_from(c.desired_price),
+        c.pushed_quantity.is_not_distinct_from(c.desired_quantity),
+        c.pushed_content_hash.is_not_distinct_from(c.desired_content_hash),
+        or_(c.pushed_state == c.wanted, and_(c.wanted == "delisted", c.pushed_state.is_(None))),
     )
 
 
@@ -617,7 +628,7 @@ def _history(
 
 
 def _park_refused(session: Session, refused: list[tuple[int, str, str, str]]) -> None:
-    table = ChannelListing.__table__
+    table = table_of(ChannelListing)
     for listing_id, _sku, code, why in refused:
         session.execute(
             update(table)
