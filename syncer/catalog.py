@@ -300,8 +300,8 @@ def _currency_cell(number: int, currency: str, problems: list[Problem]) -> str:
 def _price_cells(
     number: int, cells: dict[str, str], currency: str, problems: list[Problem]
 ) -> tuple[Decimal | None, Decimal | None]:
-    """(base price, cost): not negative, and with no more decimal places than the currency allows (at
-    least 4, for unit costs)."""
+    """(base price, cost): not negative, with no more decimal places than the currency's minor units or
+    4, whichever is more (sub-unit precision for unit amounts)."""
     price = _decimal(cells.get("base_price", ""), "base_price", number, problems)
     cost = None
     if cells.get("cost", "").strip():

@@ -472,3 +472,12 @@ def test_undo_of_values_it_cannot_restore_says_so(db_url: str) -> None:
     assert undo.lines == [] and undo.conflicts == [
         "S000 cost: cost changes cannot be undone here (re-import the old value)"
     ]
+
+
+def test_a_change_line_without_the_value_or_channel_it_needs_says_which() -> None:
+    override_removed = changes.ChangeLine(1, "S000", "price_override", "5", None, "us")
+    assert override_removed.channel_name == "us"
+    with pytest.raises(ValueError, match="S000 price_override: the change line has no new value"):
+        _ = override_removed.set_to
+    with pytest.raises(ValueError, match="S000 base_price: the change line names no channel"):
+        _ = changes.ChangeLine(1, "S000", "base_price", "5", "6").channel_name
