@@ -484,6 +484,13 @@ class PushReport:
     aborted: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
 
+    def add(self, batch: PushReport) -> None:
+        """Count one written batch in."""
+        self.batches += 1
+        for name in ("ok", "failed", "retry", "parked", "submitted"):
+            setattr(self, name, getattr(self, name) + getattr(batch, name))
+        self.errors.extend(batch.errors)
+
 
 def _backoff(attempts: int) -> timedelta:
     return min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
@@ -661,6 +668,31 @@ def push_channel(
         before_stock()
         with session_factory() as session:
             plan = build_plan(session, channel, adapter, only_skus=only_skus)
+    run_id = _start_run(session_factory, channel, user, plan, report)
+    calls_before = getattr(adapter, "api_calls", 0)
+    total = plan.items
+    done = 0
+    for op, items in plan.batches:
+        try:
+            results = _batch_results(channel, adapter, op, items)
+        except (AuthError, ConfigurationError) as exc:
+            report.aborted = str(exc)
+            log.error("[%s] sync stopped: %s", channel.name, exc)
+            break
+        with session_factory() as session:
+            report.add(write_results(session, run_id, op, items, results))
+        done += len(items)
+        if progress:
+            progress(done, total)
+    report.api_calls = getattr(adapter, "api_calls", 0) - calls_before
+    _finish_run(session_factory, run_id, report)
+    return report
+
+
+def _start_run(
+    session_factory: Callable[[], Any], channel: ChannelConfig, user: str, plan: Plan, report: PushReport
+) -> int:
+    """Record the sync run, and park the listings whose drafts were refused; returns the run's id."""
     with session_factory() as session:
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
         run = SyncRun(channel_id=channel_id, kind="sync", user=user)
@@ -671,45 +703,37 @@ def push_channel(
             report.failed += len(plan.refused)
             report.errors.extend((sku, f"publish: {code}: {why}") for _, sku, code, why in plan.refused)
         session.flush()
-        run_id = run.id
-    calls_before = getattr(adapter, "api_calls", 0)
-    total = plan.items
-    done = 0
-    for op, items in plan.batches:
-        if all(item.payload is None for item in items):
-            results: list[ItemResult | None] = [None] * len(items)
-        else:
-            try:
-                results = list(_call(adapter, op, items))
-            except (AuthError, ConfigurationError) as exc:
-                report.aborted = str(exc)
-                log.error("[%s] sync stopped: %s", channel.name, exc)
-                break
-            except ChannelError as exc:
-                results = [ItemResult.from_error(item.sku, exc) for item in items]
-            except Exception as exc:  # an adapter bug must not stop the channel: park the batch, keep going
-                log.exception("[%s] adapter failed on %s", channel.name, op.value)
-                results = [
-                    ItemResult.failure(item.sku, "adapter_error", f"{type(exc).__name__}: {exc} (report this bug)")
-                    for item in items
-                ]
-        with session_factory() as session:
-            batch = write_results(session, run_id, op, items, results)
-        report.batches += 1
-        for name in ("ok", "failed", "retry", "parked", "submitted"):
-            setattr(report, name, getattr(report, name) + getattr(batch, name))
-        report.errors.extend(batch.errors)
-        done += len(items)
-        if progress:
-            progress(done, total)
-    report.api_calls = getattr(adapter, "api_calls", 0) - calls_before
+        return run.id
+
+
+def _batch_results(
+    channel: ChannelConfig, adapter: ChannelAdapter, op: Operation, items: list[PlannedItem]
+) -> list[ItemResult | None]:
+    """One batch's results (None for items that need no call). A channel error, or an adapter bug, fails
+    every item of the batch; auth and configuration errors propagate: they stop the channel."""
+    if all(item.payload is None for item in items):
+        return [None] * len(items)
+    try:
+        return list(_call(adapter, op, items))
+    except (AuthError, ConfigurationError):
+        raise
+    except ChannelError as exc:
+        return [ItemResult.from_error(item.sku, exc) for item in items]
+    except Exception as exc:  # an adapter bug must not stop the channel: park the batch, keep going
+        log.exception("[%s] adapter failed on %s", channel.name, op.value)
+        return [
+            ItemResult.failure(item.sku, "adapter_error", f"{type(exc).__name__}: {exc} (report this bug)")
+            for item in items
+        ]
+
+
+def _finish_run(session_factory: Callable[[], Any], run_id: int, report: PushReport) -> None:
     with session_factory() as session:
         run = session.get(SyncRun, run_id)
         run.finished_at = now_utc()
         run.items_ok, run.items_failed, run.api_calls = report.ok, report.failed, report.api_calls
         run.status = "failed" if report.aborted else ("partial" if report.failed else "ok")
         run.message = report.aborted or "; ".join(f"{s}: {m}" for s, m in report.errors[:20])
-    return report
 
 
 # -------------------------------------------------------------------------------------------- drift
