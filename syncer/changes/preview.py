@@ -168,7 +168,8 @@ class _ChannelPreview:
         self, context: _Context, config: ChannelConfig, channel_id: int, calls: dict[Operation, list[_CallItem]]
     ) -> None:
         self.context, self.config, self.channel_id, self.calls = context, config, channel_id, calls
-        self.plan = context.plan
+        self.plan, self.name, self.guard = context.plan, config.name, context.guard
+        self.new_base, self.new_override = context.new.base, context.new.override
         self.feeds = {context.warehouses[c] for c in config.warehouses if c in context.warehouses}
         self.rates: dict[str, Decimal | None] = {}  # SKU currency -> rate into the channel's (None: missing)
         self.prices: dict[tuple[Any, ...], tuple[Decimal, Decimal, Decimal | None]] = {}
@@ -186,10 +187,21 @@ class _ChannelPreview:
         rows = _listing_rows(self.context.session, self.channel_id, sorted(relevant))
         for sku_id in sorted(wanted_here):
             self.listing_state(rows.get(sku_id), sku_id, new.wanted[(name, sku_id)])
-        for sku_id in sorted(relevant - wanted_here):
+        skus, desired = self.context.skus, self.plan.desired
+        for sku_id in sorted(relevant - wanted_here):  # each listing's new price and quantity
             row = rows.get(sku_id)
-            if row is not None:
-                self.listing_values(row, self.context.skus[sku_id], sku_id in prices_here, sku_id in stock_skus_here)
+            if row is None:
+                continue
+            sku = skus[sku_id]
+            pushable = row.wanted == "active" and _has_ref(row.ref)
+            old_price, old_qty = row.desired_price, row.desired_quantity
+            new_price, new_qty = old_price, old_qty
+            if old_price is not None and sku_id in prices_here:
+                new_price = self.price(row, sku, old_price, pushable)
+            if sku.active and sku_id in stock_skus_here:
+                new_qty = self.quantity(row, sku, old_qty, pushable)
+            if new_price != old_price or new_qty != old_qty:
+                desired[row.id] = (new_price, new_qty)
 
     def listing_state(self, row: _ListingRow | None, sku_id: int, want: str | None) -> None:
         """A listing to publish, relist or delist (or a state already pending)."""
@@ -202,31 +214,22 @@ class _ChannelPreview:
         if op is not None:
             self.calls[op].append(_CallItem(sku.sku, row.ref if row is not None else None))
 
-    def listing_values(self, row: _ListingRow, sku: _SkuRow, prices: bool, stock: bool) -> None:
-        """The listing's new price and quantity; its desired values are recorded when either moves."""
-        pushable = row.wanted == "active" and _has_ref(row.ref)
-        old_price, old_qty = row.desired_price, row.desired_quantity
-        new_price, new_qty = old_price, old_qty
-        if prices and old_price is not None:
-            new_price = self.price(row, sku, old_price, pushable)
-        if stock and sku.active:
-            new_qty = self.quantity(row, sku, old_qty, pushable)
-        if new_price != old_price or new_qty != old_qty:
-            self.plan.desired[row.id] = (new_price, new_qty)
-
     def price(self, row: _ListingRow, sku: _SkuRow, old: Decimal, pushable: bool) -> Decimal:
         """The price the channel will show (the old one while the FX rate is missing), guarded."""
-        rate = self.rate(sku.currency)
+        rates = self.rates
+        if sku.currency not in rates:
+            self.look_up_rate(sku.currency)
+        rate = rates[sku.currency]
         if rate is None:
             return old
-        base = self.context.new.base.get(sku.id, sku.base_price)
-        override = self.context.new.override.get((self.config.name, sku.id), row.price_override)
+        base = self.new_base.get(sku.id, sku.base_price)
+        override = self.new_override.get((self.name, sku.id), row.price_override)
         key = (base, override, sku.cost, rate)
         cached = self.prices.get(key)
         if cached is None:
             cached = self.prices[key] = _channel_prices(base, override, sku.cost, self.config, rate)
         new, unfloored, floor = cached
-        guard = self.context.guard
+        guard = self.guard
         if guard is not None and floor is not None and unfloored < floor:
             self.refuse(
                 sku,
@@ -241,15 +244,13 @@ class _ChannelPreview:
                     self.refuse(sku, f"price {old} -> {new} {self.config.currency} is {moved:+.1f}% (limit {guard}%)")
         return new
 
-    def rate(self, currency: str) -> Decimal | None:
-        """The rate from a SKU currency into the channel's, looked up once (None, with a note, if missing)."""
-        if currency not in self.rates:
-            try:
-                self.rates[currency] = fx.rate(self.context.session, currency, self.config.currency, self.context.day)
-            except fx.MissingRate as exc:
-                self.rates[currency] = None
-                self.plan.notes.append(f"{self.config.name}: {exc}; its listings keep waiting for the rate")
-        return self.rates[currency]
+    def look_up_rate(self, currency: str) -> None:
+        """The rate from a SKU currency into the channel's (None, with a note, when it is missing)."""
+        try:
+            self.rates[currency] = fx.rate(self.context.session, currency, self.config.currency, self.context.day)
+        except fx.MissingRate as exc:
+            self.rates[currency] = None
+            self.plan.notes.append(f"{self.name}: {exc}; its listings keep waiting for the rate")
 
     def quantity(self, row: _ListingRow, sku: _SkuRow, old: int | None, pushable: bool) -> int:
         """The quantity the channel will show from its warehouses' new on-hand counts."""
@@ -264,12 +265,12 @@ class _ChannelPreview:
         return new
 
     def effect(self, row: _ListingRow, sku: _SkuRow, name: str, old: Any, new: Any, op: Operation | None) -> None:
-        self.plan.effects.append(Effect(row.id, self.config.name, sku.id, sku.sku, name, old, new, op))
+        self.plan.effects.append(Effect(row.id, self.name, sku.id, sku.sku, name, old, new, op))
         if op is not None:
             self.calls[op].append(_CallItem(sku.sku, row.ref))
 
     def refuse(self, sku: _SkuRow, message: str) -> None:
-        self.plan.violations.append(Violation(sku.sku, self.config.name, message))
+        self.plan.violations.append(Violation(sku.sku, self.name, message))
 
 
 def _guard_unlisted(plan: ChangePlan, lines: Sequence[ChangeLine], skus: dict[int, _SkuRow]) -> None:
