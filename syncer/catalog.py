@@ -61,8 +61,9 @@ from listing_sync.syncer.models import (
     StockLevel,
     Warehouse,
 )
-from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
-from sqlalchemy import select, update
+from listing_sync.syncer.rules import decimal_places
+from listing_sync.syncer.tabular import InputRejected, Problem, read_table
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
@@ -90,6 +91,7 @@ CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 TEXT_FIELDS = ("title", "description", "bullets")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,119}$")
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
+TEXT_CHUNK = 2000  # ids per IN list when reading stored texts
 
 Progress = Callable[[int], None]
 
@@ -240,72 +242,22 @@ def check_header(header: list[str], warehouses: set[str], channels: set[str] | N
 
 
 def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> CatalogRow | None:
+    """One file row as a :class:`CatalogRow`, or None when it has problems (each added to ``problems``
+    with its row and column; every cell is checked, so all of a row's problems are reported at once)."""
     before = len(problems)
-    sku = cells.get("sku", "").strip()
-    if not sku:
-        problems.append(Problem(number, "sku", "is empty"))
-    elif not SKU_PATTERN.match(sku):
-        problems.append(Problem(number, "sku", f"{sku!r}: use letters, digits and . _ - / (at most 120)"))
+    sku = _sku_cell(number, cells.get("sku", "").strip(), problems)
     title = cells.get("title", "").strip()
     if not title:
         problems.append(Problem(number, "title", "is empty"))
-    currency = cells.get("currency", "").strip().upper()
-    if currency not in MINOR_UNITS:
-        problems.append(Problem(number, "currency", f"{currency or '(empty)'} is not an ISO 4217 code we know"))
-    price = _decimal(cells.get("base_price", ""), "base_price", number, problems)
-    cost = None
-    if cells.get("cost", "").strip():
-        cost = _decimal(cells["cost"], "cost", number, problems)
-    for column, value in (("base_price", price), ("cost", cost)):
-        if value is not None and currency in MINOR_UNITS and -value.as_tuple().exponent > max(MINOR_UNITS[currency], 4):
-            problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))
+    currency = _currency_cell(number, cells.get("currency", "").strip().upper(), problems)
+    price, cost = _price_cells(number, cells, currency, problems)
     weight = None
     if cells.get("weight_grams", "").strip():
         weight = _int(cells["weight_grams"], "weight_grams", number, problems)
-    active = True
-    if cells.get("active", "").strip():
-        flag = cells["active"].strip().lower()
-        if flag not in TRUE | FALSE:
-            problems.append(Problem(number, "active", f"{cells['active']!r}: use true or false"))
-        active = flag in TRUE
-    attributes: dict[str, str] = {}
-    stock: dict[str, int] = {}
-    for name, value in cells.items():
-        if not value or name[0] not in "as" or not value.strip():
-            continue
-        match = PATTERNED.match(name)
-        if not match:
-            continue
-        if match.group(1) == "attr":
-            attributes[match.group(2)] = value.strip()
-        else:
-            quantity = _int(value, name, number, problems)
-            if quantity is not None:
-                stock[match.group(2)] = quantity
-    texts: dict[tuple[str, str], dict[str, Any]] = {}
-    attr_texts: dict[str, dict[str, str]] = {}
-    for name, value in cells.items():
-        column = localized_column(name)
-        if not isinstance(column, LocalizedColumn):
-            continue
-        text = value.strip()
-        fields = texts.get((column.language, column.channel), {})
-        if not text and (column.attribute in attr_texts.get(column.language, {}) or column.kind in fields):
-            continue  # a duplicate column (already reported) does not blank the first one
-        if column.kind == "attr":
-            attr_texts.setdefault(column.language, {})[column.attribute] = text
-        elif column.kind == "bullets":
-            texts.setdefault((column.language, column.channel), {})["bullets"] = [
-                b.strip() for b in text.split("|") if b.strip()
-            ]
-        else:
-            if column.kind == "title" and len(text) > 500:
-                problems.append(Problem(number, name, f"is {len(text)} characters; at most 500"))
-            texts.setdefault((column.language, column.channel), {})[column.kind] = text
-    images = [u.strip() for u in cells.get("images", "").split("|") if u.strip()]
-    for url in images:
-        if not url.startswith(("https://", "http://")):
-            problems.append(Problem(number, "images", f"{url!r} is not an http(s) URL"))
+    active = _active_cell(number, cells, problems)
+    attributes, stock = _patterned_cells(number, cells, problems)
+    texts, attr_texts = _localized_cells(number, cells, problems)
+    images = _images_cell(number, cells.get("images", ""), problems)
     if len(problems) > before:
         return None
     return CatalogRow(
@@ -331,18 +283,108 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     )
 
 
+def _sku_cell(number: int, sku: str, problems: list[Problem]) -> str:
+    if not sku:
+        problems.append(Problem(number, "sku", "is empty"))
+    elif not SKU_PATTERN.match(sku):
+        problems.append(Problem(number, "sku", f"{sku!r}: use letters, digits and . _ - / (at most 120)"))
+    return sku
+
+
+def _currency_cell(number: int, currency: str, problems: list[Problem]) -> str:
+    if currency not in MINOR_UNITS:
+        problems.append(Problem(number, "currency", f"{currency or '(empty)'} is not an ISO 4217 code we know"))
+    return currency
+
+
+def _price_cells(
+    number: int, cells: dict[str, str], currency: str, problems: list[Problem]
+) -> tuple[Decimal | None, Decimal | None]:
+    """(base price, cost): not negative, with no more decimal places than the currency's minor units or
+    4, whichever is more (sub-unit precision for unit amounts)."""
+    price = _decimal(cells.get("base_price", ""), "base_price", number, problems)
+    cost = None
+    if cells.get("cost", "").strip():
+        cost = _decimal(cells["cost"], "cost", number, problems)
+    for column, value in (("base_price", price), ("cost", cost)):
+        if value is not None and currency in MINOR_UNITS and decimal_places(value) > max(MINOR_UNITS[currency], 4):
+            problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))
+    return price, cost
+
+
+def _active_cell(number: int, cells: dict[str, str], problems: list[Problem]) -> bool:
+    """``true``/``false`` (and yes/no, 1/0, y/n); empty is true."""
+    if not cells.get("active", "").strip():
+        return True
+    flag = cells["active"].strip().lower()
+    if flag not in TRUE | FALSE:
+        problems.append(Problem(number, "active", f"{cells['active']!r}: use true or false"))
+    return flag in TRUE
+
+
+def _patterned_cells(
+    number: int, cells: dict[str, str], problems: list[Problem]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """(attributes from ``attr[NAME]``, on-hand counts from ``stock[WH]``); empty cells are skipped."""
+    attributes: dict[str, str] = {}
+    stock: dict[str, int] = {}
+    for name, value in cells.items():
+        if not value or name[0] not in "as" or not value.strip():
+            continue
+        match = PATTERNED.match(name)
+        if not match:
+            continue
+        if match.group(1) == "attr":
+            attributes[match.group(2)] = value.strip()
+        else:
+            quantity = _int(value, name, number, problems)
+            if quantity is not None:
+                stock[match.group(2)] = quantity
+    return attributes, stock
+
+
+def _localized_cells(
+    number: int, cells: dict[str, str], problems: list[Problem]
+) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, str]]]:
+    """(product texts by (language, channel), attribute values by language) from the localized columns
+    in the file; an empty cell clears its text."""
+    texts: dict[tuple[str, str], dict[str, Any]] = {}
+    attr_texts: dict[str, dict[str, str]] = {}
+    for name, value in cells.items():
+        column = localized_column(name)
+        if not isinstance(column, LocalizedColumn):
+            continue
+        text = value.strip()
+        fields = texts.get((column.language, column.channel), {})
+        if not text and (column.attribute in attr_texts.get(column.language, {}) or column.kind in fields):
+            continue  # a duplicate column (already reported) does not blank the first one
+        if column.kind == "attr":
+            attr_texts.setdefault(column.language, {})[column.attribute] = text
+        elif column.kind == "bullets":
+            texts.setdefault((column.language, column.channel), {})["bullets"] = [
+                b.strip() for b in text.split("|") if b.strip()
+            ]
+        else:
+            if column.kind == "title" and len(text) > 500:
+                problems.append(Problem(number, name, f"is {len(text)} characters; at most 500"))
+            texts.setdefault((column.language, column.channel), {})[column.kind] = text
+    return texts, attr_texts
+
+
+def _images_cell(number: int, cell: str, problems: list[Problem]) -> list[str]:
+    """``|``-separated http(s) URLs, in display order."""
+    images = [u.strip() for u in cell.split("|") if u.strip()]
+    for url in images:
+        if not url.startswith(("https://", "http://")):
+            problems.append(Problem(number, "images", f"{url!r} is not an http(s) URL"))
+    return images
+
+
 def validate_file(
     path: Path, warehouses: set[str], progress: Progress | None = None, channels: set[str] | None = None
 ) -> list[CatalogRow]:
     """Parse and validate the whole file; raise InputRejected listing every problem."""
-    try:
-        header, rows = read_rows(path)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
-    except Exception as exc:  # openpyxl raises many types for a corrupt workbook
-        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file as a workbook: {exc}")]) from None
-    if not header:
-        raise InputRejected(str(path), [Problem(0, "", "the file is empty (no header row)")])
+    header, rows = read_table(path)
     problems = check_header(header, warehouses, channels)  # reported together with every row problem below
     parsed: list[CatalogRow] = []
     first_row: dict[str, int] = {}
@@ -420,40 +462,60 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
     session.add(change_set)
     session.flush()
     summary.change_set_id = change_set.id
+    product_ids, updated_products = _upsert_products(session, rows, summary)
+    created_ids = _upsert_skus(session, rows, product_ids, change_set.id, summary)
+    if updated_products:  # products whose content changed touch every SKU of theirs (their listings' content)
+        summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(updated_products))))
+    sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
+    _apply_texts(session, rows, product_ids, sku_ids, summary)
+    _apply_stock_counts(session, rows, sku_ids, created_ids, change_set.id, f"stock count from {source}", user, summary)
+    if not summary.changed:
+        session.delete(change_set)
+        summary.change_set_id = None
+    return summary
 
-    # products: first row of each product carries its content
+
+INSERT_CHUNK = 5000  # rows per multi-row INSERT ... RETURNING
+
+
+def _upsert_products(
+    session: Session, rows: list[CatalogRow], summary: ImportSummary
+) -> tuple[dict[str, int], list[int]]:
+    """Create and update the products (the first row of each carries its content). Returns (product key
+    -> id, the ids of the existing products whose content changed)."""
     product_rows: dict[str, CatalogRow] = {}
     for row in rows:
         product_rows.setdefault(row.product, row)
-    existing_products = (
+    existing = (
         {p.key: p for p in session.scalars(select(Product).where(Product.key.in_(list(product_rows))))}
         if len(product_rows) < 30000
         else {p.key: p for p in session.scalars(select(Product))}
     )
-    new_products = [
-        {"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing_products
-    ]
-    product_ids = {key: p.id for key, p in existing_products.items()}
-    if new_products:
-        for start in range(0, len(new_products), 5000):
-            table = Product.__table__
-            result = session.connection().execute(
-                table.insert().returning(table.c.id, table.c.key), new_products[start : start + 5000]
-            )
-            product_ids.update({key: pid for pid, key in result})
-        summary.products_created = len(new_products)
-    product_updates = []
-    for key, product in existing_products.items():
+    new_products = [{"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing]
+    product_ids = {key: p.id for key, p in existing.items()}
+    for start in range(0, len(new_products), INSERT_CHUNK):
+        result = session.connection().execute(
+            insert(Product).returning(Product.id, Product.key), new_products[start : start + INSERT_CHUNK]
+        )
+        product_ids.update({key: pid for pid, key in result})
+    summary.products_created = len(new_products)
+    updates = []
+    for key, product in existing.items():
         values = _product_values(product_rows[key])
         if any(getattr(product, k) != v for k, v in values.items()):
-            product_updates.append({"id": product.id, **values})
-    if product_updates:
-        session.execute(update(Product), product_updates)
-        summary.products_updated = len(product_updates)
+            updates.append({"id": product.id, **values})
+    if updates:
+        session.execute(update(Product), updates)
+        summary.products_updated = len(updates)
+    return product_ids, [u["id"] for u in updates]
 
-    # skus
+
+def _upsert_skus(
+    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], change_set_id: int, summary: ImportSummary
+) -> set[int]:
+    """Create and update the SKUs; a changed base price or cost is a change item. Returns the new SKU ids."""
     existing = {s.sku: s for s in session.scalars(select(Sku))}
-    new_skus, sku_updates, price_items = [], [], []
+    new_skus, updates, price_items = [], [], []
     for row in rows:
         values = _sku_values(row, product_ids[row.product])
         current = existing.get(row.sku)
@@ -461,46 +523,48 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
             new_skus.append({"sku": row.sku, **values})
             continue
         changed = {k: v for k, v in values.items() if getattr(current, k) != v}
-        if changed:
-            sku_updates.append({"id": current.id, **values})
-            summary.changed_sku_ids.add(current.id)
-            for name in ("base_price", "cost"):
-                if name in changed:
-                    price_items.append(
-                        {
-                            "change_set_id": change_set.id,
-                            "sku_id": current.id,
-                            "field": name,
-                            "old_value": _text(getattr(current, name)),
-                            "new_value": _text(values[name]),
-                        }
-                    )
-        else:
+        if not changed:
             summary.skus_unchanged += 1
+            continue
+        updates.append({"id": current.id, **values})
+        summary.changed_sku_ids.add(current.id)
+        price_items += [
+            _change_item(change_set_id, current.id, name, _text(getattr(current, name)), _text(values[name]))
+            for name in ("base_price", "cost")
+            if name in changed
+        ]
     created_ids: set[int] = set()
-    if new_skus:
-        for start in range(0, len(new_skus), 5000):
-            table = Sku.__table__
-            result = session.connection().execute(
-                table.insert().returning(table.c.id, table.c.sku), new_skus[start : start + 5000]
-            )
-            created_ids.update(sid for sid, _ in result)
-        summary.changed_sku_ids |= created_ids
-        summary.skus_created = len(new_skus)
-    if sku_updates:
-        session.execute(update(Sku), sku_updates)
-        summary.skus_updated = len(sku_updates)
+    for start in range(0, len(new_skus), INSERT_CHUNK):
+        result = session.connection().execute(
+            insert(Sku).returning(Sku.id, Sku.sku), new_skus[start : start + INSERT_CHUNK]
+        )
+        created_ids.update(sid for sid, _ in result)
+    summary.changed_sku_ids |= created_ids
+    summary.skus_created = len(new_skus)
+    if updates:
+        session.execute(update(Sku), updates)
+        summary.skus_updated = len(updates)
     if price_items:
-        session.connection().execute(ChangeItem.__table__.insert(), price_items)
-    # products whose content changed touch every SKU of theirs (their listings' content changes)
-    if product_updates:
-        changed_products = [u["id"] for u in product_updates]
-        summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(changed_products))))
+        session.connection().execute(insert(ChangeItem), price_items)
+    return created_ids
 
-    sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
-    _apply_texts(session, rows, product_ids, sku_ids, summary)
 
-    # stock counts -> ledger adjustments
+def _change_item(change_set_id: int, sku_id: int, name: str, old: str | None, new: str | None) -> dict[str, Any]:
+    return {"change_set_id": change_set_id, "sku_id": sku_id, "field": name, "old_value": old, "new_value": new}
+
+
+def _apply_stock_counts(
+    session: Session,
+    rows: list[CatalogRow],
+    sku_ids: dict[str, int],
+    created_ids: set[int],
+    change_set_id: int,
+    reason: str,
+    user: str,
+    summary: ImportSummary,
+) -> None:
+    """Stock counts become ledger adjustments (count movements), audited as change items except a new
+    SKU's first count."""
     warehouses = ledger.warehouses_by_code(session)
     current_levels = ledger.levels(session)
     last_movement = _last_movement_ids(session)
@@ -520,31 +584,19 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
                     kind="count",
                     on_hand_delta=target - on_hand,
                     reserved_delta=0,
-                    reason=f"stock count from {source}",
+                    reason=reason,
                     user=user,
                     key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
-                    change_set_id=change_set.id,
+                    change_set_id=change_set_id,
                 )
             )
             if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
-                stock_items.append(
-                    {
-                        "change_set_id": change_set.id,
-                        "sku_id": sku_id,
-                        "field": f"stock:{code}",
-                        "old_value": str(on_hand),
-                        "new_value": str(target),
-                    }
-                )
+                stock_items.append(_change_item(change_set_id, sku_id, f"stock:{code}", str(on_hand), str(target)))
             summary.changed_sku_ids.add(sku_id)
     applied = ledger.record(session, movements)
     summary.stock_movements = len(applied)
     if stock_items:
-        session.connection().execute(ChangeItem.__table__.insert(), stock_items)
-    if not summary.changed:
-        session.delete(change_set)
-        summary.change_set_id = None
-    return summary
+        session.connection().execute(insert(ChangeItem), stock_items)
 
 
 def _merged_texts(rows: list[CatalogRow]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
@@ -568,77 +620,107 @@ def _apply_texts(
     summary: ImportSummary,
 ) -> None:
     """Upsert localized product texts and SKU attribute values for the columns present in the file."""
-    wanted = _merged_texts(rows)
-    touched_products: set[int] = set()
-    if any(wanted.values()):
-        ids = [product_ids[key] for key, texts in wanted.items() if texts]
-        existing: dict[tuple[int, str, str], ProductText] = {}
-        for start in range(0, len(ids), 2000):
-            for text in session.scalars(
-                select(ProductText).where(ProductText.product_id.in_(ids[start : start + 2000]))
-            ):
-                existing[(text.product_id, text.language, text.channel)] = text
-        for key, texts in wanted.items():
-            pid = product_ids[key]
-            for (language, channel), fields in texts.items():
-                current = existing.get((pid, language, channel))
-                values = {
-                    "title": current.title if current else "",
-                    "description": current.description if current else "",
-                    "bullet_points": list(current.bullet_points or []) if current else [],
-                }
-                for name, value in fields.items():
-                    values["bullet_points" if name == "bullets" else name] = value
-                empty = not (values["title"] or values["description"] or values["bullet_points"])
-                if current is None:
-                    if empty:
-                        continue
-                    session.add(ProductText(product_id=pid, language=language, channel=channel, **values))
-                elif empty:
-                    session.delete(current)
-                elif all(getattr(current, k) == v for k, v in values.items()):
-                    continue
-                else:
-                    for name, value in values.items():
-                        setattr(current, name, value)
-                summary.texts_changed += 1
-                touched_products.add(pid)
-    sku_rows = [row for row in rows if row.attr_texts]
-    if sku_rows:
-        ids = [sku_ids[row.sku] for row in sku_rows]
-        current_attrs: dict[tuple[int, str], SkuText] = {}
-        for start in range(0, len(ids), 2000):
-            for text in session.scalars(select(SkuText).where(SkuText.sku_id.in_(ids[start : start + 2000]))):
-                current_attrs[(text.sku_id, text.language)] = text
-        for row in sku_rows:
-            sid = sku_ids[row.sku]
-            for language, values in row.attr_texts.items():
-                current = current_attrs.get((sid, language))
-                merged = dict(current.attributes or {}) if current else {}
-                for name, value in values.items():
-                    if value:
-                        merged[name] = value
-                    else:
-                        merged.pop(name, None)
-                if current is None:
-                    if not merged:
-                        continue
-                    session.add(SkuText(sku_id=sid, language=language, attributes=merged))
-                elif not merged:
-                    session.delete(current)
-                elif merged == dict(current.attributes or {}):
-                    continue
-                else:
-                    current.attributes = merged
-                summary.texts_changed += 1
-                summary.changed_sku_ids.add(sid)
-    if touched_products:
+    touched_products = _apply_product_texts(session, rows, product_ids, summary)
+    _apply_sku_texts(session, rows, sku_ids, summary)
+    if touched_products:  # a product's texts are part of every one of its SKUs' listings
         product_list = sorted(touched_products)
-        for start in range(0, len(product_list), 2000):
+        for start in range(0, len(product_list), TEXT_CHUNK):
             summary.changed_sku_ids.update(
-                session.scalars(select(Sku.id).where(Sku.product_id.in_(product_list[start : start + 2000])))
+                session.scalars(select(Sku.id).where(Sku.product_id.in_(product_list[start : start + TEXT_CHUNK])))
             )
     session.flush()
+
+
+def _apply_product_texts(
+    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], summary: ImportSummary
+) -> set[int]:
+    """Upsert the products' localized texts; returns the ids of the products whose texts changed."""
+    wanted = _merged_texts(rows)
+    touched: set[int] = set()
+    if not any(wanted.values()):
+        return touched
+    ids = [product_ids[key] for key, texts in wanted.items() if texts]
+    existing: dict[tuple[int, str, str], ProductText] = {}
+    for start in range(0, len(ids), TEXT_CHUNK):
+        for text in session.scalars(
+            select(ProductText).where(ProductText.product_id.in_(ids[start : start + TEXT_CHUNK]))
+        ):
+            existing[(text.product_id, text.language, text.channel)] = text
+    for key, texts in wanted.items():
+        pid = product_ids[key]
+        for (language, channel), fields in texts.items():
+            if _upsert_product_text(session, pid, language, channel, fields, existing.get((pid, language, channel))):
+                summary.texts_changed += 1
+                touched.add(pid)
+    return touched
+
+
+def _upsert_product_text(
+    session: Session, pid: int, language: str, channel: str, fields: dict[str, Any], current: ProductText | None
+) -> bool:
+    """Set the fields in the file over the stored text (a text left empty is deleted); True if it changed."""
+    values: dict[str, Any] = {
+        "title": current.title if current else "",
+        "description": current.description if current else "",
+        "bullet_points": list(current.bullet_points or []) if current else [],
+    }
+    for name, value in fields.items():
+        values["bullet_points" if name == "bullets" else name] = value
+    empty = not (values["title"] or values["description"] or values["bullet_points"])
+    if current is None:
+        if empty:
+            return False
+        session.add(ProductText(product_id=pid, language=language, channel=channel, **values))
+    elif empty:
+        session.delete(current)
+    elif all(getattr(current, k) == v for k, v in values.items()):
+        return False
+    else:
+        for name, value in values.items():
+            setattr(current, name, value)
+    return True
+
+
+def _apply_sku_texts(session: Session, rows: list[CatalogRow], sku_ids: dict[str, int], summary: ImportSummary) -> None:
+    """Upsert the SKUs' attribute values by language; their SKUs count as changed."""
+    sku_rows = [row for row in rows if row.attr_texts]
+    if not sku_rows:
+        return
+    ids = [sku_ids[row.sku] for row in sku_rows]
+    existing: dict[tuple[int, str], SkuText] = {}
+    for start in range(0, len(ids), TEXT_CHUNK):
+        for text in session.scalars(select(SkuText).where(SkuText.sku_id.in_(ids[start : start + TEXT_CHUNK]))):
+            existing[(text.sku_id, text.language)] = text
+    for row in sku_rows:
+        sid = sku_ids[row.sku]
+        for language, values in row.attr_texts.items():
+            if _upsert_sku_text(session, sid, language, values, existing.get((sid, language))):
+                summary.texts_changed += 1
+                summary.changed_sku_ids.add(sid)
+
+
+def _upsert_sku_text(
+    session: Session, sid: int, language: str, values: dict[str, str], current: SkuText | None
+) -> bool:
+    """Merge the file's attribute values into the stored ones ("" removes one; a text left empty is
+    deleted); True if it changed."""
+    merged: dict[str, Any] = dict(current.attributes or {}) if current else {}
+    for name, value in values.items():
+        if value:
+            merged[name] = value
+        else:
+            merged.pop(name, None)
+    if current is None:
+        if not merged:
+            return False
+        session.add(SkuText(sku_id=sid, language=language, attributes=merged))
+    elif not merged:
+        session.delete(current)
+    elif merged == dict(current.attributes or {}):
+        return False
+    else:
+        current.attributes = merged
+    return True
 
 
 def _last_movement_ids(session: Session) -> dict[tuple[int, int], int]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
-from listing_sync.adapters.money import require_currency
+from listing_sync.adapters.money import UnknownCurrency, parse_decimal, require_currency
 from listing_sync.syncer.models import FxRate
+from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -66,16 +69,11 @@ def rate(session: Session, base: str, quote: str, day: date) -> Decimal:
 RATE_COLUMNS = ("date", "base", "quote", "rate")
 
 
-def read_rate_file(path) -> list[tuple[date, str, str, Decimal]]:
+def read_rate_file(path: str | Path) -> list[tuple[date, str, str, Decimal]]:
     """Read a CSV/XLSX of rates (columns date, base, quote, rate; any order, more columns ignored).
 
     The whole file is checked first: every bad row and column is reported in one ``InputRejected`` and
     nothing is returned (so nothing is applied)."""
-    from pathlib import Path
-
-    from listing_sync.adapters.money import UnknownCurrency, parse_decimal
-    from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
-
     path = Path(path)
     if not path.is_file():
         raise InputRejected(str(path), [Problem(0, "", "file not found")])
@@ -92,51 +90,71 @@ def read_rate_file(path) -> list[tuple[date, str, str, Decimal]]:
     parsed: list[tuple[date, str, str, Decimal]] = []
     seen: dict[tuple[date, str, str], int] = {}
     for number, cells in rows:
-
-        def cell(column: str, cells: list[str] = cells) -> str:
-            i = index[column]
-            return cells[i].strip() if i < len(cells) else ""
-
-        ok = True
-        try:
-            day = date.fromisoformat(cell("date").split(" ")[0].split("T")[0])  # XLSX dates read as datetimes
-        except ValueError:
-            problems.append(Problem(number, "date", f"{cell('date')!r} is not a date (YYYY-MM-DD)"))
-            ok = False
-        codes = {}
-        for column in ("base", "quote"):
-            code = cell(column).upper()
-            try:
-                codes[column] = require_currency(code)
-            except UnknownCurrency as exc:
-                problems.append(Problem(number, column, str(exc) if code else "empty currency"))
-                ok = False
-        if ok and codes["base"] == codes["quote"]:
-            problems.append(Problem(number, "quote", "base and quote currency are the same"))
-            ok = False
-        try:
-            value = parse_decimal(cell("rate"))
-            if value <= 0:
-                raise ValueError(f"rate must be positive, not {value}")
-            if value != value.quantize(Decimal("0.000001")):
-                raise ValueError(f"{value} has more than 6 decimal places")
-        except ValueError as exc:
-            problems.append(Problem(number, "rate", str(exc)))
-            ok = False
-        if not ok:
+        row = _rate_row(number, {c: cells[i].strip() if i < len(cells) else "" for c, i in index.items()}, problems)
+        if row is None:
             continue
-        key = (day, codes["base"], codes["quote"])
-        if key in seen:
-            problems.append(Problem(number, "date", f"duplicate of row {seen[key]} ({key[1]}->{key[2]} on {day})"))
+        day, base, quote, _ = row
+        if (day, base, quote) in seen:
+            problems.append(
+                Problem(number, "date", f"duplicate of row {seen[day, base, quote]} ({base}->{quote} on {day})")
+            )
             continue
-        seen[key] = number
-        parsed.append((day, codes["base"], codes["quote"], value))
+        seen[(day, base, quote)] = number
+        parsed.append(row)
     if problems:
         raise InputRejected(str(path), problems)
     return parsed
 
 
-def import_rates(session: Session, path) -> tuple[int, int]:
+def _rate_row(number: int, cells: dict[str, str], problems: list[Problem]) -> tuple[date, str, str, Decimal] | None:
+    """One row's (day, base, quote, rate), or None with every problem of the row added to ``problems``."""
+    day = _day_cell(number, cells["date"], problems)
+    codes = {}
+    for column in ("base", "quote"):
+        code = _currency_cell(number, column, cells[column].upper(), problems)
+        if code is not None:
+            codes[column] = code
+    ok = day is not None and len(codes) == 2
+    if ok and codes["base"] == codes["quote"]:
+        problems.append(Problem(number, "quote", "base and quote currency are the same"))
+        ok = False
+    value = _rate_cell(number, cells["rate"], problems)
+    if not ok or day is None or value is None:
+        return None
+    return day, codes["base"], codes["quote"], value
+
+
+def _day_cell(number: int, text: str, problems: list[Problem]) -> date | None:
+    try:
+        return date.fromisoformat(text.split(" ")[0].split("T")[0])  # XLSX dates read as datetimes
+    except ValueError:
+        problems.append(Problem(number, "date", f"{text!r} is not a date (YYYY-MM-DD)"))
+        return None
+
+
+def _currency_cell(number: int, column: str, code: str, problems: list[Problem]) -> str | None:
+    try:
+        return require_currency(code)
+    except UnknownCurrency as exc:
+        problems.append(Problem(number, column, str(exc) if code else "empty currency"))
+        return None
+
+
+def _rate_cell(number: int, text: str, problems: list[Problem]) -> Decimal | None:
+    """A positive rate with at most 6 decimal places."""
+    try:
+        value = parse_decimal(text)
+        if value <= 0:
+            raise ValueError(f"rate must be positive, not {value}")
+        if value != value.quantize(Decimal("0.000001")):
+            raise ValueError(f"{value} has more than 6 decimal places")
+    except ValueError as exc:
+        problems.append(Problem(number, "rate", str(exc)))
+        return None
+    return value
+
+
+def import_rates(session: Session, path: str | Path) -> tuple[int, int]:
     """Validate a rate file whole, then apply it. Returns (rows changed, rows unchanged)."""
     rows = read_rate_file(path)
     changed = sum(set_rate(session, base, quote, value, day) for day, base, quote, value in rows)
@@ -169,7 +187,7 @@ class RateBook:
         self.session, self.quote = session, quote
         self._series: dict[str, tuple[list[date], list[Decimal], list[date], list[Decimal]]] = {}
 
-    def _load(self, currency: str):
+    def _load(self, currency: str) -> tuple[list[date], list[Decimal], list[date], list[Decimal]]:
         if currency not in self._series:
             direct = self.session.execute(
                 select(FxRate.day, FxRate.rate)
@@ -203,7 +221,7 @@ class RateBook:
             return (Decimal(1) / inv_rates[j - 1]).quantize(Decimal("0.000001"))
         return None
 
-    def resolve(self, pairs) -> dict[tuple[str, date], Decimal]:
+    def resolve(self, pairs: Iterable[tuple[str, date]]) -> dict[tuple[str, date], Decimal]:
         """Rates for every (currency, day); raises ``MissingRates`` naming ALL the missing ones."""
         found: dict[tuple[str, date], Decimal] = {}
         missing: dict[str, list[date]] = {}

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -39,6 +40,15 @@ def now_utc() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), Decimal: Amount(), dict[str, Any]: JSON()}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, typed as one (``__table__`` is declared as a plain FromClause). A statement
+    on it is plain Core: the session's objects are not synchronized with what it writes."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
 
 
 # ------------------------------------------------------------------------------------------ catalog

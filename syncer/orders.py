@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus
 from listing_sync.adapters.base import Order as RemoteOrder
@@ -89,17 +90,18 @@ def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: 
         reserved = keys["reserve"] in present
         shipped = keys["ship"] in present
         released = keys["release"] in present
-        common = {"sku_id": line.sku_id, "warehouse_id": line.warehouse_id, "user": user, "order_line_id": line.id}
+        movement = partial(
+            ledger.Movement, sku_id=line.sku_id, warehouse_id=line.warehouse_id, user=user, order_line_id=line.id
+        )
         reason = f"order {order.external_id} on {channel.name}"
         if status in RESERVING and not (reserved or shipped or released):
             movements.append(
-                ledger.Movement(
+                movement(
                     kind="reserve",
                     on_hand_delta=0,
                     reserved_delta=line.quantity,
                     reason=f"reserve for {reason}",
                     key=keys["reserve"],
-                    **common,
                 )
             )
         elif status in SHIPPED | {OrderStatus.RETURNED} and not shipped and not released:
@@ -117,24 +119,22 @@ def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: 
                     "%s: shipped %d of SKU id %d but only %d on hand", reason, line.quantity, line.sku_id, on_hand
                 )
             movements.append(
-                ledger.Movement(
+                movement(
                     kind="ship",
                     on_hand_delta=-take,
                     reserved_delta=-line.quantity if reserved else 0,
                     reason=f"shipped {reason}",
                     key=keys["ship"],
-                    **common,
                 )
             )
         elif status in RELEASING and reserved and not shipped and not released:
             movements.append(
-                ledger.Movement(
+                movement(
                     kind="release",
                     on_hand_delta=0,
                     reserved_delta=-line.quantity,
                     reason=f"{status.value} {reason}",
                     key=keys["release"],
-                    **common,
                 )
             )
         else:

@@ -32,12 +32,23 @@ from listing_sync.adapters.base import (
     Money,
     Operation,
     PriceUpdate,
+    RemoteListing,
     StockUpdate,
 )
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import content, fx, rules
-from listing_sync.syncer.models import Channel, ChannelListing, Product, Sku, StockLevel, SyncResult, SyncRun, Warehouse
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from listing_sync.syncer.models import (
+    Channel,
+    ChannelListing,
+    Product,
+    Sku,
+    StockLevel,
+    SyncResult,
+    SyncRun,
+    Warehouse,
+    table_of,
+)
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 log = logging.getLogger("syncer.reconcile")
@@ -138,56 +149,66 @@ def refresh(
     for config in channels:
         if config.name not in channel_rows or (wanted_channels is not None and config.name not in wanted_channels):
             continue
-        query = select(ChannelListing).where(ChannelListing.channel_id == channel_rows[config.name])
-        listings: list[ChannelListing] = []
-        if ids is None:
-            listings = list(session.scalars(query))
-        else:
-            for chunk in _chunks(ids):
-                listings.extend(session.scalars(query.where(ChannelListing.sku_id.in_(chunk))))
+        listings = _listings_of(session, channel_rows[config.name], ids)
         if not listings:
             continue
-        desired = compute_desired(session, config, listings)
-        updates = []
-        for listing in listings:
-            want = desired[listing.id]
-            same = (
-                listing.desired_price == want.price
-                and listing.desired_quantity == want.quantity
-                and listing.desired_content_hash == want.content_hash
-            )
-            if same and not (want.error and listing.status != "parked"):
-                continue
-            status = "dirty"
-            error, code = None, None
-            if want.error:
-                status, code, error = "parked", "fx_rate_missing", want.error
-            updates.append(
-                {
-                    "b_id": listing.id,
-                    "b_price": want.price,
-                    "b_qty": want.quantity,
-                    "b_hash": want.content_hash,
-                    "b_version": listing.version + 1,
-                    "b_status": status,
-                    "b_code": code,
-                    "b_error": error,
-                    "b_now": now_utc(),
-                }
-            )
+        updates = _desired_updates(listings, compute_desired(session, config, listings))
         if updates:
             _apply_desired(session, updates)
             marked += sum(1 for u in updates if u["b_status"] == "dirty")
     return marked
 
 
+def _listings_of(session: Session, channel_id: int, sku_ids: list[int] | None) -> list[ChannelListing]:
+    """A channel's listings of the SKUs (all of them when None)."""
+    query = select(ChannelListing).where(ChannelListing.channel_id == channel_id)
+    if sku_ids is None:
+        return list(session.scalars(query))
+    listings: list[ChannelListing] = []
+    for chunk in _chunks(sku_ids):
+        listings.extend(session.scalars(query.where(ChannelListing.sku_id.in_(chunk))))
+    return listings
+
+
+def _desired_updates(listings: list[ChannelListing], desired: dict[int, Desired]) -> list[dict[str, Any]]:
+    """Parameter rows for :func:`_apply_desired`: each listing whose desired values moved becomes dirty
+    with a new version, or parked while its FX rate is missing."""
+    updates = []
+    for listing in listings:
+        want = desired[listing.id]
+        same = (
+            listing.desired_price == want.price
+            and listing.desired_quantity == want.quantity
+            and listing.desired_content_hash == want.content_hash
+        )
+        if same and not (want.error and listing.status != "parked"):
+            continue
+        status = "dirty"
+        error, code = None, None
+        if want.error:
+            status, code, error = "parked", "fx_rate_missing", want.error
+        updates.append(
+            {
+                "b_id": listing.id,
+                "b_price": want.price,
+                "b_qty": want.quantity,
+                "b_hash": want.content_hash,
+                "b_version": listing.version + 1,
+                "b_status": status,
+                "b_code": code,
+                "b_error": error,
+                "b_now": now_utc(),
+            }
+        )
+    return updates
+
+
 def _apply_desired(session: Session, rows: list[dict[str, Any]]) -> None:
-    table = ChannelListing.__table__
     statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
+        update(ChannelListing)
+        .where(ChannelListing.id == bindparam("b_id"))
         .values(
-            desired_price=bindparam("b_price", type_=table.c.desired_price.type),
+            desired_price=bindparam("b_price", type_=ChannelListing.desired_price.type),
             desired_quantity=bindparam("b_qty"),
             desired_content_hash=bindparam("b_hash"),
             version=bindparam("b_version"),
@@ -196,10 +217,10 @@ def _apply_desired(session: Session, rows: list[dict[str, Any]]) -> None:
             last_error=bindparam("b_error"),
             attempts=0,
             next_try_at=None,
-            updated_at=bindparam("b_now", type_=table.c.updated_at.type),
+            updated_at=bindparam("b_now", type_=ChannelListing.updated_at.type),
         )
     )
-    session.connection().execute(statement, rows)
+    session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping per row
 
 
 def ensure_listings(
@@ -213,10 +234,10 @@ def ensure_listings(
     ids = sorted(set(sku_ids))
     existing: dict[int, ChannelListing] = {}
     for chunk in _chunks(ids):
-        for row in session.scalars(
+        for found in session.scalars(
             select(ChannelListing).where(ChannelListing.channel_id == channel_id, ChannelListing.sku_id.in_(chunk))
         ):
-            existing[row.sku_id] = row
+            existing[found.sku_id] = found
     created = changed = 0
     for sku_id in ids:
         row = existing.get(sku_id)
@@ -330,131 +351,123 @@ def build_plan(
         query = query.where(ChannelListing.sku_id.in_(list(only_skus)))
     if adapter.limits.daily_revisions:
         adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
-    ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
-    publish_groups: dict[int, list[tuple[ChannelListing, Sku]]] = defaultdict(list)
-    products: dict[int, Product] = {}
+    planner = _Planner(plan, channel, adapter)
     for listing, sku, product in session.execute(query):
+        planner.add(listing, sku, product)
+    planner.drafts(session)
+    planner.batches()
+    return plan
+
+
+class _Planner:
+    """Sorts one channel's due listings into operations: delist, publish (one draft per product),
+    relist, price, stock, or a clean-up without an API call; then batches them by the adapter's limits."""
+
+    def __init__(self, plan: Plan, channel: ChannelConfig, adapter: ChannelAdapter) -> None:
+        self.plan, self.channel, self.adapter = plan, channel, adapter
+        self.ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
+        self.publish_groups: dict[int, list[tuple[ChannelListing, Sku]]] = defaultdict(list)
+        self.products: dict[int, Product] = {}
+
+    def add(self, listing: ChannelListing, sku: Sku, product: Product) -> None:
         if listing.desired_price is None and listing.wanted == "active":
-            continue  # parked for a missing FX rate; refresh() un-parks it
-        budget = adapter.revision_budget(sku.sku)
+            return  # parked for a missing FX rate; refresh() un-parks it
+        budget = self.adapter.revision_budget(sku.sku)
         ref = _ref(listing)
         if listing.wanted == "delisted":
-            if listing.pushed_state == "active" or (ref is not None and listing.pushed_state is None):
-                ops[Operation.DELIST].append(
-                    PlannedItem(
-                        listing.id,
-                        sku.id,
-                        sku.sku,
-                        listing.version,
-                        Operation.DELIST,
-                        "delisted",
-                        DelistRequest(sku.sku, ref),
-                    )
-                )
-            else:
-                ops[Operation.DELIST].append(
-                    PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.DELIST, "delisted", None)
-                )
-            continue
-        if ref is None or listing.desired_content_hash != listing.pushed_content_hash:
-            if budget is not None and budget <= REVISION_RESERVE:
-                plan.deferred.append((sku.sku, f"only {budget} revisions left today; content update deferred"))
-                continue
-            publish_groups[product.id].append((listing, sku))
-            products[product.id] = product
-            continue
+            taken_down = not (listing.pushed_state == "active" or (ref is not None and listing.pushed_state is None))
+            self.queue(Operation.DELIST, listing, sku, "delisted", None if taken_down else DelistRequest(sku.sku, ref))
+        elif ref is None or listing.desired_content_hash != listing.pushed_content_hash:
+            if self.defer(sku, budget, REVISION_RESERVE, "content update"):
+                return
+            self.publish_groups[product.id].append((listing, sku))
+            self.products[product.id] = product
+        else:
+            self.update(listing, sku, ref, budget)
+
+    def update(self, listing: ChannelListing, sku: Sku, ref: ListingRef, budget: int | None) -> None:
+        """A published listing: relist it, push its price and its quantity, whichever differ."""
         queued = False
         if listing.pushed_state == "delisted":
-            ops[Operation.RELIST].append(
-                PlannedItem(
-                    listing.id,
-                    sku.id,
-                    sku.sku,
-                    listing.version,
-                    Operation.RELIST,
-                    "active",
-                    DelistRequest(sku.sku, ref, quantity=listing.desired_quantity),
-                )
-            )
+            relist = DelistRequest(sku.sku, ref, quantity=listing.desired_quantity)
+            self.queue(Operation.RELIST, listing, sku, "active", relist)
             queued = True
         if listing.desired_price != listing.pushed_price:
-            if budget is not None and budget <= REVISION_RESERVE:
-                plan.deferred.append((sku.sku, f"only {budget} revisions left today; price change deferred"))
-            else:
-                ops[Operation.PRICE].append(
-                    PlannedItem(
-                        listing.id,
-                        sku.id,
-                        sku.sku,
-                        listing.version,
-                        Operation.PRICE,
-                        listing.desired_price,
-                        PriceUpdate(sku.sku, Money(listing.desired_price, channel.currency), ref),
-                    )
-                )
+            if not self.defer(sku, budget, REVISION_RESERVE, "price change"):
+                price = Money(_pushed_price(listing), self.channel.currency)
+                self.queue(Operation.PRICE, listing, sku, listing.desired_price, PriceUpdate(sku.sku, price, ref))
             queued = True
         if listing.desired_quantity != listing.pushed_quantity:
-            to_zero = listing.desired_quantity == 0
-            if budget is not None and budget <= (0 if to_zero else REVISION_RESERVE):
-                plan.deferred.append((sku.sku, f"only {budget} revisions left today; stock change deferred"))
-            else:
-                ops[Operation.STOCK].append(
-                    PlannedItem(
-                        listing.id,
-                        sku.id,
-                        sku.sku,
-                        listing.version,
-                        Operation.STOCK,
-                        listing.desired_quantity,
-                        StockUpdate(sku.sku, listing.desired_quantity or 0, ref, expected=listing.pushed_quantity),
-                    )
-                )
+            reserve = 0 if listing.desired_quantity == 0 else REVISION_RESERVE  # selling out goes first
+            if not self.defer(sku, budget, reserve, "stock change"):
+                quantity = listing.desired_quantity or 0
+                stock = StockUpdate(sku.sku, quantity, ref, expected=listing.pushed_quantity)
+                self.queue(Operation.STOCK, listing, sku, listing.desired_quantity, stock)
             queued = True
         if not queued:  # a new version that restored the pushed values: mark it clean, no API call
-            ops[Operation.PRICE].append(
-                PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.PRICE, listing.desired_price, None)
+            self.queue(Operation.PRICE, listing, sku, listing.desired_price, None)
+
+    def defer(self, sku: Sku, budget: int | None, reserve: int, what: str) -> bool:
+        """True (noted in the plan) when the listing's revisions left today are within the reserve."""
+        if budget is not None and budget <= reserve:
+            self.plan.deferred.append((sku.sku, f"only {budget} revisions left today; {what} deferred"))
+            return True
+        return False
+
+    def queue(self, op: Operation, listing: ChannelListing, sku: Sku, value: Any, payload: Any) -> None:
+        self.ops[op].append(PlannedItem(listing.id, sku.id, sku.sku, listing.version, op, value, payload))
+
+    def drafts(self, session: Session) -> None:
+        """One publish draft per product of the listings whose content changed (refused: parked)."""
+        if not self.publish_groups:
+            return
+        texts = content.ContentContext.for_products(session, self.channel, self.products.values())
+        for product_id, members in self.publish_groups.items():
+            inputs = [
+                content.ListingInput(sku, _pushed_price(listing), listing.desired_quantity or 0, _ref(listing))
+                for listing, sku in members
+            ]
+            try:
+                draft = content.build_draft(self.products[product_id], inputs, self.channel, texts)
+            except content.ContentProblem as exc:
+                self.plan.refused.extend((listing.id, sku.sku, exc.code, str(exc)) for listing, sku in members)
+                continue
+            captured = {
+                listing.id: (
+                    listing.desired_price,
+                    listing.desired_quantity,
+                    listing.desired_content_hash,
+                    listing.version,
+                )
+                for listing, _ in members
+            }
+            head, head_sku = members[0]
+            group = tuple(listing.id for listing, _ in members)
+            self.ops[Operation.PUBLISH].append(
+                PlannedItem(head.id, head_sku.id, draft.sku, head.version, Operation.PUBLISH, captured, draft, group)
             )
-    texts = content.ContentContext.for_products(session, channel, products.values()) if publish_groups else None
-    for product_id, members in publish_groups.items():
-        product = products[product_id]
-        inputs = [
-            content.ListingInput(sku, listing.desired_price, listing.desired_quantity or 0, _ref(listing))
-            for listing, sku in members
-        ]
-        head, head_sku = members[0]
-        try:
-            draft = content.build_draft(product, inputs, channel, texts)
-        except content.ContentProblem as exc:
-            plan.refused.extend((listing.id, sku.sku, exc.code, str(exc)) for listing, sku in members)
-            continue
-        captured = {
-            listing.id: (listing.desired_price, listing.desired_quantity, listing.desired_content_hash, listing.version)
-            for listing, _ in members
-        }
-        ops[Operation.PUBLISH].append(
-            PlannedItem(
-                head.id,
-                head_sku.id,
-                draft.sku,
-                head.version,
-                Operation.PUBLISH,
-                captured,
-                draft,
-                group=tuple(listing.id for listing, _ in members),
-            )
-        )
-    # zero-stock first: the costliest failure is selling what is gone
-    ops[Operation.STOCK].sort(key=lambda item: item.value != 0)
-    for op in OP_ORDER:
-        real = [item for item in ops.get(op, []) if item.payload is not None]
-        noop = [item for item in ops.get(op, []) if item.payload is None]
-        if noop:
-            plan.batches.append((op, noop))  # write-back only, no API call
-        # adapters chunk their own input objects (updates, drafts); map each chunk back to its plan items
-        by_payload = {id(item.payload): item for item in real}
-        for chunk in adapter.chunks(op, [item.payload for item in real]):
-            plan.batches.append((op, [by_payload[id(payload)] for payload in chunk]))
-    return plan
+
+    def batches(self) -> None:
+        """Operations in order, each chunked by the adapter; items without a payload need no call."""
+        # zero-stock first: the costliest failure is selling what is gone
+        self.ops[Operation.STOCK].sort(key=lambda item: item.value != 0)
+        for op in OP_ORDER:
+            real = [item for item in self.ops.get(op, []) if item.payload is not None]
+            noop = [item for item in self.ops.get(op, []) if item.payload is None]
+            if noop:
+                self.plan.batches.append((op, noop))  # write-back only, no API call
+            # adapters chunk their own input objects (updates, drafts); map each chunk back to its plan items
+            by_payload = {id(item.payload): item for item in real}
+            for chunk in self.adapter.chunks(op, [item.payload for item in real]):
+                self.plan.batches.append((op, [by_payload[id(payload)] for payload in chunk]))
+
+
+def _pushed_price(listing: ChannelListing) -> Decimal:
+    """The desired price of a listing that is pushed (one without a price, waiting for an FX rate, is
+    never planned)."""
+    price = listing.desired_price
+    assert price is not None, f"listing {listing.id} has no desired price"
+    return price
 
 
 # -------------------------------------------------------------------------------------------- push
@@ -471,6 +484,13 @@ class PushReport:
     aborted: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
 
+    def add(self, batch: PushReport) -> None:
+        """Count one written batch in."""
+        self.batches += 1
+        for name in ("ok", "failed", "retry", "parked", "submitted"):
+            setattr(self, name, getattr(self, name) + getattr(batch, name))
+        self.errors.extend(batch.errors)
+
 
 def _backoff(attempts: int) -> timedelta:
     return min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
@@ -478,14 +498,14 @@ def _backoff(attempts: int) -> timedelta:
 
 def _call(adapter: ChannelAdapter, op: Operation, items: list[PlannedItem]) -> list[ItemResult]:
     payloads = [item.payload for item in items]
-    method: Callable[[Any], list[ItemResult]] = {
+    methods: dict[Operation, Callable[[Any], list[ItemResult]]] = {
         Operation.PUBLISH: adapter.publish,
         Operation.PRICE: adapter.push_prices,
         Operation.STOCK: adapter.push_stock,
         Operation.DELIST: adapter.delist,
         Operation.RELIST: adapter.relist,
-    }[op]
-    results = method(payloads)
+    }
+    results = methods[op](payloads)
     if len(results) != len(items):
         raise ChannelError(
             f"adapter {adapter.kind} returned {len(results)} results for {len(items)} items of {op.value}"
@@ -522,7 +542,7 @@ def write_results(
 
     ``None`` as a result means the item needed no API call (its values already match)."""
     report = PushReport(channel="")
-    table = ChannelListing.__table__
+    table = table_of(ChannelListing)
     now = now_utc()
     for item, result in zip(items, results, strict=True):
         ids = item.group or (item.listing_id,)
@@ -575,12 +595,14 @@ def write_results(
     return report
 
 
-def _all_pushed(table: Any) -> Any:
+def _all_pushed(table: Table) -> ColumnElement[bool]:
+    """Every pushed value is the desired one (the listing is in step with the channel)."""
+    c = table.c
     return and_(
-        table.c.pushed_price.is_not_distinct_from(table.c.desired_price),
-        table.c.pushed_quantity.is_not_distinct_from(table.c.desired_quantity),
-        table.c.pushed_content_hash.is_not_distinct_from(table.c.desired_content_hash),
-        or_(table.c.pushed_state == table.c.wanted, and_(table.c.wanted == "delisted", table.c.pushed_state.is_(None))),
+        c.pushed_price.is_not_distinct_from(c.desired_price),
+        c.pushed_quantity.is_not_distinct_from(c.desired_quantity),
+        c.pushed_content_hash.is_not_distinct_from(c.desired_content_hash),
+        or_(c.pushed_state == c.wanted, and_(c.wanted == "delisted", c.pushed_state.is_(None))),
     )
 
 
@@ -613,7 +635,7 @@ def _history(
 
 
 def _park_refused(session: Session, refused: list[tuple[int, str, str, str]]) -> None:
-    table = ChannelListing.__table__
+    table = table_of(ChannelListing)
     for listing_id, _sku, code, why in refused:
         session.execute(
             update(table)
@@ -646,6 +668,31 @@ def push_channel(
         before_stock()
         with session_factory() as session:
             plan = build_plan(session, channel, adapter, only_skus=only_skus)
+    run_id = _start_run(session_factory, channel, user, plan, report)
+    calls_before = adapter.api_calls
+    total = plan.items
+    done = 0
+    for op, items in plan.batches:
+        try:
+            results = _batch_results(channel, adapter, op, items)
+        except (AuthError, ConfigurationError) as exc:
+            report.aborted = str(exc)
+            log.error("[%s] sync stopped: %s", channel.name, exc)
+            break
+        with session_factory() as session:
+            report.add(write_results(session, run_id, op, items, results))
+        done += len(items)
+        if progress:
+            progress(done, total)
+    report.api_calls = adapter.api_calls - calls_before
+    _finish_run(session_factory, run_id, report)
+    return report
+
+
+def _start_run(
+    session_factory: Callable[[], Any], channel: ChannelConfig, user: str, plan: Plan, report: PushReport
+) -> int:
+    """Record the sync run, and park the listings whose drafts were refused; returns the run's id."""
     with session_factory() as session:
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
         run = SyncRun(channel_id=channel_id, kind="sync", user=user)
@@ -656,45 +703,37 @@ def push_channel(
             report.failed += len(plan.refused)
             report.errors.extend((sku, f"publish: {code}: {why}") for _, sku, code, why in plan.refused)
         session.flush()
-        run_id = run.id
-    calls_before = adapter.api_calls
-    total = plan.items
-    done = 0
-    for op, items in plan.batches:
-        if all(item.payload is None for item in items):
-            results: list[ItemResult | None] = [None] * len(items)
-        else:
-            try:
-                results = list(_call(adapter, op, items))
-            except (AuthError, ConfigurationError) as exc:
-                report.aborted = str(exc)
-                log.error("[%s] sync stopped: %s", channel.name, exc)
-                break
-            except ChannelError as exc:
-                results = [ItemResult.from_error(item.sku, exc) for item in items]
-            except Exception as exc:  # an adapter bug must not stop the channel: park the batch, keep going
-                log.exception("[%s] adapter failed on %s", channel.name, op.value)
-                results = [
-                    ItemResult.failure(item.sku, "adapter_error", f"{type(exc).__name__}: {exc} (report this bug)")
-                    for item in items
-                ]
-        with session_factory() as session:
-            batch = write_results(session, run_id, op, items, results)
-        report.batches += 1
-        for name in ("ok", "failed", "retry", "parked", "submitted"):
-            setattr(report, name, getattr(report, name) + getattr(batch, name))
-        report.errors.extend(batch.errors)
-        done += len(items)
-        if progress:
-            progress(done, total)
-    report.api_calls = adapter.api_calls - calls_before
+        return run.id
+
+
+def _batch_results(
+    channel: ChannelConfig, adapter: ChannelAdapter, op: Operation, items: list[PlannedItem]
+) -> list[ItemResult | None]:
+    """One batch's results (None for items that need no call). A channel error, or an adapter bug, fails
+    every item of the batch; auth and configuration errors propagate: they stop the channel."""
+    if all(item.payload is None for item in items):
+        return [None] * len(items)
+    try:
+        return list(_call(adapter, op, items))
+    except (AuthError, ConfigurationError):
+        raise
+    except ChannelError as exc:
+        return [ItemResult.from_error(item.sku, exc) for item in items]
+    except Exception as exc:  # an adapter bug must not stop the channel: park the batch, keep going
+        log.exception("[%s] adapter failed on %s", channel.name, op.value)
+        return [
+            ItemResult.failure(item.sku, "adapter_error", f"{type(exc).__name__}: {exc} (report this bug)")
+            for item in items
+        ]
+
+
+def _finish_run(session_factory: Callable[[], Any], run_id: int, report: PushReport) -> None:
     with session_factory() as session:
         run = session.get(SyncRun, run_id)
         run.finished_at = now_utc()
         run.items_ok, run.items_failed, run.api_calls = report.ok, report.failed, report.api_calls
         run.status = "failed" if report.aborted else ("partial" if report.failed else "ok")
         run.message = report.aborted or "; ".join(f"{s}: {m}" for s, m in report.errors[:20])
-    return report
 
 
 # -------------------------------------------------------------------------------------------- drift
@@ -735,55 +774,67 @@ def check_drift(session: Session, channel: ChannelConfig, adapter: ChannelAdapte
     for remote in adapter.listings():
         report.checked += 1
         listing = listings.get(remote.sku)
-        if listing is None:
-            if remote.sku in sku_ids:
-                row = ChannelListing(
-                    channel_id=channel_id,
-                    sku_id=sku_ids[remote.sku],
-                    wanted="active",
-                    status="dirty",
-                    version=1,
-                    ref=_ref_json(remote.ref, remote.sku),
-                    external_id=remote.ref.external_id,
-                    pushed_price=remote.price.amount if remote.price else None,
-                    pushed_quantity=remote.quantity,
-                    pushed_state="active" if remote.status == "active" else "delisted",
-                )
-                session.add(row)
-                adopted_ids.append(sku_ids[remote.sku])
-                report.adopted.append(remote.sku)
-            else:
-                report.unknown.append(remote.sku)
-            continue
-        if not listing.ref:
-            listing.ref = _ref_json(remote.ref, remote.sku)
-            listing.external_id = remote.ref.external_id
-        drift = []
-        if (
-            remote.price is not None
-            and listing.pushed_price is not None
-            and remote.price.amount != listing.pushed_price
-        ):
-            drift.append(DriftItem(remote.sku, "price", listing.pushed_price, remote.price.amount))
-        if (
-            remote.quantity is not None
-            and listing.pushed_quantity is not None
-            and remote.quantity != listing.pushed_quantity
-        ):
-            drift.append(DriftItem(remote.sku, "quantity", listing.pushed_quantity, remote.quantity))
-        if listing.status == "submitted" and not drift and remote.status != "submitted":
-            listing.status = "clean"
-            report.confirmed += 1
-        report.drifted.extend(drift)
-        if fix and drift:
-            for item in drift:
-                if item.field == "price":
-                    listing.pushed_price = item.remote
-                else:
-                    listing.pushed_quantity = item.remote
-            listing.version += 1
-            listing.status, listing.attempts, listing.next_try_at = "dirty", 0, None
+        if listing is not None:
+            _compare(listing, remote, report, fix)
+        elif remote.sku in sku_ids:
+            session.add(_adopted(channel_id, sku_ids[remote.sku], remote))
+            adopted_ids.append(sku_ids[remote.sku])
+            report.adopted.append(remote.sku)
+        else:
+            report.unknown.append(remote.sku)
     session.flush()
     if adopted_ids:
         refresh(session, [channel], adopted_ids, channel_names=[channel.name])
     return report
+
+
+def _adopted(channel_id: int | None, sku_id: int, remote: RemoteListing) -> ChannelListing:
+    """A listing the channel already holds for one of our SKUs, taken as pushed (and dirty, so the
+    next sync sets our values)."""
+    return ChannelListing(
+        channel_id=channel_id,
+        sku_id=sku_id,
+        wanted="active",
+        status="dirty",
+        version=1,
+        ref=_ref_json(remote.ref, remote.sku),
+        external_id=remote.ref.external_id,
+        pushed_price=remote.price.amount if remote.price else None,
+        pushed_quantity=remote.quantity,
+        pushed_state="active" if remote.status == "active" else "delisted",
+    )
+
+
+def _compare(listing: ChannelListing, remote: RemoteListing, report: DriftReport, fix: bool) -> None:
+    """Learn a missing ref, note price and quantity drift, confirm a submitted listing; with ``fix``
+    take the remote values as pushed and mark the listing dirty."""
+    if not listing.ref:
+        listing.ref = _ref_json(remote.ref, remote.sku)
+        listing.external_id = remote.ref.external_id
+    drift = _drift(listing, remote)
+    if listing.status == "submitted" and not drift and remote.status != "submitted":
+        listing.status = "clean"
+        report.confirmed += 1
+    report.drifted.extend(drift)
+    if fix and drift:
+        for item in drift:
+            if item.field == "price":
+                listing.pushed_price = item.remote
+            else:
+                listing.pushed_quantity = item.remote
+        listing.version += 1
+        listing.status, listing.attempts, listing.next_try_at = "dirty", 0, None
+
+
+def _drift(listing: ChannelListing, remote: RemoteListing) -> list[DriftItem]:
+    """Where the channel's price or quantity differs from what we last pushed (both known)."""
+    drift = []
+    if remote.price is not None and listing.pushed_price is not None and remote.price.amount != listing.pushed_price:
+        drift.append(DriftItem(remote.sku, "price", listing.pushed_price, remote.price.amount))
+    if (
+        remote.quantity is not None
+        and listing.pushed_quantity is not None
+        and remote.quantity != listing.pushed_quantity
+    ):
+        drift.append(DriftItem(remote.sku, "quantity", listing.pushed_quantity, remote.quantity))
+    return drift

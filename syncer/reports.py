@@ -298,28 +298,45 @@ def sales_report(
     cube = _raw(session, "orders", lo, hi)  # key = (channel id, ship country)
     rates = RateBook(session, currency).resolve((cur, d) for _, cur, d, *_ in cube)
     names = {cid: name for cid, name in session.execute(select(Channel.id, Channel.name))}
+    sales = _Sales(currency, rates, names)
+    result: dict[str, list[dict[str, Any]]] = {}
+    for grouping in dict.fromkeys(by):
+        raw = cube if grouping in ORDER_LEVEL else _raw(session, grouping, lo, hi)
+        result[grouping] = sales.rows(grouping, sales.buckets(grouping, raw))
+    totals = sales.totals(cube)
+    months, channels, grid = sales.chart(cube, start, end) if chart else ([], [], {})
+    return SalesReport(start, end, currency, result, totals, months, channels, grid)
 
-    month_of: dict[date, str] = {}
 
-    def key_of(grouping: str, key: Any, day: date) -> str:
+RawRow = tuple[Any, str, date, str, int, int, Decimal, Decimal | None]  # see _raw
+
+
+class _Sales:
+    """Aggregated rows grouped into buckets per (key, order currency), turned into report rows."""
+
+    def __init__(self, currency: str, rates: dict[tuple[str, date], Decimal], names: dict[int, str]) -> None:
+        self.currency, self.rates, self.names = currency, rates, names
+        self.month_of: dict[date, str] = {}
+
+    def key_of(self, grouping: str, key: Any, day: date) -> str:
         if grouping == "total":
             return "TOTAL"
         if grouping == "month":
-            month = month_of.get(day)
+            month = self.month_of.get(day)
             if month is None:
-                month = month_of[day] = day.strftime("%Y-%m")
+                month = self.month_of[day] = day.strftime("%Y-%m")
             return month
         if grouping == "channel":
-            return names.get(key[0], str(key[0]))
+            return self.names.get(key[0], str(key[0]))
         if grouping == "country":
             key = key[1]
         return NONE_KEY if key in (None, "") else str(key)
 
-    def buckets(grouping: str, raw) -> dict[tuple[str, str], Bucket]:
+    def buckets(self, grouping: str, raw: Iterable[RawRow]) -> dict[tuple[str, str], Bucket]:
         out: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
         for key, cur, day, status, orders, units, revenue, shipping in raw:
-            bucket = out[(key_of(grouping, key, day), cur)]
-            rate = rates[(cur, day)]
+            bucket = out[(self.key_of(grouping, key, day), cur)]
+            rate = self.rates[(cur, day)]
             bucket.add(CLASS[status], orders, units, revenue, rate)
             if shipping is not None and CLASS[status] == "net":
                 bucket.add_shipping(shipping, rate)
@@ -327,7 +344,8 @@ def sales_report(
                 bucket.add_shipping(ZERO, rate)
         return out
 
-    def rows(grouping: str, found: dict[tuple[str, str], Bucket]) -> list[dict[str, Any]]:
+    def rows(self, grouping: str, found: dict[tuple[str, str], Bucket]) -> list[dict[str, Any]]:
+        """One row per key and currency, and an ``ALL`` row for a key sold in several currencies."""
         order_level = grouping in ORDER_LEVEL or grouping == "total"
         per_key: dict[str, list[str]] = defaultdict(list)
         for key, cur in sorted(found):
@@ -335,41 +353,40 @@ def sales_report(
         out = []
         for key, currencies in per_key.items():
             for cur in currencies:
-                out.append(_row(grouping, key, cur, found[(key, cur)], currency, order_level))
+                out.append(_row(grouping, key, cur, found[(key, cur)], self.currency, order_level))
             if len(currencies) > 1:
                 combined = Bucket()
                 for cur in currencies:
                     combined.merge(found[(key, cur)])
-                out.append(_row(grouping, key, "ALL", combined, currency, order_level))
+                out.append(_row(grouping, key, "ALL", combined, self.currency, order_level))
         return out
 
-    result: dict[str, list[dict[str, Any]]] = {}
-    for grouping in dict.fromkeys(by):
-        raw = cube if grouping in ORDER_LEVEL else _raw(session, grouping, lo, hi)
-        result[grouping] = rows(grouping, buckets(grouping, raw))
+    def totals(self, cube: list[RawRow]) -> list[dict[str, Any]]:
+        found = self.buckets("total", cube)
+        totals = self.rows("total", found)
+        if len({cur for _, cur in found}) == 1:  # one currency: still give the report-currency total line
+            totals.append(_row("total", "TOTAL", "ALL", next(iter(found.values())), self.currency, True))
+        elif not found:
+            totals.append(_row("total", "TOTAL", "ALL", Bucket(), self.currency, True))
+        return totals
 
-    totals_found = buckets("total", cube)
-    totals = rows("total", totals_found)
-    if len({cur for _, cur in totals_found}) == 1:  # one currency: still give the report-currency total line
-        totals.append(_row("total", "TOTAL", "ALL", next(iter(totals_found.values())), currency, True))
-    elif not totals_found:
-        totals.append(_row("total", "TOTAL", "ALL", Bucket(), currency, True))
-
-    months: list[str] = []
-    channels: list[str] = []
-    grid: dict[tuple[str, str], Decimal] = {}
-    if chart:
+    def chart(
+        self, cube: list[RawRow], start: date, end: date
+    ) -> tuple[list[str], list[str], dict[tuple[str, str], Decimal]]:
+        """(months, channels, net revenue by (month, channel)) for the chart, every month of the window."""
         exact: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         for key, cur, day, status, _orders, _units, revenue, _shipping in cube:
             if CLASS[status] == "net":
-                exact[(key_of("month", key, day), key_of("channel", key, day))] += revenue * rates[(cur, day)]
+                exact[(self.key_of("month", key, day), self.key_of("channel", key, day))] += (
+                    revenue * self.rates[(cur, day)]
+                )
+        months = []
         month = start.replace(day=1)
         while month <= end:
             months.append(month.strftime("%Y-%m"))
             month = (month + timedelta(days=32)).replace(day=1)
-        channels = sorted({c for _, c in exact} | set(names.values()))
-        grid = {k: round_money(v, currency) for k, v in exact.items()}
-    return SalesReport(start, end, currency, result, totals, months, channels, grid)
+        channels = sorted({c for _, c in exact} | set(self.names.values()))
+        return months, channels, {k: round_money(v, self.currency) for k, v in exact.items()}
 
 
 # ------------------------------------------------------------------------------------ inventory
@@ -547,53 +564,65 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet], chart: SalesReport | None = 
     """Sheets with bold frozen headers, numbers as numbers with formats, text cells escaped; with a
     report, a last sheet holding a native bar chart of net revenue by channel by month."""
     from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     workbook.remove(workbook.active)
     for spec in sheets:
-        sheet = workbook.create_sheet(spec.title[:31])
-        sheet.append([escape_formula(c) for c in spec.columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-        for row in spec.rows:
-            sheet.append([_cell(row.get(c)) for c in spec.columns])
-            for index, column in enumerate(spec.columns, start=1):
-                fmt = spec.formats.get(column)
-                if callable(fmt):
-                    fmt = fmt(row)
-                if fmt and row.get(column) is not None:
-                    sheet.cell(row=sheet.max_row, column=index).number_format = fmt
-        for index, column in enumerate(spec.columns, start=1):
-            width = max([len(str(column))] + [len(str(r.get(column) or "")) for r in spec.rows[:200]])
-            sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 50)
+        _write_sheet(workbook, spec)
     if chart is not None:
-        sheet = workbook.create_sheet("revenue chart")
-        header = ["month"] + [escape_formula(c) for c in chart.channels]
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "B2"
-        fmt = money_format(chart.currency)
-        for month in chart.months:
-            sheet.append([month] + [chart.chart.get((month, c), ZERO) for c in chart.channels])
-            for col in range(2, len(header) + 1):
-                sheet.cell(row=sheet.max_row, column=col).number_format = fmt
-        bar = BarChart()
-        bar.type = "col"
-        bar.title = f"Net revenue ({chart.currency}) by channel by month"
-        bar.y_axis.title = chart.currency
-        bar.x_axis.title = "month"
-        if chart.channels and chart.months:
-            data = Reference(sheet, min_col=2, max_col=len(header), min_row=1, max_row=len(chart.months) + 1)
-            bar.add_data(data, titles_from_data=True)
-            bar.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(chart.months) + 1))
-        bar.width, bar.height = 24, 12
-        sheet.add_chart(bar, f"A{len(chart.months) + 4}")
+        _write_chart(workbook, chart)
     workbook.save(path)
+
+
+def _write_sheet(workbook: Any, spec: Sheet) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(spec.title[:31])
+    sheet.append([escape_formula(c) for c in spec.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for row in spec.rows:
+        sheet.append([_cell(row.get(c)) for c in spec.columns])
+        for index, column in enumerate(spec.columns, start=1):
+            fmt = spec.formats.get(column)
+            if callable(fmt):
+                fmt = fmt(row)
+            if fmt and row.get(column) is not None:
+                sheet.cell(row=sheet.max_row, column=index).number_format = fmt
+    for index, column in enumerate(spec.columns, start=1):
+        width = max([len(str(column))] + [len(str(r.get(column) or "")) for r in spec.rows[:200]])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 50)
+
+
+def _write_chart(workbook: Any, chart: SalesReport) -> None:
+    """The net revenue by month (rows) and channel (columns), and a column chart of it."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Font
+
+    sheet = workbook.create_sheet("revenue chart")
+    header = ["month"] + [escape_formula(c) for c in chart.channels]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "B2"
+    fmt = money_format(chart.currency)
+    for month in chart.months:
+        sheet.append([month] + [chart.chart.get((month, c), ZERO) for c in chart.channels])
+        for col in range(2, len(header) + 1):
+            sheet.cell(row=sheet.max_row, column=col).number_format = fmt
+    bar = BarChart()
+    bar.type = "col"
+    bar.title = f"Net revenue ({chart.currency}) by channel by month"
+    bar.y_axis.title = chart.currency
+    bar.x_axis.title = "month"
+    if chart.channels and chart.months:
+        data = Reference(sheet, min_col=2, max_col=len(header), min_row=1, max_row=len(chart.months) + 1)
+        bar.add_data(data, titles_from_data=True)
+        bar.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(chart.months) + 1))
+    bar.width, bar.height = 24, 12
+    sheet.add_chart(bar, f"A{len(chart.months) + 4}")
 
 
 def sales_sheets(report: SalesReport) -> list[Sheet]:

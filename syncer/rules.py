@@ -78,3 +78,11 @@ def channel_quantity(levels: Iterable[tuple[int, int]], rule: StockRule) -> int:
     if rule.max_quantity is not None:
         quantity = min(quantity, rule.max_quantity)
     return max(0, min(quantity, pool))
+
+
+def decimal_places(value: Decimal) -> int:
+    """Digits after the decimal point of a finite decimal as written (12.50 -> 2, 12 -> 0, 1E+2 -> -2)."""
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"{value} is not a finite number")
+    return -exponent

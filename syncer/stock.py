@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from listing_sync.syncer.models import StockLevel, StockMovement, Warehouse
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 
@@ -76,7 +76,8 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
         deltas[(m.sku_id, m.warehouse_id)][0] += m.on_hand_delta
         deltas[(m.sku_id, m.warehouse_id)][1] += m.reserved_delta
     current = levels(session, {k[0] for k in deltas})
-    new_rows, changed_rows = [], []
+    new_rows: list[dict[str, int]] = []
+    changed_rows: list[dict[str, int]] = []
     for (sku_id, wh_id), (d_on, d_res) in deltas.items():
         on_hand, reserved = current.get((sku_id, wh_id), (0, 0))
         on_hand, reserved = on_hand + d_on, reserved + d_res
@@ -87,7 +88,7 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
         row = {"sku_id": sku_id, "warehouse_id": wh_id, "on_hand": on_hand, "reserved": reserved}
         (changed_rows if (sku_id, wh_id) in current else new_rows).append(row)
     session.connection().execute(
-        StockMovement.__table__.insert(),
+        insert(StockMovement),
         [
             {
                 "sku_id": m.sku_id,
@@ -105,14 +106,11 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
         ],
     )
     if new_rows:
-        session.connection().execute(StockLevel.__table__.insert(), new_rows)
+        session.connection().execute(insert(StockLevel), new_rows)
     if changed_rows:
         statement = (
-            update(StockLevel.__table__)
-            .where(
-                StockLevel.__table__.c.sku_id == bindparam("b_sku"),
-                StockLevel.__table__.c.warehouse_id == bindparam("b_wh"),
-            )
+            update(StockLevel)
+            .where(StockLevel.sku_id == bindparam("b_sku"), StockLevel.warehouse_id == bindparam("b_wh"))
             .values(on_hand=bindparam("b_on"), reserved=bindparam("b_res"))
         )
         session.connection().execute(

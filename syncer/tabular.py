@@ -54,6 +54,20 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return _read_xlsx(path)
 
 
+def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """:func:`read_rows` for an input refused whole: a file that cannot be read, or has no header row,
+    raises :class:`InputRejected`."""
+    try:
+        header, rows = read_rows(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
+    except Exception as exc:  # openpyxl raises many types for a corrupt workbook
+        raise InputRejected(str(path), [Problem(0, "", f"cannot read the file as a workbook: {exc}")]) from None
+    if not header:
+        raise InputRejected(str(path), [Problem(0, "", "the file is empty (no header row)")])
+    return header, rows
+
+
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     text = path.read_bytes().decode("utf-8-sig")  # with or without BOM
     reader = csv.reader(io.StringIO(text, newline=""))

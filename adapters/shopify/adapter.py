@@ -491,32 +491,15 @@ class ShopifyAdapter(HttpAdapter):
         return specs
 
     def _publish_one(self, draft: ListingDraft) -> ItemResult:
-        specs = self._specs(draft)
-        if isinstance(specs, str):
-            return ItemResult.failure(draft.sku, "invalid", specs)
-        currencies = {s[1].currency for s in specs} | {draft.currency}
-        if currencies != {self.channel.currency}:
-            return ItemResult.failure(draft.sku, "currency", f"prices must be in {self.channel.currency}")
+        specs = self._checked_specs(draft)
+        if isinstance(specs, ItemResult):
+            return specs
         location = self._location()
-        product_id = (draft.ref.get("product_id") or draft.ref.external_id) if draft.ref else None
-        if product_id is None:  # adopt a product that already sells these SKUs instead of duplicating it (P6)
-            found = self._lookup(list(draft.all_skus()))
-            products = {node["product"]["id"] for nodes in found.values() for node in nodes}
-            if len(products) > 1:
-                return ItemResult.failure(
-                    draft.sku, "ambiguous", f"the SKUs of {draft.sku} already sit on {len(products)} Shopify products"
-                )
-            if products:
-                product_id = products.pop()
-                draft = replace(draft, ref=ListingRef(draft.sku, product_id, {"product_id": product_id}))
-        if product_id is None:
-            product = dict(m.product_fields(draft, "ACTIVE"), productOptions=m.product_options(draft))
-            body = self._gql(m.CREATE_DOCUMENT, {"product": product, "media": m.media(draft)}, m.PRODUCT_COST)
-            payload = (body.get("data") or {}).get("productCreate")
-        else:
-            product = {"id": product_id, **m.product_fields(draft, None)}
-            body = self._gql(m.UPDATE_DOCUMENT, {"product": product}, m.PRODUCT_COST)
-            payload = (body.get("data") or {}).get("productUpdate")
+        adopted = self._adopt(draft)
+        if isinstance(adopted, ItemResult):
+            return adopted
+        draft, product_id = adopted
+        body, payload = self._save_product(draft, product_id)
         if payload is None or payload.get("userErrors") or not payload.get("product"):
             text = self._messages(body, (payload or {}).get("userErrors"))
             return ItemResult.failure(draft.sku, "rejected", text, ref=draft.ref)
@@ -527,21 +510,85 @@ class ShopifyAdapter(HttpAdapter):
             if v.get("sku") and draft.ref is not None
         }
         variant_ids = dict(existing)
-        to_update = [s for s in specs if s[0] in existing]
+        problems = self._update_variants(product_id, [s for s in specs if s[0] in existing], existing)
         to_create = [s for s in specs if s[0] not in existing]
+        problems += self._create_variants(product_id, to_create, location, draft.ref is None, variant_ids)
+        missing = [s[0] for s in specs if s[0] not in variant_ids]
+        if missing and not problems:
+            problems.append(f"Shopify returned no variant for {', '.join(missing[:5])}")
+        return self._published(draft, product_id, location, variant_ids, problems)
+
+    def _checked_specs(
+        self, draft: ListingDraft
+    ) -> list[tuple[str, Money, dict[str, str], str | None, int]] | ItemResult:
+        """The draft's variant specs, or the failure: options Shopify cannot take, or prices not in the
+        channel's currency."""
+        specs = self._specs(draft)
+        if isinstance(specs, str):
+            return ItemResult.failure(draft.sku, "invalid", specs)
+        currencies = {s[1].currency for s in specs} | {draft.currency}
+        if currencies != {self.channel.currency}:
+            return ItemResult.failure(draft.sku, "currency", f"prices must be in {self.channel.currency}")
+        return specs
+
+    def _adopt(self, draft: ListingDraft) -> tuple[ListingDraft, str | None] | ItemResult:
+        """The draft and its product id: from its ref, else a product that already sells its SKUs (adopted
+        instead of duplicated, P6), else None (a new product). SKUs on several products are refused."""
+        product_id = (draft.ref.get("product_id") or draft.ref.external_id) if draft.ref else None
+        if product_id is not None:
+            return draft, product_id
+        found = self._lookup(list(draft.all_skus()))
+        products = {node["product"]["id"] for nodes in found.values() for node in nodes}
+        if len(products) > 1:
+            return ItemResult.failure(
+                draft.sku, "ambiguous", f"the SKUs of {draft.sku} already sit on {len(products)} Shopify products"
+            )
+        if products:
+            product_id = products.pop()
+            draft = replace(draft, ref=ListingRef(draft.sku, product_id, {"product_id": product_id}))
+        return draft, product_id
+
+    def _save_product(self, draft: ListingDraft, product_id: str | None) -> tuple[dict[str, Any], Any]:
+        """Create the product (with its options and media) or update its content: (body, mutation payload)."""
+        if product_id is None:
+            product = dict(m.product_fields(draft, "ACTIVE"), productOptions=m.product_options(draft))
+            body = self._gql(m.CREATE_DOCUMENT, {"product": product, "media": m.media(draft)}, m.PRODUCT_COST)
+            return body, (body.get("data") or {}).get("productCreate")
+        product = {"id": product_id, **m.product_fields(draft, None)}
+        body = self._gql(m.UPDATE_DOCUMENT, {"product": product}, m.PRODUCT_COST)
+        return body, (body.get("data") or {}).get("productUpdate")
+
+    def _update_variants(
+        self,
+        product_id: str,
+        specs: Sequence[tuple[str, Money, dict[str, str], str | None, int]],
+        existing: Mapping[str, tuple[str, str]],
+    ) -> list[str]:
+        """Prices and barcodes of the product's existing variants; returns the problems."""
         problems: list[str] = []
-        size = m.MAX_INPUT
-        for start in range(0, len(to_update), size):
-            variants = [m.variant_update(existing[s[0]][0], s[1], s[3]) for s in to_update[start : start + size]]
+        for start in range(0, len(specs), m.MAX_INPUT):
+            variants = [m.variant_update(existing[s[0]][0], s[1], s[3]) for s in specs[start : start + m.MAX_INPUT]]
             body = self._gql(
                 m.VARIANTS_UPDATE_DOCUMENT, {"productId": product_id, "variants": variants}, m.VARIANTS_CREATE_COST
             )
             result = (body.get("data") or {}).get("productVariantsBulkUpdate")
             problems += [self._messages(body)] if result is None else [e["message"] for e in result["userErrors"]]
-        for start in range(0, len(to_create), size):
-            variants = [m.variant_create(*s, location) for s in to_create[start : start + size]]
+        return problems
+
+    def _create_variants(
+        self,
+        product_id: str,
+        specs: Sequence[tuple[str, Money, dict[str, str], str | None, int]],
+        location: str,
+        new_product: bool,
+        variant_ids: dict[str, tuple[str, str]],
+    ) -> list[str]:
+        """The variants the product lacks (their ids are added to ``variant_ids``); returns the problems."""
+        problems: list[str] = []
+        for start in range(0, len(specs), m.MAX_INPUT):
+            variants = [m.variant_create(*s, location) for s in specs[start : start + m.MAX_INPUT]]
             # only the first call of a new product replaces the standalone variant productCreate made
-            strategy = "REMOVE_STANDALONE_VARIANT" if draft.ref is None and start == 0 else "DEFAULT"
+            strategy = "REMOVE_STANDALONE_VARIANT" if new_product and start == 0 else "DEFAULT"
             body = self._gql(
                 m.VARIANTS_CREATE_DOCUMENT,
                 {"productId": product_id, "variants": variants, "strategy": strategy},
@@ -554,9 +601,18 @@ class ShopifyAdapter(HttpAdapter):
                 problems += [e["message"] for e in result["userErrors"]]
                 for v in result.get("productVariants") or []:
                     variant_ids[v["sku"]] = (v["id"], v["inventoryItem"]["id"])
-        missing = [s[0] for s in specs if s[0] not in variant_ids]
-        if missing and not problems:
-            problems.append(f"Shopify returned no variant for {', '.join(missing[:5])}")
+        return problems
+
+    def _published(
+        self,
+        draft: ListingDraft,
+        product_id: str,
+        location: str,
+        variant_ids: Mapping[str, tuple[str, str]],
+        problems: list[str],
+    ) -> ItemResult:
+        """The result, with a ref holding the product, location, and each SKU's variant and inventory
+        item ids (a single-variant listing's also unprefixed): a failure if any variant had a problem."""
         ids = {"product_id": product_id, "location_id": location}
         for sku, (variant_id, item_id) in variant_ids.items():
             ids[f"variant_id/{sku}"] = variant_id

@@ -530,145 +530,19 @@ class ShopifyEmulator(Emulator):
                 "Variable $input of type InventorySetQuantitiesInput! was provided invalid value", "INVALID_VARIABLE"
             )
         key = (f.directives.get("idempotent") or {}).get("key")
-        new = _at_least(version, "2026-01")
-        if "idempotent" in f.directives and not new:
-            raise TopLevelError("Directive 'idempotent' is not defined", "undefinedDirective")
-        if _at_least(version, "2026-04"):
-            if not key:
-                raise TopLevelError(
-                    "The @idempotent directive with a key is required for this mutation.", "BAD_REQUEST"
-                )
-            removed = [k for k in ("ignoreCompareQuantity",) if k in data] + [
-                "compareQuantity" for q in data.get("quantities") or [] if "compareQuantity" in q
-            ]
-            if removed:
-                raise TopLevelError(
-                    "Variable $input of type InventorySetQuantitiesInput! was provided invalid value "
-                    f"({removed[0]}: Field is not defined)",
-                    "INVALID_VARIABLE",
-                )
-        if not new and any("changeFromQuantity" in q for q in data.get("quantities") or []):
-            raise TopLevelError(
-                "Variable $input of type InventorySetQuantitiesInput! was provided invalid value "
-                "(changeFromQuantity: Field is not defined on InventoryQuantityInput)",
-                "INVALID_VARIABLE",
-            )
+        _check_inventory_version(version, data, key, "idempotent" in f.directives)
         quantities = self._cap(data.get("quantities"), "$input.quantities")
         fingerprint = json.dumps(data, sort_keys=True)
         if key and key in self.state["idempotency"]:
-            seen = self.state["idempotency"][key]
-            if seen["fingerprint"] != fingerprint:
-                message = "The same idempotency key cannot be used with different operation parameters."
-                return {
-                    "inventoryAdjustmentGroup": None,
-                    "userErrors": [{"field": None, "message": message, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"}],
-                }
-            return seen["payload"]
-        errors: list[dict[str, Any]] = []
-        if data.get("name") not in ("available", "on_hand"):
-            errors.append(
-                {
-                    "field": ["input", "name"],
-                    "message": "The quantity name must be 'available' or 'on_hand'.",
-                    "code": "INVALID_NAME",
-                }
-            )
-        if data.get("reason") not in REASONS:
-            errors.append(
-                {"field": ["input", "reason"], "message": "The specified reason is invalid.", "code": "INVALID_REASON"}
-            )
+            return self._idempotent_replay(key, fingerprint)
+        errors = _inventory_input_errors(data)
         ignore = bool(data.get("ignoreCompareQuantity", False))
         changes = []
         for n, q in enumerate(quantities):
             path = ["input", "quantities", str(n)]
-            item = self.state["inventory"].get(q.get("inventoryItemId"))
-            loc = q.get("locationId")
-            if item is None:
-                errors.append(
-                    {
-                        "field": [*path, "inventoryItemId"],
-                        "message": "The specified inventory item could not be found.",
-                        "code": "INVALID_INVENTORY_ITEM",
-                    }
-                )
-                continue
-            if loc not in self._location_ids():
-                errors.append(
-                    {
-                        "field": [*path, "locationId"],
-                        "message": "The specified location could not be found.",
-                        "code": "INVALID_LOCATION",
-                    }
-                )
-                continue
-            if loc not in item["levels"]:
-                errors.append(
-                    {
-                        "field": [*path, "locationId"],
-                        "message": "The specified inventory item is not stocked at the location.",
-                        "code": "ITEM_NOT_STOCKED_AT_LOCATION",
-                    }
-                )
-                continue
-            current = item["levels"][loc]
-            if not isinstance(q.get("quantity"), int) or q["quantity"] < 0:
-                errors.append(
-                    {
-                        "field": [*path, "quantity"],
-                        "message": "The quantity can't be negative.",
-                        "code": "INVALID_QUANTITY_NEGATIVE",
-                    }
-                )
-                continue
-            if _at_least(version, "2026-04") and "changeFromQuantity" not in q:
-                errors.append(
-                    {
-                        "field": [*path, "changeFromQuantity"],
-                        "message": "changeFromQuantity is required; pass null to skip the check.",
-                        "code": "INVALID_CHANGE_FROM_QUANTITY",
-                    }
-                )
-                continue
-            if "changeFromQuantity" in q:
-                if q["changeFromQuantity"] is not None and q["changeFromQuantity"] != current:
-                    errors.append(
-                        {
-                            "field": [*path, "changeFromQuantity"],
-                            "message": "The specified changeFromQuantity does not match the current quantity.",
-                            "code": "CHANGE_FROM_QUANTITY_STALE",
-                        }
-                    )
-                    continue
-            elif not ignore:
-                if "compareQuantity" not in q or q["compareQuantity"] is None:
-                    errors.append(
-                        {
-                            "field": [*path, "compareQuantity"],
-                            "message": "The compareQuantity argument must be given to each quantity or ignored "
-                            "using ignoreCompareQuantity.",
-                            "code": "COMPARE_QUANTITY_REQUIRED",
-                        }
-                    )
-                    continue
-                if q["compareQuantity"] != current:
-                    errors.append(
-                        {
-                            "field": [*path, "compareQuantity"],
-                            "message": "The specified compare quantity does not match the current quantity.",
-                            "code": "COMPARE_QUANTITY_STALE",
-                        }
-                    )
-                    continue
-            if self.item_fails():
-                errors.append(
-                    {
-                        "field": [*path, "quantity"],
-                        "message": "The quantity can't be higher than 1,000,000,000.",
-                        "code": "INVALID_QUANTITY_TOO_HIGH",
-                    }
-                )
-                continue
-            changes.append((item, loc, q["quantity"], current))
+            change = self._inventory_change(path, q, ignore, version, errors)
+            if change is not None:
+                changes.append(change)
         if errors:  # nothing is applied when any quantity is refused
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
         for item, loc, quantity, _ in changes:
@@ -687,6 +561,49 @@ class ShopifyEmulator(Emulator):
         if key:
             self.state["idempotency"][key] = {"fingerprint": fingerprint, "payload": payload}
         return payload
+
+    def _idempotent_replay(self, key: str, fingerprint: str) -> dict[str, Any]:
+        """The first answer again for a repeated key with the same input; an error for other input."""
+        seen = self.state["idempotency"][key]
+        if seen["fingerprint"] != fingerprint:
+            message = "The same idempotency key cannot be used with different operation parameters."
+            return {
+                "inventoryAdjustmentGroup": None,
+                "userErrors": [{"field": None, "message": message, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"}],
+            }
+        return seen["payload"]
+
+    def _inventory_change(
+        self, path: list[str], q: dict[str, Any], ignore: bool, version: str, errors: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], Any, int, int] | None:
+        """One quantity as (inventory item, location, new quantity, current quantity), or None with its
+        first user error added to ``errors``."""
+        item = self.state["inventory"].get(q.get("inventoryItemId"))
+        loc = q.get("locationId")
+        if item is None:
+            message = "The specified inventory item could not be found."
+            errors.append(_user_error([*path, "inventoryItemId"], message, "INVALID_INVENTORY_ITEM"))
+            return None
+        error = self._location_error(path, item, loc) or _quantity_error(path, q, item["levels"][loc], ignore, version)
+        if error is None and self.item_fails():
+            message = "The quantity can't be higher than 1,000,000,000."
+            error = _user_error([*path, "quantity"], message, "INVALID_QUANTITY_TOO_HIGH")
+        if error is not None:
+            errors.append(error)
+            return None
+        return item, loc, q["quantity"], item["levels"][loc]
+
+    def _location_error(self, path: list[str], item: dict[str, Any], loc: Any) -> dict[str, Any] | None:
+        """The location must be the shop's, and the item stocked there."""
+        if loc not in self._location_ids():
+            return _user_error([*path, "locationId"], "The specified location could not be found.", "INVALID_LOCATION")
+        if loc not in item["levels"]:
+            return _user_error(
+                [*path, "locationId"],
+                "The specified inventory item is not stocked at the location.",
+                "ITEM_NOT_STOCKED_AT_LOCATION",
+            )
+        return None
 
     def _query_inventoryItem(self, f: RootField, version: str) -> dict[str, Any] | None:
         iid = f.args.get("id")
@@ -848,6 +765,85 @@ class ShopifyEmulator(Emulator):
             }
             ids.append(oid)
         return ids
+
+
+def _user_error(field: list[str] | None, message: str, code: str) -> dict[str, Any]:
+    return {"field": field, "message": message, "code": code}
+
+
+def _check_inventory_version(version: str, data: dict[str, Any], key: Any, directive: bool) -> None:
+    """What the API version refuses outright: the @idempotent directive before 2026-01; from 2026-04 a
+    missing key or the compareQuantity fields; changeFromQuantity before 2026-01."""
+    new = _at_least(version, "2026-01")
+    if directive and not new:
+        raise TopLevelError("Directive 'idempotent' is not defined", "undefinedDirective")
+    if _at_least(version, "2026-04"):
+        if not key:
+            raise TopLevelError("The @idempotent directive with a key is required for this mutation.", "BAD_REQUEST")
+        removed = [k for k in ("ignoreCompareQuantity",) if k in data] + [
+            "compareQuantity" for q in data.get("quantities") or [] if "compareQuantity" in q
+        ]
+        if removed:
+            raise TopLevelError(
+                "Variable $input of type InventorySetQuantitiesInput! was provided invalid value "
+                f"({removed[0]}: Field is not defined)",
+                "INVALID_VARIABLE",
+            )
+    if not new and any("changeFromQuantity" in q for q in data.get("quantities") or []):
+        raise TopLevelError(
+            "Variable $input of type InventorySetQuantitiesInput! was provided invalid value "
+            "(changeFromQuantity: Field is not defined on InventoryQuantityInput)",
+            "INVALID_VARIABLE",
+        )
+
+
+def _inventory_input_errors(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """User errors of the input as a whole: the quantity name and the reason."""
+    errors = []
+    if data.get("name") not in ("available", "on_hand"):
+        errors.append(
+            _user_error(["input", "name"], "The quantity name must be 'available' or 'on_hand'.", "INVALID_NAME")
+        )
+    if data.get("reason") not in REASONS:
+        errors.append(_user_error(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON"))
+    return errors
+
+
+def _quantity_error(
+    path: list[str], q: dict[str, Any], current: int, ignore: bool, version: str
+) -> dict[str, Any] | None:
+    """A quantity must be a whole number >= 0 and, unless skipped, its compare-and-set value current:
+    ``changeFromQuantity`` (required from 2026-04; null skips) or ``compareQuantity`` (before 2026-04;
+    ``ignoreCompareQuantity`` skips)."""
+    if not isinstance(q.get("quantity"), int) or q["quantity"] < 0:
+        return _user_error([*path, "quantity"], "The quantity can't be negative.", "INVALID_QUANTITY_NEGATIVE")
+    if _at_least(version, "2026-04") and "changeFromQuantity" not in q:
+        return _user_error(
+            [*path, "changeFromQuantity"],
+            "changeFromQuantity is required; pass null to skip the check.",
+            "INVALID_CHANGE_FROM_QUANTITY",
+        )
+    if "changeFromQuantity" in q:
+        if q["changeFromQuantity"] is not None and q["changeFromQuantity"] != current:
+            return _user_error(
+                [*path, "changeFromQuantity"],
+                "The specified changeFromQuantity does not match the current quantity.",
+                "CHANGE_FROM_QUANTITY_STALE",
+            )
+    elif not ignore:
+        if "compareQuantity" not in q or q["compareQuantity"] is None:
+            return _user_error(
+                [*path, "compareQuantity"],
+                "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.",
+                "COMPARE_QUANTITY_REQUIRED",
+            )
+        if q["compareQuantity"] != current:
+            return _user_error(
+                [*path, "compareQuantity"],
+                "The specified compare quantity does not match the current quantity.",
+                "COMPARE_QUANTITY_STALE",
+            )
+    return None
 
 
 def _args_text(f: RootField) -> str:

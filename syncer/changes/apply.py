@@ -191,12 +191,32 @@ def apply_change(
     session.flush()
     channel_ids = dict(session.execute(select(Channel.name, Channel.id)).all())
     writer = _Writer(session)
+    _write_items(writer, change_set.id, lines, channel_ids)
+    now = writer.time(now_utc())
+    _write_prices(writer, lines, channel_ids, now)
+    _record_stock(session, lines, change_set.id, user, (reason or command or "stock change")[:500])
+    writer.run(
+        "UPDATE channel_listings SET desired_price = {0}, desired_quantity = {0}, version = version + 1,"
+        " status = 'dirty', last_error_code = NULL, last_error = NULL, attempts = 0, next_try_at = NULL,"
+        " updated_at = {0} WHERE id = {0}",
+        [(writer.amount(p), q, now, lid) for lid, (p, q) in plan.desired.items()],
+    )
+    session.expire_all()  # the bulk writes bypassed the identity map
+    _apply_wanted(session, lines, channels)
+    if undo_of is not None:
+        session.execute(update(ChangeSet).where(ChangeSet.id == undo_of).values(status="undone"))
+    session.flush()
+    return Applied(change_set.id, plan, plan.affected())
+
+
+def _write_items(writer: _Writer, change_set_id: int, lines: Sequence[ChangeLine], channel_ids: dict[str, int]) -> None:
+    """One change item per line: the audit trail, and what an undo restores."""
     writer.run(
         "INSERT INTO change_items (change_set_id, sku_id, channel_id, field, old_value, new_value)"
         " VALUES ({0}, {0}, {0}, {0}, {0}, {0})",
         [
             (
-                change_set.id,
+                change_set_id,
                 line.sku_id,
                 channel_ids.get(line.channel) if line.channel else None,
                 line.field,
@@ -206,19 +226,30 @@ def apply_change(
             for line in lines
         ],
     )
-    now = writer.time(now_utc())
+
+
+def _write_prices(writer: _Writer, lines: Sequence[ChangeLine], channel_ids: dict[str, int], now: Any) -> None:
+    """New base prices and channel price overrides (None removes an override)."""
     writer.run(
         "UPDATE skus SET base_price = {0}, updated_at = {0} WHERE id = {0}",
-        [(writer.amount(Decimal(line.new)), now, line.sku_id) for line in lines if line.field == "base_price"],
+        [(writer.amount(Decimal(line.set_to)), now, line.sku_id) for line in lines if line.field == "base_price"],
     )
     writer.run(
         "UPDATE channel_listings SET price_override = {0} WHERE channel_id = {0} AND sku_id = {0}",
         [
-            (writer.amount(None if line.new is None else Decimal(line.new)), channel_ids[line.channel], line.sku_id)
+            (
+                writer.amount(None if line.new is None else Decimal(line.new)),
+                channel_ids[line.channel_name],
+                line.sku_id,
+            )
             for line in lines
             if line.field == "price_override"
         ],
     )
+
+
+def _record_stock(session: Session, lines: Sequence[ChangeLine], change_set_id: int, user: str, reason: str) -> None:
+    """New on-hand counts as ledger adjustments; one that would go below zero refuses the change."""
     warehouses = ledger.warehouses_by_code(session)
     movements = []
     for line in lines:
@@ -232,36 +263,29 @@ def apply_change(
                     kind="adjust",
                     on_hand_delta=delta,
                     reserved_delta=0,
-                    reason=(reason or command or "stock change")[:500],
-                    key=f"change:{change_set.id}:{line.sku_id}:{code}",
+                    reason=reason,
+                    key=f"change:{change_set_id}:{line.sku_id}:{code}",
                     user=user,
-                    change_set_id=change_set.id,
+                    change_set_id=change_set_id,
                 )
             )
     try:
         ledger.record(session, movements)
     except ledger.NegativeStock as exc:
         raise ChangeRefused(f"{exc}; nothing was applied") from None
-    writer.run(
-        "UPDATE channel_listings SET desired_price = {0}, desired_quantity = {0}, version = version + 1,"
-        " status = 'dirty', last_error_code = NULL, last_error = NULL, attempts = 0, next_try_at = NULL,"
-        " updated_at = {0} WHERE id = {0}",
-        [(writer.amount(p), q, now, lid) for lid, (p, q) in plan.desired.items()],
-    )
-    session.expire_all()  # the bulk writes bypassed the identity map
-    wanted_groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+
+
+def _apply_wanted(session: Session, lines: Sequence[ChangeLine], channels: Sequence[ChannelConfig]) -> None:
+    """Listing states: create or re-want the listings, per channel and state."""
+    wanted_groups: dict[tuple[str | None, str], list[int]] = defaultdict(list)
     for line in lines:
         if line.field == WANTED:
             wanted_groups[(line.channel, line.new or "delisted")].append(line.sku_id)
     configs = {c.name: c for c in channels}
     for (name, wanted), ids in sorted(wanted_groups.items()):
-        if name not in configs:
+        if name is None or name not in configs:
             raise ChangeRefused(f"no channel {name!r} in the channels file")
         reconcile.ensure_listings(session, configs[name], ids, wanted=wanted)
-    if undo_of is not None:
-        session.execute(update(ChangeSet).where(ChangeSet.id == undo_of).values(status="undone"))
-    session.flush()
-    return Applied(change_set.id, plan, plan.affected())
 
 
 def apply(

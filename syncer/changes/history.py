@@ -60,7 +60,28 @@ def plan_undo(session: Session, change_set_id: int) -> UndoPlan:
     if change_set.status == "undone":
         later_undo = session.scalar(select(ChangeSet.id).where(ChangeSet.undo_of == change_set_id).limit(1))
         conflicts.append(f"change set {change_set_id} was already undone (by change set {later_undo})")
-    sku_ids = sorted({item.sku_id for item, _, _ in items})
+    later = _later_changes(session, change_set_id, sorted({item.sku_id for item, _, _ in items}))
+    lines: list[ChangeLine] = []
+    touched: set[tuple[int, str, str | None]] = set()  # values a later change set changed again
+    for item, sku, channel in items:
+        hit = later.get((item.sku_id, item.field, item.channel_id))
+        where = f"{sku} {item.field}" + (f" on {channel}" if channel else "")
+        if hit is not None:
+            touched.add((item.sku_id, item.field, channel))
+            set_id, user, when = hit
+            conflicts.append(f"{where}: changed again by change set {set_id} ({user}, {when:%Y-%m-%d %H:%M} UTC)")
+        if item.field not in UNDOABLE and not item.field.startswith("stock:"):
+            conflicts.append(f"{where}: {item.field} changes cannot be undone here (re-import the old value)")
+            continue
+        lines.append(_reversal(item, sku, channel))
+    resolved = _resolve(session, change_set_id, lines, touched, conflicts)
+    return UndoPlan(change_set_id, resolved, list(dict.fromkeys(conflicts)))
+
+
+def _later_changes(
+    session: Session, change_set_id: int, sku_ids: list[int]
+) -> dict[tuple[int, str, int | None], tuple[int, str, datetime]]:
+    """(SKU id, field, channel id) -> the first later change set that changed it: (id, user, when)."""
     later: dict[tuple[int, str, int | None], tuple[int, str, datetime]] = {}
     for chunk in _chunks(sku_ids):
         for sku_id, field_name, channel_id, set_id, user, when in session.execute(
@@ -77,42 +98,45 @@ def plan_undo(session: Session, change_set_id: int) -> UndoPlan:
             .order_by(ChangeSet.id)
         ):
             later.setdefault((sku_id, field_name, channel_id), (set_id, user, when))
-    lines: list[ChangeLine] = []
-    touched: set[tuple[int, str, str | None]] = set()
-    for item, sku, channel in items:
-        hit = later.get((item.sku_id, item.field, item.channel_id))
-        where = f"{sku} {item.field}" + (f" on {channel}" if channel else "")
-        if hit is not None:
-            touched.add((item.sku_id, item.field, channel))
-            set_id, user, when = hit
-            conflicts.append(f"{where}: changed again by change set {set_id} ({user}, {when:%Y-%m-%d %H:%M} UTC)")
-        if item.field not in UNDOABLE and not item.field.startswith("stock:"):
-            conflicts.append(f"{where}: {item.field} changes cannot be undone here (re-import the old value)")
-            continue
-        if item.field.startswith("stock:"):
-            delta = int(item.new_value or 0) - int(item.old_value or 0)
-            lines.append(ChangeLine(item.sku_id, sku, item.field, None, str(-delta)))  # resolved below
-        else:
-            restored = item.old_value
-            if item.field == WANTED and restored is None:
-                restored = "delisted"  # a listing created by the change set is taken down, not deleted
-            lines.append(ChangeLine(item.sku_id, sku, item.field, item.new_value, restored, channel))
+    return later
+
+
+def _reversal(item: ChangeItem, sku: str, channel: str | None) -> ChangeLine:
+    """The line that takes one change item back: the opposite stock delta (resolved against today's
+    on-hand later), or the old value (a listing the change set created is delisted, not deleted)."""
+    if item.field.startswith("stock:"):
+        delta = int(item.new_value or 0) - int(item.old_value or 0)
+        return ChangeLine(item.sku_id, sku, item.field, None, str(-delta))
+    restored = item.old_value
+    if item.field == WANTED and restored is None:
+        restored = "delisted"
+    return ChangeLine(item.sku_id, sku, item.field, item.new_value, restored, channel)
+
+
+def _resolve(
+    session: Session,
+    change_set_id: int,
+    lines: list[ChangeLine],
+    touched: set[tuple[int, str, str | None]],
+    conflicts: list[str],
+) -> list[ChangeLine]:
+    """The reversals as lines from today's values; a value changed since (and not by a later change set
+    already named) or a stock reversal below zero is a conflict."""
     now = current_values(session, [line for line in lines if not line.field.startswith("stock:")])
-    resolved: list[ChangeLine] = []
     stock_lines = [line for line in lines if line.field.startswith("stock:")]
     levels = ledger.levels(session, sorted({line.sku_id for line in stock_lines})) if stock_lines else {}
     warehouses = ledger.warehouses_by_code(session)
+    resolved: list[ChangeLine] = []
     for line in lines:
         if line.field.startswith("stock:"):
-            code = line.field.split(":", 1)[1]
-            on_hand = levels.get((line.sku_id, warehouses.get(code)), (0, 0))[0]
-            target = on_hand + int(line.new)
+            wid = warehouses.get(line.field.split(":", 1)[1])
+            on_hand = levels.get((line.sku_id, wid), (0, 0))[0] if wid is not None else 0
+            target = on_hand + int(line.set_to)
             if target < 0:
                 conflicts.append(
                     f"{line.sku} {line.field}: on-hand is {on_hand}, reversing {line.new} would go below 0"
                 )
-                continue
-            if target != on_hand:
+            elif target != on_hand:
                 resolved.append(ChangeLine(line.sku_id, line.sku, line.field, str(on_hand), str(target)))
             continue
         have = now.get(line.key)
@@ -124,7 +148,7 @@ def plan_undo(session: Session, change_set_id: int) -> UndoPlan:
             )
         if not _same(have, line.new, line.field):
             resolved.append(ChangeLine(line.sku_id, line.sku, line.field, have, line.new, line.channel))
-    return UndoPlan(change_set_id, resolved, list(dict.fromkeys(conflicts)))
+    return resolved
 
 
 # ----------------------------------------------------------------------------------- list, show, history

@@ -55,6 +55,21 @@ class ChangeLine:
     def key(self) -> tuple[int, str, str | None]:
         return (self.sku_id, self.field, self.channel)
 
+    @property
+    def set_to(self) -> str:
+        """The new value of a line that always sets one (a base price, a stock count, a listing state;
+        only a removed price override is None)."""
+        if self.new is None:
+            raise ValueError(f"{self.sku} {self.field}: the change line has no new value")
+        return self.new
+
+    @property
+    def channel_name(self) -> str:
+        """The channel of a per-channel line (a price override, a listing state)."""
+        if self.channel is None:
+            raise ValueError(f"{self.sku} {self.field}: the change line names no channel")
+        return self.channel
+
 
 @dataclass(slots=True)
 class Effect:

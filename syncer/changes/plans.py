@@ -22,6 +22,7 @@ from listing_sync.syncer.models import (
     ChannelListing,
     Sku,
 )
+from listing_sync.syncer.rules import decimal_places
 from listing_sync.syncer.types import Amount
 from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
@@ -48,6 +49,13 @@ class _Amounts:
         except KeyError:
             value = self.cache[raw] = _AMOUNT.process_result_value(raw, self.dialect)
             return value
+
+    def required(self, raw: Any) -> Decimal:
+        """The amount of a NOT NULL column."""
+        value = self(raw)
+        if value is None:
+            raise ValueError("a required amount is NULL")
+        return value
 
 
 _AMOUNT = Amount()
@@ -80,7 +88,7 @@ def _sku_rows(session: Session, sku_ids: Sequence[int]) -> dict[int, _SkuRow]:
     amount = _Amounts(session)
     query = select(Sku.id, Sku.sku, amount.column(Sku.base_price), amount.column(Sku.cost), Sku.currency, Sku.active)
     return {
-        sid: _SkuRow(sid, sku, amount(price), amount(cost), currency, bool(active))
+        sid: _SkuRow(sid, sku, amount.required(price), amount(cost), currency, bool(active))
         for sid, sku, price, cost, currency, active in _by_ids(session, query, Sku.id, sorted(set(sku_ids)), 0)
     }
 
@@ -93,7 +101,7 @@ def _channel_id(session: Session, name: str) -> int:
 
 
 def _check_places(value: Decimal, currency: str, what: str) -> str | None:
-    if -value.as_tuple().exponent > MINOR_UNITS.get(currency, 2):
+    if decimal_places(value) > MINOR_UNITS.get(currency, 2):
         return f"{what} {value} has more decimal places than {currency} allows"
     return None
 
@@ -144,6 +152,7 @@ def plan_price(
         elif factor is not None:
             new = start * factor
         else:
+            assert amount is not None  # exactly one of the three is given (checked above)
             new = start + amount
         new = new.quantize(quantum(sku.currency), rounding=ROUND_HALF_UP)
         if new < 0:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from listing_sync.syncer.changes.model import (
     _bulk,
     now_utc,
 )
-from listing_sync.syncer.changes.plans import _Amounts, _by_ids, _sku_rows
+from listing_sync.syncer.changes.plans import _Amounts, _by_ids, _sku_rows, _SkuRow
 from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
@@ -41,7 +41,8 @@ class _CallItem:
     __slots__ = ("sku", "_raw", "_ref")
 
     def __init__(self, sku: str, raw: str | None) -> None:
-        self.sku, self._raw, self._ref = sku, raw, None
+        self.sku, self._raw = sku, raw
+        self._ref: ListingRef | None = None
 
     @property
     def ref(self) -> ListingRef | None:
@@ -90,63 +91,93 @@ def preview(
         return plan
     skus = _sku_rows(session, sku_ids)
     warehouses = ledger.warehouses_by_code(session)
-    new_base: dict[int, Decimal] = {}
-    new_override: dict[tuple[str, int], Decimal | None] = {}
-    new_on_hand: dict[tuple[int, int], int] = {}
-    new_wanted: dict[tuple[str, int], str] = {}
-    stock_codes: set[str] = set()
-    for line in lines:
-        if line.field == "base_price":
-            new_base[line.sku_id] = Decimal(line.new)
-        elif line.field == "price_override":
-            new_override[(line.channel, line.sku_id)] = None if line.new is None else Decimal(line.new)
-        elif line.field.startswith("stock:"):
-            code = line.field.split(":", 1)[1]
-            stock_codes.add(code)
-            new_on_hand[(line.sku_id, warehouses[code])] = int(line.new)
-        elif line.field == WANTED:
-            new_wanted[(line.channel, line.sku_id)] = line.new
-    stock_skus = sorted({sku_id for sku_id, _ in new_on_hand})
-    levels = ledger.levels(session, stock_skus) if stock_skus else {}
+    new = _NewValues.of(lines, warehouses)
+    levels = ledger.levels(session, new.stock_skus) if new.stock_skus else {}
     channel_ids = dict(session.execute(select(Channel.name, Channel.id)).all())
     guard = None if guard_percent is None else Decimal(str(guard_percent))
+    context = _Context(session, plan, new, skus, warehouses, levels, guard, day)
     by_channel: dict[str, dict[Operation, list[_CallItem]]] = defaultdict(lambda: defaultdict(list))
     for config in channels:
-        if config.name not in channel_ids:
-            continue
-        wanted_here = {sid for (name, sid) in new_wanted if name == config.name}
-        override_here = {sid for (name, sid) in new_override if name == config.name}
-        feeds = {warehouses[c] for c in config.warehouses if c in warehouses}
-        stock_here = stock_codes & set(config.warehouses)
-        relevant = set(new_base) | override_here | wanted_here | (set(stock_skus) if stock_here else set())
+        if config.name in channel_ids:
+            _ChannelPreview(context, config, channel_ids[config.name], by_channel[config.name]).run()
+    if guard is not None:
+        _guard_unlisted(plan, lines, skus)
+    _count_calls(plan, channels, by_channel, counter)
+    return plan
+
+
+@dataclass(slots=True)
+class _NewValues:
+    """The values the change lines set, keyed the way the preview looks them up."""
+
+    base: dict[int, Decimal] = field(default_factory=dict)  # sku id -> base price
+    override: dict[tuple[str | None, int], Decimal | None] = field(default_factory=dict)  # (channel, sku id)
+    on_hand: dict[tuple[int, int], int] = field(default_factory=dict)  # (sku id, warehouse id)
+    wanted: dict[tuple[str | None, int], str | None] = field(default_factory=dict)  # (channel, sku id)
+    stock_codes: set[str] = field(default_factory=set)  # the warehouses whose stock changes
+    stock_skus: list[int] = field(default_factory=list)  # the SKUs whose stock changes, sorted
+
+    @classmethod
+    def of(cls, lines: Sequence[ChangeLine], warehouses: dict[str, int]) -> _NewValues:
+        new = cls()
+        for line in lines:
+            if line.field == "base_price":
+                new.base[line.sku_id] = Decimal(line.set_to)
+            elif line.field == "price_override":
+                new.override[(line.channel, line.sku_id)] = None if line.new is None else Decimal(line.new)
+            elif line.field.startswith("stock:"):
+                code = line.field.split(":", 1)[1]
+                new.stock_codes.add(code)
+                new.on_hand[(line.sku_id, warehouses[code])] = int(line.set_to)
+            elif line.field == WANTED:
+                new.wanted[(line.channel, line.sku_id)] = line.new
+        new.stock_skus = sorted({sku_id for sku_id, _ in new.on_hand})
+        return new
+
+
+@dataclass(slots=True)
+class _Context:
+    """What every channel's part of one preview shares: the plan it fills and what it was planned from."""
+
+    session: Session
+    plan: ChangePlan
+    new: _NewValues
+    skus: dict[int, _SkuRow]
+    warehouses: dict[str, int]
+    levels: dict[tuple[int, int], tuple[int, int]]  # (sku id, warehouse id) -> (on hand, reserved)
+    guard: Decimal | None
+    day: date
+
+
+class _ChannelPreview:
+    """One channel's part of a preview: the effects on the listings there, the price guard's refusals
+    and the API calls the next sync of that channel makes."""
+
+    def __init__(
+        self, context: _Context, config: ChannelConfig, channel_id: int, calls: dict[Operation, list[_CallItem]]
+    ) -> None:
+        self.context, self.config, self.channel_id, self.calls = context, config, channel_id, calls
+        self.plan, self.name, self.guard = context.plan, config.name, context.guard
+        self.new_base, self.new_override = context.new.base, context.new.override
+        self.feeds = {context.warehouses[c] for c in config.warehouses if c in context.warehouses}
+        self.rates: dict[str, Decimal | None] = {}  # SKU currency -> rate into the channel's (None: missing)
+        self.prices: dict[tuple[Any, ...], tuple[Decimal, Decimal, Decimal | None]] = {}
+
+    def run(self) -> None:
+        new, name = self.context.new, self.config.name
+        wanted_here = {sid for (channel, sid) in new.wanted if channel == name}
+        override_here = {sid for (channel, sid) in new.override if channel == name}
+        stock_here = new.stock_codes & set(self.config.warehouses)
+        prices_here = set(new.base) | override_here
+        stock_skus_here = set(new.stock_skus) if stock_here else set()
+        relevant = prices_here | wanted_here | stock_skus_here
         if not relevant:
-            continue
-        rows = _listing_rows(session, channel_ids[config.name], sorted(relevant))
-        rates: dict[str, Any] = {}
-        price_cache: dict[tuple[Any, ...], tuple[Decimal, Decimal, Decimal | None]] = {}
-        calls = by_channel[config.name]
+            return
+        rows = _listing_rows(self.context.session, self.channel_id, sorted(relevant))
         for sku_id in sorted(wanted_here):
-            row = rows.get(sku_id)
-            sku = skus[sku_id]
-            want = new_wanted[(config.name, sku_id)]
-            op = _wanted_op(row, want)
-            plan.effects.append(
-                Effect(
-                    row.id if row else None,
-                    config.name,
-                    sku_id,
-                    sku.sku,
-                    "listing",
-                    row.wanted if row else None,
-                    want,
-                    op,
-                )
-            )
-            if op is not None:
-                calls[op].append(_CallItem(sku.sku, row.ref if row is not None else None))
-        prices_here = set(new_base) | override_here
-        stock_skus_here = set(stock_skus) if stock_here else set()
-        for sku_id in sorted(relevant - wanted_here):
+            self.listing_state(rows.get(sku_id), sku_id, new.wanted[(name, sku_id)])
+        skus, desired = self.context.skus, self.plan.desired
+        for sku_id in sorted(relevant - wanted_here):  # each listing's new price and quantity
             row = rows.get(sku_id)
             if row is None:
                 continue
@@ -154,76 +185,103 @@ def preview(
             pushable = row.wanted == "active" and _has_ref(row.ref)
             old_price, old_qty = row.desired_price, row.desired_quantity
             new_price, new_qty = old_price, old_qty
-            if sku_id in prices_here and old_price is not None:
-                rate = rates.get(sku.currency, False)
-                if rate is False:
-                    try:
-                        rate = fx.rate(session, sku.currency, config.currency, day)
-                    except fx.MissingRate as exc:
-                        rate = None
-                        plan.notes.append(f"{config.name}: {exc}; its listings keep waiting for the rate")
-                    rates[sku.currency] = rate
-                if rate is not None:
-                    base = new_base.get(sku_id, sku.base_price)
-                    override = new_override.get((config.name, sku_id), row.price_override)
-                    key = (base, override, sku.cost, rate)
-                    cached = price_cache.get(key)
-                    if cached is None:
-                        cached = price_cache[key] = _channel_prices(base, override, sku.cost, config, rate)
-                    new_price, unfloored, floor = cached
-                    if guard is not None and floor is not None and unfloored < floor:
-                        plan.violations.append(
-                            Violation(
-                                sku.sku,
-                                config.name,
-                                f"price {unfloored} {config.currency} is below the cost floor {floor}"
-                                f" (the channel would show {new_price})",
-                            )
-                        )
-                    if new_price != old_price:
-                        op = Operation.PRICE if pushable else None
-                        plan.effects.append(
-                            Effect(row.id, config.name, sku_id, sku.sku, "price", old_price, new_price, op)
-                        )
-                        if op is not None:
-                            calls[op].append(_CallItem(sku.sku, row.ref))
-                        if guard is not None and old_price > 0:
-                            moved = (new_price - old_price) / old_price * 100
-                            if abs(moved) > guard:
-                                plan.violations.append(
-                                    Violation(
-                                        sku.sku,
-                                        config.name,
-                                        f"price {old_price} -> {new_price} {config.currency} is {moved:+.1f}%"
-                                        f" (limit {guard}%)",
-                                    )
-                                )
-            if sku_id in stock_skus_here and sku.active:
-                pool = []
-                for wid in feeds:
-                    on_hand, reserved = levels.get((sku_id, wid), (0, 0))
-                    pool.append((new_on_hand.get((sku_id, wid), on_hand), reserved))
-                new_qty = rules.channel_quantity(pool, config.stock)
-                if new_qty != old_qty:
-                    op = Operation.STOCK if pushable else None
-                    plan.effects.append(Effect(row.id, config.name, sku_id, sku.sku, "quantity", old_qty, new_qty, op))
-                    if op is not None:
-                        calls[op].append(_CallItem(sku.sku, row.ref))
+            if old_price is not None and sku_id in prices_here:
+                new_price = self.price(row, sku, old_price, pushable)
+            if sku.active and sku_id in stock_skus_here:
+                new_qty = self.quantity(row, sku, old_qty, pushable)
             if new_price != old_price or new_qty != old_qty:
-                plan.desired[row.id] = (new_price, new_qty)
-    if guard is not None:
-        # a SKU listed nowhere still must not be priced below its cost
-        listed = {e.sku_id for e in plan.effects if e.field == "price"}
-        for line in lines:
-            if line.field == "base_price" and line.sku_id not in listed:
-                cost = skus[line.sku_id].cost
-                if cost is not None and Decimal(line.new) < cost:
-                    plan.violations.append(Violation(line.sku, None, f"new base price {line.new} is below cost {cost}"))
+                desired[row.id] = (new_price, new_qty)
+
+    def listing_state(self, row: _ListingRow | None, sku_id: int, want: str | None) -> None:
+        """A listing to publish, relist or delist (or a state already pending)."""
+        sku = self.context.skus[sku_id]
+        op = _wanted_op(row, want)
+        old = row.wanted if row else None
+        self.plan.effects.append(
+            Effect(row.id if row else None, self.config.name, sku_id, sku.sku, "listing", old, want, op)
+        )
+        if op is not None:
+            self.calls[op].append(_CallItem(sku.sku, row.ref if row is not None else None))
+
+    def price(self, row: _ListingRow, sku: _SkuRow, old: Decimal, pushable: bool) -> Decimal:
+        """The price the channel will show (the old one while the FX rate is missing), guarded."""
+        rates = self.rates
+        if sku.currency not in rates:
+            self.look_up_rate(sku.currency)
+        rate = rates[sku.currency]
+        if rate is None:
+            return old
+        base = self.new_base.get(sku.id, sku.base_price)
+        override = self.new_override.get((self.name, sku.id), row.price_override)
+        key = (base, override, sku.cost, rate)
+        cached = self.prices.get(key)
+        if cached is None:
+            cached = self.prices[key] = _channel_prices(base, override, sku.cost, self.config, rate)
+        new, unfloored, floor = cached
+        guard = self.guard
+        if guard is not None and floor is not None and unfloored < floor:
+            self.refuse(
+                sku,
+                f"price {unfloored} {self.config.currency} is below the cost floor {floor}"
+                f" (the channel would show {new})",
+            )
+        if new != old:
+            self.effect(row, sku, "price", old, new, Operation.PRICE if pushable else None)
+            if guard is not None and old > 0:
+                moved = (new - old) / old * 100
+                if abs(moved) > guard:
+                    self.refuse(sku, f"price {old} -> {new} {self.config.currency} is {moved:+.1f}% (limit {guard}%)")
+        return new
+
+    def look_up_rate(self, currency: str) -> None:
+        """The rate from a SKU currency into the channel's (None, with a note, when it is missing)."""
+        try:
+            self.rates[currency] = fx.rate(self.context.session, currency, self.config.currency, self.context.day)
+        except fx.MissingRate as exc:
+            self.rates[currency] = None
+            self.plan.notes.append(f"{self.name}: {exc}; its listings keep waiting for the rate")
+
+    def quantity(self, row: _ListingRow, sku: _SkuRow, old: int | None, pushable: bool) -> int:
+        """The quantity the channel will show from its warehouses' new on-hand counts."""
+        levels, on_hand = self.context.levels, self.context.new.on_hand
+        pool = []
+        for wid in self.feeds:
+            current, reserved = levels.get((sku.id, wid), (0, 0))
+            pool.append((on_hand.get((sku.id, wid), current), reserved))
+        new = rules.channel_quantity(pool, self.config.stock)
+        if new != old:
+            self.effect(row, sku, "quantity", old, new, Operation.STOCK if pushable else None)
+        return new
+
+    def effect(self, row: _ListingRow, sku: _SkuRow, name: str, old: Any, new: Any, op: Operation | None) -> None:
+        self.plan.effects.append(Effect(row.id, self.name, sku.id, sku.sku, name, old, new, op))
+        if op is not None:
+            self.calls[op].append(_CallItem(sku.sku, row.ref))
+
+    def refuse(self, sku: _SkuRow, message: str) -> None:
+        self.plan.violations.append(Violation(sku.sku, self.name, message))
+
+
+def _guard_unlisted(plan: ChangePlan, lines: Sequence[ChangeLine], skus: dict[int, _SkuRow]) -> None:
+    """A SKU listed nowhere still must not be priced below its cost."""
+    listed = {e.sku_id for e in plan.effects if e.field == "price"}
+    for line in lines:
+        if line.field == "base_price" and line.sku_id not in listed:
+            cost = skus[line.sku_id].cost
+            if cost is not None and Decimal(line.set_to) < cost:
+                plan.violations.append(Violation(line.sku, None, f"new base price {line.new} is below cost {cost}"))
+
+
+def _count_calls(
+    plan: ChangePlan,
+    channels: Sequence[ChannelConfig],
+    by_channel: dict[str, dict[Operation, list[_CallItem]]],
+    counter: CallCounter,
+) -> None:
     for config in channels:
         ops = by_channel.get(config.name)
         if ops:
             plan.calls[config.name] = {op.value: counter(config, op, items) for op, items in ops.items() if items}
-    return plan
 
 
 @dataclass(slots=True)
@@ -259,10 +317,12 @@ def _listing_rows(session: Session, channel_id: int, sku_ids: Sequence[int]) -> 
 
 
 def _has_ref(raw: str | None) -> bool:
-    return bool(raw) and raw.replace(" ", "") not in ("{}", "null")
+    if not raw:
+        return False
+    return raw.replace(" ", "") not in ("{}", "null")
 
 
-def _wanted_op(row: Any, want: str) -> Operation | None:
+def _wanted_op(row: _ListingRow | None, want: str | None) -> Operation | None:
     if want == "active":
         if row is None or not _has_ref(row.ref):
             return Operation.PUBLISH

@@ -6,6 +6,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from listing_sync.syncer.changes.model import ChangeRefused, _bulk
 from listing_sync.syncer.models import (
@@ -71,20 +72,12 @@ def select_skus(session: Session, selection: Selection) -> list[int]:
         raise ChangeRefused(
             "select SKUs with --sku PATTERN (repeatable; '*' = all), --category NAME, --tag TAG or --skus-file FILE"
         )
-    query = select(Sku.id, Sku.sku, Product.category, Product.tags if selection.tags else Product.id).join(
-        Product, Product.id == Sku.product_id
-    )
+    tags: Any = Product.tags if selection.tags else Product.id  # tags are read only when selected on
+    query = select(Sku.id, Sku.sku, Product.category, tags).join(Product, Product.id == Sku.product_id)
     if selection.categories:
         query = query.where(Product.category.in_(selection.categories))
     rows = session.execute(query.order_by(Sku.sku)).all()
-    listed: set[str] | None = None
-    if selection.skus_file is not None:
-        entries = read_skus_file(selection.skus_file)
-        known = {sku for (sku,) in session.execute(select(Sku.sku))}
-        problems = [Problem(n, "sku", f"unknown SKU {sku!r}") for n, sku in entries if sku not in known]
-        if problems:
-            raise InputRejected(str(selection.skus_file), problems)
-        listed = {sku for _, sku in entries}
+    listed = _listed(session, selection.skus_file) if selection.skus_file is not None else None
     patterns = [p for p in selection.patterns if p != "*"]
     match_all = not selection.patterns or len(patterns) < len(selection.patterns)
     regexes = [re.compile(fnmatch.translate(p)) for p in patterns]
@@ -99,3 +92,13 @@ def select_skus(session: Session, selection: Selection) -> list[int]:
             continue
         out.append(sku_id)
     return out
+
+
+def _listed(session: Session, path: Path) -> set[str]:
+    """The SKUs a SKUs file names; one naming an unknown SKU is refused whole."""
+    entries = read_skus_file(path)
+    known = {sku for (sku,) in session.execute(select(Sku.sku))}
+    problems = [Problem(n, "sku", f"unknown SKU {sku!r}") for n, sku in entries if sku not in known]
+    if problems:
+        raise InputRejected(str(path), problems)
+    return {sku for _, sku in entries}

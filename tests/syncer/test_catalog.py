@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from listing_sync.syncer import catalog, db
 from listing_sync.syncer.models import ChangeItem, Product, Sku, StockLevel, StockMovement, Warehouse
-from listing_sync.syncer.tabular import InputRejected, write_csv
+from listing_sync.syncer.tabular import InputRejected, Problem, write_csv
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -164,3 +164,89 @@ def test_amount_is_exact_on_the_database(url: str) -> None:
     with db.unit_of_work(url) as s:
         total = s.scalar(select(func.sum(Sku.base_price)))
     assert total == Decimal("0.30")
+
+
+# ------------------------------------------------------------------------------------- one row's cells
+def test_one_row_reports_every_bad_cell_by_row_and_column() -> None:
+    cells = {
+        "sku": "bad sku!",
+        "title": "",
+        "currency": "XYZ",
+        "base_price": "-1",
+        "cost": "abc",
+        "weight_grams": "1.5",
+        "active": "maybe",
+        "attr[颜色]": "白色",
+        "stock[SH]": "-2",
+        "title[en]": "x" * 501,
+        "images": "https://img.example/1.jpg|ftp://img.example/2.jpg",
+    }
+    problems: list[Problem] = []
+    assert catalog.parse_row(7, cells, problems) is None
+    assert [(p.row, p.column) for p in problems] == [
+        (7, "sku"),
+        (7, "title"),
+        (7, "currency"),
+        (7, "base_price"),
+        (7, "cost"),
+        (7, "weight_grams"),
+        (7, "active"),
+        (7, "stock[SH]"),
+        (7, "title[en]"),
+        (7, "images"),
+    ]
+    messages = {p.column: p.message for p in problems}
+    assert messages["base_price"] == "-1 must not be negative"
+    assert messages["weight_grams"] == "'1.5' is not a whole number"
+    assert messages["title[en]"] == "is 501 characters; at most 500"
+    assert messages["images"] == "'ftp://img.example/2.jpg' is not an http(s) URL"
+
+
+def test_a_clean_row_parses_every_cell_group() -> None:
+    cells = {
+        "sku": "A-1",
+        "product": "",
+        "title": " Tea ",
+        "tags": "green; ;gift",
+        "base_price": "12.50",
+        "cost": "4.1234",
+        "currency": "cny",
+        "active": "no",
+        "attr[颜色]": " 白色 ",
+        "stock[SH]": "3",
+        "stock[GZ]": "",
+        "title[en]": "Green tea",
+        "bullets[en]": "a | b |",
+        "attr[颜色][en]": "White",
+        "images": "https://img.example/1.jpg | https://img.example/2.jpg",
+    }
+    problems: list[Problem] = []
+    row = catalog.parse_row(2, cells, problems)
+    assert problems == [] and row is not None
+    assert (row.sku, row.product, row.title, row.tags, row.currency, row.active) == (
+        "A-1",
+        "A-1",
+        "Tea",
+        ["green", "gift"],
+        "CNY",
+        False,
+    )
+    assert (row.base_price, row.cost) == (Decimal("12.50"), Decimal("4.1234"))  # a unit cost may have 4 places
+    assert row.attributes == {"颜色": "白色"} and row.stock == {"SH": 3}
+    assert row.texts == {("en", ""): {"title": "Green tea", "bullets": ["a", "b"]}}
+    assert row.attr_texts == {"en": {"颜色": "White"}}
+    assert row.images == ["https://img.example/1.jpg", "https://img.example/2.jpg"]
+
+
+def test_a_cost_with_more_than_four_places_is_refused() -> None:
+    cells = {"sku": "A-1", "title": "T", "base_price": "1", "cost": "0.12345", "currency": "CNY"}
+    problems: list[Problem] = []
+    assert catalog.parse_row(3, cells, problems) is None
+    assert problems == [Problem(3, "cost", "0.12345 has more decimal places than CNY allows")]
+
+
+def test_a_repeated_localized_column_left_empty_does_not_clear_the_first() -> None:
+    cells = {"sku": "A-1", "title": "T", "base_price": "1", "currency": "CNY", "title[en]": "Hello", "title[EN]": ""}
+    problems: list[Problem] = []
+    row = catalog.parse_row(2, cells, problems)
+    assert row is not None and row.texts == {("en", ""): {"title": "Hello"}}

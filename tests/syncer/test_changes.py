@@ -491,3 +491,12 @@ def test_call_counts_come_from_the_adapter_interface(monkeypatch: pytest.MonkeyP
     assert changes.limits_counter()(channel, Operation.PRICE, items) == 3
     assert changes.limits_counter()(channel, Operation.PUBLISH, items) == 12  # 10 per call
     assert changes.limits_counter()(channel, Operation.PRICE, []) == 0
+
+
+def test_a_change_line_without_the_value_or_channel_it_needs_says_which() -> None:
+    override_removed = changes.ChangeLine(1, "S000", "price_override", "5", None, "us")
+    assert override_removed.channel_name == "us"
+    with pytest.raises(ValueError, match="S000 price_override: the change line has no new value"):
+        _ = override_removed.set_to
+    with pytest.raises(ValueError, match="S000 base_price: the change line names no channel"):
+        _ = changes.ChangeLine(1, "S000", "base_price", "5", "6").channel_name

@@ -51,6 +51,23 @@ def test_bad_file_lists_every_problem_and_applies_nothing(session, tmp_path: Pat
     assert session.scalar(select(func.count()).select_from(FxRate)) == 0
 
 
+def test_each_bad_cell_of_a_row_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "date,base,quote,rate\n"
+        "someday,EUR,EUR,0\n"  # date and rate; the same currency is not judged while the date is bad
+        "2026-01-02,,xxx,1.0000001\n"  # base empty, quote unknown, rate with 7 places
+    )
+    with pytest.raises(InputRejected) as raised:
+        fx.read_rate_file(path)
+    found = {(p.row, p.column): p.message for p in raised.value.problems}
+    assert set(found) == {(2, "date"), (2, "rate"), (3, "base"), (3, "quote"), (3, "rate")}
+    assert found[(2, "date")] == "'someday' is not a date (YYYY-MM-DD)"
+    assert found[(2, "rate")] == "rate must be positive, not 0"
+    assert found[(3, "base")] == "empty currency"
+    assert found[(3, "rate")] == "1.0000001 has more than 6 decimal places"
+
+
 def test_missing_columns_are_named(session, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("day,base,rate\n2026-01-01,USD,7\n")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from listing_sync.adapters.money import minor_units
 from listing_sync.config.channels import PriceRule, StockRule
-from listing_sync.syncer.rules import apply_ending, channel_price, channel_quantity
+from listing_sync.syncer.rules import apply_ending, channel_price, channel_quantity, decimal_places
 
 D = Decimal
 prices = st.decimals(min_value=D("0.01"), max_value=D("100000"), places=2)
@@ -86,3 +87,9 @@ def test_quantity_is_monotone_in_stock(stock, rule, extra, index) -> None:
     i = index % len(more)
     more[i] = (more[i][0] + extra, more[i][1])
     assert channel_quantity(more, rule) >= channel_quantity(stock, rule)
+
+
+def test_decimal_places_as_written() -> None:
+    assert [decimal_places(D(t)) for t in ("12.50", "12", "0.001", "1E+2")] == [2, 0, 3, -2]
+    with pytest.raises(ValueError, match="not a finite number"):
+        decimal_places(D("NaN"))
