@@ -4,10 +4,11 @@ Over HTTPS the consumer key and secret go in HTTP Basic auth, or in the query st
 strip the ``Authorization`` header. Over plain HTTP they must never travel in clear: requests are
 signed with OAuth 1.0a "one-legged" (no token, no ``oauth_version``, the body is not signed).
 
-The signature base string follows WooCommerce's own verifier (``WC_REST_Authentication``), which
-percent-encodes each key and value ONCE and joins them with ``%3D`` and ``%26``; plain RFC 5849 would
-encode the values twice, which only differs (and fails) when a value holds a reserved character such
-as the ``:`` of a ``modified_after`` date.
+The signature base string follows WooCommerce's own verifier (``WC_REST_Authentication::
+check_oauth_signature``): ``normalize_parameters`` percent-encodes each key and value, then
+``join_with_equals_sign`` percent-encodes each ``key=value`` pair AGAIN, and the pairs are joined with
+``%26``; that is RFC 5849's double encoding (the ``:`` of a ``modified_after`` date becomes ``%253A``).
+Parameters are sorted by their decoded names, byte by byte (PHP ``uksort`` with ``strcmp``).
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ def pct(value: str) -> str:
 
 
 def signature_base_string(method: str, url: str, params: Iterable[tuple[str, str]]) -> str:
-    """``METHOD&pct(url)&k%3Dv%26...`` with parameters sorted by key, as WooCommerce recomputes it.
+    """``METHOD&pct(url)&pct(pct(k)=pct(v))%26...`` sorted by decoded key, as WooCommerce recomputes it.
 
     ``url`` is scheme, host and path without the query; ``params`` are the decoded query parameters
     plus the ``oauth_*`` parameters (without ``oauth_signature``).
     """
     pairs = sorted(params, key=lambda kv: kv[0].encode())
-    joined = "%26".join(f"{pct(k)}%3D{pct(v)}" for k, v in pairs)
+    joined = "%26".join(pct(f"{pct(k)}={pct(v)}") for k, v in pairs)
     return f"{method.upper()}&{pct(url)}&{joined}"
 
 

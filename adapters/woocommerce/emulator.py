@@ -13,17 +13,15 @@ that real hosts send. Dates: ``*_gmt`` in UTC, the plain ones in the site's time
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, unquote
 
 import httpx
 from listing_sync.adapters.emulator import Emulator, route
+from listing_sync.adapters.woocommerce import verifier
 
 V3 = "/wp-json/wc/v3"
 BATCH_LIMIT = 100
@@ -116,6 +114,14 @@ ENUMS = {
 }
 ORDER_STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash")
 STOCK_REDUCED = ("processing", "on-hold", "completed")
+OAUTH_REQUIRED = ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method")
+#: a route's permission check when nobody is logged in (WordPress answers 401 then)
+UNAUTHENTICATED = {
+    "GET": ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
+    "POST": ("woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."),
+    "PUT": ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
+    "DELETE": ("woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."),
+}
 COUNTRIES = ("US", "CN", "DE", "GB", "JP", "FR", "AU", "CA")
 
 THROTTLE_PAGE = (
@@ -132,10 +138,6 @@ UNAVAILABLE_PAGE = (
 
 def _error(code: str, message: str, status: int, **data: Any) -> dict[str, Any]:
     return {"code": code, "message": message, "data": {"status": status, **data}}
-
-
-def _rawurlencode(value: str) -> str:
-    return quote(value, safe="~")
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -190,7 +192,7 @@ class WooCommerceEmulator(Emulator):
             "products": {},  # id -> product (simple and variable parents)
             "variations": {},  # parent id -> {variation id -> variation}
             "orders": {},  # id -> order
-            "nonces": [],  # [timestamp, nonce] used in the last 15 minutes
+            "nonces": {},  # timestamp -> nonce used in the last 15 minutes (one per second, as WooCommerce keeps them)
         }
 
     # -- responses ------------------------------------------------------------------------------------
@@ -225,13 +227,13 @@ class WooCommerceEmulator(Emulator):
             if key is None:
                 key, secret = params.get("consumer_key"), params.get("consumer_secret")
             if key is None:
-                return self.json(401, _error("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401))
+                return self._unauthenticated(request)
             if key != self.credentials.get("consumer_key"):
                 return self._auth_error("Consumer key is invalid.")
             if secret != self.credentials.get("consumer_secret"):
                 return self._auth_error("Consumer secret is invalid.")
         else:
-            denied = self._oauth(request, params)
+            denied = self._oauth(request)
             if denied is not None:
                 return denied
         return self._permissions(request)
@@ -250,54 +252,40 @@ class WooCommerceEmulator(Emulator):
     def _auth_error(self, message: str) -> httpx.Response:
         return self.json(401, _error("woocommerce_rest_authentication_error", message, 401))
 
-    def _oauth(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response | None:
-        header = request.headers.get("Authorization", "")
-        if header.startswith("OAuth "):
-            for part in header[6:].split(","):
-                name, _, value = part.strip().partition("=")
-                params[unquote(name)] = unquote(value.strip('"'))
-        for name in (
-            "oauth_consumer_key",
-            "oauth_timestamp",
-            "oauth_nonce",
-            "oauth_signature",
-            "oauth_signature_method",
-        ):
-            if not params.get(name):
-                return self.json(
-                    401,
-                    _error("woocommerce_rest_authentication_missing_parameter", f"Missing OAuth parameter {name}", 401),
-                )
+    def _oauth(self, request: httpx.Request) -> httpx.Response | None:
+        """``perform_oauth_authentication``: parameters, key, signature, then timestamp and nonce."""
+        params = verifier.oauth_parameters(request)
+        missing = [name for name in OAUTH_REQUIRED if not params.get(name)]
+        if len(missing) == len(OAUTH_REQUIRED):
+            return self._unauthenticated(request)  # not even trying OAuth: the route's permission check
+        if missing:
+            noun = "parameter" if len(missing) == 1 else "parameters"
+            message = f"Missing OAuth {noun} {', '.join(missing)}"
+            return self.json(401, _error("woocommerce_rest_authentication_missing_parameter", message, 401))
         if params["oauth_consumer_key"] != self.credentials.get("consumer_key"):
             return self._auth_error("Consumer key is invalid.")
-        method = params["oauth_signature_method"]
-        if method not in ("HMAC-SHA1", "HMAC-SHA256"):
+        if params["oauth_signature_method"] not in verifier.DIGESTS:
             return self._auth_error("Invalid signature - signature method is invalid.")
-        given = params.pop("oauth_signature")
-        url = request.url
-        port = f":{url.port}" if url.port else ""
-        base_uri = _rawurlencode(f"{url.scheme}://{url.host}{port}{url.path}")
-        pairs = sorted(params.items(), key=lambda kv: kv[0].encode())
-        query = "%26".join(f"{_rawurlencode(k)}%3D{_rawurlencode(v)}" for k, v in pairs)
-        string_to_sign = f"{request.method}&{base_uri}&{query}"
-        digest = hashlib.sha256 if method == "HMAC-SHA256" else hashlib.sha1
-        secret = f"{self.credentials.get('consumer_secret', '')}&".encode()
-        expected = base64.b64encode(hmac.new(secret, string_to_sign.encode(), digest).digest()).decode()
-        if not hmac.compare_digest(expected, given):
+        if not verifier.signature_matches(request, params, self.credentials.get("consumer_secret", "")):
             return self._auth_error("Invalid signature - provided signature does not match.")
-        try:
-            timestamp = int(params["oauth_timestamp"])
-        except ValueError:
-            return self._auth_error("Invalid timestamp.")
+        return self._fresh(str(params["oauth_timestamp"]), str(params["oauth_nonce"]))
+
+    def _fresh(self, stamp: str, nonce: str) -> httpx.Response | None:
+        """``check_oauth_timestamp_and_nonce``: 15 minutes either way; a nonce once per key (kept by timestamp)."""
         now = int(self.now().timestamp())
-        if abs(timestamp - now) > NONCE_WINDOW:
+        if not stamp.isdigit() or abs(int(stamp) - now) > NONCE_WINDOW:
             return self._auth_error("Invalid timestamp.")
-        nonces = [[t, n] for t, n in self.state["nonces"] if t >= now - NONCE_WINDOW]
-        if any(n == params["oauth_nonce"] for _, n in nonces):
+        used = self.state["nonces"] if isinstance(self.state["nonces"], dict) else {}
+        if nonce in used.values():
             return self._auth_error("Invalid nonce - nonce has already been used.")
-        nonces.append([timestamp, params["oauth_nonce"]])
-        self.state["nonces"] = nonces
+        used[str(int(stamp))] = nonce
+        self.state["nonces"] = {t: n for t, n in used.items() if int(t) >= now - NONCE_WINDOW}
         return None
+
+    def _unauthenticated(self, request: httpx.Request) -> httpx.Response:
+        """What a route's permission check answers a request nobody is logged in for."""
+        code, message = UNAUTHENTICATED.get(request.method, UNAUTHENTICATED["GET"])
+        return self.json(401, _error(code, message, 401))
 
     def _permissions(self, request: httpx.Request) -> httpx.Response | None:
         scope = self.state["settings"]["key_permissions"]

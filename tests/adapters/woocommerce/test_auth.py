@@ -1,7 +1,8 @@
 """Authentication: Basic over https, query-string keys, and OAuth 1.0a one-legged over http.
 
-The OAuth vectors are computed here by hand from the documented recipe (and WooCommerce's verifier,
-which percent-encodes parameter keys and values once), not by calling the adapter's helpers.
+The OAuth vectors are written here by hand from WooCommerce's verifier (``check_oauth_signature``:
+``normalize_parameters`` encodes each key and value, ``join_with_equals_sign`` encodes each pair again)
+and RFC 5849's published example, not computed with the adapter's helpers.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ def test_oauth_vector_hmac_sha256_with_reserved_characters():
     )
     signed = sign_request(request)
     query = dict(parse_qsl(urlsplit(str(signed.url)).query))
-    # Independently: single encoding of each value (":" -> %3A), joined with %3D and %26, keys sorted.
+    # Each value encoded (":" -> %3A), then each key=value pair encoded again (%3A -> %253A, "=" -> %3D).
     base = (
         "GET&http%3A%2F%2Fshop.example.com%2Fwp-json%2Fwc%2Fv3%2Forders&"
-        "modified_after%3D2026-01-02T03%3A04%3A05%26"
+        "modified_after%3D2026-01-02T03%253A04%253A05%26"
         "oauth_consumer_key%3Dck_4f2a9c1e7b%26"
         "oauth_nonce%3Dnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn%26"
         "oauth_signature_method%3DHMAC-SHA256%26"
@@ -66,6 +67,32 @@ def test_oauth_vector_hmac_sha256_with_reserved_characters():
     assert query["oauth_signature_method"] == "HMAC-SHA256"
     assert query["modified_after"] == "2026-01-02T03:04:05" and query["per_page"] == "100"
     assert "Authorization" not in signed.headers
+
+
+def test_rfc5849_published_base_string():
+    """RFC 5849 section 3.4.1.1's example request gives the RFC's signature base string, encoded byte for
+    byte the same; only ``c@`` and ``c2`` trade places: the RFC sorts by ENCODED name (``c%40`` < ``c2``),
+    WooCommerce by decoded name (``uksort`` with ``strcmp``: ``c2`` < ``c@``), and we sign as the server checks."""
+    params = [
+        ("b5", "=%3D"),
+        ("a3", "2 q"),
+        ("a3", "a"),
+        ("c@", ""),
+        ("a2", "r b"),
+        ("oauth_consumer_key", "9djdj82h48djs9d2"),
+        ("oauth_token", "kkk9d7dh3k39sjv7"),
+        ("oauth_signature_method", "HMAC-SHA1"),
+        ("oauth_timestamp", "137131201"),
+        ("oauth_nonce", "7d8f3e4a"),
+        ("c2", ""),
+    ]
+    assert signature_base_string("POST", "http://example.com/request", params) == (
+        "POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q"
+        "%26a3%3Da%26b5%3D%253D%25253D%26c2%3D%26c%2540%3D%26oauth_consumer_"
+        "key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_m"
+        "ethod%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk"
+        "9d7dh3k39sjv7"
+    )
 
 
 def test_oauth_vector_hmac_sha1_and_body_not_signed():
@@ -101,23 +128,101 @@ def test_oauth_signature_accepted_by_the_emulator_and_tampering_refused():
     assert again.json()["message"] == "Invalid nonce - nonce has already been used."
 
 
-def test_rfc_double_encoding_would_be_refused():
-    """Plain RFC 5849 encodes values twice (":" -> %253A); WooCommerce's verifier does not."""
-    emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS})
-    params = {
-        "modified_after": "2026-01-02T03:04:05",
+def hand_signed(params: dict[str, str], *, url: str = "http://shop.example.com/wp-json/wc/v3/orders") -> str:
+    """A query string signed by hand the way WooCommerce checks: rawurlencode k and v, then the pair again."""
+    from urllib.parse import quote
+
+    def enc(text: str) -> str:
+        return quote(text, safe="~")
+
+    pairs = "%26".join(enc(f"{enc(k)}={enc(v)}") for k, v in sorted(params.items(), key=lambda kv: kv[0].encode()))
+    signature = hmac_b64(CS + "&", f"GET&{enc(url)}&{pairs}")
+    return "&".join(f"{enc(k)}={enc(v)}" for k, v in {**params, "oauth_signature": signature}.items())
+
+
+def oauth(emulator: WooCommerceEmulator, nonce: str, **extra: str) -> dict[str, str]:
+    return {
+        **extra,
         "oauth_consumer_key": CK,
-        "oauth_nonce": "a" * 32,
+        "oauth_nonce": nonce,
         "oauth_signature_method": "HMAC-SHA256",
         "oauth_timestamp": str(int(emulator.now().timestamp())),
     }
+
+
+def test_single_encoding_is_refused_as_woocommerce_does():
+    """The old signer's mistake: pairs encoded once (":" -> %3A) do not match the server's %253A."""
+    emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS})
+    params = oauth(emulator, "a" * 32, modified_after="2026-01-02T03:04:05")
     from urllib.parse import quote
 
-    pairs = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(params.items()))
-    rfc_base = "GET&" + quote("http://shop.example.com/wp-json/wc/v3/orders", safe="") + "&" + quote(pairs, safe="")
-    params["oauth_signature"] = hmac_b64(CS + "&", rfc_base)
-    response = emulator.handle(httpx.Request("GET", "http://shop.example.com/wp-json/wc/v3/orders", params=params))
+    once = "%26".join(f"{quote(k, safe='~')}%3D{quote(v, safe='~')}" for k, v in sorted(params.items()))
+    url = "http://shop.example.com/wp-json/wc/v3/orders"
+    signature = hmac_b64(CS + "&", f"GET&{quote(url, safe='')}&{once}")
+    response = emulator.handle(httpx.Request("GET", url, params={**params, "oauth_signature": signature}))
     assert response.status_code == 401
+    assert response.json()["message"] == "Invalid signature - provided signature does not match."
+    good = emulator.handle(
+        httpx.Request("GET", f"{url}?{hand_signed(oauth(emulator, 'b' * 32, search='x:y'))}")
+    )
+    assert good.status_code == 200, good.text
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("modified_after", "2026-01-02T03:04:05"),
+        ("search", "a/b c+d&e=f%20g~h"),
+        ("search", "杯子 A+B/1:2~x"),
+        ("a:b/c+d&e=f%g~", "v"),
+        ("名前", "値:/ +&=%~"),
+    ],
+)
+def test_reserved_characters_and_cjk_in_keys_and_values(key, value):
+    """Hand-signed requests with ``:/ +&=%~`` and CJK are accepted; the adapter's signer agrees with them."""
+    emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS}, enforce_rate=False)
+    url = "http://shop.example.com/wp-json/wc/v3/orders"
+    params = oauth(emulator, "c" * 32, **{key: value})
+    response = emulator.handle(httpx.Request("GET", f"{url}?{hand_signed(params)}"))
+    assert response.status_code == 200, response.text
+    stamp = int(emulator.now().timestamp())
+    auth = OAuth1Auth(CK, CS, timestamp=lambda: stamp, nonce=lambda: "d" * 32)
+    signed = next(auth.auth_flow(httpx.Request("GET", url, params={key: value})))
+    expected = dict(parse_qsl(hand_signed(oauth(emulator, "d" * 32, **{key: value}))))["oauth_signature"]
+    assert signed.url.params["oauth_signature"] == expected
+    assert emulator.handle(signed).status_code == 200
+
+
+def test_php_renames_spaces_and_dots_in_names_so_such_keys_are_refused():
+    """PHP fills $_GET with ``a_b`` for ``a b``/``a.b``: the server signs another name than the client did."""
+    emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS}, enforce_rate=False)
+    url = "http://shop.example.com/wp-json/wc/v3/orders"
+    for key in ("a b", "a.b"):
+        response = emulator.handle(httpx.Request("GET", f"{url}?{hand_signed(oauth(emulator, key * 8, **{key: '1'}))}"))
+        assert response.status_code == 401, key
+
+
+def test_oauth_in_the_authorization_header_is_accepted():
+    emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS}, enforce_rate=False)
+    url = "http://shop.example.com/wp-json/wc/v3/orders"
+    params = oauth(emulator, "e" * 32)
+    signed = dict(parse_qsl(hand_signed({**params, "status": "processing"})))
+    header = "OAuth " + ", ".join(f'{k}="{signed[k]}"' for k in (*params, "oauth_signature"))
+    response = emulator.handle(
+        httpx.Request("GET", url, params={"status": "processing"}, headers={"Authorization": header})
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_no_oauth_at_all_is_the_routes_permission_refusal():
+    emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS}, enforce_rate=False)
+    url = "http://shop.example.com/wp-json/wc/v3/products"
+    assert emulator.handle(httpx.Request("GET", url)).json()["code"] == "woocommerce_rest_cannot_view"
+    assert emulator.handle(httpx.Request("POST", url, json={})).json()["code"] == "woocommerce_rest_cannot_create"
+    partial = emulator.handle(httpx.Request("GET", url, params={"oauth_consumer_key": CK}))
+    assert partial.json()["message"] == (
+        "Missing OAuth parameters oauth_timestamp, oauth_nonce, oauth_signature, oauth_signature_method"
+    )
 
 
 def test_basic_auth_over_https(respx_mock, make_adapter):
@@ -186,10 +291,10 @@ def test_api_root(make_adapter, options, base_url, expected):
 
 
 def test_oauth_with_cjk_and_reserved_characters_in_the_query():
-    """P12's lesson for WooCommerce: sign the UTF-8 bytes, percent-encoded once (space as %20, not +)."""
+    """P12's lesson for WooCommerce: sign the UTF-8 bytes, percent-encoded (space as %20, not +) twice."""
     emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS}, enforce_rate=False)
     with httpx.Client(transport=emulator.transport(), auth=OAuth1Auth(CK, CS)) as client:
         response = client.get("http://shop.example.com/wp-json/wc/v3/products", params={"sku": "杯子 A+B/1:2~x"})
     assert response.status_code == 200, response.text
     base = signature_base_string("GET", "http://shop.example.com/p", [("sku", "杯子 A+B")])
-    assert base.endswith("sku%3D%E6%9D%AF%E5%AD%90%20A%2BB")
+    assert base.endswith("sku%3D%25E6%259D%25AF%25E5%25AD%2590%2520A%252BB")
