@@ -140,6 +140,11 @@ def _error(code: str, message: str, status: int, **data: Any) -> dict[str, Any]:
     return {"code": code, "message": message, "data": {"status": status, **data}}
 
 
+def _flag(value: str | None) -> bool:
+    """A WordPress boolean query parameter (``force=true``, ``1``)."""
+    return (value or "").lower() in ("true", "1", "yes")
+
+
 def _dec(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -348,17 +353,23 @@ class WooCommerceEmulator(Emulator):
             )
         return page, per_page
 
-    def _paged(self, request: httpx.Request, rows: list[dict[str, Any]], render) -> httpx.Response:
+    def _paged(
+        self, request: httpx.Request, rows: list[dict[str, Any]], render, default: tuple[str, str] = ("date", "desc")
+    ) -> httpx.Response:
         parsed = self._list_params(request)
         if isinstance(parsed, httpx.Response):
             return parsed
         page, per_page = parsed
         params = request.url.params
-        orderby = params.get("orderby", "date")
-        key = {"id": lambda r: r["id"], "title": lambda r: r.get("name", ""), "slug": lambda r: r.get("slug", "")}.get(
-            orderby, lambda r: (r.get("date_created_gmt", ""), r["id"])
-        )
-        rows = sorted(rows, key=key, reverse=params.get("order", "desc") == "desc")
+        orderby = params.get("orderby", default[0])
+        keys = {
+            "id": lambda r: r["id"],
+            "title": lambda r: r.get("name", ""),
+            "name": lambda r: (r.get("name", ""), r["id"]),
+            "slug": lambda r: r.get("slug", ""),
+        }
+        key = keys.get(orderby, lambda r: (r.get("date_created_gmt", ""), r["id"]))
+        rows = sorted(rows, key=key, reverse=params.get("order", default[1]) == "desc")
         total = len(rows)
         pages = max(1, math.ceil(total / per_page)) if total else 0
         offset = int(params.get("offset", (page - 1) * per_page))
@@ -420,8 +431,13 @@ class WooCommerceEmulator(Emulator):
                 value = value in (True, 1, "1", "true")
             record[name] = value
         if "categories" in body:
+            known = self._categories()
             record["categories"] = [
-                {"id": int(c.get("id", 0)), "name": f"Category {c.get('id')}", "slug": f"category-{c.get('id')}"}
+                {
+                    "id": int(c.get("id", 0)),
+                    "name": known.get(str(c.get("id")), {}).get("name", f"Category {c.get('id')}"),
+                    "slug": known.get(str(c.get("id")), {}).get("slug", f"category-{c.get('id')}"),
+                }
                 for c in body["categories"]
             ]
         if "images" in body:
@@ -536,7 +552,7 @@ class WooCommerceEmulator(Emulator):
         return 200, variation
 
     # -- batch ----------------------------------------------------------------------------------------
-    def _batch(self, request: httpx.Request, create, update) -> httpx.Response:
+    def _batch(self, request: httpx.Request, create, update, delete) -> httpx.Response:
         body = self.body_json(request)
         if not isinstance(body, Mapping):
             return self.json(400, _error("rest_invalid_json", "Invalid JSON body passed.", 400))
@@ -564,10 +580,11 @@ class WooCommerceEmulator(Emulator):
                 status, result = handler(item)
                 results.append(result if status < 400 else {"id": item_id, "error": result})
         if body.get("delete"):
-            out["delete"] = [
-                {"id": i, "error": _error("woocommerce_rest_cannot_delete", "This emulator does not delete.", 501)}
-                for i in body["delete"]
-            ]
+            # WooCommerce deletes batch items with force=true
+            out["delete"] = []
+            for item_id in body["delete"]:
+                status, result = delete(item_id)
+                out["delete"].append(result if status < 400 else {"id": item_id, "error": result})
         return self.json(200, out)
 
     @route("POST", f"{V3}/products/batch")
@@ -577,7 +594,7 @@ class WooCommerceEmulator(Emulator):
                 return 400, _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
             return self._update_product(item["id"], item)
 
-        return self._batch(request, self._create_product, update)
+        return self._batch(request, self._create_product, update, lambda pid: self._delete_product(pid, True))
 
     @route("POST", f"{V3}/products/{{product_id}}/variations/batch")
     def variations_batch(self, request: httpx.Request, product_id: str) -> httpx.Response:
@@ -590,7 +607,8 @@ class WooCommerceEmulator(Emulator):
                 return 400, _error("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 400)
             return self._update_variation(parent, item["id"], item)
 
-        return self._batch(request, lambda item: self._create_variation(parent, item), update)
+        create = lambda item: self._create_variation(parent, item)  # noqa: E731
+        return self._batch(request, create, update, lambda vid: self._delete_variation(parent, vid, True))
 
     # -- single-object endpoints ----------------------------------------------------------------------
     @route("POST", f"{V3}/products")
@@ -618,6 +636,115 @@ class WooCommerceEmulator(Emulator):
         status, body = self._update_variation(parent, variation_id, self.body_json(request))
         return self.json(status, body)
 
+    @route("DELETE", f"{V3}/products/{{product_id}}")
+    def delete_product(self, request: httpx.Request, product_id: str) -> httpx.Response:
+        status, body = self._delete_product(product_id, _flag(request.url.params.get("force")))
+        return self.json(status, body)
+
+    @route("POST", f"{V3}/products/{{product_id}}/variations")
+    def create_variation(self, request: httpx.Request, product_id: str) -> httpx.Response:
+        parent = self._parent(product_id)
+        if parent is None:
+            return self.json(404, _error("woocommerce_rest_product_invalid_id", "Invalid product ID.", 404))
+        status, body = self._create_variation(parent, self.body_json(request))
+        return self.json(status, body)
+
+    @route("GET", f"{V3}/products/{{product_id}}/variations/{{variation_id}}")
+    def get_variation(self, request: httpx.Request, product_id: str, variation_id: str) -> httpx.Response:
+        variation = self.state["variations"].get(product_id, {}).get(variation_id)
+        if self._parent(product_id) is None or variation is None:
+            return self.json(404, _error("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404))
+        return self.json(200, variation)
+
+    @route("DELETE", f"{V3}/products/{{product_id}}/variations/{{variation_id}}")
+    def delete_variation(self, request: httpx.Request, product_id: str, variation_id: str) -> httpx.Response:
+        parent = self._parent(product_id)
+        if parent is None:
+            return self.json(404, _error("woocommerce_rest_product_invalid_id", "Invalid product ID.", 404))
+        status, body = self._delete_variation(parent, variation_id, _flag(request.url.params.get("force")))
+        return self.json(status, body)
+
+    def _delete_product(self, product_id: Any, force: bool) -> tuple[int, dict[str, Any]]:
+        """``force`` deletes for good (with a variable product's variations); otherwise to the trash."""
+        product = self.state["products"].get(str(product_id))
+        if product is None:
+            return 404, _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        rendered = self._render_product(product)
+        if force:
+            del self.state["products"][str(product_id)]
+            self.state["variations"].pop(str(product_id), None)
+            return 200, rendered
+        if product.get("status") == "trash":
+            return 410, _error("woocommerce_rest_already_trashed", "The product has already been deleted.", 410)
+        product["status"] = "trash"
+        self._stamp(product, "date_modified")
+        return 200, self._render_product(product)
+
+    def _delete_variation(self, parent: dict[str, Any], vid: Any, force: bool) -> tuple[int, dict[str, Any]]:
+        variations = self.state["variations"].get(str(parent["id"]), {})
+        if str(vid) not in variations:
+            return 404, _error("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
+        if not force:
+            return 501, _error("woocommerce_rest_trash_not_supported", "Variations do not support trashing.", 501)
+        self._stamp(parent, "date_modified")
+        return 200, variations.pop(str(vid))
+
+    # -- categories -----------------------------------------------------------------------------------
+    @route("GET", f"{V3}/products/categories")
+    def list_categories(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        rows = list(self._categories().values())
+        if params.get("search"):
+            rows = [c for c in rows if params["search"].lower() in c["name"].lower()]
+        if params.get("slug"):
+            rows = [c for c in rows if c["slug"] == params["slug"]]
+        if params.get("parent"):
+            rows = [c for c in rows if str(c["parent"]) == params["parent"]]
+        return self._paged(request, rows, self._render_category, default=("name", "asc"))
+
+    @route("GET", f"{V3}/products/categories/{{category_id}}")
+    def get_category(self, request: httpx.Request, category_id: str) -> httpx.Response:
+        category = self._categories().get(category_id)
+        if category is None:
+            return self.json(404, _error("woocommerce_rest_term_invalid", "Resource does not exist.", 404))
+        return self.json(200, self._render_category(category))
+
+    @route("POST", f"{V3}/products/categories")
+    def create_category(self, request: httpx.Request) -> httpx.Response:
+        body = self.body_json(request)
+        if not isinstance(body, Mapping) or not isinstance(body.get("name"), str) or not body["name"].strip():
+            return self.json(
+                400, _error("rest_missing_callback_param", "Missing parameter(s): name", 400, params=["name"])
+            )
+        parent = int(body.get("parent") or 0)
+        for existing in self._categories().values():
+            if existing["name"] == body["name"] and existing["parent"] == parent:
+                message = "A term with the name provided already exists with this parent."
+                return self.json(400, _error("term_exists", message, 400, resource_id=existing["id"]))
+        cid = self.next_id("term", 15)
+        category = {
+            "id": cid, "name": body["name"], "slug": body.get("slug") or "-".join(body["name"].lower().split()),
+            "parent": parent, "description": body.get("description", ""), "display": body.get("display", "default"),
+            "image": body.get("image"), "menu_order": int(body.get("menu_order") or 0),
+        }  # fmt: skip
+        self._categories()[str(cid)] = category
+        return self.json(201, self._render_category(category))
+
+    def _categories(self) -> dict[str, dict[str, Any]]:
+        """Product categories by id; a new shop has WooCommerce's default ``Uncategorized``."""
+        default = {"id": 15, "name": "Uncategorized", "slug": "uncategorized", "parent": 0, "description": "",
+                   "display": "default", "image": None, "menu_order": 0}  # fmt: skip
+        return self.state.setdefault("categories", {"15": default})
+
+    def _render_category(self, category: Mapping[str, Any]) -> dict[str, Any]:
+        count = sum(
+            1
+            for p in self.state["products"].values()
+            if p.get("status") != "trash" and any(c["id"] == category["id"] for c in p.get("categories", []))
+        )
+        links = {"self": [{"href": f"https://example.com{V3}/products/categories/{category['id']}"}]}
+        return {**category, "count": count, "_links": links}
+
     # -- lists ----------------------------------------------------------------------------------------
     @route("GET", f"{V3}/products")
     def list_products(self, request: httpx.Request) -> httpx.Response:
@@ -626,8 +753,8 @@ class WooCommerceEmulator(Emulator):
         if params.get("sku"):
             wanted = set(params["sku"].split(","))
             rows = [p for p in rows if p.get("sku") in wanted]
-        if params.get("status", "any") != "any":
-            rows = [p for p in rows if p.get("status") == params["status"]]
+        status = params.get("status", "any")
+        rows = [p for p in rows if (p.get("status") != "trash" if status == "any" else p.get("status") == status)]
         if params.get("type"):
             rows = [p for p in rows if p.get("type") == params["type"]]
         return self._paged(request, rows, self._render_product)
