@@ -162,9 +162,7 @@ def test_single_encoding_is_refused_as_woocommerce_does():
     response = emulator.handle(httpx.Request("GET", url, params={**params, "oauth_signature": signature}))
     assert response.status_code == 401
     assert response.json()["message"] == "Invalid signature - provided signature does not match."
-    good = emulator.handle(
-        httpx.Request("GET", f"{url}?{hand_signed(oauth(emulator, 'b' * 32, search='x:y'))}")
-    )
+    good = emulator.handle(httpx.Request("GET", f"{url}?{hand_signed(oauth(emulator, 'b' * 32, search='x:y'))}"))
     assert good.status_code == 200, good.text
 
 
