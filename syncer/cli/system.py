@@ -128,7 +128,17 @@ def channels_check() -> None:
 @emulator_app.command("serve")
 @friendly
 def emulator_serve(
-    kind: Annotated[str, typer.Argument(help="Marketplace kind, e.g. ebay, amazon, taobao.")],
+    kind: Annotated[
+        str | None, typer.Argument(help="Marketplace kind, e.g. ebay, amazon, taobao (or take it from --channel).")
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="Accept this channel's credentials (and use its options) from the channels file."),
+    ] = None,
+    credential: Annotated[
+        list[str] | None,
+        typer.Option(help="A credential the emulator accepts, KEY=VALUE (repeatable), e.g. consumer_key=ck_1."),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8800,
     seed: Annotated[int, typer.Option(help="Seed for generated data and faults.")] = 7,
     faults: Annotated[
@@ -136,13 +146,36 @@ def emulator_serve(
     ] = "",
     orders_every: Annotated[float, typer.Option(help="Generate one order every N seconds (0 = never).")] = 0.0,
 ) -> None:
-    """Serve a marketplace emulator on 127.0.0.1 for multi-process runs (Ctrl-C stops it)."""
+    """Serve a marketplace emulator on 127.0.0.1 for multi-process runs (Ctrl-C stops it).
+
+    Without --channel or --credential it knows no credentials, so every client that authenticates is refused.
+    """
     from listing_sync.syncer.services import system
 
+    credentials = {}
+    for pair in credential or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{pair!r}: write KEY=VALUE", param_hint="--credential")
+        credentials[key.strip()] = value
+
     def ready(serving: ServingEmulator) -> None:
+        accepts = ", ".join(serving.credentials) or "none: every authenticating client is refused"
+        source = f" from channel {serving.channel}" if serving.channel else ""
         console.print(
             f"{serving.kind} emulator listening on http://{serving.host}:{serving.port} "
             f"(faults: {serving.faults or 'none'})"
         )
+        console.print(f"credentials{source}: {accepts}", soft_wrap=True)
 
-    system.serve_emulator(kind, port=port, seed=seed, faults=faults, orders_every=orders_every, ready=ready)
+    system.serve_emulator(
+        kind,
+        context=ctx() if channel else None,
+        channel=channel,
+        credentials=credentials,
+        port=port,
+        seed=seed,
+        faults=faults,
+        orders_every=orders_every,
+        ready=ready,
+    )

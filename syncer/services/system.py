@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,11 +129,54 @@ class ServingEmulator:
     host: str
     port: int
     faults: str
+    #: the channel whose credentials and options it took (None: flags only)
+    channel: str | None = None
+    #: names (never values) of the credentials it checks; empty = every authenticating client is refused
+    credentials: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorSetup:
+    """What a served emulator is built with: the marketplace, the credentials it accepts, its options."""
+
+    kind: str
+    credentials: dict[str, str]
+    options: dict[str, object]
+    currency: str | None = None
+    channel: str | None = None
+
+
+def emulator_setup(
+    kind: str | None,
+    *,
+    context: Context | None = None,
+    channel: str | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> EmulatorSetup:
+    """The kind, credentials and options to serve: a channel's from the channels file (so the project's own
+    adapter and official clients configured like it are let in), then ``credentials`` given one by one."""
+    if channel is not None:
+        if context is None:
+            raise InvalidRequest("--channel needs the channels file: no context was given")
+        config = context.channel(channel)
+        if kind is not None and kind != config.kind:
+            raise InvalidRequest(f"channel {channel!r} is a {config.kind} channel, not {kind}: drop KIND or fix it")
+        secrets = {key: value.get_secret_value() for key, value in config.credentials.items()}
+        setup = EmulatorSetup(config.kind, secrets, dict(config.options), config.currency, channel)
+    elif kind is None:
+        raise InvalidRequest("say which emulator to serve: a KIND (e.g. woocommerce) or --channel NAME")
+    else:
+        setup = EmulatorSetup(kind, {}, {})
+    setup.credentials.update(credentials or {})
+    return setup
 
 
 def serve_emulator(
-    kind: str,
+    kind: str | None,
     *,
+    context: Context | None = None,
+    channel: str | None = None,
+    credentials: Mapping[str, str] | None = None,
     port: int = 8800,
     seed: int = 7,
     faults: str = "",
@@ -141,7 +184,9 @@ def serve_emulator(
     ready: Callable[[ServingEmulator], None] | None = None,
 ) -> None:
     """Serve a marketplace emulator on 127.0.0.1 until interrupted (Ctrl-C), placing one order every
-    ``orders_every`` seconds (0 = never). ``ready`` is called once it listens."""
+    ``orders_every`` seconds (0 = never). It accepts the credentials of ``channel`` (from the channels file)
+    and ``credentials``; without any, every client that authenticates is refused. ``ready`` is called once
+    it listens."""
     from listing_sync.adapters.emulator import Faults
     from listing_sync.adapters.registry import emulator_class
 
@@ -149,11 +194,16 @@ def serve_emulator(
         fault_rates = Faults.parse(faults)
     except ValueError as exc:
         raise InvalidRequest(f"--faults: {exc}") from None
-    emulator = emulator_class(kind)(seed=seed, faults=fault_rates)
+    setup = emulator_setup(kind, context=context, channel=channel, credentials=credentials)
+    extra = {"currency": setup.currency} if setup.currency else {}
+    emulator = emulator_class(setup.kind)(
+        seed=seed, faults=fault_rates, credentials=setup.credentials, options=setup.options, **extra
+    )
     server = emulator.serve("127.0.0.1", port)
     host, bound = server.server_address[:2]
     if ready is not None:
-        ready(ServingEmulator(kind, str(host), int(bound), faults))
+        names = tuple(sorted(setup.credentials))
+        ready(ServingEmulator(setup.kind, str(host), int(bound), faults, setup.channel, names))
     try:
         while True:
             time.sleep(orders_every or 3600)
