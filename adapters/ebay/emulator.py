@@ -281,16 +281,30 @@ class EbayEmulator(Emulator):
         problem = self._item_problem(body)
         if problem:
             return self.errors(400, _error(25709, problem))
-        created = sku not in self.state["items"]
         if not self._store_item(sku, body):
             return self.errors(400, self._cap_error())
-        return httpx.Response(201 if created else 204)
+        return httpx.Response(204)  # create or replace; a BaseResponse body comes only with warnings
 
     @route("GET", f"{INV}/inventory_item/{{sku}}")
     def get_item(self, request: httpx.Request, sku: str) -> httpx.Response:
         if sku not in self.state["items"]:
             return self.errors(404, _error(25710, "We didn't find the resource/entity you are requesting."))
         return self.json(200, self._item_view(sku))
+
+    @route("DELETE", f"{INV}/inventory_item/{{sku}}")
+    def delete_item(self, request: httpx.Request, sku: str) -> httpx.Response:
+        """deleteInventoryItem: the item, every offer of the SKU (live listings end) and its group membership."""
+        if sku not in self.state["items"]:
+            return self.errors(404, _error(25702, f"SKU {sku} is not available in the system"))
+        del self.state["items"][sku]
+        for offer_id in [i for i, o in self.state["offers"].items() if o["sku"] == sku]:
+            offer = self.state["offers"].pop(offer_id)
+            if offer.get("listing"):
+                offer["listing"]["listingStatus"] = "ENDED"
+        for group in self.state["groups"].values():
+            if sku in group.get("variantSKUs", []):
+                group["variantSKUs"] = [s for s in group["variantSKUs"] if s != sku]
+        return httpx.Response(204)
 
     @route("GET", f"{INV}/inventory_item")
     def list_items(self, request: httpx.Request) -> httpx.Response:
@@ -414,9 +428,8 @@ class EbayEmulator(Emulator):
         }
         if live and not self._revise(next(iter(live))):
             return self.errors(400, self._cap_error())
-        created = key not in self.state["groups"]
         self.state["groups"][key] = {**copy.deepcopy(body), "inventoryItemGroupKey": key}
-        return httpx.Response(201 if created else 204)
+        return httpx.Response(204)  # create or replace; a BaseResponse body comes only with warnings
 
     @route("GET", f"{INV}/inventory_item_group/{{key}}")
     def get_group(self, request: httpx.Request, key: str) -> httpx.Response:
@@ -436,20 +449,32 @@ class EbayEmulator(Emulator):
 
     @route("GET", f"{INV}/offer")
     def get_offers(self, request: httpx.Request) -> httpx.Response:
-        sku = request.url.params.get("sku")
-        if not sku:
-            return self.errors(400, _error(25709, "Invalid value for sku."))
-        marketplace = request.url.params.get("marketplace_id")
+        """getOffers: every query parameter optional (sku, marketplace_id, format, limit, offset = page)."""
+        params = request.url.params
+        try:
+            limit, page = int(params.get("limit", "100")), int(params.get("offset", "0"))
+        except ValueError:
+            return self.errors(400, _error(25706, "You have provided invalid pagination values."))
+        if not 1 <= limit <= 100 or page < 0:
+            return self.errors(400, _error(25706, "You have provided invalid pagination values."))
+        sku, marketplace, fmt = params.get("sku"), params.get("marketplace_id"), params.get("format")
         offers = [
             copy.deepcopy(o)
-            for o in self.state["offers"].values()
-            if o["sku"] == sku and (marketplace is None or o["marketplaceId"] == marketplace)
+            for _, o in sorted(self.state["offers"].items(), key=lambda kv: int(kv[0]))
+            if (sku is None or o["sku"] == sku)
+            and (marketplace is None or o["marketplaceId"] == marketplace)
+            and (fmt is None or o["format"] == fmt)
         ]
-        if not offers:
+        if sku is not None and not offers:
             return self.errors(404, _error(25713, "This Offer is not available."))
-        return self.json(
-            200, {"href": str(request.url), "limit": 100, "offers": offers, "size": len(offers), "total": len(offers)}
-        )
+        rows = offers[page * limit : (page + 1) * limit]
+        body: dict[str, Any] = {"href": str(request.url), "limit": limit, "offers": rows, "size": len(rows)}
+        body["total"] = len(offers)
+        if (page + 1) * limit < len(offers):
+            body["next"] = str(request.url.copy_set_param("offset", str(page + 1)))
+        if page > 0:
+            body["prev"] = str(request.url.copy_set_param("offset", str(page - 1)))
+        return self.json(200, body)
 
     @route("GET", f"{INV}/offer/{{offer_id}}")
     def get_offer(self, request: httpx.Request, offer_id: str) -> httpx.Response:
@@ -475,50 +500,47 @@ class EbayEmulator(Emulator):
         keys = [(r.get("sku"), r.get("marketplaceId"), r.get("format")) for r in requests]
         if len(set(keys)) != len(keys):
             return self.errors(400, _error(25729, "The combination of SKU, marketplaceId and format should be unique."))
-        out = []
-        for entry in requests:
-            sku, marketplace, fmt = entry.get("sku"), entry.get("marketplaceId"), entry.get("format")
-            base = {"sku": sku, "marketplaceId": marketplace, "format": fmt}
-            if not sku or not marketplace or fmt not in ("FIXED_PRICE", "AUCTION"):
-                out.append(
-                    {**base, "statusCode": 400, "errors": [_error(25735, "Invalid SKU, marketplaceId or format.")]}
-                )
-                continue
-            if sku not in self.state["items"]:
-                out.append(
-                    {**base, "statusCode": 400, "errors": [_error(25702, f"SKU {sku} is not available in the system")]}
-                )
-                continue
-            if any(
-                o["sku"] == sku and o["marketplaceId"] == marketplace and o["format"] == fmt
-                for o in self.state["offers"].values()
-            ):
-                out.append(
-                    {
-                        **base,
-                        "statusCode": 400,
-                        "errors": [_error(25002, "Any User error. Offer entity already exists.")],
-                    }
-                )
-                continue
-            problem = self._offer_problem(entry, self.currency_of(marketplace))
-            if problem:
-                out.append({**base, "statusCode": 400, "errors": [_error(25709, problem)]})
-                continue
-            if self.item_fails():
-                out.append(
-                    {
-                        **base,
-                        "statusCode": 500,
-                        "errors": [_error(25001, "A system error has occurred.", category="APPLICATION")],
-                    }
-                )
-                continue
-            offer_id = str(self.next_id("offer", 5_000_000))
-            self.state["offers"][offer_id] = {**copy.deepcopy(entry), "offerId": offer_id, "status": "UNPUBLISHED"}
-            out.append({**base, "offerId": offer_id, "statusCode": 200})
+        out = [self._create_offer(entry) for entry in requests]
         status = 200 if all(o["statusCode"] == 200 for o in out) else 207
         return self.json(status, {"responses": out})
+
+    @route("POST", f"{INV}/offer")
+    def create_offer(self, request: httpx.Request) -> httpx.Response:
+        """createOffer: one unpublished offer; 201 with an OfferResponse."""
+        denied = self._needs_language(request)
+        if denied:
+            return denied
+        body = self.body_json(request)
+        if not isinstance(body, dict):
+            return self.errors(400, _error(25709, "Invalid request. The request body must be an EbayOfferDetails."))
+        result = self._create_offer(body)
+        if result["statusCode"] != 200:
+            return self.errors(result["statusCode"], *result["errors"])
+        return self.json(201, {"offerId": result["offerId"]})
+
+    def _create_offer(self, entry: dict) -> dict:
+        """One offer of a create call: the bulk response entry (statusCode 200 with offerId, or errors)."""
+        sku, marketplace, fmt = entry.get("sku"), entry.get("marketplaceId"), entry.get("format")
+        base = {"sku": sku, "marketplaceId": marketplace, "format": fmt}
+        if not sku or not marketplace or fmt not in ("FIXED_PRICE", "AUCTION"):
+            return {**base, "statusCode": 400, "errors": [_error(25735, "Invalid SKU, marketplaceId or format.")]}
+        if sku not in self.state["items"]:
+            return {**base, "statusCode": 400, "errors": [_error(25702, f"SKU {sku} is not available in the system")]}
+        if any(
+            o["sku"] == sku and o["marketplaceId"] == marketplace and o["format"] == fmt
+            for o in self.state["offers"].values()
+        ):
+            exists = _error(25002, "Any User error. Offer entity already exists.")
+            return {**base, "statusCode": 400, "errors": [exists]}
+        problem = self._offer_problem(entry, self.currency_of(marketplace))
+        if problem:
+            return {**base, "statusCode": 400, "errors": [_error(25709, problem)]}
+        if self.item_fails():
+            errors = [_error(25001, "A system error has occurred.", category="APPLICATION")]
+            return {**base, "statusCode": 500, "errors": errors}
+        offer_id = str(self.next_id("offer", 5_000_000))
+        self.state["offers"][offer_id] = {**copy.deepcopy(entry), "offerId": offer_id, "status": "UNPUBLISHED"}
+        return {**base, "offerId": offer_id, "statusCode": 200}
 
     @route("PUT", f"{INV}/offer/{{offer_id}}")
     def update_offer(self, request: httpx.Request, offer_id: str) -> httpx.Response:
@@ -538,7 +560,7 @@ class EbayEmulator(Emulator):
             return self.errors(400, self._cap_error())
         keep = {k: offer[k] for k in ("offerId", "sku", "marketplaceId", "format", "status", "listing") if k in offer}
         self.state["offers"][offer_id] = {**copy.deepcopy(body), **keep}  # full replace
-        return self.json(200, {"offerId": offer_id, "warnings": []})
+        return httpx.Response(204)  # an OfferResponse body comes only with warnings
 
     def _publish_problem(self, offer: dict) -> str | None:
         item = self.state["items"].get(offer["sku"]) or {}

@@ -29,6 +29,8 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES
 
+from tests.adapters.ebay.spec_client import check_response
+
 SPECS = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "specs" / "ebay"
 FILES = {"/sell/inventory/v1": "sell_inventory_v1_oas3.json", "/sell/fulfillment/v1": "sell_fulfillment_v1_oas3.json"}
 
@@ -105,7 +107,9 @@ def usd(value: str) -> Money:
     return Money.of(value, "USD")
 
 
-def test_every_request_matches_the_official_spec(emulated, emulator, fake):
+def run_every_operation(emulated, emulator, fake) -> None:
+    """Every operation the adapter has, through the emulator: publish (new and update), price, stock, delist,
+    relist, orders and listings."""
     single = ListingDraft(
         "A1",
         "Mug",
@@ -153,6 +157,9 @@ def test_every_request_matches_the_official_spec(emulated, emulator, fake):
     emulated.orders_since(OrderCursor(fake.now() - timedelta(days=1)))
     assert len(list(emulated.listings())) == 3
 
+
+def test_every_request_matches_the_official_spec(emulated, emulator, fake):
+    run_every_operation(emulated, emulator, fake)
     covered = {check(r) for r in emulator.requests if "oauth2" not in r.url.path}
     assert covered == {
         ("GET", "/offer"),
@@ -194,3 +201,32 @@ def test_checker_catches_a_wrong_type():
     )
     with pytest.raises(jsonschema.ValidationError):
         check(request)
+
+
+def test_every_emulator_answer_matches_the_official_spec(make_adapter, emulator, fake):
+    """Each answer the emulator gives the adapter's flows is one the spec declares, with a body of its schema
+    (or none where it declares none): spec_client.check_response on every request and response."""
+    seen: list[str] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        response = emulator.handle(request)
+        seen.append(check_response(request, response))
+        return response
+
+    run_every_operation(make_adapter(transport=httpx.MockTransport(recording)), emulator, fake)
+    assert {label for label in seen if label != "oauth"} >= {
+        "createOrReplaceInventoryItemGroup 204",
+        "bulkCreateOrReplaceInventoryItem 200",
+        "bulkCreateOffer 200",
+        "bulkPublishOffer 200",
+        "updateOffer 204",
+        "getOffers 200",
+        "getOffer 200",
+        "bulkUpdatePriceQuantity 200",
+        "withdrawOffer 200",
+        "withdrawOfferByInventoryItemGroup 204",
+        "publishOfferByInventoryItemGroup 200",
+        "getInventoryItems 200",
+        "getOrders 200",
+        "getOrder 200",
+    }
