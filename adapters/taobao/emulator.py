@@ -1,8 +1,8 @@
 """An in-memory TOP gateway for Taobao/Tmall, written from domestic-apis.md section 3.
 
 One endpoint, ``/router/rest`` (GET or POST form), dispatching on the ``method`` parameter. Checks the
-system parameters (app_key, v, sign_method, timestamp within +-10 minutes of GMT+8 now, session) and
-the signature with its own implementation of the documented algorithm, answers success as
+system parameters (app_key, v, sign_method, timestamp within +-10 minutes of now, as GMT+8 text or epoch
+milliseconds, session) and the signature with its own implementation of the documented algorithm, answers success as
 ``{"<method>_response": {...}}`` and failures as ``{"error_response": {code, msg, sub_code, sub_msg}}``
 with HTTP 200. Throttling is code 7 ``accesscontrol.limited-by-api-access-count`` with the "This ban
 will last for N more seconds" text.
@@ -35,6 +35,14 @@ def _cn(value: datetime) -> str:
 
 def _parse_cn(text: str) -> datetime:
     return datetime.strptime(text, _FMT).replace(tzinfo=_CN)
+
+
+def _parse_timestamp(text: str) -> datetime:
+    """The ``timestamp`` system parameter: ``yyyy-MM-dd HH:mm:ss`` in GMT+8 (the protocol page), or epoch
+    milliseconds, which the official Python SDK sends (``top/api/base.py``: ``str(int(time.time() * 1000))``)."""
+    if text.isdigit() and len(text) == 13:
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    return _parse_cn(text)
 
 
 def _expected_sign(params: dict[str, str], secret: str, method: str) -> str:
@@ -111,7 +119,7 @@ class TaobaoEmulator(Emulator):
         if p["sign_method"] not in ("md5", "hmac", "hmac-sha256"):
             return self.error(41, "Invalid arguments:sign_method")
         try:
-            stamp = _parse_cn(p["timestamp"])
+            stamp = _parse_timestamp(p["timestamp"])
         except ValueError:
             return self.error(31, "Invalid timestamp", "isv.invalid-timestamp", "时间戳格式错误")
         if abs((stamp - self.now()).total_seconds()) > 600:
