@@ -39,6 +39,18 @@ def _expected_sign(params: dict[str, str], secret: str, path: str | None) -> str
     return hmac.new(secret.encode(), text.encode("utf-8"), hashlib.sha256).hexdigest().upper()
 
 
+def _api_path(path: str, params: dict[str, str]) -> str | None:
+    """The path-style API a request calls (``/auth/token/create``), signed as a prefix; None for ``/sync``.
+
+    Either in the URL (``/rest/auth/token/create``) or, as the official IOP SDK sends it, ``POST /rest`` with
+    ``method=/auth/token/create`` (iop-sdk-python-20220609 posts to the server URL with ``method`` set).
+    """
+    if "/rest/" in path:
+        return path[path.find("/rest/") + 5 :]
+    method = params.get("method", "")
+    return method if path.endswith("/rest") and method.startswith("/") else None
+
+
 def _pt(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(PACIFIC).strftime(FMT)
 
@@ -98,8 +110,7 @@ class AliExpressEmulator(Emulator):
             return self.error("InvalidTimestamp", "The specified timestamp is out of the allowed range.")
         if params.get("sign_method") != "sha256":
             return self.error("InvalidSignMethod", "sign_method must be sha256.")
-        path = request.url.path
-        api = path[path.find("/rest/") + 5 :] if "/rest/" in path else None
+        api = _api_path(request.url.path, params)
         expected = _expected_sign(params, self.credentials.get("app_secret", ""), api)
         if params.get("sign") != expected:
             return self.error("IncompleteSignature", "The request signature does not conform to platform standards")
@@ -107,6 +118,15 @@ class AliExpressEmulator(Emulator):
         if api is None and (not token or token != self.state["access_token"]):
             return self.error("IllegalAccessToken", "The specified access token is invalid or expired")
         return None
+
+    @route("POST", "/rest")
+    def rest(self, request: httpx.Request) -> httpx.Response:
+        """A path-style API named by ``method`` (the official SDK's form)."""
+        api = _params(request).get("method", "")
+        handlers = {"/auth/token/create": self.token_create, "/auth/token/refresh": self.token_refresh}
+        if api not in handlers:
+            return self.error("InvalidApiPath", f"The specified API {api!r} does not exist")
+        return handlers[api](request)
 
     @route("POST", "/rest/auth/token/refresh")
     def token_refresh(self, request: httpx.Request) -> httpx.Response:
