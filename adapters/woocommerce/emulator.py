@@ -182,8 +182,8 @@ class WooCommerceEmulator(Emulator):
     rate = 10.0
     burst = 20
 
-    def __init__(self, *, currency: str = "USD", utc_offset_minutes: int = 480, **kwargs: Any) -> None:
-        self._currency = currency
+    def __init__(self, *, currency: str | None = "USD", utc_offset_minutes: int = 480, **kwargs: Any) -> None:
+        self._currency = currency or "USD"
         self._offset = utc_offset_minutes
         super().__init__(**kwargs)
 

@@ -195,9 +195,8 @@ def serve_emulator(
     except ValueError as exc:
         raise InvalidRequest(f"--faults: {exc}") from None
     setup = emulator_setup(kind, context=context, channel=channel, credentials=credentials)
-    extra = {"currency": setup.currency} if setup.currency else {}
     emulator = emulator_class(setup.kind)(
-        seed=seed, faults=fault_rates, credentials=setup.credentials, options=setup.options, **extra
+        seed=seed, faults=fault_rates, credentials=setup.credentials, options=setup.options, currency=setup.currency
     )
     server = emulator.serve("127.0.0.1", port)
     host, bound = server.server_address[:2]
