@@ -23,6 +23,8 @@ import pytest
 from listing_sync.adapters.aliexpress.auth import IopAuth
 from listing_sync.adapters.aliexpress.emulator import AliExpressEmulator
 
+from tests.adapters.serving import serving
+
 from .conftest import APP_KEY, APP_SECRET, REFRESH, TOKEN
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -95,12 +97,8 @@ def test_adapter_signature_equals_the_reference_clients_for_the_same_inputs():
 def served() -> Iterator[tuple[AliExpressEmulator, str]]:
     creds = {"app_key": APP_KEY, "app_secret": APP_SECRET, "access_token": TOKEN, "refresh_token": REFRESH}
     emulator = AliExpressEmulator(credentials=creds, enforce_rate=False, seed=6)
-    server = emulator.serve("127.0.0.1", 0)
-    try:
-        yield emulator, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(emulator) as base:
+        yield emulator, base
 
 
 def product(subject: str, *skus: tuple[str, str, int]) -> str:

@@ -68,7 +68,9 @@ def validate(doc: dict, schema: dict, value: Any, where: str) -> None:
     assert not extra, f"{where}: undeclared fields {extra}"
 
 
-def undeclared(doc: dict, schema: dict, value: Any, where: str) -> list[str]:
+def undeclared(doc: dict, schema: dict, value: Any, where: str = "body") -> list[str]:
+    """Property names in ``value`` that its schema does not declare (recursively; the files never say
+    ``additionalProperties: false``, so a misspelled field would otherwise pass)."""
     while "$ref" in schema:
         schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     if isinstance(value, dict) and "properties" in schema:

@@ -13,6 +13,7 @@ from listing_sync.adapters.ebay.emulator import EbayEmulator
 
 from tests.adapters.ebay.conftest import CREDS, OPTIONS
 from tests.adapters.ebay.spec_client import SPECS, SpecClient
+from tests.adapters.serving import serving
 
 pytestmark = pytest.mark.skipif(not SPECS.is_dir(), reason=f"eBay OAS3 files not found at {SPECS}")
 
@@ -44,14 +45,10 @@ def offer(sku: str, price: str = "9.99", quantity: int = 5) -> dict:
 @pytest.fixture
 def served() -> Iterator[tuple[EbayEmulator, SpecClient]]:
     emulator = EbayEmulator(credentials=CREDS, options=OPTIONS, enforce_rate=False, seed=11)
-    server = emulator.serve("127.0.0.1", 0)
-    client = SpecClient(f"http://127.0.0.1:{server.server_address[1]}", scopes=list(DEFAULT_SCOPES), **CREDS)
-    try:
+    with serving(emulator) as base:
+        client = SpecClient(base, scopes=list(DEFAULT_SCOPES), **CREDS)
         yield emulator, client
-    finally:
         client.close()
-        server.shutdown()
-        server.server_close()
 
 
 def test_inventory_items_create_get_list_delete(served):

@@ -29,7 +29,7 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES
 
-from tests.adapters.ebay.spec_client import check_response
+from tests.adapters.ebay.spec_client import check_response, undeclared
 
 SPECS = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "specs" / "ebay"
 FILES = {"/sell/inventory/v1": "sell_inventory_v1_oas3.json", "/sell/fulfillment/v1": "sell_fulfillment_v1_oas3.json"}
@@ -55,26 +55,6 @@ def operation(request: httpx.Request) -> tuple[dict, str, dict, dict[str, str]]:
                     return doc, template, item[request.method.lower()], match.groupdict()
             pytest.fail(f"{request.method} {request.url.path} is not in {name}")
     pytest.fail(f"{request.url.path} is outside the eBay Sell APIs")
-
-
-def resolve(doc: dict, schema: dict) -> dict:
-    while "$ref" in schema:
-        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    return schema
-
-
-def undeclared(doc: dict, schema: dict, value: Any, where: str = "body") -> list[str]:
-    """Property names in ``value`` that its schema does not declare (recursively)."""
-    schema = resolve(doc, schema)
-    if isinstance(value, dict) and "properties" in schema:
-        out = [f"{where}.{k}" for k in value if k not in schema["properties"]]
-        for key, sub in value.items():
-            if key in schema["properties"]:
-                out += undeclared(doc, schema["properties"][key], sub, f"{where}.{key}")
-        return out
-    if isinstance(value, list) and "items" in schema:
-        return [p for i, v in enumerate(value) for p in undeclared(doc, schema["items"], v, f"{where}[{i}]")]
-    return []
 
 
 def check(request: httpx.Request) -> tuple[str, str]:

@@ -15,7 +15,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from listing_sync.adapters.taobao.emulator import TaobaoEmulator
 
+from tests.adapters.serving import serving
+
 from .conftest import CREDS
+from .test_signing import OFFICIAL
 
 top = pytest.importorskip("top")
 from top.api.base import RestApi, TopException, sign  # noqa: E402  (the official SDK)
@@ -26,12 +29,8 @@ GMT8 = "%Y-%m-%d %H:%M:%S"
 @pytest.fixture
 def gateway() -> Iterator[tuple[TaobaoEmulator, int]]:
     emulator = TaobaoEmulator(credentials=CREDS, enforce_rate=False, seed=4)
-    server = emulator.serve("127.0.0.1", 0)
-    try:
-        yield emulator, server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(emulator) as base:
+        yield emulator, int(base.rsplit(":", 1)[1])
 
 
 def call(port: int, method: str, secret: str = CREDS["app_secret"], session: str = CREDS["session"], **params):
@@ -64,17 +63,7 @@ def add(port: int, title: str, **extra) -> int:
 
 
 def test_the_sdk_signer_reproduces_the_published_example():
-    official = {
-        "app_key": "test",
-        "fields": "nick",
-        "format": "xml",
-        "method": "taobao.user.seller.get",
-        "session": "test",
-        "sign_method": "md5",
-        "timestamp": "2013-05-06 13:52:03",
-        "v": "2.0",
-    }
-    assert sign("test", official) == "72CB4D809B375A54502C09360D879C64"
+    assert sign("test", OFFICIAL) == "72CB4D809B375A54502C09360D879C64"
 
 
 def test_items_create_list_update(gateway):

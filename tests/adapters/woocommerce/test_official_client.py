@@ -16,6 +16,8 @@ import pytest
 from listing_sync.adapters.woocommerce.auth import OAuth1Auth
 from listing_sync.adapters.woocommerce.emulator import WooCommerceEmulator
 
+from tests.adapters.serving import serving
+
 woocommerce = pytest.importorskip("woocommerce")
 from woocommerce.oauth import OAuth  # noqa: E402  (the official package's own signer)
 
@@ -25,12 +27,8 @@ CK, CS = "ck_4f2a9c1e7b", "cs_8d3b6e0f5a"
 @pytest.fixture
 def served() -> Iterator[tuple[WooCommerceEmulator, str]]:
     emulator = WooCommerceEmulator(credentials={"consumer_key": CK, "consumer_secret": CS}, enforce_rate=False, seed=5)
-    server = emulator.serve("127.0.0.1", 0)
-    try:
-        yield emulator, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(emulator) as base:
+        yield emulator, base
 
 
 @pytest.fixture
