@@ -210,3 +210,22 @@ def test_every_emulator_answer_matches_the_official_spec(make_adapter, emulator,
         "getOrders 200",
         "getOrder 200",
     }
+
+
+@pytest.mark.parametrize("fault", ["throttle", "server_error"])
+def test_fault_answers_match_the_spec_error_shape(fault, fake):
+    """The throttle (429) and system error (500) answers are eBay's ``{"errors": [Error]}`` too."""
+    from listing_sync.adapters.ebay.emulator import EbayEmulator
+    from listing_sync.adapters.emulator import Faults
+
+    from tests.adapters.ebay.conftest import CREDS, OPTIONS
+
+    emulator = EbayEmulator(credentials=CREDS, options=OPTIONS, clock=fake, now=fake.now, faults=Faults(**{fault: 1.0}))
+    for url in ("https://api.ebay.com/sell/inventory/v1/offer", "https://api.ebay.com/sell/fulfillment/v1/order"):
+        request = httpx.Request("GET", url, headers={"Authorization": "Bearer x"})
+        response = emulator.handle(request)
+        assert response.status_code == (429 if fault == "throttle" else 500)
+        assert (
+            check_response(request, response)
+            == f"{'getOffers' if 'offer' in url else 'getOrders'} {response.status_code}"
+        )
