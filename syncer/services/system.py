@@ -164,7 +164,7 @@ def emulator_setup(
         secrets = {key: value.get_secret_value() for key, value in config.credentials.items()}
         setup = EmulatorSetup(config.kind, secrets, dict(config.options), config.currency, channel)
     elif kind is None:
-        raise InvalidRequest("say which emulator to serve: a KIND (e.g. woocommerce) or --channel NAME")
+        raise InvalidRequest("say which emulator to serve: a KIND or --channel NAME")
     else:
         setup = EmulatorSetup(kind, {}, {})
     setup.credentials.update(credentials or {})
