@@ -687,10 +687,12 @@ class AmazonAdapter(HttpAdapter):
 
     def _order_page(self, body: Any) -> tuple[Order, ...]:
         """The normalized orders of one searchOrders answer; an answer that does not read as the model
-        says is a typed error on this page (nothing of it is committed, the cursor stays)."""
+        says is a typed error on this page (nothing of it is committed, the cursor stays). Messages name
+        the order and the problem, never the order's data: it may hold the recipient's address."""
         if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
+            keys = sorted(body)[:10] if isinstance(body, dict) else type(body).__name__
             raise ChannelError(
-                f"searchOrders answered without an orders list: {json.dumps(body)[:300]}",
+                f"searchOrders answered without an orders list (got {keys})",
                 channel=self.name,
                 code="unexpected_response",
             )
@@ -701,8 +703,7 @@ class AmazonAdapter(HttpAdapter):
             except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
                 order_id = data.get("orderId") if isinstance(data, dict) else None
                 raise ChannelError(
-                    f"searchOrders order {order_id} cannot be read ({type(exc).__name__}: {exc}): "
-                    f"{json.dumps(data)[:300]}",
+                    f"searchOrders order {order_id} cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
                     channel=self.name,
                     code="unexpected_response",
                 ) from exc
