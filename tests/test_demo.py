@@ -52,7 +52,7 @@ OPERATIONS = {
         "price": r"PATCH /listings/2021-08-01/items/.*purchasable_offer",
         "stock": r"PATCH /listings/2021-08-01/items/.*fulfillment_availability",
         "delist": r"PATCH /listings/2021-08-01/items/.*\"quantity\": ?0",
-        "orders": r"GET /orders/v0/orders\?",
+        "orders": r"GET /orders/2026-01-01/orders\?",
     },
 }
 

@@ -1,4 +1,4 @@
-"""Amazon Selling Partner API adapter: Listings Items 2021-08-01, JSON_LISTINGS_FEED, Orders v0, LWA.
+"""Amazon Selling Partner API adapter: Listings Items 2021-08-01, JSON_LISTINGS_FEED, Orders v2026-01-01, LWA.
 
 Two write paths, chosen per call by size (``options.feed_threshold``, default :data:`FEED_THRESHOLD`):
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
@@ -57,6 +58,7 @@ from listing_sync.adapters.base import (
     ListingDraft,
     ListingRef,
     Operation,
+    Order,
     OrderCursor,
     OrderPage,
     PermanentItemError,
@@ -71,6 +73,7 @@ from listing_sync.adapters.http import HttpAdapter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
+log = logging.getLogger("adapters.amazon")
 PATCH_RATE = 5.0
 FEED_LATENCY_S = 1800.0  # reported fixed processing time of a JSON_LISTINGS_FEED (#5151)
 PATCH_LATENCY_S = 300.0  # "minutes later" for an ACCEPTED patch
@@ -89,8 +92,7 @@ QUOTAS: dict[str, tuple[float, float]] = {
     "create_feed": (0.0083, 5),
     "feed_status": (2.0, 15),  # getFeed (the adapter polls slower: options.feed_poll_seconds)
     "feed_result": (0.0222, 10),  # getFeedDocument
-    "orders": (0.0167, 20),  # getOrders: about one call a minute
-    "order_items": (0.5, 30),  # getOrderItems
+    "orders": (0.0056, 20),  # searchOrders (v2026-01-01): about one call in three minutes, burst 20
     "s3": (10.0, 10),  # presigned S3 document URLs (not an SP-API quota)
 }
 
@@ -157,7 +159,7 @@ def _limiter_for(method: str, path: str) -> str | None:
         if kind == "feeds":
             return "create_feed" if method == "POST" else "feed_status"
         return None
-    return "order_items" if "orderItems" in rest else "orders"
+    return "orders"
 
 
 def _errors(response: httpx.Response) -> tuple[str | None, str]:
@@ -652,38 +654,60 @@ class AmazonAdapter(HttpAdapter):
 
     # -- orders ------------------------------------------------------------------------------------
     def orders_since(self, cursor: OrderCursor) -> OrderPage:
-        """getOrders by LastUpdatedAfter/Before (window fixed while paging by NextToken), then
-        getOrderItems per order through its own limiter."""
+        """searchOrders (Orders API v2026-01-01) by lastUpdatedAfter/Before, the window fixed while paging
+        by paginationToken. Items, status, money and ship-to country come on the page itself
+        (``includedData``): one call per 100 orders. A token that is refused (tokens expire after 24 hours)
+        restarts the window from its start; a token answered with itself stops the pull."""
         lims = self.limits
         until = cursor.until or (self.now() - lims.order_lag)
         if until < cursor.since:  # caught up closer than the 2-minute floor: nothing to ask yet
             return OrderPage((), OrderCursor(cursor.since), True)
         params = m.order_params(self.marketplace_id, cursor.since, until, lims.orders_page, cursor.page)
-        body = self.http.get(m.ORDERS, params=params, limiter="orders").json()
-        payload = body.get("payload")
-        if payload is None:
-            code, text = (body.get("errors") or [{}])[0].get("code"), json.dumps(body.get("errors"))[:300]
-            raise TransientError(f"getOrders answered without payload: {text}", code=code)
-        orders = tuple(
-            m.order(o, self._order_items(o["AmazonOrderId"]), self.channel.currency)
-            for o in payload.get("Orders") or []
-        )
-        token = payload.get("NextToken")
+        try:
+            body = self.http.get(m.ORDERS, params=params, limiter="orders").json()
+        except RequestRejected as exc:
+            if not cursor.page:
+                raise
+            log.warning(
+                "[%s] searchOrders refused the stored paginationToken (%s); re-reading the window", self.name, exc
+            )
+            return OrderPage((), OrderCursor(cursor.since), False)
+        orders = self._order_page(body)
+        token = (body.get("pagination") or {}).get("nextToken")
+        if token and token == cursor.page:
+            raise TransientError(
+                f"searchOrders answered paginationToken {token[:40]}… with itself: the page makes no progress, "
+                "so the pull stops here; it is retried on the next cycle",
+                channel=self.name,
+                code="no_progress",
+            )
         if token:
             return OrderPage(orders, OrderCursor(cursor.since, until, token), False)
         return OrderPage(orders, OrderCursor(until - lims.order_overlap), True)
 
-    def _order_items(self, order_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        token: str | None = None
-        path = f"{m.ORDERS}/{quote(order_id, safe='')}/orderItems"
-        while True:
-            body = self.http.get(path, params={"NextToken": token} if token else None, limiter="order_items").json()
-            payload = body.get("payload") or {}
-            items.extend(payload.get("OrderItems") or [])
-            token = payload.get("NextToken")
-            if not token:
-                return items
+    def _order_page(self, body: Any) -> tuple[Order, ...]:
+        """The normalized orders of one searchOrders answer; an answer that does not read as the model
+        says is a typed error on this page (nothing of it is committed, the cursor stays). Messages name
+        the order and the problem, never the order's data: it may hold the recipient's address."""
+        if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
+            keys = sorted(body)[:10] if isinstance(body, dict) else type(body).__name__
+            raise ChannelError(
+                f"searchOrders answered without an orders list (got {keys})",
+                channel=self.name,
+                code="unexpected_response",
+            )
+        out = []
+        for data in body["orders"]:
+            try:
+                out.append(m.order(data, self.channel.currency))
+            except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+                order_id = data.get("orderId") if isinstance(data, dict) else None
+                raise ChannelError(
+                    f"searchOrders order {order_id} cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+                    channel=self.name,
+                    code="unexpected_response",
+                ) from exc
+        return tuple(out)
 
     # -- read-back ---------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

@@ -13,20 +13,23 @@ URLs that expire after 5 minutes and demand the exact Content-Type; getOrders' r
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
 
 import httpx
+from listing_sync.adapters.amazon import emulated_orders as eo
+from listing_sync.adapters.amazon.emulated_lwa import LwaService
 from listing_sync.adapters.emulator import Emulator, route
 from listing_sync.adapters.http import TokenBucket
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"
+ORDERS_2026 = "/orders/2026-01-01"
 S3_PREFIX = "/tortuga-prod/NinetyDays"
 MARKETPLACES = {
     "ATVPDKIKX0DER": "USD",
@@ -72,22 +75,20 @@ QUOTAS: dict[str, tuple[float, float]] = {
     "createFeed": (0.0083, 15),
     "getFeed": (2, 15),
     "getFeedDocument": (0.0222, 10),
+    "getFeeds": (0.0222, 10),
+    "cancelFeed": (2, 15),
     "getOrders": (0.0167, 20),
+    "getOrder": (0.5, 30),
+    "getOrderV0": (0.5, 30),
     "getOrderItems": (0.5, 30),
+    "searchOrders": (0.0056, 20),
 }
+BUYABLE = "BUYABLE"
+IDENTIFIER_TYPES = ("ASIN", "EAN", "FNSKU", "GTIN", "ISBN", "JAN", "MINSAN", "SKU", "UPC")
+_DATE_BOUNDS = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore")
 FEED_TYPE_LIMIT = (5, 300.0)  # JSON_LISTINGS_FEED: 5 submissions per 5 minutes per region
 OPERATION_TYPES = ("UPDATE", "PARTIAL_UPDATE", "PATCH", "DELETE")
 PATCH_OPS = ("add", "replace", "merge", "delete")
-ORDER_STATUSES = (
-    "PendingAvailability",
-    "Pending",
-    "Unshipped",
-    "PartiallyShipped",
-    "Shipped",
-    "Canceled",
-    "Unfulfillable",
-    "InvoiceUnconfirmed",
-)
 
 
 def _errors(code: str, message: str, details: str = "") -> dict[str, Any]:
@@ -139,7 +140,15 @@ class AmazonEmulator(Emulator):
         )
 
     def initial_state(self) -> dict[str, Any]:
-        return {"tokens": {}, "listings": {}, "pending": [], "documents": {}, "feeds": {}, "orders": {}}
+        return {
+            "tokens": {},
+            "grantless": {},
+            "listings": {},
+            "pending": [],
+            "documents": {},
+            "feeds": {},
+            "orders": {},
+        }
 
     def cost(self, request: httpx.Request) -> float:
         return 0.0  # per-operation buckets in _quota()
@@ -185,26 +194,24 @@ class AmazonEmulator(Emulator):
         return None
 
     # -- auth --------------------------------------------------------------------------------------
+    def _lwa(self) -> LwaService:
+        tokens, grantless = self.state["tokens"], self.state.setdefault("grantless", {})
+        return LwaService(self.credentials, tokens, grantless, self.clock, self.rng)
+
     def authenticate(self, request: httpx.Request) -> httpx.Response | None:
         path = request.url.path
         if path.endswith("/auth/o2/token") or S3_PREFIX in path:
             return None
-        token = request.headers.get("x-amz-access-token")
-        expiry = self.state["tokens"].get(token or "")
-        if expiry is None or self.clock() >= expiry:
-            details = (
-                "The access token you provided has expired."
-                if expiry is not None
-                else ("The access token you provided is revoked, malformed or invalid.")
-            )
-            return self._err(
-                403,
-                "Unauthorized",
-                "Access to requested resource is denied.",
-                details,
-                **{"x-amzn-ErrorType": "AccessDeniedException"},
-            )
-        return None
+        why = self._lwa().refusal(request.headers.get("x-amz-access-token"))
+        if why is None:
+            return None
+        return self._err(
+            403,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            why,
+            **{"x-amzn-ErrorType": "AccessDeniedException"},
+        )
 
     def expire_tokens(self) -> None:
         """Make every issued access token expire now (the mid-job 403 of #646)."""
@@ -213,28 +220,8 @@ class AmazonEmulator(Emulator):
 
     @route("POST", "/auth/o2/token")
     def token(self, request: httpx.Request) -> httpx.Response:
-        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-        if form.get("grant_type") != "refresh_token":
-            return self.json(400, {"error": "unsupported_grant_type", "error_description": "grant_type"})
-        if (form.get("client_id"), form.get("client_secret")) != (
-            self.credentials.get("client_id"),
-            self.credentials.get("client_secret"),
-        ):
-            return self.json(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
-        if form.get("refresh_token") != self.credentials.get("refresh_token"):
-            return self.json(
-                400,
-                {
-                    "error": "invalid_grant",
-                    "error_description": "The request has an invalid grant parameter : refresh_token",
-                },
-            )
-        token = f"Atza|{self.rng.getrandbits(160):040x}"
-        self.state["tokens"][token] = self.clock() + 3600
-        return self.json(
-            200,
-            {"access_token": token, "refresh_token": form["refresh_token"], "token_type": "bearer", "expires_in": 3600},
-        )
+        """Login with Amazon's token endpoint (rules in :mod:`adapters.amazon.emulated_lwa`)."""
+        return self._lwa().answer(request)
 
     # -- listings ----------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -266,14 +253,21 @@ class AmazonEmulator(Emulator):
             listings[sku] = {
                 "productType": body["productType"],
                 "attributes": body["attributes"],
-                "asin": old["asin"] if old else f"B0{self.next_id('asin', 10000000):08d}",
+                "asin": (old or {}).get("asin") or f"B0{self.next_id('asin', 10000000):08d}",
                 "created": old["created"] if old else self._iso(),
                 "updated": self._iso(),
             }
             return
         item = listings.get(sku)
-        if item is None:
-            return
+        if item is None:  # an offer without item details: stored, never discoverable or buyable
+            stamp = self._iso()
+            item = listings[sku] = {
+                "productType": body.get("productType") or "PRODUCT",
+                "attributes": {},
+                "asin": None,
+                "created": stamp,
+                "updated": stamp,
+            }
         for patch in body["patches"]:
             name = patch["path"].split("/")[2]
             if patch["op"] == "delete":
@@ -338,11 +332,18 @@ class AmazonEmulator(Emulator):
         body = _loads(request.content) if kind != "delete" else None
         if kind != "delete" and body is None:
             return self._err(400, "InvalidInput", "Request body is not valid JSON.")
-        if kind != "put" and sku not in self.state["listings"]:
-            return self._err(404, "NOT_FOUND", f"SKU '{sku}' not found in marketplace {self.marketplace_id}")
+        # no 404 for an unknown SKU (the model declares none for PUT/PATCH/DELETE): a patch is accepted and
+        # creates an offer-only listing (selling-partner-api-docs#3748, Amazon: "expected behavior")
         issues = self._item_issues(body, kind) if kind != "delete" else []
         if not issues and self.item_fails():
-            issues = [_issue("90220", "'[batteries_required]' is required but not supplied.", "batteries_required")]
+            issues = [
+                _issue(
+                    "90220",
+                    "'[batteries_required]' is required but not supplied.",
+                    "batteries_required",
+                    "MISSING_ATTRIBUTE",
+                )
+            ]
         if issues:
             sid = f"{self.rng.getrandbits(64):016x}"
             return self._ok(200, {"sku": sku, "status": "INVALID", "submissionId": sid, "issues": issues}, operation)
@@ -380,37 +381,65 @@ class AmazonEmulator(Emulator):
             return limited
         if (bad := self._marketplaces(request)) is not None:
             return bad
-        size = int(request.url.params.get("pageSize", "10"))
-        if not 1 <= size <= 20:
-            return self._err(400, "InvalidInput", "pageSize must be between 1 and 20.")
         p = request.url.params
-        sort_by = p.get("sortBy", "lastUpdatedDate")
-        if sort_by not in ("sku", "createdDate", "lastUpdatedDate") or p.get("sortOrder", "DESC") not in (
-            "ASC",
-            "DESC",
-        ):
+        size = p.get("pageSize", "10")
+        if not size.isdigit() or not 1 <= int(size) <= 20:
+            return self._err(400, "InvalidInput", "pageSize must be between 1 and 20.")
+        sort_by, order = p.get("sortBy", "lastUpdatedDate"), p.get("sortOrder", "DESC")
+        if sort_by not in ("sku", "createdDate", "lastUpdatedDate") or order not in ("ASC", "DESC"):
             return self._err(400, "InvalidInput", "sortBy or sortOrder is not a valid value.")
-        field = {"sku": None, "createdDate": "created", "lastUpdatedDate": "updated"}[sort_by]
         try:
-            after = _norm(p["createdAfter"]) if p.get("createdAfter") else None
-        except ValueError:
-            return self._err(400, "InvalidInput", "createdAfter is not an ISO 8601 date-time.")
-        listings = self.state["listings"]
-        matching = [s for s in listings if after is None or listings[s]["created"] >= after]
-        matching.sort(
-            key=lambda s: ((listings[s][field] if field else s), s), reverse=p.get("sortOrder", "DESC") == "DESC"
-        )
+            keep = self._search_filter(p)
+        except eo.InvalidInput as exc:
+            return self._err(400, "InvalidInput", "Invalid Input", exc.details)
+        field = {"sku": None, "createdDate": "created", "lastUpdatedDate": "updated"}[sort_by]
+        listings = self.state["listings"] if seller_id == self.seller_id else {}
+        matching = [s for s in listings if keep(s, listings[s])]
+        matching.sort(key=lambda s: ((listings[s][field] if field else s), s), reverse=order == "DESC")
         skus = matching[:1000]  # "the maximum number of items that can be returned and paged through is 1000"
-        start = int(request.url.params.get("pageToken") or 0) if seller_id == self.seller_id else 0
-        included = (request.url.params.get("includedData") or "summaries").split(",")
-        page = skus[start : start + size] if seller_id == self.seller_id else []
-        body: dict[str, Any] = {
-            "numberOfResults": len(matching),
-            "items": [self._item(s, included) for s in page],
-        }
-        if start + size < len(skus):
-            body["pagination"] = {"nextToken": str(start + size)}
+        token = p.get("pageToken") or "0"
+        start = int(token) if token.isdigit() else 0
+        included = eo.csv_values(p, "includedData") or ["summaries"]
+        page = skus[start : start + int(size)]
+        body: dict[str, Any] = {"numberOfResults": len(matching), "items": [self._item(s, included) for s in page]}
+        if start + int(size) < len(skus):
+            body["pagination"] = {"nextToken": str(start + int(size))}
         return self._ok(200, body, "searchListingsItems")
+
+    def _search_filter(self, p: Any) -> Any:
+        """searchListingsItems filters as one predicate over (sku, stored listing): identifiers of one
+        identifiersType (at most 20), created/lastUpdated bounds and withStatus/withoutStatus."""
+        identifiers = eo.csv_values(p, "identifiers")
+        kind = p.get("identifiersType")
+        if bool(identifiers) != bool(kind):
+            raise eo.InvalidInput("identifiers and identifiersType must be given together.")
+        if len(identifiers) > 20 or (kind and kind not in IDENTIFIER_TYPES):
+            raise eo.InvalidInput("identifiers takes at most 20 values of one valid identifiersType.")
+        if identifiers and (p.get("variationParentSku") or p.get("packageHierarchySku")):
+            raise eo.InvalidInput("identifiers cannot be combined with variationParentSku or packageHierarchySku.")
+        bounds = [(k, eo.stamp(eo.parse_time(p[k], k))) for k in _DATE_BOUNDS if p.get(k)]
+        wanted, unwanted = set(eo.csv_values(p, "withStatus")), set(eo.csv_values(p, "withoutStatus"))
+        wanted_ids = set(identifiers)
+
+        def keep(sku: str, item: dict[str, Any]) -> bool:
+            if wanted_ids and not wanted_ids & set(_identifiers(sku, item, kind or "")):
+                return False
+            for name, bound in bounds:
+                value = item["created" if name.startswith("created") else "updated"]
+                if (value < bound) if name.endswith("After") else (value > bound):
+                    return False
+            status = set(self._statuses(item))
+            return wanted <= status and not unwanted & status
+
+        return keep
+
+    def _statuses(self, item: dict[str, Any]) -> list[str]:
+        """DISCOVERABLE once Amazon knows the item (it has an ASIN); BUYABLE with a price and stock too."""
+        attrs = item["attributes"]
+        if item.get("asin") is None:
+            return []  # an offer without item details
+        price = _price(attrs, self.marketplace_id)
+        return ["DISCOVERABLE"] + (["BUYABLE"] if price is not None and (_quantity(attrs) or 0) > 0 else [])
 
     def _item(self, sku: str, included: list[str]) -> dict[str, Any]:
         item = self.state["listings"][sku]
@@ -419,20 +448,19 @@ class AmazonEmulator(Emulator):
         quantity = _quantity(attrs)
         price = _price(attrs, self.marketplace_id)
         if "summaries" in included:
-            status = ["DISCOVERABLE"] + (["BUYABLE"] if price is not None and (quantity or 0) > 0 else [])
+            status = self._statuses(item)
             name = (attrs.get("item_name") or [{}])[0].get("value")
-            out["summaries"] = [
-                {
-                    "marketplaceId": self.marketplace_id,
-                    "asin": item["asin"],
-                    "productType": item["productType"],
-                    "conditionType": (attrs.get("condition_type") or [{"value": "new_new"}])[0]["value"],
-                    "status": status,
-                    "itemName": name,
-                    "createdDate": item["created"],
-                    "lastUpdatedDate": item["updated"],
-                }
-            ]
+            summary = {
+                "marketplaceId": self.marketplace_id,
+                "asin": item["asin"],
+                "productType": item["productType"],
+                "conditionType": (attrs.get("condition_type") or [{"value": "new_new"}])[0]["value"],
+                "status": status,
+                "itemName": name,
+                "createdDate": item["created"],
+                "lastUpdatedDate": item["updated"],
+            }
+            out["summaries"] = [{k: v for k, v in summary.items() if v is not None}]
         if "attributes" in included:
             out["attributes"] = attrs
         if "issues" in included:
@@ -545,6 +573,11 @@ class AmazonEmulator(Emulator):
         feed = self.state["feeds"].get(feed_id)
         if feed is None:
             return self._err(404, "NotFound", f"Feed {feed_id} not found.")
+        self._advance(feed)
+        return self._ok(200, _feed_view(feed), "getFeed")
+
+    def _advance(self, feed: dict[str, Any]) -> None:
+        """Move a feed along IN_QUEUE -> IN_PROGRESS -> DONE/FATAL by the time since it was created."""
         elapsed = self.clock() - feed["started"]
         if feed["processingStatus"] in ("IN_QUEUE", "IN_PROGRESS"):
             if elapsed >= self.feed_seconds:
@@ -552,8 +585,64 @@ class AmazonEmulator(Emulator):
             elif elapsed >= self.feed_seconds / 2:
                 feed["processingStatus"] = "IN_PROGRESS"
                 feed["processingStartTime"] = feed.get("processingStartTime") or self._iso()
-        out = {k: v for k, v in feed.items() if k not in ("document", "started")}
-        return self._ok(200, out, "getFeed")
+
+    @route("DELETE", FEEDS + "/feeds/{feed_id}")
+    def cancel_feed(self, request: httpx.Request, feed_id: str) -> httpx.Response:
+        """cancelFeed: only a feed still IN_QUEUE can be cancelled; 200 with no body."""
+        if (limited := self._quota("cancelFeed")) is not None:
+            return limited
+        feed = self.state["feeds"].get(feed_id)
+        if feed is None:
+            return self._err(404, "NotFound", f"Feed {feed_id} not found.")
+        self._advance(feed)
+        if feed["processingStatus"] != "IN_QUEUE":
+            details = f"feed {feed_id} is {feed['processingStatus']}; only IN_QUEUE feeds can be cancelled."
+            return self._err(400, "InvalidInput", "Invalid Input", details)
+        feed["processingStatus"] = "CANCELLED"
+        feed["processingEndTime"] = self._iso()
+        return httpx.Response(200, headers={"x-amzn-RequestId": self._rid(), "x-amzn-RateLimit-Limit": "2.0"})
+
+    @route("GET", FEEDS + "/feeds")
+    def get_feeds(self, request: httpx.Request) -> httpx.Response:
+        """getFeeds: by feedTypes (1-10), marketplaceIds, processingStatuses and creation time, newest first;
+        a nextToken that must be sent alone and carries the filters of the first call."""
+        if (limited := self._quota("getFeeds")) is not None:
+            return limited
+        try:
+            p, start = _feeds_query(request.url.params)
+            rows = self._feed_rows(p)
+        except eo.InvalidInput as exc:
+            return self._err(400, "InvalidInput", "Invalid Input", exc.details)
+        size = int(p.get("pageSize", "10"))
+        body: dict[str, Any] = {"feeds": [_feed_view(f) for f in rows[start : start + size]]}
+        if start + size < len(rows):
+            body["nextToken"] = _feeds_token(p, start + size)
+        return self._ok(200, body, "getFeeds")
+
+    def _feed_rows(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        types = set(p["feedTypes"].split(","))
+        markets = set(p["marketplaceIds"].split(",")) if p.get("marketplaceIds") else set()
+        statuses = set(p["processingStatuses"].split(",")) if p.get("processingStatuses") else set()
+        size = p.get("pageSize", "10")
+        if not size.isdigit() or not 1 <= int(size) <= 100 or len(types) > 10 or len(markets) > 10:
+            raise eo.InvalidInput("pageSize must be 1-100; feedTypes and marketplaceIds take at most 10 values.")
+        if statuses - {"CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE"}:
+            raise eo.InvalidInput("processingStatuses has an invalid value.")
+        now = self.now()
+        since = eo.parse_time(p["createdSince"], "createdSince") if p.get("createdSince") else now - timedelta(days=90)
+        until = eo.parse_time(p["createdUntil"], "createdUntil") if p.get("createdUntil") else now
+        rows = []
+        for feed in self.state["feeds"].values():
+            self._advance(feed)
+            created = eo.parse_time(feed["createdTime"], "createdTime")
+            if (
+                feed["feedType"] in types
+                and (not markets or markets & set(feed["marketplaceIds"]))
+                and (not statuses or feed["processingStatus"] in statuses)
+                and since <= created <= until
+            ):
+                rows.append(feed)
+        return sorted(rows, key=lambda f: (f["createdTime"], int(f["feedId"])), reverse=True)
 
     def _process(self, feed: dict[str, Any]) -> None:
         document = _loads(self.state["documents"][feed["document"]]["content"].encode())
@@ -568,7 +657,13 @@ class AmazonEmulator(Emulator):
                 processed += 1
                 found = self._message_issues(msg)
                 if not found and self.item_fails():
-                    found = [_issue("90220", "'[batteries_required]' is required but not supplied.")]
+                    found = [
+                        _issue(
+                            "90220",
+                            "'[batteries_required]' is required but not supplied.",
+                            category="MISSING_ATTRIBUTE",
+                        )
+                    ]
                 if found:
                     invalid += 1
                     issues.extend({"messageId": msg["messageId"], "sku": msg["sku"], **i} for i in found)
@@ -585,11 +680,13 @@ class AmazonEmulator(Emulator):
                     patches = [
                         {"op": "replace", "path": f"/attributes/{k}", "value": v} for k, v in msg["attributes"].items()
                     ]
-                    self._apply(msg["sku"], "patch", _plain({"patches": patches}))
+                    self._apply(
+                        msg["sku"], "patch", _plain({"productType": msg.get("productType"), "patches": patches})
+                    )
             feed["processingStatus"] = "DONE"
         report = {
             "header": {"sellerId": self.seller_id, "version": "2.0", "feedId": feed["feedId"]},
-            "issues": [{k: v for k, v in i.items() if k != "attributeNames"} for i in issues],
+            "issues": [_report_issue(i) for i in issues],
             "summary": {
                 "errors": len(issues),
                 "warnings": 0,
@@ -608,9 +705,7 @@ class AmazonEmulator(Emulator):
         feed["processingEndTime"] = self._iso()
 
     def _message_issues(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
-        op = msg["operationType"]
-        if op in ("PATCH", "PARTIAL_UPDATE", "DELETE") and msg["sku"] not in self.state["listings"]:
-            return [_issue("4000002", f"SKU '{msg['sku']}' does not exist; use UPDATE to create it.")]
+        op = msg["operationType"]  # PATCH/DELETE of an unknown SKU pass, as in the API (models#4402)
         if op == "UPDATE":
             return self._item_issues(msg, "put")
         if op == "PATCH":
@@ -632,120 +727,199 @@ class AmazonEmulator(Emulator):
         return self._ok(200, body, "getFeedDocument")
 
     # -- orders ------------------------------------------------------------------------------------
+    def _removed(self, operation: str) -> httpx.Response | None:
+        """Orders v0 operations fail from their removal date on, as removed SP-API versions do."""
+        if self.now() < eo.V0_REMOVAL:
+            return None
+        return self._err(
+            403,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            f"{operation} (Orders API v0) was removed on {eo.V0_REMOVAL:%Y-%m-%d}; use Orders API v2026-01-01.",
+            **{"x-amzn-ErrorType": "AccessDeniedException"},
+        )
+
+    def _v0_keep(self, request: httpx.Request) -> Any:
+        """The v0 getOrders filters besides the time window, as one predicate over records."""
+        p = request.url.params
+        statuses = set(eo.csv_values(p, "OrderStatuses"))
+        unknown = statuses - set(eo.V2026_STATUS)
+        if unknown:
+            raise eo.InvalidInput(f"OrderStatuses has invalid values: {', '.join(sorted(unknown))}.")
+        channels = set(eo.csv_values(p, "FulfillmentChannels"))
+        if channels - {"AFN", "MFN"}:
+            raise eo.InvalidInput("FulfillmentChannels values must be AFN or MFN.")
+        ids = set(eo.csv_values(p, "AmazonOrderIds"))
+        if len(ids) > 50:
+            raise eo.InvalidInput("AmazonOrderIds accepts at most 50 values.")
+        markets = set(eo.csv_values(p, "MarketplaceIds"))
+
+        def keep(r: Any) -> bool:
+            status = r.get("v0_status") or eo.V0_STATUS[r["status"]]
+            return (
+                r["marketplace"] in markets
+                and (not statuses or status in statuses)
+                and (not channels or eo.FULFILLED_BY[r["fulfilledBy"]] in channels)
+                and (not ids or r["id"] in ids)
+            )
+
+        return keep
+
     @route("GET", "/orders/v0/orders")
     def get_orders(self, request: httpx.Request) -> httpx.Response:
+        if (gone := self._removed("getOrders")) is not None:
+            return gone
         if (limited := self._quota("getOrders")) is not None:
             return limited
         if (bad := self._marketplaces(request, "MarketplaceIds")) is not None:
             return bad
         p = request.url.params
-        after, before = p.get("LastUpdatedAfter"), p.get("LastUpdatedBefore")
-        created = p.get("CreatedAfter")
-        if bool(after) == bool(created):
-            return self._err(400, "InvalidInput", "Exactly one of CreatedAfter and LastUpdatedAfter is required.")
-        if created:
-            return self._err(400, "InvalidInput", "This emulator supports LastUpdatedAfter queries only.")
-        limit = self._iso(-120)
+        names = {"ca": "CreatedAfter", "cb": "CreatedBefore", "ua": "LastUpdatedAfter", "ub": "LastUpdatedBefore"}
         try:
-            after, before = _norm(after), _norm(before) if before else None
-        except ValueError:
-            return self._err(400, "InvalidInput", "Invalid Input", "Invalid Date-Time field(s).")
-        if before and (before > limit or before < after):
-            return self._err(
-                400,
-                "InvalidInput",
-                "Invalid Input",
-                "LastUpdatedBefore must be after LastUpdatedAfter and at least 2 minutes before the current time.",
-            )
-        size = int(p.get("MaxResultsPerPage", "100"))
-        if not 1 <= size <= 100:
-            return self._err(400, "InvalidInput", "MaxResultsPerPage must be between 1 and 100.")
-        end = before or limit
-        rows = sorted(
-            (o for o in self.state["orders"].values() if after <= o["order"]["LastUpdateDate"] <= end),
-            key=lambda o: (o["order"]["LastUpdateDate"], o["order"]["AmazonOrderId"]),
-        )
-        start = int(p.get("NextToken") or 0)
-        payload: dict[str, Any] = {"Orders": [o["order"] for o in rows[start : start + size]], "LastUpdatedBefore": end}
+            when = eo.window(p, self.now(), names)
+            size = eo.page_size(p, "MaxResultsPerPage")
+            rows = eo.search(self.state["orders"].values(), when, self._v0_keep(request))
+        except eo.InvalidInput as exc:
+            return self._err(400, "InvalidInput", "Invalid Input", exc.details)
+        start = int(p.get("NextToken") or 0) if (p.get("NextToken") or "0").isdigit() else 0
+        payload: dict[str, Any] = {"Orders": [eo.v0_order(r) for r in rows[start : start + size]]}
+        payload["CreatedBefore" if when.field == "created" else "LastUpdatedBefore"] = eo.stamp(when.before)
         if start + size < len(rows):
             payload["NextToken"] = str(start + size)
         return self._ok(200, {"payload": payload}, "getOrders")
 
+    @route("GET", "/orders/v0/orders/{order_id}")
+    def get_order_v0(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        if (gone := self._removed("getOrder")) is not None:
+            return gone
+        if (limited := self._quota("getOrderV0")) is not None:
+            return limited
+        record = self.state["orders"].get(_unquote(order_id))
+        if record is None:
+            return self._err(404, "NotFound", f"Order {order_id} not found.")
+        return self._ok(200, {"payload": eo.v0_order(record)}, "getOrderV0")
+
     @route("GET", "/orders/v0/orders/{order_id}/orderItems")
     def get_order_items(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        if (gone := self._removed("getOrderItems")) is not None:
+            return gone
         if (limited := self._quota("getOrderItems")) is not None:
             return limited
-        row = self.state["orders"].get(order_id)
-        if row is None:
+        record = self.state["orders"].get(_unquote(order_id))
+        if record is None:
             return self._err(404, "NotFound", f"Order {order_id} not found.")
-        return self._ok(200, {"payload": {"AmazonOrderId": order_id, "OrderItems": row["items"]}}, "getOrderItems")
+        return self._ok(
+            200, {"payload": {"AmazonOrderId": record["id"], "OrderItems": eo.v0_items(record)}}, "getOrderItems"
+        )
+
+    def _included(self, request: httpx.Request) -> list[str]:
+        included = eo.csv_values(request.url.params, "includedData")
+        unknown = sorted(set(included) - set(eo.INCLUDED_DATA))
+        if unknown:
+            raise eo.InvalidInput(f"includedData has invalid values: {', '.join(unknown)}.")
+        return included
+
+    def _v2026_keep(self, request: httpx.Request) -> Any:
+        """The searchOrders filters besides the time window, as one predicate over records."""
+        p = request.url.params
+        statuses = set(eo.csv_values(p, "fulfillmentStatuses"))
+        if statuses - set(eo.V0_STATUS):
+            raise eo.InvalidInput(f"fulfillmentStatuses must be among {', '.join(eo.V0_STATUS)}.")
+        by = set(eo.csv_values(p, "fulfilledBy"))
+        if by - set(eo.FULFILLED_BY):
+            raise eo.InvalidInput("fulfilledBy values must be MERCHANT or AMAZON.")
+        markets = set(eo.csv_values(p, "marketplaceIds"))
+        if len(markets) > 50 or markets - set(MARKETPLACES):
+            raise eo.InvalidInput("marketplaceIds must hold at most 50 valid marketplace ids.")
+
+        def keep(r: Any) -> bool:
+            return (
+                (not markets or r["marketplace"] in markets)
+                and (not statuses or r["status"] in statuses)
+                and (not by or r["fulfilledBy"] in by)
+            )
+
+        return keep
+
+    @route("GET", ORDERS_2026 + "/orders")
+    def search_orders(self, request: httpx.Request) -> httpx.Response:
+        if (limited := self._quota("searchOrders")) is not None:
+            return limited
+        p = request.url.params
+        names = {"ca": "createdAfter", "cb": "createdBefore", "ua": "lastUpdatedAfter", "ub": "lastUpdatedBefore"}
+        try:
+            when = eo.window(p, self.now(), names)
+            size = eo.page_size(p, "maxResultsPerPage")
+            included = self._included(request)
+            rows = eo.search(self.state["orders"].values(), when, self._v2026_keep(request))
+            token = p.get("paginationToken")
+            start = eo.read_token(token, p, self.now()) if token else 0
+        except eo.InvalidInput as exc:
+            return self._err(400, "InvalidInput", "Invalid Input", exc.details)
+        body: dict[str, Any] = {"orders": [eo.v2026_order(r, included) for r in rows[start : start + size]]}
+        if start + size < len(rows):
+            body["pagination"] = {"nextToken": eo.issue_token(start + size, p, self.now())}
+        body["createdBefore" if when.field == "created" else "lastUpdatedBefore"] = eo.stamp(when.before)
+        return self._ok(200, body, "searchOrders")
+
+    @route("GET", ORDERS_2026 + "/orders/{order_id}")
+    def get_order(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        if (limited := self._quota("getOrder")) is not None:
+            return limited
+        try:
+            included = self._included(request)
+        except eo.InvalidInput as exc:
+            return self._err(400, "InvalidInput", "Invalid Input", exc.details)
+        record = self.state["orders"].get(_unquote(order_id))
+        if record is None:
+            return self._err(404, "NotFound", f"Order {order_id} not found.")
+        return self._ok(200, {"order": eo.v2026_order(record, included)}, "getOrder")
 
     def generate_orders(self, count: int) -> list[str]:
-        """``count`` new Unshipped orders of listed SKUs with stock (stock decremented); their ids."""
+        """``count`` new UNSHIPPED orders of listed SKUs with stock (stock decremented); their ids."""
         with self._lock:
             self._settle()
             ids = []
             for _ in range(count):
-                sellable = [
-                    s
-                    for s, it in sorted(self.state["listings"].items())
-                    if (_quantity(it["attributes"]) or 0) > 0 and _price(it["attributes"], self.marketplace_id)
-                ]
+                sellable = [s for s, it in sorted(self.state["listings"].items()) if BUYABLE in self._statuses(it)]
                 if not sellable:
                     break
                 sku = self.rng.choice(sellable)
                 attrs = self.state["listings"][sku]["attributes"]
                 qty = min(_quantity(attrs) or 0, self.rng.randint(1, 2))
                 _set_quantity(attrs, (_quantity(attrs) or 0) - qty)
-                unit = Decimal(_price(attrs, self.marketplace_id) or "0")
                 n = self.next_id("order", 1000000)
                 order_id = f"{100 + n % 900:03d}-{n:07d}-{self.rng.randint(0, 9999999):07d}"
-                stamp = self._iso()
-                total = str(unit * qty)
-                shipping = "4.99" if self.currency != "JPY" else "500"
-                self.state["orders"][order_id] = {
-                    "order": {
-                        "AmazonOrderId": order_id,
-                        "PurchaseDate": stamp,
-                        "LastUpdateDate": stamp,
-                        "OrderStatus": "Unshipped",
-                        "FulfillmentChannel": "MFN",
-                        "MarketplaceId": self.marketplace_id,
-                        "OrderTotal": {
-                            "CurrencyCode": self.currency,
-                            "Amount": str(Decimal(total) + Decimal(shipping)),
-                        },
-                        "NumberOfItemsShipped": 0,
-                        "NumberOfItemsUnshipped": qty,
-                        "ShippingAddress": {
-                            "CountryCode": COUNTRY.get(self.marketplace_id, "US"),
-                            "PostalCode": "98101",
-                        },
-                    },
-                    "items": [
-                        {
-                            "ASIN": self.state["listings"][sku]["asin"],
-                            "SellerSKU": sku,
-                            "OrderItemId": f"{self.rng.getrandbits(40):014d}",
-                            "Title": (attrs.get("item_name") or [{}])[0].get("value"),
-                            "QuantityOrdered": qty,
-                            "QuantityShipped": 0,
-                            "ItemPrice": {"CurrencyCode": self.currency, "Amount": total},
-                            "ShippingPrice": {"CurrencyCode": self.currency, "Amount": shipping},
-                        }
-                    ],
+                line = {
+                    "id": f"{self.rng.getrandbits(40):014d}",
+                    "asin": self.state["listings"][sku]["asin"],
+                    "sku": sku,
+                    "title": (attrs.get("item_name") or [{}])[0].get("value") or sku,
+                    "quantity": qty,
+                    "unit": str(Decimal(_price(attrs, self.marketplace_id) or "0")),
+                    "shipped": 0,
                 }
+                shipping = "4.99" if self.currency != "JPY" else "500"
+                country = COUNTRY.get(self.marketplace_id, "US")
+                record = eo.new_record(
+                    order_id,
+                    self.now(),
+                    self.marketplace_id,
+                    MARKETPLACES[self.marketplace_id],
+                    country,
+                    [line],
+                    shipping,
+                    f"b{n}",
+                )
+                self.state["orders"][order_id] = record
                 ids.append(order_id)
             return ids
 
     def set_order_status(self, order_id: str, status: str) -> None:
-        """Move an order to an Orders v0 status (``Shipped``, ``Canceled``, ...), bumping LastUpdateDate."""
-        if status not in ORDER_STATUSES:
-            raise ValueError(f"{status!r} is not an Orders v0 OrderStatus")
+        """Move an order to a status, in v0 (``Shipped``, ``Canceled``) or v2026 (``SHIPPED``) spelling,
+        bumping its last update time."""
         with self._lock:
-            order = self.state["orders"][order_id]["order"]
-            order["OrderStatus"] = status
-            order["LastUpdateDate"] = self._iso()
+            eo.set_status(self.state["orders"][order_id], status, self.now())
 
     def edit_listing(self, sku: str, *, price: str | None = None, quantity: int | None = None) -> None:
         """A back-office edit in Seller Central (for drift tests)."""
@@ -780,14 +954,30 @@ class AmazonEmulator(Emulator):
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def _norm(text: str) -> str:
-    """An ISO 8601 time as the emulator's own sortable ``YYYY-MM-DDTHH:MM:SSZ`` (UTC)."""
-    from datetime import UTC, datetime
+def _feed_view(feed: dict[str, Any]) -> dict[str, Any]:
+    """A Feed as getFeed/getFeeds answer it (without the emulator's bookkeeping)."""
+    return {k: v for k, v in feed.items() if k not in ("document", "started")}
 
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError(text)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+def _feeds_query(params: Any) -> tuple[dict[str, Any], int]:
+    """getFeeds parameters and the start offset: either filters (feedTypes required) or a nextToken alone."""
+    token = params.get("nextToken")
+    if token is None:
+        if not params.get("feedTypes"):
+            raise eo.InvalidInput("Either feedTypes or nextToken is required.")
+        return {k: ",".join(eo.csv_values(params, k)) for k in params}, 0
+    if len(params) > 1:
+        raise eo.InvalidInput("nextToken must be the only parameter.")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return dict(data["q"]), int(data["o"])
+    except (ValueError, KeyError, TypeError):
+        raise eo.InvalidInput("Invalid nextToken.") from None
+
+
+def _feeds_token(query: dict[str, Any], offset: int) -> str:
+    raw = json.dumps({"q": query, "o": offset}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _unquote(value: str) -> str:
@@ -796,11 +986,22 @@ def _unquote(value: str) -> str:
     return unquote(value)
 
 
-def _issue(code: str, message: str, attribute: str | None = None) -> dict[str, Any]:
-    issue: dict[str, Any] = {"code": code, "message": message, "severity": "ERROR"}
+def _issue(
+    code: str, message: str, attribute: str | None = None, category: str = "INVALID_ATTRIBUTE"
+) -> dict[str, Any]:
+    """A listings Issue: ``code``, ``message``, ``severity`` and ``categories`` are required by the model."""
+    issue: dict[str, Any] = {"code": code, "message": message, "severity": "ERROR", "categories": [category]}
     if attribute:
         issue["attributeNames"] = [attribute]
     return issue
+
+
+def _report_issue(issue: dict[str, Any]) -> dict[str, Any]:
+    """A listings Issue as the feed processing report writes it (one ``attributeName``, no categories)."""
+    out = {k: v for k, v in issue.items() if k not in ("attributeNames", "categories")}
+    if issue.get("attributeNames"):
+        out["attributeName"] = issue["attributeNames"][0]
+    return out
 
 
 def _s3_error(status: int, code: str, message: str) -> httpx.Response:
@@ -832,7 +1033,11 @@ def _attribute_issues(attributes: dict[str, Any]) -> list[dict[str, Any]]:
                     for entry in price.get("schedule") or []:
                         amount = entry.get("value_with_tax")
                         if not isinstance(amount, int | Decimal) or isinstance(amount, bool) or amount < 0:
-                            issues.append(_issue("99022", "'value_with_tax' must be a non-negative number.", name))
+                            issues.append(
+                                _issue(
+                                    "99022", "'value_with_tax' must be a non-negative number.", name, "INVALID_PRICE"
+                                )
+                            )
     return issues
 
 
@@ -856,6 +1061,16 @@ def _feed_problem(document: Any, seller_id: str) -> str | None:
         if not msg.get("sku") or msg.get("operationType") not in OPERATION_TYPES:
             return f"message {msg['messageId']}: sku and a valid operationType are required."
     return None
+
+
+def _identifiers(sku: str, item: dict[str, Any], kind: str) -> list[str]:
+    """The values a listing answers to for one identifiersType (SKU, ASIN, or its product identifiers)."""
+    if kind == "SKU":
+        return [sku]
+    if kind == "ASIN":
+        return [item["asin"]]
+    codes = item["attributes"].get("externally_assigned_product_identifier") or []
+    return [str(c.get("value")) for c in codes if str(c.get("type", "")).upper() == kind]
 
 
 def _quantity(attrs: dict[str, Any]) -> int | None:

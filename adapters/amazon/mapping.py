@@ -1,4 +1,4 @@
-"""Pure wire mapping for Amazon SP-API: our value types <-> Listings Items / JSON_LISTINGS_FEED / Orders v0.
+"""Pure wire mapping for Amazon SP-API: our value types <-> Listings Items / JSON_LISTINGS_FEED / Orders v2026-01-01.
 
 Money goes out as JSON *numbers* (``value_with_tax`` is a number in Amazon's own examples) written from
 the Decimal's exact digits, never through float: see :func:`dumps`.
@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from listing_sync.adapters.base import (
@@ -23,11 +23,10 @@ from listing_sync.adapters.base import (
     RemoteListing,
     Variation,
 )
-from listing_sync.adapters.money import quantum
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"
-ORDERS = "/orders/v0/orders"
+ORDERS = "/orders/2026-01-01/orders"  # Orders API v2026-01-01 searchOrders (v0 is removed 2027-03-27)
 FEED_TYPE = "JSON_LISTINGS_FEED"
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
 CHANNEL_CODE = "DEFAULT"  # merchant-fulfilled; AMAZON_* (FBA) quantities cannot be set by sellers
@@ -67,15 +66,15 @@ MARKETPLACES: dict[str, tuple[str, str]] = {
 MARKETPLACE_REGION = {mid: region for mid, region in MARKETPLACES.values()}
 MARKETPLACE_COUNTRY = {mid: country for country, (mid, _) in MARKETPLACES.items()}
 
+#: Orders v2026-01-01 ``FulfillmentStatus`` -> ours (v0's InvoiceUnconfirmed has become SHIPPED)
 ORDER_STATUS = {
-    "PendingAvailability": OrderStatus.PENDING,
-    "Pending": OrderStatus.PENDING,
-    "Unshipped": OrderStatus.PAID,
-    "PartiallyShipped": OrderStatus.PAID,  # some lines still to ship: keep the reservation
-    "Shipped": OrderStatus.SHIPPED,
-    "InvoiceUnconfirmed": OrderStatus.SHIPPED,
-    "Canceled": OrderStatus.CANCELLED,
-    "Unfulfillable": OrderStatus.CANCELLED,
+    "PENDING_AVAILABILITY": OrderStatus.PENDING,
+    "PENDING": OrderStatus.PENDING,
+    "UNSHIPPED": OrderStatus.PAID,
+    "PARTIALLY_SHIPPED": OrderStatus.PAID,  # some lines still to ship: keep the reservation
+    "SHIPPED": OrderStatus.SHIPPED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "UNFULFILLABLE": OrderStatus.CANCELLED,
 }
 
 
@@ -361,61 +360,81 @@ def remote_listing(item: Mapping[str, Any], marketplace_id: str) -> RemoteListin
 
 
 # -------------------------------------------------------------------------------------------- orders
+#: includedData of a searchOrders page: status (FULFILLMENT), money (PROCEEDS), ship-to country
+#: (RECIPIENT). Items come with every order. BUYER is never asked for: no buyer data is kept.
+ORDER_DATA = ("FULFILLMENT", "PROCEEDS", "RECIPIENT")
+
+
 def order_params(
     marketplace_id: str, since: datetime, until: datetime, page_size: int, token: str | None
 ) -> dict[str, Any]:
-    """getOrders query. The same filters are repeated with NextToken (the window stays fixed)."""
+    """searchOrders query. With a paginationToken every other filter is repeated unchanged (the token is
+    bound to them); the window therefore stays fixed while paging."""
     params: dict[str, Any] = {
-        "MarketplaceIds": marketplace_id,
-        "LastUpdatedAfter": iso(since),
-        "LastUpdatedBefore": iso(until),
-        "MaxResultsPerPage": page_size,
+        "marketplaceIds": marketplace_id,
+        "lastUpdatedAfter": iso(since),
+        "lastUpdatedBefore": iso(until),
+        "maxResultsPerPage": page_size,
+        "includedData": ",".join(ORDER_DATA),
     }
     if token:
-        params["NextToken"] = token
+        params["paginationToken"] = token
     return params
 
 
-def _money(value: Mapping[str, Any] | None, currency: str) -> Money | None:
-    if not value or value.get("Amount") in (None, ""):
+def _money(value: Mapping[str, Any] | None) -> Money | None:
+    """A v2026 ``Money`` (``amount`` is a decimal string, ``currencyCode`` ISO 4217)."""
+    if not value or value.get("amount") in (None, ""):
         return None
-    return Money.of(value["Amount"], value.get("CurrencyCode") or currency)
+    return Money.of(str(value["amount"]), str(value["currencyCode"]))
 
 
 def order_line(item: Mapping[str, Any], currency: str) -> OrderLine:
-    """ItemPrice is the price for the whole quantity; the unit price is it divided by the quantity."""
-    quantity = int(item.get("QuantityOrdered") or 0)
-    total = _money(item.get("ItemPrice"), currency) or Money(Decimal(0), currency)
-    unit = total.amount / quantity if quantity else total.amount
-    unit = unit.quantize(quantum(total.currency), rounding=ROUND_HALF_UP)
+    """One ``orderItems`` entry: ``product.price.unitPrice`` is already the price of one unit."""
+    product = item.get("product") or {}
+    unit = _money((product.get("price") or {}).get("unitPrice")) or Money(Decimal(0), currency)
     return OrderLine(
-        line_id=str(item["OrderItemId"]),
-        sku=item.get("SellerSKU") or item.get("ASIN") or "",
-        quantity=quantity,
-        unit_price=Money(unit, total.currency),
-        title=item.get("Title"),
+        line_id=str(item["orderItemId"]),
+        sku=product.get("sellerSku") or product.get("asin") or "",
+        quantity=int(item["quantityOrdered"]),
+        unit_price=unit,
+        title=product.get("title"),
     )
 
 
-def order(data: Mapping[str, Any], items: Sequence[Mapping[str, Any]], default_currency: str) -> Order:
-    """An Orders v0 order and its items, normalized. Only the ship-to country is kept of the buyer."""
-    total = _money(data.get("OrderTotal"), default_currency)
-    currency = total.currency if total else default_currency
+def _proceeds(data: Mapping[str, Any], kind: str) -> Money | None:
+    """The sum of the order-level proceeds breakdowns of one type (``SHIPPING``, ``ITEM``, ...)."""
+    amounts = [
+        money
+        for b in (data.get("proceeds") or {}).get("breakdowns") or []
+        if b.get("type") == kind and (money := _money(b.get("subtotal"))) is not None
+    ]
+    return sum(amounts[1:], amounts[0]) if amounts else None
+
+
+def order(data: Mapping[str, Any], default_currency: str) -> Order:
+    """A v2026-01-01 Order (with FULFILLMENT, PROCEEDS, RECIPIENT), normalized. Only the ship-to country is
+    kept of the recipient. ``proceeds.grandTotal`` is absent while an order is pending: the total is then
+    the sum of its lines."""
+    total = _money((data.get("proceeds") or {}).get("grandTotal"))
+    items = data.get("orderItems") or []
+    first_unit: Mapping[str, Any] = next(
+        (i["product"]["price"].get("unitPrice") or {} for i in items if (i.get("product") or {}).get("price")), {}
+    )
+    currency = total.currency if total else first_unit.get("currencyCode") or default_currency
     lines = tuple(order_line(i, currency) for i in items)
-    shipping_amounts = [m for m in (_money(i.get("ShippingPrice"), currency) for i in items) if m]
-    shipping = sum(shipping_amounts[1:], shipping_amounts[0]) if shipping_amounts else None
-    if total is None:  # Pending orders carry no totals yet
+    if total is None:
         total = Money(sum((ln.unit_price.amount * ln.quantity for ln in lines), Decimal(0)), currency)
-    raw = data["OrderStatus"]
+    raw = (data.get("fulfillment") or {}).get("fulfillmentStatus") or "PENDING"
     return Order(
-        external_id=data["AmazonOrderId"],
+        external_id=str(data["orderId"]),
         status=ORDER_STATUS.get(raw, OrderStatus.PENDING),
         raw_status=raw,
-        placed_at=parse_time(data["PurchaseDate"]),
-        updated_at=parse_time(data["LastUpdateDate"]),
+        placed_at=parse_time(data["createdTime"]),
+        updated_at=parse_time(data["lastUpdatedTime"]),
         currency=currency,
         lines=lines,
         total=total,
-        shipping=shipping,
-        ship_country=(data.get("ShippingAddress") or {}).get("CountryCode"),
+        shipping=_proceeds(data, "SHIPPING"),
+        ship_country=((data.get("recipient") or {}).get("deliveryAddress") or {}).get("countryCode"),
     )

@@ -26,6 +26,8 @@ from listing_sync.adapters.http import RetryPolicy
 from tests.adapters.amazon.conftest import SELLER, build
 from tests.adapters.amazon.test_wire import ITEM, LWA, NA, S3, TOKEN, accepted, feed_routes
 
+ORDERS = f"{NA}/orders/2026-01-01/orders"
+
 QUOTA = {
     "errors": [
         {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}
@@ -98,7 +100,7 @@ def api():
     ],
 )
 def test_error_table(api, clock, status, payload, headers, error, code):
-    api.get(f"{NA}/orders/v0/orders").respond(status, json=payload, headers=headers)
+    api.get(ORDERS).respond(status, json=payload, headers=headers)
     adapter = one_try(clock)
     with pytest.raises(error) as caught:
         adapter.orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
@@ -108,12 +110,12 @@ def test_error_table(api, clock, status, payload, headers, error, code):
 
 def test_throttle_has_no_retry_after_so_backoff_follows_the_operation_rate(api, clock):
     """#1176 / python-amazon-sp-api#111: a 429 carries no Retry-After; wait one token of the rate."""
-    api.get(f"{NA}/orders/v0/orders").respond(429, json=QUOTA)
+    api.get(ORDERS).respond(429, json=QUOTA)
     api.patch(f"{ITEM}/A").respond(429, json=QUOTA)
     adapter = one_try(clock)
     with pytest.raises(RateLimited) as orders:
         adapter.orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
-    assert orders.value.retry_after == pytest.approx(1 / 0.0167)  # getOrders: ~1 per minute
+    assert orders.value.retry_after == pytest.approx(1 / 0.0056)  # searchOrders: ~1 per 3 minutes
     [item] = adapter.push_stock([StockUpdate("A", 1)])
     assert item.code == "QuotaExceeded" and item.retryable and item.retry_after == pytest.approx(0.2)  # 5/s
 
@@ -127,9 +129,7 @@ def test_throttled_patch_is_retried_after_the_backoff(api, clock):
 
 def test_rate_limit_header_is_adopted(api, clock):
     api.patch(f"{ITEM}/A").respond(200, json=accepted("A").json(), headers={"x-amzn-RateLimit-Limit": "10.0"})
-    api.get(f"{NA}/orders/v0/orders").respond(
-        200, json={"payload": {"Orders": []}}, headers={"x-amzn-RateLimit-Limit": "0.5"}
-    )
+    api.get(ORDERS).respond(200, json={"orders": []}, headers={"x-amzn-RateLimit-Limit": "0.5"})
     adapter = build(clock)
     adapter.push_stock([StockUpdate("A", 1)])
     adapter.orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
@@ -300,15 +300,15 @@ def test_value_with_tax_is_exact_not_float(api, clock):
 
 
 def test_last_updated_before_is_at_least_two_minutes_before_now(api, clock):
-    route = api.get(f"{NA}/orders/v0/orders").respond(200, json={"payload": {"Orders": []}})
+    route = api.get(ORDERS).respond(200, json={"orders": []})
     page = build(clock).orders_since(OrderCursor(clock.utc() - timedelta(days=1)))
-    before = route.calls[0].request.url.params["LastUpdatedBefore"]
+    before = route.calls[0].request.url.params["lastUpdatedBefore"]
     assert before <= (clock.utc() - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert page.done
 
 
 def test_cursor_closer_than_the_lag_asks_nothing(api, clock):
-    route = api.get(f"{NA}/orders/v0/orders").respond(200, json={"payload": {"Orders": []}})
+    route = api.get(ORDERS).respond(200, json={"orders": []})
     page = build(clock).orders_since(OrderCursor(clock.utc() - timedelta(minutes=1)))
     assert route.call_count == 0 and page.done and page.orders == ()
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
+import pytest
 from listing_sync.adapters.amazon import mapping as m
 from listing_sync.adapters.base import ListingDraft, Money, OrderStatus, Variation
+
+from tests.adapters.amazon.test_spec import SPECS
 
 
 def test_dumps_writes_decimals_as_exact_json_numbers():
@@ -44,42 +48,60 @@ def test_variation_theme_from_the_draft_and_not_copied_to_children():
     assert "product_description" not in parent["attributes"]  # empty description is left out
 
 
-def test_order_without_totals_yet_is_pending_in_the_channel_currency():
+def test_order_without_proceeds_yet_is_pending_in_the_channel_currency():
     data = {
-        "AmazonOrderId": "111-0000000-0000001",
-        "PurchaseDate": "2026-11-02T10:00:00Z",
-        "LastUpdateDate": "2026-11-02T10:05:00Z",
-        "OrderStatus": "Pending",
+        "orderId": "111-0000000-0000001",
+        "createdTime": "2026-11-02T10:00:00Z",
+        "lastUpdatedTime": "2026-11-02T10:05:00Z",
+        "salesChannel": {"channelName": "AMAZON"},
+        "fulfillment": {"fulfillmentStatus": "PENDING"},
+        "orderItems": [{"orderItemId": "1", "quantityOrdered": 3, "product": {"asin": "B0", "sellerSku": "A"}}],
     }
-    items = [{"ASIN": "B0", "SellerSKU": "A", "OrderItemId": "1", "QuantityOrdered": 3}]
-    order = m.order(data, items, "EUR")
+    order = m.order(data, "EUR")
     assert order.status == OrderStatus.PENDING and order.currency == "EUR"
     assert order.total == Money.of("0", "EUR") and order.lines[0].quantity == 3
-    assert order.ship_country is None
+    assert order.ship_country is None and order.shipping is None
 
 
-def test_unit_price_is_the_line_total_divided_by_quantity_rounded():
+def test_unit_price_is_taken_as_the_price_of_one_unit():
     line = m.order_line(
         {
-            "OrderItemId": "9",
-            "SellerSKU": "A",
-            "QuantityOrdered": 3,
-            "ItemPrice": {"CurrencyCode": "USD", "Amount": "10.00"},
+            "orderItemId": "9",
+            "quantityOrdered": 3,
+            "product": {"sellerSku": "A", "price": {"unitPrice": {"currencyCode": "USD", "amount": "3.33"}}},
         },
         "USD",
     )
-    assert line.unit_price == Money.of("3.33", "USD")
+    assert line.unit_price == Money.of("3.33", "USD") and line.quantity == 3 and line.sku == "A"
 
 
-def test_every_orders_v0_status_is_mapped():
-    assert set(m.ORDER_STATUS) == {
-        "PendingAvailability",
-        "Pending",
-        "Unshipped",
-        "PartiallyShipped",
-        "Shipped",
-        "Canceled",
-        "Unfulfillable",
-        "InvoiceUnconfirmed",
+def test_a_line_without_a_seller_sku_falls_back_to_the_asin():
+    line = m.order_line({"orderItemId": "9", "quantityOrdered": 1, "product": {"asin": "B0X"}}, "JPY")
+    assert line.sku == "B0X" and line.unit_price == Money.of("0", "JPY")
+
+
+def test_shipping_sums_the_shipping_breakdowns():
+    data = {
+        "orderId": "1",
+        "createdTime": "2026-11-02T10:00:00Z",
+        "lastUpdatedTime": "2026-11-02T10:05:00Z",
+        "proceeds": {
+            "grandTotal": {"currencyCode": "JPY", "amount": "1700"},
+            "breakdowns": [
+                {"type": "ITEM", "subtotal": {"currencyCode": "JPY", "amount": "1200"}},
+                {"type": "SHIPPING", "subtotal": {"currencyCode": "JPY", "amount": "300"}},
+                {"type": "SHIPPING", "subtotal": {"currencyCode": "JPY", "amount": "200"}},
+            ],
+        },
     }
-    assert m.ORDER_STATUS["Shipped"] == OrderStatus.SHIPPED and m.ORDER_STATUS["Unshipped"] == OrderStatus.PAID
+    order = m.order(data, "USD")
+    assert order.currency == "JPY" and order.total == Money.of("1700", "JPY")
+    assert order.shipping == Money.of("500", "JPY")
+
+
+@pytest.mark.skipif(not SPECS.is_dir(), reason=f"official Amazon models not found at {SPECS}")
+def test_every_v2026_fulfillment_status_is_mapped():
+    spec = json.loads((SPECS / "orders_2026-01-01.json").read_text(encoding="utf-8"))
+    assert set(m.ORDER_STATUS) == set(spec["definitions"]["FulfillmentStatus"]["enum"])
+    assert m.ORDER_STATUS["SHIPPED"] == OrderStatus.SHIPPED and m.ORDER_STATUS["UNSHIPPED"] == OrderStatus.PAID
+    assert m.ORDER_STATUS["CANCELLED"] == OrderStatus.CANCELLED

@@ -32,6 +32,7 @@ MODELS = {
     "/listings/2021-08-01/": "listingsItems_2021-08-01.json",
     "/feeds/2021-06-30/": "feeds_2021-06-30.json",
     "/orders/v0/": "ordersV0.json",
+    "/orders/2026-01-01/": "orders_2026-01-01.json",
 }
 
 
@@ -177,7 +178,7 @@ def test_every_request_matches_the_official_models(world_factory, options):
                 feeds += 1
             continue
         seen.add(check_request(request))
-    expected = {"getOrders", "getOrderItems", "searchListingsItems", "getListingsItem"}
+    expected = {"searchOrders", "searchListingsItems", "getListingsItem"}
     if options["feed_threshold"] == 1:
         expected |= {"createFeedDocument", "createFeed", "getFeed", "getFeedDocument"}
         assert feeds >= 6
@@ -243,3 +244,25 @@ def test_the_validator_itself_rejects_malformed_requests():
             b'{"header":{"sellerId":"S","version":"2.0"},"messages":[{"messageId":1,"sku":"A",'
             b'"operationType":"PATCH","productType":"P","attributes":{"a":[]}}]}'
         )
+
+
+@pytest.mark.parametrize("options", [{"feed_threshold": 25_000}, {"feed_threshold": 1, "feed_poll_seconds": 10}])
+def test_no_request_uses_an_operation_the_models_mark_deprecated(world_factory, options):
+    used = set()
+    for request in exercise(world_factory, options):
+        path = request.url.path
+        model = next((f for prefix, f in MODELS.items() if path.startswith(prefix)), None)
+        if model is None:
+            continue  # LWA and the presigned document storage
+        op, _ = operation(load(model), request.method, path)
+        assert not op.get("deprecated"), f"{op['operationId']} ({request.method} {path}) is deprecated in {model}"
+        used.add(op["operationId"])
+    assert "searchOrders" in used
+
+
+def test_the_models_mark_the_orders_v0_reads_deprecated():
+    """The check above can fail: v0 getOrders/getOrderItems, what the adapter used before, are deprecated."""
+    spec = load("ordersV0.json")
+    assert operation(spec, "GET", "/orders/v0/orders")[0].get("deprecated") is True
+    assert operation(spec, "GET", "/orders/v0/orders/1-2-3/orderItems")[0].get("deprecated") is True
+    assert not operation(load("orders_2026-01-01.json"), "GET", "/orders/2026-01-01/orders")[0].get("deprecated")

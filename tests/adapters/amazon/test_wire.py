@@ -8,19 +8,23 @@ import json
 import re
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 import respx
 from listing_sync.adapters.base import (
+    ChannelError,
     DelistRequest,
     ListingDraft,
     ListingRef,
     Money,
     OrderCursor,
     PriceUpdate,
+    RequestRejected,
     StockUpdate,
+    TransientError,
     Variation,
 )
 
@@ -328,80 +332,56 @@ def test_feed_not_done_in_time_stays_submitted_with_feed_and_message_ids(api, cl
     assert [(r.ref.get("feed_id"), r.ref.get("message_id")) for r in results] == [("F1", "1"), ("F1", "2")]
 
 
-def test_orders_window_paging_and_items(api, clock):
+def _v2026_order(order_id: str, status: str, updated: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "orderId": order_id,
+        "createdTime": "2026-11-02T10:00:00Z",
+        "lastUpdatedTime": updated,
+        "salesChannel": {"channelName": "AMAZON", "marketplaceId": US},
+        "fulfillment": {"fulfillmentStatus": status, "fulfilledBy": "MERCHANT"},
+        "orderItems": [],
+        **extra,
+    }
+
+
+def test_orders_window_paging_and_embedded_items(api, clock):
+    """searchOrders (v2026-01-01): one call per page of orders, items, status, money and ship-to country
+    embedded through includedData; no per-order item call."""
     now = clock.utc()
-    orders = api.get(f"{NA}/orders/v0/orders").mock(
-        side_effect=[
-            httpx.Response(
-                200,
-                json={
-                    "payload": {
-                        "Orders": [
-                            {
-                                "AmazonOrderId": "902-3159896-1390916",
-                                "PurchaseDate": "2026-11-02T10:00:00Z",
-                                "LastUpdateDate": "2026-11-02T11:00:00Z",
-                                "OrderStatus": "Unshipped",
-                                "OrderTotal": {"CurrencyCode": "USD", "Amount": "25.00"},
-                                "ShippingAddress": {"CountryCode": "US", "City": "Seattle", "Name": "Jane"},
-                                "BuyerInfo": {"BuyerEmail": "x@marketplace.amazon.com"},
-                            }
-                        ],
-                        "NextToken": "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4=/+x",
-                    }
+    money = {"currencyCode": "USD"}
+    first_order = _v2026_order(
+        "902-3159896-1390916",
+        "UNSHIPPED",
+        "2026-11-02T11:00:00Z",
+        orderItems=[
+            {
+                "orderItemId": "68828574383266",
+                "quantityOrdered": 2,
+                "product": {
+                    "asin": "B0ASIN",
+                    "sellerSku": "BAG-1",
+                    "title": "Bag",
+                    "price": {"unitPrice": {**money, "amount": "10.00"}},
                 },
-            ),
-            httpx.Response(
-                200,
-                json={
-                    "payload": {
-                        "Orders": [
-                            {
-                                "AmazonOrderId": "902-0000000-0000002",
-                                "PurchaseDate": "2026-11-02T10:30:00Z",
-                                "LastUpdateDate": "2026-11-02T11:30:00+00:00",
-                                "OrderStatus": "Canceled",
-                            }
-                        ]
-                    }
-                },
-            ),
-        ]
+            },
+            {"orderItemId": "2", "quantityOrdered": 0, "product": {"asin": "B0X", "sellerSku": "TEE-S"}},
+        ],
+        proceeds={
+            "grandTotal": {**money, "amount": "25.00"},
+            "breakdowns": [
+                {"type": "ITEM", "subtotal": {**money, "amount": "20.00"}},
+                {"type": "SHIPPING", "subtotal": {**money, "amount": "5.00"}},
+            ],
+        },
+        recipient={"deliveryAddress": {"countryCode": "US", "city": "Seattle", "name": "Jane"}},
+        buyer={"buyerEmail": "x@marketplace.amazon.com"},
     )
-    items = api.get(url__regex=r".*/orders/v0/orders/[^/]+/orderItems").mock(
+    token = "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4=/+x"
+    orders = api.get(f"{NA}/orders/2026-01-01/orders").mock(
         side_effect=[
+            httpx.Response(200, json={"orders": [first_order], "pagination": {"nextToken": token}}),
             httpx.Response(
-                200,
-                json={
-                    "payload": {
-                        "AmazonOrderId": "902-3159896-1390916",
-                        "OrderItems": [
-                            {
-                                "ASIN": "B0ASIN",
-                                "SellerSKU": "BAG-1",
-                                "OrderItemId": "68828574383266",
-                                "QuantityOrdered": 2,
-                                "Title": "Bag",
-                                "ItemPrice": {"CurrencyCode": "USD", "Amount": "20.00"},
-                                "ShippingPrice": {"CurrencyCode": "USD", "Amount": "5.00"},
-                            }
-                        ],
-                        "NextToken": "items-2",
-                    }
-                },
-            ),
-            httpx.Response(
-                200,
-                json={
-                    "payload": {
-                        "AmazonOrderId": "902-3159896-1390916",
-                        "OrderItems": [{"ASIN": "B0X", "SellerSKU": "TEE-S", "OrderItemId": "2", "QuantityOrdered": 0}],
-                    }
-                },
-            ),
-            httpx.Response(
-                200,
-                json={"payload": {"AmazonOrderId": "902-0000000-0000002", "OrderItems": []}},
+                200, json={"orders": [_v2026_order("902-0000000-0000002", "CANCELLED", "2026-11-02T11:30:00+00:00")]}
             ),
         ]
     )
@@ -411,28 +391,76 @@ def test_orders_window_paging_and_items(api, clock):
     q = orders.calls[0].request.url.params
     until = now - timedelta(minutes=3)
     assert dict(q) == {
-        "MarketplaceIds": US,
-        "LastUpdatedAfter": "2026-11-02T06:00:00Z",
-        "LastUpdatedBefore": until.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "MaxResultsPerPage": "100",
+        "marketplaceIds": US,
+        "lastUpdatedAfter": "2026-11-02T06:00:00Z",
+        "lastUpdatedBefore": until.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "maxResultsPerPage": "100",
+        "includedData": "FULFILLMENT,PROCEEDS,RECIPIENT",
     }
-    assert not first.done and first.next.until == until and first.next.page == "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4=/+x"
+    assert not first.done and first.next.until == until and first.next.page == token
     [order] = first.orders
-    assert order.status.value == "paid" and order.ship_country == "US"
+    assert order.status.value == "paid" and order.raw_status == "UNSHIPPED" and order.ship_country == "US"
     assert order.total == Money.of("25.00", "USD") and order.shipping == Money.of("5.00", "USD")
     assert order.lines[0].unit_price == Money.of("10.00", "USD") and order.lines[0].quantity == 2
     assert [ln.sku for ln in order.lines] == ["BAG-1", "TEE-S"]
-    assert items.calls[1].request.url.params["NextToken"] == "items-2"
+    assert [c.request.url.path for c in api.calls if "/orders/" in c.request.url.path] == ["/orders/2026-01-01/orders"]
 
     clock.now += 60
     last = adapter.orders_since(first.next)
     q2 = orders.calls[1].request.url.params
-    assert q2["NextToken"] == "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4=/+x"
-    assert b"NextToken=2YgYW55IGNhcm5hbCBwbGVhc3VyZS4%3D%2F%2Bx" in orders.calls[1].request.url.raw_path
-    assert q2["LastUpdatedBefore"] == q["LastUpdatedBefore"]  # window fixed while paging
+    assert q2["paginationToken"] == token
+    assert b"paginationToken=2YgYW55IGNhcm5hbCBwbGVhc3VyZS4%3D%2F%2Bx" in orders.calls[1].request.url.raw_path
+    assert {k: v for k, v in q2.items() if k != "paginationToken"} == dict(q)  # every filter repeated unchanged
     assert last.done and last.next.since == until - timedelta(minutes=5) and last.next.page is None
     assert last.orders[0].status.value == "cancelled" and last.orders[0].currency == "USD"
+    assert last.orders[0].total == Money.of("0", "USD")  # no proceeds: the sum of its (no) lines
     assert last.orders[0].updated_at == T0 - timedelta(minutes=30)
+
+
+def test_an_expired_pagination_token_restarts_the_window(api, clock):
+    refused = {"errors": [{"code": "InvalidInput", "message": "Invalid Input", "details": "token expired"}]}
+    orders = api.get(f"{NA}/orders/2026-01-01/orders").mock(
+        side_effect=[httpx.Response(400, json=refused), httpx.Response(200, json={"orders": []})]
+    )
+    adapter = build(clock)
+    since = clock.utc() - timedelta(days=2)
+    stale = OrderCursor(since, since + timedelta(hours=1), "old-token")
+    page = adapter.orders_since(stale)
+    assert page.orders == () and not page.done and page.next == OrderCursor(since)
+    again = adapter.orders_since(page.next)
+    assert again.done and "paginationToken" not in orders.calls[1].request.url.params
+    assert orders.calls[1].request.url.params["lastUpdatedAfter"] == since.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_refused_first_page_is_not_retried_as_a_token_problem(api, clock):
+    api.get(f"{NA}/orders/2026-01-01/orders").respond(400, json={"errors": [{"code": "InvalidInput", "message": "x"}]})
+    with pytest.raises(RequestRejected):
+        build(clock).orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
+
+
+def test_a_token_answered_with_itself_stops_the_pull(api, clock):
+    body = {"orders": [], "pagination": {"nextToken": "same"}}
+    api.get(f"{NA}/orders/2026-01-01/orders").respond(200, json=body)
+    adapter = build(clock)
+    since = clock.utc() - timedelta(hours=1)
+    with pytest.raises(TransientError) as caught:
+        adapter.orders_since(OrderCursor(since, since + timedelta(minutes=30), "same"))
+    assert caught.value.code == "no_progress" and "same" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"payload": {"Orders": []}},  # a v0 answer
+        {"orders": [{"orderId": "1", "createdTime": "not a time", "lastUpdatedTime": "2026-11-02T10:00:00Z"}]},
+        {"orders": [_v2026_order("1", "SHIPPED", "2026-11-02T10:00:00Z", proceeds={"grandTotal": {"amount": "x"}})]},
+    ],
+)
+def test_an_unreadable_orders_page_is_a_typed_error(api, clock, body):
+    api.get(f"{NA}/orders/2026-01-01/orders").respond(200, json=body)
+    with pytest.raises(ChannelError) as caught:
+        build(clock).orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
+    assert caught.value.code == "unexpected_response"
 
 
 def test_listings_pages_with_page_token(api, clock):

@@ -19,8 +19,8 @@ from listing_sync.adapters.base import (
     Variation,
 )
 from listing_sync.adapters.emulator import Faults
-from listing_sync.adapters.shopify.emulator import ShopifyEmulator, selection_cost
-from listing_sync.adapters.shopify.graphql import GraphQLSyntaxError, parse
+from listing_sync.adapters.shopify import executor
+from listing_sync.adapters.shopify.emulator import ShopifyEmulator
 
 from tests.conftest import FakeClock
 
@@ -274,28 +274,25 @@ def test_request_sent_by_adapter_is_what_the_emulator_records(world):
     assert all(r.headers["X-Shopify-Access-Token"] == TOKEN for r in emu.requests)
 
 
-def test_graphql_reader():
-    op = parse(
-        "mutation M($a: ID!, $k: String!) "
-        '{ x: thing(id: $a, list: [1, "two", {k: true}], e: ACTIVE) @idempotent(key: $k) '
-        "{ id nested(first: 3) { id } } other }",
-        {"a": "gid://1", "k": "key"},
-    )
-    assert op.kind == "mutation" and op.name == "M" and op.variable_names == ["a", "k"]
-    x, other = op.fields
-    assert (x.alias, x.name) == ("x", "thing")
-    assert x.args == {"id": "gid://1", "list": [1, "two", {"k": True}], "e": "ACTIVE"}
-    assert x.directives == {"idempotent": {"key": "key"}}
-    assert x.nested_arg("nested", "first") == 3
-    assert other.name == "other" and other.selection == ""
-    with pytest.raises(GraphQLSyntaxError):
-        parse("mutation { a(b: ) }")
+def requested(document: str, variables: dict | None = None, version: str = "2026-04") -> int:
+    era = executor.era(version)
+    parsed = executor.prepared(era, document)
+    op = executor.operation(parsed, None)
+    return executor.Coster(executor.schema_for(era), parsed, variables or {}).operation(op)
 
 
-def test_selection_cost_estimate():
-    assert selection_cost("orders(first: 10) { nodes { id lineItems(first: 5) { nodes { id } } } }") == 2 + 10 * (
+def test_requested_cost_follows_shopifys_rules():
+    """Scalars and enums 0, objects 1, connections 2 + first x node, mutations 10 + payload selections."""
+    assert requested("{ orders(first: 10) { nodes { id lineItems(first: 5) { nodes { id } } } } }") == 2 + 10 * (
         1 + 2 + 5 * 1
     )
+    edges = "{ productVariants(first: 3) { edges { cursor node { id product { id } } } pageInfo { hasNextPage } } }"
+    assert requested(edges) == 2 + 3 * 2  # pageInfo is free; edges/node count as the node
+    assert requested("query($n: Int) { locations(first: $n) { nodes { id } } }", {"n": 4}) == 2 + 4
+    fragment = 'query { product(id: "1") { ...P } } fragment P on Product { id title options { name } }'
+    assert requested(fragment) == 1 + 1
+    mutation = 'mutation { productUpdate(product: {id: "1"}) { product { id } userErrors { field } } }'
+    assert requested(mutation) == 10 + 1 + 1
 
 
 def test_bad_auth_is_auth_error(build):

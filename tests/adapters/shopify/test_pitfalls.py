@@ -20,7 +20,7 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.adapters.shopify import mapping
 
-from .conftest import LOCATION, endpoint, flat, gql_ok, sent
+from .conftest import LOCATION, TOKEN, endpoint, flat, gql_ok, sent
 
 
 def ref(n: int) -> ListingRef:
@@ -331,7 +331,7 @@ def test_batch_level_user_errors_fail_every_item(build, code, retryable):
 def test_emulator_refuses_a_reused_key_with_other_parameters(build):
     from listing_sync.adapters.shopify.emulator import ShopifyEmulator
 
-    emu = ShopifyEmulator()
+    emu = ShopifyEmulator(credentials={"access_token": TOKEN})
     adapter = build(transport=emu.transport())
     [mug] = adapter.publish([ListingDraft("MUG", "Mug", "m", "", Money.of("1", "USD"), 5)])
     adapter.new_key = lambda: "fixed"
