@@ -25,6 +25,7 @@ knowledge, not config's: the caller passes it in as ``check`` (the service layer
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -139,8 +140,21 @@ class ChannelsFileError(Exception):
     def __init__(self, path: Path, problems: list[tuple[str, str, str]]):
         self.path = path
         self.problems = problems
-        lines = [f"{path}: channel {ch or '-'}: {field or '-'}: {why}" for ch, field, why in problems]
+        lines = [f"{path}: {_where(ch, field)}{why}" for ch, field, why in problems]
         super().__init__(f"{len(problems)} problem(s) in the channels file:\n" + "\n".join(lines))
+
+
+def _where(channel: str, field: str) -> str:
+    parts = ([f"channel {channel}"] if channel else []) + ([field] if field else [])
+    return "".join(f"{part}: " for part in parts)
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message with its position first: 'line 3, column 8: not valid TOML: Invalid value'."""
+    match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
+    if match is None:
+        return f"not valid TOML: {exc}"
+    return f"line {match[2]}, column {match[3]}: not valid TOML: {match[1]}"
 
 
 def _resolve_credentials(
@@ -182,8 +196,12 @@ def load_channels(
         raise ChannelsFileError(path, [("", "", "file not found (run `syncer init` to create an example)")])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ChannelsFileError(path, [("", "", f"not valid TOML: {exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ChannelsFileError(path, [("", "", _toml_problem(exc))]) from None
+    except UnicodeDecodeError as exc:
+        raise ChannelsFileError(path, [("", "", f"not UTF-8 text (byte {exc.start}): save it as UTF-8")]) from None
+    except OSError as exc:
+        raise ChannelsFileError(path, [("", "", f"cannot read the file: {exc.strerror or exc}")]) from None
 
     problems: list[tuple[str, str, str]] = []
     raw_channels = data.get("channels", [])

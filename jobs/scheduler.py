@@ -6,29 +6,74 @@ face may create the scheduler before a command settles the data directory (the d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from listing_sync.syncer.services.scheduler import QueueUnavailable
 
 
 class HueyScheduler:
     """Queues syncs and order pulls as huey tasks; ``drain`` runs the queue in this process."""
 
     def queue_sync(self, channel: str, *, only_skus: Sequence[int] | None = None, user: str) -> None:
-        from listing_sync.jobs import tasks
+        with queue_errors():
+            from listing_sync.jobs import tasks
 
-        if only_skus is None:
-            tasks.sync_channel(channel, user=user)
-        else:
-            tasks.sync_channel(channel, only_skus=list(only_skus), user=user)
+            if only_skus is None:
+                tasks.sync_channel(channel, user=user)
+            else:
+                tasks.sync_channel(channel, only_skus=list(only_skus), user=user)
 
     def queue_order_pull(self, channel: str, *, user: str) -> None:
-        from listing_sync.jobs import tasks
+        with queue_errors():
+            from listing_sync.jobs import tasks
 
-        tasks.pull_orders(channel, user=user)
+            tasks.pull_orders(channel, user=user)
 
     def drain(self) -> int:
+        with queue_errors():
+            from listing_sync.jobs import tasks
+
+            return tasks.drain()
+
+
+@contextmanager
+def queue_errors() -> Iterator[None]:
+    """Turn a queue that cannot be reached (Redis down, the queue's SQLite file unusable) into
+    :class:`QueueUnavailable`, naming the backend and what to check."""
+    from listing_sync.config.settings import get_settings
+
+    settings = get_settings()
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise QueueUnavailable(
+            f"cannot use the job queue at {settings.huey_sqlite_path}: {exc} (is the data directory writable?)"
+        ) from None
+    except Exception as exc:
+        if not _is_redis_error(exc):
+            raise
+        raise QueueUnavailable(
+            f"cannot reach the Redis job queue (SYNCER_REDIS_URL): {str(exc).splitlines()[0][:200].rstrip('.')}; "
+            "start Redis or fix SYNCER_REDIS_URL (SYNCER_HUEY_BACKEND=sqlite needs no server)"
+        ) from None
+
+
+def _is_redis_error(exc: Exception) -> bool:
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is installed with huey's Redis storage
+        return False
+    return isinstance(exc, RedisError)
+
+
+def check_queue() -> None:
+    """Reach the queue once (a worker checks before it starts consuming); raises :class:`QueueUnavailable`."""
+    with queue_errors():
         from listing_sync.jobs import tasks
 
-        return tasks.drain()
+        tasks.huey.pending_count()
 
 
 def run_worker(workers: int) -> None:
@@ -36,4 +81,5 @@ def run_worker(workers: int) -> None:
     from huey.consumer import Consumer
     from listing_sync.jobs import tasks  # registers the tasks and schedules on the huey instance
 
+    check_queue()
     Consumer(tasks.huey, workers=workers, worker_type="thread", periodic=True).run()

@@ -28,6 +28,85 @@ class UserError(Exception):
     """A problem the user can fix; the CLI prints it as one clear message."""
 
 
+class DatabaseUnavailable(UserError):
+    """The database cannot be reached or created, or its URL is not one we can use."""
+
+
+@contextmanager
+def database_errors(url: str, *, opening: bool = True) -> Iterator[None]:
+    """Turn the failures of reaching the database at ``url`` into :class:`DatabaseUnavailable` (the URL
+    shown without its password). Errors of the work itself pass through: around a unit of work
+    (``opening=False``) only a lost or refused connection is the database's fault."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+
+    shown = db.display_url(url)
+    try:
+        make_url(url)
+        yield
+    except (ArgumentError, ImportError, ValueError) as exc:
+        if not opening or (isinstance(exc, ValueError) and _parses(url)):
+            raise
+        raise DatabaseUnavailable(
+            f"SYNCER_DATABASE_URL is not a database URL we can use ({shown}: {_first_line(exc)}); "
+            "expected e.g. postgresql://user@host:5432/name or sqlite:////path/to/syncer.db"
+        ) from None
+    except (OperationalError, InterfaceError) as exc:
+        if not (isinstance(exc, DBAPIError) and exc.connection_invalidated) and not _is_connection_error(exc):
+            raise
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {shown}: {_first_line(exc.orig or exc)} "
+            "(is it running, and are SYNCER_DATABASE_URL's host, port and credentials right?)"
+        ) from None
+    except OSError as exc:
+        if not opening:
+            raise
+        raise DatabaseUnavailable(f"cannot open the database at {shown}: {exc.strerror or exc}") from None
+
+
+def _parses(url: str) -> bool:
+    """False when ``url`` itself does not parse (so a ValueError came from it, not from the work)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        make_url(url)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+#: what the drivers say when the connection (not a statement) failed: psycopg, sqlite3
+_CONNECTION_FAILURES = (
+    "connection failed",
+    "connection refused",
+    "connection is bad",
+    "could not connect",
+    "could not translate host",
+    "failed to resolve host",
+    "name or service not known",
+    "network is unreachable",
+    "server closed the connection",
+    "password authentication failed",
+    "no password supplied",
+    "timeout expired",
+    "unable to open database file",
+    "ssl",
+)
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    """An error of reaching the database (refused, unknown host, wrong password, no such database), not
+    of a statement (a lock, a deadlock, a missing table)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    missing_database = text.startswith(("database", "connection to server")) and "does not exist" in text
+    return missing_database or any(words in text for words in _CONNECTION_FAILURES)
+
+
 def current_user(explicit: str | None = None) -> str:
     """Who is acting: ``--user`` if given, else the OS user (for change sets and sync runs)."""
     if explicit:
@@ -58,13 +137,16 @@ class Context:
     @contextmanager
     def session(self) -> Iterator[Session]:
         self.require_database()
-        with db.unit_of_work(self.db_url) as session:
+        with database_errors(self.db_url, opening=False), db.unit_of_work(self.db_url) as session:
             yield session
 
     def require_database(self) -> None:
-        if not db.is_initialized(self.db_url):
+        with database_errors(self.db_url):
+            initialized = db.is_initialized(self.db_url)
+        if not initialized:
             raise UserError(
-                f"no catalog database at {self.db_url} yet: run `syncer init` (or `syncer db upgrade`) first"
+                f"no catalog database at {db.display_url(self.db_url)} yet: "
+                "run `syncer init` (or `syncer db upgrade`) first"
             )
 
     @cached_property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -79,6 +80,18 @@ def current_revision(url: str) -> str | None:
 
     with engine_for(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def display_url(url: str) -> str:
+    """The database URL for messages: the password hidden, and nothing of a URL that does not parse."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        return f"{scheme}://..." if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else "(a value that is not a URL)"
 
 
 def is_initialized(url: str) -> bool:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from listing_sync.syncer.context import Context
+from listing_sync.syncer.context import Context, database_errors
 from listing_sync.syncer.services.scheduler import SyncScheduler
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -81,7 +81,8 @@ def run(
         channels_file = context.settings.resolved_channels_file
         if not channels_file.exists():
             shutil.copy(Path(__file__).resolve().parent.parent / "config" / "channels.example.toml", channels_file)
-        db.upgrade(context.db_url)
+        with database_errors(context.db_url):
+            db.upgrade(context.db_url)
         with context.session() as session:
             ensure_channel_rows(session, context.channels)
 

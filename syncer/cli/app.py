@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from listing_sync.syncer.context import Context
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -107,23 +108,75 @@ def ctx() -> Context:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: exit codes (sysexits.h): 1 = a problem the user can fix, 70 = an internal error (a bug; see the log)
+EXIT_USER, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 70, 130
+
+
 def friendly(fn: F) -> F:
-    """Turn expected failures into one clear message and a non-zero exit, never a traceback."""
+    """Turn every failure into one clear message and a non-zero exit, never a traceback: expected ones
+    (typed errors, bad settings, files that cannot be written) exit 1; anything else exits 70 with the
+    path of the log file that holds its traceback."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from listing_sync.adapters.base import ChannelError
-        from listing_sync.config.channels import ChannelsFileError
-        from listing_sync.syncer.context import UserError
-        from listing_sync.syncer.tabular import InputRejected
-
         try:
             return fn(*args, **kwargs)
-        except (UserError, ChannelsFileError, InputRejected, ChannelError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            err_console.print("[bold red]interrupted[/]", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:  # the one place that catches everything: it decides what the user sees
+            code, message = explain(exc)
+            err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def explain(exc: Exception) -> tuple[int, str]:
+    """The exit code and the message for a failure (an unexpected one is logged with its traceback)."""
+    from listing_sync.adapters.base import ChannelError
+    from listing_sync.config.channels import ChannelsFileError
+    from listing_sync.syncer.context import UserError
+    from listing_sync.syncer.tabular import InputRejected
+    from pydantic import ValidationError
+
+    if isinstance(exc, (UserError, ChannelsFileError, InputRejected, ChannelError)):
+        return EXIT_USER, str(exc)
+    if isinstance(exc, ValidationError):
+        return EXIT_USER, settings_problems(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return EXIT_USER, f"cannot use {exc.filename}: {exc.strerror or exc}"
+    from listing_sync.syncer.crashlog import record_crash
+
+    log = record_crash(exc, _data_dir(), sys.argv)
+    where = f"the traceback is in {log}" if log is not None else "no log file could be written"
+    summary = (str(exc).strip().splitlines() or [""])[0][:200]
+    return EXIT_INTERNAL, (
+        f"unexpected {type(exc).__name__}{': ' + summary if summary else ''} "
+        f"(an internal error; {where}; please report it)"
+    )
+
+
+def settings_problems(exc: Any) -> str:
+    """A pydantic ValidationError as 'SETTING: problem' lines (settings by their SYNCER_* names; the
+    values themselves are not repeated: they may be secrets)."""
+    is_settings = exc.title == "Settings"
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or exc.title
+        name = f"SYNCER_{where.upper()}" if is_settings else where
+        lines.append(f"  {name}: {error['msg'].removeprefix('Value error, ')}")
+    head = "invalid settings (environment or .env):" if is_settings else f"invalid {exc.title}:"
+    return head + "\n" + "\n".join(lines)
+
+
+def _data_dir() -> Path | None:
+    if State.context is not None:
+        return State.context.settings.data_dir
+    raw = os.environ.get("SYNCER_DATA_DIR")
+    return Path(raw).expanduser() if raw else None
 
 
 # ------------------------------------------------------------------------------------------- rendering
@@ -191,6 +244,7 @@ def show_written(written: Written, message: str, *, to_stderr: bool = True) -> N
 
 # ------------------------------------------------------------------------------------------ the app
 @app.callback()
+@friendly
 def main_callback(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Where every file the service writes lives (SYNCER_DATA_DIR).")
@@ -209,4 +263,9 @@ def main_callback(
 
 def main() -> None:
     """The ``syncer`` console script."""
-    app()
+    try:
+        app()
+    except Exception as exc:  # a last net for what fails outside a command (every command is ``friendly``)
+        code, message = explain(exc)
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        sys.exit(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -62,9 +63,23 @@ def write_table(
 
 
 def require_out(fmt: FileFormat, out: Path | None, message: str = "--out FILE is required for xlsx") -> None:
-    """Refuse an XLSX export without a file before doing any work."""
+    """Refuse an XLSX export without a file, or a file that cannot be written, before doing any work."""
     if fmt is FileFormat.XLSX and out is None:
         raise InvalidRequest(message)
+    check_out(out)
+
+
+def check_out(out: Path | None) -> None:
+    """Refuse an output file whose folder does not exist or cannot be written, or that is a folder."""
+    if out is None:
+        return
+    folder = out.expanduser().absolute().parent
+    if out.is_dir():
+        raise InvalidRequest(f"--out {out}: that is a folder; give a file name")
+    if not folder.is_dir():
+        raise InvalidRequest(f"--out {out}: the folder {folder} does not exist; create it or choose another")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise InvalidRequest(f"--out {out}: not allowed to write there")
 
 
 def prepare(context: Context) -> Context:

@@ -13,7 +13,7 @@ from listing_sync.syncer import reports
 from listing_sync.syncer.context import Context
 from listing_sync.syncer.fx import MissingRates
 from listing_sync.syncer.reports import InventoryReport, ReportError, SalesReport
-from listing_sync.syncer.services.common import FileFormat, InvalidRequest, ServiceError, Written
+from listing_sync.syncer.services.common import FileFormat, InvalidRequest, ServiceError, Written, check_out
 
 T = TypeVar("T")
 
@@ -32,6 +32,7 @@ def _report(make: Callable[[], T]) -> T:
 def _needs_out(output: FileFormat | None, out: Path | None) -> None:
     if output is FileFormat.XLSX and out is None:
         raise InvalidRequest("--format xlsx needs --out FILE.xlsx")
+    check_out(out)
 
 
 def window(start: date | None, end: date | None, days: int) -> tuple[date, date]:

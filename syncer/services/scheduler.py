@@ -6,6 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from listing_sync.syncer.services.common import ServiceError
+
+
+class QueueUnavailable(ServiceError):
+    """The job queue (Redis, or the queue's SQLite file) cannot be reached; nothing was queued."""
+
 
 class SyncScheduler(Protocol):
     """Queues channel work for the workers."""

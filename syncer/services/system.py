@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from listing_sync.syncer import db
-from listing_sync.syncer.context import Context, ensure_channel_rows
+from listing_sync.syncer.context import Context, database_errors, ensure_channel_rows
 from listing_sync.syncer.services.common import InvalidRequest
 from listing_sync.syncer.services.scheduler import SyncScheduler
 
@@ -44,7 +44,8 @@ def initialize(context: Context, *, force: bool = False) -> Initialized:
     if wrote:
         channels_file.parent.mkdir(parents=True, exist_ok=True)
         channels_file.write_text(EXAMPLE_CHANNELS.read_text(encoding="utf-8"), encoding="utf-8")
-    db.upgrade(context.db_url)
+    with database_errors(context.db_url):
+        db.upgrade(context.db_url)
     with context.session() as session:
         ensure_channel_rows(session, context.channels)
     return Initialized(context.data_dir, context.db_url, channels_file, wrote)
@@ -53,13 +54,15 @@ def initialize(context: Context, *, force: bool = False) -> Initialized:
 def upgrade_database(context: Context, revision: str = "head") -> str | None:
     """Apply database migrations up to ``revision`` (safe to run again); returns the revision now."""
     context.data_dir.mkdir(parents=True, exist_ok=True)
-    db.upgrade(context.db_url, revision)
-    return db.current_revision(context.db_url)
+    with database_errors(context.db_url):
+        db.upgrade(context.db_url, revision)
+        return db.current_revision(context.db_url)
 
 
 def database_revision(context: Context) -> str | None:
     """The database's migration revision (None: an empty database)."""
-    return db.current_revision(context.db_url)
+    with database_errors(context.db_url):
+        return db.current_revision(context.db_url)
 
 
 # -------------------------------------------------------------------------------------- warehouses
