@@ -1,0 +1,132 @@
+"""The fewest calls each marketplace's documented API allows for a change (the ``minimum_calls`` of the
+budget benchmarks), and the words for where extra calls went.
+
+The model: every external id is already bound (no look-ups), each change uses the widest documented
+write, token calls are counted once per credential in a row of their own. ``groups`` is the number of
+changed SKUs of each product touched (a product = one Taobao item, Shopify product, WooCommerce
+variable product, AliExpress product, eBay inventory item group, Amazon parent). Sources: each
+adapter's README and ``../shared/reference``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+
+def _up(count: int, size: int) -> int:
+    return -(-count // size) if count > 0 else 0
+
+
+def calls(kind: str, op: str, groups: Sequence[int]) -> int:
+    """Fewest calls for ``op`` on changed SKUs grouped by product (see the module docstring)."""
+    skus, products = sum(groups), len(groups)
+    if skus == 0:
+        return 0
+    model = {
+        # TOP: item.add carries all SKUs; the assigned sku_ids come back 40 items per item.skus.get.
+        # price: taobao.item.sku.price.update per SKU (the per-item schema increment update is not
+        # confirmed for plain Taobao items); stock: taobao.skus.quantity.update, 20 SKUs of one item.
+        "taobao": {
+            "publish": products + _up(products, 40),
+            "price": skus,
+            "stock": sum(_up(g, 20) for g in groups),
+            "delist": products,
+            "relist": products,
+        },
+        # productCreate (options) + productVariantsBulkCreate per product; productVariantsBulkUpdate per
+        # product (<= 250 variants); inventorySetQuantities 250 quantities; productUpdate status per product.
+        "shopify": {
+            "publish": 2 * products,
+            "price": sum(_up(g, 250) for g in groups),
+            "stock": _up(skus, 250),
+            "delist": products,
+            "relist": products,
+        },
+        # products/batch (100) + one variations/batch per parent; parents' status through products/batch.
+        "woocommerce": {
+            "publish": _up(products, 100) + products,
+            "price": sum(_up(g, 100) for g in groups),
+            "stock": sum(_up(g, 100) for g in groups),
+            "delist": _up(products, 100),
+            "relist": _up(products, 100),
+        },
+        # feed.submit (2,000 items) + feed.query; batch price/inventory 20 products x 200 SKUs;
+        # offline/online 50 product ids.
+        "aliexpress": {
+            "publish": 2 * _up(products, 2000),
+            "price": _up(products, 20),
+            "stock": _up(products, 20),
+            "delist": _up(products, 50),
+            "relist": _up(products, 50),
+        },
+        # bulkCreateOrReplaceInventoryItem (25) + createOrReplaceInventoryItemGroup + bulkCreateOffer (25)
+        # + publishOfferByInventoryItemGroup; bulkUpdatePriceQuantity 25 SKUs; withdraw/publish by group.
+        "ebay": {
+            "publish": 2 * _up(skus, 25) + 2 * products,
+            "price": _up(skus, 25),
+            "stock": _up(skus, 25),
+            "delist": products,
+            "relist": products,
+        },
+    }
+    if kind == "amazon":
+        messages = skus + (products if op == "publish" else 0)  # a parent message per product on publish
+        return min(messages, amazon_feed_calls(messages))
+    return model.get(kind, {}).get(op, skus)
+
+
+#: JSON_LISTINGS_FEED: createFeedDocument, upload, createFeed; then getFeed (done), getFeedDocument and
+#: the report download. 25,000 messages per feed.
+AMAZON_FEED_CALLS = 6
+AMAZON_FEED_MAX = 25_000
+
+
+def amazon_feed_calls(messages: int) -> int:
+    return AMAZON_FEED_CALLS * _up(messages, AMAZON_FEED_MAX)
+
+
+ORDER_PAGE = {"taobao": 100, "shopify": 250, "woocommerce": 100, "aliexpress": 50, "ebay": 200, "amazon": 100}
+
+
+def order_pull(kind: str, orders: int) -> int:
+    """One query per page of the new orders, at least one query per pull."""
+    return max(1, math.ceil(orders / ORDER_PAGE.get(kind, 50)))
+
+
+#: wire operations that are never the write itself, with why they were made
+EXTRA = {
+    "taobao.skus.custom.get": "SKU ids looked up by merchant code (not bound)",
+    "taobao.items.custom.get": "item looked up by merchant code",
+    "taobao.item.skus.get": "SKU ids/properties read back from the item",
+    "taobao.item.sku.price.update": "one call per SKU: TOP documents no multi-SKU price write for Taobao items",
+    "taobao.trades.sold.increment.get": "order pull before the stock push",
+    "graphql productVariants": "variants looked up by SKU",
+    "graphql orders": "order pull before the stock push",
+    "graphql locations": "location looked up",
+    "GET /sell/inventory/v1/offer": "offers looked up by SKU",
+    "POST /sell/inventory/v1/bulk_get_inventory_item": "inventory items read before replace",
+    "GET /sell/fulfillment/v1/order": "order pull before the stock push",
+    "GET /wp-json/wc/v3/orders": "order pull before the stock push",
+    "GET /wp-json/wc/v3/products": "product looked up by SKU",
+    "aliexpress.solution.order.get": "order pull before the stock push",
+    "GET /orders/2026-01-01/orders": "order pull before the stock push",
+    "GET /feeds/2021-06-30/feeds/{id}": "feed status polls",
+    "PATCH /listings/{id}/items/{id}/{id}": "one patchListingsItem per SKU below feed_threshold (7,500 messages)",
+    "PUT /listings/{id}/items/{id}/{id}": "one putListingsItem per SKU below feed_threshold (7,500 messages)",
+    "POST /sell/inventory/v1/offer/{id}/withdraw": "withdrawOffer per SKU instead of per group",
+    "GET /orders/{id}/orders": "order pull before the stock push",
+}
+
+
+def why(kind: str, op: str, counts: Counter[str]) -> str:
+    """The calls of a step by wire operation, most first, with the reason for the known extra ones."""
+    parts = []
+    for name, n in counts.most_common(6):
+        reason = next((text for key, text in EXTRA.items() if name == key or name.endswith(key)), "")
+        parts.append(f"{n} x {name}" + (f" ({reason})" if reason else ""))
+    rest = sum(counts.values()) - sum(n for _, n in counts.most_common(6))
+    if rest:
+        parts.append(f"{rest} other")
+    return "; ".join(parts) or "no calls"
