@@ -377,6 +377,8 @@ class Order:
     total: Money
     shipping: Money | None = None
     ship_country: str | None = None
+    #: the marketplace's own fees for the order where it reports them (eBay totalMarketplaceFee)
+    fees: Money | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "placed_at", utc(self.placed_at))

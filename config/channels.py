@@ -109,6 +109,10 @@ class ChannelConfig(BaseModel):
     enabled: bool = True
     price: PriceRule = PriceRule()
     stock: StockRule = StockRule()
+    #: marketplace fees for profit reports when the marketplace does not report them on the order:
+    #: fee_percent % of (items + shipping) plus fee_fixed (in the order's currency) per order
+    fee_percent: Decimal = Field(default=Decimal(0), ge=0, lt=100)
+    fee_fixed: Decimal = Field(default=Decimal(0), ge=0)
     credentials: Mapping[str, SecretStr] = Field(default_factory=dict)
     options: Mapping[str, Any] = Field(default_factory=dict)
 

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     drift_check_hour_utc: int = 3
     price_guard_percent: float = 30.0
     report_folder: Path | None = None
+    report_timezone: str = "Asia/Shanghai"  # the team's days: report periods, order days, schedules
+    report_language: Literal["en", "zh-CN"] = "en"  # workbook headers and titles
+    report_recipients: str = ""  # comma-separated e-mail addresses for the scheduled reports
+    smtp_host: str | None = None  # no host: scheduled reports are only written to report_folder
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "listing-sync@localhost"
+    smtp_starttls: bool = True
     emulator_faults: str = ""  # e.g. "throttle=0.05,server_error=0.05": faults of the in-process emulators
     emulator_seed: int = 7
 
@@ -46,6 +55,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_currency(cls, value: str) -> str:
         return require_currency(value.upper())
+
+    @field_validator("report_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai or UTC") from None
+        return value
 
     @field_validator("data_dir", mode="after")
     @classmethod

@@ -14,7 +14,9 @@ Columns (header names; order is free):
 ``images``             ``|``-separated image URLs, in display order
 ``barcode``            EAN/UPC/JAN
 ``weight_grams``       integer grams
-``cost``               unit cost in ``currency`` (decimal)
+``cost``               unit cost in ``currency`` (decimal); every change is kept (cost history)
+``lead_time_days``     days from ordering to stock arriving (reorder; empty = the report's default)
+``supplier``           who the SKU is bought from (purchase suggestions are grouped by it)
 ``base_price``         required; base selling price in ``currency`` (decimal)
 ``currency``           required; ISO 4217 code
 ``active``             ``true``/``false`` (default true)
@@ -48,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from listing_sync.adapters.money import MINOR_UNITS, parse_decimal
+from listing_sync.syncer import costs
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.content import normalize_language
 from listing_sync.syncer.models import (
@@ -82,6 +85,8 @@ PLAIN_COLUMNS = (
     "base_price",
     "currency",
     "active",
+    "lead_time_days",
+    "supplier",
 )
 REQUIRED = ("sku", "title", "base_price", "currency")
 PATTERNED = re.compile(r"^(attr|stock)\[([^\]]+)\]$")
@@ -114,6 +119,8 @@ class CatalogRow:
     base_price: Decimal = Decimal(0)
     currency: str = ""
     active: bool = True
+    lead_time_days: int | None = None
+    supplier: str = ""
     stock: dict[str, int] = field(default_factory=dict)
     #: (language, channel or "") -> {"title"|"description"|"bullets": value} for the columns in the file
     texts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -254,6 +261,9 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     weight = None
     if cells.get("weight_grams", "").strip():
         weight = _int(cells["weight_grams"], "weight_grams", number, problems)
+    lead_time = None
+    if cells.get("lead_time_days", "").strip():
+        lead_time = _int(cells["lead_time_days"], "lead_time_days", number, problems)
     active = _active_cell(number, cells, problems)
     attributes, stock = _patterned_cells(number, cells, problems)
     texts, attr_texts = _localized_cells(number, cells, problems)
@@ -277,6 +287,8 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
         base_price=price or Decimal(0),
         currency=currency,
         active=active,
+        lead_time_days=lead_time,
+        supplier=cells.get("supplier", "").strip(),
         stock=stock,
         texts=texts,
         attr_texts=attr_texts,
@@ -452,6 +464,8 @@ def _sku_values(row: CatalogRow, product_id: int) -> dict[str, Any]:
         "base_price": row.base_price,
         "currency": row.currency,
         "active": row.active,
+        "lead_time_days": row.lead_time_days,
+        "supplier": row.supplier,
     }
 
 
@@ -464,6 +478,7 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
     summary.change_set_id = change_set.id
     product_ids, updated_products = _upsert_products(session, rows, summary)
     created_ids = _upsert_skus(session, rows, product_ids, change_set.id, summary)
+    costs.record_changes(session)
     if updated_products:  # products whose content changed touch every SKU of theirs (their listings' content)
         summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(updated_products))))
     sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
@@ -780,6 +795,8 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
         "base_price",
         "currency",
         "active",
+        "lead_time_days",
+        "supplier",
         *(f"stock[{code}]" for _, code in warehouses),
     ]
     levels = {(s, w): on for (s, w), (on, _) in ledger.levels(session).items()}
@@ -805,6 +822,8 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
                 str(sku.base_price),
                 sku.currency,
                 "true" if sku.active else "false",
+                sku.lead_time_days if sku.lead_time_days is not None else "",
+                sku.supplier,
                 *(levels.get((sku.id, wid), 0) for wid, _ in warehouses),
             ]
 
@@ -866,6 +885,8 @@ def show(session: Session, sku: str) -> dict[str, Any] | None:
         "base_price": str(item.base_price),
         "currency": item.currency,
         "active": item.active,
+        "lead_time_days": item.lead_time_days,
+        "supplier": item.supplier,
         "stock": [
             {"warehouse": code, "on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved}
             for code, on_hand, reserved in stock_rows

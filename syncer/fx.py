@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +26,9 @@ class MissingRate(LookupError):
         )
 
 
-def set_rate(session: Session, base: str, quote: str, rate: Decimal, day: date) -> bool:
-    """Insert or replace one rate; returns True when it changed anything."""
+def set_rate(session: Session, base: str, quote: str, rate: Decimal, day: date, source: str = "manual") -> bool:
+    """Insert or replace one rate (``source``: where it came from: manual, ECB, a file name); returns True
+    when it changed anything."""
     require_currency(base), require_currency(quote)
     if base == quote:
         raise ValueError("base and quote currency are the same")
@@ -34,11 +36,11 @@ def set_rate(session: Session, base: str, quote: str, rate: Decimal, day: date) 
         raise ValueError(f"rate must be positive, not {rate}")
     row = session.scalar(select(FxRate).where(FxRate.base == base, FxRate.quote == quote, FxRate.day == day))
     if row is None:
-        session.add(FxRate(base=base, quote=quote, day=day, rate=rate))
+        session.add(FxRate(base=base, quote=quote, day=day, rate=rate, source=source[:40]))
         return True
     if row.rate == rate:
         return False
-    row.rate = rate
+    row.rate, row.source = rate, source[:40]
     return True
 
 
@@ -157,14 +159,15 @@ def _rate_cell(number: int, text: str, problems: list[Problem]) -> Decimal | Non
 def import_rates(session: Session, path: str | Path) -> tuple[int, int]:
     """Validate a rate file whole, then apply it. Returns (rows changed, rows unchanged)."""
     rows = read_rate_file(path)
-    changed = sum(set_rate(session, base, quote, value, day) for day, base, quote, value in rows)
+    source = Path(path).name
+    changed = sum(set_rate(session, base, quote, value, day, source) for day, base, quote, value in rows)
     return changed, len(rows) - changed
 
 
 class MissingRates(LookupError):
     """Several (currency, day) pairs have no rate into the report currency; names every one of them."""
 
-    def __init__(self, quote: str, missing: dict[str, list[date]]):
+    def __init__(self, quote: str, missing: dict[str, list[date]], via: str | None = None):
         self.quote, self.missing = quote, {c: sorted(days) for c, days in sorted(missing.items())}
         parts = [
             f"{currency} on {len(days)} day(s): {', '.join(d.isoformat() for d in days)}"
@@ -173,64 +176,117 @@ class MissingRates(LookupError):
         hints = "; ".join(
             f"`syncer fx set {c} {quote} RATE --date {days[0].isoformat()}`" for c, days in self.missing.items()
         )
+        through = f" (directly, inversely or through {via})" if via and via != quote else ""
         super().__init__(
-            f"no FX rate into {quote} on or before these order days: " + " | ".join(parts) + f". Add rates with {hints}"
-            " (or `syncer fx import FILE`)."
+            f"no FX rate into {quote}{through} on or before these order days: "
+            + " | ".join(parts)
+            + f". Add rates with {hints} (or `syncer fx import FILE`)."
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One stored rate a conversion used: 1 ``base`` = ``rate`` ``quote`` from ``day`` (``source``);
+    ``inverse`` when the stored pair was quote->base and its reciprocal was taken."""
+
+    base: str
+    quote: str
+    day: date
+    rate: Decimal
+    source: str
+    inverse: bool = False
+
+    def __str__(self) -> str:
+        how = f"1 / {self.quote}->{self.base}" if self.inverse else f"{self.base}->{self.quote}"
+        return f"{how} {self.rate} of {self.day.isoformat()} ({self.source})"
+
+
+@dataclass(frozen=True, slots=True)
+class RateUsed:
+    """The rate a report used for one currency on one day, and how it was found (1, 2 legs)."""
+
+    currency: str
+    quote: str
+    day: date
+    rate: Decimal
+    legs: tuple[Leg, ...]
+
+    @property
+    def method(self) -> str:
+        if not self.legs:
+            return "same currency"
+        if len(self.legs) == 2:
+            return f"via {self.legs[0].quote}"
+        return "inverse" if self.legs[0].inverse else "direct"
+
+
+Series = tuple[list[date], list[Decimal], list[str]]
+
+
 class RateBook:
-    """Rates into one quote currency for many (currency, day) pairs, with the same rule as ``rate``:
-    the direct pair on the nearest earlier day, else the inverse pair's nearest earlier day."""
+    """Rates into one quote currency for many (currency, day) pairs, on the nearest earlier day: the
+    direct pair, else the inverse pair, else through ``via`` (the base currency) when both legs exist
+    (triangulation: CUR->via x via->QUOTE, each leg direct or inverse). ``used`` records every rate used."""
 
-    def __init__(self, session: Session, quote: str):
-        self.session, self.quote = session, quote
-        self._series: dict[str, tuple[list[date], list[Decimal], list[date], list[Decimal]]] = {}
+    def __init__(self, session: Session, quote: str, via: str | None = None):
+        self.session, self.quote, self.via = session, quote, via
+        self._series: dict[tuple[str, str], Series] = {}
+        self.used: dict[tuple[str, date], RateUsed] = {}
 
-    def _load(self, currency: str) -> tuple[list[date], list[Decimal], list[date], list[Decimal]]:
-        if currency not in self._series:
-            direct = self.session.execute(
-                select(FxRate.day, FxRate.rate)
-                .where(FxRate.base == currency, FxRate.quote == self.quote)
+    def _load(self, base: str, quote: str) -> Series:
+        if (base, quote) not in self._series:
+            rows = self.session.execute(
+                select(FxRate.day, FxRate.rate, FxRate.source)
+                .where(FxRate.base == base, FxRate.quote == quote)
                 .order_by(FxRate.day)
             ).all()
-            inverse = self.session.execute(
-                select(FxRate.day, FxRate.rate)
-                .where(FxRate.base == self.quote, FxRate.quote == currency)
-                .order_by(FxRate.day)
-            ).all()
-            self._series[currency] = (
-                [d for d, _ in direct],
-                [r for _, r in direct],
-                [d for d, _ in inverse],
-                [r for _, r in inverse],
-            )
-        return self._series[currency]
+            self._series[(base, quote)] = ([d for d, _, _ in rows], [r for _, r, _ in rows], [s for *_, s in rows])
+        return self._series[(base, quote)]
 
-    def get(self, currency: str, day: date) -> Decimal | None:
+    def _leg(self, base: str, quote: str, day: date) -> Leg | None:
         from bisect import bisect_right
 
-        if currency == self.quote:
-            return Decimal(1)
-        days, rates, inv_days, inv_rates = self._load(currency)
+        days, rates, sources = self._load(base, quote)
         i = bisect_right(days, day)
         if i:
-            return rates[i - 1]
-        j = bisect_right(inv_days, day)
+            return Leg(base, quote, days[i - 1], rates[i - 1], sources[i - 1])
+        days, rates, sources = self._load(quote, base)
+        j = bisect_right(days, day)
         if j:
-            return (Decimal(1) / inv_rates[j - 1]).quantize(Decimal("0.000001"))
+            inverse = (Decimal(1) / rates[j - 1]).quantize(Decimal("0.000001"))
+            return Leg(base, quote, days[j - 1], inverse, sources[j - 1], inverse=True)
         return None
+
+    def find(self, currency: str, day: date) -> RateUsed | None:
+        """The rate currency->quote on ``day`` and the stored rates it came from (None: no way)."""
+        if currency == self.quote:
+            return RateUsed(currency, self.quote, day, Decimal(1), ())
+        leg = self._leg(currency, self.quote, day)
+        if leg is not None:
+            return RateUsed(currency, self.quote, day, leg.rate, (leg,))
+        via = self.via
+        if via is None or via in (currency, self.quote):
+            return None
+        first, second = self._leg(currency, via, day), self._leg(via, self.quote, day)
+        if first is None or second is None:
+            return None
+        return RateUsed(currency, self.quote, day, first.rate * second.rate, (first, second))
+
+    def get(self, currency: str, day: date) -> Decimal | None:
+        found = self.find(currency, day)
+        return None if found is None else found.rate
 
     def resolve(self, pairs: Iterable[tuple[str, date]]) -> dict[tuple[str, date], Decimal]:
         """Rates for every (currency, day); raises ``MissingRates`` naming ALL the missing ones."""
         found: dict[tuple[str, date], Decimal] = {}
         missing: dict[str, list[date]] = {}
         for currency, day in sorted(set(pairs)):
-            value = self.get(currency, day)
-            if value is None:
+            used = self.find(currency, day)
+            if used is None:
                 missing.setdefault(currency, []).append(day)
             else:
-                found[(currency, day)] = value
+                found[(currency, day)] = used.rate
+                self.used[(currency, day)] = used
         if missing:
-            raise MissingRates(self.quote, missing)
+            raise MissingRates(self.quote, missing, self.via)
         return found

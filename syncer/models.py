@@ -86,11 +86,27 @@ class Sku(Base):
     base_price: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    lead_time_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # ordering -> stock arriving
+    supplier: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
 
     product: Mapped[Product] = relationship(back_populates="skus")
     __table_args__ = (CheckConstraint("base_price >= 0", name="base_price_not_negative"),)
+
+
+class SkuCost(Base):
+    """Cost history: a SKU's unit cost (in the SKU's currency) from ``valid_from`` until the next row.
+    Reports take the cost of each order line at its order's time."""
+
+    __tablename__ = "sku_costs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    valid_from: Mapped[datetime]
+    cost: Mapped[Decimal | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_sku_costs_sku_from", "sku_id", "valid_from"),)
 
 
 class Warehouse(Base):
@@ -275,6 +291,8 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal]
     shipping: Mapped[Decimal | None] = mapped_column(nullable=True)
+    #: marketplace fees the marketplace reported for the order (order currency); None = not reported
+    fees: Mapped[Decimal | None] = mapped_column(nullable=True)
     ship_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     return_received: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[datetime] = mapped_column(default=now_utc)
@@ -322,6 +340,7 @@ class FxRate(Base):
     quote: Mapped[str] = mapped_column(String(3))
     day: Mapped[date] = mapped_column(Date)
     rate: Mapped[Decimal]
+    source: Mapped[str] = mapped_column(String(40), default="manual")  # manual | ECB | a file name
 
     __table_args__ = (
         UniqueConstraint("base", "quote", "day"),

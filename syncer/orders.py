@@ -171,6 +171,7 @@ def upsert_orders(
                 total=remote.total.amount,
                 shipping=remote.shipping.amount if remote.shipping else None,
                 ship_country=remote.ship_country,
+                fees=remote.fees.amount if remote.fees else None,
             )
             session.add(row)
             session.flush()
@@ -181,6 +182,8 @@ def upsert_orders(
                 continue
             row.status, row.raw_status, row.updated_at = remote.status.value, remote.raw_status, remote.updated_at
             row.total = remote.total.amount
+            if remote.fees is not None:  # fees are often known only once the order is paid
+                row.fees = remote.fees.amount
             row.last_seen_at = now
             report.updated += 1
         existing = {line.line_id: line for line in row.lines}

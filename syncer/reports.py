@@ -1,59 +1,74 @@
-"""Reports: consolidated sales across channels and currencies, inventory (sell-through, turnover, days of
-cover) and reorder signals; written as tables, CSV or XLSX with a native chart.
-
-Definitions (also in README):
-
-* An order counts in a window when its ``placed_at`` (UTC) falls on a day from ``--from`` to ``--to``
-  inclusive. ``pending`` orders are not sales yet and are left out of every figure.
-* Revenue is the sum of ``quantity x unit_price`` over the order's lines (so it reconciles exactly with
-  the order lines); the order's ``total`` is not used. Shipping is NOT revenue: it is shown in its own
-  column (the shipping charged on kept orders), and only for groupings made of whole orders.
-* ``gross`` = every counted order (paid, shipped, delivered, cancelled, refunded, returned);
-  ``cancelled`` = cancelled orders; ``refunded`` = refunded and returned orders; ``net`` = gross minus
-  both (paid, shipped, delivered). Average order value = net revenue / net orders, in the report currency.
-* Each order is converted at the rate of its own UTC day (nearest earlier day, the inverse pair when only
-  it exists). The exact products are summed and rounded once, to the report currency's minor units.
-
-Everything is aggregated in SQL per (group, currency, day, status); only those few rows reach Python.
+"""Reports: sales and profit (``syncer/sales.py``), inventory (stock value, sell-through, turnover, days
+of cover) and reorder signals; written as tables, CSV or XLSX with native charts.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from listing_sync.adapters.money import minor_units, require_currency, round_money
-from listing_sync.syncer.fx import RateBook
-from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, StockLevel, StockMovement
+from listing_sync.syncer.models import Order, OrderLine, Product, Sku, StockLevel, StockMovement
+from listing_sync.syncer.periods import period_days
+from listing_sync.syncer.sales import (
+    CANCELLED,
+    CLASS,
+    COUNTED,
+    GROUPINGS,
+    KEPT,
+    NONE_KEY,
+    ORDER_CURRENCY_AMOUNTS,
+    ORDER_LEVEL,
+    REFUNDED,
+    REPORT_AMOUNTS,
+    ZERO,
+    Bucket,
+    FeeRule,
+    Filters,
+    ReportError,
+    SalesReport,
+    sales_columns,
+    sales_report,
+)
 from listing_sync.syncer.tabular import escape_formula, write_csv
-from listing_sync.syncer.types import SCALE, Amount
-from sqlalchemy import BigInteger, Numeric, case, func, literal_column, select, type_coerce
+from listing_sync.syncer.workbook import (
+    Book,
+    Sheet,
+    fit_widths,
+    header,
+    money_format,
+    print_setup,
+    rendered,
+    text_width,
+    word,
+    write_xlsx,
+)
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-KEPT = ("paid", "shipped", "delivered")
-CANCELLED = ("cancelled",)
-REFUNDED = ("refunded", "returned")
-COUNTED = KEPT + CANCELLED + REFUNDED
-CLASS = {
-    "net": "net",
-    **dict.fromkeys(KEPT, "net"),
-    **dict.fromkeys(CANCELLED, "cancelled"),
-    **dict.fromkeys(REFUNDED, "refunded"),
-}
-GROUPINGS = ("channel", "sku", "category", "month", "country")
-ORDER_LEVEL = ("channel", "month", "country")
-NONE_KEY = "(none)"
-ZERO = Decimal(0)
-
-
-class ReportError(ValueError):
-    """Bad report parameters (the CLI shows the message)."""
+__all__ = [
+    "CANCELLED",
+    "CLASS",
+    "COUNTED",
+    "GROUPINGS",
+    "KEPT",
+    "NONE_KEY",
+    "ORDER_CURRENCY_AMOUNTS",
+    "ORDER_LEVEL",
+    "REFUNDED",
+    "ZERO",
+    "Bucket",
+    "FeeRule",
+    "Filters",
+    "ReportError",
+    "SalesReport",
+    "sales_columns",
+    "sales_report",
+]
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -62,331 +77,6 @@ def window(start: date, end: date) -> tuple[datetime, datetime]:
     if end < start:
         raise ReportError(f"--to {end} is before --from {start}")
     return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
-
-
-def _day(session: Session, column):
-    """The UTC day of a timestamp (SQLite keeps naive UTC text, so its first 10 characters)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(literal_column("'UTC'"), column))
-    return func.substr(column, literal_column("1"), literal_column("10"))
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _amount(expr):
-    return type_coerce(func.sum(expr), Amount())
-
-
-def last_month(today: date) -> tuple[date, date]:
-    first = today.replace(day=1)
-    end = first - timedelta(days=1)
-    return end.replace(day=1), end
-
-
-# -------------------------------------------------------------------------------------------- sales
-@dataclass(slots=True)
-class Bucket:
-    """One (group key, order currency): counts, amounts in the order currency and exact report amounts."""
-
-    orders: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # by class
-    units: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    amount: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-    converted: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-    shipping: Decimal | None = None
-    shipping_converted: Decimal | None = None
-
-    def add(self, klass: str, orders: int, units: int, amount: Decimal, rate: Decimal) -> None:
-        self.orders[klass] += orders
-        self.units[klass] += units
-        self.amount[klass] += amount
-        self.converted[klass] += amount * rate
-
-    def add_shipping(self, amount: Decimal, rate: Decimal) -> None:
-        self.shipping = (self.shipping or ZERO) + amount
-        self.shipping_converted = (self.shipping_converted or ZERO) + amount * rate
-
-    def merge(self, other: Bucket) -> None:
-        for klass in ("net", "cancelled", "refunded"):
-            self.orders[klass] += other.orders[klass]
-            self.units[klass] += other.units[klass]
-            self.amount[klass] += other.amount[klass]
-            self.converted[klass] += other.converted[klass]
-        if other.shipping_converted is not None:
-            self.shipping = None  # mixed currencies: only the converted sum is meaningful
-            self.shipping_converted = (self.shipping_converted or ZERO) + other.shipping_converted
-
-
-def sales_columns(key: str, report_currency: str) -> list[str]:
-    r = report_currency
-    return [
-        key,
-        "currency",
-        "orders",
-        "cancelled_orders",
-        "refunded_orders",
-        "net_orders",
-        "units",
-        "net_units",
-        "gross",
-        "cancelled",
-        "refunded",
-        "net",
-        "shipping",
-        f"gross_{r}",
-        f"cancelled_{r}",
-        f"refunded_{r}",
-        f"net_{r}",
-        f"shipping_{r}",
-        f"aov_{r}",
-    ]
-
-
-ORDER_CURRENCY_AMOUNTS = ("gross", "cancelled", "refunded", "net", "shipping")
-
-
-def _row(key_name: str, key: str, currency: str, bucket: Bucket, r: str, order_level: bool) -> dict[str, Any]:
-    o, u, a, c = bucket.orders, bucket.units, bucket.amount, bucket.converted
-    gross_orders = o["net"] + o["cancelled"] + o["refunded"]
-    mixed = currency == "ALL"
-    net_r = round_money(c["net"], r)
-    row: dict[str, Any] = {
-        key_name: key,
-        "currency": currency,
-        "orders": gross_orders,
-        "cancelled_orders": o["cancelled"],
-        "refunded_orders": o["refunded"],
-        "net_orders": o["net"],
-        "units": u["net"] + u["cancelled"] + u["refunded"],
-        "net_units": u["net"],
-        "gross": None if mixed else a["net"] + a["cancelled"] + a["refunded"],
-        "cancelled": None if mixed else a["cancelled"],
-        "refunded": None if mixed else a["refunded"],
-        "net": None if mixed else a["net"],
-        "shipping": None if mixed or not order_level else (bucket.shipping or ZERO),
-        f"gross_{r}": round_money(c["net"] + c["cancelled"] + c["refunded"], r),
-        f"cancelled_{r}": round_money(c["cancelled"], r),
-        f"refunded_{r}": round_money(c["refunded"], r),
-        f"net_{r}": net_r,
-        f"shipping_{r}": round_money(bucket.shipping_converted or ZERO, r) if order_level else None,
-        f"aov_{r}": round_money(c["net"] / o["net"], r) if o["net"] else None,
-    }
-    return row
-
-
-@dataclass
-class SalesReport:
-    start: date
-    end: date
-    currency: str
-    groupings: dict[str, list[dict[str, Any]]]
-    totals: list[dict[str, Any]]
-    months: list[str]
-    channels: list[str]
-    chart: dict[tuple[str, str], Decimal]  # (month, channel) -> net revenue in the report currency
-
-    def columns(self, key: str) -> list[str]:
-        return sales_columns(key, self.currency)
-
-
-def _raw(
-    session: Session, grouping: str, start: datetime, end: datetime
-) -> list[tuple[Any, str, date, str, int, int, Decimal, Decimal | None]]:
-    """(key, currency, day, status, orders, units, revenue, shipping) aggregated in SQL.
-
-    Groupings of whole orders (channel, country, month, total) all come from ONE query: lines summed per
-    order (only the window's orders), then orders grouped by (channel, country, currency, day, status).
-    SKU and category group the lines themselves (orders = distinct orders holding that key)."""
-    day = _day(session, Order.placed_at).label("day")
-    where = (Order.placed_at >= start, Order.placed_at < end, Order.status.in_(COUNTED))
-    if grouping in ("sku", "category"):
-        # one row per key, currency, day and status CLASS (not status): these groupings have many keys
-        key_col = OrderLine.sku if grouping == "sku" else Product.category
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        klass = case(
-            (Order.status.in_(CANCELLED), literal_column("'cancelled'")),
-            (Order.status.in_(REFUNDED), literal_column("'refunded'")),
-            else_=literal_column("'net'"),
-        )
-        query = (
-            select(
-                key_col,
-                Order.currency,
-                day,
-                klass,
-                func.count(func.distinct(Order.id)),
-                func.sum(OrderLine.quantity),
-                type_coerce(  # raw (no per-row result processing): converted below, fast
-                    func.sum(OrderLine.quantity * OrderLine.unit_price),
-                    BigInteger() if sqlite else Numeric(asdecimal=True),
-                ),
-            )
-            .select_from(OrderLine)
-            .join(Order, Order.id == OrderLine.order_id)
-        )
-        if grouping == "category":
-            query = query.outerjoin(Sku, Sku.id == OrderLine.sku_id).outerjoin(Product, Product.id == Sku.product_id)
-        rows = session.execute(query.where(*where).group_by(key_col, Order.currency, day, klass)).all()
-        dates = _DateCache()
-        return [
-            (k, cur, dates(d), st, n, int(u or 0), _scaled(rev) if sqlite else Decimal(rev or 0), None)
-            for k, cur, d, st, n, u, rev in rows
-        ]
-    per_order = (
-        select(
-            OrderLine.order_id.label("order_id"),
-            func.sum(OrderLine.quantity).label("units"),
-            func.sum(OrderLine.quantity * OrderLine.unit_price).label("revenue"),
-        )
-        .where(OrderLine.order_id.in_(select(Order.id).where(*where)))
-        .group_by(OrderLine.order_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            Order.channel_id,
-            Order.ship_country,
-            Order.currency,
-            day,
-            Order.status,
-            func.count(),
-            func.sum(per_order.c.units),
-            type_coerce(func.sum(per_order.c.revenue), Amount()),
-            _amount(Order.shipping),
-        )
-        .select_from(Order)
-        .outerjoin(per_order, per_order.c.order_id == Order.id)
-        .where(*where)
-        .group_by(Order.channel_id, Order.ship_country, Order.currency, day, Order.status)
-    ).all()
-    dates = _DateCache()
-    return [
-        ((channel, country), cur, dates(d), st, n, int(u or 0), rev or ZERO, ship or ZERO)
-        for channel, country, cur, d, st, n, u, rev, ship in rows
-    ]
-
-
-def _scaled(value: int | None) -> Decimal:
-    """A raw SQLite sum of Amount values (integers scaled by 10^6) as an exact Decimal."""
-    return Decimal(value or 0).scaleb(-SCALE)
-
-
-class _DateCache(dict):
-    def __call__(self, value: Any) -> date:
-        found = self.get(value)
-        if found is None:
-            found = self[value] = _as_date(value)
-        return found
-
-
-def sales_report(
-    session: Session,
-    start: date,
-    end: date,
-    by: Sequence[str] = ("channel",),
-    currency: str = "CNY",
-    chart: bool = False,
-) -> SalesReport:
-    """Build the sales report. Raises ``MissingRates`` (naming every missing currency and day) before
-    anything is produced when a rate into ``currency`` is missing."""
-    currency = require_currency(currency.upper())
-    unknown = [g for g in by if g not in GROUPINGS]
-    if unknown:
-        raise ReportError(f"--by must be one of {', '.join(GROUPINGS)}, not {', '.join(map(repr, unknown))}")
-    lo, hi = window(start, end)
-    cube = _raw(session, "orders", lo, hi)  # key = (channel id, ship country)
-    rates = RateBook(session, currency).resolve((cur, d) for _, cur, d, *_ in cube)
-    names = {cid: name for cid, name in session.execute(select(Channel.id, Channel.name))}
-    sales = _Sales(currency, rates, names)
-    result: dict[str, list[dict[str, Any]]] = {}
-    for grouping in dict.fromkeys(by):
-        raw = cube if grouping in ORDER_LEVEL else _raw(session, grouping, lo, hi)
-        result[grouping] = sales.rows(grouping, sales.buckets(grouping, raw))
-    totals = sales.totals(cube)
-    months, channels, grid = sales.chart(cube, start, end) if chart else ([], [], {})
-    return SalesReport(start, end, currency, result, totals, months, channels, grid)
-
-
-RawRow = tuple[Any, str, date, str, int, int, Decimal, Decimal | None]  # see _raw
-
-
-class _Sales:
-    """Aggregated rows grouped into buckets per (key, order currency), turned into report rows."""
-
-    def __init__(self, currency: str, rates: dict[tuple[str, date], Decimal], names: dict[int, str]) -> None:
-        self.currency, self.rates, self.names = currency, rates, names
-        self.month_of: dict[date, str] = {}
-
-    def key_of(self, grouping: str, key: Any, day: date) -> str:
-        if grouping == "total":
-            return "TOTAL"
-        if grouping == "month":
-            month = self.month_of.get(day)
-            if month is None:
-                month = self.month_of[day] = day.strftime("%Y-%m")
-            return month
-        if grouping == "channel":
-            return self.names.get(key[0], str(key[0]))
-        if grouping == "country":
-            key = key[1]
-        return NONE_KEY if key in (None, "") else str(key)
-
-    def buckets(self, grouping: str, raw: Iterable[RawRow]) -> dict[tuple[str, str], Bucket]:
-        out: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
-        for key, cur, day, status, orders, units, revenue, shipping in raw:
-            bucket = out[(self.key_of(grouping, key, day), cur)]
-            rate = self.rates[(cur, day)]
-            bucket.add(CLASS[status], orders, units, revenue, rate)
-            if shipping is not None and CLASS[status] == "net":
-                bucket.add_shipping(shipping, rate)
-            elif shipping is not None and bucket.shipping is None:
-                bucket.add_shipping(ZERO, rate)
-        return out
-
-    def rows(self, grouping: str, found: dict[tuple[str, str], Bucket]) -> list[dict[str, Any]]:
-        """One row per key and currency, and an ``ALL`` row for a key sold in several currencies."""
-        order_level = grouping in ORDER_LEVEL or grouping == "total"
-        per_key: dict[str, list[str]] = defaultdict(list)
-        for key, cur in sorted(found):
-            per_key[key].append(cur)
-        out = []
-        for key, currencies in per_key.items():
-            for cur in currencies:
-                out.append(_row(grouping, key, cur, found[(key, cur)], self.currency, order_level))
-            if len(currencies) > 1:
-                combined = Bucket()
-                for cur in currencies:
-                    combined.merge(found[(key, cur)])
-                out.append(_row(grouping, key, "ALL", combined, self.currency, order_level))
-        return out
-
-    def totals(self, cube: list[RawRow]) -> list[dict[str, Any]]:
-        found = self.buckets("total", cube)
-        totals = self.rows("total", found)
-        if len({cur for _, cur in found}) == 1:  # one currency: still give the report-currency total line
-            totals.append(_row("total", "TOTAL", "ALL", next(iter(found.values())), self.currency, True))
-        elif not found:
-            totals.append(_row("total", "TOTAL", "ALL", Bucket(), self.currency, True))
-        return totals
-
-    def chart(
-        self, cube: list[RawRow], start: date, end: date
-    ) -> tuple[list[str], list[str], dict[tuple[str, str], Decimal]]:
-        """(months, channels, net revenue by (month, channel)) for the chart, every month of the window."""
-        exact: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        for key, cur, day, status, _orders, _units, revenue, _shipping in cube:
-            if CLASS[status] == "net":
-                exact[(self.key_of("month", key, day), self.key_of("channel", key, day))] += (
-                    revenue * self.rates[(cur, day)]
-                )
-        months = []
-        month = start.replace(day=1)
-        while month <= end:
-            months.append(month.strftime("%Y-%m"))
-            month = (month + timedelta(days=32)).replace(day=1)
-        channels = sorted({c for _, c in exact} | set(self.names.values()))
-        return months, channels, {k: round_money(v, self.currency) for k, v in exact.items()}
 
 
 # ------------------------------------------------------------------------------------ inventory
@@ -540,89 +230,8 @@ def reorder_report(
 
 
 # -------------------------------------------------------------------------------------- writing
-def money_format(currency: str) -> str:
-    places = minor_units(currency)
-    return ("#,##0" + ("." + "0" * places if places else "")) + f' "{currency}"'
-
-
-@dataclass
-class Sheet:
-    title: str
-    columns: list[str]
-    rows: list[dict[str, Any]]
-    #: column -> number format, or a function of the row giving it (per-row currency formats)
-    formats: dict[str, Any] = field(default_factory=dict)
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return value  # openpyxl writes Decimal as a number
-    return escape_formula(value)
-
-
-def write_xlsx(path: Path, sheets: Sequence[Sheet], chart: SalesReport | None = None) -> None:
-    """Sheets with bold frozen headers, numbers as numbers with formats, text cells escaped; with a
-    report, a last sheet holding a native bar chart of net revenue by channel by month."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for spec in sheets:
-        _write_sheet(workbook, spec)
-    if chart is not None:
-        _write_chart(workbook, chart)
-    workbook.save(path)
-
-
-def _write_sheet(workbook: Any, spec: Sheet) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    sheet = workbook.create_sheet(spec.title[:31])
-    sheet.append([escape_formula(c) for c in spec.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for row in spec.rows:
-        sheet.append([_cell(row.get(c)) for c in spec.columns])
-        for index, column in enumerate(spec.columns, start=1):
-            fmt = spec.formats.get(column)
-            if callable(fmt):
-                fmt = fmt(row)
-            if fmt and row.get(column) is not None:
-                sheet.cell(row=sheet.max_row, column=index).number_format = fmt
-    for index, column in enumerate(spec.columns, start=1):
-        width = max([len(str(column))] + [len(str(r.get(column) or "")) for r in spec.rows[:200]])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 50)
-
-
-def _write_chart(workbook: Any, chart: SalesReport) -> None:
-    """The net revenue by month (rows) and channel (columns), and a column chart of it."""
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
-
-    sheet = workbook.create_sheet("revenue chart")
-    header = ["month"] + [escape_formula(c) for c in chart.channels]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "B2"
-    fmt = money_format(chart.currency)
-    for month in chart.months:
-        sheet.append([month] + [chart.chart.get((month, c), ZERO) for c in chart.channels])
-        for col in range(2, len(header) + 1):
-            sheet.cell(row=sheet.max_row, column=col).number_format = fmt
-    bar = BarChart()
-    bar.type = "col"
-    bar.title = f"Net revenue ({chart.currency}) by channel by month"
-    bar.y_axis.title = chart.currency
-    bar.x_axis.title = "month"
-    if chart.channels and chart.months:
-        data = Reference(sheet, min_col=2, max_col=len(header), min_row=1, max_row=len(chart.months) + 1)
-        bar.add_data(data, titles_from_data=True)
-        bar.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(chart.months) + 1))
-    bar.width, bar.height = 24, 12
-    sheet.add_chart(bar, f"A{len(chart.months) + 4}")
+COUNT_COLUMNS = ("orders", "cancelled_orders", "refunded_orders", "net_orders", "units", "net_units", "uncosted_units")
+SUMMARY_FIGURES = ("orders", "net_orders", "gross", "refunded", "net", "shipping", "fees", "cogs", "gross_profit")
 
 
 def sales_sheets(report: SalesReport) -> list[Sheet]:
@@ -635,23 +244,171 @@ def sales_sheets(report: SalesReport) -> list[Sheet]:
 
     def formats() -> dict[str, Any]:
         fmt: dict[str, Any] = dict.fromkeys(ORDER_CURRENCY_AMOUNTS, per_row)
-        fmt.update({f"{a}_{r}": report_fmt for a in (*ORDER_CURRENCY_AMOUNTS, "aov")})
-        fmt.update(
-            dict.fromkeys(("orders", "cancelled_orders", "refunded_orders", "net_orders", "units", "net_units"), "0")
-        )
+        fmt.update({f"{a}_{r}": report_fmt for a in REPORT_AMOUNTS})
+        fmt.update(dict.fromkeys(COUNT_COLUMNS, "#,##0"))
+        fmt["margin_pct"] = "0.00%"
         return fmt
 
-    sheets = [Sheet("total", report.columns("total"), report.totals, formats())]
+    scale = {"margin_pct": Decimal(100)}
+    sheets = [Sheet("total", report.columns("total"), report.totals, formats(), scale)]
     for grouping, rows in report.groupings.items():
-        sheets.append(Sheet(f"by {grouping}", report.columns(grouping), rows, formats()))
+        sheets.append(Sheet(f"by {grouping}", report.columns(grouping), rows, formats(), scale))
+    sheets.append(Sheet("rates", ["currency", "into", "day", "rate", "method", "legs"], rate_rows(report)))
     return sheets
 
 
-def write_sales(report: SalesReport, path: Path | None, fmt: str, bom: bool = False) -> str | None:
-    """CSV (to ``path`` or returned) or XLSX (to ``path``)."""
+def rate_rows(report: SalesReport) -> list[dict[str, Any]]:
+    """One row per (currency, order day) converted: the rate and the stored rates it came from."""
+    return [
+        {
+            "currency": u.currency,
+            "into": u.quote,
+            "day": u.day.isoformat(),
+            "rate": u.rate,
+            "method": u.method,
+            "legs": "; ".join(str(leg) for leg in u.legs),
+        }
+        for u in report.rates
+        if u.legs
+    ]
+
+
+def _book(report: SalesReport, lang: str) -> Book:
+    return Book(word("sales", lang), report.period_label, lang)
+
+
+def _summary(workbook: Any, report: SalesReport, book: Book) -> None:
+    """The first sheet: period, filters, currency, time zone, the totals, and the two charts."""
+    from openpyxl.styles import Font
+
+    lang, r = book.lang, report.currency
+    sheet = workbook.create_sheet(word("summary", lang)[:31])
+    sheet.append([f"{book.title}: {report.period_label}"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    filters = report.filters.describe()
+    facts = [
+        (word("period", lang), report.period_label),
+        (word("filters", lang), word("none", lang) if filters == "none" else filters),
+        (word("report currency", lang), r),
+        (word("time zone", lang), report.timezone),
+    ]
+    widths = {1: 0, 2: 0}
+    for label, value in facts:
+        sheet.append([label, escape_formula(value)])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        widths[1] = max(widths[1], text_width(label))
+    sheet.append([])
+    total = next((t for t in report.totals if t["currency"] == "ALL"), {})
+    money = money_format(r)
+    for figure in SUMMARY_FIGURES:
+        column = figure if figure in ("orders", "net_orders") else f"{figure}_{r}"
+        label = header(column, lang)
+        amount = total.get(column)
+        sheet.append([label, amount])
+        fmt = "#,##0" if figure in ("orders", "net_orders") else money
+        sheet.cell(row=sheet.max_row, column=2).number_format = fmt
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        widths[1] = max(widths[1], text_width(label))
+        widths[2] = max(widths[2], text_width(rendered(amount, fmt)))
+    margin_value = total.get("margin_pct")
+    sheet.append([header("margin_pct", lang), None if margin_value is None else margin_value / 100])
+    sheet.cell(row=sheet.max_row, column=2).number_format = "0.00%"
+    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    widths[1] = max(widths[1], text_width(header("margin_pct", lang)))
+    for _, value in facts:
+        widths[2] = max(widths[2], text_width(value))
+    fit_widths(sheet, widths)
+    print_setup(sheet, book, word("summary", lang), header_rows=None)
+    sheet.sheet_view.showGridLines = False
+
+
+def _charts(workbook: Any, report: SalesReport, book: Book) -> None:
+    """The chart data sheet (last), and on the summary sheet: net revenue by channel by month, and beside
+    it sales and gross profit per month with the margin % as a line on a second axis."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.styles import Font
+
+    lang, r = book.lang, report.currency
+    data = workbook.create_sheet("chart data")
+    head = [header("month", lang)] + [escape_formula(c) for c in report.channels]
+    data.append(head)
+    fmt = money_format(r)
+    widths = {i: text_width(str(h)) for i, h in enumerate(head, start=1)}
+    for month in report.months:
+        values: list[Any] = [month] + [report.chart.get((month, c), ZERO) for c in report.channels]
+        data.append(values)
+        for col in range(2, len(head) + 1):
+            data.cell(row=data.max_row, column=col).number_format = fmt
+            widths[col] = max(widths[col], text_width(rendered(values[col - 1], fmt)))
+        widths[1] = max(widths[1], len(month))
+    for cell in data[1]:
+        cell.font = Font(bold=True)
+    months = len(report.months)
+    second = months + 3  # the profit table below the revenue table
+    profit_head = [header("month", lang), word("sales", lang), header("gross_profit", lang), header("margin_pct", lang)]
+    data.cell(row=second, column=1)
+    for col, text in enumerate(profit_head, start=1):
+        data.cell(row=second, column=col, value=text).font = Font(bold=True)
+        widths[col] = max(widths.get(col, 0), text_width(text))
+    for offset, month in enumerate(report.months, start=1):
+        sales, profit, pct = report.profit_chart.get(month, (ZERO, ZERO, None))
+        row = second + offset
+        values = [month, sales, profit, None if pct is None else pct / 100]
+        for col, value in enumerate(values, start=1):
+            cell = data.cell(row=row, column=col, value=value)
+            cell_fmt = fmt if col in (2, 3) else ("0.00%" if col == 4 else None)
+            if cell_fmt:
+                cell.number_format = cell_fmt
+            widths[col] = max(widths.get(col, 0), text_width(rendered(value, cell_fmt)))
+    fit_widths(data, widths)
+    data.freeze_panes = "B2"
+    print_setup(data, book, "chart data")
+
+    summary = workbook[word("summary", lang)[:31]]
+    anchor = summary.max_row + 2  # below the totals
+    bar = BarChart()
+    bar.type = "col"
+    bar.title = f"{word('revenue chart', lang)} ({r})"
+    bar.y_axis.title = r
+    if report.channels and months:
+        table = Reference(data, min_col=2, max_col=len(head), min_row=1, max_row=months + 1)
+        bar.add_data(table, titles_from_data=True)
+        bar.set_categories(Reference(data, min_col=1, min_row=2, max_row=months + 1))
+    bar.width, bar.height = 16, 9
+    summary.add_chart(bar, f"A{anchor}")
+
+    money_bars = BarChart()
+    money_bars.type = "col"
+    money_bars.title = f"{word('profit chart', lang)} ({r})"
+    money_bars.y_axis.title = r
+    line = LineChart()
+    line.y_axis.axId = 200
+    line.y_axis.title = header("margin_pct", lang)
+    line.y_axis.number_format = "0%"
+    line.y_axis.crosses = "max"
+    if months:
+        rows = dict(min_row=second, max_row=second + months)
+        money_bars.add_data(Reference(data, min_col=2, max_col=3, **rows), titles_from_data=True)
+        money_bars.set_categories(Reference(data, min_col=1, min_row=second + 1, max_row=second + months))
+        line.add_data(Reference(data, min_col=4, max_col=4, **rows), titles_from_data=True)
+    money_bars += line
+    money_bars.width, money_bars.height = 16, 9
+    summary.add_chart(money_bars, f"E{anchor}")
+
+
+def write_sales(report: SalesReport, path: Path | None, fmt: str, bom: bool = False, lang: str = "en") -> str | None:
+    """CSV (to ``path`` or returned; identifiers as headers, every figure) or XLSX (to ``path``): a summary
+    sheet with the charts first, then the total, one sheet per grouping, the rates used, the chart data."""
     if fmt == "xlsx":
         assert path is not None
-        write_xlsx(path, sales_sheets(report), chart=report)
+        book = _book(report, lang)
+        write_xlsx(
+            path,
+            sales_sheets(report),
+            book,
+            before=lambda workbook: _summary(workbook, report, book),
+            after=lambda workbook: _charts(workbook, report, book),
+        )
         return None
     columns = ["grouping", "key", *report.columns("key")[1:]]
     out: list[list[Any]] = []
@@ -681,15 +438,54 @@ def inventory_formats() -> dict[str, str]:
 
 
 # -------------------------------------------------------------------------------------- schedule
-def write_monthly_report(session: Session, folder: Path, currency: str, today: date | None = None) -> Path:
-    """Write last month's sales report (by channel, country, category and SKU, with the chart) as
-    ``sales-YYYY-MM.xlsx`` in ``folder``. Raises ``MissingRates`` when a rate is missing."""
-    today = today or datetime.now(UTC).date()
-    start, end = last_month(today)
-    report = sales_report(session, start, end, ("channel", "country", "category", "sku"), currency, chart=True)
+SCHEDULED = {"weekly": "last-week", "monthly": "last-month"}
+SCHEDULED_GROUPINGS = ("channel", "country", "category", "sku")
+
+
+def scheduled_name(kind: str, start: date) -> str:
+    """``sales-2026-W47.xlsx`` (ISO week) or ``sales-2026-11.xlsx``."""
+    if kind == "weekly":
+        year, week, _ = start.isocalendar()
+        return f"sales-{year}-W{week:02d}.xlsx"
+    return f"sales-{start.strftime('%Y-%m')}.xlsx"
+
+
+def write_scheduled_report(
+    session: Session,
+    folder: Path,
+    kind: str,
+    currency: str,
+    today: date,
+    *,
+    tz: str = "UTC",
+    via: str | None = None,
+    fee_rules: Mapping[str, FeeRule] | None = None,
+    lang: str = "en",
+) -> Path:
+    """Write last week's or last month's (``kind``) sales report, by channel, country, category and SKU with
+    the summary and charts, into ``folder`` (written whole, then renamed). Raises ``MissingRates``."""
+    period = SCHEDULED[kind]
+    start, end = period_days(period, today)
+    report = sales_report(
+        session,
+        start,
+        end,
+        SCHEDULED_GROUPINGS,
+        currency,
+        chart=True,
+        tz=tz,
+        via=via,
+        fee_rules=fee_rules,
+        period=period,
+    )
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"sales-{start.strftime('%Y-%m')}.xlsx"
+    path = folder / scheduled_name(kind, start)
     partial = path.with_suffix(".xlsx.part")
-    write_xlsx(partial, sales_sheets(report), chart=report)
+    write_sales(report, partial, "xlsx", lang=lang)
     partial.replace(path)
     return path
+
+
+def write_monthly_report(session: Session, folder: Path, currency: str, today: date | None = None) -> Path:
+    """Last month's report (UTC days) as ``sales-YYYY-MM.xlsx`` in ``folder``."""
+    return write_scheduled_report(session, folder, "monthly", currency, today or datetime.now(UTC).date())

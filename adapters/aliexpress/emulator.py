@@ -475,6 +475,11 @@ class AliExpressEmulator(Emulator):
             "logistics_status": o.get("logistics_status", "WAIT_SELLER_SEND_GOODS"),
             "end_reason": o.get("end_reason"),
             "pay_amount": {"amount": o["total"], "currency_code": o["currency"]},
+            # AliExpress's commission on the order (the "escrow fee"); here 8% of the amount paid
+            "escrow_fee": {
+                "amount": str((Decimal(o["total"]) * Decimal("0.08")).quantize(Decimal("0.01"))),
+                "currency_code": o["currency"],
+            },
             "buyer_login_id": "emu-buyer",
             "buyer_signer_fullname": "Emulated Buyer",
             "product_list": {

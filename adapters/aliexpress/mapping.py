@@ -357,6 +357,7 @@ def order(dto: Mapping[str, Any], fallback_currency: str) -> Order:
         currency=currency,
         lines=tuple(lines),
         total=total if total is not None else Money.of("0", currency),
+        fees=money(dto.get("escrow_fee"), currency),  # the commission AliExpress keeps from the payout
     )
 
 

@@ -945,6 +945,11 @@ class EbayEmulator(Emulator):
                     "deliveryCost": {"value": "0.00", "currency": currency},
                     "total": {"value": cost, "currency": currency},
                 },
+                # a final value fee like eBay's most common one: 13.25% of the total + 0.30 per order
+                "totalMarketplaceFee": {
+                    "value": f"{(price * quantity * Decimal('0.1325') + Decimal('0.30')).quantize(Decimal('0.01'))}",
+                    "currency": currency,
+                },
                 "fulfillmentStartInstructions": [
                     {
                         "fulfillmentInstructionsType": "SHIP_TO",

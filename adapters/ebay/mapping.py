@@ -434,6 +434,7 @@ def order(data: Mapping[str, Any]) -> Order:
         total=total,
         shipping=money(pricing.get("deliveryCost"), currency),
         ship_country=_ship_country(data),
+        fees=money(data.get("totalMarketplaceFee"), currency),
     )
 
 

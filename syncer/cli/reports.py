@@ -39,52 +39,111 @@ def _show_rows(result: InventoryResult | ReorderResult, fmt: ReportFormat, title
         emit(result.rows, result.columns, fmt, title=title)
 
 
+def _day_or_period(text: str | None, option: str) -> tuple[date | None, str | None]:
+    """``--from last-week`` names a period; otherwise the option is a day."""
+    from listing_sync.syncer.periods import PERIODS
+
+    if text is None:
+        return None, None
+    if text in PERIODS:
+        return None, text
+    return parse_date(text, option), None
+
+
+Repeatable = list[str] | None
+
+
 @report_app.command("sales")
 @friendly
 def report_sales(
-    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (UTC).")],
-    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (UTC), inclusive.")],
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="today, yesterday, last-7-days, this-week, last-week, this-month, last-month, this-quarter, "
+            "last-quarter, this-year or last-year (in settings report_timezone).",
+        ),
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First local day, YYYY-MM-DD (or a period).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last local day, YYYY-MM-DD (default today).")] = None,
     by: Annotated[
-        list[str] | None,
-        typer.Option("--by", help="channel, sku, category, month or country (repeatable; one sheet each)."),
+        Repeatable,
+        typer.Option("--by", help="channel, sku, category, month, country or currency (repeatable; one sheet each)."),
     ] = None,
     currency: Annotated[
         str | None, typer.Option("--currency", help="Report currency (default: settings base_currency).")
+    ] = None,
+    channel: Annotated[Repeatable, typer.Option("--channel", help="Only this channel (repeatable).")] = None,
+    country: Annotated[Repeatable, typer.Option("--country", help="Only orders shipped to this country.")] = None,
+    order_currency: Annotated[
+        Repeatable, typer.Option("--currency-of-order", help="Only orders in this currency (repeatable).")
+    ] = None,
+    category: Annotated[Repeatable, typer.Option("--category", help="Only lines of this category.")] = None,
+    sku: Annotated[Repeatable, typer.Option("--sku", help="Only lines whose SKU matches this glob (TEA-*).")] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Workbook language: en or zh-CN (default: settings report_language).")
     ] = None,
     fmt: ReportFormatOpt = ReportFormat.TABLE,
     out: OutOption = None,
     bom: BomOption = False,
 ) -> None:
-    """Orders, units, gross/cancelled/refunded/net revenue in the order currency and the report currency,
-    shipping and average order value, per grouping, with totals. XLSX adds a revenue chart."""
+    """Revenue, refunds, shipping, fees, cost of goods, gross profit and margin per grouping, in the order
+    currency and the report currency, with totals. XLSX adds a summary sheet with charts and the rates used."""
+    from listing_sync.syncer.sales import Filters
     from listing_sync.syncer.services import reports
 
+    first, named = _day_or_period(start, "--from")
+    if lang not in (None, "en", "zh-CN"):
+        raise typer.BadParameter("--lang must be en or zh-CN")
     result = reports.sales_report(
         ctx(),
-        first=parse_date(start, "--from"),
-        last=parse_date(end, "--to"),
+        first=first,
+        last=parse_date(end, "--to") if end else None,
+        period=period or named,
         by=by or ["channel"],
         currency=currency,
+        filters=Filters(
+            tuple(channel or ()),
+            tuple(country or ()),
+            tuple(order_currency or ()),
+            tuple(category or ()),
+            tuple(sku or ()),
+        ),
         output=_output(fmt),
         out=out,
         bom=bom,
+        lang=lang,
     )
     report = result.report
     if result.written is not None:
-        note = f" ({len(report.groupings)} grouping(s) and a revenue chart)" if fmt == ReportFormat.XLSX else ""
+        note = f" ({len(report.groupings)} grouping(s), summary and charts)" if fmt == ReportFormat.XLSX else ""
         show_written(result.written, f"wrote {result.written.path}{note}", to_stderr=False)
     elif fmt == ReportFormat.JSON:
-        data = {"from": str(result.first), "to": str(result.last), "currency": report.currency, "total": report.totals}
+        data: dict[str, object] = {
+            "from": str(result.first),
+            "to": str(result.last),
+            "period": report.period_label,
+            "timezone": report.timezone,
+            "filters": report.filters.describe(),
+            "currency": report.currency,
+            "total": report.totals,
+        }
         data.update({f"by_{g}": rows for g, rows in report.groupings.items()})
+        data["rates"] = [
+            {"currency": u.currency, "into": u.quote, "day": str(u.day), "rate": str(u.rate), "method": u.method}
+            for u in report.rates
+        ]
         console.print_json(data=data, default=str, ensure_ascii=False)
     else:
         r = report.currency
-        shown = ["currency", "orders", "units", "gross", "net"]  # all columns: --format csv, json or xlsx
-        shown += [f"gross_{r}", f"cancelled_{r}", f"refunded_{r}", f"net_{r}", f"shipping_{r}", f"aov_{r}"]
-        title = f"sales {result.first} .. {result.last} in {r}"
+        shown = ["currency", "orders", "units", "net"]  # all columns: --format csv, json or xlsx
+        shown += [f"net_{r}", f"refunded_{r}", f"shipping_{r}", f"fees_{r}", f"cogs_{r}", f"gross_profit_{r}"]
+        shown += ["margin_pct"]
+        title = f"sales {report.period_label} in {r}"
         for grouping, rows in report.groupings.items():
             emit(rows, [grouping, *shown], "table", title=f"{title} by {grouping}")
         emit(report.totals, ["total", *shown], "table", title=f"{title}: total")
+        console.print(f"filters: {report.filters.describe()}")
 
 
 @report_app.command("inventory")

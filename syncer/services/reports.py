@@ -9,11 +9,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from listing_sync.syncer import reports
+from listing_sync.syncer import periods, reports
 from listing_sync.syncer.context import Context
 from listing_sync.syncer.fx import MissingRates
 from listing_sync.syncer.reports import InventoryReport, ReportError, SalesReport
-from listing_sync.syncer.services.common import FileFormat, InvalidRequest, ServiceError, Written, check_out
+from listing_sync.syncer.sales import FeeRule, Filters
+from listing_sync.syncer.services.common import (
+    FileFormat,
+    InvalidRequest,
+    ServiceError,
+    Written,
+    check_out,
+    configured_channels,
+)
 
 T = TypeVar("T")
 
@@ -25,7 +33,7 @@ class ReportFailed(ServiceError):
 def _report(make: Callable[[], T]) -> T:
     try:
         return make()
-    except (MissingRates, ReportError, ValueError) as exc:
+    except (MissingRates, ReportError, periods.PeriodError, ValueError) as exc:
         raise ReportFailed(str(exc)) from None
 
 
@@ -56,32 +64,74 @@ class SalesResult:
     written: Written | None = None
 
 
+def report_days(
+    context: Context, first: date | None, last: date | None, period: str | None, today: date | None = None
+) -> tuple[date, date]:
+    """The local days a report covers: a named ``period`` (``last-week``, ...) in settings
+    ``report_timezone``, or ``first`` .. ``last`` (default today)."""
+    tz = context.settings.report_timezone
+    today = today or periods.today_in(tz)
+    try:
+        if period:
+            if first or last:
+                raise InvalidRequest("give either --period or --from/--to, not both")
+            return periods.period_days(period, today)
+    except periods.PeriodError as exc:
+        raise InvalidRequest(str(exc)) from None
+    if first is None:
+        raise InvalidRequest(f"give --period ({', '.join(periods.PERIODS)}) or --from YYYY-MM-DD [--to YYYY-MM-DD]")
+    return first, last or today
+
+
+def fee_rules(context: Context) -> dict[str, FeeRule]:
+    """Each configured channel's fee rule (``fee_percent``, ``fee_fixed`` in the channels file)."""
+    return {c.name: FeeRule(c.fee_percent, c.fee_fixed) for c in configured_channels(context)}
+
+
 def sales_report(
     context: Context,
     *,
-    first: date,
-    last: date,
+    first: date | None = None,
+    last: date | None = None,
+    period: str | None = None,
     by: Sequence[str] = ("channel",),
     currency: str | None = None,
+    filters: Filters | None = None,
     output: FileFormat | None = None,
     out: Path | None = None,
     bom: bool = False,
+    lang: str | None = None,
+    today: date | None = None,
 ) -> SalesResult:
-    """Orders, units, gross/cancelled/refunded/net revenue in the order currency and the report currency
-    (default: settings ``base_currency``), shipping and average order value, per grouping, with totals.
-    ``output`` writes it as CSV (to ``out`` or as text) or XLSX (with a revenue chart)."""
+    """Orders, units, gross/cancelled/refunded/net revenue, shipping, fees, cost of goods, gross profit and
+    margin, in the order currency and the report currency (default: settings ``base_currency``,
+    triangulating through it), per grouping, with totals, over local days (settings ``report_timezone``).
+    ``output`` writes it as CSV (to ``out`` or as text) or XLSX (summary, charts, rates)."""
     _needs_out(output, out)
-    report_currency = (currency or context.settings.base_currency).upper()
+    settings = context.settings
+    first, last = report_days(context, first, last, period, today)
+    report_currency = (currency or settings.base_currency).upper()
+    rules = fee_rules(context)
     with context.session() as session:
         report = _report(
             lambda: reports.sales_report(
-                session, first, last, list(by or ["channel"]), report_currency, chart=output is FileFormat.XLSX
+                session,
+                first,
+                last,
+                list(by or ["channel"]),
+                report_currency,
+                chart=output is FileFormat.XLSX,
+                filters=filters,
+                tz=settings.report_timezone,
+                via=settings.base_currency,
+                fee_rules=rules,
+                period=period or "",
             )
         )
     written = None
     if output is FileFormat.XLSX:
         assert out is not None
-        reports.write_sales(report, out, "xlsx")
+        reports.write_sales(report, out, "xlsx", lang=lang or settings.report_language)
         written = Written(out, None)
     elif output is FileFormat.CSV:
         text = reports.write_sales(report, out, "csv", bom=bom)

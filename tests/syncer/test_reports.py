@@ -219,7 +219,8 @@ def test_sales_totals_by_hand(session) -> None:
     # CUP-1: 50.50 + 110.05 + 191.10 + 40.00 (800 JPY) = 391.65
     assert by(sku, "CUP-1")["gross_CNY"] == D("391.65")
     assert by(sku, "GHOST", "GBP")["gross_CNY"] == D("240.00")
-    assert by(sku, "TEA-1", "CNY")["shipping"] is None  # shipping is not split across SKUs
+    # shipping is split across an order's lines by revenue: order 1's 10.00 x 200.00 / 250.50 = 7.984
+    assert by(sku, "TEA-1", "CNY")["shipping"] == D("7.98")
 
     category = report.groupings["category"]
     assert by(category, "茶叶")["gross_CNY"] == D("1263.92")
@@ -298,26 +299,27 @@ def test_xlsx_has_sheets_chart_totals_formats_and_escaping(session, tmp_path: Pa
     path = tmp_path / "sales.xlsx"
     reports.write_sales(report, path, "xlsx")
     book = load_workbook(path)
-    assert book.sheetnames == ["total", "by channel", "by month", "by category", "revenue chart"]
+    assert book.sheetnames == ["Summary", "total", "by channel", "by month", "by category", "rates", "chart data"]
     total = book["total"]
-    assert total.freeze_panes == "A2"
+    assert total.freeze_panes == "B2"
     header = [c.value for c in total[1]]
     all_row = next(r for r in total.iter_rows(min_row=2) if r[1].value == "ALL")
-    gross = all_row[header.index("gross_CNY")]
+    gross = all_row[header.index("Gross revenue (CNY)")]
     assert isinstance(gross.value, int | float) and D(str(gross.value)) == D("1895.57")
     assert "CNY" in gross.number_format
     usd_row = next(r for r in total.iter_rows(min_row=2) if r[1].value == "USD")
-    assert '"USD"' in usd_row[header.index("gross")].number_format
-    assert D(str(usd_row[header.index("gross")].value)) == D("85.49")
+    assert '"USD"' in usd_row[header.index("Gross revenue")].number_format
+    assert D(str(usd_row[header.index("Gross revenue")].value)) == D("85.49")
     # formula-looking text is escaped, Chinese text intact
     names = [r[0].value for r in book["by channel"].iter_rows(min_row=2)]
     assert "'=woo" in names and "=woo" not in names
     assert all(c.data_type != "f" for row in book["by channel"].iter_rows() for c in row)
     categories = [r[0].value for r in book["by category"].iter_rows(min_row=2)]
     assert "茶叶" in categories and "'+茶具" in categories
-    chart_sheet = book["revenue chart"]
-    assert len(chart_sheet._charts) == 1 and chart_sheet._charts[0].tagname == "barChart"
-    grid = {r[0].value: r for r in chart_sheet.iter_rows(min_row=2)}
+    summary = book["Summary"]
+    assert len(summary._charts) == 2 and summary._charts[0].tagname == "barChart"
+    chart_sheet = book["chart data"]
+    grid = {r[0].value: r for r in chart_sheet.iter_rows(min_row=2, max_row=3)}
     head = [c.value for c in chart_sheet[1]]
     assert set(grid) == {"2026-01", "2026-02"}
     assert D(str(grid["2026-01"][head.index("shop")].value)) == D("432.00")
@@ -433,6 +435,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setenv("SYNCER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SYNCER_CHANNELS_FILE", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("SYNCER_REPORT_TIMEZONE", "UTC")  # the hand-worked figures are on UTC days
     get_settings.cache_clear()
     url = get_settings().resolved_database_url
     db.upgrade(url)
@@ -459,7 +462,7 @@ def test_cli_sales_csv_xlsx_and_refusal(cli, tmp_path: Path) -> None:
     out = tmp_path / "r.xlsx"
     args = ("report", "sales", "--from", "2026-01-01", "--to", "2026-02-28", "--by", "channel", "--by", "month")
     assert invoke(*args, "--format", "xlsx", "--out", str(out)).exit_code == 0
-    assert load_workbook(out).sheetnames == ["total", "by channel", "by month", "revenue chart"]
+    assert load_workbook(out).sheetnames == ["Summary", "total", "by channel", "by month", "rates", "chart data"]
     table = invoke(*args)
     assert table.exit_code == 0 and "by month" in table.output and "total" in table.output
     data = json.loads(invoke(*args, "--format", "json").output)
@@ -504,10 +507,10 @@ def test_monthly_job_writes_last_month(db_url: str, tmp_path: Path) -> None:
         path = reports.write_monthly_report(s, tmp_path / "out", "CNY", today=date(2026, 3, 5))
     assert path.name == "sales-2026-02.xlsx"
     book = load_workbook(path)
-    assert "by channel" in book.sheetnames and book["revenue chart"]._charts
+    assert "by channel" in book.sheetnames and book["Summary"]._charts
     header = [c.value for c in book["total"][1]]
     all_row = next(r for r in book["total"].iter_rows(min_row=2) if r[1].value == "ALL")
-    assert D(str(all_row[header.index("gross_CNY")].value)) == D("950.04")  # February only (see by month)
+    assert D(str(all_row[header.index("Gross revenue (CNY)")].value)) == D("950.04")  # February only (see by month)
 
 
 def test_monthly_task_skips_without_folder_and_writes_with_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
