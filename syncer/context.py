@@ -11,15 +11,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from listing_sync.config.channels import ChannelConfig, load_channels
-from listing_sync.config.settings import Settings, get_settings
-from listing_sync.syncer import db
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+# Imported where used: `syncer --help` and every command start by importing this module, and pydantic and
+# SQLAlchemy are most of a cold start (see docs/PERFORMANCE.md).
 if TYPE_CHECKING:
     from listing_sync.adapters.base import ChannelAdapter
     from listing_sync.adapters.emulator import EmulatorHub
+    from listing_sync.config.channels import ChannelConfig
+    from listing_sync.config.settings import Settings
+    from sqlalchemy.orm import Session
 
 _HUBS: dict[Path, EmulatorHub] = {}
 
@@ -37,6 +36,7 @@ def database_errors(url: str, *, opening: bool = True) -> Iterator[None]:
     """Turn the failures of reaching the database at ``url`` into :class:`DatabaseUnavailable` (the URL
     shown without its password). Errors of the work itself pass through: around a unit of work
     (``opening=False``) only a lost or refused connection is the database's fault."""
+    from listing_sync.syncer import db
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
@@ -117,9 +117,15 @@ def current_user(explicit: str | None = None) -> str:
         return os.environ.get("USER", "unknown")
 
 
+def _settings() -> Settings:
+    from listing_sync.config.settings import get_settings
+
+    return get_settings()
+
+
 @dataclass
 class Context:
-    settings: Settings = field(default_factory=get_settings)
+    settings: Settings = field(default_factory=_settings)
     trace_path: Path | None = None
 
     @property
@@ -136,11 +142,15 @@ class Context:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        from listing_sync.syncer import db
+
         self.require_database()
         with database_errors(self.db_url, opening=False), db.unit_of_work(self.db_url) as session:
             yield session
 
     def require_database(self) -> None:
+        from listing_sync.syncer import db
+
         with database_errors(self.db_url):
             initialized = db.is_initialized(self.db_url)
         if not initialized:
@@ -153,6 +163,7 @@ class Context:
     def channels(self) -> list[ChannelConfig]:
         """The channels file, each channel's kind and options checked against the adapters' registry."""
         from listing_sync.adapters.registry import channel_problems
+        from listing_sync.config.channels import load_channels
 
         return load_channels(self.settings.resolved_channels_file, check=channel_problems)
 
@@ -196,6 +207,7 @@ class Context:
 def ensure_channel_rows(session: Session, channels: list[ChannelConfig]) -> dict[str, int]:
     """Make sure every configured channel and the warehouses it names exist in the database."""
     from listing_sync.syncer.models import Channel, Warehouse
+    from sqlalchemy import select
 
     existing = {c.name: c for c in session.scalars(select(Channel))}
     for config in channels:

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer.context import Context, UserError, ensure_channel_rows
+
+if TYPE_CHECKING:
+    from listing_sync.config.channels import ChannelConfig
 
 
 class ServiceError(UserError):
