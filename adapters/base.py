@@ -65,6 +65,10 @@ __all__ = [
     "RemoteListing",
     "RequestRejected",
     "RetryableError",
+    "Shipment",
+    "ShipmentLine",
+    "Unsupported",
+    "UnmappedCarrier",
     "StockUpdate",
     "TransientError",
     "Variation",
@@ -132,6 +136,14 @@ class RequestRejected(ChannelError):
 
 class PermanentItemError(ChannelError):
     """One item was refused for good (bad data, unknown SKU); it is parked with this message."""
+
+
+class Unsupported(ChannelError):
+    """The marketplace's API offers no way to do this (e.g. a seller-side cancellation)."""
+
+
+class UnmappedCarrier(ConfigurationError):
+    """A shipment names a carrier this marketplace has no code for (see the adapter's ``carrier_codes``)."""
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -386,6 +398,36 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class ShipmentLine:
+    """How many units of one order line go in a shipment (``line_id`` is the marketplace's line id)."""
+
+    line_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """One package of an order handed to a carrier, to tell the marketplace about.
+
+    ``carrier`` is our carrier code (:mod:`adapters.carriers`); the adapter maps it with ``carrier_code``.
+    ``complete`` is true when, with this package, every unit of the order has shipped; ``package`` counts
+    the order's packages from 1 (Amazon's ``packageReferenceId``, a positive number per order).
+    """
+
+    order_id: str
+    carrier: str
+    tracking: str
+    lines: tuple[ShipmentLine, ...]
+    shipped_at: datetime
+    complete: bool = True
+    package: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shipped_at", utc(self.shipped_at))
+
+
+@dataclass(frozen=True, slots=True)
 class OrderCursor:
     """Where an incremental order pull stands.
 
@@ -622,6 +664,31 @@ class ChannelAdapter(ABC):
     @abstractmethod
     def listings(self) -> Iterator[RemoteListing]:
         """Everything the channel holds now, page by page."""
+
+    #: our carrier code (``adapters.carriers.CARRIERS``) -> this marketplace's carrier code or name
+    carrier_codes: ClassVar[Mapping[str, str]] = MappingProxyType({})
+
+    def carrier_code(self, carrier: str) -> str:
+        """This marketplace's code for our ``carrier``; :class:`UnmappedCarrier` names channel and carrier."""
+        code = self.carrier_codes.get(carrier)
+        if code is None:
+            known = ", ".join(sorted(self.carrier_codes)) or "none"
+            raise UnmappedCarrier(
+                f"carrier {carrier!r} has no {self.kind} code on channel {self.name} (mapped carriers: {known})",
+                channel=self.name,
+                code="unmapped_carrier",
+            )
+        return code
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """Tell the marketplace a package of an order shipped, with its carrier and tracking number.
+        Returns the marketplace's reference for the fulfillment where it gives one; raises a
+        :class:`ChannelError` (retryable or not) when the marketplace refuses or cannot be reached."""
+        raise Unsupported(f"{self.kind} channel {self.name}: shipping confirmation is not supported", channel=self.name)
+
+    def cancel(self, order_id: str, reason: str) -> None:
+        """Cancel an order on the marketplace (seller side); :class:`Unsupported` where its API cannot."""
+        raise Unsupported(f"cancelling orders is not supported by {self.kind} (channel {self.name})", channel=self.name)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -120,6 +120,13 @@ def run(
         scheduler.drain()
         say(f"  {made} orders placed on the emulators")
 
+    with _step(result, "ship one order per channel with carrier and tracking; pull again", say):
+        shipped = _ship_demo_orders(context, user)
+        for channel in context.channels:
+            scheduler.queue_order_pull(channel.name, user=user)
+        scheduler.drain()
+        say(f"  {shipped.pushed} shipment(s) confirmed to the marketplaces, {shipped.retry + shipped.parked} not")
+
     with _step(result, f"bulk price change: +{PRICE_CHANGE[1]}% on category {PRICE_CHANGE[0]}", say):
         with context.session() as session:
             ids = list(
@@ -157,6 +164,35 @@ def run(
         say(f"  {seconds:6.1f}s  {name}")
     result.seconds = time.monotonic() - started
     return result
+
+
+#: carriers the demo ships with, the first one each marketplace maps
+DEMO_CARRIERS = ("SF", "DHL", "UPS", "EMS")
+
+
+def _ship_demo_orders(context: Context, user: str):
+    """Ship the oldest paid order of every channel (all its units) with a carrier that channel maps."""
+    from listing_sync.adapters.registry import adapter_class
+    from listing_sync.syncer.models import Channel, Order
+    from listing_sync.syncer.services import shipping
+
+    requests = []
+    with context.session() as session:
+        for n, channel in enumerate(context.channels, start=1):
+            order = session.scalar(
+                select(Order.external_id)
+                .join(Channel, Channel.id == Order.channel_id)
+                .where(Channel.name == channel.name, Order.status == "paid")
+                .order_by(Order.placed_at, Order.id)
+                .limit(1)
+            )
+            codes = adapter_class(channel.kind).carrier_codes
+            carrier = next((c for c in DEMO_CARRIERS if c in codes), None)
+            if order is not None and carrier is not None:
+                requests.append(
+                    shipping.ShipRequest(order, carrier, f"DEMO{n:04d}{len(order):02d}", channel=channel.name)
+                )
+    return shipping.ship(context, requests, user=user)
 
 
 def _import_mappings(session: Session, context: Context) -> None:

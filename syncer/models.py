@@ -320,6 +320,37 @@ class OrderLine(Base):
     __table_args__ = (UniqueConstraint("order_id", "line_id"),)
 
 
+class Shipment(Base):
+    """One package of an order shipped here: recorded once per (order, tracking number), its stock moved
+    from reserved to shipped, then pushed to the order's channel (retried like listing pushes).
+
+    ``lines`` is ``[{"line": order_lines.id, "quantity": n}, ...]``; ``status`` is pending (to push),
+    retry (a retryable failure, next attempt at ``next_attempt_at``), pushed, or parked (refused for good)."""
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(20))
+    tracking: Mapped[str] = mapped_column(String(120))
+    package: Mapped[int] = mapped_column(Integer, default=1)
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"), nullable=True)
+    lines: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+    shipped_at: Mapped[datetime] = mapped_column(default=now_utc)
+    user: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pushed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    order: Mapped[Order] = relationship()
+    __table_args__ = (UniqueConstraint("order_id", "tracking"),)
+
+
 class OrderCursorRow(Base):
     """The stored incremental-pull position of one channel (advanced only after its orders commit)."""
 

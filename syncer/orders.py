@@ -76,8 +76,11 @@ def _keys_present(session: Session, keys: Sequence[str]) -> set[str]:
 
 def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: str = "orders") -> set[int]:
     """Apply the ledger movements the order's current status calls for (each once, ever)."""
+    from listing_sync.syncer.shipping import shipped_here
+
     status = OrderStatus(order.status)
     warehouses = ledger.warehouses_by_code(session)
+    here = shipped_here(session, [order.id])
     movements: list[ledger.Movement] = []
     touched: set[int] = set()
     for line in order.lines:
@@ -105,6 +108,10 @@ def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: 
                 )
             )
         elif status in SHIPPED | {OrderStatus.RETURNED} and not shipped and not released:
+            # units shipped here already left the ledger with their shipment: ship only the rest
+            remaining = line.quantity - here.get(line.id, 0)
+            if remaining <= 0:
+                continue
             on_hand = (
                 session.scalar(
                     select(StockLevel.on_hand).where(
@@ -113,26 +120,27 @@ def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: 
                 )
                 or 0
             )
-            take = min(line.quantity, on_hand)
-            if take < line.quantity:
-                log.warning(
-                    "%s: shipped %d of SKU id %d but only %d on hand", reason, line.quantity, line.sku_id, on_hand
-                )
+            take = min(remaining, on_hand)
+            if take < remaining:
+                log.warning("%s: shipped %d of SKU id %d but only %d on hand", reason, remaining, line.sku_id, on_hand)
             movements.append(
                 movement(
                     kind="ship",
                     on_hand_delta=-take,
-                    reserved_delta=-line.quantity if reserved else 0,
+                    reserved_delta=-remaining if reserved else 0,
                     reason=f"shipped {reason}",
                     key=keys["ship"],
                 )
             )
         elif status in RELEASING and reserved and not shipped and not released:
+            remaining = line.quantity - here.get(line.id, 0)
+            if remaining <= 0:
+                continue
             movements.append(
                 movement(
                     kind="release",
                     on_hand_delta=0,
-                    reserved_delta=-line.quantity,
+                    reserved_delta=-remaining,
                     reason=f"{status.value} {reason}",
                     key=keys["release"],
                 )
@@ -299,20 +307,24 @@ def receive_return(session: Session, channel_id: int, external_id: str, user: st
     order = session.scalar(select(Order).where(Order.channel_id == channel_id, Order.external_id == external_id))
     if order is None:
         raise LookupError(f"no order {external_id} on that channel")
+    from listing_sync.syncer.shipping import shipped_here
+
+    here = shipped_here(session, [order.id])
     restocked = 0
     movements = []
     for line in order.lines:
         if line.sku_id is None or line.warehouse_id is None:
             continue
         shipped = session.scalar(select(StockMovement.id).where(StockMovement.idempotency_key == f"ship:{line.id}"))
-        if shipped is None:
+        units = line.quantity if shipped is not None else here.get(line.id, 0)
+        if units <= 0:
             continue
         movements.append(
             ledger.Movement(
                 sku_id=line.sku_id,
                 warehouse_id=line.warehouse_id,
                 kind="restock",
-                on_hand_delta=line.quantity,
+                on_hand_delta=units,
                 reserved_delta=0,
                 reason=f"return received for order {external_id}",
                 key=f"restock:{line.id}",
@@ -320,7 +332,7 @@ def receive_return(session: Session, channel_id: int, external_id: str, user: st
                 order_line_id=line.id,
             )
         )
-        restocked += line.quantity
+        restocked += units
     applied = ledger.record(session, movements)
     order.return_received = True
     return sum(m.on_hand_delta for m in applied)

@@ -55,6 +55,7 @@ from listing_sync.adapters.base import (
     RateLimited,
     RemoteListing,
     RequestRejected,
+    Shipment,
     StockUpdate,
     TransientError,
 )
@@ -377,6 +378,19 @@ class AliExpressAdapter(HttpAdapter):
         return out
 
     # -- orders --------------------------------------------------------------------------------------
+    carrier_codes = mapping.CARRIER_CODES
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """aliexpress.solution.order.fulfill; answers ``result.result_success``."""
+        params = mapping.fulfill_params(shipment, self.carrier_code(shipment.carrier))
+        result = self.call("aliexpress.solution.order.fulfill", **params).get("result") or {}
+        if not result.get("result_success"):
+            raise RequestRejected(
+                f"aliexpress.solution.order.fulfill for order {shipment.order_id} did not succeed: {str(result)[:200]}",
+                channel=self.name,
+            )
+        return shipment.tracking
+
     def orders_since(self, cursor: OrderCursor) -> OrderPage:
         now = mapping.now_utc(self.wall_clock())
         newest = now - self.limits.order_lag

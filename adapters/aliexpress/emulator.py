@@ -59,6 +59,12 @@ def _from_pt(text: str) -> datetime:
     return datetime.strptime(text, FMT).replace(tzinfo=PACIFIC).astimezone(UTC)
 
 
+#: logistics service keys aliexpress.logistics.redefining.listlogisticsservice lists (a subset)
+LOGISTICS_SERVICES = frozenset(
+    {"EMS", "CPAM", "DHL", "UPS", "UPSE", "FEDEX_IE", "FEDEX", "SF", "CAINIAO_STANDARD", "YANWEN_JYT", "OTHER"}
+)
+
+
 class AliExpressEmulator(Emulator):
     kind = "aliexpress"
     hosts = ("api-sg.aliexpress.com",)
@@ -465,6 +471,42 @@ class AliExpressEmulator(Emulator):
                 }
             },
         )
+
+    def m_aliexpress_solution_order_fulfill(self, method: str, params: dict[str, str]) -> httpx.Response:
+        """Declare a shipment: service_name a logistics service key, send_type all or part, the order waiting
+        for (more) shipping. ``all`` moves it to WAIT_BUYER_ACCEPT_GOODS, ``part`` to SELLER_PART_SEND_GOODS."""
+        for name in ("service_name", "out_ref", "send_type", "logistics_no"):
+            if not params.get(name):
+                return self._missing(name)
+        o = self.state["orders"].get(params["out_ref"])
+        if o is None:
+            return self.error("isv.ORDER_NOT_EXIST", f"order {params['out_ref']} does not exist")
+        if o["status"] not in ("WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS"):
+            return self.error(
+                "isv.ORDER_STATUS_ERROR", f"order {params['out_ref']} is {o['status']}: it cannot be shipped"
+            )
+        if params["send_type"] not in ("all", "part"):
+            return self.error("isv.INVALID_PARAMETER", "send_type must be all or part")
+        if params["service_name"] not in LOGISTICS_SERVICES:
+            return self.error(
+                "isv.LOGISTICS_SERVICE_NOT_EXIST", f"logistics service {params['service_name']} is not supported"
+            )
+        if params["service_name"] == "OTHER" and not params.get("tracking_website"):
+            return self.error("isv.INVALID_PARAMETER", "tracking_website is required when service_name is other")
+        now = self.now().astimezone(UTC).isoformat()
+        o.setdefault("shipments", []).append(
+            {"service_name": params["service_name"], "logistics_no": params["logistics_no"]}
+        )
+        o["updated"] = now
+        if params["send_type"] == "all":
+            o["status"], o["sent"], o["logistics_status"] = (
+                "WAIT_BUYER_ACCEPT_GOODS",
+                o.get("sent") or now,
+                "SELLER_SEND_GOODS",
+            )
+        else:
+            o["status"] = "SELLER_PART_SEND_GOODS"
+        return self.ok(method, {"result": {"result_success": True}})
 
     def _order_dto(self, oid: str, o: dict[str, Any]) -> dict[str, Any]:
         dto = {

@@ -23,6 +23,7 @@ from listing_sync.adapters.base import (
     OrderLine,
     OrderStatus,
     PriceUpdate,
+    Shipment,
     StockUpdate,
     Variation,
 )
@@ -376,3 +377,30 @@ def order_query(since: datetime, until: datetime, page: int, page_size: int, fin
 
 def now_utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+# ---------------------------------------------------------------------------------------- shipping
+#: our carrier -> AliExpress logistics ``service_name`` (the keys aliexpress.logistics.redefining.
+#: listlogisticsservice returns; an account may offer fewer). Domestic Chinese express carriers do not
+#: serve AliExpress's cross-border orders and stay unmapped.
+CARRIER_CODES: Mapping[str, str] = {
+    "EMS": "EMS",
+    "CHINAPOST": "CPAM",
+    "DHL": "DHL",
+    "UPS": "UPS",
+    "FEDEX": "FEDEX_IE",
+    "SF": "SF",
+    "CAINIAO": "CAINIAO_STANDARD",
+    "YANWEN": "YANWEN_JYT",
+}
+
+
+def fulfill_params(shipment: Shipment, service_name: str) -> dict[str, str]:
+    """aliexpress.solution.order.fulfill: ``out_ref`` the order id, ``logistics_no`` the tracking number,
+    ``send_type`` all (the order is fully shipped with this package) or part."""
+    return {
+        "service_name": service_name,
+        "out_ref": shipment.order_id,
+        "send_type": "all" if shipment.complete else "part",
+        "logistics_no": shipment.tracking,
+    }

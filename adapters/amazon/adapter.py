@@ -66,6 +66,7 @@ from listing_sync.adapters.base import (
     RateLimited,
     RemoteListing,
     RequestRejected,
+    Shipment,
     StockUpdate,
     TransientError,
 )
@@ -92,6 +93,7 @@ QUOTAS: dict[str, tuple[float, float]] = {
     "create_feed": (0.0083, 5),
     "feed_status": (2.0, 15),  # getFeed (the adapter polls slower: options.feed_poll_seconds)
     "feed_result": (0.0222, 10),  # getFeedDocument
+    "ship": (2.0, 10),  # confirmShipment (Orders v0): 2 per second, burst 10
     "orders": (0.0056, 20),  # searchOrders (v2026-01-01): about one call in three minutes, burst 20
     "s3": (10.0, 10),  # presigned S3 document URLs (not an SP-API quota)
 }
@@ -141,6 +143,8 @@ class AmazonOptions(BaseModel):
 
 def _limiter_for(method: str, path: str) -> str | None:
     """Which limiter guards this SP-API operation (for 429 backoff and x-amzn-RateLimit-Limit)."""
+    if path.startswith("/orders/v0/") and path.endswith("/shipmentConfirmation"):
+        return "ship"
     for root in (m.LISTINGS, m.FEEDS, m.ORDERS):
         at = path.find(root)
         if at >= 0:
@@ -651,6 +655,16 @@ class AmazonAdapter(HttpAdapter):
             else:
                 out.append(ItemResult.success(sku, ref=self._ref(sku, refs[g], feed_id=feed_id), state="applied"))
         return out
+
+    # -- shipping ----------------------------------------------------------------------------------
+    carrier_codes = m.CARRIER_CODES
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """confirmShipment: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation``, 204 No Content."""
+        body = m.confirm_shipment_body(shipment, self.carrier_code(shipment.carrier), self.marketplace_id)
+        path = m.CONFIRM_SHIPMENT.format(order_id=quote(shipment.order_id, safe=""))
+        self.http.post(path, json=body, limiter="ship")
+        return str(shipment.package)
 
     # -- orders ------------------------------------------------------------------------------------
     def orders_since(self, cursor: OrderCursor) -> OrderPage:

@@ -354,3 +354,61 @@ def read_token(token: str, params: Any, now: datetime) -> int:
     if bound != fingerprint(params):
         raise InvalidInput("Parameters must have the same values as the request that returned the paginationToken.")
     return offset
+
+
+# ----------------------------------------------------------------------------------------- shipping
+_PACKAGE_REQUIRED = ("packageReferenceId", "carrierCode", "trackingNumber", "shipDate", "orderItems")
+
+
+def shipment_problem(body: Any, record: Mapping[str, Any]) -> str | None:
+    """What is wrong with a ConfirmShipmentRequest for this order (None: acceptable)."""
+    if not isinstance(body, dict) or not isinstance(body.get("packageDetail"), dict):
+        return "packageDetail is required."
+    if body.get("marketplaceId") != record["marketplace"]:
+        return f"marketplaceId {body.get('marketplaceId')!r} is not the order's marketplace."
+    package = body["packageDetail"]
+    missing = [name for name in _PACKAGE_REQUIRED if package.get(name) in (None, "", [])]
+    if missing:
+        return f"packageDetail is missing {', '.join(missing)}."
+    if not str(package["packageReferenceId"]).isdigit() or int(package["packageReferenceId"]) <= 0:
+        return "packageReferenceId must be a positive number."
+    if package["carrierCode"] == "Other" and not package.get("carrierName"):
+        return "carrierName is required when carrierCode is Other."
+    try:
+        parse_time(str(package["shipDate"]), "shipDate")
+    except InvalidInput as exc:
+        return exc.details
+    if record["status"] not in ("UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED"):
+        return f"order {record['id']} is {record['status']} and cannot be confirmed as shipped."
+    lines = {line["id"]: line for line in record["lines"]}
+    for item in package["orderItems"]:
+        if not isinstance(item, dict) or item.get("orderItemId") not in lines:
+            return f"orderItemId {item.get('orderItemId') if isinstance(item, dict) else item!r} is not in the order."
+        if (
+            not isinstance(item.get("quantity"), int)
+            or not 0 < item["quantity"] <= lines[item["orderItemId"]]["quantity"]
+        ):
+            return f"quantity of {item['orderItemId']} must be between 1 and the quantity ordered."
+    return None
+
+
+def confirm_shipment(record: dict[str, Any], package: Mapping[str, Any], at: datetime) -> None:
+    """Record (or edit, by packageReferenceId) a package and recount what shipped per line."""
+    packages = record.setdefault("packages", {})
+    packages[str(package["packageReferenceId"])] = {
+        "carrierCode": package["carrierCode"],
+        "carrierName": package.get("carrierName"),
+        "trackingNumber": package["trackingNumber"],
+        "shipDate": package["shipDate"],
+        "orderItems": [dict(i) for i in package["orderItems"]],
+    }
+    shipped: dict[str, int] = {}
+    for kept in packages.values():
+        for item in kept["orderItems"]:
+            shipped[item["orderItemId"]] = shipped.get(item["orderItemId"], 0) + int(item["quantity"])
+    for line in record["lines"]:
+        line["shipped"] = min(line["quantity"], shipped.get(line["id"], 0))
+    done = all(line["shipped"] >= line["quantity"] for line in record["lines"])
+    record["status"] = "SHIPPED" if done else "PARTIALLY_SHIPPED"
+    record["v0_status"] = None
+    record["updated"] = stamp(at)

@@ -82,6 +82,7 @@ QUOTAS: dict[str, tuple[float, float]] = {
     "getOrderV0": (0.5, 30),
     "getOrderItems": (0.5, 30),
     "searchOrders": (0.0056, 20),
+    "confirmShipment": (2, 10),
 }
 BUYABLE = "BUYABLE"
 IDENTIFIER_TYPES = ("ASIN", "EAN", "FNSKU", "GTIN", "ISBN", "JAN", "MINSAN", "SKU", "UPC")
@@ -787,6 +788,26 @@ class AmazonEmulator(Emulator):
         if start + size < len(rows):
             payload["NextToken"] = str(start + size)
         return self._ok(200, {"payload": payload}, "getOrders")
+
+    @route("POST", "/orders/v0/orders/{order_id}/shipmentConfirmation")
+    def confirm_shipment(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        """confirmShipment (Orders v0, not deprecated, so not removed with the v0 reads): checks the
+        ConfirmShipmentRequest as the model says, ships the package's items, 204. The same
+        packageReferenceId again edits that package instead of adding one."""
+        if (limited := self._quota("confirmShipment")) is not None:
+            return limited
+        record = self.state["orders"].get(_unquote(order_id))
+        if record is None:
+            return self._err(404, "NotFound", f"Order {order_id} not found.")
+        try:
+            body = json.loads(request.content or b"null")
+        except ValueError:
+            return self._err(400, "InvalidInput", "The request body is not JSON.")
+        problem = eo.shipment_problem(body, record)
+        if problem:
+            return self._err(400, "InvalidInput", "Invalid Input", problem)
+        eo.confirm_shipment(record, body["packageDetail"], self.now())
+        return httpx.Response(204, headers={"x-amzn-RequestId": self._rid(), "x-amzn-RateLimit-Limit": "2.0"})
 
     @route("GET", "/orders/v0/orders/{order_id}")
     def get_order_v0(self, request: httpx.Request, order_id: str) -> httpx.Response:

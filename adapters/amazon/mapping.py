@@ -21,11 +21,13 @@ from listing_sync.adapters.base import (
     OrderLine,
     OrderStatus,
     RemoteListing,
+    Shipment,
     Variation,
 )
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"
+CONFIRM_SHIPMENT = "/orders/v0/orders/{order_id}/shipmentConfirmation"  # Orders v0 confirmShipment (not deprecated)
 ORDERS = "/orders/2026-01-01/orders"  # Orders API v2026-01-01 searchOrders (v0 is removed 2027-03-27)
 FEED_TYPE = "JSON_LISTINGS_FEED"
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -438,3 +440,43 @@ def order(data: Mapping[str, Any], default_currency: str) -> Order:
         shipping=_proceeds(data, "SHIPPING"),
         ship_country=((data.get("recipient") or {}).get("deliveryAddress") or {}).get("countryCode"),
     )
+
+
+# ---------------------------------------------------------------------------------------- shipping
+#: our carrier -> ``carrierCode``. Carriers outside Amazon's own list go as ``Other`` with ``carrierName``
+#: (PackageDetail: "carrierName ... Required when carrierCode is Other").
+OTHER = "Other"
+CARRIER_CODES: Mapping[str, str] = {
+    "UPS": "UPS",
+    "USPS": "USPS",
+    "FEDEX": "FedEx",
+    "DHL": "DHL",
+    **{code: OTHER for code in ("SF", "YTO", "ZTO", "STO", "YUNDA", "EMS", "CHINAPOST", "4PX", "YANWEN", "CAINIAO")},
+}
+CARRIER_NAMES: Mapping[str, str] = {
+    "SF": "SF Express",
+    "YTO": "YTO Express",
+    "ZTO": "ZTO Express",
+    "STO": "STO Express",
+    "YUNDA": "Yunda Express",
+    "EMS": "China EMS",
+    "CHINAPOST": "China Post",
+    "4PX": "4PX",
+    "YANWEN": "Yanwen",
+    "CAINIAO": "Cainiao",
+}
+
+
+def confirm_shipment_body(shipment: Shipment, carrier_code: str, marketplace_id: str) -> dict[str, Any]:
+    """confirmShipment's ``ConfirmShipmentRequest``: one package (``packageReferenceId`` a positive number
+    per order; the same id again edits that package), its carrier, tracking number, ship date and items."""
+    package: dict[str, Any] = {
+        "packageReferenceId": str(shipment.package),
+        "carrierCode": carrier_code,
+        "trackingNumber": shipment.tracking,
+        "shipDate": shipment.shipped_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "orderItems": [{"orderItemId": line.line_id, "quantity": line.quantity} for line in shipment.lines],
+    }
+    if carrier_code == OTHER:
+        package["carrierName"] = CARRIER_NAMES.get(shipment.carrier, shipment.carrier)
+    return {"marketplaceId": marketplace_id, "packageDetail": package}

@@ -51,6 +51,7 @@ from listing_sync.adapters.base import (
     PriceUpdate,
     RateLimited,
     RemoteListing,
+    Shipment,
     StockUpdate,
     TransientError,
     utc,
@@ -827,6 +828,17 @@ class EbayAdapter(HttpAdapter):
         cut = self.limits.order_window is not None and until >= since + self.limits.order_window
         done = not cut or until >= newest
         return OrderPage(tuple(orders.values()), OrderCursor(until - self.limits.order_overlap), done)
+
+    # -- shipping ------------------------------------------------------------------------------------
+    carrier_codes = m.CARRIER_CODES
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """createShippingFulfillment: ``POST /order/{orderId}/shipping_fulfillment``; 201 with the new
+        fulfillment's URI in ``Location``."""
+        body = m.fulfillment_body(shipment, self.carrier_code(shipment.carrier))
+        path = f"{m.FULFILLMENT}/order/{quote(shipment.order_id, safe='')}/shipping_fulfillment"
+        response = self.http.post(path, json=body, headers=self.content_headers(), limiter="orders")
+        return m.fulfillment_id(response.headers.get("Location"))
 
     # -- read-back -----------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

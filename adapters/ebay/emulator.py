@@ -906,6 +906,48 @@ class EbayEmulator(Emulator):
             return self._order_error(404, 32100, f"Invalid order ID: {order_id}")
         return self.json(200, order)
 
+    @route("POST", f"{FUL}/order/{{order_id}}/shipping_fulfillment")
+    def create_shipping_fulfillment(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        """createShippingFulfillment: checks the order, line items, carrier, tracking number and date as
+        the spec's error ids say (32100, 32200, 32300, 32500, 32600); ships the lines; 201 + Location."""
+        order = self.state["orders"].get(order_id)
+        if order is None:
+            return self._order_error(400, 32100, f"Invalid order Id: {order_id}")
+        body = self.body_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("lineItems"), list) or not body["lineItems"]:
+            return self._order_error(400, 32600, "Invalid input data: lineItems is required")
+        if order.get("orderPaymentStatus") != "PAID" or order["cancelStatus"].get("cancelState") == "CANCELED":
+            return self._order_error(400, 32100, f"Invalid order Id: order {order_id} cannot be fulfilled")
+        lines = {line["lineItemId"]: line for line in order["lineItems"]}
+        for item in body["lineItems"]:
+            if not isinstance(item, dict) or item.get("lineItemId") not in lines:
+                return self._order_error(400, 32200, f"Invalid line item id: {item}")
+        carrier, tracking = body.get("shippingCarrierCode"), body.get("trackingNumber")
+        if not isinstance(carrier, str) or not carrier or not isinstance(tracking, str) or not tracking.isalnum():
+            return self._order_error(400, 32300, "Invalid shipment tracking number or carrier")
+        if "shippedDate" in body and (
+            not isinstance(body["shippedDate"], str) or self._date(body["shippedDate"]) is None
+        ):
+            return self._order_error(400, 32500, f"Invalid shipped date: {body.get('shippedDate')}")
+        for item in body["lineItems"]:
+            lines[item["lineItemId"]]["lineItemFulfillmentStatus"] = "FULFILLED"
+        done = all(line["lineItemFulfillmentStatus"] == "FULFILLED" for line in order["lineItems"])
+        order["orderFulfillmentStatus"] = "FULFILLED" if done else "IN_PROGRESS"
+        order["lastModifiedDate"] = _iso(self.now())
+        fulfillment_id = tracking
+        order.setdefault("fulfillmentHrefs", []).append(
+            f"https://api.ebay.com{FUL}/order/{order_id}/shipping_fulfillment/{fulfillment_id}"
+        )
+        self.state.setdefault("fulfillments", {})[f"{order_id}/{fulfillment_id}"] = {
+            "fulfillmentId": fulfillment_id,
+            "lineItems": [{"lineItemId": i["lineItemId"]} for i in body["lineItems"]],
+            "shipmentTrackingNumber": tracking,
+            "shippingCarrierCode": carrier,
+            "shippedDate": body.get("shippedDate") or _iso(self.now()),
+        }
+        location = f"https://api.ebay.com{FUL}/order/{order_id}/shipping_fulfillment/{fulfillment_id}"
+        return self.json(201, {}, headers={"Location": location})
+
     # -- back office (tests, demo) -------------------------------------------------------------------
     def generate_orders(self, count: int) -> list[str]:
         ids = []

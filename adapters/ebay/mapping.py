@@ -23,6 +23,7 @@ from listing_sync.adapters.base import (
     OrderLine,
     OrderStatus,
     RemoteListing,
+    Shipment,
     Variation,
 )
 from listing_sync.adapters.money import parse_decimal, round_money
@@ -442,6 +443,39 @@ def needs_cancel_detail(data: Mapping[str, Any]) -> bool:
     """getOrders returns cancelRequests EMPTY: any order with a cancel state is re-read with getOrder."""
     state = (data.get("cancelStatus") or {}).get("cancelState")
     return bool(state) and state != "NONE_REQUESTED"
+
+
+# ---------------------------------------------------------------------------------------- shipping
+#: our carrier -> eBay ``shippingCarrierCode`` (ShippingCarrierCodeType names, and GeteBayDetails'
+#: ShippingCarrierDetails for the rest; the list differs per eBay site)
+CARRIER_CODES: Mapping[str, str] = {
+    "UPS": "UPS",
+    "USPS": "USPS",
+    "FEDEX": "FedEx",
+    "DHL": "DHL",
+    "CHINAPOST": "ChinaPost",
+    "EMS": "ChinaPost",
+    "4PX": "4PX",
+    "YANWEN": "Yanwen",
+    "SF": "SFExpress",
+    "CAINIAO": "Cainiao",
+}
+
+
+def fulfillment_body(shipment: Shipment, carrier_code: str) -> dict[str, Any]:
+    """createShippingFulfillment's ``ShippingFulfillmentDetails``: the package's line items, the carrier and
+    tracking number, and when it shipped (UTC with milliseconds)."""
+    return {
+        "lineItems": [{"lineItemId": line.line_id, "quantity": line.quantity} for line in shipment.lines],
+        "shippedDate": iso_ms(shipment.shipped_at),
+        "shippingCarrierCode": carrier_code,
+        "trackingNumber": shipment.tracking,
+    }
+
+
+def fulfillment_id(location: str | None) -> str | None:
+    """The new fulfillment's id: the last segment of the ``Location`` header eBay answers 201 with."""
+    return location.rstrip("/").rsplit("/", 1)[-1] if location else None
 
 
 # ----------------------------------------------------------------------------------------- listings

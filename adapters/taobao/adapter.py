@@ -54,6 +54,7 @@ from listing_sync.adapters.base import (
     PriceUpdate,
     RemoteListing,
     RequestRejected,
+    Shipment,
     StockUpdate,
     TransientError,
 )
@@ -459,6 +460,20 @@ class TaobaoAdapter(HttpAdapter):
         return ItemResult.success(request.sku, ref=ref)
 
     # -- orders --------------------------------------------------------------------------------------
+    carrier_codes = m.CARRIER_CODES
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """taobao.logistics.offline.send; answers ``shipping.is_success``."""
+        body = self.call(
+            "taobao.logistics.offline.send", m.offline_send_params(shipment, self.carrier_code(shipment.carrier))
+        )
+        if not (body.get("shipping") or {}).get("is_success"):
+            raise RequestRejected(
+                f"taobao.logistics.offline.send for trade {shipment.order_id} did not succeed: {str(body)[:200]}",
+                channel=self.name,
+            )
+        return shipment.tracking
+
     def orders_since(self, cursor: OrderCursor) -> OrderPage:
         """Incremental orders by modified time, paged BACKWARDS inside a fixed past window.
 

@@ -65,6 +65,29 @@ class TopFailure(Exception):
             self.body["sub_msg"] = sub_msg
 
 
+#: company codes taobao.logistics.companies.get lists (the subset the emulator knows)
+LOGISTICS_COMPANIES = frozenset(
+    {
+        "SF",
+        "YTO",
+        "ZTO",
+        "STO",
+        "YUNDA",
+        "EMS",
+        "POSTB",
+        "POST",
+        "EYB",
+        "FEDEX",
+        "JT",
+        "HTKY",
+        "ZJS",
+        "TTKDEX",
+        "DBKD",
+        "OTHER",
+    }
+)
+
+
 def _invalid(sub_msg: str) -> TopFailure:
     return TopFailure(15, "Remote service error", "isv.invalid-parameter", sub_msg)
 
@@ -448,6 +471,46 @@ class TaobaoEmulator(Emulator):
         return {"items": {"item": items}} if items else {}
 
     # -- orders --------------------------------------------------------------------------------------
+    def m_taobao_logistics_offline_send(self, p: dict[str, str]) -> dict[str, Any]:
+        """自己联系物流发货: the trade must wait for shipping; company_code a known code; a split ships only
+        the sub-orders in sub_tid. The trade moves on (SELLER_CONSIGNED_PART or WAIT_BUYER_CONFIRM_GOODS)."""
+        self.need(p, "tid", "out_sid", "company_code")
+        trade = self.state["trades"].get(p["tid"])
+        if trade is None:
+            raise TopFailure(15, "Remote service error", "isv.logistics-offline-service-error:B01", "交易不存在")
+        if trade["status"] not in ("WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"):
+            raise TopFailure(
+                15,
+                "Remote service error",
+                "isv.logistics-offline-service-error:B04",
+                f"交易状态{trade['status']}不允许发货",
+            )
+        if p["company_code"] not in LOGISTICS_COMPANIES:
+            raise TopFailure(
+                15,
+                "Remote service error",
+                "isv.logistics-offline-service-error:P38",
+                f"物流公司{p['company_code']}不存在",
+            )
+        if not p["out_sid"].isalnum():
+            raise _invalid("运单号格式不正确")
+        orders = {str(o["oid"]): o for o in trade["orders"]}
+        if p.get("is_split") == "1":
+            wanted = [x.strip() for x in p.get("sub_tid", "").split(",") if x.strip()]
+            if not wanted or any(x not in orders for x in wanted):
+                raise _invalid("拆单发货时sub_tid必须是该交易的子订单")
+        else:
+            wanted = list(orders)
+        for oid in wanted:
+            orders[oid]["status"] = "WAIT_BUYER_CONFIRM_GOODS"
+            orders[oid]["out_sid"], orders[oid]["logistics_company"] = p["out_sid"], p["company_code"]
+        done = all(o["status"] == "WAIT_BUYER_CONFIRM_GOODS" for o in trade["orders"])
+        trade["status"] = "WAIT_BUYER_CONFIRM_GOODS" if done else "SELLER_CONSIGNED_PART"
+        trade["modified"] = _cn(self.now())
+        if done:
+            trade["consign_time"] = trade["modified"]
+        return {"shipping": {"is_success": True}}
+
     def m_taobao_trades_sold_increment_get(self, p: dict[str, str]) -> dict[str, Any]:
         self.need(p, "fields", "start_modified", "end_modified")
         try:

@@ -29,6 +29,7 @@ from listing_sync.adapters.base import (
     RateLimited,
     RemoteListing,
     RequestRejected,
+    Shipment,
     TransientError,
 )
 from listing_sync.adapters.money import parse_decimal
@@ -317,3 +318,28 @@ def sku_map_json(sku_id: str, listed: bool) -> str:
 def json_compact(value: Any) -> str:
     """JSON for a structured TOP parameter (``sku_quantities``, ``options``)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------- shipping
+#: our carrier -> TOP logistics ``company_code`` (the codes taobao.logistics.companies.get lists; China
+#: Post parcels are POSTB). International carriers without a Taobao code stay unmapped on purpose.
+CARRIER_CODES: Mapping[str, str] = {
+    "SF": "SF",
+    "YTO": "YTO",
+    "ZTO": "ZTO",
+    "STO": "STO",
+    "YUNDA": "YUNDA",
+    "EMS": "EMS",
+    "CHINAPOST": "POSTB",
+    "FEDEX": "FEDEX",
+}
+
+
+def offline_send_params(shipment: Shipment, company_code: str) -> dict[str, str]:
+    """taobao.logistics.offline.send (自己联系物流): the trade, waybill number and company; a package that
+    leaves lines behind ships only its sub-orders (``is_split=1``, ``sub_tid`` the oids)."""
+    params = {"tid": shipment.order_id, "out_sid": shipment.tracking, "company_code": company_code}
+    if not shipment.complete:
+        params["is_split"] = "1"
+        params["sub_tid"] = ",".join(line.line_id for line in shipment.lines)
+    return params

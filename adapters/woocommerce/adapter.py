@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from listing_sync.adapters.base import (
@@ -44,6 +45,7 @@ from listing_sync.adapters.base import (
     RateLimited,
     RemoteListing,
     RequestRejected,
+    Shipment,
     StockUpdate,
     TransientError,
 )
@@ -398,6 +400,17 @@ class WooCommerceAdapter(HttpAdapter):
                         yield mapping.remote_variation(product, variation, currency)
             elif product.get("sku"):
                 yield mapping.remote_product(product, currency)
+
+    carrier_codes = mapping.CARRIER_CODES
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """Update an order (``PUT /orders/{id}``: tracking meta, ``completed`` once all shipped), then create
+        a customer order note (``POST /orders/{id}/notes``) with the carrier and tracking number."""
+        carrier = self.carrier_code(shipment.carrier)
+        order = quote(shipment.order_id, safe="")
+        self._json(self.http.put(f"/orders/{order}", json=mapping.shipment_update(shipment, carrier)))
+        note = self._json(self.http.post(f"/orders/{order}/notes", json=mapping.shipment_note(shipment, carrier)))
+        return str(note.get("id")) if isinstance(note, dict) and note.get("id") is not None else None
 
     def orders_since(self, cursor: OrderCursor) -> OrderPage:
         """Orders modified in [since, until], ``orderby=id`` (the v3 docs offer no sort by modified).

@@ -808,7 +808,62 @@ class WooCommerceEmulator(Emulator):
                     400, _error("rest_invalid_param", "Invalid parameter(s): status", 400, params=problems)
                 )
             self.set_order_status(order_id, body["status"])
+        if "meta_data" in body:
+            problem = self._set_meta(self.state["orders"][order_id], body["meta_data"])
+            if problem:
+                return self.json(
+                    400,
+                    _error("rest_invalid_param", "Invalid parameter(s): meta_data", 400, params={"meta_data": problem}),
+                )
         return self.json(200, self._render_order(self.state["orders"][order_id]))
+
+    def _set_meta(self, order: dict[str, Any], entries: Any) -> str | None:
+        """Update-an-order's meta_data: each ``{key, value}`` replaces the entry with that key or is added."""
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("key"), str) for e in entries
+        ):
+            return "meta_data[] must be objects with a key."
+        with self._lock:
+            for entry in entries:
+                kept = next((m for m in order["meta_data"] if m["key"] == entry["key"]), None)
+                if kept is None:
+                    order["meta_data"].append(
+                        {"id": self.next_id("meta", 100), "key": entry["key"], "value": entry.get("value")}
+                    )
+                else:
+                    kept["value"] = entry.get("value")
+            self._stamp(order, "date_modified")
+        return None
+
+    @route("POST", f"{V3}/orders/{{order_id}}/notes")
+    def create_order_note(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        """Create an order note: ``note`` required, ``customer_note`` a boolean (default false); 201."""
+        if order_id not in self.state["orders"]:
+            return self.json(404, _error("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404))
+        body = self.body_json(request) or {}
+        if not isinstance(body.get("note"), str) or not body["note"].strip():
+            return self.json(
+                400, _error("rest_missing_callback_param", "Missing parameter(s): note", 400, params=["note"])
+            )
+        if not isinstance(body.get("customer_note", False), bool):
+            return self.json(
+                400,
+                _error(
+                    "rest_invalid_param",
+                    "Invalid parameter(s): customer_note",
+                    400,
+                    params={"customer_note": "customer_note is not of type boolean."},
+                ),
+            )
+        note = {
+            "id": self.next_id("order_note", 300),
+            "author": "listing-sync",
+            "date_created": self.now().strftime("%Y-%m-%dT%H:%M:%S"),
+            "note": body["note"],
+            "customer_note": body.get("customer_note", False),
+        }
+        self.state.setdefault("order_notes", {}).setdefault(order_id, []).append(note)
+        return self.json(201, note)
 
     # -- orders ---------------------------------------------------------------------------------------
     def _render_order(self, order: Mapping[str, Any]) -> dict[str, Any]:

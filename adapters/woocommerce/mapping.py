@@ -21,6 +21,7 @@ from listing_sync.adapters.base import (
     OrderLine,
     OrderStatus,
     RemoteListing,
+    Shipment,
     Variation,
 )
 from listing_sync.adapters.money import parse_decimal, round_money
@@ -295,3 +296,54 @@ def remote_variation(parent: Mapping[str, Any], raw: Mapping[str, Any], currency
         status="active" if listing_status(parent) == "active" and listing_status(raw) == "active" else "inactive",
         title=parent.get("name"),
     )
+
+
+# ---------------------------------------------------------------------------------------- shipping
+#: our carrier -> the name a WooCommerce order note and meta show (WooCommerce core has no carrier list)
+CARRIER_CODES: Mapping[str, str] = {
+    "SF": "SF Express",
+    "YTO": "YTO Express",
+    "ZTO": "ZTO Express",
+    "STO": "STO Express",
+    "YUNDA": "Yunda Express",
+    "EMS": "China EMS",
+    "CHINAPOST": "China Post",
+    "DHL": "DHL",
+    "FEDEX": "FedEx",
+    "UPS": "UPS",
+    "USPS": "USPS",
+    "4PX": "4PX",
+    "YANWEN": "Yanwen",
+    "CAINIAO": "Cainiao",
+}
+TRACKING_META = "_listing_sync_tracking_{package}"
+
+
+def shipment_update(shipment: Shipment, carrier_name: str) -> dict[str, Any]:
+    """Update-an-order body: the package's tracking as order meta; status ``completed`` once all shipped."""
+    body: dict[str, Any] = {
+        "meta_data": [
+            {
+                "key": TRACKING_META.format(package=shipment.package),
+                "value": {
+                    "carrier": carrier_name,
+                    "tracking_number": shipment.tracking,
+                    "date_shipped": shipment.shipped_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "items": {line.sku: line.quantity for line in shipment.lines},
+                },
+            }
+        ]
+    }
+    if shipment.complete:
+        body["status"] = "completed"
+    return body
+
+
+def shipment_note(shipment: Shipment, carrier_name: str) -> dict[str, Any]:
+    """Create-an-order-note body: a note the customer sees (and is e-mailed) with carrier and tracking."""
+    units = sum(line.quantity for line in shipment.lines)
+    part = "" if shipment.complete else " (part of your order)"
+    return {
+        "note": f"Shipped {units} item(s){part} with {carrier_name}, tracking number {shipment.tracking}.",
+        "customer_note": True,
+    }

@@ -1,7 +1,8 @@
-"""``syncer orders pull | list | receive-return | export | pick-list``."""
+"""``syncer orders pull | list | ship | receive-return | export | pick-list``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -132,3 +133,61 @@ def orders_pick_list(channel: ChannelOpt = None, fmt: FormatOption = TableFormat
 
     rows = records(orders.pick_list(ctx(), channel))
     emit(rows, ["warehouse", "sku", "title", "quantity", "orders"], fmt, title="pick list")
+
+
+@orders_app.command("ship")
+@friendly
+def orders_ship(
+    order: Annotated[str | None, typer.Argument(help="The marketplace's order id (or use --file).")] = None,
+    carrier: Annotated[
+        str | None,
+        typer.Option(
+            help="Carrier: SF, YTO, ZTO, STO, YUNDA, EMS, CHINAPOST, DHL, FEDEX, UPS, USPS, 4PX, YANWEN, CAINIAO."
+        ),
+    ] = None,
+    tracking: Annotated[str | None, typer.Option(help="The carrier's tracking number.")] = None,
+    line: Annotated[
+        list[str] | None, typer.Option("--line", help="SKU=QTY shipped in this package (repeat; default: all left).")
+    ] = None,
+    warehouse: Annotated[
+        str | None, typer.Option(help="Warehouse it leaves from (default: where it was reserved).")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Channel of the order (when the id is on several).")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="CSV/XLSX of shipments: order, carrier, tracking [, channel, lines, warehouse]."),
+    ] = None,
+    push: Annotated[bool, typer.Option(help="Tell the marketplaces now (else the worker does).")] = True,
+    user: Annotated[str | None, typer.Option(help="Who ships.")] = None,
+) -> None:
+    """Record shipped packages with carrier and tracking (once each), move their stock from reserved to
+    shipped, and tell each order's marketplace."""
+    from listing_sync.syncer.services import shipping as service
+
+    if file is not None:
+        if order or carrier or tracking or line:
+            raise typer.BadParameter("give either --file or ORDER --carrier --tracking, not both")
+        shipped = service.ship_file(ctx(), file, user=user, push=push)
+    else:
+        if not (order and carrier and tracking):
+            raise typer.BadParameter("ORDER, --carrier and --tracking are required (or --file)")
+        try:
+            lines = tuple(service.parse_line_spec(text) for text in line or [])
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--line") from None
+        request = service.ShipRequest(order, carrier, tracking, lines, warehouse, channel)
+        shipped = service.ship(ctx(), [request], user=user, push=push)
+    table = Table(title="shipments")
+    for column in ("channel", "order", "carrier", "tracking", "units", "recorded", "push"):
+        table.add_column(column)
+    for s in shipped.shipments:
+        table.add_row(s.channel, s.order, s.carrier, s.tracking, str(s.units), "new" if s.new else "before", s.status)
+    console.print(table)
+    for s in shipped.shipments:
+        if s.message:
+            console.print(f"[red]{s.channel} {s.order} {s.tracking}[/]: {s.message}", highlight=False)
+    console.print(
+        f"{shipped.pushed} pushed, {shipped.retry} to retry (shown in `syncer status`), {shipped.parked} parked"
+    )

@@ -33,6 +33,8 @@ STATUS_COLUMNS = [
     "last_sync",
     "last_sync_status",
     "last_order_pull",
+    "shipments_pending",
+    "shipments_parked",
 ]
 
 
@@ -149,5 +151,10 @@ def status(fmt: FormatOption = TableFormat.TABLE) -> None:
             for error in row["parked_errors"][:10]:
                 err_console.print(
                     f"  [red]parked[/] {row['channel']} {error['sku']}: {error['code']}: {error['message']}",
+                    highlight=False,
+                )
+            for error in row["shipment_errors"][:10]:
+                err_console.print(
+                    f"  [red]shipment[/] {row['channel']} {error['sku']}: {error['code']}: {error['message']}",
                     highlight=False,
                 )

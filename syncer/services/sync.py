@@ -238,11 +238,17 @@ class ChannelStatus:
     last_sync: str | None = None
     last_sync_status: str | None = None
     last_order_pull: str | None = None
+    #: shipments recorded here and not pushed yet (new or waiting for a retry), and those parked
+    shipments_pending: int = 0
+    shipments_parked: int = 0
+    shipment_errors: list[ParkedError] = field(default_factory=list)
 
 
 def status(context: Context) -> list[ChannelStatus]:
     """Per channel: listings, dirty, parked (with messages), last sync, last order pull."""
     prepare(context)
+    from listing_sync.syncer.services.shipping import ShipmentProblem, shipment_problems
+
     rows = []
     with context.session() as session:
         ids = {c.name: c.id for c in session.scalars(select(Channel))}
@@ -251,6 +257,8 @@ def status(context: Context) -> list[ChannelStatus]:
             counts: dict[str, int] = {}
             parked: list[ParkedError] = []
             last_sync = last_pull = None
+            shipments: dict[str, int] = {}
+            failing: list[ShipmentProblem] = []
             if channel_id is not None:
                 counts = {
                     state: count
@@ -271,6 +279,7 @@ def status(context: Context) -> list[ChannelStatus]:
                     )
                 ]
                 last_sync, last_pull = _last_run(session, channel_id, "sync"), _last_run(session, channel_id, "orders")
+                shipments, failing = shipment_problems(context, config.name)
             rows.append(
                 ChannelStatus(
                     channel=config.name,
@@ -284,6 +293,12 @@ def status(context: Context) -> list[ChannelStatus]:
                     last_sync=_when(last_sync),
                     last_sync_status=last_sync.status if last_sync else None,
                     last_order_pull=_when(last_pull),
+                    shipments_pending=shipments.get("pending", 0) + shipments.get("retry", 0),
+                    shipments_parked=shipments.get("parked", 0),
+                    shipment_errors=[
+                        ParkedError(f"{f.order} {f.tracking} ({f.status}, {f.attempts} attempt(s))", f.code, f.message)
+                        for f in failing
+                    ],
                 )
             )
     return rows
