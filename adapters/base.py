@@ -6,12 +6,17 @@ Error hierarchy (what the syncer does with each)::
     ├── RetryableError              try again later (``retry_after`` seconds if the server said)
     │   ├── RateLimited             throttled: 429, THROTTLED, ApiCallLimit, TOP code 7, ...
     │   └── TransientError          timeouts, dropped connections, 5xx, isp.* errors
+    │       └── NoProgress          a page repeated its position or was empty saying more: paging stops
     ├── AuthError                   credentials refused or expired for good: re-authorize the channel
     ├── ConfigurationError          the channel is set up wrongly (missing option, bad host, ...)
     │   └── MissingCredential       a credential is not in the channels file (also config's KeyError)
     ├── RequestRejected             the marketplace refused the request itself (bad payload, signature,
     │                               oversize batch): a bug on our side, never retried
-    └── PermanentItemError          one item was refused for good; park it with its message
+    ├── PermanentItemError          one item was refused for good; park it with its message
+    ├── TooManyPages                a run read the channel's ``max_pages`` pages: paging stops
+    └── UnexpectedResponse          an answer (or one item of it) does not read as documented: wrong
+                                    type, missing field, truncated JSON, HTML, unknown enum; ``excerpt``
+                                    shows its shape without personal data
 
 Pushes are ABSOLUTE (set quantity to N, set price to X) so replaying a batch is harmless. Batch
 operations return one :class:`ItemResult` per item, never one exception for a half-failed batch.
@@ -53,6 +58,7 @@ __all__ = [
     "ListingRef",
     "MissingCredential",
     "Money",
+    "NoProgress",
     "Operation",
     "Order",
     "OrderCursor",
@@ -70,7 +76,9 @@ __all__ = [
     "Unsupported",
     "UnmappedCarrier",
     "StockUpdate",
+    "TooManyPages",
     "TransientError",
+    "UnexpectedResponse",
     "Variation",
     "frozen_map",
     "utc",
@@ -115,6 +123,33 @@ class RateLimited(RetryableError):
 
 class TransientError(RetryableError):
     """A timeout, dropped connection, 5xx or the marketplace's own 'try later' error."""
+
+
+class NoProgress(TransientError):
+    """A paging run stopped: a page pointed to a position already read in this run, or was empty while
+    saying more follows. ``position`` is that position; the next run starts over."""
+
+    def __init__(self, message: str, *, position: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.position = position
+
+
+class TooManyPages(ChannelError):
+    """A paging run read the channel's ``max_pages`` pages and stopped (``position``: where it stood)."""
+
+    def __init__(self, message: str, *, position: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.position = position
+
+
+class UnexpectedResponse(ChannelError):
+    """A marketplace answer, or one item of it, does not read as documented. ``excerpt`` is a short
+    view of it for ``syncer status``: structure, ids, codes and numbers, never names, addresses or
+    secrets. Raised for one item it skips that item; for a whole answer it stops that page."""
+
+    def __init__(self, message: str, *, excerpt: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.excerpt = excerpt
 
 
 class AuthError(ChannelError):

@@ -18,11 +18,11 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote, quote_plus, unquote_plus
 
 import httpx
@@ -36,6 +36,7 @@ from listing_sync.adapters.base import (
     RetryableError,
     TransientError,
 )
+from listing_sync.adapters.paging import Page, check_step, paginate
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from listing_sync.config.channels import ChannelConfig
 
 log = logging.getLogger("adapters.http")
+T = TypeVar("T")
 
 #: Header names whose values are always secret, whatever the marketplace.
 SECRET_HEADERS = frozenset(
@@ -736,6 +738,15 @@ class HttpAdapter(ChannelAdapter):
     def classify(self, response: httpx.Response) -> ChannelError | None:
         """Marketplace-specific failure shapes; None falls through to the plain status mapping."""
         return None
+
+    def pages(self, fetch: Callable[[Any], Page[T]], what: str, start: Hashable | None = None) -> Iterator[T]:
+        """Every item of a paged list (:func:`adapters.paging.paginate`), guarded against pages that make
+        no progress and stopped at this channel's ``max_pages``."""
+        return paginate(fetch, channel=self.name, what=what, start=start, max_pages=self.channel.max_pages)
+
+    def check_page(self, what: str, position: Hashable | None, nxt: Hashable | None, *, items: int | None) -> None:
+        """Guard one page an order pull read at ``position`` (``items`` long, pointing to ``nxt``)."""
+        check_step(self.name, what, position, nxt, items=items)
 
     @property
     def api_calls(self) -> int:

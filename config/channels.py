@@ -95,6 +95,10 @@ class StockRule(BaseModel):
     max_quantity: int | None = Field(default=None, ge=0)
 
 
+#: pages one paging run (an order pull, a listing read-back) may read unless a channel says otherwise
+DEFAULT_MAX_PAGES = 10_000
+
+
 class ChannelConfig(BaseModel):
     """One sales channel as declared in the channels file."""
 
@@ -107,6 +111,8 @@ class ChannelConfig(BaseModel):
     language: str = "en"
     base_url: str | None = None
     enabled: bool = True
+    #: most pages one paging run of this channel reads before it stops with an error (a safety stop)
+    max_pages: int = Field(default=DEFAULT_MAX_PAGES, ge=1)
     price: PriceRule = PriceRule()
     stock: StockRule = StockRule()
     #: marketplace fees for profit reports when the marketplace does not report them on the order:

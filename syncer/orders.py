@@ -16,9 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import NamedTuple
 
 from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus
 from listing_sync.adapters.base import Order as RemoteOrder
+from listing_sync.adapters.paging import PageGuard
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import reconcile
 from listing_sync.syncer import stock as ledger
@@ -255,9 +257,13 @@ def pull_channel(
     since: datetime | None = None,
     user: str = "",
     progress=None,
-    max_pages: int = 10_000,
+    max_pages: int | None = None,
 ) -> PullReport:
-    """Pull one channel's orders from its cursor to now; each page commits with its cursor."""
+    """Pull one channel's orders from its cursor to now; each page commits with its cursor.
+
+    A pull that points back to a page position it has already read raises ``NoProgress``; one that
+    reads ``max_pages`` pages (default: the channel's ``max_pages``) raises ``TooManyPages``. What was
+    committed stays, and the next pull goes on from the stored cursor."""
     report = PullReport(channel.name)
     with context.session() as session:
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
@@ -269,8 +275,9 @@ def pull_channel(
         run_id = run.id
     calls_before = adapter.api_calls
     status, message = "ok", ""
+    guard = PageGuard(channel.name, "order pull page token", max_pages=max_pages or channel.max_pages)
     try:
-        for _ in range(max_pages):
+        while True:
             page = adapter.orders_since(cursor)
             with context.session() as session:
                 touched = upsert_orders(session, channel, channel_id, page.orders, report)
@@ -281,9 +288,10 @@ def pull_channel(
             report.pages += 1
             if progress:
                 progress(report)
-            cursor = page.next
             if page.done:
                 break
+            guard.step(_position(cursor), _position(page.next), items=None, more=True)
+            cursor = page.next
     except Exception as exc:
         status, message = "failed", str(exc)
         raise
@@ -300,6 +308,23 @@ def pull_channel(
             )
     report.pulled_at = datetime.now(UTC)
     return report
+
+
+class _WindowPage(NamedTuple):
+    """Where an order pull stands inside one window: the window and the marketplace's page token."""
+
+    since: datetime
+    until: datetime | None
+    page: str
+
+    def __repr__(self) -> str:  # messages name the marketplace's token, not our window
+        return repr(self.page)
+
+
+def _position(cursor: OrderCursor) -> _WindowPage | None:
+    """A cursor as a paging position: only one inside a window (with a page token) is one; a window's
+    start is read afresh each time (its end moves with the clock), so going back to it is no repeat."""
+    return _WindowPage(cursor.since, cursor.until, cursor.page) if cursor.page is not None else None
 
 
 def receive_return(session: Session, channel_id: int, external_id: str, user: str) -> int:

@@ -60,6 +60,7 @@ from listing_sync.adapters.base import (
     TransientError,
 )
 from listing_sync.adapters.http import HttpAdapter
+from listing_sync.adapters.paging import Page, next_page_number
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_PRODUCTS = 20  # products per batch price/inventory call
@@ -408,13 +409,13 @@ class AliExpressAdapter(HttpAdapter):
                 f"aliexpress.solution.order.get failed: {result.get('error_code')} {result.get('error_message')}",
                 code=str(result.get("error_code") or "order_get_failed"),
             )
-        orders = tuple(
-            mapping.order(o, self.channel.currency) for o in mapping.items(result.get("target_list"), "order_dto")
-        )
-        total_pages = int(result.get("total_page") or 0)
-        if page < total_pages:
-            nxt = OrderCursor(cursor.since, until, f"{phase}:{page + 1}")
-            return OrderPage(orders, nxt, done=False)
+        rows = mapping.items(result.get("target_list"), "order_dto")
+        orders = tuple(mapping.order(o, self.channel.currency) for o in rows)
+        following = next_page_number(page, len(rows), last=int(result.get("total_page") or 0))
+        position = f"{phase}:{following}" if following else None
+        self.check_page("aliexpress.solution.order.get current_page", cursor.page, position, items=None)
+        if position is not None:
+            return OrderPage(orders, OrderCursor(cursor.since, until, position), done=False)
         if phase != "finish":
             return OrderPage(orders, OrderCursor(cursor.since, until, "finish:1"), done=False)
         # caught up when what is left is shorter than the overlap the next pull re-reads anyway
@@ -425,15 +426,16 @@ class AliExpressAdapter(HttpAdapter):
     # -- listings ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:
         for status in self.options.listing_statuses:
-            page, pages = 1, 1
-            while page <= pages:
+
+            def fetch(page: int, status: str = status) -> Page[dict[str, Any]]:
                 query = mapping.dumps({"product_status_type": status, "current_page": page, "page_size": 99})
                 result = self.call("aliexpress.solution.product.list.get", aeop_a_e_product_list_query=query)
                 result = result.get("result") or {}
-                pages = int(result.get("total_page") or 0)
-                for row in mapping.items(result.get("aeop_a_e_product_display_d_t_o_list"), "item_display_dto"):
-                    yield from self._product_listings(str(row["product_id"]), status)
-                page += 1
+                rows = mapping.items(result.get("aeop_a_e_product_display_d_t_o_list"), "item_display_dto")
+                return Page(rows, next_page_number(page, len(rows), last=int(result.get("total_page") or 0)))
+
+            for row in self.pages(fetch, f"aliexpress.solution.product.list.get {status} current_page", start=1):
+                yield from self._product_listings(str(row["product_id"]), status)
 
     def _product_listings(self, product_id: str, status: str) -> Iterator[RemoteListing]:
         info = self.call("aliexpress.solution.product.info.get", product_id=product_id).get("result") or {}

@@ -40,6 +40,7 @@ import gzip
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote, urlsplit
@@ -71,6 +72,7 @@ from listing_sync.adapters.base import (
     TransientError,
 )
 from listing_sync.adapters.http import HttpAdapter
+from listing_sync.adapters.paging import Page, next_token
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
@@ -687,14 +689,8 @@ class AmazonAdapter(HttpAdapter):
             )
             return OrderPage((), OrderCursor(cursor.since), False)
         orders = self._order_page(body)
-        token = (body.get("pagination") or {}).get("nextToken")
-        if token and token == cursor.page:
-            raise TransientError(
-                f"searchOrders answered paginationToken {token[:40]}… with itself: the page makes no progress, "
-                "so the pull stops here; it is retried on the next cycle",
-                channel=self.name,
-                code="no_progress",
-            )
+        token = next_token((body.get("pagination") or {}).get("nextToken"))
+        self.check_page("searchOrders paginationToken", cursor.page, token, items=len(body["orders"]))
         if token:
             return OrderPage(orders, OrderCursor(cursor.since, until, token), False)
         return OrderPage(orders, OrderCursor(until - lims.order_overlap), True)
@@ -732,10 +728,11 @@ class AmazonAdapter(HttpAdapter):
         seen: set[str] = set()
         created_after: str | None = None
         while True:
-            token: str | None = None
-            read = total = fresh = 0
-            last_created: str | None = None
-            while True:
+            query = _ListingQuery()
+
+            def fetch(
+                token: str | None, query: _ListingQuery = query, created_after: str | None = created_after
+            ) -> Page[dict[str, Any]]:
                 params: dict[str, Any] = {
                     **self._params(),
                     "includedData": "summaries,offers,fulfillmentAvailability",
@@ -748,22 +745,22 @@ class AmazonAdapter(HttpAdapter):
                 if token:
                     params["pageToken"] = token
                 body = self.http.get(path, params=params, limiter="search").json()
-                total = int(body.get("numberOfResults") or 0)
-                for item in body.get("items") or []:
-                    read += 1
-                    created = next((s.get("createdDate") for s in item.get("summaries") or []), None)
-                    last_created = created or last_created
-                    if item["sku"] in seen:
-                        continue
-                    seen.add(item["sku"])
-                    fresh += 1
-                    yield m.remote_listing(item, self.marketplace_id)
-                token = (body.get("pagination") or {}).get("nextToken")
-                if not token:
-                    break
-            if read >= total or fresh == 0 or last_created is None:
+                query.total = int(body.get("numberOfResults") or 0)
+                items = list(body.get("items") or [])
+                return Page(items, next_token((body.get("pagination") or {}).get("nextToken")))
+
+            for item in self.pages(fetch, "searchListingsItems pageToken"):
+                query.read += 1
+                created = next((s.get("createdDate") for s in item.get("summaries") or []), None)
+                query.last_created = created or query.last_created
+                if item["sku"] in seen:
+                    continue
+                seen.add(item["sku"])
+                query.fresh += 1
+                yield m.remote_listing(item, self.marketplace_id)
+            if query.read >= query.total or query.fresh == 0 or query.last_created is None:
                 return
-            created_after = last_created
+            created_after = query.last_created
 
     def listing(self, sku: str) -> RemoteListing | None:
         """getListingsItem for one SKU (read-back confirmation of a submitted change); None if absent."""
@@ -773,3 +770,13 @@ class AmazonAdapter(HttpAdapter):
         except PermanentItemError:
             return None
         return m.remote_listing(body, self.marketplace_id)
+
+
+@dataclass(slots=True)
+class _ListingQuery:
+    """What one searchListingsItems query (up to 1,000 SKUs) has read so far."""
+
+    read: int = 0
+    total: int = 0
+    fresh: int = 0
+    last_created: str | None = None

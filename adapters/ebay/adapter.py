@@ -60,6 +60,7 @@ from listing_sync.adapters.ebay import mapping as m
 from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES, EbayTokenAuth, token_request
 from listing_sync.adapters.ebay.revisions import DAILY_REVISIONS, RevisionBudget
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
+from listing_sync.adapters.paging import Page, next_offset, next_url
 from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger("adapters.ebay")
@@ -819,12 +820,13 @@ class EbayAdapter(HttpAdapter):
             previous = orders.get(parsed.external_id)
             if previous is None or parsed.updated_at >= previous.updated_at:
                 orders[parsed.external_id] = parsed
-        total = int(data.get("total") or 0)
-        if raw and offset + len(raw) < total:
-            # the set is live (orders modified meanwhile leave the window and shift the rest down):
-            # re-read a few rows; the syncer's upsert makes the repeats harmless
-            step = max(1, len(raw) - self.options.order_page_overlap)
-            return OrderPage(tuple(orders.values()), OrderCursor(since, until, str(offset + step)), False)
+        # the set is live (orders modified meanwhile leave the window and shift the rest down):
+        # re-read a few rows; the syncer's upsert makes the repeats harmless
+        step = len(raw) - self.options.order_page_overlap
+        following = next_offset(offset, len(raw), int(data.get("total") or 0), step=step)
+        self.check_page("getOrders offset", offset, following, items=len(raw))
+        if following is not None:
+            return OrderPage(tuple(orders.values()), OrderCursor(since, until, str(following)), False)
         cut = self.limits.order_window is not None and until >= since + self.limits.order_window
         done = not cut or until >= newest
         return OrderPage(tuple(orders.values()), OrderCursor(until - self.limits.order_overlap), done)
@@ -843,13 +845,12 @@ class EbayAdapter(HttpAdapter):
     # -- read-back -----------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:
         """Every inventory item with this marketplace's offer (one getOffers call per SKU)."""
-        url: str | None = f"{m.INVENTORY}/inventory_item?limit=100&offset=0"
-        seen: set[str] = set()
-        while url and url not in seen:
-            seen.add(url)
+
+        def fetch(url: str) -> Page[dict[str, Any]]:
             data = self.http.get(url).json()
-            items = data.get("inventoryItems") or []
-            for item in items:
-                yield m.remote_listing(item, self._find_offer(str(item["sku"])))
-            nxt = data.get("next")
-            url = httpx.URL(nxt).raw_path.decode("ascii") if nxt and items else None
+            items = list(data.get("inventoryItems") or [])
+            return Page(items, next_url(data.get("next")) if items else None)
+
+        first = f"{m.INVENTORY}/inventory_item?limit=100&offset=0"
+        for item in self.pages(fetch, "getInventoryItems next", start=first):
+            yield m.remote_listing(item, self._find_offer(str(item["sku"])))

@@ -51,6 +51,7 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.money import parse_decimal
+from listing_sync.adapters.paging import Page, next_token
 from listing_sync.adapters.shopify import mapping as m
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -240,16 +241,14 @@ class ShopifyAdapter(HttpAdapter):
         found: dict[str, list[dict[str, Any]]] = {}
         for start in range(0, len(skus), m.SKU_LOOKUP_CHUNK):
             chunk = skus[start : start + m.SKU_LOOKUP_CHUNK]
-            after = None
-            while True:
+
+            def fetch(after: str | None, chunk: Sequence[str] = chunk) -> Page[dict[str, Any]]:
                 data = self._gql(m.LOOKUP_DOCUMENT, {"query": m.sku_query(chunk), "after": after}, m.LOOKUP_COST)
-                page = data["data"]["productVariants"]
-                for node in page["nodes"]:
-                    if node.get("sku") in chunk:
-                        found.setdefault(node["sku"], []).append(node)
-                if not page["pageInfo"]["hasNextPage"]:
-                    break
-                after = page["pageInfo"]["endCursor"]
+                return _connection(data["data"]["productVariants"])
+
+            for node in self.pages(fetch, "productVariants cursor"):
+                if node.get("sku") in chunk:
+                    found.setdefault(node["sku"], []).append(node)
         return found
 
     def _resolve(self, items: Sequence[Any]) -> dict[str, dict[str, str] | str]:
@@ -693,6 +692,8 @@ class ShopifyAdapter(HttpAdapter):
             m.orders_cost(page_size, line_page),
         )
         page = body["data"]["orders"]
+        connection = _connection(page)
+        self.check_page("orders cursor", cursor.page, connection.next, items=len(connection.items))
         orders = []
         for node in page["nodes"]:
             try:
@@ -703,47 +704,49 @@ class ShopifyAdapter(HttpAdapter):
                 orders.append(m.order(node, lines))
             except (AttributeError, KeyError, TypeError, ValueError) as exc:  # one bad record must not stall
                 log.error("[%s] order %s skipped, cannot be read: %r", self.name, node.get("id"), exc)
-        if page["pageInfo"]["hasNextPage"]:
-            return OrderPage(tuple(orders), OrderCursor(cursor.since, until, page["pageInfo"]["endCursor"]), False)
+        if connection.next is not None:
+            return OrderPage(tuple(orders), OrderCursor(cursor.since, until, str(connection.next)), False)
         nxt = OrderCursor(until - self.limits.order_overlap)
         return OrderPage(tuple(orders), nxt, until >= newest)
 
     def _more_lines(self, order_id: str, after: str) -> list[dict[str, Any]]:
-        lines: list[dict[str, Any]] = []
-        cursor: str | None = after
-        while cursor:
+
+        def fetch(cursor: str) -> Page[dict[str, Any]]:
             body = self._gql(m.MORE_LINES_DOCUMENT, {"id": order_id, "after": cursor}, m.MORE_LINES_COST)
-            items = body["data"]["order"]["lineItems"]
-            lines += items["nodes"]
-            cursor = items["pageInfo"]["endCursor"] if items["pageInfo"]["hasNextPage"] else None
-        return lines
+            return _connection(body["data"]["order"]["lineItems"])
+
+        return list(self.pages(fetch, f"lineItems cursor of order {order_id}", start=after))
 
     # -- read-back ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:
         location = self._location()
-        after = None
-        while True:
+
+        def fetch(after: str | None) -> Page[dict[str, Any]]:
             body = self._gql(m.VARIANTS_DOCUMENT, {"query": None, "after": after}, m.VARIANTS_COST)
-            page = body["data"]["productVariants"]
-            for node in page["nodes"]:
-                if not node.get("sku"):
-                    continue  # not ours to sync: a variant without SKU cannot be matched
-                product = node["product"]
-                ids = {
-                    "product_id": product["id"],
-                    "variant_id": node["id"],
-                    "inventory_item_id": node["inventoryItem"]["id"],
-                    "location_id": location,
-                }
-                price = node.get("price")
-                yield RemoteListing(
-                    sku=node["sku"],
-                    ref=ListingRef(node["sku"], product["id"], ids),
-                    price=Money(parse_decimal(str(price)), self.channel.currency) if price is not None else None,
-                    quantity=node.get("inventoryQuantity"),
-                    status=m.listing_status(product.get("status")),
-                    title=product.get("title"),
-                )
-            if not page["pageInfo"]["hasNextPage"]:
-                return
-            after = page["pageInfo"]["endCursor"]
+            return _connection(body["data"]["productVariants"])
+
+        for node in self.pages(fetch, "productVariants cursor"):
+            if not node.get("sku"):
+                continue  # not ours to sync: a variant without SKU cannot be matched
+            product = node["product"]
+            ids = {
+                "product_id": product["id"],
+                "variant_id": node["id"],
+                "inventory_item_id": node["inventoryItem"]["id"],
+                "location_id": location,
+            }
+            price = node.get("price")
+            yield RemoteListing(
+                sku=node["sku"],
+                ref=ListingRef(node["sku"], product["id"], ids),
+                price=Money(parse_decimal(str(price)), self.channel.currency) if price is not None else None,
+                quantity=node.get("inventoryQuantity"),
+                status=m.listing_status(product.get("status")),
+                title=product.get("title"),
+            )
+
+
+def _connection(connection: Mapping[str, Any]) -> Page[dict[str, Any]]:
+    """A GraphQL connection's nodes and, while ``hasNextPage``, its ``endCursor`` as the next position."""
+    info = connection["pageInfo"]
+    return Page(list(connection["nodes"]), next_token(info.get("endCursor")) if info["hasNextPage"] else None)

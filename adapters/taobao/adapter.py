@@ -59,6 +59,7 @@ from listing_sync.adapters.base import (
     TransientError,
 )
 from listing_sync.adapters.http import HttpAdapter
+from listing_sync.adapters.paging import Page, next_page_number
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import mapping as m
@@ -519,9 +520,12 @@ class TaobaoAdapter(HttpAdapter):
                 "use_has_next": "false",
             },
         )
-        orders = m.parse_trades(m.unwrap(body.get("trades"), "trade"))
+        trades = m.unwrap(body.get("trades"), "trade")
+        orders = m.parse_trades(trades)
         last = max(1, math.ceil(int(body.get("total_results") or 0) / self.limits.orders_page))
         following = (last if last > 1 else None) if page is None else (page - 1 if page > 1 else None)
+        # pages N, N-1, ... 1 after the first read: a page emptied by rows leaving the window may point on
+        self.check_page("taobao.trades.sold.increment.get page_no", page, following, items=None)
         if following is not None:
             return OrderPage(orders, OrderCursor(since, until, str(following)), done=False)
         done = until - since < window  # the window was cut short by "now - lag": caught up
@@ -548,14 +552,14 @@ class TaobaoAdapter(HttpAdapter):
             ("taobao.items.inventory.get", {"banner": banner}) for banner in INVENTORY_BANNERS
         ]
         for method, extra in queries:
-            page = 1
-            while True:
+
+            def fetch(page: int, method: str = method, extra: dict[str, Any] = extra) -> Page[dict[str, Any]]:
                 body = self.call(method, {"fields": m.ITEM_FIELDS, "page_no": page, "page_size": ITEMS_PAGE, **extra})
                 items = m.unwrap(body.get("items"), "item")
-                yield from items
-                if not items or page * ITEMS_PAGE >= int(body.get("total_results") or 0):
-                    break
-                page += 1
+                total = int(body.get("total_results") or 0)
+                return Page(items, next_page_number(page, len(items), total=total, size=ITEMS_PAGE))
+
+            yield from self.pages(fetch, f"{method} page_no", start=1)
 
     def _with_skus(self, items: list[dict[str, Any]]) -> Iterator[RemoteListing]:
         skus: dict[str, list[dict[str, Any]]] = {}

@@ -50,6 +50,7 @@ from listing_sync.adapters.base import (
     TransientError,
 )
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
+from listing_sync.adapters.paging import Page, next_page_number
 from listing_sync.adapters.woocommerce import mapping
 from listing_sync.adapters.woocommerce.auth import OAuth1Auth, QueryStringAuth
 from pydantic import BaseModel, ConfigDict, Field
@@ -378,16 +379,16 @@ class WooCommerceAdapter(HttpAdapter):
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Mapping[str, Any]]:
         """Every element of a list endpoint, page by page until ``X-WP-TotalPages``."""
-        page = 1
-        while True:
+
+        def fetch(page: int) -> Page[Mapping[str, Any]]:
             response = self.http.get(
                 path, params={**(params or {}), "per_page": PAGE_SIZE, "page": page, "orderby": "id", "order": "asc"}
             )
             rows = self._json(response)
-            yield from (row for row in rows if isinstance(row, Mapping))
-            if not rows or page >= _total_pages(response):
-                return
-            page += 1
+            nxt = next_page_number(page, len(rows), last=_total_pages(response))
+            return Page([row for row in rows if isinstance(row, Mapping)], nxt)
+
+        return self.pages(fetch, f"GET {path} page", start=1)
 
     def listings(self) -> Iterator[RemoteListing]:
         currency = self.channel.currency
@@ -456,8 +457,10 @@ class WooCommerceAdapter(HttpAdapter):
             back = max(1, ((page - 1) * PAGE_SIZE - shrunk) // PAGE_SIZE + 1)
             nxt = OrderCursor(cursor.since, until, f"{back}:{total}")
             return OrderPage(tuple(orders.values()), nxt, False)
-        if rows and page < _total_pages(response):
-            return OrderPage(tuple(orders.values()), OrderCursor(cursor.since, until, f"{page + 1}:{total}"), False)
+        following = next_page_number(page, len(rows), last=_total_pages(response))
+        self.check_page("GET /orders page", cursor.page, f"{following}:{total}" if following else None, items=None)
+        if following is not None:
+            return OrderPage(tuple(orders.values()), OrderCursor(cursor.since, until, f"{following}:{total}"), False)
         done = until >= now - limits.order_lag - timedelta(seconds=1)
         return OrderPage(tuple(orders.values()), OrderCursor(until - limits.order_overlap), done)
 

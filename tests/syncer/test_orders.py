@@ -171,3 +171,41 @@ def test_return_restocks_only_when_received(world) -> None:
     with context.session() as s:
         assert orders.receive_return(s, channel_id, "R", "clerk") == 0  # once
     assert level(context) == (10, 0)
+
+
+class CyclingAdapter(FakeAdapter):
+    """Pages t1 -> t2 -> t1 ...: each page differs from the one before, the pull as a whole goes round."""
+
+    def orders_since(self, cursor):
+        from listing_sync.adapters.base import OrderCursor, OrderPage
+
+        nxt = {None: "t1", "t1": "t2", "t2": "t1"}[cursor.page]
+        order = make_order(f"O-{cursor.page}", OrderStatus.PAID, 1, ("TEA", 1))
+        return OrderPage((order,), OrderCursor(cursor.since, T0, nxt), False)
+
+
+def test_a_pull_that_goes_back_to_a_page_it_read_stops_with_a_typed_error(world) -> None:
+    from listing_sync.adapters.base import NoProgress
+    from listing_sync.syncer.models import SyncRun
+
+    context, channels, _ = world
+    adapter = CyclingAdapter(channels[0])
+    with pytest.raises(NoProgress) as caught:
+        pull(context, channels[0], adapter)
+    assert caught.value.channel == "shop" and "order pull" in caught.value.message
+    assert "t1" in caught.value.message
+    assert level(context) == (10, 3)  # the three pages read (None, t1, t2) are committed with their cursor
+    with context.session() as s:
+        run = s.scalar(select(SyncRun).where(SyncRun.kind == "orders"))
+        assert run.status == "failed" and "points to" in run.message
+
+
+def test_a_pull_stops_at_the_channels_max_pages(world) -> None:
+    from listing_sync.adapters.base import TooManyPages
+
+    context, channels, adapters = world
+    channel = channels[0].model_copy(update={"max_pages": 2})
+    adapter = adapters["shop"]
+    adapter.orders = [make_order(f"O{i}", OrderStatus.PAID, i, ("TEA", 1)) for i in range(7)]  # 4 pages of 2
+    with pytest.raises(TooManyPages, match="stopped after 2 pages"):
+        pull(context, channel, adapter)
