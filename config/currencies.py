@@ -6,6 +6,7 @@ from __future__ import annotations
 MINOR_UNITS: dict[str, int] = {
     "AED": 2,
     "AUD": 2,
+    "BGN": 2,
     "BRL": 2,
     "CAD": 2,
     "CHF": 2,
@@ -20,6 +21,7 @@ MINOR_UNITS: dict[str, int] = {
     "IDR": 2,
     "ILS": 2,
     "INR": 2,
+    "ISK": 0,
     "JPY": 0,
     "KRW": 0,
     "MXN": 2,
@@ -28,6 +30,7 @@ MINOR_UNITS: dict[str, int] = {
     "NZD": 2,
     "PHP": 2,
     "PLN": 2,
+    "RON": 2,
     "RUB": 2,
     "SAR": 2,
     "SEK": 2,

@@ -112,17 +112,32 @@ def drain(limit: int = 10_000) -> int:
     return count
 
 
-@huey.periodic_task(crontab(day="1", hour="1", minute="30"))
-def monthly_sales_report() -> str | None:
-    """On the 1st (01:30 UTC): last month's sales report as XLSX in ``report_folder`` (skipped when unset).
-    A missing FX rate is logged with every missing currency and day (retrying cannot help)."""
+def _scheduled_report(kind: str) -> str | None:
     context = Context()
     if context.settings.report_folder is None:
         return None
     try:
-        path = reports.write_monthly_report(context)
+        delivered = reports.deliver_scheduled_report(context, kind)
     except reports.ReportFailed as exc:
-        log.error("monthly sales report not written: %s", exc)
+        log.error("%s sales report not delivered: %s", kind, exc)
         return None
-    log.info("monthly sales report written to %s", path)
-    return str(path)
+    if delivered is None:
+        return None
+    if delivered.fresh:
+        mailed = f", e-mailed to {', '.join(delivered.emailed)}" if delivered.emailed else ""
+        log.info("%s sales report written to %s%s", kind, delivered.path, mailed)
+    return str(delivered.path)
+
+
+@huey.periodic_task(crontab(minute="30"))
+def weekly_sales_report() -> str | None:
+    """Every hour at :30, until it exists: last week's (Monday to Sunday in ``report_timezone``) sales and
+    profit report as ``sales-YYYY-Www.xlsx`` in ``report_folder``, e-mailed when SMTP settings are given.
+    Skipped when ``report_folder`` is unset. A missing FX rate is logged (and retried the next hour)."""
+    return _scheduled_report("weekly")
+
+
+@huey.periodic_task(crontab(minute="40"))
+def monthly_sales_report() -> str | None:
+    """Every hour at :40, until it exists: last month's report as ``sales-YYYY-MM.xlsx`` (see weekly)."""
+    return _scheduled_report("monthly")

@@ -156,10 +156,47 @@ def _rate_cell(number: int, text: str, problems: list[Problem]) -> Decimal | Non
     return value
 
 
+ECB_NAMESPACE = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
+
+
+def read_ecb_xml(path: str | Path) -> list[tuple[date, str, str, Decimal]]:
+    """Read the European Central Bank's reference rates (``eurofxref-daily.xml``, ``-hist-90d.xml`` or
+    ``-hist.xml``): ``<Cube time="YYYY-MM-DD">`` days holding ``<Cube currency="USD" rate="1.0550"/>``,
+    each meaning 1 EUR = rate units of the currency. Checked whole like a CSV: every bad day, currency or
+    rate is listed (by its position in the file) and nothing is returned."""
+    import xml.etree.ElementTree as ET
+
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise InputRejected(str(path), [Problem(0, "", f"not a readable ECB XML file: {exc}")]) from None
+    problems: list[Problem] = []
+    parsed: list[tuple[date, str, str, Decimal]] = []
+    days = [cube for cube in root.iter(f"{ECB_NAMESPACE}Cube") if cube.get("time")]
+    if not days:
+        raise InputRejected(str(path), [Problem(0, "", 'no <Cube time="..."> day: not an ECB eurofxref file')])
+    number = 0
+    for day_cube in days:
+        day = _day_cell(number, day_cube.get("time", ""), problems)
+        for cube in day_cube.findall(f"{ECB_NAMESPACE}Cube"):
+            number += 1
+            code = _currency_cell(number, "currency", (cube.get("currency") or "").upper(), problems)
+            value = _rate_cell(number, cube.get("rate") or "", problems)
+            if day is not None and code is not None and value is not None and code != "EUR":
+                parsed.append((day, "EUR", code, value))
+    if problems:
+        raise InputRejected(str(path), problems)
+    return parsed
+
+
 def import_rates(session: Session, path: str | Path) -> tuple[int, int]:
-    """Validate a rate file whole, then apply it. Returns (rows changed, rows unchanged)."""
-    rows = read_rate_file(path)
-    source = Path(path).name
+    """Validate a rate file whole (CSV/XLSX with date, base, quote, rate; or the ECB's eurofxref XML), then
+    apply it. Returns (rows changed, rows unchanged)."""
+    if Path(path).suffix.lower() == ".xml":
+        rows, source = read_ecb_xml(path), "ECB"
+    else:
+        rows, source = read_rate_file(path), Path(path).name
     changed = sum(set_rate(session, base, quote, value, day, source) for day, base, quote, value in rows)
     return changed, len(rows) - changed
 

@@ -4,15 +4,12 @@ of cover) and reorder signals; written as tables, CSV or XLSX with native charts
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from listing_sync.syncer.models import Order, OrderLine, Product, Sku, StockLevel, StockMovement
 from listing_sync.syncer.periods import period_days
 from listing_sync.syncer.sales import (
     CANCELLED,
@@ -34,6 +31,16 @@ from listing_sync.syncer.sales import (
     sales_columns,
     sales_report,
 )
+from listing_sync.syncer.stockreports import (
+    INVENTORY_COLUMNS,
+    REORDER_COLUMNS,
+    InventoryReport,
+    ReorderPolicy,
+    inventory_report,
+    purchase_suggestions,
+    reorder_report,
+    supplier_totals,
+)
 from listing_sync.syncer.tabular import escape_formula, write_csv
 from listing_sync.syncer.workbook import (
     Book,
@@ -47,10 +54,17 @@ from listing_sync.syncer.workbook import (
     word,
     write_xlsx,
 )
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 __all__ = [
+    "INVENTORY_COLUMNS",
+    "REORDER_COLUMNS",
+    "InventoryReport",
+    "ReorderPolicy",
+    "inventory_report",
+    "purchase_suggestions",
+    "reorder_report",
+    "supplier_totals",
     "CANCELLED",
     "CLASS",
     "COUNTED",
@@ -69,164 +83,6 @@ __all__ = [
     "sales_columns",
     "sales_report",
 ]
-
-
-# ------------------------------------------------------------------------------------------ helpers
-def window(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start 00:00 UTC, end + 1 day 00:00 UTC): both days inclusive."""
-    if end < start:
-        raise ReportError(f"--to {end} is before --from {start}")
-    return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
-
-
-# ------------------------------------------------------------------------------------ inventory
-def _q(value: Decimal, places: str) -> Decimal:
-    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-INVENTORY_COLUMNS = [
-    "sku",
-    "title",
-    "category",
-    "on_hand",
-    "reserved",
-    "available",
-    "sold",
-    "velocity_per_day",
-    "sell_through",
-    "turnover",
-    "days_of_cover",
-]
-
-
-@dataclass
-class InventoryReport:
-    start: date
-    end: date
-    days: int
-    rows: list[dict[str, Any]]
-    skus: int
-    skus_sold: int
-
-    @property
-    def sku_sell_through(self) -> Decimal | None:
-        return _q(Decimal(self.skus_sold) / self.skus, "0.0001") if self.skus else None
-
-
-def inventory_report(session: Session, start: date, end: date) -> InventoryReport:
-    """Per SKU: on hand, reserved, available (now); units sold in the window; sell-through, turnover and
-    days of cover (see README for the formulas). Aggregated in SQL per SKU."""
-    lo, hi = window(start, end)
-    days = (end - start).days + 1
-    levels = {
-        sku_id: (int(on or 0), int(res or 0))
-        for sku_id, on, res in session.execute(
-            select(StockLevel.sku_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.reserved)).group_by(
-                StockLevel.sku_id
-            )
-        )
-    }
-    sold = dict(
-        session.execute(
-            select(OrderLine.sku_id, func.sum(OrderLine.quantity))
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(
-                Order.placed_at >= lo,
-                Order.placed_at < hi,
-                Order.status.in_(KEPT),
-                OrderLine.sku_id.is_not(None),
-            )
-            .group_by(OrderLine.sku_id)
-        ).all()
-    )
-
-    def moved_since(moment: datetime) -> dict[int, int]:
-        return dict(
-            session.execute(
-                select(StockMovement.sku_id, func.sum(StockMovement.on_hand_delta))
-                .where(StockMovement.created_at >= moment)
-                .group_by(StockMovement.sku_id)
-            ).all()
-        )
-
-    after_start, after_end = moved_since(lo), moved_since(hi)
-    skus = session.execute(
-        select(Sku.id, Sku.sku, Sku.active, Product.title, Product.category)
-        .join(Product, Product.id == Sku.product_id)
-        .order_by(Sku.sku)
-    ).all()
-    rows = []
-    counted = sold_count = 0
-    for sku_id, sku, active, title, category in skus:
-        on_hand, reserved = levels.get(sku_id, (0, 0))
-        units = int(sold.get(sku_id) or 0)
-        if not active and not on_hand and not units:
-            continue
-        available = max(on_hand - reserved, 0)
-        end_on_hand = on_hand - int(after_end.get(sku_id) or 0)
-        start_on_hand = on_hand - int(after_start.get(sku_id) or 0)
-        average = Decimal(start_on_hand + end_on_hand) / 2
-        velocity = Decimal(units) / days
-        counted += 1
-        sold_count += units > 0
-        rows.append(
-            {
-                "sku": sku,
-                "title": title,
-                "category": category,
-                "on_hand": on_hand,
-                "reserved": reserved,
-                "available": available,
-                "sold": units,
-                "velocity_per_day": _q(velocity, "0.001"),
-                "sell_through": _q(Decimal(units) / (units + end_on_hand), "0.0001")
-                if units + end_on_hand > 0
-                else None,
-                "turnover": _q(units / average, "0.01") if average > 0 else None,
-                "days_of_cover": _q(available / velocity, "0.1") if velocity else None,
-                "_velocity": velocity,
-            }
-        )
-    return InventoryReport(start, end, days, rows, counted, sold_count)
-
-
-REORDER_COLUMNS = [
-    "sku",
-    "title",
-    "available",
-    "sold",
-    "velocity_per_day",
-    "days_of_cover",
-    "reorder_point",
-    "suggested_quantity",
-]
-
-
-def reorder_report(
-    session: Session, start: date, end: date, lead_time: int, safety_days: int, cover_days: int = 30
-) -> list[dict[str, Any]]:
-    """SKUs that sold in the window and whose days of cover fall below lead time + safety days.
-
-    velocity = units sold / days in the window; reorder point = ceil(velocity x (lead + safety));
-    suggested quantity = ceil(velocity x (lead + safety + cover_days)) - available (at least 0)."""
-    if lead_time < 0 or safety_days < 0 or cover_days < 0:
-        raise ReportError("--lead-time, --safety-days and --cover-days must not be negative")
-    threshold = lead_time + safety_days
-    out = []
-    for row in inventory_report(session, start, end).rows:
-        velocity: Decimal = row["_velocity"]
-        if not velocity or row["available"] / velocity >= threshold:
-            continue
-        target = math.ceil(velocity * (threshold + cover_days))
-        out.append(
-            {
-                **{c: row[c] for c in ("sku", "title", "available", "sold", "velocity_per_day", "days_of_cover")},
-                "reorder_point": math.ceil(velocity * threshold),
-                "suggested_quantity": max(target - row["available"], 0),
-            }
-        )
-    out.sort(key=lambda r: (r["days_of_cover"], r["sku"]))
-    return out
 
 
 # -------------------------------------------------------------------------------------- writing
@@ -422,19 +278,63 @@ def write_rows(path: Path | None, columns: list[str], rows: Iterable[dict[str, A
     return write_csv(path, columns, ([escape_formula(r.get(c)) for c in columns] for r in rows), bom=bom)
 
 
-def inventory_formats() -> dict[str, str]:
-    return {
-        "sell_through": "0.00%",
-        "turnover": "0.00",
-        "days_of_cover": "0.0",
-        "velocity_per_day": "0.000",
-        "on_hand": "0",
-        "reserved": "0",
-        "available": "0",
-        "sold": "0",
-        "reorder_point": "0",
-        "suggested_quantity": "0",
-    }
+STOCK_FORMATS: dict[str, Any] = {
+    **dict.fromkeys(
+        (
+            "on_hand",
+            "reserved",
+            "available",
+            "sold",
+            "reorder_point",
+            "suggested_quantity",
+            "safety_stock",
+            "lead_time_days",
+        ),
+        "#,##0",
+    ),
+    "sell_through_pct": "0.00%",
+    "turnover": "0.00",
+    "days_of_cover": "0.0",
+    "velocity_per_day": "0.000",
+    "demand_sd": "0.000",
+}
+
+
+def _cost_format(row: dict[str, Any]) -> str | None:
+    currency = row.get("cost_currency")
+    return money_format(currency) if currency else None
+
+
+def stock_sheet(title: str, columns: list[str], rows: list[dict[str, Any]]) -> Sheet:
+    """An inventory, reorder or purchase table: counts, %, and amounts in each SKU's cost currency."""
+    formats = {**STOCK_FORMATS, **dict.fromkeys(("unit_cost", "stock_value", "suggested_value"), _cost_format)}
+    return Sheet(title, columns, rows, formats, {"sell_through_pct": Decimal(100)})
+
+
+def write_stock_xlsx(path: Path, sheets: list[Sheet], title: str, period: str, lang: str = "en") -> None:
+    write_xlsx(path, sheets, Book(word(title, lang), period, lang))
+
+
+PURCHASE_COLUMNS = ["supplier", *[c for c in REORDER_COLUMNS if c != "supplier"]]
+
+
+def write_purchase(
+    groups: dict[str, list[dict[str, Any]]],
+    path: Path | None,
+    fmt: str,
+    period: str,
+    bom: bool = False,
+    lang: str = "en",
+) -> str | None:
+    """Purchase suggestions per supplier: XLSX with one sheet per supplier (``path``), or one CSV with
+    the supplier first (to ``path`` or returned)."""
+    if fmt == "xlsx":
+        assert path is not None
+        sheets = [stock_sheet(supplier, PURCHASE_COLUMNS, rows) for supplier, rows in groups.items()]
+        write_stock_xlsx(path, sheets, "purchase", period, lang)
+        return None
+    rows = [row for group in groups.values() for row in group]
+    return write_rows(path, PURCHASE_COLUMNS, rows, bom=bom)
 
 
 # -------------------------------------------------------------------------------------- schedule

@@ -38,7 +38,12 @@ def fx_set(
 @fx_app.command("import")
 @friendly
 def fx_import(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX with columns date, base, quote, rate.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV or XLSX with columns date, base, quote, rate; or the ECB eurofxref XML (daily or history)."
+        ),
+    ],
 ) -> None:
     """Import rates from a file: validated whole (every bad row and column listed), nothing applied on error."""
     from listing_sync.syncer.services import fx

@@ -13,6 +13,7 @@ from listing_sync.syncer.services.common import FileFormat
 
 if TYPE_CHECKING:
     from listing_sync.syncer.services.reports import InventoryResult, ReorderResult
+    from listing_sync.syncer.stockreports import ReorderPolicy
 
 ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", help="table, csv, xlsx or json.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write to FILE (CSV default: standard output).")]
@@ -37,6 +38,17 @@ def _show_rows(result: InventoryResult | ReorderResult, fmt: ReportFormat, title
         show_written(result.written, f"wrote {result.written.path}", to_stderr=False)
     else:
         emit(result.rows, result.columns, fmt, title=title)
+
+
+LangOption = Annotated[
+    str | None, typer.Option("--lang", help="Workbook language: en or zh-CN (default: settings report_language).")
+]
+
+
+def _lang(lang: str | None) -> str | None:
+    if lang not in (None, "en", "zh-CN"):
+        raise typer.BadParameter("--lang must be en or zh-CN")
+    return lang
 
 
 def _day_or_period(text: str | None, option: str) -> tuple[date | None, str | None]:
@@ -80,9 +92,7 @@ def report_sales(
     ] = None,
     category: Annotated[Repeatable, typer.Option("--category", help="Only lines of this category.")] = None,
     sku: Annotated[Repeatable, typer.Option("--sku", help="Only lines whose SKU matches this glob (TEA-*).")] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Workbook language: en or zh-CN (default: settings report_language).")
-    ] = None,
+    lang: LangOption = None,
     fmt: ReportFormatOpt = ReportFormat.TABLE,
     out: OutOption = None,
     bom: BomOption = False,
@@ -93,8 +103,6 @@ def report_sales(
     from listing_sync.syncer.services import reports
 
     first, named = _day_or_period(start, "--from")
-    if lang not in (None, "en", "zh-CN"):
-        raise typer.BadParameter("--lang must be en or zh-CN")
     result = reports.sales_report(
         ctx(),
         first=first,
@@ -112,7 +120,7 @@ def report_sales(
         output=_output(fmt),
         out=out,
         bom=bom,
-        lang=lang,
+        lang=_lang(lang),
     )
     report = result.report
     if result.written is not None:
@@ -152,56 +160,150 @@ def report_inventory(
     start: FromOption = None,
     end: ToOption = None,
     days: DaysOption = 30,
+    lang: LangOption = None,
     fmt: ReportFormatOpt = ReportFormat.TABLE,
     out: OutOption = None,
     bom: BomOption = False,
 ) -> None:
-    """Per SKU: on hand, reserved, available, units sold in the window, sell-through, turnover, days of cover."""
+    """Per SKU: on hand, reserved, available, units sold in the window, sell-through %, turnover, days of
+    cover, unit cost and stock value at cost."""
     from listing_sync.syncer.services import reports
 
     first, last = _days(start, end)
-    result = reports.inventory_report(ctx(), start=first, end=last, days=days, output=_output(fmt), out=out, bom=bom)
+    result = reports.inventory_report(
+        ctx(), start=first, end=last, days=days, output=_output(fmt), out=out, bom=bom, lang=_lang(lang)
+    )
     _show_rows(result, fmt, f"inventory {result.first} .. {result.last}")
     if fmt == ReportFormat.TABLE:
         report = result.report
         share = report.sku_sell_through
         console.print(
             f"{report.skus_sold} of {report.skus} SKU(s) sold in {report.days} day(s)"
-            + (f" (SKU sell-through {share:.2%})" if share is not None else "")
+            + (f" (SKU sell-through {share}%)" if share is not None else "")
         )
+        if report.stock_value:
+            console.print("stock value at cost: " + ", ".join(f"{v} {c}" for c, v in report.stock_value.items()))
+
+
+def _policy(lead_time: int, service_level: str, safety_days: int, cover_days: int) -> ReorderPolicy:
+    from listing_sync.adapters.money import parse_decimal
+    from listing_sync.syncer.stockreports import ReorderPolicy as Policy
+
+    try:
+        level = parse_decimal(service_level)
+    except ValueError:
+        raise typer.BadParameter(f"{service_level!r} is not a number", param_hint="--service-level") from None
+    return Policy(lead_time, level, safety_days, cover_days)
+
+
+LeadTimeOption = Annotated[
+    int, typer.Option("--lead-time", help="Days from ordering to arrival for SKUs without lead_time_days.")
+]
+ServiceLevelOption = Annotated[
+    str, typer.Option("--service-level", help="% of lead times the safety stock should cover (95 -> z 1.645).")
+]
+SafetyDaysOption = Annotated[int, typer.Option("--safety-days", help="Extra days of sales to keep on top.")]
+CoverDaysOption = Annotated[
+    int, typer.Option("--cover-days", help="Days of sales the suggested order should cover on arrival.")
+]
 
 
 @report_app.command("reorder")
 @friendly
 def report_reorder(
-    lead_time: Annotated[int, typer.Option("--lead-time", help="Days from ordering to stock arriving.")],
-    safety_days: Annotated[int, typer.Option("--safety-days", help="Extra days of cover to keep.")] = 7,
-    cover_days: Annotated[
-        int, typer.Option("--cover-days", help="Days of sales the suggested order should cover on arrival.")
-    ] = 30,
+    lead_time: LeadTimeOption = 14,
+    service_level: ServiceLevelOption = "95",
+    safety_days: SafetyDaysOption = 0,
+    cover_days: CoverDaysOption = 30,
     start: FromOption = None,
     end: ToOption = None,
     days: DaysOption = 30,
+    lang: LangOption = None,
     fmt: ReportFormatOpt = ReportFormat.TABLE,
     out: OutOption = None,
     bom: BomOption = False,
 ) -> None:
-    """SKUs whose days of cover fall below lead time + safety days, with a suggested order quantity."""
+    """Per SKU and warehouse: reorder point from the SKU's lead time and a safety stock from the variability
+    of its daily sales; the ones at or below it, with a suggested quantity, supplier and value at cost."""
     from listing_sync.syncer.services import reports
 
     first, last = _days(start, end)
     result = reports.reorder_report(
         ctx(),
-        lead_time=lead_time,
-        safety_days=safety_days,
-        cover_days=cover_days,
+        policy=_policy(lead_time, service_level, safety_days, cover_days),
         start=first,
         end=last,
         days=days,
         output=_output(fmt),
         out=out,
         bom=bom,
+        lang=_lang(lang),
     )
-    _show_rows(result, fmt, f"reorder (velocity {result.first} .. {result.last})")
+    _show_rows(result, fmt, f"reorder (demand {result.first} .. {result.last})")
     if fmt == ReportFormat.TABLE and not result.rows:
         console.print("nothing to reorder")
+
+
+@report_app.command("purchase")
+@friendly
+def report_purchase(
+    supplier: Annotated[list[str] | None, typer.Option("--supplier", help="Only this supplier (repeatable).")] = None,
+    lead_time: LeadTimeOption = 14,
+    service_level: ServiceLevelOption = "95",
+    safety_days: SafetyDaysOption = 0,
+    cover_days: CoverDaysOption = 30,
+    start: FromOption = None,
+    end: ToOption = None,
+    days: DaysOption = 30,
+    lang: LangOption = None,
+    fmt: ReportFormatOpt = ReportFormat.TABLE,
+    out: OutOption = None,
+    bom: BomOption = False,
+) -> None:
+    """Purchase suggestions per supplier (the reorder rows with something to order): XLSX has one sheet per
+    supplier, CSV one table with the supplier first."""
+    from listing_sync.syncer.reports import PURCHASE_COLUMNS
+    from listing_sync.syncer.services import reports
+
+    first, last = _days(start, end)
+    result = reports.purchase_suggestions(
+        ctx(),
+        policy=_policy(lead_time, service_level, safety_days, cover_days),
+        suppliers=supplier or (),
+        start=first,
+        end=last,
+        days=days,
+        output=_output(fmt),
+        out=out,
+        bom=bom,
+        lang=_lang(lang),
+    )
+    if result.written is not None:
+        show_written(result.written, f"wrote {result.written.path}", to_stderr=False)
+        return
+    rows = [row for group in result.suppliers.values() for row in group]
+    emit(rows, PURCHASE_COLUMNS, fmt, title=f"purchase suggestions (demand {result.first} .. {result.last})")
+    if fmt == ReportFormat.TABLE:
+        for name, totals in result.totals.items():
+            console.print(f"{name}: " + (", ".join(f"{v} {c}" for c, v in totals.items()) or "no costs"))
+        if not rows:
+            console.print("nothing to buy")
+
+
+@report_app.command("deliver")
+@friendly
+def report_deliver(
+    kind: Annotated[str, typer.Argument(help="weekly (last week) or monthly (last month).")],
+) -> None:
+    """Write the scheduled report now (into settings report_folder, unless already there) and e-mail it when
+    SMTP settings are given: what the worker does by itself every hour."""
+    from listing_sync.syncer.services import reports
+
+    delivered = reports.deliver_scheduled_report(ctx(), kind)
+    if delivered is None:
+        console.print("SYNCER_REPORT_FOLDER is not set: nothing written")
+    elif not delivered.fresh:
+        console.print(f"{delivered.path} is already there")
+    else:
+        mailed = f", e-mailed to {', '.join(delivered.emailed)}" if delivered.emailed else ""
+        console.print(f"wrote {delivered.path}{mailed}")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from listing_sync.syncer import periods, reports
+from listing_sync.syncer import mail, periods, reports
 from listing_sync.syncer.context import Context
 from listing_sync.syncer.fx import MissingRates
-from listing_sync.syncer.reports import InventoryReport, ReportError, SalesReport
+from listing_sync.syncer.reports import InventoryReport, ReorderPolicy, ReportError, SalesReport
 from listing_sync.syncer.sales import FeeRule, Filters
 from listing_sync.syncer.services.common import (
     FileFormat,
@@ -43,9 +44,9 @@ def _needs_out(output: FileFormat | None, out: Path | None) -> None:
     check_out(out)
 
 
-def window(start: date | None, end: date | None, days: int) -> tuple[date, date]:
-    """The days a report covers: ``start`` .. ``end`` (default today, UTC), or the ``days`` ending ``end``."""
-    last = end or datetime.now(UTC).date()
+def window(start: date | None, end: date | None, days: int, tz: str = "UTC") -> tuple[date, date]:
+    """The days a report covers: ``start`` .. ``end`` (default today in ``tz``), or the ``days`` ending ``end``."""
+    last = end or periods.today_in(tz)
     if start:
         return start, last
     if days < 1:
@@ -160,14 +161,17 @@ def inventory_report(
     output: FileFormat | None = None,
     out: Path | None = None,
     bom: bool = False,
+    lang: str | None = None,
 ) -> InventoryResult:
-    """Per SKU: on hand, reserved, available, units sold in the window, sell-through, turnover, days of cover."""
+    """Per SKU: on hand, reserved, available, units sold in the window, sell-through %, turnover, days of
+    cover, unit cost and stock value at cost (local days of settings ``report_timezone``)."""
     _needs_out(output, out)
-    first, last = window(start, end, days)
+    tz = context.settings.report_timezone
+    first, last = window(start, end, days, tz)
     with context.session() as session:
-        report = _report(lambda: reports.inventory_report(session, first, last))
+        report = _report(lambda: reports.inventory_report(session, first, last, tz))
     rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in report.rows]
-    written = _write(rows, reports.INVENTORY_COLUMNS, output, out, bom, "inventory")
+    written = _write(context, rows, reports.INVENTORY_COLUMNS, output, out, bom, "inventory", (first, last), lang)
     return InventoryResult(first, last, report, rows, reports.INVENTORY_COLUMNS, written)
 
 
@@ -180,40 +184,95 @@ class ReorderResult:
     written: Written | None = None
 
 
+def _reorder_rows(
+    context: Context, policy: ReorderPolicy, start: date | None, end: date | None, days: int
+) -> tuple[date, date, list[dict[str, Any]]]:
+    tz = context.settings.report_timezone
+    first, last = window(start, end, days, tz)
+    with context.session() as session:
+        rows = _report(lambda: reports.reorder_report(session, first, last, policy, tz))
+    return first, last, rows
+
+
 def reorder_report(
     context: Context,
     *,
-    lead_time: int,
-    safety_days: int = 7,
-    cover_days: int = 30,
+    policy: ReorderPolicy | None = None,
     start: date | None = None,
     end: date | None = None,
     days: int = 30,
     output: FileFormat | None = None,
     out: Path | None = None,
     bom: bool = False,
+    lang: str | None = None,
 ) -> ReorderResult:
-    """SKUs whose days of cover fall below lead time + safety days, with a suggested order quantity
-    (sales velocity over the window)."""
+    """Per SKU and warehouse: the reorder point from the SKU's lead time (catalog ``lead_time_days``, else
+    ``policy.lead_time``) and a safety stock from the variability of its daily sales; the ones at or below
+    it, with a suggested quantity and its value at cost."""
     _needs_out(output, out)
-    first, last = window(start, end, days)
-    with context.session() as session:
-        rows = _report(lambda: reports.reorder_report(session, first, last, lead_time, safety_days, cover_days))
-    written = _write(rows, reports.REORDER_COLUMNS, output, out, bom, "reorder")
+    first, last, rows = _reorder_rows(context, policy or ReorderPolicy(), start, end, days)
+    written = _write(context, rows, reports.REORDER_COLUMNS, output, out, bom, "reorder", (first, last), lang)
     return ReorderResult(first, last, rows, reports.REORDER_COLUMNS, written)
 
 
+@dataclass(frozen=True, slots=True)
+class PurchaseResult:
+    first: date
+    last: date
+    #: supplier -> the rows to order from it; and the suggested value per cost currency
+    suppliers: dict[str, list[dict[str, Any]]]
+    totals: dict[str, dict[str, Decimal]]
+    written: Written | None = None
+
+
+def purchase_suggestions(
+    context: Context,
+    *,
+    policy: ReorderPolicy | None = None,
+    suppliers: Sequence[str] = (),
+    start: date | None = None,
+    end: date | None = None,
+    days: int = 30,
+    output: FileFormat | None = None,
+    out: Path | None = None,
+    bom: bool = False,
+    lang: str | None = None,
+) -> PurchaseResult:
+    """The reorder suggestions with something to order, grouped by supplier (only ``suppliers`` if given):
+    XLSX writes one sheet per supplier, CSV one table with the supplier first."""
+    _needs_out(output, out)
+    first, last, rows = _reorder_rows(context, policy or ReorderPolicy(), start, end, days)
+    groups = reports.purchase_suggestions(rows)
+    if suppliers:
+        groups = {name: found for name, found in groups.items() if name in suppliers}
+    totals = {name: reports.supplier_totals(found) for name, found in groups.items()}
+    written = None
+    if output is not None:
+        label = f"{first.isoformat()} .. {last.isoformat()} ({context.settings.report_timezone})"
+        language = lang or context.settings.report_language
+        text = reports.write_purchase(groups, out, output.value, label, bom=bom, lang=language)
+        written = (
+            Written(out, None if out is not None else text or "") if output is FileFormat.CSV else Written(out, None)
+        )
+    return PurchaseResult(first, last, groups, totals, written)
+
+
 def _write(
+    context: Context,
     rows: list[dict[str, Any]],
     columns: list[str],
     output: FileFormat | None,
     out: Path | None,
     bom: bool,
     sheet: str,
+    days: tuple[date, date],
+    lang: str | None,
 ) -> Written | None:
     if output is FileFormat.XLSX:
         assert out is not None
-        reports.write_xlsx(out, [reports.Sheet(sheet, columns, rows, reports.inventory_formats())])
+        label = f"{days[0].isoformat()} .. {days[1].isoformat()} ({context.settings.report_timezone})"
+        spec = reports.stock_sheet(sheet, columns, rows)
+        reports.write_stock_xlsx(out, [spec], sheet, label, lang or context.settings.report_language)
         return Written(out, None)
     if output is FileFormat.CSV:
         text = reports.write_rows(out, columns, rows, bom=bom)
@@ -221,15 +280,57 @@ def _write(
     return None
 
 
-# ----------------------------------------------------------------------------------------- monthly
-def write_monthly_report(context: Context, today: date | None = None) -> Path | None:
-    """Last month's sales report as XLSX in settings ``report_folder`` (None: no folder set). A missing
-    exchange rate raises :class:`ReportFailed` naming every missing currency and day."""
-    folder = context.settings.report_folder
+# --------------------------------------------------------------------------------------- scheduled
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """A scheduled report written to ``path`` and, when SMTP settings are given, mailed to ``emailed``."""
+
+    kind: str
+    path: Path
+    emailed: list[str]
+    fresh: bool = True  # False: the file was already there (written by an earlier run), nothing done
+
+
+def deliver_scheduled_report(context: Context, kind: str, today: date | None = None) -> Delivered | None:
+    """Write last week's (``weekly``) or last month's (``monthly``) sales report, with profit, summary and
+    charts, into settings ``report_folder`` (None: no folder set) unless it is already there (so a job
+    can run often and catch up after downtime, in any time zone), and e-mail it to ``report_recipients``
+    when ``smtp_host`` is set. Periods are in ``report_timezone``; amounts in ``base_currency``. A missing
+    exchange rate raises :class:`ReportFailed` naming every missing currency and day; a refused e-mail
+    raises it too (the file is written first)."""
+    settings = context.settings
+    folder = settings.report_folder
     if folder is None:
         return None
+    if kind not in reports.SCHEDULED:
+        raise InvalidRequest(f"scheduled reports are {', '.join(reports.SCHEDULED)}, not {kind!r}")
+    today = today or periods.today_in(settings.report_timezone)
+    start, _ = periods.period_days(reports.SCHEDULED[kind], today)
+    done = folder / reports.scheduled_name(kind, start)
+    if done.exists():
+        return Delivered(kind, done, [], fresh=False)
+    rules = fee_rules(context)
     try:
         with context.session() as session:
-            return reports.write_monthly_report(session, folder, context.settings.base_currency, today=today)
+            path = reports.write_scheduled_report(
+                session,
+                folder,
+                kind,
+                settings.base_currency,
+                today,
+                tz=settings.report_timezone,
+                via=settings.base_currency,
+                fee_rules=rules,
+                lang=settings.report_language,
+            )
     except MissingRates as exc:
         raise ReportFailed(str(exc)) from None
+    emailed: list[str] = []
+    if mail.mail_configured(settings):
+        subject = f"listing-sync {kind} sales report: {path.stem.removeprefix('sales-')}"
+        body = f"The {kind} sales and profit report ({settings.base_currency}) is attached: {path.name}."
+        try:
+            emailed = mail.send_files(settings, subject, body, [path])
+        except mail.MailFailed as exc:
+            raise ReportFailed(f"{path} written; {exc}") from None
+    return Delivered(kind, path, emailed)

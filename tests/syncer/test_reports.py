@@ -402,30 +402,17 @@ def test_inventory_numbers_by_hand(session) -> None:
     a = rows["A"]
     assert (a["on_hand"], a["reserved"], a["available"], a["sold"]) == (120, 10, 110, 30)
     assert a["velocity_per_day"] == D("1.000")  # 30 / 30
-    assert a["sell_through"] == D("0.3000")  # 30 / (30 + 70)
+    assert a["sell_through_pct"] == D("30.00")  # 30 / (30 + 70)
     assert a["turnover"] == D("0.35")  # 30 / ((100 + 70) / 2) = 0.3529
     assert a["days_of_cover"] == D("110.0")  # 110 / 1
     b = rows["B"]
     assert (b["available"], b["sold"], b["velocity_per_day"]) == (3, 15, D("0.500"))
-    assert b["sell_through"] == D("0.7500")  # 15 / (15 + 5)
+    assert b["sell_through_pct"] == D("75.00")  # 15 / (15 + 5)
     assert b["turnover"] == D("3.00")  # 15 / 5
     assert b["days_of_cover"] == D("6.0")  # 3 / 0.5
     c = rows["C"]
-    assert (c["sold"], c["sell_through"], c["turnover"], c["days_of_cover"]) == (0, D("0.0000"), D("0.00"), None)
-    assert (report.skus, report.skus_sold, report.sku_sell_through) == (3, 2, D("0.6667"))
-
-
-def test_reorder_by_hand(session) -> None:
-    seed_stock(session)
-    rows = reports.reorder_report(session, date(2026, 3, 1), date(2026, 3, 30), lead_time=7, safety_days=3)
-    # threshold 10 days: A covers 110 (no), B covers 6 (yes), C never sold (no signal)
-    assert [r["sku"] for r in rows] == ["B"]
-    # B: reorder point ceil(0.5 x 10) = 5; order up to ceil(0.5 x (10 + 30)) = 20, minus 3 available = 17
-    assert (rows[0]["reorder_point"], rows[0]["suggested_quantity"]) == (5, 17)
-    rows = reports.reorder_report(session, date(2026, 3, 1), date(2026, 3, 30), 100, 20, cover_days=10)
-    # threshold 120: A (110 days) too; A: ceil(1 x 130) - 110 = 20; B: ceil(0.5 x 130) = 65 - 3 = 62
-    assert {r["sku"]: r["suggested_quantity"] for r in rows} == {"A": 20, "B": 62}
-    assert rows[0]["sku"] == "B"  # least cover first
+    assert (c["sold"], c["sell_through_pct"], c["turnover"], c["days_of_cover"]) == (0, D("0.00"), D("0.00"), None)
+    assert (report.skus, report.skus_sold, report.sku_sell_through) == (3, 2, D("66.67"))
 
 
 # ----------------------------------------------------------------------------------------- CLI + job
@@ -489,15 +476,17 @@ def test_cli_inventory_and_reorder(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = out.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf") and "货品".encode() in text
-    assert "A,货品,测试,120,10,110,30,1.000,0.3000,0.35,110.0" in text.decode("utf-8-sig")
-    result = invoke("report", "reorder", "--lead-time", "7", "--safety-days", "3", *window, "--format", "csv")
-    assert result.exit_code == 0 and result.output.splitlines()[1].startswith("B,货品,3,15,0.500,6.0,5,17")
+    assert "A,货品,测试,,120,10,110,30,1.000,30.00,0.35,110.0,,CNY," in text.decode("utf-8-sig")
+    result = invoke("report", "reorder", *window, "--format", "csv")
+    # the seed's order lines were never reserved in a warehouse: no per-warehouse demand to judge
+    assert result.exit_code == 0 and result.output.splitlines()[0].startswith("sku,title,warehouse,supplier")
     table = invoke("report", "inventory", *window)
-    assert "2 of 3 SKU(s) sold" in table.output
+    assert "2 of 3 SKU(s) sold" in table.output and "66.67%" in table.output
     xlsx = tmp_path / "inv.xlsx"
     assert invoke("report", "inventory", *window, "--format", "xlsx", "--out", str(xlsx)).exit_code == 0
     sheet = load_workbook(xlsx)["inventory"]
-    assert sheet["I2"].number_format == "0.00%" and sheet["A2"].value == "A"
+    assert sheet["J2"].number_format == "0.00%" and sheet["J2"].value == 0.3 and sheet["A2"].value == "A"
+    assert sheet["E1"].value == "On hand" and sheet.auto_filter.ref == sheet.dimensions
 
 
 def test_monthly_job_writes_last_month(db_url: str, tmp_path: Path) -> None:
