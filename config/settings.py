@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     huey_backend: Literal["sqlite", "redis", "memory"] = "sqlite"
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     huey_immediate: bool = False
+    #: the queue's name: huey's on Redis, and the prefix of the leases kept there (one per deployment)
+    queue_name: str = "listing-sync"
+    #: a channel lease's time to live; its holder renews it every third of that (the heartbeat)
+    lease_seconds: float = Field(default=60.0, ge=3.0, le=3600.0)
     base_currency: str = "CNY"
     channels_file: Path | None = None
     http_trace: Path | None = None

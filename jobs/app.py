@@ -11,7 +11,7 @@ def build_huey(settings: Settings | None = None) -> Huey:
     settings = settings or get_settings()
     immediate = settings.huey_immediate
     if settings.huey_backend == "redis":
-        return RedisHuey("listing-sync", url=settings.redis_url.get_secret_value(), immediate=immediate)
+        return RedisHuey(settings.queue_name, url=settings.redis_url.get_secret_value(), immediate=immediate)
     if settings.huey_backend == "memory":
         return MemoryHuey("listing-sync", immediate=immediate)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,36 +1,47 @@
-"""Tasks and schedules. Only scheduling, one-writer-per-channel locks and infrastructure retries live
-here; what a sync or an order pull does is in syncer/."""
+"""Tasks and schedules. Only scheduling and retries live here; what a sync or an order pull does is in
+syncer/, and so is the one-writer-per-channel lease each of them holds (shared with inline commands)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from huey import crontab
+from huey.exceptions import RetryTask
 from listing_sync.config.settings import get_settings
 from listing_sync.jobs.app import huey
 from listing_sync.syncer.context import Context
+from listing_sync.syncer.leases import LeaseBusy
 from listing_sync.syncer.services import orders, reports, sync
 
 log = logging.getLogger("jobs")
 settings = get_settings()
 
-#: retries are for infrastructure faults (database or queue hiccups, a lock held by another worker);
-#: marketplace errors are handled per item by the syncer and never raise out of a task.
+#: retries are for infrastructure faults (database or queue hiccups); marketplace errors are handled per
+#: item by the syncer and never raise out of a task. A busy channel is not a fault: see :func:`_when_free`.
 RETRIES, RETRY_DELAY = 3, 20
 
 
-def _lock(channel: str) -> Any:
-    return huey.lock_task(f"channel:{channel}")
+@contextmanager
+def _when_free(task: str, channel: str) -> Iterator[None]:
+    """Another process holds the channel's lease: say so in one line and run the task again once that
+    lease expires at the latest (huey's RetryTask does not use up the task's retries)."""
+    try:
+        yield
+    except LeaseBusy as exc:
+        delay = max(1, min(round(exc.retry_after), 600))
+        log.warning("%s(%s) waits: %s; retrying in %d s", task, channel, exc, delay)
+        raise RetryTask(delay=delay) from None
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def sync_channel(channel: str, only_skus: list[int] | None = None, user: str = "scheduler") -> dict[str, Any]:
     """Push one channel's dirty listings (optionally only some SKUs)."""
     context = Context()
-    with _lock(channel):
+    with _when_free("sync_channel", channel):
         report = sync.sync_channel(context, context.channel(channel), user=user, only_skus=only_skus)
     return {
         "channel": channel,
@@ -46,7 +57,7 @@ def pull_orders(channel: str, user: str = "scheduler") -> dict[str, Any]:
     """Pull one channel's orders, then push the new availability of the affected SKUs to every OTHER
     channel right away (the oversell window is the poll interval plus this one push)."""
     context = Context()
-    with _lock(channel):
+    with _when_free("pull_orders", channel):
         report = orders.pull_channel_orders(context, context.channel(channel), user=user)
     affected = sorted(report.affected_sku_ids)
     if affected:
@@ -58,7 +69,7 @@ def pull_orders(channel: str, user: str = "scheduler") -> dict[str, Any]:
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def check_drift(channel: str, fix: bool = True) -> dict[str, Any]:
     context = Context()
-    with _lock(channel):
+    with _when_free("check_drift", channel):
         report = sync.check_drift(context, context.channel(channel), fix=fix)
     return {"channel": channel, "drifted": len(report.drifted), "adopted": len(report.adopted)}
 

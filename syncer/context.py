@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from listing_sync.adapters.emulator import EmulatorHub
     from listing_sync.config.channels import ChannelConfig
     from listing_sync.config.settings import Settings
+    from listing_sync.syncer.leases import LeaseStore
     from sqlalchemy.orm import Session
 
 _HUBS: dict[Path, EmulatorHub] = {}
@@ -158,6 +159,16 @@ class Context:
                 f"no catalog database at {db.display_url(self.db_url)} yet: "
                 "run `syncer init` (or `syncer db upgrade`) first"
             )
+
+    @cached_property
+    def leases(self) -> LeaseStore:
+        """Where the channel leases live: Redis when the job queue is Redis (every worker and CLI run meets
+        there), the database otherwise."""
+        from listing_sync.syncer import leases
+
+        if self.settings.huey_backend == "redis":
+            return leases.RedisLeases(self.settings.redis_url.get_secret_value(), f"{self.settings.queue_name}:lease:")
+        return leases.DatabaseLeases(self.db_url)
 
     @cached_property
     def channels(self) -> list[ChannelConfig]:

@@ -252,12 +252,29 @@ class SyncRun(Base):
     kind: Mapped[str] = mapped_column(String(20))  # sync | orders | drift
     started_at: Mapped[datetime] = mapped_column(default=now_utc)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | partial | failed
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|ok|partial|failed|interrupted
     items_ok: Mapped[int] = mapped_column(Integer, default=0)
     items_failed: Mapped[int] = mapped_column(Integer, default=0)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
     user: Mapped[str] = mapped_column(String(120), default="")
+    #: the process that ran it (its lease owner id); a ``running`` run whose owner no longer holds the
+    #: channel's lease was killed: it is marked ``interrupted``
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LeaseRow(Base):
+    """One lease (``channel:NAME``) when leases live in the database (see :mod:`syncer.leases`): who holds
+    it and until when. An empty ``token`` means released."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    token: Mapped[str] = mapped_column(String(64), default="")
+    acquired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    expires_at: Mapped[datetime]
 
 
 class SyncResult(Base):

@@ -22,7 +22,7 @@ from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus
 from listing_sync.adapters.base import Order as RemoteOrder
 from listing_sync.adapters.paging import PageGuard
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import reconcile
+from listing_sync.syncer import leases, reconcile
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.models import (
     Channel,
@@ -269,7 +269,7 @@ def pull_channel(
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
         lookback = timedelta(hours=context.settings.orders_initial_lookback_hours)
         cursor = load_cursor(session, channel_id, since, lookback)
-        run = SyncRun(channel_id=channel_id, kind="orders", user=user)
+        run = SyncRun(channel_id=channel_id, kind="orders", user=user, owner=leases.current_owner())
         session.add(run)
         session.flush()
         run_id = run.id
@@ -278,6 +278,7 @@ def pull_channel(
     guard = PageGuard(channel.name, "order pull page token", max_pages=max_pages or channel.max_pages)
     try:
         while True:
+            leases.check_held()  # a page is committed only while the channel's lease is ours
             page = adapter.orders_since(cursor)
             with context.session() as session:
                 touched = upsert_orders(session, channel, channel_id, page.orders, report)

@@ -36,7 +36,7 @@ from listing_sync.adapters.base import (
     StockUpdate,
 )
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import content, fx, rules
+from listing_sync.syncer import content, fx, leases, rules
 from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
@@ -674,8 +674,9 @@ def push_channel(
     done = 0
     for op, items in plan.batches:
         try:
+            leases.check_held()  # never push for a channel whose lease is no longer ours
             results = _batch_results(channel, adapter, op, items)
-        except (AuthError, ConfigurationError) as exc:
+        except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
             report.aborted = str(exc)
             log.error("[%s] sync stopped: %s", channel.name, exc)
             break
@@ -695,7 +696,7 @@ def _start_run(
     """Record the sync run, and park the listings whose drafts were refused; returns the run's id."""
     with session_factory() as session:
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
-        run = SyncRun(channel_id=channel_id, kind="sync", user=user)
+        run = SyncRun(channel_id=channel_id, kind="sync", user=user, owner=leases.current_owner())
         session.add(run)
         if plan.refused:
             _park_refused(session, plan.refused)

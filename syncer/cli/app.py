@@ -143,7 +143,7 @@ def explain(exc: Exception) -> tuple[int, str]:
     from pydantic import ValidationError
 
     if isinstance(exc, (UserError, ChannelsFileError, InputRejected, ChannelError)):
-        return EXIT_USER, str(exc)
+        return getattr(exc, "exit_code", EXIT_USER), str(exc)
     if isinstance(exc, ValidationError):
         return EXIT_USER, settings_problems(exc)
     if isinstance(exc, OSError) and exc.filename is not None:

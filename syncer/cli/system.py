@@ -49,7 +49,9 @@ def worker(
     from listing_sync.syncer.services import system
 
     setup = system.prepare_worker(ctx())
-    console.print(f"worker: {workers} threads on the {setup.backend} queue; Ctrl-C stops")
+    console.print(f"worker {setup.owner}: {workers} threads on the {setup.backend} queue; Ctrl-C stops", soft_wrap=True)
+    if setup.interrupted:
+        console.print(f"marked {setup.interrupted} run(s) of stopped processes interrupted")
     run_worker(workers)
 
 

@@ -23,7 +23,7 @@ from listing_sync.syncer.services.common import (
     require_out,
     write_table,
 )
-from listing_sync.syncer.services.sync import other_channels, sync_channel
+from listing_sync.syncer.services.sync import channel_lease, other_channels, sync_channel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,12 +44,13 @@ def pull_channel_orders(
     """Pull one channel's new orders; returns the report (its ``affected_sku_ids`` need pushing elsewhere)."""
     from listing_sync.syncer import orders
 
-    adapter = context.adapter(channel)
-    try:
-        return orders.pull_channel(context, channel, adapter, since=since, user=user, progress=progress)
-    finally:
-        adapter.close()
-        context.hub.save()
+    with channel_lease(context, channel.name):
+        adapter = context.adapter(channel)
+        try:
+            return orders.pull_channel(context, channel, adapter, since=since, user=user, progress=progress)
+        finally:
+            adapter.close()
+            context.hub.save()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,21 @@
 """Sync: the per-channel steps jobs run (push, drift check, recompute), and the user actions over them:
 trigger a sync (queued for the workers, or inline), the dry-run plan, the drift check and the status.
 
-The business rules live in :mod:`syncer.reconcile` and :mod:`syncer.orders`; scheduling and leases in jobs/.
+The business rules live in :mod:`syncer.reconcile` and :mod:`syncer.orders`; scheduling in jobs/. Every
+step that writes for a channel holds that channel's lease (:mod:`syncer.leases`), whoever runs it: a
+worker's task or an inline command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import reconcile
+from listing_sync.syncer import leases, reconcile
 from listing_sync.syncer.context import Context, current_user
 from listing_sync.syncer.models import Channel, ChannelListing, Sku, SyncRun
 from listing_sync.syncer.services.common import prepare
@@ -25,6 +28,23 @@ SyncProgress = Callable[[str, int, int], None]
 
 
 # --------------------------------------------------------------------------------- per-channel steps
+@contextmanager
+def channel_lease(context: Context, channel: str) -> Iterator[leases.Lease]:
+    """Hold one channel's lease for the block: the one writer for that channel across every process.
+    Raises :class:`~syncer.leases.LeaseBusy` when another process holds it. A run of the channel still
+    marked ``running`` when the lease is taken was left by a dead owner: it is marked ``interrupted``."""
+    name = leases.channel_lease_name(channel)
+    fresh = not leases.holds(name)
+    with leases.hold(context.leases, name, ttl=context.settings.lease_seconds) as lease:
+        if fresh:
+            with context.session() as session:
+                channel_id = session.scalar(select(Channel.id).where(Channel.name == channel))
+                if channel_id is not None:
+                    why = "interrupted: its process stopped before finishing (the channel's lease was free)"
+                    leases.interrupt_runs(session, [channel_id], before=leases.now_utc(), why=why)
+        yield lease
+
+
 def refresh_skus(context: Context, sku_ids: Iterable[int] | None) -> int:
     """Recompute the listings of these SKUs on every channel (None = everything)."""
     with context.session() as session:
@@ -49,12 +69,25 @@ def sync_channel(
     """Push one channel's dirty listings (pulling its new orders first, before any stock push)."""
     from listing_sync.syncer import orders
 
+    with channel_lease(context, channel.name):
+        return _push(context, channel, user, progress, only_skus, pull_orders_first, orders.pull_channel)
+
+
+def _push(
+    context: Context,
+    channel: ChannelConfig,
+    user: str,
+    progress: Callable[[int, int], None] | None,
+    only_skus: Iterable[int] | None,
+    pull_orders_first: bool,
+    pull: Callable[..., object],
+) -> reconcile.PushReport:
     adapter = context.adapter(channel)
     try:
 
         def before_stock() -> None:
             # the pull marks every channel's listings of the affected SKUs dirty with new quantities
-            orders.pull_channel(context, channel, adapter)
+            pull(context, channel, adapter, user=user)
 
         return reconcile.push_channel(
             context.session,
@@ -72,7 +105,7 @@ def sync_channel(
 
 def check_drift(context: Context, channel: ChannelConfig, *, fix: bool = False) -> reconcile.DriftReport:
     """Compare what one channel holds with what was pushed (``fix``: mark drifted dirty, adopt unmapped)."""
-    with context.session() as session, context.adapter(channel) as adapter:
+    with channel_lease(context, channel.name), context.session() as session, context.adapter(channel) as adapter:
         report = reconcile.check_drift(session, channel, adapter, fix=fix)
     context.hub.save()
     return report

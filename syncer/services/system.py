@@ -220,12 +220,21 @@ def serve_emulator(
 @dataclass(frozen=True, slots=True)
 class WorkerSetup:
     backend: str
+    #: this worker's id: the owner of the leases it takes (host:pid:random)
+    owner: str = ""
+    #: runs left ``running`` by dead owners, now marked ``interrupted``
+    interrupted: int = 0
 
 
 def prepare_worker(context: Context) -> WorkerSetup:
-    """Check a worker can run here (the database exists); returns the queue backend it will consume."""
+    """Check a worker can run here (the database exists), take its id, and mark the runs that killed
+    processes left ``running`` as ``interrupted`` (those of channels whose lease nobody holds)."""
+    from listing_sync.syncer import leases
+
     context.require_database()
-    return WorkerSetup(context.settings.huey_backend)
+    with context.session() as session:
+        interrupted = leases.interrupt_dead_runs(session, context.leases)
+    return WorkerSetup(context.settings.huey_backend, leases.process_owner(), interrupted)
 
 
 def run_demo(

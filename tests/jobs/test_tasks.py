@@ -9,11 +9,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syncer"))
 
+import time  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
 from listing_sync.config.settings import get_settings  # noqa: E402
 from listing_sync.jobs import tasks  # noqa: E402
 from listing_sync.jobs.app import huey  # noqa: E402
+from listing_sync.syncer.models import Channel, SyncRun  # noqa: E402
 from scenario import build  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 CHANNELS = ["shopify", "woocommerce", "taobao"]
 
@@ -53,13 +57,38 @@ def test_order_pull_triggers_pushes_to_the_other_channels_only(world) -> None:
         assert next(r.quantity for r in adapter.listings() if r.sku == "TEA-LJ-250") == left
 
 
-def test_one_writer_per_channel(world) -> None:
-    with huey.lock_task("channel:woocommerce"):
-        tasks.sync_channel("woocommerce")
-        task = huey.dequeue()
-        huey.execute(task)  # the lock is held: the task fails and is scheduled for a retry
-    assert len(huey.scheduled()) == 1
-    assert huey.scheduled()[0].retries == tasks.RETRIES - 1
+def test_one_writer_per_channel(world, caplog: pytest.LogCaptureFixture) -> None:
+    """Another process holds the channel's lease: one readable line, and the task runs again when the
+    lease expires at the latest, without using up its retries."""
+    store = world.context.leases
+    assert store.try_acquire("channel:woocommerce", "otherhost:42:abc", "token", ttl=30)
+    tasks.sync_channel("woocommerce")
+    with caplog.at_level("WARNING", logger="jobs"):
+        huey.execute(huey.dequeue())
+    [retry] = huey.scheduled()
+    assert retry.retries == tasks.RETRIES  # contention is not a fault
+    assert 25 <= (retry.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds() <= 31
+    [line] = [r.getMessage() for r in caplog.records if r.name == "jobs"]
+    assert line.startswith("sync_channel(woocommerce) waits: channel:woocommerce is busy: held by otherhost:42:abc")
+    with world.context.session() as s:
+        assert s.scalar(select(func.count()).select_from(SyncRun).where(SyncRun.user == "scheduler")) == 0
+
+
+def test_a_dead_owners_lease_is_taken_after_its_expiry_and_its_run_interrupted(world) -> None:
+    store = world.context.leases
+    with world.context.session() as s:
+        channel_id = s.scalar(select(Channel.id).where(Channel.name == "woocommerce"))
+        s.add(SyncRun(channel_id=channel_id, kind="sync", owner="deadhost:1:x", user="killed"))
+    assert store.try_acquire("channel:woocommerce", "deadhost:1:x", "token", ttl=0.5)
+    time.sleep(0.7)  # the owner was SIGKILLed: no heartbeat
+    world.sell("woocommerce")
+    tasks.pull_orders("woocommerce")
+    tasks.drain(limit=1)
+    with world.context.session() as s:
+        runs = dict(s.execute(select(SyncRun.user, SyncRun.status).where(SyncRun.channel_id == channel_id)).all())
+        assert runs["killed"] == "interrupted" and runs["scheduler"] == "ok"
+    holder = store.holder("channel:woocommerce")
+    assert holder is None or not holder.live()  # released after the task
 
 
 def test_hourly_confirmation_reads_back_only_channels_with_submitted_pushes(world) -> None:

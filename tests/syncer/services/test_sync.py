@@ -43,3 +43,19 @@ def test_inline_sync_pushes_what_changed_and_drift_check_reads_it_back(tmp_path)
     assert {name for name, _done, _total in seen} == {"shopify", "woocommerce"}
     drift = sync.drift_check(world.context, ["woocommerce"], fix=False)
     assert [(d.channel, d.checked, d.drifted) for d in drift] == [("woocommerce", 1, [])]
+
+
+def test_an_inline_sync_of_a_channel_another_process_is_syncing_is_refused_with_who_and_when(world) -> None:
+    import pytest
+    from listing_sync.syncer.leases import BUSY_EXIT, LeaseBusy
+
+    request = changes.PriceAdjust(Selection(patterns=["HONEY-1"]), amount=Decimal("5"))
+    changes.apply_change(world.context, changes.preview_change(world.context, request), sync=SyncMode.NONE)
+    assert world.context.leases.try_acquire("channel:taobao", "worker-host:7:abc", "t", ttl=60)
+    with pytest.raises(LeaseBusy, match=r"^channel:taobao is busy: held by worker-host:7:abc until .*try again in"):
+        sync.run_sync(world.context, ["taobao"], user="ann")
+    assert [r.dirty for r in sync.status(world.context)] == [1, 1]  # nothing pushed, nothing skipped silently
+    assert LeaseBusy("x", None, 3).exit_code == BUSY_EXIT
+    world.context.leases.release("channel:taobao", "t")
+    [report] = sync.run_sync(world.context, ["taobao"], user="ann")
+    assert report.ok + report.failed == 1 and report.api_calls > 0  # free again: it ran
