@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from listing_sync.adapters.money import MINOR_UNITS, parse_decimal
-from listing_sync.syncer import costs
+from listing_sync.syncer import costs, limits
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.content import normalize_language
 from listing_sync.syncer.models import (
@@ -182,30 +182,30 @@ class ImportSummary:
 
 
 # ---------------------------------------------------------------------------------------- validate
-def _decimal(
-    text: str, column: str, row: int, problems: list[Problem], *, minimum: Decimal = Decimal(0)
-) -> Decimal | None:
+def _decimal(text: str, column: str, row: int, problems: list[Problem], currency: str | None = None) -> Decimal | None:
+    """A non-negative amount in bounds (:mod:`..limits`), or None with the problem."""
     try:
         value = parse_decimal(text)
     except ValueError:
-        problems.append(Problem(row, column, f"{text!r} is not a decimal number (use e.g. 12.50)"))
+        problems.append(Problem(row, column, f"{_shown(text)!r} is not a decimal number (use e.g. 12.50)"))
         return None
-    if value < minimum:
-        problems.append(Problem(row, column, f"{text} must not be negative"))
+    problem = limits.amount_problem(value, currency if currency in MINOR_UNITS else None)
+    if problem:
+        problems.append(Problem(row, column, problem))
         return None
     return value
 
 
 def _int(text: str, column: str, row: int, problems: list[Problem]) -> int | None:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        problems.append(Problem(row, column, f"{text!r} is not a whole number"))
-        return None
-    if value < 0:
-        problems.append(Problem(row, column, f"{value} must not be negative"))
-        return None
+    """A whole count 0 .. 10^9, or None with the problem."""
+    value, problem = limits.parse_quantity(text)
+    if problem:
+        problems.append(Problem(row, column, problem))
     return value
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_header(header: list[str], warehouses: set[str], channels: set[str] | None = None) -> list[Problem]:
@@ -216,6 +216,9 @@ def check_header(header: list[str], warehouses: set[str], channels: set[str] | N
         if name in seen:
             problems.append(Problem(1, name, "duplicate column"))
         seen.add(name)
+        if limits.text_problem(name):
+            problems.append(Problem(1, repr(name), f"the column name {limits.text_problem(name)}"))
+            continue
         column = localized_column(name)
         if isinstance(column, str):
             problems.append(Problem(1, name, column))
@@ -252,6 +255,7 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     """One file row as a :class:`CatalogRow`, or None when it has problems (each added to ``problems``
     with its row and column; every cell is checked, so all of a row's problems are reported at once)."""
     before = len(problems)
+    problems.extend(limits.control_problems(number, cells))
     sku = _sku_cell(number, cells.get("sku", "").strip(), problems)
     title = cells.get("title", "").strip()
     if not title:
@@ -314,10 +318,10 @@ def _price_cells(
 ) -> tuple[Decimal | None, Decimal | None]:
     """(base price, cost): not negative, with no more decimal places than the currency's minor units or
     4, whichever is more (sub-unit precision for unit amounts)."""
-    price = _decimal(cells.get("base_price", ""), "base_price", number, problems)
+    price = _decimal(cells.get("base_price", ""), "base_price", number, problems, currency)
     cost = None
     if cells.get("cost", "").strip():
-        cost = _decimal(cells["cost"], "cost", number, problems)
+        cost = _decimal(cells["cost"], "cost", number, problems, currency)
     for column, value in (("base_price", price), ("cost", cost)):
         if value is not None and currency in MINOR_UNITS and decimal_places(value) > max(MINOR_UNITS[currency], 4):
             problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))

@@ -9,8 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from listing_sync.adapters.money import UnknownCurrency, parse_decimal, require_currency
+from listing_sync.syncer import limits
 from listing_sync.syncer.models import FxRate
-from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
+from listing_sync.syncer.tabular import InputRejected, Problem, read_table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,8 +33,9 @@ def set_rate(session: Session, base: str, quote: str, rate: Decimal, day: date, 
     require_currency(base), require_currency(quote)
     if base == quote:
         raise ValueError("base and quote currency are the same")
-    if rate <= 0:
-        raise ValueError(f"rate must be positive, not {rate}")
+    problem = limits.rate_problem(rate)
+    if problem:
+        raise ValueError(problem)
     row = session.scalar(select(FxRate).where(FxRate.base == base, FxRate.quote == quote, FxRate.day == day))
     if row is None:
         session.add(FxRate(base=base, quote=quote, day=day, rate=rate, source=source[:40]))
@@ -79,10 +81,7 @@ def read_rate_file(path: str | Path) -> list[tuple[date, str, str, Decimal]]:
     path = Path(path)
     if not path.is_file():
         raise InputRejected(str(path), [Problem(0, "", "file not found")])
-    try:
-        header, rows = read_rows(path)
-    except ValueError as exc:
-        raise InputRejected(str(path), [Problem(0, "", str(exc))]) from None
+    header, rows = read_table(path)
     names = [h.strip().lower() for h in header]
     missing = [c for c in RATE_COLUMNS if c not in names]
     if missing:
@@ -146,12 +145,13 @@ def _rate_cell(number: int, text: str, problems: list[Problem]) -> Decimal | Non
     """A positive rate with at most 6 decimal places."""
     try:
         value = parse_decimal(text)
-        if value <= 0:
-            raise ValueError(f"rate must be positive, not {value}")
-        if value != value.quantize(Decimal("0.000001")):
-            raise ValueError(f"{value} has more than 6 decimal places")
-    except ValueError as exc:
-        problems.append(Problem(number, "rate", str(exc)))
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        problems.append(Problem(number, "rate", f"{shown!r} is not a number"))
+        return None
+    problem = limits.rate_problem(value)
+    if problem:
+        problems.append(Problem(number, "rate", problem))
         return None
     return value
 

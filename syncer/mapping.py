@@ -39,7 +39,7 @@ from typing import Any
 
 from listing_sync.adapters import registry
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import content
+from listing_sync.syncer import content, limits
 from listing_sync.syncer.models import AttributeMapping, CategoryMapping, Product, Sku
 from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
 from sqlalchemy import select
@@ -232,6 +232,8 @@ def _read(path: Path, columns: Sequence[str], required: Sequence[str]) -> tuple[
     try:
         header, rows = read_rows(path)
         data = list(rows)
+    except InputRejected:
+        raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
     except Exception as exc:  # openpyxl raises many types for a corrupt workbook
@@ -248,6 +250,8 @@ def _read(path: Path, columns: Sequence[str], required: Sequence[str]) -> tuple[
             problems.append(Problem(1, name or "(empty)", f"unknown column (known: {', '.join(columns)})"))
     problems.extend(Problem(1, name, "required column is missing") for name in required if name not in seen)
     records = [(number, {h: c.strip() for h, c in zip(header, cells, strict=False)}) for number, cells in data]
+    for number, cells in records:
+        problems.extend(limits.control_problems(number, cells))
     return records, problems
 
 

@@ -41,7 +41,7 @@ from listing_sync.syncer.stockreports import (
     reorder_report,
     supplier_totals,
 )
-from listing_sync.syncer.tabular import escape_formula, write_csv
+from listing_sync.syncer.tabular import safe_cell, write_csv
 from listing_sync.syncer.workbook import (
     Book,
     Sheet,
@@ -150,7 +150,7 @@ def _summary(workbook: Any, report: SalesReport, book: Book) -> None:
     ]
     widths = {1: 0, 2: 0}
     for label, value in facts:
-        sheet.append([label, escape_formula(value)])
+        sheet.append([label, safe_cell(value)])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
         widths[1] = max(widths[1], text_width(label))
     sheet.append([])
@@ -186,7 +186,7 @@ def _charts(workbook: Any, report: SalesReport, book: Book) -> None:
 
     lang, r = book.lang, report.currency
     data = workbook.create_sheet("chart data")
-    head = [header("month", lang)] + [escape_formula(c) for c in report.channels]
+    head = [header("month", lang)] + [safe_cell(c) for c in report.channels]
     data.append(head)
     fmt = money_format(r)
     widths = {i: text_width(str(h)) for i, h in enumerate(head, start=1)}
@@ -271,11 +271,11 @@ def write_sales(report: SalesReport, path: Path | None, fmt: str, bom: bool = Fa
     for grouping, rows in [("total", report.totals), *report.groupings.items()]:
         for row in rows:
             out.append([grouping, row[grouping], *(row[c] for c in columns[2:])])
-    return write_csv(path, columns, ([escape_formula(v) for v in row] for row in out), bom=bom)
+    return write_csv(path, columns, ([safe_cell(v) for v in row] for row in out), bom=bom)
 
 
 def write_rows(path: Path | None, columns: list[str], rows: Iterable[dict[str, Any]], bom: bool = False) -> str:
-    return write_csv(path, columns, ([escape_formula(r.get(c)) for c in columns] for r in rows), bom=bom)
+    return write_csv(path, columns, ([safe_cell(r.get(c)) for c in columns] for r in rows), bom=bom)
 
 
 STOCK_FORMATS: dict[str, Any] = {

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+#: a text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: a signed number written as text ("-5", "+1.5e3") is a number to a spreadsheet, not a formula
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: characters XML 1.0 (so XLSX) cannot hold, and the other control characters: never written
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -59,6 +65,8 @@ def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     raises :class:`InputRejected`."""
     try:
         header, rows = read_rows(path)
+    except InputRejected:
+        raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
     except Exception as exc:  # openpyxl raises many types for a corrupt workbook
@@ -68,6 +76,10 @@ def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return header, rows
 
 
+#: the longest cell a CSV file may hold (the csv module's own field limit), in characters
+MAX_CELL = 131_072
+
+
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     text = path.read_bytes().decode("utf-8-sig")  # with or without BOM
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -75,13 +87,26 @@ def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         return [], iter(())
+    except csv.Error as exc:
+        raise InputRejected(str(path), [_csv_problem(1, exc)]) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, row in enumerate(reader, start=2):
-            if any(cell.strip() for cell in row):
-                yield number, row
+        number = 1
+        try:
+            for number, row in enumerate(reader, start=2):  # noqa: B007 (number is read after an error)
+                if any(cell.strip() for cell in row):
+                    yield number, [unescape_cell(cell) for cell in row]
+        except csv.Error as exc:
+            raise InputRejected(str(path), [_csv_problem(number + 1, exc)]) from None
 
     return header, rows()
+
+
+def _csv_problem(row: int, exc: csv.Error) -> Problem:
+    """A CSV the reader cannot take at ``row`` (a cell over :data:`MAX_CELL`, a NUL byte, ...)."""
+    if "field larger than field limit" in str(exc):
+        return Problem(row, "", f"a cell is longer than {MAX_CELL:,} characters (the most a cell may hold)")
+    return Problem(row, "", f"not readable as CSV: {exc}")
 
 
 def _cell_text(value: Any) -> str:
@@ -108,7 +133,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for number, row in enumerate(iterator, start=2):
-                cells = [_cell_text(v) for v in row]
+                cells = [unescape_cell(_cell_text(v)) for v in row]
                 if any(c.strip() for c in cells):
                     yield number, cells
         finally:
@@ -117,20 +142,35 @@ def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return header, rows()
 
 
-def escape_formula(value: Any) -> Any:
-    """Neutralize spreadsheet formula injection in text cells (a leading ' makes it literal text)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+def safe_cell(value: Any) -> Any:
+    """THE guard of every cell any CSV or XLSX writer here writes (catalog, orders, mappings, reports,
+    ``--format csv``): text that a spreadsheet would run as a formula gets a leading ``'`` (shown as text;
+    importers take it off again, see :func:`unescape_cell`), and control characters (which XLSX cannot
+    hold) become U+FFFD. Numbers, dates and signed numbers written as text stay as they are."""
+    if not isinstance(value, str):
+        return value
+    if CONTROL.search(value):
+        value = CONTROL.sub("\ufffd", value)
+    if value.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def unescape_cell(text: str) -> str:
+    """A cell as read back: the ``'`` :func:`safe_cell` put before a formula-like text is taken off, so an
+    export imports back unchanged."""
+    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text
 
 
 def write_csv(path: Path | None, header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = False) -> str:
     """Write CSV (UTF-8, optional BOM for Excel). Returns the text when ``path`` is None."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([safe_cell(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else safe_cell(v) for v in row])
     text = ("\ufeff" if bom else "") + buffer.getvalue()
     if path is not None:
         path.write_text(text, encoding="utf-8", newline="")
@@ -146,10 +186,10 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
     workbook.remove(workbook.active)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title[:31])
-        sheet.append(list(header))
+        sheet.append([safe_cell(h) for h in header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
         for row in rows:
-            sheet.append(list(row))
+            sheet.append([safe_cell(v) for v in row])
     workbook.save(path)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from listing_sync.adapters.money import minor_units
-from listing_sync.syncer.tabular import escape_formula
+from listing_sync.syncer.tabular import safe_cell
 
 LANGUAGES = ("en", "zh-CN")
 
@@ -156,7 +156,7 @@ class Book:
 def _cell(value: Any) -> Any:
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return value  # openpyxl writes Decimal as a number
-    return escape_formula(value)
+    return safe_cell(value)
 
 
 def print_setup(sheet: Any, book: Book, name: str, header_rows: str | None = "1:1") -> None:
@@ -187,7 +187,7 @@ def write_sheet(workbook: Any, spec: Sheet, book: Book) -> Any:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     sheet = workbook.create_sheet(spec.title[:31])
-    labels = [escape_formula(header(c, book.lang)) for c in spec.columns]
+    labels = [safe_cell(header(c, book.lang)) for c in spec.columns]
     sheet.append(labels)
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for cell in sheet[1]:

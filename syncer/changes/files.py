@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from listing_sync.syncer import limits
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.changes.model import ChangeLine, _bulk, _chunks, _text
 from listing_sync.syncer.changes.plans import _check_places
@@ -171,7 +172,7 @@ class _Edits:
             return sku
         new_price: Decimal | None = None
         if not (channel and text.lower() == "base"):
-            new_price = _parse_price(text, number, self.problems)
+            new_price = _parse_price(text, number, self.problems, sku.currency if sku is not None else None)
             if new_price is not None and sku is not None:
                 problem = _check_places(new_price, sku.currency, "price")
                 if problem:
@@ -198,13 +199,9 @@ class _Edits:
                     Problem(number, column, "stock is per warehouse: put it on the row without a channel")
                 )
                 continue
-            try:
-                quantity = int(value)
-            except ValueError:
-                self.problems.append(Problem(number, column, f"{value!r} is not a whole number"))
-                continue
-            if quantity < 0:
-                self.problems.append(Problem(number, column, f"{quantity} must not be negative"))
+            quantity, problem = limits.parse_quantity(value)
+            if quantity is None:
+                self.problems.append(Problem(number, column, problem or "not a whole number"))
                 continue
             if sku is not None:
                 on_hand = self.current.levels.get((sku.id, self.warehouses[code]), (0, 0))[0]
@@ -212,15 +209,18 @@ class _Edits:
                     self.lines.append(ChangeLine(sku.id, sku.sku, f"stock:{code}", str(on_hand), str(quantity)))
 
 
-def _parse_price(text: str, number: int, problems: list[Problem]) -> Decimal | None:
+def _parse_price(text: str, number: int, problems: list[Problem], currency: str | None) -> Decimal | None:
+    """A price in bounds (:mod:`..limits`) in ``currency`` (None: the SKU is unknown), or None with the problem."""
     from listing_sync.adapters.money import parse_decimal
 
     try:
         value = parse_decimal(text)
     except ValueError:
-        problems.append(Problem(number, "price", f"{text!r} is not a decimal number (use e.g. 12.50)"))
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        problems.append(Problem(number, "price", f"{shown!r} is not a decimal number (use e.g. 12.50)"))
         return None
-    if value < 0:
-        problems.append(Problem(number, "price", f"{text} must not be negative"))
+    problem = limits.amount_problem(value, currency)
+    if problem:
+        problems.append(Problem(number, "price", problem))
         return None
     return value

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from listing_sync.adapters.money import MINOR_UNITS, quantum
+from listing_sync.syncer import limits
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.changes.model import (
     WANTED,
@@ -123,6 +124,7 @@ def plan_price(
     listing has none; SKUs not listed on that channel are skipped."""
     if sum(x is not None for x in (percent, amount, set_to)) != 1:
         raise ValueError("give exactly one of percent, amount or a new price")
+    _check_price_change(percent, amount, set_to)
     overrides: dict[int, Decimal | None] = {}
     if channel is not None:
         channel_id = _channel_id(session, channel)
@@ -154,10 +156,14 @@ def plan_price(
         else:
             assert amount is not None  # exactly one of the three is given (checked above)
             new = start + amount
-        new = new.quantize(quantum(sku.currency), rounding=ROUND_HALF_UP)
         if new < 0:
-            problems.append(f"{sku.sku}: the new price {new} would be negative")
+            problems.append(f"{sku.sku}: the new price {new.quantize(quantum(sku.currency))} would be negative")
             continue
+        out_of_bounds = limits.amount_problem(new, sku.currency)
+        if out_of_bounds and "decimal places" not in out_of_bounds:
+            problems.append(f"{sku.sku}: the new price {out_of_bounds}")
+            continue
+        new = new.quantize(quantum(sku.currency), rounding=ROUND_HALF_UP)
         if current is not None and new == current:
             continue
         lines.append(
@@ -173,6 +179,22 @@ def plan_price(
     if problems:
         raise ChangeRefused(_problem_text(problems))
     return lines
+
+
+def _check_price_change(percent: Decimal | None, amount: Decimal | None, set_to: Decimal | None) -> None:
+    """Refuse a percentage, amount or price out of bounds (:mod:`..limits`) before any arithmetic."""
+    problem = None
+    if percent is not None:
+        problem = limits.percent_problem(percent)
+        what = "--percent"
+    elif amount is not None:
+        problem = limits.amount_problem(amount, signed=True)
+        what = "--amount"
+    elif set_to is not None:
+        problem = limits.amount_problem(set_to)
+        what = "the price"
+    if problem:
+        raise ChangeRefused(f"{what}: {problem}")
 
 
 def _problem_text(problems: Sequence[str]) -> str:
@@ -196,6 +218,9 @@ def plan_stock(
     """Plan on-hand stock in one warehouse: set to ``set_to`` or change by ``by`` (signed)."""
     if (set_to is None) == (by is None):
         raise ValueError("give exactly one of set_to or by")
+    problem = limits.quantity_problem(set_to) if set_to is not None else limits.quantity_problem(by or 0, signed=True)
+    if problem:
+        raise ChangeRefused(f"{'the quantity' if set_to is not None else '--by'}: {problem}")
     wh_id = _warehouse_id(session, warehouse)
     skus = _sku_rows(session, sku_ids)
     levels = ledger.levels(session, list(skus))
@@ -205,6 +230,9 @@ def plan_stock(
         new = set_to if set_to is not None else on_hand + (by or 0)
         if new < 0:
             problems.append(f"{sku.sku}: on-hand in {warehouse} would be {new} (now {on_hand})")
+            continue
+        if new > limits.MAX_QUANTITY:
+            problems.append(f"{sku.sku}: on-hand in {warehouse} would be {new}, above {limits.MAX_QUANTITY:,}")
             continue
         if new != on_hand:
             lines.append(ChangeLine(sku.id, sku.sku, f"stock:{warehouse}", str(on_hand), str(new)))

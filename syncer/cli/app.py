@@ -203,9 +203,9 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
     if fmt == "json":
         console.print_json(json.dumps(rows, default=str, ensure_ascii=False))
     elif fmt == "csv":
-        from listing_sync.syncer.tabular import escape_formula, write_csv
+        from listing_sync.syncer.tabular import write_csv
 
-        sys.stdout.write(write_csv(None, columns, ([escape_formula(r.get(c)) for c in columns] for r in rows)))
+        sys.stdout.write(write_csv(None, columns, ([r.get(c) for c in columns] for r in rows)))
     else:
         table = Table(title=title)
         for column in columns:
@@ -215,17 +215,15 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
         console.print(table)
 
 
-def write_plain_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], free_text: tuple[str, ...] = ()) -> None:
-    """CSV of rows whose cells are SKU codes, names, numbers and states, written as they are (a signed
-    number like -5.0 stays a number); only ``free_text`` columns are guarded against formula injection."""
-    from listing_sync.syncer.tabular import escape_formula
+def write_plain_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
+    """CSV of rows streamed to standard output, every cell through the one formula guard
+    (``tabular.safe_cell``: a signed number like -5.0 stays a number)."""
+    from listing_sync.syncer.tabular import safe_cell
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([safe_cell(c) for c in columns])
     for row in rows:
-        writer.writerow(
-            ["" if row.get(c) is None else (escape_formula(row[c]) if c in free_text else row[c]) for c in columns]
-        )
+        writer.writerow(["" if row.get(c) is None else safe_cell(row[c]) for c in columns])
     sys.stdout.flush()
 
 

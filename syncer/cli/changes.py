@@ -223,6 +223,6 @@ def history(
     rows = records(changes.sku_history(ctx(), sku))
     columns = ["time", "kind", "id", "channel", "what", "old", "new", "ok", "user", "note"]
     if fmt == "csv":
-        write_plain_csv(rows, columns, free_text=("user", "note"))
+        write_plain_csv(rows, columns)
         return
     emit(rows, columns, fmt, title=f"history {sku}")

@@ -187,11 +187,7 @@ def _export(
     out: Path | None,
     sheet: str,
 ) -> Written:
-    from listing_sync.syncer.tabular import escape_formula
-
     with context.session() as session:
         rows = read(session)
     require_out(fmt, out)
-    if fmt is FileFormat.XLSX:  # cells as they are; CSV guards text against formula injection
-        return write_table(columns, ([r[c] for c in columns] for r in rows), fmt=fmt, out=out, sheet=sheet)
-    return write_table(columns, ([escape_formula(r[c]) for c in columns] for r in rows), fmt=fmt, out=out, sheet=sheet)
+    return write_table(columns, ([r[c] for c in columns] for r in rows), fmt=fmt, out=out, sheet=sheet)

@@ -187,8 +187,6 @@ def export_orders(
 ) -> Written:
     """Order lines for printing and packing (default: the open ones): order, channel, SKU, title,
     quantity, warehouse, country; CSV (to ``out`` or as text) or XLSX."""
-    from listing_sync.syncer.tabular import escape_formula
-
     require_out(fmt, out)
     prepare(context)
     with context.session() as session:
@@ -206,8 +204,7 @@ def export_orders(
             ]
             for order, line, name, title, code in _open_lines(session, channels, tuple(statuses or OPEN))
         ]
-    safe = [[escape_formula(v) for v in row] for row in rows]
-    written = write_table(EXPORT_COLUMNS, safe, fmt=fmt, out=out, sheet="orders", bom=bom)
+    written = write_table(EXPORT_COLUMNS, rows, fmt=fmt, out=out, sheet="orders", bom=bom)
     return Written(written.path, written.text, len(rows))
 
 
