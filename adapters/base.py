@@ -41,6 +41,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     import httpx
     from listing_sync.adapters.http import RetryPolicy, TraceWriter
+    from listing_sync.adapters.tokens import TokenCache
     from listing_sync.config.channels import ChannelConfig
 
 __all__ = [
@@ -618,10 +619,12 @@ class ChannelAdapter(ABC):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         retry: RetryPolicy | None = None,
+        tokens: TokenCache | None = None,
     ) -> None:
         """Every adapter is built this way (``registry.build_adapter``): the channel, then how to reach the
         marketplace: ``transport`` (an emulator's in-process transport; None = the network), the HTTP
-        ``trace``, ``timeout`` seconds, ``clock`` and ``sleep`` (tests pass fakes) and the ``retry`` policy.
+        ``trace``, ``timeout`` seconds, ``clock`` and ``sleep`` (tests pass fakes), the ``retry`` policy and
+        the ``tokens`` cache OAuth tokens are shared through (None: this process's memory).
         The shared HTTP layer (:class:`~adapters.http.HttpAdapter`) uses them; an adapter that reaches no
         network ignores them."""
         self.channel = channel

@@ -37,10 +37,12 @@ from listing_sync.adapters.base import (
     TransientError,
 )
 from listing_sync.adapters.paging import Page, check_step, paginate
+from listing_sync.adapters.tokens import process_cache
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
 if TYPE_CHECKING:
+    from listing_sync.adapters.tokens import TokenCache
     from listing_sync.config.channels import ChannelConfig
 
 log = logging.getLogger("adapters.http")
@@ -586,6 +588,11 @@ class RefreshingTokenAuth(httpx.Auth):
     ``is_expired`` recognizes (401, eBay errorId 1001, Amazon 403 expired token) the token is refreshed
     ONCE and the request resent; a second refusal surfaces as an auth error. A refusal of the refresh
     grant itself (``invalid_grant``) raises :class:`AuthError`: re-authorize the channel.
+
+    With a ``cache`` (:mod:`listing_sync.adapters.tokens`) the token is shared under ``cache_key`` by
+    every instance and process using that cache: a valid cached token is adopted without a call, and a
+    refresh happens under the cache's lock after looking again (another process may just have done it).
+    Without one the process-wide memory cache is used.
     """
 
     requires_response_body = True
@@ -600,7 +607,13 @@ class RefreshingTokenAuth(httpx.Auth):
         redactor: Redactor | None = None,
         clock: Callable[[], float] = time.monotonic,
         margin_seconds: float = 120.0,
+        cache: TokenCache | None = None,
+        cache_key: str | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        self._cache = cache if cache is not None else process_cache()
+        self._cache_key = cache_key
+        self._wall = wall
         self._token_request = token_request
         self._parse_token = parse_token
         self._apply = apply
@@ -654,10 +667,39 @@ class RefreshingTokenAuth(httpx.Auth):
             status=status,
         )
 
+    def _obtain(self, stale: str | None = None):
+        """A valid token: the shared one when the cache holds one other than ``stale`` (a token the
+        marketplace just refused), else a refresh under the cache's lock, published to the cache."""
+        if self._cache_key is None:
+            yield from self._refresh()
+            return
+        if self._adopt(stale):
+            return
+        with self._cache.lock(self._cache_key):
+            if self._adopt(stale):
+                return
+            yield from self._refresh()
+            assert self._token is not None
+            self._cache.put(self._cache_key, self._token, self._wall() + (self._expires_at - self._clock()))
+
+    def _adopt(self, stale: str | None) -> bool:
+        assert self._cache_key is not None
+        found = self._cache.get(self._cache_key)
+        if found is None or found[0] == stale:
+            return False
+        token, expires_at = found
+        left = expires_at - self._wall()
+        if left <= 0:
+            return False
+        if self._redactor is not None:
+            self._redactor.add(token)
+        self._token, self._expires_at = token, self._clock() + left
+        return True
+
     def auth_flow(self, request: httpx.Request):
         with self._lock:
             if not self._valid():
-                yield from self._refresh()
+                yield from self._obtain(stale=self._token)  # ours ran out: only a newer one will do
             token = self._token
         assert token is not None
         self._apply(request, token)
@@ -665,7 +707,7 @@ class RefreshingTokenAuth(httpx.Auth):
         if self._is_expired(response):
             with self._lock:
                 if self._token == token:  # nobody refreshed meanwhile
-                    yield from self._refresh()
+                    yield from self._obtain(stale=token)
                 token = self._token
             assert token is not None
             self._apply(request, token)
@@ -693,9 +735,11 @@ class HttpAdapter(ChannelAdapter):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         retry: RetryPolicy | None = None,
+        tokens: TokenCache | None = None,
     ) -> None:
         super().__init__(channel)  # validates the options
         self.clock = clock
+        self.tokens = tokens  # where OAuth/LWA tokens are shared (None: this process's memory)
         self.redactor = Redactor(secret.get_secret_value() for secret in channel.credentials.values())
         limiters = {"default": TokenBucket(self.limits.rate, self.limits.burst, clock=clock, sleep=sleep)}
         for name, (rate, burst) in self.extra_limiters.items():

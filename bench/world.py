@@ -105,7 +105,7 @@ class BenchContext(Context):
     def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
-        return build_adapter(channel, hub=self.hub, clock=self.vt.clock, sleep=self.vt.sleep)
+        return build_adapter(channel, hub=self.hub, clock=self.vt.clock, sleep=self.vt.sleep, tokens=self.tokens)
 
 
 def catalog_csv(products: int) -> str:

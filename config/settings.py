@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     emulator_faults: str = ""  # e.g. "throttle=0.05,server_error=0.05": faults of the in-process emulators
     emulator_seed: int = 7
+    # where OAuth/LWA access tokens are shared: "auto" = Redis when the queue is on Redis, else a 0600 file
+    # per credential in DATA_DIR/tokens; "memory" = this process only
+    token_cache: Literal["auto", "file", "redis", "memory"] = "auto"
 
     @field_validator("base_currency")
     @classmethod

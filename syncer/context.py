@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from listing_sync.adapters.base import ChannelAdapter
     from listing_sync.adapters.emulator import EmulatorHub
+    from listing_sync.adapters.tokens import TokenCache
     from listing_sync.config.channels import ChannelConfig
     from listing_sync.config.settings import Settings
     from listing_sync.syncer.leases import LeaseStore
@@ -204,6 +205,21 @@ class Context:
             _HUBS[directory] = EmulatorHub(directory, seed=self.settings.emulator_seed, faults=faults)
         return _HUBS[directory]
 
+    @cached_property
+    def tokens(self) -> TokenCache:
+        """Where the channels' OAuth/LWA tokens are shared (``SYNCER_TOKEN_CACHE``): one token per credential
+        for every adapter and process until shortly before it expires. Never the database or the logs."""
+        from listing_sync.adapters.tokens import FileTokenCache, RedisTokenCache, process_cache
+
+        mode = self.settings.token_cache
+        if mode == "auto":
+            mode = "redis" if self.settings.huey_backend == "redis" else "file"
+        if mode == "redis":
+            return RedisTokenCache.from_url(self.settings.redis_url.get_secret_value())
+        if mode == "file":
+            return FileTokenCache(self.data_dir / "tokens")
+        return process_cache()
+
     def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
@@ -212,6 +228,7 @@ class Context:
             trace_path=self.http_trace,
             hub=self.hub,
             timeout=self.settings.http_timeout_seconds,
+            tokens=self.tokens,
         )
 
 

@@ -240,6 +240,7 @@ class AmazonAdapter(HttpAdapter):
             redactor=self.redactor,
             clock=self.clock,
             now=self.now,
+            cache=self.tokens,
         )
 
     def default_headers(self) -> Mapping[str, str]:

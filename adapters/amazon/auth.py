@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import httpx
 from listing_sync.adapters.base import AuthError, RateLimited, TransientError
 from listing_sync.adapters.http import Redactor, RefreshingTokenAuth
+from listing_sync.adapters.tokens import TokenCache, token_key
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 TOKEN_FORM_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
@@ -74,6 +75,7 @@ class LwaAuth(RefreshingTokenAuth):
         redactor: Redactor | None,
         clock: Callable[[], float],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cache: TokenCache | None = None,
     ) -> None:
         self.api_host = api_host
         self._now = now
@@ -85,6 +87,8 @@ class LwaAuth(RefreshingTokenAuth):
             redactor=redactor,
             clock=clock,
             margin_seconds=300.0,  # tokens live 3600 s: renew after ~55 minutes
+            cache=cache,
+            cache_key=token_key("amazon", token_url, client_id, refresh_token),
         )
 
     def _apply_token(self, request: httpx.Request, token: str) -> None:

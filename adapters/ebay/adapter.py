@@ -61,6 +61,7 @@ from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES, EbayTokenAuth, token
 from listing_sync.adapters.ebay.revisions import DAILY_REVISIONS, RevisionBudget
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.paging import Page, next_offset, next_url
+from listing_sync.adapters.tokens import token_key
 from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger("adapters.ebay")
@@ -140,6 +141,20 @@ class _PublishRun:
         return (self.offers.get(sku) or {}).get("status") == "PUBLISHED"
 
 
+def _whole_groups(requests: Sequence[DelistRequest]) -> dict[str, list[int]]:
+    """Inventory item groups whose every variation SKU (as the group's bound ref names them, one
+    ``offer_id:<sku>`` each) is in ``requests``: group key -> the requests' positions."""
+    members: dict[str, list[int]] = {}
+    bound: dict[str, set[str]] = {}
+    for n, r in enumerate(requests):
+        key = r.ref.get("group_key") if r.ref is not None else None
+        if r.ref is None or not key or key == r.sku:
+            continue
+        members.setdefault(key, []).append(n)
+        bound.setdefault(key, {k.partition(":")[2] for k in r.ref.ids if k.startswith("offer_id:")})
+    return {key: ns for key, ns in members.items() if bound[key] and bound[key] <= {requests[n].sku for n in ns}}
+
+
 class EbayAdapter(HttpAdapter):
     """One eBay seller account on one marketplace (``marketplace_id``). See the module docstring."""
 
@@ -214,6 +229,10 @@ class EbayAdapter(HttpAdapter):
             ),
             redactor=self.redactor,
             clock=self.clock,
+            cache=self.tokens,
+            cache_key=token_key(
+                self.kind, base, cred("client_id"), cred("refresh_token"), " ".join(self.options.scopes)
+            ),
         )
 
     def default_headers(self) -> Mapping[str, str]:
@@ -254,7 +273,11 @@ class EbayAdapter(HttpAdapter):
         return {"Content-Language": self.options.content_language}
 
     def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
-        """Publish chunks hold at most 25 SKUs in all (a draft with variations counts each variant)."""
+        """Publish chunks hold at most 25 SKUs in all (a draft with variations counts each variant);
+        delist chunks keep the SKUs of one inventory item group together (one withdraw takes them all)."""
+        if op is Operation.DELIST:
+            yield from self._group_chunks(items)
+            return
         if op is not Operation.PUBLISH:
             yield from super().chunks(op, items)
             return
@@ -267,6 +290,25 @@ class EbayAdapter(HttpAdapter):
                 chunk, size = [], 0
             chunk.append(item)
             size += n
+        if chunk:
+            yield chunk
+
+    def _group_chunks(self, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
+        groups: dict[str, list[ItemT]] = {}
+        for item in items:
+            key = (item.ref.get("group_key") if item.ref is not None else None) or f"?{item.sku}"
+            groups.setdefault(key, []).append(item)
+        chunk: list[ItemT] = []
+        for members in groups.values():
+            if chunk and len(chunk) + len(members) > self.limits.delist:
+                yield chunk
+                chunk = []
+            for start in range(0, len(members), self.limits.delist):
+                part = members[start : start + self.limits.delist]
+                if len(part) == self.limits.delist:
+                    yield part
+                else:
+                    chunk += part
         if chunk:
             yield chunk
 
@@ -373,11 +415,15 @@ class EbayAdapter(HttpAdapter):
         return [run.done[i] for i in range(len(drafts))]
 
     def _read_current(self, run: _PublishRun) -> None:
-        """What eBay holds now: this marketplace's offers and the inventory items (to replace them whole)."""
+        """What eBay holds now: the inventory items (to replace them whole) and, for drafts published
+        before (a ref), their offers (to update them, never duplicate them). The offers of a draft never
+        published (no ref) are created at once; only one eBay says exists already (createOffer 25002: a
+        publish whose result was lost, a listing made elsewhere) is looked up (:meth:`_adopt_offers`)."""
         for i in run.alive:
+            known = self._published_before(run.drafts[i])
             try:
                 for sku in run.drafts[i].all_skus():
-                    run.offers[sku] = self._find_offer(sku)
+                    run.offers[sku] = self._find_offer(sku) if known else None
             except ChannelError as exc:
                 run.fail(i, self._call_failed(run.drafts[i].sku, exc))
         for i in run.alive:
@@ -386,7 +432,12 @@ class EbayAdapter(HttpAdapter):
                 over = self._over_budget(draft.sku, cost=_revisions(draft))
                 if over:
                     run.fail(i, over)
+        # read even for new drafts: 25 per call, and a replace would wipe what eBay holds that we do not manage
         run.items = self._bulk_get_items([s for i in run.alive for s in run.drafts[i].all_skus()])
+
+    def _published_before(self, draft: ListingDraft) -> bool:
+        """The draft has a ref, or this instance created an offer for one of its SKUs (a replay)."""
+        return draft.ref is not None or any(s in self._offer_ids for s in draft.all_skus())
 
     def _write_items(self, run: _PublishRun) -> None:
         locale_code = m.locale(self.options.content_language)
@@ -427,9 +478,11 @@ class EbayAdapter(HttpAdapter):
                         )
                 except ChannelError as exc:
                     problems[sku] = self._call_failed(sku, exc)
-        for sku, result in self._bulk_create_offers(create).items():
+        created = self._bulk_create_offers(create)
+        problems.update(self._adopt_offers(run, created))
+        for sku, result in created.items():
             if isinstance(result, ItemResult):
-                problems[sku] = result
+                problems.setdefault(sku, result)
             else:
                 run.offers[sku] = {"offerId": result, "status": "UNPUBLISHED"}
                 self._offer_ids[sku] = result
@@ -437,6 +490,29 @@ class EbayAdapter(HttpAdapter):
             bad = [problems[s] for s in run.drafts[i].all_skus() if s in problems]
             if bad:
                 run.fail(i, replace(bad[0], sku=run.drafts[i].sku))
+
+    def _adopt_offers(self, run: _PublishRun, created: dict[str, str | ItemResult]) -> dict[str, ItemResult]:
+        """Offers createOffer refused with 25002 because one exists already for the SKU: look it up and
+        update it instead (their ``created`` entries are removed). Returns the problems of those SKUs."""
+        problems: dict[str, ItemResult] = {}
+        drafts = {sku: run.drafts[i] for i in run.alive for sku in run.drafts[i].all_skus()}
+        for sku in [s for s, r in created.items() if isinstance(r, ItemResult) and r.code == "25002"]:
+            try:
+                offer = self._find_offer(sku)
+                if offer is None:
+                    continue  # a real user error: the create's failure stands
+                fields = m.draft_offers(drafts[sku], self.settings, {sku: offer})[sku]
+                with self._locked([sku]):
+                    self.http.put(
+                        f"{m.INVENTORY}/offer/{offer['offerId']}", json=fields, headers=self.content_headers()
+                    )
+            except ChannelError as exc:
+                problems[sku] = self._call_failed(sku, exc)
+                del created[sku]
+                continue
+            run.offers[sku] = offer
+            del created[sku]
+        return problems
 
     def _go_live(self, run: _PublishRun) -> None:
         """Publish what is not live yet (a live listing was already revised by the updates)."""
@@ -726,23 +802,34 @@ class EbayAdapter(HttpAdapter):
         return None
 
     def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
-        out = []
-        for r in requests:
+        out: dict[int, ItemResult] = {}
+        for key, members in _whole_groups(requests).items():
+            try:
+                self._withdraw_group(key)
+                out.update((n, ItemResult.success(requests[n].sku, ref=requests[n].ref)) for n in members)
+            except ChannelError as exc:
+                out.update((n, self._call_failed(requests[n].sku, exc)) for n in members)
+        for n, r in enumerate(requests):
+            if n in out:
+                continue
             try:
                 target = self._target(r.sku, r.ref)
                 if target is None:
-                    out.append(ItemResult.failure(r.sku, "not_listed", "no eBay offer or group for this SKU"))
+                    out[n] = ItemResult.failure(r.sku, "not_listed", "no eBay offer or group for this SKU")
                 elif target[0] == "group":
-                    self.http.post(
-                        f"{m.INVENTORY}/offer/withdraw_by_inventory_item_group",
-                        json={"inventoryItemGroupKey": target[1], "marketplaceId": self.options.marketplace_id},
-                    )
-                    out.append(ItemResult.success(r.sku, ref=r.ref))
+                    self._withdraw_group(target[1])
+                    out[n] = ItemResult.success(r.sku, ref=r.ref)
                 else:
-                    out.append(self._withdraw(r, target[1]))
+                    out[n] = self._withdraw(r, target[1])
             except ChannelError as exc:
-                out.append(self._call_failed(r.sku, exc))
-        return out
+                out[n] = self._call_failed(r.sku, exc)
+        return [out[n] for n in range(len(requests))]
+
+    def _withdraw_group(self, key: str) -> None:
+        self.http.post(
+            f"{m.INVENTORY}/offer/withdraw_by_inventory_item_group",
+            json={"inventoryItemGroupKey": key, "marketplaceId": self.options.marketplace_id},
+        )
 
     def _withdraw(self, r: DelistRequest, offer_id: str) -> ItemResult:
         response = self.http.post(f"{m.INVENTORY}/offer/{offer_id}/withdraw", ok_statuses=(400, 404))

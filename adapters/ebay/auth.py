@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import httpx
 from listing_sync.adapters.base import AuthError, RateLimited, TransientError
 from listing_sync.adapters.http import Redactor, RefreshingTokenAuth, parse_retry_after
+from listing_sync.adapters.tokens import TokenCache
 
 TOKEN_PATH = "/identity/v1/oauth2/token"
 SCOPE_INVENTORY = "https://api.ebay.com/oauth/api_scope/sell.inventory"
@@ -126,6 +127,8 @@ class EbayTokenAuth(RefreshingTokenAuth):
         redactor: Redactor | None = None,
         clock: Callable[[], float] = time.monotonic,
         margin_seconds: float = 300.0,
+        cache: TokenCache | None = None,
+        cache_key: str | None = None,
     ) -> None:
         super().__init__(
             token_request=token_request,
@@ -135,6 +138,8 @@ class EbayTokenAuth(RefreshingTokenAuth):
             redactor=redactor,
             clock=clock,
             margin_seconds=margin_seconds,
+            cache=cache,
+            cache_key=cache_key,
         )
         self.stopped: AuthError | None = None
 

@@ -97,7 +97,7 @@ class ShopifyAdapter(HttpAdapter):
     # rate/burst are cost points (Standard plan restore rate 100/s); the bucket adopts the shop's
     # real throttleStatus from the first response. publish is one product per call.
     limits = Limits(
-        publish=1,
+        publish=12,  # drafts per call, at most 50 SKUs in all: one productVariants search adopts them
         price=250,
         stock=250,
         delist=25,
@@ -284,7 +284,11 @@ class ShopifyAdapter(HttpAdapter):
 
     # -- chunking -------------------------------------------------------------------------------------
     def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
-        """Prices go one product per call: group by the ref's product id (unknown ones together)."""
+        """Prices go one product per call: group by the ref's product id (unknown ones together). Publish
+        batches hold at most one SKU search's worth of SKUs (the adoption check of their new drafts)."""
+        if op is Operation.PUBLISH:
+            yield from self._publish_chunks(items)
+            return
         if op is not Operation.PRICE:
             yield from super().chunks(op, items)
             return
@@ -420,6 +424,19 @@ class ShopifyAdapter(HttpAdapter):
                 out[n] = ItemResult.success(u.sku, ref=self._ref(u.sku, ids))
         return out
 
+    def _publish_chunks(self, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
+        chunk: list[ItemT] = []
+        size = 0
+        for item in items:
+            n = len(item.all_skus()) if isinstance(item, ListingDraft) else 1
+            if chunk and (size + n > m.SKU_LOOKUP_CHUNK or len(chunk) >= self.limits.publish):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(item)
+            size += n
+        if chunk:
+            yield chunk
+
     # -- prices ---------------------------------------------------------------------------------------
     def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
         results: dict[int, ItemResult] = {}
@@ -464,10 +481,19 @@ class ShopifyAdapter(HttpAdapter):
 
     # -- publish --------------------------------------------------------------------------------------
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
+        """Drafts without a product id are first searched for by SKU, all of the batch's in one query
+        (Shopify does not keep SKUs unique: a product that already sells them is adopted, not duplicated)."""
+        new = [sku for d in drafts if self._product_id(d) is None for sku in d.all_skus()]
+        try:
+            found = self._lookup(list(dict.fromkeys(new))) if new else {}
+        except (AuthError, ConfigurationError):
+            raise
+        except ChannelError as exc:
+            return [ItemResult.from_error(d.sku, exc) for d in drafts]
         out = []
         for draft in drafts:
             try:
-                out.append(self._publish_one(draft))
+                out.append(self._publish_one(draft, found))
             except (AuthError, ConfigurationError):
                 raise
             except ChannelError as exc:
@@ -489,12 +515,12 @@ class ShopifyAdapter(HttpAdapter):
             specs.append((v.sku, v.price, {x: v.attributes[x] for x in names}, v.barcode, v.quantity))
         return specs
 
-    def _publish_one(self, draft: ListingDraft) -> ItemResult:
+    def _publish_one(self, draft: ListingDraft, found: Mapping[str, list[dict[str, Any]]]) -> ItemResult:
         specs = self._checked_specs(draft)
         if isinstance(specs, ItemResult):
             return specs
         location = self._location()
-        adopted = self._adopt(draft)
+        adopted = self._adopt(draft, found)
         if isinstance(adopted, ItemResult):
             return adopted
         draft, product_id = adopted
@@ -530,14 +556,20 @@ class ShopifyAdapter(HttpAdapter):
             return ItemResult.failure(draft.sku, "currency", f"prices must be in {self.channel.currency}")
         return specs
 
-    def _adopt(self, draft: ListingDraft) -> tuple[ListingDraft, str | None] | ItemResult:
+    @staticmethod
+    def _product_id(draft: ListingDraft) -> str | None:
+        return (draft.ref.get("product_id") or draft.ref.external_id) if draft.ref else None
+
+    def _adopt(
+        self, draft: ListingDraft, found: Mapping[str, list[dict[str, Any]]]
+    ) -> tuple[ListingDraft, str | None] | ItemResult:
         """The draft and its product id: from its ref, else a product that already sells its SKUs (adopted
-        instead of duplicated, P6), else None (a new product). SKUs on several products are refused."""
-        product_id = (draft.ref.get("product_id") or draft.ref.external_id) if draft.ref else None
+        instead of duplicated, P6; ``found`` holds the batch's search), else None (a new product). SKUs on
+        several products are refused."""
+        product_id = self._product_id(draft)
         if product_id is not None:
             return draft, product_id
-        found = self._lookup(list(draft.all_skus()))
-        products = {node["product"]["id"] for nodes in found.values() for node in nodes}
+        products = {node["product"]["id"] for sku in draft.all_skus() for node in found.get(sku, [])}
         if len(products) > 1:
             return ItemResult.failure(
                 draft.sku, "ambiguous", f"the SKUs of {draft.sku} already sit on {len(products)} Shopify products"

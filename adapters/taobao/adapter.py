@@ -96,6 +96,25 @@ class TaobaoOptions(BaseModel):
     location_city: str | None = None  # e.g. "杭州"
 
 
+def bound_ref(sku: str, ref: ListingRef | None) -> ListingRef | None:
+    """``sku``'s own ref out of what the syncer stored: the ref itself when it names this SKU (or a SKU
+    id), else the SKU's ids bound on its item's ref by publish; None when the ids are not known."""
+    if ref is None or not ref.get("num_iid"):
+        return None
+    if ref.sku == sku or ref.get("sku_id"):
+        return ref
+    sku_id = ref.get(f"sku_id/{sku}")
+    if not sku_id:
+        return None
+    return m.sku_ref(sku, ref.get("num_iid"), sku_id, ref.get(f"properties/{sku}"), sku)
+
+
+def kept(sku: str, given: ListingRef | None, resolved: ListingRef) -> ListingRef:
+    """The ref a result carries back to be stored: the item's ref the syncer gave when it binds ``sku``
+    among all the item's SKUs (narrowing it would lose the others), else what was resolved (learned)."""
+    return given if given is not None and given.get(f"sku_id/{sku}") else resolved
+
+
 class TaobaoAdapter(HttpAdapter):
     """Taobao/Tmall over TOP. See the module docstring for the method behind each operation."""
 
@@ -104,7 +123,7 @@ class TaobaoAdapter(HttpAdapter):
     # platform-wide per-API QPS. 5/s with a burst of 10 stays far inside both; bans still come back
     # as code 7 with their wait and pause the limiter.
     limits = Limits(
-        publish=1,
+        publish=SKUS_GET_BATCH,  # drafts per call: their new SKU ids come back in one item.skus.get
         price=1,
         stock=SKU_BATCH,
         delist=1,
@@ -207,10 +226,9 @@ class TaobaoAdapter(HttpAdapter):
         return ItemResult.failure(sku, "invalid", str(exc))
 
     def _resolve(self, sku: str, ref: ListingRef | None, *, need_properties: bool = False) -> ListingRef:
-        """A ref with ``num_iid`` (and ``sku_id``/``properties`` for SKUs) for ``sku``, looked up if needed."""
-        # a parent item's ref (stored on each of its variations by the syncer) does not name this SKU
-        own = ref is not None and ref.get("num_iid") and (ref.sku == sku or ref.get("sku_id"))
-        ref = ref if own else self._refs.get(sku)
+        """A ref with ``num_iid`` (and ``sku_id``/``properties`` for SKUs) for ``sku``: the bound one the
+        syncer stored, else this instance's cache, else looked up by merchant code."""
+        ref = bound_ref(sku, ref) or self._refs.get(sku)
         if ref is None:
             ref = self._lookup(sku)
         if need_properties and ref.get("sku_id") and not ref.get("properties"):
@@ -253,7 +271,8 @@ class TaobaoAdapter(HttpAdapter):
 
     # -- publish -------------------------------------------------------------------------------------
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
-        return self._each(drafts, lambda d: d.sku, self._publish_one)
+        results = self._each(drafts, lambda d: d.sku, self._publish_one)
+        return self._bind_skus(drafts, results)
 
     def _publish_one(self, draft: ListingDraft) -> ItemResult:
         params = m.publish_params(
@@ -273,17 +292,39 @@ class TaobaoAdapter(HttpAdapter):
         ids = {"num_iid": num_iid, "outer_id": draft.sku}
         ref = ListingRef(draft.sku, num_iid, ids)
         self._refs[draft.sku] = ref
-        if draft.variations:
-            # adopt the SKU ids TOP assigned; a failure here does not undo the publish
-            try:
-                for s in self._skus_of([num_iid]):
-                    if s.get("outer_id"):
-                        self._refs[str(s["outer_id"])] = m.sku_ref(
-                            str(s["outer_id"]), num_iid, s["sku_id"], s.get("properties"), str(s["outer_id"])
-                        )
-            except ChannelError as exc:
-                log.warning("[%s] published %s but could not read its SKUs: %s", self.name, num_iid, exc)
         return ItemResult.success(draft.sku, ref=ref)
+
+    def _bind_skus(self, drafts: Sequence[ListingDraft], results: list[ItemResult]) -> list[ItemResult]:
+        """Adopt the SKU ids TOP assigned to the published items with variations (``item.add`` answers
+        only the item's ``num_iid``): one ``taobao.item.skus.get`` per 40 items. Each item's ref then
+        binds every SKU (``sku_id/<sku>``, ``properties/<sku>``), so later pushes need no look-up. A
+        failure here does not undo the publish (the ids are looked up when first needed)."""
+        items = {
+            str(r.ref.get("num_iid")): n
+            for n, (d, r) in enumerate(zip(drafts, results, strict=True))
+            if r.ok and r.ref is not None and d.variations
+        }
+        keys = list(items)
+        for start in range(0, len(keys), SKUS_GET_BATCH):
+            try:
+                skus = self._skus_of(keys[start : start + SKUS_GET_BATCH])
+            except ChannelError as exc:
+                log.warning("[%s] published items but could not read their SKUs: %s", self.name, exc)
+                continue
+            bound: dict[str, dict[str, str]] = {}
+            for s in skus:
+                outer = str(s.get("outer_id") or "")
+                if not outer:
+                    continue
+                num_iid = str(s["num_iid"])
+                self._refs[outer] = m.sku_ref(outer, num_iid, s["sku_id"], s.get("properties"), outer)
+                bound.setdefault(num_iid, {}).update(m.bound_ids(outer, s["sku_id"], s.get("properties")))
+            for num_iid, extra in bound.items():
+                n = items[num_iid]
+                ref = results[n].ref
+                assert ref is not None
+                results[n] = replace(results[n], ref=ListingRef(ref.sku, ref.external_id, {**ref.ids, **extra}))
+        return results
 
     def known_ref(self, sku: str) -> ListingRef | None:
         """The cached ref for one of our SKUs (from publish or listings())."""
@@ -302,7 +343,7 @@ class TaobaoAdapter(HttpAdapter):
             self.call("taobao.item.sku.price.update", params)
         else:
             self.call("taobao.item.price.update", {"num_iid": ref.get("num_iid"), "price": price})
-        return ItemResult.success(update.sku, ref=ref)
+        return ItemResult.success(update.sku, ref=kept(update.sku, update.ref, ref))
 
     # -- stock ---------------------------------------------------------------------------------------
     def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
@@ -366,7 +407,7 @@ class TaobaoAdapter(HttpAdapter):
         if len(batch) > 1 and with_sku:
             try:
                 self._stock_call(batch, refs)
-                return [ItemResult.success(u.sku, ref=r) for u, r in zip(batch, refs, strict=True)]
+                return [ItemResult.success(u.sku, ref=kept(u.sku, u.ref, r)) for u, r in zip(batch, refs, strict=True)]
             except PermanentItemError as exc:
                 # all-or-nothing batch: find the bad SKU(s) by retrying each alone
                 log.info(
@@ -376,7 +417,7 @@ class TaobaoAdapter(HttpAdapter):
 
         def one(pair: tuple[StockUpdate, ListingRef]) -> ItemResult:
             self._stock_call([pair[0]], [pair[1]])
-            return ItemResult.success(pair[0].sku, ref=pair[1])
+            return ItemResult.success(pair[0].sku, ref=kept(pair[0].sku, pair[0].ref, pair[1]))
 
         return self._each(pairs, lambda p: p[0].sku, one)
 
@@ -425,7 +466,9 @@ class TaobaoAdapter(HttpAdapter):
             return None  # plain items (no SKUs): the per-item path handles them without a look-up
         num_iid = str(num_iids.pop())
         requested = {r.sku for r in requests}
-        item_skus = {str(s.get("outer_id")) for s in self._skus_of([num_iid]) if s.get("outer_id")}
+        item_skus = m.bound_skus(refs[0]) or {
+            str(s.get("outer_id")) for s in self._skus_of([num_iid]) if s.get("outer_id")
+        }
         if not item_skus or not item_skus <= requested:
             return None
         whole = DelistRequest(
@@ -434,7 +477,7 @@ class TaobaoAdapter(HttpAdapter):
             quantity=sum(r.quantity or 0 for r in requests) if listed else None,
         )
         result = self._each([whole], lambda r: r.sku, lambda r: self._listing(r, listed=listed))[0]
-        return [replace(result, sku=r.sku) for r in requests]
+        return [replace(result, sku=r.sku, ref=r.ref or result.ref) for r in requests]
 
     def _listing(self, request: DelistRequest, *, listed: bool) -> ItemResult:
         ref = self._resolve(request.sku, request.ref)
@@ -458,7 +501,7 @@ class TaobaoAdapter(HttpAdapter):
             self.call("taobao.item.update.listing", {"num_iid": num_iid, "num": request.quantity})
         else:
             self.call("taobao.item.update.delisting", {"num_iid": num_iid})
-        return ItemResult.success(request.sku, ref=ref)
+        return ItemResult.success(request.sku, ref=kept(request.sku, request.ref, ref))
 
     # -- orders --------------------------------------------------------------------------------------
     carrier_codes = m.CARRIER_CODES

@@ -130,6 +130,21 @@ def sku_ref(sku: str, num_iid: Any, sku_id: Any = None, properties: str | None =
     return ListingRef(sku, str(num_iid), ids)
 
 
+def bound_ids(sku: str, sku_id: Any, properties: str | None) -> dict[str, str]:
+    """One SKU's ids as bound on its item's ref (``sku_id/<sku>``, ``properties/<sku>``)."""
+    ids = {f"sku_id/{sku}": str(sku_id)}
+    if properties:
+        ids[f"properties/{sku}"] = properties
+    return ids
+
+
+def bound_skus(ref: ListingRef | None) -> set[str]:
+    """The SKUs an item's ref binds (every SKU of the item as of its last publish); empty if none."""
+    if ref is None:
+        return set()
+    return {key.partition("/")[2] for key in ref.ids if key.startswith("sku_id/")}
+
+
 # ------------------------------------------------------------------------------------------ errors
 def ban_seconds(sub_msg: str | None) -> float | None:
     """N from "This ban will last for N more seconds" (code 7 flow control), else None."""

@@ -43,10 +43,10 @@ def ok_for_all(request: httpx.Request) -> httpx.Response:
 
 
 def test_publish_retry_never_creates_a_second_offer(adapter, api: respx.MockRouter):
-    """A publish that dies after the offer was created finds that offer by SKU on replay."""
+    """A publish that dies after the offer was created finds that offer by SKU on replay (a new draft is
+    not looked up the first time: the binder has no id for it and nothing to find)."""
     offers = api.get(f"{INV}/offer")
     offers.side_effect = [
-        httpx.Response(404, json={}),
         httpx.Response(
             200,
             json={
@@ -83,6 +83,39 @@ def test_publish_retry_never_creates_a_second_offer(adapter, api: respx.MockRout
     assert result.ok and result.ref.ids["offer_id"] == "77"
     assert create.call_count == 1
     assert update.call_count == 1
+    assert offers.call_count == 1  # only on the replay
+
+
+def test_an_offer_that_exists_already_is_adopted_not_duplicated(adapter, api: respx.MockRouter):
+    """Another instance's publish whose result was lost: createOffer answers 25002, so the offer is looked
+    up by SKU then and updated."""
+    api.post(f"{INV}/bulk_get_inventory_item").respond(200, json={"responses": []})
+    api.post(f"{INV}/bulk_create_or_replace_inventory_item").respond(
+        200, json={"responses": [{"sku": "A1", "statusCode": 200}]}
+    )
+    exists = {"errorId": 25002, "message": "Any User error. Offer entity already exists."}
+    create = api.post(f"{INV}/bulk_create_offer").respond(
+        200, json={"responses": [{"sku": "A1", "statusCode": 400, "errors": [exists]}]}
+    )
+    existing = {
+        "offerId": "78",
+        "sku": "A1",
+        "marketplaceId": "EBAY_US",
+        "format": "FIXED_PRICE",
+        "status": "UNPUBLISHED",
+    }
+    lookup = api.get(f"{INV}/offer").respond(200, json={"offers": [existing]})
+    update = api.put(f"{INV}/offer/78").respond(204)
+    api.post(f"{INV}/bulk_publish_offer").respond(
+        200, json={"responses": [{"offerId": "78", "statusCode": 200, "listingId": "L78"}]}
+    )
+    draft = ListingDraft("A1", "Mug", "d", "20625", usd("9.99"), 5, images=("https://img.example.com/1.jpg",))
+
+    [result] = adapter.publish([draft])
+
+    assert result.ok and result.ref.ids["offer_id"] == "78"
+    assert (create.call_count, lookup.call_count, update.call_count) == (1, 1, 1)
+    assert lookup.calls[0].request.url.params["sku"] == "A1"
 
 
 def test_orders_filter_is_lastmodifieddate_alone_and_encoded(adapter, api: respx.MockRouter):

@@ -13,6 +13,7 @@ from listing_sync.adapters.base import (
     ListingDraft,
     ListingRef,
     Money,
+    Operation,
     OrderCursor,
     OrderStatus,
     PriceUpdate,
@@ -96,14 +97,13 @@ def test_publish_new_listing(adapter, api: respx.MockRouter):
     assert result.ref == ListingRef(
         "A1", "110000000001", {"marketplace_id": "EBAY_US", "offer_id": "5000001", "listing_id": "110000000001"}
     )
+    # a new listing: no offer look-up by SKU (createOffer says so if one exists); the item is read (25 a call)
     assert trail(api) == [
-        f"GET {INV}/offer?sku=A1&marketplace_id=EBAY_US",
         f"POST {INV}/bulk_get_inventory_item",
         f"POST {INV}/bulk_create_or_replace_inventory_item",
         f"POST {INV}/bulk_create_offer",
         f"POST {INV}/bulk_publish_offer",
     ]
-    assert body(sent(api, "POST", "/sell/inventory/v1/bulk_get_inventory_item")) == {"requests": [{"sku": "A1"}]}
     items = sent(api, "POST", "/sell/inventory/v1/bulk_create_or_replace_inventory_item")
     assert items.headers["Content-Language"] == "en-US"
     assert items.headers["Content-Type"] == "application/json"
@@ -187,6 +187,10 @@ def test_publish_existing_live_listing_replaces_whole_item_and_offer(adapter, ap
         200, json={"responses": [{"sku": "A1", "statusCode": 200}]}
     )
     api.put(f"{INV}/offer/5000001").respond(204)
+    exists = {"errorId": 25002, "message": "Any User error. Offer entity already exists."}
+    api.post(f"{INV}/bulk_create_offer").respond(
+        200, json={"responses": [{"sku": "A1", "statusCode": 400, "errors": [exists]}]}
+    )
     draft = ListingDraft("A1", "Ceramic mug 350 ml", "New text", "20625", usd("9.99"), 5)
 
     [result] = adapter.publish([draft])
@@ -624,3 +628,34 @@ def test_a_mark_older_than_90_days_is_moved_to_the_oldest_readable_time(adapter,
     adapter.orders_since(OrderCursor(datetime(2026, 1, 1, tzinfo=UTC)))
     url = str(sent(api, "GET", "/sell/fulfillment/v1/order").url)
     assert "%5B2026-08-29T12:05:00.000Z..2026-11-27T11:59:00.000Z%5D" in url  # now - 90 days + 5 min
+
+
+GROUP_REF = ListingRef(
+    "TEE",
+    "110000000009",
+    {"marketplace_id": "EBAY_US", "group_key": "TEE", "offer_id:TEE-M": "11", "offer_id:TEE-L": "12"},
+)
+
+
+def test_delisting_every_variation_of_a_bound_group_is_one_group_withdraw(adapter, api: respx.MockRouter):
+    api.post(f"{INV}/offer/withdraw_by_inventory_item_group").respond(200, json={})
+    requests = [DelistRequest("TEE-M", GROUP_REF), DelistRequest("TEE-L", GROUP_REF)]
+    assert [len(c) for c in adapter.chunks(Operation.DELIST, requests)] == [2]
+    results = adapter.delist(requests)
+    assert [r.ok for r in results] == [True, True]
+    assert trail(api) == [f"POST {INV}/offer/withdraw_by_inventory_item_group"]
+    assert body(api.calls.last.request) == {"inventoryItemGroupKey": "TEE", "marketplaceId": "EBAY_US"}
+
+
+def test_delisting_some_variations_of_a_group_withdraws_their_offers(adapter, api: respx.MockRouter):
+    api.post(f"{INV}/offer/11/withdraw").respond(200, json={})
+    [result] = adapter.delist([DelistRequest("TEE-M", GROUP_REF)])
+    assert result.ok and trail(api) == [f"POST {INV}/offer/11/withdraw"]
+
+
+def test_delist_chunks_never_split_a_group(adapter):
+    refs = [ListingRef(f"G{g}", None, {"group_key": f"G{g}"}) for g in range(7)]
+    requests = [DelistRequest(f"G{g}-{v}", refs[g]) for g in range(7) for v in range(4)]
+    chunks = list(adapter.chunks(Operation.DELIST, requests))
+    assert [len(c) for c in chunks] == [24, 4]
+    assert all(len({r.ref.get("group_key") for r in c}) == len(c) // 4 for c in chunks)

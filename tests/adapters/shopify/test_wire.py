@@ -656,3 +656,30 @@ def test_publish_without_ref_adopts_the_product_that_already_has_the_sku(build):
     names = [sent(c.request)["query"].split("(")[0] for c in route.calls]
     assert names == ["query Variants", "mutation UpdateProduct", "mutation UpdateVariants"]
     assert result.ok and result.ref.get("variant_id") == "gid://shopify/ProductVariant/71"
+
+
+def test_one_sku_search_adopts_a_whole_publish_batch(build):
+    """The adoption check is one productVariants search per publish batch (at most 50 SKUs), not one per
+    product; drafts with a product id are not searched for."""
+    adapter = build()
+    drafts = [
+        ListingDraft(
+            f"P{n}",
+            "Tee",
+            "t",
+            "Shirts",
+            usd("10"),
+            0,
+            variations=tuple(Variation(f"P{n}-{s}", usd("10"), 1, {"Size": s}) for s in "SMLX"),
+        )
+        for n in range(13)
+    ]
+    assert [len(c) for c in adapter.chunks(Operation.PUBLISH, drafts)] == [12, 1]  # 48 SKUs, then 4
+    known = ListingDraft("MUG", "Mug", "m", "Mugs", usd("4"), 2, ref=REF_S)
+    with respx.mock:
+        route = respx.post(endpoint()).mock(return_value=gql_ok(NO_VARIANTS))
+        adapter.publish([drafts[0], known, drafts[1]])
+    searches = [sent(c.request) for c in route.calls if sent(c.request)["query"].startswith("query Variants")]
+    assert len(searches) == 1
+    query = searches[0]["variables"]["query"]
+    assert "sku:'P0-S'" in query and "sku:'P1-X'" in query and "MUG" not in query and "TS-S" not in query
