@@ -13,9 +13,9 @@ from huey import crontab
 from huey.exceptions import RetryTask
 from listing_sync.config.settings import get_settings
 from listing_sync.jobs.app import huey
-from listing_sync.syncer.context import Context
+from listing_sync.syncer.context import Context, UserError
 from listing_sync.syncer.leases import LeaseBusy
-from listing_sync.syncer.services import orders, reports, sync
+from listing_sync.syncer.services import orders, reports, shipping, sync
 
 log = logging.getLogger("jobs")
 settings = get_settings()
@@ -67,6 +67,15 @@ def pull_orders(channel: str, user: str = "scheduler") -> dict[str, Any]:
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def push_shipments(channel: str, user: str = "scheduler") -> dict[str, Any]:
+    """Tell one channel about the shipments recorded here that are due (new, or whose retry time came)."""
+    context = Context()
+    with _when_free("push_shipments", channel):
+        outcome = shipping.push_channel_shipments(context, channel, user=user)
+    return {"channel": channel, "pushed": outcome.pushed, "retry": outcome.retry, "parked": outcome.parked}
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def check_drift(channel: str, fix: bool = True) -> dict[str, Any]:
     context = Context()
     with _when_free("check_drift", channel):
@@ -94,6 +103,17 @@ def schedule_syncs() -> None:
 def schedule_order_pulls() -> None:
     for channel in Context().selected_channels(None):
         pull_orders(channel.name)
+
+
+@huey.periodic_task(_every(1))
+def schedule_shipment_pushes() -> None:
+    """Every minute: channels with shipments due (a failed push is retried with backoff)."""
+    try:
+        due = shipping.channels_with_due_shipments(Context())
+    except UserError:  # no database yet
+        return
+    for channel in due:
+        push_shipments(channel)
 
 
 @huey.periodic_task(crontab(minute="41"))

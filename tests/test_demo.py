@@ -18,6 +18,7 @@ OPERATIONS = {
         "stock": r"method=taobao\.(item|skus)\.quantity\.update",
         "delist": r"method=taobao\.item\.update\.delisting",
         "orders": r"method=taobao\.trades\.sold\.increment\.get",
+        "ship": r"method=taobao\.logistics\.offline\.send",
     },
     "shopify": {
         "publish": r"mutation CreateProduct",
@@ -25,6 +26,7 @@ OPERATIONS = {
         "stock": r"mutation SetStock",
         "delist": r"mutation SetStatus",
         "orders": r"query Orders",
+        "ship": r"mutation Fulfill\(",
     },
     "woocommerce": {
         "publish": r"POST /wp-json/wc/v3/products/batch .*\"create\"",
@@ -32,6 +34,7 @@ OPERATIONS = {
         "stock": r"\"stock_quantity\"",
         "delist": r"\"status\": ?\"(draft|private)\"",
         "orders": r"GET /wp-json/wc/v3/orders",
+        "ship": r"POST /wp-json/wc/v3/orders/\d+/notes ",
     },
     "aliexpress": {
         "publish": r"method=aliexpress\.solution\.(product\.post|feed\.submit)",
@@ -39,6 +42,7 @@ OPERATIONS = {
         "stock": r"method=aliexpress\.solution\.batch\.product\.inventory\.update",
         "delist": r"method=aliexpress\.postproduct\.redefining\.offlineaeproduct",
         "orders": r"method=aliexpress\.solution\.order\.get",
+        "ship": r"method=aliexpress\.solution\.order\.fulfill",
     },
     "ebay": {
         "publish": r"POST /sell/inventory/v1/bulk_publish_offer|publish_by_inventory_item_group",
@@ -46,6 +50,7 @@ OPERATIONS = {
         "stock": r"POST /sell/inventory/v1/bulk_update_price_quantity .*\"quantity\"",
         "delist": r"/withdraw",
         "orders": r"GET /sell/fulfillment/v1/order\?filter=lastmodifieddate",
+        "ship": r"POST /sell/fulfillment/v1/order/[^/ ]+/shipping_fulfillment ",
     },
     "amazon": {
         "publish": r"PUT /listings/2021-08-01/items/",
@@ -53,6 +58,7 @@ OPERATIONS = {
         "stock": r"PATCH /listings/2021-08-01/items/.*fulfillment_availability",
         "delist": r"PATCH /listings/2021-08-01/items/.*\"quantity\": ?0",
         "orders": r"GET /orders/2026-01-01/orders\?",
+        "ship": r"POST /orders/v0/orders/[^/ ]+/shipmentConfirmation ",
     },
 }
 
@@ -138,3 +144,39 @@ def test_other_commands_work_on_the_demo_data(demo) -> None:
     }
     orders = runner.invoke(app, ["orders", "list", "--format", "json"], catch_exceptions=False)
     assert orders.exit_code == 0 and len(json.loads(orders.output)) == 18
+
+
+def test_one_ship_call_per_kind_each_passing_the_official_specs(demo) -> None:
+    """The demo ships one order per channel: one ship call per kind in the trace; eBay's, Amazon's and
+    Shopify's are checked against the official OpenAPI files, models and GraphQL schema."""
+    import httpx
+
+    from tests.adapters.amazon.test_spec import check_request
+    from tests.adapters.ebay.test_spec import check
+    from tests.adapters.shopify.test_schema import full_schema, problems
+
+    data, _ = demo
+    lines = [json.loads(line) for line in (data / "demo-trace.jsonl").read_text(encoding="utf-8").splitlines()]
+    calls = {
+        kind: [r for r in lines if r["kind"] == kind and re.search(ops["ship"], line_text(r))]
+        for kind, ops in OPERATIONS.items()
+    }
+    assert {kind: len(found) for kind, found in calls.items()} == dict.fromkeys(OPERATIONS, 1)
+    assert all(r["status"] in (200, 201, 204) for found in calls.values() for r in found)
+
+    def rebuilt(record: dict, **headers: str) -> httpx.Request:
+        body = (record["request_body"] or "").encode("utf-8")
+        return httpx.Request(
+            record["method"], record["url"], headers={"Content-Type": "application/json", **headers}, content=body
+        )
+
+    [ebay] = calls["ebay"]
+    assert check(rebuilt(ebay, Authorization="Bearer (redacted in the trace)")) == (
+        "POST",
+        "/order/{orderId}/shipping_fulfillment",
+    )
+    [amazon] = calls["amazon"]
+    assert check_request(rebuilt(amazon, **{"x-amz-access-token": "(redacted)"})) == "confirmShipment"
+    [shopify] = calls["shopify"]
+    sent = json.loads(shopify["request_body"])
+    assert problems(full_schema(), sent["query"], sent["variables"]) == []

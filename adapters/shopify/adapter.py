@@ -42,10 +42,12 @@ from listing_sync.adapters.base import (
     Operation,
     OrderCursor,
     OrderPage,
+    PermanentItemError,
     PriceUpdate,
     RateLimited,
     RemoteListing,
     RequestRejected,
+    Shipment,
     StockUpdate,
     TransientError,
 )
@@ -704,6 +706,34 @@ class ShopifyAdapter(HttpAdapter):
         return [results[n] for n in range(len(requests))]
 
     # -- orders ---------------------------------------------------------------------------------------
+    # -- shipping ------------------------------------------------------------------------------------
+    carrier_codes = m.CARRIER_CODES
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """Read the order's fulfillment orders, then ``fulfillmentCreate`` on the open ones holding the
+        package's lines, with the tracking company and number (the customer is notified)."""
+        company = self.carrier_code(shipment.carrier)
+        body = self._gql(m.FULFILLMENT_ORDERS_DOCUMENT, {"id": shipment.order_id}, m.FULFILLMENT_ORDERS_COST)
+        order = (body.get("data") or {}).get("order")
+        if order is None:
+            raise PermanentItemError(
+                f"order {shipment.order_id} is not in the shop", channel=self.name, code="NotFound"
+            )
+        try:
+            fulfillment = m.fulfillment_input(shipment, company, order["fulfillmentOrders"]["nodes"])
+        except ValueError as exc:
+            raise PermanentItemError(str(exc), channel=self.name, code="NOT_FULFILLABLE") from None
+        body = self._gql(m.FULFILLMENT_CREATE_DOCUMENT, {"fulfillment": fulfillment}, m.FULFILLMENT_CREATE_COST)
+        payload = (body.get("data") or {}).get("fulfillmentCreate") or {}
+        if payload.get("userErrors") or not payload.get("fulfillment"):
+            why = self._messages(body, payload.get("userErrors"))
+            raise PermanentItemError(
+                f"fulfillmentCreate refused order {shipment.order_id}: {why}",
+                channel=self.name,
+                code="USER_ERROR",
+            )
+        return str(payload["fulfillment"]["id"])
+
     def orders_since(self, cursor: OrderCursor) -> OrderPage:
         now = self.now()
         newest = now - self.limits.order_lag

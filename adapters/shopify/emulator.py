@@ -489,7 +489,43 @@ class ShopifyEmulator(Emulator):
             if address is None
             else {**address, "id": order["id"] + "/address", "country": None},
             "lineItems": lambda info, **args: connection(order["lineItems"], args, line),
+            "fulfillmentOrders": lambda info, **args: connection(
+                self._fulfillment_orders(order), args, self._fulfillment_order_view(order)
+            ),
         }
+
+    def _fulfillment_orders(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        """The order's fulfillment orders: one per order at its location, made when first asked for."""
+        if "fulfillmentOrders" not in order:
+            order["fulfillmentOrders"] = [
+                {
+                    "id": self._gid("FulfillmentOrder"),
+                    "status": "CLOSED" if order.get("displayFulfillmentStatus") == "FULFILLED" else "OPEN",
+                    "lineItems": [
+                        {
+                            "id": self._gid("FulfillmentOrderLineItem"),
+                            "lineItemId": item["id"],
+                            "sku": item["sku"],
+                            "totalQuantity": item["quantity"],
+                            "remainingQuantity": 0
+                            if order.get("displayFulfillmentStatus") == "FULFILLED"
+                            else item["quantity"],
+                        }
+                        for item in order["lineItems"]
+                    ],
+                }
+            ]
+        return order["fulfillmentOrders"]
+
+    def _fulfillment_order_view(self, order: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        def item_view(item: dict[str, Any]) -> dict[str, Any]:
+            line = next(li for li in order["lineItems"] if li["id"] == item["lineItemId"])
+            return {**item, "lineItem": {**line, "originalUnitPriceSet": None, "variant": None}}
+
+        def view(fo: dict[str, Any]) -> dict[str, Any]:
+            return {**fo, "lineItems": lambda info, **args: connection(fo["lineItems"], args, item_view)}
+
+        return view
 
     def _visible(self, order: dict[str, Any]) -> bool:
         if self.options.get("read_all_orders"):
@@ -511,6 +547,68 @@ class ShopifyEmulator(Emulator):
     def q_order(self, args: dict[str, Any], version: str) -> dict[str, Any] | None:
         order = self.state["orders"].get(args["id"])
         return None if order is None or not self._visible(order) else self._order_view(order)
+
+    # -- fulfillment -------------------------------------------------------------------------------------
+    def m_fulfillmentCreate(self, args: dict[str, Any], directives: dict[str, Any], version: str) -> dict[str, Any]:
+        """Fulfil fulfillment order line items (all remaining ones of a pair that lists none) with tracking;
+        userErrors as Shopify words them for unknown or closed fulfillment orders and excess quantities."""
+        data = args["fulfillment"]
+        owners: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for order in self.state["orders"].values():
+            for fo in self._fulfillment_orders(order):
+                owners[fo["id"]] = (order, fo)
+        plan: list[tuple[dict[str, Any], int]] = []
+        touched: dict[str, dict[str, Any]] = {}
+        for n, pair in enumerate(data["lineItemsByFulfillmentOrder"]):
+            field = ["fulfillment", "lineItemsByFulfillmentOrder", str(n)]
+            found = owners.get(pair["fulfillmentOrderId"])
+            if found is None:
+                return {"fulfillment": None, "userErrors": [_user_error(field, "Fulfillment order does not exist.")]}
+            order, fo = found
+            if fo["status"] not in ("OPEN", "IN_PROGRESS"):
+                return {
+                    "fulfillment": None,
+                    "userErrors": [_user_error(field, "Fulfillment order is not in an open state.")],
+                }
+            items = {item["id"]: item for item in fo["lineItems"]}
+            asked = pair.get("fulfillmentOrderLineItems")
+            if not asked:
+                asked = [
+                    {"id": i["id"], "quantity": i["remainingQuantity"]}
+                    for i in fo["lineItems"]
+                    if i["remainingQuantity"]
+                ]
+            for item in asked:
+                held = items.get(item["id"])
+                if held is None or not 0 < item["quantity"] <= held["remainingQuantity"]:
+                    message = "Invalid fulfillment order line item quantity requested."
+                    return {"fulfillment": None, "userErrors": [_user_error(field, message)]}
+                plan.append((held, item["quantity"]))
+            touched[order["id"]] = order
+        for held, quantity in plan:
+            held["remainingQuantity"] -= quantity
+        for order in touched.values():
+            for fo in self._fulfillment_orders(order):
+                left = sum(i["remainingQuantity"] for i in fo["lineItems"])
+                fo["status"] = (
+                    "CLOSED"
+                    if left == 0
+                    else ("IN_PROGRESS" if left < sum(i["totalQuantity"] for i in fo["lineItems"]) else fo["status"])
+                )
+            done = all(fo["status"] == "CLOSED" for fo in self._fulfillment_orders(order))
+            order["displayFulfillmentStatus"] = "FULFILLED" if done else "PARTIALLY_FULFILLED"
+            order["updatedAt"] = self._stamp()
+        tracking = data.get("trackingInfo") or {}
+        fulfillment = {
+            "id": self._gid("Fulfillment"),
+            "status": "SUCCESS",
+            "trackingInfo": [{"company": tracking.get("company"), "number": tracking.get("number"), "url": None}],
+        }
+        self.state.setdefault("fulfillments", {})[fulfillment["id"]] = {**fulfillment, "orders": list(touched)}
+        return {
+            "fulfillment": {**fulfillment, "trackingInfo": lambda info, **a: fulfillment["trackingInfo"]},
+            "userErrors": [],
+        }
 
     # -- product mutations ------------------------------------------------------------------------------
     def m_productCreate(self, args: dict[str, Any], directives: dict[str, Any], version: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from listing_sync.adapters.base import Money, Order, OrderLine, OrderStatus
+from listing_sync.adapters.base import Money, Order, OrderLine, OrderStatus, Shipment
 from listing_sync.adapters.money import parse_decimal
 
 # ---------------------------------------------------------------------------------- versions
@@ -400,3 +400,69 @@ LOCATIONS_COST = 1 + connection(2, 1)
 
 def listing_status(status: str | None) -> str:
     return "active" if status == "ACTIVE" else "inactive"
+
+
+# ---------------------------------------------------------------------------------------- shipping
+#: our carrier -> FulfillmentTrackingInput.company. Names on Shopify's "supported tracking companies" list
+#: (4PX, China Post, DHL Express, FedEx, UPS, USPS, ...) get clickable tracking URLs; the others are
+#: accepted as given and shown unlinked ("Send the tracking company name exactly as written in the list").
+CARRIER_CODES: Mapping[str, str] = {
+    "SF": "SF Express",
+    "YTO": "YTO Express",
+    "ZTO": "ZTO Express",
+    "STO": "STO Express",
+    "YUNDA": "Yunda Express",
+    "EMS": "China EMS (ePacket)",
+    "CHINAPOST": "China Post",
+    "DHL": "DHL Express",
+    "FEDEX": "FedEx",
+    "UPS": "UPS",
+    "USPS": "USPS",
+    "4PX": "4PX",
+    "YANWEN": "Yanwen",
+    "CAINIAO": "Cainiao",
+}
+FULFILLMENT_ORDERS_PAGE = 5
+FULFILLMENT_LINES_PAGE = 50
+FULFILLMENT_ORDERS_DOCUMENT = (
+    "query FulfillmentOrders($id: ID!) { order(id: $id) { id "
+    f"fulfillmentOrders(first: {FULFILLMENT_ORDERS_PAGE}) {{ nodes {{ id status "
+    f"lineItems(first: {FULFILLMENT_LINES_PAGE}) {{ nodes {{ id remainingQuantity lineItem {{ id }} }} }} }} }} }} }}"
+)
+FULFILLMENT_ORDERS_COST = 1 + 1 + connection(FULFILLMENT_ORDERS_PAGE, 1 + connection(FULFILLMENT_LINES_PAGE, 2))
+FULFILLMENT_CREATE_DOCUMENT = (
+    "mutation Fulfill($fulfillment: FulfillmentInput!) { fulfillmentCreate(fulfillment: $fulfillment) "
+    "{ fulfillment { id status } userErrors { field message } } }"
+)
+FULFILLMENT_CREATE_COST = 10 + 1 + 1
+OPEN_FULFILLMENT_ORDERS = ("OPEN", "IN_PROGRESS")
+
+
+def fulfillment_input(
+    shipment: Shipment, company: str, fulfillment_orders: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """FulfillmentInput for a package: each shipped order line's units taken from the open fulfillment
+    orders that still hold them (``lineItemsByFulfillmentOrder``), with the tracking company and number.
+    ValueError when the fulfillment orders do not hold what the package ships."""
+    wanted = {line.line_id: line.quantity for line in shipment.lines}
+    pairs: list[dict[str, Any]] = []
+    for fo in fulfillment_orders:
+        if fo.get("status") not in OPEN_FULFILLMENT_ORDERS:
+            continue
+        items = []
+        for item in (fo.get("lineItems") or {}).get("nodes") or []:
+            line_id = str((item.get("lineItem") or {}).get("id"))
+            take = min(wanted.get(line_id, 0), int(item.get("remainingQuantity") or 0))
+            if take > 0:
+                items.append({"id": item["id"], "quantity": take})
+                wanted[line_id] -= take
+        if items:
+            pairs.append({"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items})
+    short = {line: qty for line, qty in wanted.items() if qty > 0}
+    if short:
+        raise ValueError(f"no open fulfillment order holds {short} of order {shipment.order_id}")
+    return {
+        "lineItemsByFulfillmentOrder": pairs,
+        "notifyCustomer": True,
+        "trackingInfo": {"company": company, "number": shipment.tracking},
+    }

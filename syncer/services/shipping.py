@@ -11,8 +11,10 @@ from pathlib import Path
 
 from listing_sync.syncer import reconcile, shipping
 from listing_sync.syncer.context import Context, current_user
+from listing_sync.syncer.leases import LeaseBusy
 from listing_sync.syncer.models import Channel, Order, Shipment
 from listing_sync.syncer.services.common import InvalidRequest, prepare
+from listing_sync.syncer.services.sync import channel_lease
 from listing_sync.syncer.shipping import ShipRequest, parse_line_spec
 from listing_sync.syncer.tabular import InputRejected, Problem, read_table
 from sqlalchemy import func, select
@@ -64,6 +66,7 @@ def ship(
     user: str | None = None,
     push: bool = True,
     source: str = "command line",
+    problems: Sequence[Problem] = (),
 ) -> Shipped:
     """Validate every request (nothing is recorded unless all are fine), record the new shipments with their
     stock movements in one transaction, then (``push``) push each to its channel. A shipment recorded
@@ -71,7 +74,8 @@ def ship(
     prepare(context)
     who = current_user(user)
     with context.session() as session:
-        planned, problems = shipping.plan(session, requests, _carrier_codes(context))
+        planned, found = shipping.plan(session, requests, _carrier_codes(context))
+        problems = [*problems, *found]
         if problems:
             if source == "command line":
                 raise InvalidRequest(
@@ -92,7 +96,10 @@ def ship(
     if push:
         for channel in sorted({r.channel for r in recorded}):
             ids = [r.shipment_id for r in recorded if r.channel == channel]
-            outcome = push_channel_shipments(context, channel, ids=ids, user=who)
+            try:
+                outcome = push_channel_shipments(context, channel, ids=ids, user=who)
+            except LeaseBusy:  # another process writes to the channel now: the worker pushes them later
+                continue
             counts["pushed"] += outcome.pushed
             counts["retry"] += outcome.retry
             counts["parked"] += outcome.parked
@@ -107,9 +114,10 @@ def ship(
     return Shipped(infos, counts["pushed"], counts["retry"], counts["parked"])
 
 
-def read_shipments_file(path: Path) -> list[shipping.ShipRequest]:
+def read_shipments_file(path: Path) -> tuple[list[shipping.ShipRequest], list[Problem]]:
     """The rows of a shipments file (``order, carrier, tracking`` and optionally ``channel``, ``lines`` as
-    ``SKU=QTY`` separated by ``;``, ``warehouse``); every problem of the file by row and column."""
+    ``SKU=QTY`` separated by ``;``, ``warehouse``) and the problems of their cells, by row and column (a
+    file that cannot be read, or a header without the required columns, is refused at once)."""
     header, rows = read_table(path)
     problems: list[Problem] = []
     names = [h.strip().lower() for h in header]
@@ -133,6 +141,8 @@ def read_shipments_file(path: Path) -> list[shipping.ShipRequest]:
                 lines.append(shipping.parse_line_spec(part))
             except ValueError as exc:
                 problems.append(Problem(number, "lines", str(exc)))
+        if any(p.row == number for p in problems):
+            continue
         requests.append(
             shipping.ShipRequest(
                 order=record.get("order", ""),
@@ -144,29 +154,30 @@ def read_shipments_file(path: Path) -> list[shipping.ShipRequest]:
                 row=number,
             )
         )
-    if problems:
-        raise InputRejected(str(path), problems)
-    if not requests:
+    if not requests and not problems:
         raise InputRejected(str(path), [Problem(0, "", "no shipments in the file")])
-    return requests
+    return requests, problems
 
 
 def ship_file(context: Context, path: Path, *, user: str | None = None, push: bool = True) -> Shipped:
-    """:func:`ship` for every row of a CSV/XLSX file, validated whole first."""
-    requests = read_shipments_file(path)
-    return ship(context, requests, user=user, push=push, source=str(path))
+    """:func:`ship` for every row of a CSV/XLSX file, validated whole first: every problem of every row
+    is listed and nothing is recorded unless there is none."""
+    requests, problems = read_shipments_file(path)
+    return ship(context, requests, user=user, push=push, source=str(path), problems=problems)
 
 
 def push_channel_shipments(
     context: Context, channel: str, *, ids: Sequence[int] | None = None, user: str = ""
 ) -> shipping.PushOutcome:
-    """Push one channel's shipments that are due (new ones, and failed ones whose retry time came)."""
-    adapter = context.adapter(context.channel(channel))
-    try:
-        return shipping.push_channel(context, channel, adapter, ids=ids, user=user)
-    finally:
-        adapter.close()
-        context.hub.save()
+    """Push one channel's shipments that are due (new ones, and failed ones whose retry time came), holding
+    the channel's lease (:class:`~syncer.leases.LeaseBusy` when another process writes to it now)."""
+    with channel_lease(context, channel):
+        adapter = context.adapter(context.channel(channel))
+        try:
+            return shipping.push_channel(context, channel, adapter, ids=ids, user=user)
+        finally:
+            adapter.close()
+            context.hub.save()
 
 
 def channels_with_due_shipments(context: Context) -> list[str]:

@@ -103,3 +103,18 @@ def test_hourly_confirmation_reads_back_only_channels_with_submitted_pushes(worl
     tasks.drain()
     with world.context.session() as s:
         assert s.scalar(select(ChannelListing.status).where(ChannelListing.channel_id == shop_id)) == "clean"
+
+
+def test_due_shipments_are_pushed_by_the_worker(world) -> None:
+    from listing_sync.syncer.models import Shipment
+    from listing_sync.syncer.services import orders, shipping
+
+    [order] = world.sell("woocommerce")
+    orders.pull_orders(world.context, ["woocommerce"], push=False)
+    shipping.ship(world.context, [shipping.ShipRequest(order, "SF", "SF42")], push=False)
+    tasks.schedule_shipment_pushes.call_local()
+    assert queued() == [("push_shipments", ("woocommerce",), {})]
+    tasks.drain()
+    with world.context.session() as s:
+        assert s.scalar(select(Shipment.status)) == "pushed"
+    assert world.emulator("woocommerce").state["orders"][order]["status"] == "completed"

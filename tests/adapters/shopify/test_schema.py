@@ -22,6 +22,8 @@ from listing_sync.adapters.base import (
     Money,
     OrderCursor,
     PriceUpdate,
+    Shipment,
+    ShipmentLine,
     StockUpdate,
     Variation,
 )
@@ -114,6 +116,10 @@ def exercise(build, version: str) -> list[dict[str, Any]]:
     order = emu.state["orders"][oid]
     order["lineItems"] = [dict(order["lineItems"][0], id=f"gid://shopify/LineItem/x{n}") for n in range(7)]
     adapter.orders_since(OrderCursor(NOW - timedelta(hours=1)))
+    first = order["lineItems"][0]
+    adapter.ship(
+        Shipment(oid, "SF", "SF1234567890", (ShipmentLine(first["id"], first["sku"], 1),), NOW, complete=False)
+    )
     list(adapter.listings())
     adapter._location_id = None
     adapter._location()
@@ -136,6 +142,8 @@ def test_every_document_the_adapter_sends_is_valid_against_shopifys_full_schema(
         "Orders",
         "OrderLines",
         "Locations",
+        "FulfillmentOrders",
+        "Fulfill",
     } <= names
     wrong = {b["query"][:60]: found for b in bodies if (found := problems(full_schema(), b["query"], b["variables"]))}
     assert wrong == {}

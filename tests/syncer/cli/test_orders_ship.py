@@ -1,0 +1,51 @@
+"""``syncer orders ship``: one package from options, a file validated whole, clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from listing_sync.config.settings import get_settings
+from listing_sync.syncer.cli.app import app
+from listing_sync.syncer.services import orders
+from scenario import build
+from typer.testing import CliRunner
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    world = build(tmp_path, ["woocommerce"], units=10)
+    monkeypatch.setenv("SYNCER_DATA_DIR", str(world.context.data_dir))
+    get_settings.cache_clear()
+    [order] = world.sell("woocommerce")
+    orders.pull_orders(world.context, ["woocommerce"], push=False)
+    yield world, order
+    get_settings.cache_clear()
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["orders", "ship", *args], catch_exceptions=False)
+
+
+def test_ship_one_order(shop) -> None:
+    _world, order = shop
+    result = run(order, "--carrier", "China Post", "--tracking", "RR123456789CN")
+    assert result.exit_code == 0, result.output
+    assert "CHINAPOST" in result.output and "1 pushed" in result.output
+    again = run(order, "--carrier", "CHINAPOST", "--tracking", "RR123456789CN")
+    assert again.exit_code == 0 and "before" in again.output
+
+
+def test_refusals_are_one_clear_message(shop, tmp_path: Path) -> None:
+    _world, order = shop
+    missing = run(order, "--carrier", "SF")
+    assert missing.exit_code != 0 and "--tracking" in missing.output
+    bad_line = run(order, "--carrier", "SF", "--tracking", "1", "--line", "TEA-LJ-250")
+    assert bad_line.exit_code != 0 and "SKU=QTY" in bad_line.output
+    sheet = tmp_path / "ship.csv"
+    sheet.write_text(f"order,carrier,tracking\n{order},Pigeon,1\nnope,SF,2\n", encoding="utf-8")
+    refused = run("--file", str(sheet))
+    assert refused.exit_code == 1
+    assert "row 2, column carrier: unknown carrier 'Pigeon'" in refused.output
+    assert "row 3, column order: no order 'nope'" in refused.output
+    assert "Traceback" not in refused.output
