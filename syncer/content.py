@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypedDict
 
 import nh3
@@ -71,13 +72,20 @@ def normalize_language(tag: str) -> str | None:
 
 def language_chain(tag: str) -> list[str]:
     """Tags to look content up by, most specific first: ``zh-Hant-TW`` -> zh-Hant-TW, zh-Hant, zh."""
+    return list(_chain(tag))
+
+
+@lru_cache(maxsize=256)
+def _chain(tag: str) -> tuple[str, ...]:
     canonical = normalize_language(tag) or tag
     parts = canonical.split("-")
-    return [("-".join(parts[:n])) for n in range(len(parts), 0, -1)]
+    return tuple("-".join(parts[:n]) for n in range(len(parts), 0, -1))
 
 
+@lru_cache(maxsize=4096)
 def sanitize_html(text: str) -> str:
-    """Description HTML with scripts, event handlers and unknown tags removed (nh3 defaults)."""
+    """Description HTML with scripts, event handlers and unknown tags removed (nh3 defaults). Cached: a
+    product's description is the same on each of its SKUs and on every channel of one language."""
     return nh3.clean(text) if text else ""
 
 
@@ -140,6 +148,9 @@ class ContentContext:
     attribute_rules: dict[str, list[AttributeRule]] = field(default_factory=dict)  # category -> rules
     texts: dict[int, dict[tuple[str, str], ProductText]] = field(default_factory=dict)
     sku_texts: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: product id -> its resolved (title, description, bullets): the same for each of its SKUs
+    resolved_texts: dict[int, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    rules_by_category: dict[str, list[AttributeRule]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -186,6 +197,12 @@ class ContentContext:
 
     def rules(self, category: str) -> list[AttributeRule]:
         """The attribute rules for a category: its own, then the channel-wide ones for other targets."""
+        found = self.rules_by_category.get(category)
+        if found is None:
+            found = self.rules_by_category[category] = self._rules(category)
+        return list(found)
+
+    def _rules(self, category: str) -> list[AttributeRule]:
         own = list(self.attribute_rules.get(category, [])) if category != ALL_CATEGORIES else []
         targets = {r.target for r in own}
         return own + [r for r in self.attribute_rules.get(ALL_CATEGORIES, []) if r.target not in targets]
@@ -208,8 +225,17 @@ class Resolved:
 
 
 def _texts(product: Product, channel: ChannelConfig, ctx: ContentContext) -> tuple[str, str, tuple[str, ...]]:
+    if product.id is None:  # not stored yet: nothing to share it with
+        return _resolve_texts(product, channel, ctx)
+    found = ctx.resolved_texts.get(product.id)
+    if found is None:
+        found = ctx.resolved_texts[product.id] = _resolve_texts(product, channel, ctx)
+    return found
+
+
+def _resolve_texts(product: Product, channel: ChannelConfig, ctx: ContentContext) -> tuple[str, str, tuple[str, ...]]:
     rows = ctx.texts.get(product.id, {})
-    chain = language_chain(channel.language)
+    chain = _chain(channel.language)
     candidates = [rows.get((lang, channel.name)) for lang in chain] + [rows.get((lang, "")) for lang in chain]
     found = [row for row in candidates if row is not None]
     title = next((r.title for r in found if r.title), product.title)
@@ -221,7 +247,7 @@ def _texts(product: Product, channel: ChannelConfig, ctx: ContentContext) -> tup
 def _localized_values(sku: Sku, channel: ChannelConfig, ctx: ContentContext) -> dict[str, str]:
     rows = ctx.sku_texts.get(sku.id, {})
     out: dict[str, str] = {}
-    for lang in reversed(language_chain(channel.language)):
+    for lang in reversed(_chain(channel.language)):
         out.update({str(k): str(v) for k, v in rows.get(lang, {}).items()})
     return out
 

@@ -36,7 +36,7 @@ from listing_sync.adapters.base import (
     StockUpdate,
 )
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import content, fx, leases, rules
+from listing_sync.syncer import content, fx, leases, recompute, rules
 from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
@@ -50,6 +50,8 @@ from listing_sync.syncer.models import (
 )
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
+
+Desired = recompute.Desired
 
 log = logging.getLogger("syncer.reconcile")
 
@@ -66,14 +68,6 @@ def now_utc() -> datetime:
 
 
 # ------------------------------------------------------------------------------------ desired state
-@dataclass(frozen=True, slots=True)
-class Desired:
-    price: Decimal | None
-    quantity: int
-    content_hash: str
-    error: str | None = None
-
-
 def _chunks(values: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -144,33 +138,17 @@ def refresh(
     if ids is not None and not ids:
         return 0
     wanted_channels = set(channel_names) if channel_names is not None else None
-    channel_rows = {c.name: c.id for c in session.scalars(select(Channel))}
-    marked = 0
-    for config in channels:
-        if config.name not in channel_rows or (wanted_channels is not None and config.name not in wanted_channels):
-            continue
-        listings = _listings_of(session, channel_rows[config.name], ids)
-        if not listings:
-            continue
-        updates = _desired_updates(listings, compute_desired(session, config, listings))
-        if updates:
-            _apply_desired(session, updates)
-            marked += sum(1 for u in updates if u["b_status"] == "dirty")
-    return marked
+    channel_rows: dict[str, int] = {name: cid for name, cid in session.execute(select(Channel.name, Channel.id))}
+    selected = [
+        (config, channel_rows[config.name])
+        for config in channels
+        if config.name in channel_rows and (wanted_channels is None or config.name in wanted_channels)
+    ]
+    session.flush()  # the pass reads with Core: pending ORM changes first
+    return recompute.refresh_channels(session, selected, ids, now_utc().date(), _desired_updates, _apply_desired)
 
 
-def _listings_of(session: Session, channel_id: int, sku_ids: list[int] | None) -> list[ChannelListing]:
-    """A channel's listings of the SKUs (all of them when None)."""
-    query = select(ChannelListing).where(ChannelListing.channel_id == channel_id)
-    if sku_ids is None:
-        return list(session.scalars(query))
-    listings: list[ChannelListing] = []
-    for chunk in _chunks(sku_ids):
-        listings.extend(session.scalars(query.where(ChannelListing.sku_id.in_(chunk))))
-    return listings
-
-
-def _desired_updates(listings: list[ChannelListing], desired: dict[int, Desired]) -> list[dict[str, Any]]:
+def _desired_updates(listings: Sequence[Any], desired: dict[int, Desired]) -> list[dict[str, Any]]:
     """Parameter rows for :func:`_apply_desired`: each listing whose desired values moved becomes dirty
     with a new version, or parked while its FX rate is missing."""
     updates = []

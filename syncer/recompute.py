@@ -1,0 +1,225 @@
+"""Desired values at scale: the set-based pass behind :func:`syncer.reconcile.refresh`.
+
+SKUs are taken in chunks (keyset over ``skus.id`` for the full recompute, the given ids otherwise). Each
+chunk reads narrow rows (``select(columns)``, no ORM entities): the SKUs, their products, stock levels and
+localized texts once for every channel, then each channel's listings of those SKUs. Per chunk and channel,
+prices are computed once per distinct (price, cost, override, currency) and a product's texts are
+resolved (its description sanitized) once, not once per SKU; the listings whose values moved are
+written back with one executemany. Memory is bounded by the chunk, whatever the catalog's size.
+
+The values are exactly those of :func:`syncer.reconcile.compute_desired` (the same rules and the same
+content hash): only the way they are read and batched differs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from listing_sync.config.channels import ChannelConfig
+from listing_sync.syncer import content, fx, rules
+from listing_sync.syncer.models import (
+    ChannelListing,
+    Product,
+    ProductText,
+    Sku,
+    SkuText,
+    StockLevel,
+    Warehouse,
+)
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+#: SKUs per pass: every query of a pass takes at most this many ids (SQLite's bound-parameter limit is
+#: far above; PostgreSQL plans IN lists of this size with the index)
+CHUNK = 2000
+
+SKU_COLUMNS = (
+    Sku.id,
+    Sku.product_id,
+    Sku.sku,
+    Sku.attributes,
+    Sku.images,
+    Sku.barcode,
+    Sku.weight_grams,
+    Sku.cost,
+    Sku.base_price,
+    Sku.currency,
+    Sku.active,
+)
+PRODUCT_COLUMNS = (Product.id, Product.key, Product.title, Product.description, Product.category, Product.brand)
+LISTING_COLUMNS = (
+    ChannelListing.id,
+    ChannelListing.sku_id,
+    ChannelListing.price_override,
+    ChannelListing.desired_price,
+    ChannelListing.desired_quantity,
+    ChannelListing.desired_content_hash,
+    ChannelListing.version,
+    ChannelListing.status,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    price: Decimal | None
+    quantity: int
+    content_hash: str
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """What every channel needs of one chunk of SKUs."""
+
+    skus: dict[int, Row[Any]]
+    products: dict[int, Row[Any]]
+    levels: dict[int, list[tuple[int, int, int]]]  # sku id -> (warehouse id, on hand, reserved)
+    texts: dict[int, dict[tuple[str, str], Any]]
+    sku_texts: dict[int, dict[str, dict[str, Any]]]
+
+
+def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[list[int]]:
+    """The SKU ids to recompute, ``CHUNK`` at a time (every SKU, by keyset, when ``sku_ids`` is None)."""
+    if sku_ids is not None:
+        for start in range(0, len(sku_ids), CHUNK):
+            yield sku_ids[start : start + CHUNK]
+        return
+    last = 0
+    while True:
+        ids = list(session.scalars(select(Sku.id).where(Sku.id > last).order_by(Sku.id).limit(CHUNK)))
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def _load_chunk(session: Session, ids: list[int], languages: list[str]) -> _Chunk:
+    skus = {row.id: row for row in session.execute(select(*SKU_COLUMNS).where(Sku.id.in_(ids)))}
+    pids = sorted({row.product_id for row in skus.values()})
+    products = {row.id: row for row in session.execute(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))}
+    levels: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for sku_id, wid, on_hand, reserved in session.execute(
+        select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved).where(
+            StockLevel.sku_id.in_(ids)
+        )
+    ):
+        levels[sku_id].append((wid, on_hand, reserved))
+    texts: dict[int, dict[tuple[str, str], Any]] = {}
+    text_query = select(
+        ProductText.product_id,
+        ProductText.language,
+        ProductText.channel,
+        ProductText.title,
+        ProductText.description,
+        ProductText.bullet_points,
+    ).where(ProductText.product_id.in_(pids), ProductText.language.in_(languages))
+    for text in session.execute(text_query):
+        texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
+    sku_texts: dict[int, dict[str, dict[str, Any]]] = {}
+    for sku_id, language, attributes in session.execute(
+        select(SkuText.sku_id, SkuText.language, SkuText.attributes).where(
+            SkuText.sku_id.in_(ids), SkuText.language.in_(languages)
+        )
+    ):
+        sku_texts.setdefault(sku_id, {})[language] = dict(attributes or {})
+    return _Chunk(skus, products, levels, texts, sku_texts)
+
+
+class ChannelPass:
+    """One channel's recompute: its mappings, warehouses and FX rates, read once; then chunk by chunk."""
+
+    def __init__(self, session: Session, channel: ChannelConfig, channel_id: int, day: date) -> None:
+        self.session, self.channel, self.channel_id, self.day = session, channel, channel_id, day
+        self.base = content.ContentContext.load(session, channel)  # mappings only: texts come per chunk
+        self.warehouses = {
+            wid for wid, code in session.execute(select(Warehouse.id, Warehouse.code)) if code in channel.warehouses
+        }
+        self.rates: dict[str, Decimal | fx.MissingRate] = {}
+
+    def rate(self, currency: str) -> Decimal | fx.MissingRate:
+        if currency not in self.rates:
+            try:
+                self.rates[currency] = fx.rate(self.session, currency, self.channel.currency, self.day)
+            except fx.MissingRate as exc:
+                self.rates[currency] = exc
+        return self.rates[currency]
+
+    def listings(self, ids: list[int]) -> list[Row[Any]]:
+        query = select(*LISTING_COLUMNS).where(
+            ChannelListing.channel_id == self.channel_id, ChannelListing.sku_id.in_(ids)
+        )
+        return list(self.session.execute(query))
+
+    def desired(self, chunk: _Chunk, listings: Sequence[Row[Any]]) -> dict[int, Desired]:
+        """Desired values of these listings (all of SKUs in ``chunk``), keyed by listing id."""
+        channel = self.channel
+        ctx = replace(self.base, texts=chunk.texts, sku_texts=chunk.sku_texts, resolved_texts={})
+        prices: dict[tuple[Any, ...], Decimal] = {}
+        quantities: dict[int, int] = {}
+        out: dict[int, Desired] = {}
+        for listing in listings:
+            sku = chunk.skus[listing.sku_id]
+            quantity = quantities.get(sku.id)
+            if quantity is None:
+                quantity = quantities[sku.id] = self._quantity(sku, chunk.levels.get(sku.id, ()))
+            product = chunk.products[sku.product_id]
+            digest = content.content_hash(cast(Product, product), cast(Sku, sku), channel, ctx)
+            rate = self.rate(sku.currency)
+            if isinstance(rate, fx.MissingRate):
+                out[listing.id] = Desired(None, quantity, digest, str(rate))
+                continue
+            key = (sku.base_price, sku.cost, listing.price_override, sku.currency)
+            price = prices.get(key)
+            if price is None:
+                price = prices[key] = rules.channel_price(
+                    sku.base_price,
+                    channel.price,
+                    currency=channel.currency,
+                    fx_rate=rate,
+                    cost=sku.cost,
+                    override=listing.price_override,
+                )
+            out[listing.id] = Desired(price, quantity, digest)
+        return out
+
+    def _quantity(self, sku: Row[Any], levels: Sequence[tuple[int, int, int]]) -> int:
+        if not sku.active:
+            return 0
+        feeding = [(on_hand, reserved) for wid, on_hand, reserved in levels if wid in self.warehouses]
+        return rules.channel_quantity(feeding, self.channel.stock)
+
+
+def refresh_channels(
+    session: Session,
+    channels: Sequence[tuple[ChannelConfig, int]],
+    sku_ids: list[int] | None,
+    day: date,
+    updates_of: Callable[[Sequence[Any], dict[int, Desired]], list[dict[str, Any]]],
+    apply: Callable[[Session, list[dict[str, Any]]], None],
+) -> int:
+    """Recompute the listings of ``sku_ids`` (every SKU when None) on each (channel, channel id);
+    ``updates_of`` turns a chunk's listings and desired values into update rows, ``apply`` writes them.
+    Returns how many listings became dirty."""
+    passes = [ChannelPass(session, config, channel_id, day) for config, channel_id in channels]
+    if not passes:
+        return 0
+    languages = sorted({lang for p in passes for lang in content.language_chain(p.channel.language)})
+    marked = 0
+    for ids in sku_chunks(session, sku_ids):
+        chunk: _Chunk | None = None
+        for channel_pass in passes:
+            listings = channel_pass.listings(ids)
+            if not listings:
+                continue
+            if chunk is None:
+                chunk = _load_chunk(session, ids, languages)
+            updates = updates_of(listings, channel_pass.desired(chunk, listings))
+            if updates:
+                apply(session, updates)
+                marked += sum(1 for u in updates if u["b_status"] == "dirty")
+    return marked
