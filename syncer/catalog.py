@@ -46,6 +46,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ from listing_sync.syncer.models import (
 )
 from listing_sync.syncer.rules import decimal_places
 from listing_sync.syncer.tabular import InputRejected, Problem, read_table
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
@@ -136,6 +137,7 @@ class LocalizedColumn:
     attribute: str = ""
 
 
+@lru_cache(maxsize=1024)  # called for every cell of every row: a file has few distinct column names
 def localized_column(name: str) -> LocalizedColumn | None | str:
     """Parse a localized column name: the column, None if it is not a localized one, or why it is bad."""
     match = LOCALIZED.match(name)
@@ -457,7 +459,23 @@ def _product_values(row: CatalogRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in PRODUCT_FIELDS}
 
 
+SKU_FIELDS = (
+    "product_id",
+    "attributes",
+    "images",
+    "barcode",
+    "weight_grams",
+    "cost",
+    "base_price",
+    "currency",
+    "active",
+    "lead_time_days",
+    "supplier",
+)
+
+
 def _sku_values(row: CatalogRow, product_id: int) -> dict[str, Any]:
+    """A row's SKU columns (:data:`SKU_FIELDS`)."""
     return {
         "product_id": product_id,
         "attributes": row.attributes,
@@ -505,10 +523,11 @@ def _upsert_products(
     product_rows: dict[str, CatalogRow] = {}
     for row in rows:
         product_rows.setdefault(row.product, row)
+    query = select(Product.id, Product.key, *(getattr(Product, name) for name in PRODUCT_FIELDS))
     existing = (
-        {p.key: p for p in session.scalars(select(Product).where(Product.key.in_(list(product_rows))))}
+        {p.key: p for p in session.execute(query.where(Product.key.in_(list(product_rows))))}
         if len(product_rows) < 30000
-        else {p.key: p for p in session.scalars(select(Product))}
+        else {p.key: p for p in session.execute(query)}
     )
     new_products = [{"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing]
     product_ids = {key: p.id for key, p in existing.items()}
@@ -533,7 +552,8 @@ def _upsert_skus(
     session: Session, rows: list[CatalogRow], product_ids: dict[str, int], change_set_id: int, summary: ImportSummary
 ) -> set[int]:
     """Create and update the SKUs; a changed base price or cost is a change item. Returns the new SKU ids."""
-    existing = {s.sku: s for s in session.scalars(select(Sku))}
+    columns = [getattr(Sku, name) for name in ("id", "sku", *SKU_FIELDS)]
+    existing = {row.sku: row for row in session.execute(select(*columns))}  # narrow rows, no ORM objects
     new_skus, updates, price_items = [], [], []
     for row in rows:
         values = _sku_values(row, product_ids[row.product])
@@ -650,6 +670,23 @@ def _apply_texts(
     session.flush()
 
 
+@dataclass(slots=True)
+class _TextWrites:
+    """Rows to insert, update (by id) and delete (ids) in one text table, written in bulk."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
+
+    def write(self, session: Session, model: type[ProductText] | type[SkuText]) -> None:
+        if self.inserts:
+            session.execute(insert(model), self.inserts)
+        if self.updates:
+            session.execute(update(model), self.updates)  # bulk UPDATE by primary key
+        for start in range(0, len(self.deletes), TEXT_CHUNK):
+            session.execute(delete(model).where(model.id.in_(self.deletes[start : start + TEXT_CHUNK])))
+
+
 def _apply_product_texts(
     session: Session, rows: list[CatalogRow], product_ids: dict[str, int], summary: ImportSummary
 ) -> set[int]:
@@ -659,25 +696,31 @@ def _apply_product_texts(
     if not any(wanted.values()):
         return touched
     ids = [product_ids[key] for key, texts in wanted.items() if texts]
-    existing: dict[tuple[int, str, str], ProductText] = {}
+    existing: dict[tuple[int, str, str], Any] = {}
+    columns = (ProductText.id, ProductText.product_id, ProductText.language, ProductText.channel)
     for start in range(0, len(ids), TEXT_CHUNK):
-        for text in session.scalars(
-            select(ProductText).where(ProductText.product_id.in_(ids[start : start + TEXT_CHUNK]))
+        for text in session.execute(
+            select(*columns, ProductText.title, ProductText.description, ProductText.bullet_points).where(
+                ProductText.product_id.in_(ids[start : start + TEXT_CHUNK])
+            )
         ):
             existing[(text.product_id, text.language, text.channel)] = text
+    writes = _TextWrites()
     for key, texts in wanted.items():
         pid = product_ids[key]
         for (language, channel), fields in texts.items():
-            if _upsert_product_text(session, pid, language, channel, fields, existing.get((pid, language, channel))):
+            if _upsert_product_text(writes, pid, language, channel, fields, existing.get((pid, language, channel))):
                 summary.texts_changed += 1
                 touched.add(pid)
+    writes.write(session, ProductText)
     return touched
 
 
 def _upsert_product_text(
-    session: Session, pid: int, language: str, channel: str, fields: dict[str, Any], current: ProductText | None
+    writes: _TextWrites, pid: int, language: str, channel: str, fields: dict[str, Any], current: Any
 ) -> bool:
-    """Set the fields in the file over the stored text (a text left empty is deleted); True if it changed."""
+    """Set the fields in the file over the stored text (a text left empty is deleted); True if it changed.
+    ``current`` is the stored row (id, title, description, bullet_points) or None."""
     values: dict[str, Any] = {
         "title": current.title if current else "",
         "description": current.description if current else "",
@@ -689,14 +732,13 @@ def _upsert_product_text(
     if current is None:
         if empty:
             return False
-        session.add(ProductText(product_id=pid, language=language, channel=channel, **values))
+        writes.inserts.append({"product_id": pid, "language": language, "channel": channel, **values})
     elif empty:
-        session.delete(current)
+        writes.deletes.append(current.id)
     elif all(getattr(current, k) == v for k, v in values.items()):
         return False
     else:
-        for name, value in values.items():
-            setattr(current, name, value)
+        writes.updates.append({"id": current.id, **values})
     return True
 
 
@@ -706,23 +748,27 @@ def _apply_sku_texts(session: Session, rows: list[CatalogRow], sku_ids: dict[str
     if not sku_rows:
         return
     ids = [sku_ids[row.sku] for row in sku_rows]
-    existing: dict[tuple[int, str], SkuText] = {}
+    existing: dict[tuple[int, str], Any] = {}
     for start in range(0, len(ids), TEXT_CHUNK):
-        for text in session.scalars(select(SkuText).where(SkuText.sku_id.in_(ids[start : start + TEXT_CHUNK]))):
+        for text in session.execute(
+            select(SkuText.id, SkuText.sku_id, SkuText.language, SkuText.attributes).where(
+                SkuText.sku_id.in_(ids[start : start + TEXT_CHUNK])
+            )
+        ):
             existing[(text.sku_id, text.language)] = text
+    writes = _TextWrites()
     for row in sku_rows:
         sid = sku_ids[row.sku]
         for language, values in row.attr_texts.items():
-            if _upsert_sku_text(session, sid, language, values, existing.get((sid, language))):
+            if _upsert_sku_text(writes, sid, language, values, existing.get((sid, language))):
                 summary.texts_changed += 1
                 summary.changed_sku_ids.add(sid)
+    writes.write(session, SkuText)
 
 
-def _upsert_sku_text(
-    session: Session, sid: int, language: str, values: dict[str, str], current: SkuText | None
-) -> bool:
+def _upsert_sku_text(writes: _TextWrites, sid: int, language: str, values: dict[str, str], current: Any) -> bool:
     """Merge the file's attribute values into the stored ones ("" removes one; a text left empty is
-    deleted); True if it changed."""
+    deleted); True if it changed. ``current`` is the stored row (id, attributes) or None."""
     merged: dict[str, Any] = dict(current.attributes or {}) if current else {}
     for name, value in values.items():
         if value:
@@ -732,13 +778,13 @@ def _upsert_sku_text(
     if current is None:
         if not merged:
             return False
-        session.add(SkuText(sku_id=sid, language=language, attributes=merged))
+        writes.inserts.append({"sku_id": sid, "language": language, "attributes": merged})
     elif not merged:
-        session.delete(current)
+        writes.deletes.append(current.id)
     elif merged == dict(current.attributes or {}):
         return False
     else:
-        current.attributes = merged
+        writes.updates.append({"id": current.id, "attributes": merged})
     return True
 
 
@@ -756,12 +802,21 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _file_digest(path: Path) -> str:
+    """The file's SHA-256 (first 12 hex digits), read in blocks."""
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()[:12]
+
+
 def import_file(session: Session, path: Path, *, user: str, progress: Progress | None = None) -> ImportSummary:
     """Validate the whole file, then apply it in the caller's transaction."""
     warehouses = {code for (code,) in session.execute(select(Warehouse.code))}
     channels = {name for (name,) in session.execute(select(Channel.name))}
     rows = validate_file(path, warehouses, progress, channels or None)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    digest = _file_digest(path)
     return apply_rows(session, rows, user=user, source=f"{path.name} ({digest})")
 
 

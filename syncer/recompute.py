@@ -76,8 +76,8 @@ class Desired:
 class _Chunk:
     """What every channel needs of one chunk of SKUs."""
 
-    skus: dict[int, Row[Any]]
-    products: dict[int, Row[Any]]
+    skus: dict[int, Any]
+    products: dict[int, Any]
     levels: dict[int, list[tuple[int, int, int]]]  # sku id -> (warehouse id, on hand, reserved)
     texts: dict[int, dict[tuple[str, str], Any]]
     sku_texts: dict[int, dict[str, dict[str, Any]]]
@@ -99,9 +99,11 @@ def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[list[int
 
 
 def _load_chunk(session: Session, ids: list[int], languages: list[str]) -> _Chunk:
-    skus = {row.id: row for row in session.execute(select(*SKU_COLUMNS).where(Sku.id.in_(ids)))}
+    skus: dict[int, Any] = {row.id: row for row in session.execute(select(*SKU_COLUMNS).where(Sku.id.in_(ids)))}
     pids = sorted({row.product_id for row in skus.values()})
-    products = {row.id: row for row in session.execute(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))}
+    products: dict[int, Any] = {
+        row.id: row for row in session.execute(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))
+    }
     levels: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for sku_id, wid, on_hand, reserved in session.execute(
         select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved).where(

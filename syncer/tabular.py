@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -81,23 +82,33 @@ MAX_CELL = 131_072
 
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    text = path.read_bytes().decode("utf-8-sig")  # with or without BOM
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Streamed: the file is checked to be UTF-8 (with or without BOM) block by block first, so a bad byte
+    is refused before any row is read, and then read row by row, never whole into memory."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with path.open("rb") as raw:
+        for block in iter(lambda: raw.read(1 << 20), b""):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    text = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
+        text.close()
         return [], iter(())
     except csv.Error as exc:
+        text.close()
         raise InputRejected(str(path), [_csv_problem(1, exc)]) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         number = 1
-        try:
-            for number, row in enumerate(reader, start=2):  # noqa: B007 (number is read after an error)
-                if any(cell.strip() for cell in row):
-                    yield number, [unescape_cell(cell) for cell in row]
-        except csv.Error as exc:
-            raise InputRejected(str(path), [_csv_problem(number + 1, exc)]) from None
+        with text:
+            try:
+                for number, row in enumerate(reader, start=2):  # noqa: B007 (number is read after an error)
+                    if any(cell.strip() for cell in row):
+                        yield number, [unescape_cell(cell) for cell in row]
+            except csv.Error as exc:
+                raise InputRejected(str(path), [_csv_problem(number + 1, exc)]) from None
 
     return header, rows()
 
