@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote, quote_plus, unquote_plus
 
 import httpx
+from listing_sync.adapters import privacy
 from listing_sync.adapters.base import (
     AuthError,
     ChannelAdapter,
@@ -106,7 +107,9 @@ class Redactor:
         with self._lock:
             self._secrets.update(form for form in forms if form)
 
-    def __call__(self, text: str | None) -> str | None:
+    def __call__(self, text: str | None, *, personal: bool = True) -> str | None:
+        """``text`` with every secret masked, and (unless ``personal`` is False: a trace inside its
+        debugging window) every buyer's personal data (:mod:`.privacy`)."""
         if not text:
             return text
         for match in _JSON_FIELD.finditer(text):
@@ -122,11 +125,12 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         text = _JSON_FIELD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
-        return _FORM_FIELD.sub(lambda m: f"{m.group(1)}{MASK}", text)
+        text = _FORM_FIELD.sub(lambda m: f"{m.group(1)}{MASK}", text)
+        return privacy.mask(text) if personal else text
 
-    def headers(self, headers: httpx.Headers) -> dict[str, str]:
+    def headers(self, headers: httpx.Headers, *, personal: bool = True) -> dict[str, str]:
         return {
-            name: MASK if name.lower() in SECRET_HEADERS else (self(value) or "")
+            name: MASK if name.lower() in SECRET_HEADERS else (self(value, personal=personal) or "")
             for name, value in headers.multi_items()
         }
 
@@ -165,12 +169,20 @@ for _name in ("httpx", "httpcore"):
 
 # -------------------------------------------------------------------------------------------- trace
 class TraceWriter:
-    """Appends one JSON line per HTTP attempt to a file (``SYNCER_HTTP_TRACE`` / ``--trace-http``)."""
+    """Appends one JSON line per HTTP attempt to a file (``SYNCER_HTTP_TRACE`` / ``--trace-http``).
 
-    def __init__(self, path: Path) -> None:
+    Buyers' personal data is masked in it, unless ``personal_data_until`` (an aware UTC time,
+    ``SYNCER_TRACE_PERSONAL_DATA_UNTIL``) is still ahead: a debugging window that closes by itself."""
+
+    def __init__(self, path: Path, personal_data_until: datetime | None = None) -> None:
         self.path = path
+        self.personal_data_until = personal_data_until
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
+
+    def keeps_personal_data(self) -> bool:
+        """True while the debugging window is open."""
+        return self.personal_data_until is not None and datetime.now(UTC) < self.personal_data_until
 
     def write(self, record: Mapping[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False)
@@ -181,12 +193,13 @@ class TraceWriter:
 _trace_writers: dict[Path, TraceWriter] = {}
 
 
-def trace_writer(path: Path | None) -> TraceWriter | None:
+def trace_writer(path: Path | None, personal_data_until: datetime | None = None) -> TraceWriter | None:
     if path is None:
         return None
     path = Path(path).expanduser().resolve()
     if path not in _trace_writers:
-        _trace_writers[path] = TraceWriter(path)
+        _trace_writers[path] = TraceWriter(path, personal_data_until)
+    _trace_writers[path].personal_data_until = personal_data_until
     return _trace_writers[path]
 
 
@@ -420,18 +433,25 @@ class ChannelHTTP:
             self.calls += 1
         if self.trace is None:
             return
+        personal = not self.trace.keeps_personal_data()
+
+        def redact(text: str | None) -> str | None:
+            return self.redact(text, personal=personal)
+
         self.trace.write(
             {
                 "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "channel": self.channel,
                 "kind": self.kind,
                 "method": request.method,
-                "url": self.redact(str(request.url)),
-                "request_headers": self.redact.headers(request.headers),
-                "request_body": self.redact(_text(request.content)) if request.content else None,
+                "url": redact(str(request.url)),
+                "request_headers": self.redact.headers(request.headers, personal=personal),
+                "request_body": redact(_text(request.content)) if request.content else None,
                 "status": response.status_code if response is not None else None,
-                "response_headers": self.redact.headers(response.headers) if response is not None else {},
-                "response_body": self.redact(_text(response.content)) if response is not None else None,
+                "response_headers": self.redact.headers(response.headers, personal=personal)
+                if response is not None
+                else {},
+                "response_body": redact(_text(response.content)) if response is not None else None,
                 "elapsed_ms": round(elapsed_ms, 1) if elapsed_ms is not None else None,
             }
         )

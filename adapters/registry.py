@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +125,7 @@ def build_adapter(
     *,
     trace_path: Path | None = None,
     hub: EmulatorHub | None = None,
+    trace_personal_data_until: datetime | None = None,
     **kwargs: Any,
 ) -> ChannelAdapter:
     """Build the adapter for a configured channel. ``emulator:`` channels get the in-process emulator
@@ -135,4 +137,4 @@ def build_adapter(
         if hub is None:
             raise ConfigurationError(f"channel {channel.name!r} uses the emulator but no emulator hub was given")
         kwargs["transport"] = hub.get(channel).transport()
-    return cls(channel, trace=trace_writer(trace_path), **kwargs)
+    return cls(channel, trace=trace_writer(trace_path, trace_personal_data_until), **kwargs)

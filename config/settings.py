@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -57,6 +58,15 @@ class Settings(BaseSettings):
     # where OAuth/LWA access tokens are shared: "auto" = Redis when the queue is on Redis, else a 0600 file
     # per credential in DATA_DIR/tokens; "memory" = this process only
     token_cache: Literal["auto", "file", "redis", "memory"] = "auto"
+    #: until this UTC time the HTTP trace keeps buyers' personal data (a debugging window); unset: masked
+    trace_personal_data_until: datetime | None = None
+
+    @field_validator("trace_personal_data_until")
+    @classmethod
+    def _aware_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     @field_validator("base_currency")
     @classmethod

@@ -227,6 +227,7 @@ class Context:
             channel,
             trace_path=self.http_trace,
             hub=self.hub,
+            trace_personal_data_until=self.settings.trace_personal_data_until,
             timeout=self.settings.http_timeout_seconds,
             tokens=self.tokens,
         )

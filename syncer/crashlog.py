@@ -2,7 +2,7 @@
 
 A face shows one line and the path this returns; the traceback, the command line and the time are
 appended to ``<data dir>/logs/errors.log`` (or the system's temporary directory when the data directory
-cannot be written)."""
+cannot be written). Buyers' personal data in it is masked like everywhere else."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ LOG_NAME = "errors.log"
 
 def record_crash(exc: BaseException, data_dir: Path | None, argv: Sequence[str]) -> Path | None:
     """Append ``exc``'s traceback to the error log; returns the file, or None when no file could be written."""
+    from listing_sync.adapters.privacy import mask
+
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    text = "".join(traceback.format_exception(exc))
+    text = mask("".join(traceback.format_exception(exc))) or ""
     entry = f"--- {stamp} pid {os.getpid()}: {' '.join(argv)}\n{text}\n"
     for directory in _candidates(data_dir):
         try:

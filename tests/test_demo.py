@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sqlite3
 
 import pytest
 from listing_sync.config.settings import get_settings
@@ -76,7 +78,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     mp.delenv("SYNCER_CHANNELS_FILE", raising=False)
     mp.delenv("SYNCER_DATABASE_URL", raising=False)
     get_settings.cache_clear()
-    result = CliRunner().invoke(app, ["demo", "--reset"], catch_exceptions=False)
+    log_path = tmp_path_factory.mktemp("demo-log") / "demo.log"
+    log = logging.FileHandler(log_path, encoding="utf-8")  # every log record of the run (--reset empties data/)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(log)
+    root.setLevel(logging.DEBUG)
+    try:
+        result = CliRunner().invoke(app, ["demo", "--reset"], catch_exceptions=False)
+    finally:
+        root.removeHandler(log)
+        root.setLevel(level)
+        log.close()
+    (data / "demo.log").write_text(log_path.read_text(encoding="utf-8"), encoding="utf-8")
     yield data, result
     mp.undo()
     get_settings.cache_clear()
@@ -180,3 +194,54 @@ def test_one_ship_call_per_kind_each_passing_the_official_specs(demo) -> None:
     [shopify] = calls["shopify"]
     sent = json.loads(shopify["request_body"])
     assert problems(full_schema(), sent["query"], sent["variables"]) == []
+
+
+#: what the emulators' buyers are made of (WooCommerce billing/shipping, AliExpress, eBay, Amazon, Taobao)
+BUYERS = (
+    "Alex",
+    "1 Main St",
+    "Springfield",
+    "buyer@example.com",
+    "555-0100",
+    "Emulated Buyer",
+    "emu-buyer",
+    "@marketplace.amazon.com",
+    "Seattle",
+    "98101",
+    "张**",
+    "*******1234",
+)
+EBAY_BUYER = re.compile(r"\bbuyer\d{3}\b")
+
+
+def test_no_buyer_personal_data_in_anything_the_demo_writes(demo) -> None:
+    """The trace, the logs, the database and every export: the emulators' buyers appear nowhere (#25.6)."""
+    data, result = demo
+    runner = CliRunner()
+    exports = {}
+    for name, args in {
+        "orders export": ["orders", "export"],
+        "report sales": ["report", "sales", "--format", "csv", "--period", "this-year"],
+        "catalog export": ["catalog", "export"],
+        "status": ["status", "--format", "json"],
+        "orders list": ["orders", "list", "--format", "json"],
+    }.items():
+        done = runner.invoke(app, args, catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        exports[name] = done.output
+    with sqlite3.connect(data / "syncer.db") as connection:
+        dump = "\n".join(connection.iterdump())
+    written = {
+        "trace": (data / "demo-trace.jsonl").read_text(encoding="utf-8"),
+        "log": (data / "demo.log").read_text(encoding="utf-8"),
+        "output": result.output,
+        "database": dump,
+        **{p.name: p.read_text(encoding="utf-8") for p in (data / "logs").glob("*")},
+        **exports,
+    }
+    found = {
+        where: sorted({b for b in BUYERS if b in text} | set(EBAY_BUYER.findall(text)))
+        for where, text in written.items()
+    }
+    assert {where: hits for where, hits in found.items() if hits} == {}
+    assert "GET /wp-json/wc/v3/orders" in " ".join(line_text(json.loads(x)) for x in written["trace"].splitlines())

@@ -152,7 +152,9 @@ def explain(exc: Exception) -> tuple[int, str]:
 
     log = record_crash(exc, _data_dir(), sys.argv)
     where = f"the traceback is in {log}" if log is not None else "no log file could be written"
-    summary = (str(exc).strip().splitlines() or [""])[0][:200]
+    from listing_sync.adapters.privacy import mask
+
+    summary = (mask(str(exc).strip()) or "").splitlines()[0][:200] if str(exc).strip() else ""
     return EXIT_INTERNAL, (
         f"unexpected {type(exc).__name__}{': ' + summary if summary else ''} "
         f"(an internal error; {where}; please report it)"
