@@ -506,12 +506,15 @@ class OrderCursor:
 class OrderPage:
     """One page of orders and the cursor to store once they are committed.
 
-    ``done`` is true when the pull has caught up (no further page right now).
+    ``done`` is true when the pull has caught up (no further page right now). ``problems`` are the
+    orders left out because they did not read as documented (the syncer records them in the pull's run).
     """
 
     orders: tuple[Order, ...]
     next: OrderCursor
     done: bool
+    #: orders of this page that could not be read: left out, each told as a typed error with an excerpt
+    problems: tuple[ChannelError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ class Faults:
     timeout: float = 0.0  # raise a read timeout
     drop: float = 0.0  # drop the connection
     partial: float = 0.0  # fail single items inside an otherwise successful batch
+    stuck_page: float = 0.0  # a paged answer gives back the very token it was asked with (no progress)
 
     @classmethod
     def parse(cls, text: str) -> Faults:

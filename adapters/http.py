@@ -36,7 +36,9 @@ from listing_sync.adapters.base import (
     RequestRejected,
     RetryableError,
     TransientError,
+    UnexpectedResponse,
 )
+from listing_sync.adapters.excerpt import body_excerpt
 from listing_sync.adapters.paging import Page, check_step, paginate
 from listing_sync.adapters.tokens import process_cache
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -355,6 +357,41 @@ class _StopAfterBudget(stop_base):
 Classifier = Callable[[httpx.Response], ChannelError | None]
 
 
+class ChannelResponse(httpx.Response):
+    """A response :meth:`ChannelHTTP.request` hands back: its :meth:`json` raises
+    :class:`~adapters.base.UnexpectedResponse` naming the request, with an excerpt of the body and no
+    personal data, where httpx raises a bare ``ValueError`` (truncated JSON, an HTML page, no body)."""
+
+    channel: str | None = None
+    redact: Callable[[str | None], str | None] | None = None
+
+    @classmethod
+    def adopt(
+        cls, response: httpx.Response, channel: str, redact: Callable[[str | None], str | None]
+    ) -> ChannelResponse:
+        response.__class__ = cls  # same object and state: only json() is told differently
+        assert isinstance(response, ChannelResponse)
+        response.channel, response.redact = channel, redact
+        return response
+
+    def json(self, **kwargs: Any) -> Any:
+        try:
+            return super().json(**kwargs)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            redact = self.redact or (lambda text: text)
+            excerpt = redact(body_excerpt(self.content, self.headers.get("content-type"))) or ""
+            where = f"{self.request.method} {redact(str(self.request.url.copy_with(query=None)))}"
+            why = f"{exc.msg} at character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            raise UnexpectedResponse(
+                f"{where} answered HTTP {self.status_code} with a body that is not the JSON expected ({why}): "
+                f"{excerpt}",
+                channel=self.channel,
+                status=self.status_code,
+                code="unexpected_response",
+                excerpt=excerpt,
+            ) from None
+
+
 def default_classify(response: httpx.Response, redact: Callable[[str | None], str | None]) -> ChannelError | None:
     """Map a plain HTTP status to a typed error (None = success)."""
     status = response.status_code
@@ -529,7 +566,7 @@ class ChannelHTTP:
                 if isinstance(error, RetryableError) and error.retry_after:
                     bucket.pause(error.retry_after)  # the whole channel holds off, not just this call
                 raise self._err(error)
-            return response
+            return ChannelResponse.adopt(response, self.channel, self.redact)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.max_attempts) | self._out_of_time(started),

@@ -40,6 +40,8 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("syncer.orders")
 
 INITIAL_LOOKBACK = timedelta(hours=24)
+#: orders left out of a pull whose messages the pull's run keeps (status shows them)
+PROBLEMS_KEPT = 20
 RESERVING = {OrderStatus.PAID}
 SHIPPED = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
 RELEASING = {OrderStatus.CANCELLED, OrderStatus.REFUNDED}
@@ -55,6 +57,8 @@ class PullReport:
     pages: int = 0
     affected_sku_ids: set[int] = field(default_factory=set)
     pulled_at: datetime | None = None
+    #: orders left out because they did not read as documented (each message names it, with an excerpt)
+    problems: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------- apply
@@ -287,6 +291,9 @@ def pull_channel(
                     reconcile.refresh(session, context.channels, touched)
             report.affected_sku_ids |= touched
             report.pages += 1
+            for problem in page.problems:  # orders the marketplace sent in a shape we cannot read
+                log.warning("%s", problem)
+                report.problems.append(problem.message)
             if progress:
                 progress(report)
             if page.done:
@@ -296,6 +303,8 @@ def pull_channel(
     except Exception as exc:
         status, message = "failed", str(exc)
         raise
+    else:
+        status = "partial" if report.problems else "ok"
     finally:
         with context.session() as session:
             run = session.get(SyncRun, run_id)
@@ -303,9 +312,16 @@ def pull_channel(
             run.status = status
             run.items_ok = report.new + report.updated
             run.api_calls = adapter.api_calls - calls_before
-            run.message = message or (
-                f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
-                f"{report.unmatched} unmatched lines"
+            run.items_failed = len(report.problems)
+            run.message = "; ".join(
+                [
+                    message
+                    or (
+                        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
+                        f"{report.unmatched} unmatched lines"
+                    ),
+                    *(f"left out: {problem}" for problem in report.problems[:PROBLEMS_KEPT]),
+                ]
             )
     report.pulled_at = datetime.now(UTC)
     return report

@@ -461,6 +461,7 @@ class PushReport:
     batches: int = 0
     aborted: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
+    held: int = 0  # quantity pushes held back (still dirty) because the order pull before them failed
 
     def add(self, batch: PushReport) -> None:
         """Count one written batch in."""
@@ -637,15 +638,19 @@ def push_channel(
     ``session_factory()`` returns a context manager yielding a session that commits on success.
     ``before_stock`` runs when the plan would push quantities (stock, publish, relist); the syncer pulls
     that channel's new orders there, and the plan is then built again so the quantities pushed account
-    for them.
+    for them. A pull that fails is contained here: the quantity pushes (stock, publish, relist) are held
+    (they stay dirty) since they could not account for the orders not read, prices and delists go on,
+    and the failure is in the report; auth and configuration errors stop the channel.
     """
     report = PushReport(channel=channel.name)
     with session_factory() as session:
         plan = build_plan(session, channel, adapter, only_skus=only_skus)
     if before_stock is not None and any(op in QUANTITY_OPS for op, _ in plan.batches):
-        before_stock()
+        failure = _pull_first(channel, before_stock)
         with session_factory() as session:
             plan = build_plan(session, channel, adapter, only_skus=only_skus)
+        if failure is not None:
+            _hold_quantities(plan, failure, report)
     run_id = _start_run(session_factory, channel, user, plan, report)
     calls_before = adapter.api_calls
     total = plan.items
@@ -666,6 +671,38 @@ def push_channel(
     report.api_calls = adapter.api_calls - calls_before
     _finish_run(session_factory, run_id, report)
     return report
+
+
+def _pull_first(channel: ChannelConfig, pull: Callable[[], None]) -> Exception | None:
+    """Run the order pull before a stock push; its failure is returned, not raised (the pull's own run
+    records it), so the channel's other pushes and every other channel go on."""
+    try:
+        pull()
+    except leases.LeaseLost:
+        raise
+    except ChannelError as exc:
+        log.error("[%s] order pull failed: %s", channel.name, exc)
+        return exc
+    except Exception as exc:  # an adapter bug must not stop the sync: told, with its traceback in the log
+        log.exception("[%s] order pull failed", channel.name)
+        return exc
+    return None
+
+
+def _hold_quantities(plan: Plan, failure: Exception, report: PushReport) -> None:
+    """Take the quantity pushes out of ``plan`` after a failed order pull (or stop the channel, when the
+    failure is its credentials or configuration), and say so in ``report``."""
+    why = str(failure) if isinstance(failure, ChannelError) else f"{type(failure).__name__}: {failure} (a bug)"
+    if isinstance(failure, AuthError | ConfigurationError):
+        plan.batches.clear()
+        report.aborted = f"order pull: {why}"
+        return
+    held = [(op, items) for op, items in plan.batches if op in QUANTITY_OPS]
+    plan.batches[:] = [(op, items) for op, items in plan.batches if op not in QUANTITY_OPS]
+    report.held = sum(len(items) for _, items in held)
+    report.errors.append(
+        ("(orders)", f"order pull failed, {report.held} stock/publish/relist items held until it succeeds: {why}")
+    )
 
 
 def _start_run(
@@ -711,7 +748,7 @@ def _finish_run(session_factory: Callable[[], Any], run_id: int, report: PushRep
         run = session.get(SyncRun, run_id)
         run.finished_at = now_utc()
         run.items_ok, run.items_failed, run.api_calls = report.ok, report.failed, report.api_calls
-        run.status = "failed" if report.aborted else ("partial" if report.failed else "ok")
+        run.status = "failed" if report.aborted else ("partial" if report.failed or report.held else "ok")
         run.message = report.aborted or "; ".join(f"{s}: {m}" for s, m in report.errors[:20])
 
 

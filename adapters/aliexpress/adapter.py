@@ -59,6 +59,7 @@ from listing_sync.adapters.base import (
     StockUpdate,
     TransientError,
 )
+from listing_sync.adapters.excerpt import read_each
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_page_number
 from pydantic import BaseModel, ConfigDict, Field
@@ -410,18 +411,22 @@ class AliExpressAdapter(HttpAdapter):
                 code=str(result.get("error_code") or "order_get_failed"),
             )
         rows = mapping.items(result.get("target_list"), "order_dto")
-        orders = tuple(mapping.order(o, self.channel.currency) for o in rows)
+        currency = self.channel.currency
+        read, problems = read_each(
+            rows, lambda o: mapping.order(o, currency), what="order_dto", key="order_id", channel=self.name
+        )
+        orders = tuple(read)
         following = next_page_number(page, len(rows), last=int(result.get("total_page") or 0))
         position = f"{phase}:{following}" if following else None
         self.check_page("aliexpress.solution.order.get current_page", cursor.page, position, items=None)
         if position is not None:
-            return OrderPage(orders, OrderCursor(cursor.since, until, position), done=False)
+            return OrderPage(orders, OrderCursor(cursor.since, until, position), False, tuple(problems))
         if phase != "finish":
-            return OrderPage(orders, OrderCursor(cursor.since, until, "finish:1"), done=False)
+            return OrderPage(orders, OrderCursor(cursor.since, until, "finish:1"), False, tuple(problems))
         # caught up when what is left is shorter than the overlap the next pull re-reads anyway
         # (time moves while paging, so "until == now - lag" is never exactly true on the last page)
         caught_up = until >= newest - self.limits.order_overlap
-        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done=caught_up)
+        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), caught_up, tuple(problems))
 
     # -- listings ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

@@ -71,6 +71,7 @@ from listing_sync.adapters.base import (
     StockUpdate,
     TransientError,
 )
+from listing_sync.adapters.excerpt import read_each, unexpected
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_token
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -689,36 +690,28 @@ class AmazonAdapter(HttpAdapter):
                 "[%s] searchOrders refused the stored paginationToken (%s); re-reading the window", self.name, exc
             )
             return OrderPage((), OrderCursor(cursor.since), False)
-        orders = self._order_page(body)
+        orders, problems = self._order_page(body)
         token = next_token((body.get("pagination") or {}).get("nextToken"))
         self.check_page("searchOrders paginationToken", cursor.page, token, items=len(body["orders"]))
         if token:
-            return OrderPage(orders, OrderCursor(cursor.since, until, token), False)
-        return OrderPage(orders, OrderCursor(until - lims.order_overlap), True)
+            return OrderPage(orders, OrderCursor(cursor.since, until, token), False, problems)
+        return OrderPage(orders, OrderCursor(until - lims.order_overlap), True, problems)
 
-    def _order_page(self, body: Any) -> tuple[Order, ...]:
-        """The normalized orders of one searchOrders answer; an answer that does not read as the model
-        says is a typed error on this page (nothing of it is committed, the cursor stays). Messages name
-        the order and the problem, never the order's data: it may hold the recipient's address."""
+    def _order_page(self, body: Any) -> tuple[tuple[Order, ...], tuple[ChannelError, ...]]:
+        """The normalized orders of one searchOrders answer, and the orders that do not read as the model
+        says (each a typed error with an excerpt that shows no recipient data; the rest carry on). An
+        answer without an orders list is a typed error on the page (the cursor stays)."""
         if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
-            keys = sorted(body)[:10] if isinstance(body, dict) else type(body).__name__
-            raise ChannelError(
-                f"searchOrders answered without an orders list (got {keys})",
-                channel=self.name,
-                code="unexpected_response",
-            )
-        out = []
-        for data in body["orders"]:
-            try:
-                out.append(m.order(data, self.channel.currency))
-            except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
-                order_id = data.get("orderId") if isinstance(data, dict) else None
-                raise ChannelError(
-                    f"searchOrders order {order_id} cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
-                    channel=self.name,
-                    code="unexpected_response",
-                ) from exc
-        return tuple(out)
+            raise unexpected("searchOrders answer", "no orders list", value=body, channel=self.name)
+        currency = self.channel.currency
+        orders, problems = read_each(
+            body["orders"],
+            lambda data: m.order(data, currency),
+            what="searchOrders order",
+            key="orderId",
+            channel=self.name,
+        )
+        return tuple(orders), tuple(problems)
 
     # -- read-back ---------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

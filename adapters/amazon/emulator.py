@@ -880,6 +880,8 @@ class AmazonEmulator(Emulator):
         body: dict[str, Any] = {"orders": [eo.v2026_order(r, included) for r in rows[start : start + size]]}
         if start + size < len(rows):
             body["pagination"] = {"nextToken": eo.issue_token(start + size, p, self.now())}
+        if token and self.faults.stuck_page and self.rng.random() < self.faults.stuck_page:
+            body["pagination"] = {"nextToken": token}  # the injected fault: a page that makes no progress
         body["createdBefore" if when.field == "created" else "lastUpdatedBefore"] = eo.stamp(when.before)
         return self._ok(200, body, "searchOrders")
 

@@ -59,6 +59,7 @@ from listing_sync.adapters.base import (
 from listing_sync.adapters.ebay import mapping as m
 from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES, EbayTokenAuth, token_request
 from listing_sync.adapters.ebay.revisions import DAILY_REVISIONS, RevisionBudget
+from listing_sync.adapters.excerpt import read_each, unexpected
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.paging import Page, next_offset, next_url
 from listing_sync.adapters.tokens import token_key
@@ -899,11 +900,11 @@ class EbayAdapter(HttpAdapter):
         limit = self.limits.orders_page
         data = self.http.get(m.orders_query(since, until, limit, offset), limiter="orders").json()
         raw = data.get("orders") or []
+        if not isinstance(raw, list):
+            raise unexpected("getOrders answer", "orders is not a list", value=data, channel=self.name)
         orders: dict[str, Order] = {}
-        for item in raw:
-            if m.needs_cancel_detail(item):
-                item = self.http.get(f"{m.FULFILLMENT}/order/{item['orderId']}", limiter="orders").json()
-            parsed = m.order(item)
+        read, problems = read_each(raw, self._order, what="getOrders order", key="orderId", channel=self.name)
+        for parsed in read:
             previous = orders.get(parsed.external_id)
             if previous is None or parsed.updated_at >= previous.updated_at:
                 orders[parsed.external_id] = parsed
@@ -913,10 +914,18 @@ class EbayAdapter(HttpAdapter):
         following = next_offset(offset, len(raw), int(data.get("total") or 0), step=step)
         self.check_page("getOrders offset", offset, following, items=len(raw))
         if following is not None:
-            return OrderPage(tuple(orders.values()), OrderCursor(since, until, str(following)), False)
+            return OrderPage(tuple(orders.values()), OrderCursor(since, until, str(following)), False, tuple(problems))
         cut = self.limits.order_window is not None and until >= since + self.limits.order_window
         done = not cut or until >= newest
-        return OrderPage(tuple(orders.values()), OrderCursor(until - self.limits.order_overlap), done)
+        return OrderPage(tuple(orders.values()), OrderCursor(until - self.limits.order_overlap), done, tuple(problems))
+
+    def _order(self, item: Any) -> Order:
+        """One getOrders row, with getOrder's detail where its cancel state needs it."""
+        if m.needs_cancel_detail(item):
+            item = self.http.get(
+                f"{m.FULFILLMENT}/order/{quote(str(item['orderId']), safe='')}", limiter="orders"
+            ).json()
+        return m.order(item)
 
     # -- shipping ------------------------------------------------------------------------------------
     carrier_codes = m.CARRIER_CODES

@@ -40,6 +40,7 @@ from listing_sync.adapters.base import (
     ListingRef,
     Money,
     Operation,
+    Order,
     OrderCursor,
     OrderPage,
     PermanentItemError,
@@ -51,6 +52,7 @@ from listing_sync.adapters.base import (
     StockUpdate,
     TransientError,
 )
+from listing_sync.adapters.excerpt import read_each
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.money import parse_decimal
 from listing_sync.adapters.paging import Page, next_token
@@ -756,20 +758,21 @@ class ShopifyAdapter(HttpAdapter):
         page = body["data"]["orders"]
         connection = _connection(page)
         self.check_page("orders cursor", cursor.page, connection.next, items=len(connection.items))
-        orders = []
-        for node in page["nodes"]:
-            try:
-                lines = list(node["lineItems"]["nodes"])
-                info = node["lineItems"]["pageInfo"]
-                if info.get("hasNextPage"):
-                    lines += self._more_lines(node["id"], info["endCursor"])
-                orders.append(m.order(node, lines))
-            except (AttributeError, KeyError, TypeError, ValueError) as exc:  # one bad record must not stall
-                log.error("[%s] order %s skipped, cannot be read: %r", self.name, node.get("id"), exc)
+        # one order that does not read is left out and told, the rest of the page carries on
+        orders, problems = read_each(page["nodes"], self._order, what="orders node", key="id", channel=self.name)
         if connection.next is not None:
-            return OrderPage(tuple(orders), OrderCursor(cursor.since, until, str(connection.next)), False)
+            nxt = OrderCursor(cursor.since, until, str(connection.next))
+            return OrderPage(tuple(orders), nxt, False, tuple(problems))
         nxt = OrderCursor(until - self.limits.order_overlap)
-        return OrderPage(tuple(orders), nxt, until >= newest)
+        return OrderPage(tuple(orders), nxt, until >= newest, tuple(problems))
+
+    def _order(self, node: Mapping[str, Any]) -> Order:
+        """One order node, with the line items beyond the ones fetched inline."""
+        lines = list(node["lineItems"]["nodes"])
+        info = node["lineItems"]["pageInfo"]
+        if info.get("hasNextPage"):
+            lines += self._more_lines(node["id"], info["endCursor"])
+        return m.order(node, lines)
 
     def _more_lines(self, order_id: str, after: str) -> list[dict[str, Any]]:
 

@@ -564,15 +564,15 @@ class TaobaoAdapter(HttpAdapter):
             },
         )
         trades = m.unwrap(body.get("trades"), "trade")
-        orders = m.parse_trades(trades)
+        orders, problems = m.parse_trades(trades, self.name)
         last = max(1, math.ceil(int(body.get("total_results") or 0) / self.limits.orders_page))
         following = (last if last > 1 else None) if page is None else (page - 1 if page > 1 else None)
         # pages N, N-1, ... 1 after the first read: a page emptied by rows leaving the window may point on
         self.check_page("taobao.trades.sold.increment.get page_no", page, following, items=None)
         if following is not None:
-            return OrderPage(orders, OrderCursor(since, until, str(following)), done=False)
+            return OrderPage(orders, OrderCursor(since, until, str(following)), False, problems)
         done = until - since < window  # the window was cut short by "now - lag": caught up
-        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done=done)
+        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done, problems)
 
     # -- listings ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

@@ -31,7 +31,9 @@ from listing_sync.adapters.base import (
     RequestRejected,
     Shipment,
     TransientError,
+    UnexpectedResponse,
 )
+from listing_sync.adapters.excerpt import read_each
 from listing_sync.adapters.money import parse_decimal
 
 from .auth import parse_top_time
@@ -256,15 +258,15 @@ def line_sku(line: Mapping[str, Any]) -> str:
     return f"taobao:{line.get('num_iid')}:{line.get('sku_id') or ''}"
 
 
-def parse_trades(trades: Iterable[Mapping[str, Any]]) -> tuple[Order, ...]:
-    """Parse a page of trades; a malformed trade is logged and left out instead of stalling the sync."""
-    out = []
-    for trade in trades:
-        try:
-            out.append(parse_trade(trade))
-        except (KeyError, TypeError, ValueError) as exc:
-            log.error("Taobao trade %s could not be read (%r); skipped: %s", trade.get("tid"), exc, dict(trade))
-    return tuple(out)
+def parse_trades(
+    trades: Iterable[Mapping[str, Any]], channel: str | None = None
+) -> tuple[tuple[Order, ...], tuple[UnexpectedResponse, ...]]:
+    """Parse a page of trades; a malformed trade is left out and told (a typed error whose excerpt
+    holds no buyer data) instead of stalling the sync."""
+    orders, problems = read_each(trades, parse_trade, what="trade", key="tid", channel=channel)
+    for problem in problems:
+        log.error("[%s] %s; skipped", channel, problem.message)
+    return tuple(orders), tuple(problems)
 
 
 def parse_trade(trade: Mapping[str, Any]) -> Order:

@@ -49,6 +49,7 @@ from listing_sync.adapters.base import (
     StockUpdate,
     TransientError,
 )
+from listing_sync.adapters.excerpt import read_each
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.paging import Page, next_page_number
 from listing_sync.adapters.woocommerce import mapping
@@ -442,13 +443,9 @@ class WooCommerceAdapter(HttpAdapter):
         )
         rows = [row for row in self._json(response) if isinstance(row, Mapping)]
         orders: dict[str, Order] = {}
-        for row in rows:  # dedupe on id, keeping the newest modification
-            try:
-                order = mapping.parse_order(row)
-            except (ArithmeticError, KeyError, TypeError, ValueError) as exc:
-                # one unreadable order must not stall the sync (the cursor still moves on)
-                log.warning("[%s] skipping unreadable WooCommerce order %s: %s", self.name, row.get("id"), exc)
-                continue
+        # one unreadable order must not stall the sync: it is left out and told, the cursor moves on
+        read, problems = read_each(rows, mapping.parse_order, what="GET /orders order", key="id", channel=self.name)
+        for order in read:  # dedupe on id, keeping the newest modification
             if order.external_id not in orders or orders[order.external_id].updated_at < order.updated_at:
                 orders[order.external_id] = order
         total = _header_int(response, "X-WP-Total", len(rows))
@@ -456,13 +453,14 @@ class WooCommerceAdapter(HttpAdapter):
         if shrunk and page > 1:
             back = max(1, ((page - 1) * PAGE_SIZE - shrunk) // PAGE_SIZE + 1)
             nxt = OrderCursor(cursor.since, until, f"{back}:{total}")
-            return OrderPage(tuple(orders.values()), nxt, False)
+            return OrderPage(tuple(orders.values()), nxt, False, tuple(problems))
         following = next_page_number(page, len(rows), last=_total_pages(response))
         self.check_page("GET /orders page", cursor.page, f"{following}:{total}" if following else None, items=None)
         if following is not None:
-            return OrderPage(tuple(orders.values()), OrderCursor(cursor.since, until, f"{following}:{total}"), False)
+            nxt = OrderCursor(cursor.since, until, f"{following}:{total}")
+            return OrderPage(tuple(orders.values()), nxt, False, tuple(problems))
         done = until >= now - limits.order_lag - timedelta(seconds=1)
-        return OrderPage(tuple(orders.values()), OrderCursor(until - limits.order_overlap), done)
+        return OrderPage(tuple(orders.values()), OrderCursor(until - limits.order_overlap), done, tuple(problems))
 
     # -- helpers ------------------------------------------------------------------------------------
     def _batch(

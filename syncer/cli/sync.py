@@ -153,6 +153,12 @@ def status(fmt: FormatOption = TableFormat.TABLE) -> None:
                     f"  [red]parked[/] {row['channel']} {error['sku']}: {error['code']}: {error['message']}",
                     highlight=False,
                 )
+            if row["last_order_pull_status"] in ("partial", "failed"):
+                err_console.print(
+                    f"  [red]order pull {row['last_order_pull_status']}[/] {row['channel']}: "
+                    f"{row['last_order_pull_message']}",
+                    highlight=False,
+                )
             for error in row["shipment_errors"][:10]:
                 err_console.print(
                     f"  [red]shipment[/] {row['channel']} {error['sku']}: {error['code']}: {error['message']}",

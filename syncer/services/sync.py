@@ -8,20 +8,25 @@ worker's task or an inline command.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 
+from listing_sync.adapters.base import ChannelError
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import leases, reconcile
-from listing_sync.syncer.context import Context, current_user
+from listing_sync.syncer.context import Context, UserError, current_user
 from listing_sync.syncer.models import Channel, ChannelListing, Sku, SyncRun
 from listing_sync.syncer.services.common import prepare
 from listing_sync.syncer.services.scheduler import SyncScheduler
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+log = logging.getLogger("syncer.sync")
 
 #: (channel name, items done, items in all) while a channel pushes
 SyncProgress = Callable[[str, int, int], None]
@@ -231,6 +236,7 @@ def run_sync(
     """Push each channel's dirty listings here and now (its new orders are pulled first)."""
     prepare(context)
     reports = []
+    who = current_user(user)
     for config in context.selected_channels(list(channels or [])):
         step = None
         if progress is not None:
@@ -238,8 +244,26 @@ def run_sync(
             def step(done: int, total: int, name: str = config.name) -> None:
                 progress(name, done, total)
 
-        reports.append(sync_channel(context, config, user=current_user(user), progress=step))
+        reports.append(_contained(config.name, partial(sync_channel, context, config, user=who, progress=step)))
     return reports
+
+
+def _contained(channel: str, run: Callable[[], reconcile.PushReport]) -> reconcile.PushReport:
+    """One channel's sync, whatever its marketplace answered: a channel error or an adapter bug ends
+    that channel's report (``aborted``, the traceback in the log) and the next channel goes on. Errors
+    meant for the user (a lease held elsewhere, a database down) still stop the command."""
+    try:
+        return run()
+    except UserError:
+        raise
+    except ChannelError as exc:
+        log.error("[%s] sync stopped: %s", channel, exc)
+        return reconcile.PushReport(channel=channel, aborted=str(exc))
+    except Exception as exc:
+        log.exception("[%s] sync failed", channel)
+        return reconcile.PushReport(
+            channel=channel, aborted=f"{type(exc).__name__}: {exc} (a bug; traceback in the log)"
+        )
 
 
 def drift_check(context: Context, channels: Sequence[str] | None, *, fix: bool) -> list[reconcile.DriftReport]:
@@ -271,6 +295,9 @@ class ChannelStatus:
     last_sync: str | None = None
     last_sync_status: str | None = None
     last_order_pull: str | None = None
+    #: ok, partial (orders left out, each told in the message) or failed (the message says why)
+    last_order_pull_status: str | None = None
+    last_order_pull_message: str | None = None
     #: shipments recorded here and not pushed yet (new or waiting for a retry), and those parked
     shipments_pending: int = 0
     shipments_parked: int = 0
@@ -326,6 +353,8 @@ def status(context: Context) -> list[ChannelStatus]:
                     last_sync=_when(last_sync),
                     last_sync_status=last_sync.status if last_sync else None,
                     last_order_pull=_when(last_pull),
+                    last_order_pull_status=last_pull.status if last_pull else None,
+                    last_order_pull_message=last_pull.message if last_pull else None,
                     shipments_pending=shipments.get("pending", 0) + shipments.get("retry", 0),
                     shipments_parked=shipments.get("parked", 0),
                     shipment_errors=[

@@ -48,6 +48,21 @@ consumer_secret = "WOO_CONSUMER_SECRET"
 [channels.options]
 site = "https://shop.example.com"
 """,
+    "amazon": """
+[[channels]]
+name = "amazon-us"
+kind = "amazon"
+currency = "CNY"
+warehouses = ["SH"]
+base_url = "emulator:"
+[channels.credentials]
+client_id = "AMAZON_LWA_CLIENT_ID"
+client_secret = "AMAZON_LWA_CLIENT_SECRET"
+refresh_token = "AMAZON_REFRESH_TOKEN"
+[channels.options]
+seller_id = "A2DEMOSELLER01"
+marketplace = "US"
+""",
     "taobao": """
 [[channels]]
 name = "taobao"

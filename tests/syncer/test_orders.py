@@ -209,3 +209,29 @@ def test_a_pull_stops_at_the_channels_max_pages(world) -> None:
     adapter.orders = [make_order(f"O{i}", OrderStatus.PAID, i, ("TEA", 1)) for i in range(7)]  # 4 pages of 2
     with pytest.raises(TooManyPages, match="stopped after 2 pages"):
         pull(context, channel, adapter)
+
+
+def test_orders_left_out_of_a_page_are_recorded_in_the_pulls_run(world) -> None:
+    from listing_sync.adapters.base import OrderCursor, OrderPage, UnexpectedResponse
+    from listing_sync.syncer.models import SyncRun
+
+    context, channels, _ = world
+
+    class Partial(FakeAdapter):
+        def orders_since(self, cursor):
+            bad = UnexpectedResponse('getOrders order 9 cannot be read (ValueError); it reads {"orderId": "9"}')
+            good = make_order("O1", OrderStatus.PAID, 1, ("TEA", 1))
+            return OrderPage((good,), OrderCursor(T0), True, (bad,))
+
+    report = pull(context, channels[0], Partial(channels[0]))
+    assert report.new == 1 and report.problems == [
+        'getOrders order 9 cannot be read (ValueError); it reads {"orderId": "9"}'
+    ]
+    assert level(context) == (10, 1)  # the readable order of the page is applied
+    with context.session() as s:
+        run = s.scalar(select(SyncRun).where(SyncRun.kind == "orders"))
+    assert run.status == "partial" and run.items_failed == 1
+    assert run.message == (
+        "1 new, 0 updated, 0 unchanged, 0 unmatched lines; "
+        'left out: getOrders order 9 cannot be read (ValueError); it reads {"orderId": "9"}'
+    )

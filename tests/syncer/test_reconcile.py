@@ -6,8 +6,9 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from fakes import FakeAdapter
-from listing_sync.adapters.base import AuthError, ItemResult, Limits, Operation
+from listing_sync.adapters.base import AuthError, ItemResult, Limits, NoProgress, Operation, UnexpectedResponse
 from listing_sync.config.channels import ChannelConfig, PriceRule, StockRule
 from listing_sync.syncer import db, fx, reconcile
 from listing_sync.syncer import stock as ledger
@@ -331,3 +332,51 @@ def test_stock_pushed_is_computed_after_the_channels_orders_are_pulled(db_url: s
     report = world.sync("shop", before_stock=pull_orders)
     assert world.adapters["shop"].items["S00000"]["qty"] == 9  # never the stale 12
     assert report.ok == 1 and world.listing("shop", "S00000").status == "clean"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        NoProgress("searchOrders paginationToken: the page at 't1' points to 't1' again", channel="shop"),
+        UnexpectedResponse("GET /orders answered HTTP 200 with a body that is not the JSON expected", channel="shop"),
+        KeyError("orderId"),  # an adapter bug
+    ],
+)
+def test_a_failed_order_pull_holds_the_stock_pushes_and_lets_prices_go_on(db_url: str, failure) -> None:
+    world = World(db_url, [channel()], n=2)
+    world.sync("shop")
+    world.set_price("S00000", "120.00")
+    with world.session() as s:  # a stock count makes S00001's quantity dirty
+        s.execute(update(StockLevel).where(StockLevel.sku_id == world.sku_ids[1]).values(on_hand=7))
+        reconcile.refresh(s, world.channels, world.sku_ids)
+    adapter = world.adapters["shop"]
+    adapter.calls.clear()
+
+    def pull_orders() -> None:
+        raise failure
+
+    report = world.sync("shop", before_stock=pull_orders)
+    assert adapter.calls == [(Operation.PRICE, ["S00000"])]  # no stock push without the orders
+    assert report.held == 1 and report.aborted is None
+    assert world.listing("shop", "S00001").status == "dirty"  # still wanted: pushed once a pull succeeds
+    assert world.listing("shop", "S00000").status == "clean"
+    (sku, message), *_ = report.errors
+    assert sku == "(orders)" and message.startswith("order pull failed, 1 stock/publish/relist items held")
+    with world.session() as s:
+        run = s.scalars(select(SyncRun).where(SyncRun.kind == "sync").order_by(SyncRun.id.desc())).first()
+    assert run.status == "partial" and "order pull failed" in run.message
+
+
+def test_an_order_pull_refused_for_credentials_stops_the_channel(db_url: str) -> None:
+    world = World(db_url, [channel()], n=1)
+    world.sync("shop")
+    with world.session() as s:
+        s.execute(update(StockLevel).values(on_hand=7))
+        reconcile.refresh(s, world.channels, world.sku_ids)
+    world.adapters["shop"].calls.clear()
+
+    def pull_orders() -> None:
+        raise AuthError("token refused", channel="shop")
+
+    report = world.sync("shop", before_stock=pull_orders)
+    assert report.aborted == "order pull: [shop] token refused" and world.adapters["shop"].calls == []

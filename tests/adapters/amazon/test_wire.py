@@ -15,7 +15,6 @@ import httpx
 import pytest
 import respx
 from listing_sync.adapters.base import (
-    ChannelError,
     DelistRequest,
     ListingDraft,
     ListingRef,
@@ -25,6 +24,7 @@ from listing_sync.adapters.base import (
     RequestRejected,
     StockUpdate,
     TransientError,
+    UnexpectedResponse,
     Variation,
 )
 
@@ -448,19 +448,29 @@ def test_a_token_answered_with_itself_stops_the_pull(api, clock):
     assert caught.value.code == "no_progress" and "same" in caught.value.message
 
 
+def test_an_answer_without_an_orders_list_is_a_typed_error_on_the_page(api, clock):
+    api.get(f"{NA}/orders/2026-01-01/orders").respond(200, json={"payload": {"Orders": []}})  # a v0 answer
+    with pytest.raises(UnexpectedResponse) as caught:
+        build(clock).orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
+    assert caught.value.code == "unexpected_response" and "searchOrders answer cannot be read" in str(caught.value)
+
+
 @pytest.mark.parametrize(
-    "body",
+    "bad",
     [
-        {"payload": {"Orders": []}},  # a v0 answer
-        {"orders": [{"orderId": "1", "createdTime": "not a time", "lastUpdatedTime": "2026-11-02T10:00:00Z"}]},
-        {"orders": [_v2026_order("1", "SHIPPED", "2026-11-02T10:00:00Z", proceeds={"grandTotal": {"amount": "x"}})]},
+        {"orderId": "1", "createdTime": "not a time", "lastUpdatedTime": "2026-11-02T10:00:00Z"},
+        _v2026_order("1", "SHIPPED", "2026-11-02T10:00:00Z", proceeds={"grandTotal": {"amount": "x"}}),
     ],
 )
-def test_an_unreadable_orders_page_is_a_typed_error(api, clock, body):
-    api.get(f"{NA}/orders/2026-01-01/orders").respond(200, json=body)
-    with pytest.raises(ChannelError) as caught:
-        build(clock).orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
-    assert caught.value.code == "unexpected_response"
+def test_an_unreadable_order_is_left_out_and_told_the_rest_of_the_page_carries_on(api, clock, bad):
+    good = _v2026_order("2", "SHIPPED", "2026-11-02T10:00:00Z")
+    api.get(f"{NA}/orders/2026-01-01/orders").respond(200, json={"orders": [bad, good]})
+    page = build(clock).orders_since(OrderCursor(clock.utc() - timedelta(hours=1)))
+    assert [o.external_id for o in page.orders] == ["2"] and page.done
+    (problem,) = page.problems
+    assert isinstance(problem, UnexpectedResponse) and problem.code == "unexpected_response"
+    assert problem.channel == "amazon-test" and "searchOrders order 1 cannot be read" in problem.message
+    assert '"orderId": "1"' in problem.excerpt
 
 
 def test_listings_pages_with_page_token(api, clock):

@@ -199,6 +199,7 @@ def test_a_malformed_trade_is_skipped_not_fatal(caplog):
 
     broken = trade(2, "2026-11-27 09:10:00")
     del broken["created"]
-    orders = parse_trades([trade(1, "2026-11-27 09:10:00"), broken])
+    orders, problems = parse_trades([trade(1, "2026-11-27 09:10:00"), broken], "tb")
     assert [o.external_id for o in orders] == ["1"]
-    assert "could not be read" in caplog.text
+    assert [p.code for p in problems] == ["unexpected_response"] and "trade 2 cannot be read" in problems[0].message
+    assert "KeyError: 'created'" in problems[0].message and "trade 2 cannot be read" in caplog.text

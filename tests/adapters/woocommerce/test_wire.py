@@ -539,4 +539,5 @@ def test_an_unreadable_order_is_skipped_not_fatal(respx_mock, make_adapter, capl
     route(respx_mock, "GET", "/orders", ok([broken, DOC_ORDER], **{"X-WP-Total": "2", "X-WP-TotalPages": "1"}))
     page = make_adapter().orders_since(OrderCursor(NOW - timedelta(hours=1)))
     assert [o.external_id for o in page.orders] == ["727"] and page.done
-    assert "728" in caplog.text
+    (problem,) = page.problems  # told on the page; the syncer records it in the pull's run
+    assert "GET /orders order 728 cannot be read" in problem.message
