@@ -158,10 +158,27 @@ def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: 
     return touched
 
 
+def _lock_page_levels(session: Session, channel: ChannelConfig, orders: Sequence[RemoteOrder]) -> None:
+    """Lock the stock levels a page of orders can move (its SKUs in the channel's warehouses) up front, in
+    the ledger's global order: a page's orders then apply one after another without deadlocking a
+    concurrent pull or bulk change that touches the same SKUs in another order."""
+    codes = sorted({line.sku for order in orders for line in order.lines})
+    if not codes:
+        return
+    warehouses = ledger.warehouses_by_code(session)
+    feeding = [warehouses[code] for code in channel.warehouses if code in warehouses]
+    ids: list[int] = []
+    for start in range(0, len(codes), 5000):
+        ids.extend(session.scalars(select(Sku.id).where(Sku.sku.in_(codes[start : start + 5000]))))
+    ledger.lock_levels(session, [(sku_id, wh) for sku_id in ids for wh in feeding])
+
+
 def upsert_orders(
     session: Session, channel: ChannelConfig, channel_id: int, orders: Iterable[RemoteOrder], report: PullReport
 ) -> set[int]:
     """Insert or update orders and lines; apply stock effects of real state changes. Returns SKU ids touched."""
+    orders = list(orders)
+    _lock_page_levels(session, channel, orders)
     sku_ids = {}
     touched: set[int] = set()
     now = datetime.now(UTC)

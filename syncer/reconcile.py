@@ -145,6 +145,7 @@ def refresh(
         if config.name in channel_rows and (wanted_channels is None or config.name in wanted_channels)
     ]
     session.flush()  # the pass reads with Core: pending ORM changes first
+    lock_listings_of(session, ids, [channel_id for _, channel_id in selected])
     return recompute.refresh_channels(session, selected, ids, now_utc().date(), _desired_updates, _apply_desired)
 
 
@@ -523,6 +524,7 @@ def write_results(
     report = PushReport(channel="")
     table = table_of(ChannelListing)
     now = now_utc()
+    _lock_listings(session, [listing_id for item in items for listing_id in (item.group or (item.listing_id,))])
     for item, result in zip(items, results, strict=True):
         ids = item.group or (item.listing_id,)
         if result is None or result.ok:
@@ -572,6 +574,33 @@ def write_results(
             report.errors.append((item.sku, f"{op.value}: {result.code}: {result.message}"))
             _history(session, run_id, listing_id, op, False, result.state, item, result.code, result.message)
     return report
+
+
+def _lock_listings(session: Session, ids: Iterable[int]) -> None:
+    """Lock listing rows in id order (the order every writer of listings takes them in)."""
+    wanted = sorted(set(ids))
+    for chunk in _chunks(wanted):
+        session.execute(
+            select(ChannelListing.id).where(ChannelListing.id.in_(chunk)).order_by(ChannelListing.id).with_for_update()
+        ).all()
+
+
+def lock_listings_of(session: Session, sku_ids: Sequence[int] | None, channel_ids: Sequence[int] | None = None) -> None:
+    """Lock the listings of these SKUs (every listing when None) on these channels (all when None) until the
+    transaction ends, in listing id order: the one order every writer of listings takes them in (after the
+    stock levels, see :func:`syncer.stock.lock_levels`). Concurrent recomputes, bulk changes and push
+    write-backs on the same listings then apply one after the other on committed values, and never
+    deadlock. (SQLite has one writer at a time; there this reads and locks nothing more.)"""
+    query = select(ChannelListing.id)
+    if channel_ids is not None:
+        query = query.where(ChannelListing.channel_id.in_(list(channel_ids)))
+    if sku_ids is None:
+        session.execute(query.order_by(ChannelListing.id).with_for_update()).all()
+        return
+    ids: list[int] = []
+    for chunk in _chunks(sorted(set(sku_ids))):
+        ids.extend(session.scalars(query.where(ChannelListing.sku_id.in_(chunk))))
+    _lock_listings(session, ids)
 
 
 def _all_pushed(table: Table) -> ColumnElement[bool]:

@@ -2,7 +2,8 @@
 
 Every stock effect (import count, manual adjustment, order reservation, shipment, restock) goes
 through :func:`record`, which skips movements whose idempotency key already exists, so replays are
-no-ops, and keeps :class:`~syncer.models.StockLevel` in step in the same transaction.
+no-ops, and keeps :class:`~syncer.models.StockLevel` in step in the same transaction: atomic deltas on
+rows locked in one global order (:func:`lock_levels`), never absolute values read earlier.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from listing_sync.syncer.models import StockLevel, StockMovement, Warehouse
+from listing_sync.syncer.models import StockLevel, StockMovement, Warehouse, table_of
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
@@ -58,9 +60,49 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return found
 
 
+def lock_levels(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+    """Make sure the level rows of these (sku id, warehouse id) pairs exist and lock them, in one global
+    order (sku id, then warehouse id), until the transaction ends; returns their current values.
+
+    Every writer of stock levels takes its rows this way, so concurrent order pulls and bulk changes queue
+    up on a row instead of deadlocking, and the values read here are the ones the deltas apply to. On
+    PostgreSQL this is ``SELECT ... ORDER BY ... FOR UPDATE``; SQLite has one writer at a time anyway."""
+    keys = sorted(set(pairs))
+    if not keys:
+        return {}
+    present = levels(session, {sku for sku, _ in keys})
+    missing = [
+        {"sku_id": sku, "warehouse_id": wh, "on_hand": 0, "reserved": 0} for sku, wh in keys if (sku, wh) not in present
+    ]
+    if missing:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table_of(StockLevel)).on_conflict_do_nothing(
+            index_elements=["sku_id", "warehouse_id"]
+        )
+        session.connection().execute(statement, missing)  # rows in the global order
+    wanted = set(keys)
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    sku_ids = sorted({sku for sku, _ in keys})
+    for start in range(0, len(sku_ids), 5000):
+        query = (
+            select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
+            .where(StockLevel.sku_id.in_(sku_ids[start : start + 5000]))
+            .order_by(StockLevel.sku_id, StockLevel.warehouse_id)
+            .with_for_update()
+        )
+        for sku, wh, on_hand, reserved in session.execute(query):
+            if (sku, wh) in wanted:
+                out[(sku, wh)] = (on_hand, reserved)
+    return out
+
+
 def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
     """Apply the movements whose keys are new; return those applied. Raises NegativeStock (nothing
-    applied by this call's caller transaction once it rolls back) if a total would go below zero."""
+    applied by this call's caller transaction once it rolls back) if a total would go below zero.
+
+    The ledger rows and the level changes are written in the caller's transaction; levels change by
+    atomic deltas (``SET reserved = reserved + :n``) on rows locked in the global order of
+    :func:`lock_levels`, so no concurrent writer's change is lost and levels always equal the ledger."""
     if not movements:
         return []
     seen = existing_keys(session, [m.key for m in movements])
@@ -75,18 +117,14 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
     for m in fresh:
         deltas[(m.sku_id, m.warehouse_id)][0] += m.on_hand_delta
         deltas[(m.sku_id, m.warehouse_id)][1] += m.reserved_delta
-    current = levels(session, {k[0] for k in deltas})
-    new_rows: list[dict[str, int]] = []
-    changed_rows: list[dict[str, int]] = []
-    for (sku_id, wh_id), (d_on, d_res) in deltas.items():
+    current = lock_levels(session, deltas)
+    for (sku_id, wh_id), (d_on, d_res) in sorted(deltas.items()):
         on_hand, reserved = current.get((sku_id, wh_id), (0, 0))
         on_hand, reserved = on_hand + d_on, reserved + d_res
         if on_hand < 0 or reserved < 0:
             raise NegativeStock(
                 f"stock of SKU id {sku_id} in warehouse id {wh_id} would become on-hand {on_hand}, reserved {reserved}"
             )
-        row = {"sku_id": sku_id, "warehouse_id": wh_id, "on_hand": on_hand, "reserved": reserved}
-        (changed_rows if (sku_id, wh_id) in current else new_rows).append(row)
     session.connection().execute(
         insert(StockMovement),
         [
@@ -105,21 +143,19 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
             for m in fresh
         ],
     )
-    if new_rows:
-        session.connection().execute(insert(StockLevel), new_rows)
-    if changed_rows:
-        statement = (
-            update(StockLevel)
-            .where(StockLevel.sku_id == bindparam("b_sku"), StockLevel.warehouse_id == bindparam("b_wh"))
-            .values(on_hand=bindparam("b_on"), reserved=bindparam("b_res"))
-        )
-        session.connection().execute(
-            statement,
-            [
-                {"b_sku": r["sku_id"], "b_wh": r["warehouse_id"], "b_on": r["on_hand"], "b_res": r["reserved"]}
-                for r in changed_rows
-            ],
-        )
+    level = table_of(StockLevel)
+    statement = (
+        update(level)
+        .where(level.c.sku_id == bindparam("b_sku"), level.c.warehouse_id == bindparam("b_wh"))
+        .values(on_hand=level.c.on_hand + bindparam("b_on"), reserved=level.c.reserved + bindparam("b_res"))
+    )
+    changes = [
+        {"b_sku": sku, "b_wh": wh, "b_on": d_on, "b_res": d_res}
+        for (sku, wh), (d_on, d_res) in sorted(deltas.items())
+        if d_on or d_res
+    ]
+    if changes:
+        session.connection().execute(statement, changes)
     return fresh
 
 

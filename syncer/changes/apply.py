@@ -178,6 +178,7 @@ def apply_change(
     )
     if unknown:
         raise ChangeRefused(f"cannot apply changes of {', '.join(unknown)}")
+    _lock_rows(session, lines)
     check_current(session, lines)
     if planned is None:
         plan = preview(session, channels, lines, guard_percent=None if force else guard_percent, counter=counter)
@@ -207,6 +208,22 @@ def apply_change(
         session.execute(update(ChangeSet).where(ChangeSet.id == undo_of).values(status="undone"))
     session.flush()
     return Applied(change_set.id, plan, plan.affected())
+
+
+def _lock_rows(session: Session, lines: Sequence[ChangeLine]) -> None:
+    """Lock what the change reads and overwrites before checking it is current, in the global order (stock
+    levels, then listings by id): a concurrent order pull then either committed before (and the check sees
+    it) or waits for this change; nothing it writes in between is overwritten, and no deadlock."""
+    warehouses = ledger.warehouses_by_code(session)
+    ledger.lock_levels(
+        session,
+        [
+            (line.sku_id, warehouses[code])
+            for line in lines
+            if line.field.startswith("stock:") and (code := line.field.split(":", 1)[1]) in warehouses
+        ],
+    )
+    reconcile.lock_listings_of(session, sorted({line.sku_id for line in lines}))
 
 
 def _write_items(writer: _Writer, change_set_id: int, lines: Sequence[ChangeLine], channel_ids: dict[str, int]) -> None:

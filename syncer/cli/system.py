@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from listing_sync.syncer.cli.app import (
     FormatOption,
+    ShowFormat,
     TableFormat,
     app,
     channels_app,
@@ -16,6 +17,7 @@ from listing_sync.syncer.cli.app import (
     emit,
     emulator_app,
     friendly,
+    print_json,
     records,
     warehouse_app,
 )
@@ -53,6 +55,31 @@ def worker(
     if setup.interrupted:
         console.print(f"marked {setup.interrupted} run(s) of stopped processes interrupted")
     run_worker(workers)
+
+
+@app.command()
+@friendly
+def check(fmt: Annotated[ShowFormat, typer.Option("--format", help="table or json.")] = ShowFormat.TABLE) -> None:
+    """Verify stock levels = the ledger per SKU and warehouse, each order recorded once, leases sane.
+    Exits 1 and lists every difference when there is one."""
+    import dataclasses
+
+    from listing_sync.syncer.services import check as service
+
+    report = service.check(ctx())
+    if fmt == "json":
+        print_json(dataclasses.asdict(report))
+    else:
+        verdict = "no differences" if report.ok else f"{len(report.problems)} problem(s)"
+        console.print(
+            f"checked {report.levels} stock levels against {report.movements} ledger movements, "
+            f"{report.orders} orders ({report.order_lines} lines), {report.leases} leases, "
+            f"{report.running} running runs: {verdict}"
+        )
+        if report.problems:
+            emit(records(report.problems), ["kind", "where", "detail"], "table", title="problems")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------------------- db

@@ -15,4 +15,5 @@ the CLI loads none of them until a command runs. Modules, one per area:
 - :mod:`.reports`: sales, inventory and reorder reports, the monthly report
 - :mod:`.fx`: exchange rates: set, import, list
 - :mod:`.mappings`: category and attribute mappings: map, unmap, list, import, export
+- :mod:`.check`: ``syncer check``: levels = ledger, orders recorded once, leases sane
 """
