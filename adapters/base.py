@@ -727,9 +727,16 @@ class ChannelAdapter(ABC):
         :class:`ChannelError` (retryable or not) when the marketplace refuses or cannot be reached."""
         raise Unsupported(f"{self.kind} channel {self.name}: shipping confirmation is not supported", channel=self.name)
 
+    #: why this marketplace's API cannot cancel an order from the seller's side ("" where it can)
+    cancel_unsupported: ClassVar[str] = ""
+
     def cancel(self, order_id: str, reason: str) -> None:
-        """Cancel an order on the marketplace (seller side); :class:`Unsupported` where its API cannot."""
-        raise Unsupported(f"cancelling orders is not supported by {self.kind} (channel {self.name})", channel=self.name)
+        """Cancel an unshipped order on the marketplace from the seller's side (refunding what was paid and
+        restocking it there); :class:`Unsupported` where its API offers no such call."""
+        why = f": {self.cancel_unsupported}" if self.cancel_unsupported else ""
+        raise Unsupported(
+            f"cancelling orders is not supported by {self.kind} (channel {self.name}){why}", channel=self.name
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

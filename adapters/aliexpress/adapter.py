@@ -380,6 +380,10 @@ class AliExpressAdapter(HttpAdapter):
         return out
 
     # -- orders --------------------------------------------------------------------------------------
+    cancel_unsupported = (
+        "the Open Platform has no seller-side cancel call; the buyer cancels (IN_CANCEL) and the seller "
+        "accepts in the seller center"
+    )
     carrier_codes = mapping.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

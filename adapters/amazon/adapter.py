@@ -661,6 +661,10 @@ class AmazonAdapter(HttpAdapter):
         return out
 
     # -- shipping ----------------------------------------------------------------------------------
+    cancel_unsupported = (
+        "the Orders API has no cancel operation (sellers cancel in Seller Central or by an order "
+        "acknowledgement feed, not integrated)"
+    )
     carrier_codes = m.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

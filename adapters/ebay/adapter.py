@@ -928,6 +928,10 @@ class EbayAdapter(HttpAdapter):
         return m.order(item)
 
     # -- shipping ------------------------------------------------------------------------------------
+    cancel_unsupported = (
+        "the Sell Fulfillment API has no cancel call; eBay's Post-Order API (cancellation) is not "
+        "integrated: cancel in Seller Hub"
+    )
     carrier_codes = m.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

@@ -736,6 +736,17 @@ class ShopifyAdapter(HttpAdapter):
             )
         return str(payload["fulfillment"]["id"])
 
+    def cancel(self, order_id: str, reason: str) -> None:
+        """``orderCancel`` (refund to the original payment methods, restock, notify); its userErrors refuse."""
+        body = self._gql(m.ORDER_CANCEL_DOCUMENT, m.order_cancel_variables(order_id, reason), m.ORDER_CANCEL_COST)
+        payload = (body.get("data") or {}).get("orderCancel") or {}
+        errors = payload.get("orderCancelUserErrors")
+        if errors or not payload.get("job"):
+            why = self._messages(body, errors)
+            raise PermanentItemError(
+                f"orderCancel refused order {order_id}: {why}", channel=self.name, code="USER_ERROR"
+            )
+
     def orders_since(self, cursor: OrderCursor) -> OrderPage:
         now = self.now()
         newest = now - self.limits.order_lag

@@ -610,6 +610,36 @@ class ShopifyEmulator(Emulator):
             "userErrors": [],
         }
 
+    def m_orderCancel(self, args: dict[str, Any], directives: dict[str, Any], version: str) -> dict[str, Any]:
+        """Cancel an order: not found / already cancelled / fulfilled are orderCancelUserErrors; restock puts
+        the units back at the location, a refund method marks it refunded. The job is done at once."""
+
+        def refused(code: str, message: str) -> dict[str, Any]:
+            error = {"code": code, "field": ["orderId"], "message": message}
+            return {"job": None, "orderCancelUserErrors": [error], "userErrors": [_user_error(["orderId"], message)]}
+
+        order = self.state["orders"].get(args["orderId"])
+        if order is None:
+            return refused("NOT_FOUND", "Order does not exist.")
+        if order.get("cancelledAt"):
+            return refused("INVALID", "Order has already been cancelled.")
+        if order.get("displayFulfillmentStatus") not in (None, "UNFULFILLED"):
+            return refused("INVALID", "Cannot cancel an order that has been fulfilled.")
+        if args.get("staffNote") and len(args["staffNote"]) > 255:
+            return refused("INVALID", "Staff note is too long (maximum is 255 characters).")
+        if args["restock"]:
+            loc = self.state["locations"][0]["id"]
+            for item in order["lineItems"]:
+                variant = next((v for v in self.state["variants"].values() if v["sku"] == item["sku"]), None)
+                if variant is not None:
+                    levels = self.state["inventory"][variant["inventoryItemId"]]["levels"]
+                    levels[loc] = levels.get(loc, 0) + item["quantity"]
+        order["cancelledAt"] = self._stamp()
+        if (args.get("refundMethod") or {}).get("originalPaymentMethodsRefund") or args.get("refund"):
+            order["displayFinancialStatus"] = "REFUNDED"
+        order["updatedAt"] = self._stamp()
+        return {"job": {"id": self._gid("Job"), "done": True}, "orderCancelUserErrors": [], "userErrors": []}
+
     # -- product mutations ------------------------------------------------------------------------------
     def m_productCreate(self, args: dict[str, Any], directives: dict[str, Any], version: str) -> dict[str, Any]:
         data = args.get("product")

@@ -466,3 +466,27 @@ def fulfillment_input(
         "notifyCustomer": True,
         "trackingInfo": {"company": company, "number": shipment.tracking},
     }
+
+
+ORDER_CANCEL_DOCUMENT = (
+    "mutation CancelOrder($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!, "
+    "$refundMethod: OrderCancelRefundMethodInput, $notifyCustomer: Boolean, $staffNote: String) "
+    "{ orderCancel(orderId: $orderId, reason: $reason, restock: $restock, refundMethod: $refundMethod, "
+    "notifyCustomer: $notifyCustomer, staffNote: $staffNote) "
+    "{ job { id done } orderCancelUserErrors { code field message } } }"
+)
+ORDER_CANCEL_COST = 10 + 1 + 1
+STAFF_NOTE_MAX = 255  # "Maximum length of 255 characters"
+
+
+def order_cancel_variables(order_id: str, reason: str) -> dict[str, Any]:
+    """orderCancel: refund to the original payment methods, restock, tell the customer; our reason text as
+    the staff note (``reason`` itself is an enum: OTHER)."""
+    return {
+        "orderId": order_id,
+        "reason": "OTHER",
+        "restock": True,
+        "refundMethod": {"originalPaymentMethodsRefund": True},
+        "notifyCustomer": True,
+        "staffNote": reason[:STAFF_NOTE_MAX],
+    }

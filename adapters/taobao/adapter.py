@@ -504,6 +504,10 @@ class TaobaoAdapter(HttpAdapter):
         return ItemResult.success(request.sku, ref=kept(request.sku, request.ref, ref))
 
     # -- orders --------------------------------------------------------------------------------------
+    cancel_unsupported = (
+        "TOP closes only unpaid trades (taobao.trade.close); a paid trade is cancelled through the "
+        "buyer's refund request (退款)"
+    )
     carrier_codes = m.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

@@ -414,6 +414,13 @@ class WooCommerceAdapter(HttpAdapter):
         note = self._json(self.http.post(f"/orders/{order}/notes", json=mapping.shipment_note(shipment, carrier)))
         return str(note.get("id")) if isinstance(note, dict) and note.get("id") is not None else None
 
+    def cancel(self, order_id: str, reason: str) -> None:
+        """Update the order to ``cancelled`` (WooCommerce restocks what the order had reduced), then a private
+        order note with the reason."""
+        order = quote(order_id, safe="")
+        self._json(self.http.put(f"/orders/{order}", json={"status": "cancelled"}))
+        self._json(self.http.post(f"/orders/{order}/notes", json=mapping.cancel_note(reason)))
+
     def orders_since(self, cursor: OrderCursor) -> OrderPage:
         """Orders modified in [since, until], ``orderby=id`` (the v3 docs offer no sort by modified).
 

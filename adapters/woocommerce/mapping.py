@@ -347,3 +347,8 @@ def shipment_note(shipment: Shipment, carrier_name: str) -> dict[str, Any]:
         "note": f"Shipped {units} item(s){part} with {carrier_name}, tracking number {shipment.tracking}.",
         "customer_note": True,
     }
+
+
+def cancel_note(reason: str) -> dict[str, Any]:
+    """A private order note (not e-mailed) saying why the order was cancelled."""
+    return {"note": f"Cancelled by the seller: {reason}", "customer_note": False}

@@ -191,3 +191,20 @@ def orders_ship(
     console.print(
         f"{shipped.pushed} pushed, {shipped.retry} to retry (shown in `syncer status`), {shipped.parked} parked"
     )
+
+
+@orders_app.command("cancel")
+@friendly
+def orders_cancel(
+    order: Annotated[str, typer.Argument(help="The marketplace's order id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (sent to the marketplace where it takes a note).")],
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Channel of the order (when the id is on several).")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Who cancels.")] = None,
+) -> None:
+    """Cancel an unshipped order on its marketplace (Shopify, WooCommerce), then release its reserved stock."""
+    from listing_sync.syncer.services import cancellation
+
+    done = cancellation.cancel_order(ctx(), order, reason=reason, channel=channel, user=user)
+    console.print(f"cancelled order {done.order} on {done.channel}; released {done.released} reserved unit(s)")

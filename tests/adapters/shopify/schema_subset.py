@@ -43,6 +43,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Mutation": (
         "fulfillmentCreate",
         "inventorySetQuantities",
+        "orderCancel",
         "productCreate",
         "productUpdate",
         "productVariantsBulkCreate",
@@ -115,6 +116,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Fulfillment": ("id", "status", "trackingInfo"),
     "FulfillmentTrackingInfo": ("company", "number", "url"),
     "FulfillmentCreatePayload": ("fulfillment", "userErrors"),
+    "OrderCancelPayload": ("job", "orderCancelUserErrors", "userErrors"),
+    "OrderCancelUserError": ("code", "field", "message"),
+    "Job": ("done", "id"),
     "OrderEdge": ("cursor", "node"),
     "LineItem": ("id", "originalUnitPriceSet", "quantity", "sku", "title", "variant"),
     "LineItemConnection": ("edges", "nodes", "pageInfo"),

@@ -49,3 +49,12 @@ def test_refusals_are_one_clear_message(shop, tmp_path: Path) -> None:
     assert "row 2, column carrier: unknown carrier 'Pigeon'" in refused.output
     assert "row 3, column order: no order 'nope'" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_cancel_one_order(shop) -> None:
+    _world, order = shop
+    done = CliRunner().invoke(app, ["orders", "cancel", order, "--reason", "duplicate"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert f"cancelled order {order} on woocommerce" in done.output
+    again = CliRunner().invoke(app, ["orders", "cancel", order, "--reason", "duplicate"], catch_exceptions=False)
+    assert again.exit_code == 1 and "only pending or paid orders can be cancelled" in again.output
