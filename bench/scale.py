@@ -180,8 +180,9 @@ def _env(work: Path, url: str) -> dict[str, str]:
     )
 
 
-def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a process; (wall seconds, its peak RSS in MB from wait4, stdout). Raises when it fails."""
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """Run a process; (wall seconds, its peak RSS in MB from wait4, stdout, its CPU seconds). Raises when
+    it fails."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(args, env=env, stdout=out, stderr=err, cwd=ROOT)
@@ -192,31 +193,32 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
         stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{stdout[-3000:]}\n{stderr[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout
+    return seconds, usage.ru_maxrss / 1024, stdout, usage.ru_utime + usage.ru_stime
 
 
 def step(name: str, work: Path, url: str, size: int) -> dict[str, Any]:
     """One measure in a child process; its JSON line (seconds, rss_mb, items, ...)."""
     args = [sys.executable, "-m", "bench", "step", name, "--dir", str(work), "--url", url, "--size", str(size)]
-    _, _, stdout = _run(args, _env(work, url))
+    _, _, stdout, _ = _run(args, _env(work, url))
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def cli(work: Path, url: str, *args: str) -> tuple[float, float]:
-    """A whole ``syncer`` process: (wall seconds, peak RSS MB)."""
+def cli(work: Path, url: str, *args: str) -> tuple[float, float, float]:
+    """A whole ``syncer`` process: (wall seconds, peak RSS MB, CPU seconds)."""
     syncer = str(Path(sys.executable).with_name("syncer"))
-    seconds, rss, _ = _run([syncer, *args], _env(work, url))
-    return seconds, rss
+    seconds, rss, _, cpu = _run([syncer, *args], _env(work, url))
+    return seconds, rss, cpu
 
 
 def measure_help(runs: int = 5) -> list[dict[str, Any]]:
     env = dict(os.environ)
     syncer = str(Path(sys.executable).with_name("syncer"))
-    times, rss, base = [], [], []
+    times, rss, base, cpu = [], [], [], []
     for _ in range(runs):
-        seconds, peak, _ = _run([syncer, "--help"], env)
+        seconds, peak, _, used = _run([syncer, "--help"], env)
         times.append(seconds)
         rss.append(peak)
+        cpu.append(used)
         base.append(_run([sys.executable, "-c", "pass"], env)[0])
     value = statistics.median(times)
     baseline = statistics.median(base)
@@ -228,6 +230,7 @@ def measure_help(runs: int = 5) -> list[dict[str, Any]]:
             size=0,
             database="-",
             rss_mb=max(rss),
+            cpu_seconds=round(statistics.median(cpu), 3),
             baseline={"python -c pass": round(baseline, 3)},
             ratio_to_baseline=round(value / baseline, 1),
         )
@@ -268,7 +271,9 @@ def run_size(size: int, database: str, url: str, work: Path, only: set[str]) -> 
         value = result.pop("seconds") if "seconds" in result else result.pop("value")
         items, rss = result.pop("items"), result.pop("rss_mb")
         rows.append(row(measure, value, items=items, size=size, database=database, rss_mb=rss, **result))
-        log(f"{database} {size}: {measure} = {rows[-1]['value']} {rows[-1]['unit']} (rss {rows[-1]['rss_mb']} MB)")
+        last = rows[-1]
+        usage = f"cpu {last.get('cpu_seconds')} s, rss {last['rss_mb']} MB"
+        log(f"{database} {size}: {measure} = {last['value']} {last['unit']} ({usage})")
 
     for measure in ("import", "reimport"):
         if measure in only or "seed" in only:
@@ -293,11 +298,12 @@ def run_size(size: int, database: str, url: str, work: Path, only: set[str]) -> 
         selector = ["--category", "cat3"]
         bulk_skus = sum(1 for i in range(size) if (i // VARIANTS) % CATEGORIES == 3)
         listings = bulk_skus * 6
-        seconds, rss = cli(work, url, "price", "adjust", "--percent", "5", *selector, "--dry-run")
-        add("bulk_preview", {"seconds": seconds, "rss_mb": rss, "items": listings, "skus_changed": bulk_skus})
+        seconds, rss, cpu = cli(work, url, "price", "adjust", "--percent", "5", *selector, "--dry-run")
+        extra = {"items": listings, "skus_changed": bulk_skus}
+        add("bulk_preview", {"seconds": seconds, "rss_mb": rss, "cpu_seconds": round(cpu, 2), **extra})
         args = ["price", "adjust", "--percent", "5", *selector, "--yes", "--format", "json"]
-        seconds, rss = cli(work, url, *args)
-        add("bulk_apply", {"seconds": seconds, "rss_mb": rss, "items": listings, "skus_changed": bulk_skus})
+        seconds, rss, cpu = cli(work, url, *args)
+        add("bulk_apply", {"seconds": seconds, "rss_mb": rss, "cpu_seconds": round(cpu, 2), **extra})
     for measure in ("bulk_preview", "bulk_apply"):  # a 1M goal is for 50,000 SKUs: scale by SKUs changed
         for r in rows:
             if r["measure"] == measure and r["skus"] == size and r["database"] == database:

@@ -272,7 +272,7 @@ class Plan:
         return sum(len(items) for _, items in self.batches)
 
 
-def _ref(listing: ChannelListing) -> ListingRef | None:
+def _ref(listing: Any) -> ListingRef | None:
     if not listing.ref:
         return None
     return ListingRef(listing.ref.get("sku") or "", listing.ref.get("external_id"), listing.ref.get("ids") or {})
@@ -316,7 +316,7 @@ def build_plan(
     if channel_id is None:
         return plan
     query = (
-        select(ChannelListing, Sku, Product)
+        select(*_PLAN_COLUMNS, Sku.id.label("sku_pk"), Sku.sku.label("sku_code"), Sku.product_id.label("product_pk"))
         .join(Sku, ChannelListing.sku_id == Sku.id)
         .join(Product, Sku.product_id == Product.id)
         .where(
@@ -331,11 +331,36 @@ def build_plan(
     if adapter.limits.daily_revisions:
         adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
     planner = _Planner(plan, channel, adapter)
-    for listing, sku, product in session.execute(query):
-        planner.add(listing, sku, product)
+    for row in session.execute(query):  # narrow rows: ORM objects only for the drafts of content changes
+        planner.add(row, _SkuKey(row.sku_pk, row.sku_code, row.product_pk))
     planner.drafts(session)
     planner.batches()
     return plan
+
+
+#: what planning reads of a listing (a row of these columns stands for the listing in :class:`_Planner`)
+_PLAN_COLUMNS = (
+    ChannelListing.id,
+    ChannelListing.wanted,
+    ChannelListing.ref,
+    ChannelListing.version,
+    ChannelListing.desired_price,
+    ChannelListing.desired_quantity,
+    ChannelListing.desired_content_hash,
+    ChannelListing.pushed_price,
+    ChannelListing.pushed_quantity,
+    ChannelListing.pushed_content_hash,
+    ChannelListing.pushed_state,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _SkuKey:
+    """What planning needs of a SKU; the full SKU and product are read only for a publish draft."""
+
+    id: int
+    sku: str
+    product_id: int
 
 
 class _Planner:
@@ -345,10 +370,10 @@ class _Planner:
     def __init__(self, plan: Plan, channel: ChannelConfig, adapter: ChannelAdapter) -> None:
         self.plan, self.channel, self.adapter = plan, channel, adapter
         self.ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
-        self.publish_groups: dict[int, list[tuple[ChannelListing, Sku]]] = defaultdict(list)
-        self.products: dict[int, Product] = {}
+        self.publish_groups: dict[int, list[tuple[Any, _SkuKey]]] = defaultdict(list)
 
-    def add(self, listing: ChannelListing, sku: Sku, product: Product) -> None:
+    def add(self, listing: Any, sku: _SkuKey) -> None:
+        """Plan one due listing (a row of :data:`_PLAN_COLUMNS`)."""
         if listing.desired_price is None and listing.wanted == "active":
             return  # parked for a missing FX rate; refresh() un-parks it
         budget = self.adapter.revision_budget(sku.sku)
@@ -359,12 +384,11 @@ class _Planner:
         elif ref is None or listing.desired_content_hash != listing.pushed_content_hash:
             if self.defer(sku, budget, REVISION_RESERVE, "content update"):
                 return
-            self.publish_groups[product.id].append((listing, sku))
-            self.products[product.id] = product
+            self.publish_groups[sku.product_id].append((listing, sku))
         else:
             self.update(listing, sku, ref, budget)
 
-    def update(self, listing: ChannelListing, sku: Sku, ref: ListingRef, budget: int | None) -> None:
+    def update(self, listing: Any, sku: _SkuKey, ref: ListingRef, budget: int | None) -> None:
         """A published listing: relist it, push its price and its quantity, whichever differ."""
         queued = False
         if listing.pushed_state == "delisted":
@@ -386,28 +410,30 @@ class _Planner:
         if not queued:  # a new version that restored the pushed values: mark it clean, no API call
             self.queue(Operation.PRICE, listing, sku, listing.desired_price, None)
 
-    def defer(self, sku: Sku, budget: int | None, reserve: int, what: str) -> bool:
+    def defer(self, sku: _SkuKey, budget: int | None, reserve: int, what: str) -> bool:
         """True (noted in the plan) when the listing's revisions left today are within the reserve."""
         if budget is not None and budget <= reserve:
             self.plan.deferred.append((sku.sku, f"only {budget} revisions left today; {what} deferred"))
             return True
         return False
 
-    def queue(self, op: Operation, listing: ChannelListing, sku: Sku, value: Any, payload: Any) -> None:
+    def queue(self, op: Operation, listing: Any, sku: _SkuKey, value: Any, payload: Any) -> None:
         self.ops[op].append(PlannedItem(listing.id, sku.id, sku.sku, listing.version, op, value, payload))
 
     def drafts(self, session: Session) -> None:
         """One publish draft per product of the listings whose content changed (refused: parked)."""
         if not self.publish_groups:
             return
-        texts = content.ContentContext.for_products(session, self.channel, self.products.values())
+        products = _by_id(session, Product, list(self.publish_groups))
+        skus = _by_id(session, Sku, [sku.id for members in self.publish_groups.values() for _, sku in members])
+        texts = content.ContentContext.for_products(session, self.channel, products.values())
         for product_id, members in self.publish_groups.items():
             inputs = [
-                content.ListingInput(sku, _pushed_price(listing), listing.desired_quantity or 0, _ref(listing))
+                content.ListingInput(skus[sku.id], _pushed_price(listing), listing.desired_quantity or 0, _ref(listing))
                 for listing, sku in members
             ]
             try:
-                draft = content.build_draft(self.products[product_id], inputs, self.channel, texts)
+                draft = content.build_draft(products[product_id], inputs, self.channel, texts)
             except content.ContentProblem as exc:
                 self.plan.refused.extend((listing.id, sku.sku, exc.code, str(exc)) for listing, sku in members)
                 continue
@@ -441,7 +467,15 @@ class _Planner:
                 self.plan.batches.append((op, [by_payload[id(payload)] for payload in chunk]))
 
 
-def _pushed_price(listing: ChannelListing) -> Decimal:
+def _by_id(session: Session, model: type[Any], ids: list[int]) -> dict[int, Any]:
+    """ORM objects of ``model`` by id, read in chunks."""
+    out: dict[int, Any] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        out.update((row.id, row) for row in session.scalars(select(model).where(model.id.in_(chunk))))
+    return out
+
+
+def _pushed_price(listing: Any) -> Decimal:
     """The desired price of a listing that is pushed (one without a price, waiting for an FX rate, is
     never planned)."""
     price = listing.desired_price
