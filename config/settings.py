@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     token_cache: Literal["auto", "file", "redis", "memory"] = "auto"
     #: until this UTC time the HTTP trace keeps buyers' personal data (a debugging window); unset: masked
     trace_personal_data_until: datetime | None = None
+    #: buyers' personal data kept in the database (packing, shipping) is purged this many days after the order
+    personal_data_retention_days: int = Field(default=90, ge=1, le=3650)
 
     @field_validator("trace_personal_data_until")
     @classmethod

@@ -131,6 +131,14 @@ def nightly_safety_net() -> None:
         check_drift(channel.name)
 
 
+@huey.periodic_task(crontab(minute="7", hour="4"))
+def purge_personal_data() -> int:
+    """Daily (04:07 UTC): empty buyers' personal data older than ``SYNCER_PERSONAL_DATA_RETENTION_DAYS``."""
+    purged = orders.purge_personal_data(Context())
+    log.info("purged the personal data of %d order(s) placed before %s", purged.rows, purged.before)
+    return purged.rows
+
+
 def drain(limit: int = 10_000) -> int:
     """Run every queued task in this process (demo and `syncer sync` without a worker). Returns count."""
     count = 0

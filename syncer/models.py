@@ -311,6 +311,9 @@ class Order(Base):
     #: marketplace fees the marketplace reported for the order (order currency); None = not reported
     fees: Mapped[Decimal | None] = mapped_column(nullable=True)
     ship_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: the buyer's name, address, phone and e-mail, only where packing or shipping needs them; personal
+    #: data: purged (NULL) ``SYNCER_PERSONAL_DATA_RETENTION_DAYS`` after ``placed_at`` (syncer.retention)
+    buyer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     return_received: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[datetime] = mapped_column(default=now_utc)
     last_seen_at: Mapped[datetime] = mapped_column(default=now_utc)

@@ -107,6 +107,25 @@ def orders_receive_return(
     console.print(f"restocked {units} unit(s) from order {order}" if units else f"nothing to restock for {order}")
 
 
+@orders_app.command("purge-personal-data")
+@friendly
+def orders_purge_personal_data(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            help="Purge orders placed more than DAYS ago (default SYNCER_PERSONAL_DATA_RETENTION_DAYS; 0 = all)."
+        ),
+    ] = None,
+) -> None:
+    """Empty buyers' names, addresses, phones and e-mails of old orders (a daily job does it too)."""
+    from listing_sync.syncer.services import orders
+
+    purged = orders.purge_personal_data(ctx(), days=days)
+    console.print(
+        f"purged the personal data of {purged.rows} order(s) placed before {purged.before:%Y-%m-%d %H:%M} UTC"
+    )
+
+
 @orders_app.command("export")
 @friendly
 def orders_export(

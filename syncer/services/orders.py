@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, 
 from listing_sync.syncer.orders import PullReport
 from listing_sync.syncer.services.common import (
     FileFormat,
+    InvalidRequest,
     NotFound,
     Written,
     prepare,
@@ -257,3 +258,25 @@ def receive_return(context: Context, channel: str, order: str, *, user: str | No
             raise NotFound(str(exc)) from None
         reconcile.refresh(session, context.channels, None)
     return ReturnReceived(channel, order, units)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalDataPurged:
+    #: orders (and other rows) whose personal data was emptied
+    rows: int
+    #: rows placed before this time were purged
+    before: datetime
+
+
+def purge_personal_data(context: Context, *, days: int | None = None) -> PersonalDataPurged:
+    """Empty buyers' personal data (name, address, phone, e-mail) of orders placed more than ``days``
+    ago (default ``SYNCER_PERSONAL_DATA_RETENTION_DAYS``; 0 = all of it now, e.g. for an erasure request)."""
+    from listing_sync.syncer import retention
+
+    days = context.settings.personal_data_retention_days if days is None else days
+    if days < 0:
+        raise InvalidRequest("--days must be 0 or more")
+    before = datetime.now(UTC) - timedelta(days=days)
+    with context.session() as session:
+        rows = retention.purge(session, before)
+    return PersonalDataPurged(rows, before)
