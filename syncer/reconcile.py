@@ -48,7 +48,7 @@ from listing_sync.syncer.models import (
     Warehouse,
     table_of,
 )
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 Desired = recompute.Desired
@@ -559,6 +559,9 @@ def write_results(
     table = table_of(ChannelListing)
     now = now_utc()
     _lock_listings(session, [listing_id for item in items for listing_id in (item.group or (item.listing_id,))])
+    pushed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)  # written in bulk, by column set
+    cleaned: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
     for item, result in zip(items, results, strict=True):
         ids = item.group or (item.listing_id,)
         if result is None or result.ok:
@@ -571,22 +574,14 @@ def write_results(
                     if result.ref is not None:
                         values["ref"] = _ref_json(result.ref, item.sku)
                         values["external_id"] = result.ref.external_id
-                session.execute(update(table).where(table.c.id == listing_id).values(**values))
-                # clean ONLY if nobody changed the listing since the plan captured it
-                session.execute(
-                    update(table)
-                    .where(
-                        table.c.id == listing_id,
-                        table.c.status.in_(PENDING),
-                        table.c.version == version,
-                        _all_pushed(table),
-                    )
-                    .values(status="submitted" if submitted else "clean", pushed_version=version)
+                pushed[tuple(sorted(values))].append({"b_id": listing_id, **{f"b_{k}": v for k, v in values.items()}})
+                cleaned.append(
+                    {"b_id": listing_id, "b_version": version, "b_status": "submitted" if submitted else "clean"}
                 )
                 report.ok += 1
                 report.submitted += int(submitted)
                 if result is not None:
-                    _history(session, run_id, listing_id, op, True, result.state, item)
+                    _history(history, run_id, listing_id, op, True, result.state, item)
             continue
         for listing_id in ids:
             listing = session.get(ChannelListing, listing_id)
@@ -606,8 +601,34 @@ def write_results(
             )
             report.failed += 1
             report.errors.append((item.sku, f"{op.value}: {result.code}: {result.message}"))
-            _history(session, run_id, listing_id, op, False, result.state, item, result.code, result.message)
+            _history(history, run_id, listing_id, op, False, result.state, item, result.code, result.message)
+    _write_pushed(session, pushed, cleaned)
+    if history:
+        session.connection().execute(insert(table_of(SyncResult)), history)
     return report
+
+
+def _write_pushed(
+    session: Session, pushed: dict[tuple[str, ...], list[dict[str, Any]]], cleaned: list[dict[str, Any]]
+) -> None:
+    """The successes of a batch in a few executemany statements: the pushed values (one statement per set
+    of columns), then clean each listing ONLY if nobody changed it since the plan captured it."""
+    table = table_of(ChannelListing)
+    for columns, rows in pushed.items():
+        values = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in columns}
+        session.connection().execute(update(table).where(table.c.id == bindparam("b_id")).values(values), rows)
+    if cleaned:
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("b_id"),
+                or_(*(table.c.status == status for status in PENDING)),  # no IN: an executemany takes no lists
+                table.c.version == bindparam("b_version"),
+                _all_pushed(table),
+            )
+            .values(status=bindparam("b_status"), pushed_version=bindparam("b_version"))
+        )
+        session.connection().execute(statement, cleaned)
 
 
 def _lock_listings(session: Session, ids: Iterable[int]) -> None:
@@ -649,7 +670,7 @@ def _all_pushed(table: Table) -> ColumnElement[bool]:
 
 
 def _history(
-    session: Session,
+    rows: list[dict[str, Any]],
     run_id: int | None,
     listing_id: int,
     op: Operation,
@@ -662,17 +683,18 @@ def _history(
     if run_id is None:
         return
     value = item.value.get(listing_id, (None,))[0] if isinstance(item.value, dict) else item.value
-    session.add(
-        SyncResult(
-            run_id=run_id,
-            listing_id=listing_id,
-            operation=op.value,
-            ok=ok,
-            state=state,
-            value=None if value is None else str(value),
-            code=code,
-            message=(message or "")[:2000] or None,
-        )
+    rows.append(
+        {
+            "run_id": run_id,
+            "listing_id": listing_id,
+            "operation": op.value,
+            "ok": ok,
+            "state": state,
+            "value": None if value is None else str(value),
+            "code": code,
+            "message": (message or "")[:2000] or None,
+            "created_at": now_utc(),
+        }
     )
 
 
