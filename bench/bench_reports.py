@@ -2,12 +2,16 @@
 
     .venv/bin/python bench/bench_reports.py [--lines 1000000]
 
-Builds a fresh database in a temporary directory (six channels in five currencies, 500 SKUs, daily FX
-rates for a year, 250,000 orders of 4 lines, a stock ledger), then times the real command line:
-``syncer report sales --by channel --by month`` (CSV and XLSX with the chart), ``--by sku`` (a year of
-daily rates: the worst case, one SQL row per SKU, currency, day and status), ``syncer report inventory``
-and ``reorder``. Prints JSON with the seconds, the line count and baselines measured in the same run (a bare
-``COUNT(*)`` and one ``SUM(quantity * unit_price)`` join over the order lines, and ``syncer --help``).
+Builds a fresh database in a temporary directory (six channels in five currencies, 500 SKUs with a cost
+history of three costs over the year, lead times and suppliers, daily FX rates into CNY for a year and
+CNY->EUR, 250,000 orders of 4 lines with shipping, marketplace fees on two channels and fee rules in a
+channels file for the others, a stock ledger), then times the real command line: profit reports
+(``syncer report sales --by channel --by month`` as CSV and as XLSX with summary, charts and rates;
+``--by sku``: the worst case, one SQL row per SKU, currency, day and status; ``--by category`` in EUR,
+triangulated through CNY, filtered by two channels and two countries; ``--by month`` filtered by a SKU
+glob), ``syncer report inventory``, ``reorder`` and ``purchase`` (XLSX). Prints JSON with the seconds, the
+line count and baselines measured in the same run (a bare ``COUNT(*)`` and one ``SUM(quantity *
+unit_price)`` join over the order lines, and ``syncer --help``).
 """
 
 from __future__ import annotations
@@ -64,11 +68,32 @@ def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> Non
         " VALUES (?, ?, ?, '', ?, '', '[]', ?, ?)",
         [(p + 1, f"P{p}", f"商品 {p}", f"类目{p % 12}", now, now) for p in range(products)],
     )
+    prices = [rng.randint(10, 500) for _ in range(skus)]
     cur.executemany(
-        "INSERT INTO skus (id, sku, product_id, attributes, images, barcode, base_price, currency, active,"
-        " created_at, updated_at) VALUES (?, ?, ?, '{}', '[]', '', ?, 'CNY', 1, ?, ?)",
-        [(s + 1, f"SKU-{s:05d}", s // 10 + 1, rng.randint(10, 500) * SCALE, now, now) for s in range(skus)],
+        "INSERT INTO skus (id, sku, product_id, attributes, images, barcode, base_price, cost, currency, active,"
+        " lead_time_days, supplier, created_at, updated_at)"
+        " VALUES (?, ?, ?, '{}', '[]', '', ?, ?, 'CNY', 1, ?, ?, ?, ?)",
+        [
+            (
+                s + 1,
+                f"SKU-{s:05d}",
+                s // 10 + 1,
+                prices[s] * SCALE,
+                prices[s] * SCALE * 45 // 100,
+                rng.choice((None, 7, 14, 30)),
+                f"供应商 {s % 7}",
+                now,
+                now,
+            )
+            for s in range(skus)
+        ],
     )
+    # cost history: 40% of the price from before the year, 42% from April, 45% (today's) from September
+    history = []
+    for s in range(skus):
+        for since, share in (("2024-12-01", 40), ("2025-04-01", 42), ("2025-09-01", 45)):
+            history.append((s + 1, stamp(datetime.fromisoformat(since)), prices[s] * SCALE * share // 100))
+    cur.executemany("INSERT INTO sku_costs (sku_id, valid_from, cost) VALUES (?, ?, ?)", history)
     cur.executemany(
         "INSERT INTO stock_levels (sku_id, warehouse_id, on_hand, reserved) VALUES (?, ?, ?, ?)",
         [(s + 1, w, rng.randint(0, 400), rng.randint(0, 5)) for s in range(skus) for w in (1, 2)],
@@ -78,6 +103,7 @@ def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> Non
         day = (FIRST + timedelta(days=d)).isoformat()
         for currency, base in TO_CNY.items():
             rates.append((currency, "CNY", day, round(base * (1 + rng.uniform(-0.02, 0.02)) * SCALE)))
+        rates.append(("CNY", "EUR", day, round(0.128 * (1 + rng.uniform(-0.02, 0.02)) * SCALE)))
     cur.executemany("INSERT INTO fx_rates (base, quote, day, rate) VALUES (?, ?, ?, ?)", rates)
     orders = lines // per_order
     start = datetime.combine(FIRST, datetime.min.time())
@@ -98,7 +124,7 @@ def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> Non
                 # scaled by 10^6: 100..99,999 yen, or 1.00..999.99 in the other currencies
                 price = rng.randint(100, 99_999) * (SCALE if currency == "JPY" else 10_000)
                 total += quantity * price
-                line_rows.append((line_id, o + 1, str(n), f"SKU-{sku - 1:05d}", sku, quantity, price, 1, 0))
+                line_rows.append((line_id, o + 1, str(n), f"SKU-{sku - 1:05d}", sku, quantity, price, 1 + n % 2, 0))
                 if status in ("shipped", "delivered") and n == 0:
                     movement_id += 1
                     movement_rows.append(
@@ -116,6 +142,7 @@ def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> Non
                     currency,
                     total,
                     rng.choice((0, 5 * SCALE, None)),
+                    total * 12 // 100 if CHANNELS[channel][1] in ("ebay", "aliexpress") else None,  # reported fees
                     rng.choice(("CN", "US", "DE", "GB", "JP", "FR", None)),
                     0,
                     now,
@@ -124,8 +151,8 @@ def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> Non
             )
         cur.executemany(
             "INSERT INTO orders (id, channel_id, external_id, status, raw_status, placed_at, updated_at, currency,"
-            " total, shipping, ship_country, return_received, first_seen_at, last_seen_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " total, shipping, fees, ship_country, return_received, first_seen_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             order_rows,
         )
         cur.executemany(
@@ -141,6 +168,58 @@ def generate(path: Path, lines: int, per_order: int = 4, skus: int = 500) -> Non
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
+
+
+CHANNELS_FILE = """
+[[channels]]
+name = "tb"
+kind = "taobao"
+currency = "CNY"
+warehouses = ["SH", "GZ"]
+base_url = "emulator:"
+fee_percent = "5"
+
+[[channels]]
+name = "shop"
+kind = "shopify"
+currency = "USD"
+warehouses = ["SH"]
+base_url = "emulator:"
+fee_percent = "2.9"
+fee_fixed = "0.30"
+[channels.options]
+shop = "bench"
+api_version = "2026-10"
+
+[[channels]]
+name = "woo"
+kind = "woocommerce"
+currency = "EUR"
+warehouses = ["SH"]
+base_url = "emulator:"
+fee_percent = "3"
+
+[[channels]]
+name = "amz"
+kind = "amazon"
+currency = "JPY"
+warehouses = ["SH"]
+base_url = "emulator:"
+fee_percent = "15"
+[channels.options]
+seller_id = "BENCH"
+"""
+
+
+REPORTS = ("sales_", "inventory_", "reorder_", "purchase_")
+
+
+def _total_line(path: Path) -> str:
+    """The ``total,TOTAL,ALL`` CSV line (every figure of the year in CNY), to compare runs."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("total,TOTAL,ALL,"):
+            return line
+    return ""
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -180,10 +259,18 @@ def main() -> None:
         sum_seconds = round(time.perf_counter() - began, 3)
         conn.close()
 
-        env = {**os.environ, "SYNCER_DATA_DIR": str(data), "SYNCER_CHANNELS_FILE": str(Path(tmp) / "none.toml")}
+        channels = Path(tmp) / "channels.toml"
+        channels.write_text(CHANNELS_FILE, encoding="utf-8")
+        env = {
+            **os.environ,
+            "SYNCER_DATA_DIR": str(data),
+            "SYNCER_CHANNELS_FILE": str(channels),
+            "SYNCER_REPORT_TIMEZONE": "Asia/Shanghai",
+        }
         syncer = [str(Path(sys.executable).with_name("syncer"))]
         window = ["--from", "2025-01-01", "--to", "2025-12-31"]
         sales = [*syncer, "report", "sales", *window, "--by", "channel", "--by", "month"]
+        filtered = ["--channel", "shop", "--channel", "ebay", "--country", "US", "--country", "GB"]
         result = {
             "lines": lines,
             "orders": lines // 4,
@@ -196,13 +283,27 @@ def main() -> None:
             "sales_by_sku_csv_seconds": timed(
                 [*syncer, "report", "sales", *window, "--by", "sku", "--format", "csv", "--out", f"{tmp}/k.csv"], env
             ),
-            "inventory_seconds": timed([*syncer, "report", "inventory", *window, "--format", "csv"], env),
-            "reorder_seconds": timed(
-                [*syncer, "report", "reorder", *window, "--lead-time", "14", "--safety-days", "7", "--format", "csv"],
+            "sales_by_category_eur_two_channels_two_countries_xlsx_seconds": timed(
+                [*syncer, "report", "sales", *window, "--by", "category", "--currency", "EUR", *filtered]
+                + ["--format", "xlsx", "--out", f"{tmp}/c.xlsx"],
                 env,
+            ),
+            "sales_by_month_sku_glob_csv_seconds": timed(
+                [*syncer, "report", "sales", *window, "--by", "month", "--sku", "SKU-001*", "--format", "csv"]
+                + ["--out", f"{tmp}/g.csv"],
+                env,
+            ),
+            "inventory_seconds": timed([*syncer, "report", "inventory", *window, "--format", "csv"], env),
+            "reorder_seconds": timed([*syncer, "report", "reorder", *window, "--format", "csv"], env),
+            "purchase_xlsx_seconds": timed(
+                [*syncer, "report", "purchase", *window, "--format", "xlsx", "--out", f"{tmp}/p.xlsx"], env
             ),
             "limit_seconds": 30,
         }
+        result["totals_csv"] = _total_line(Path(tmp) / "s.csv")
+        result["all_under_limit"] = all(
+            v < 30 for k, v in result.items() if k.endswith("_seconds") and "generate" not in k
+        )
         print(json.dumps(result, indent=2))
 
 

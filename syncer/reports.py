@@ -50,6 +50,7 @@ from listing_sync.syncer.workbook import (
     money_format,
     print_setup,
     rendered,
+    sheet_title,
     text_width,
     word,
     write_xlsx,
@@ -141,6 +142,7 @@ def _summary(workbook: Any, report: SalesReport, book: Book) -> None:
     sheet = workbook.create_sheet(word("summary", lang)[:31])
     sheet.append([f"{book.title}: {report.period_label}"])
     sheet["A1"].font = Font(bold=True, size=14)
+    sheet.merge_cells("A1:H1")  # the title spans the charts' width
     filters = report.filters.describe()
     facts = [
         (word("period", lang), report.period_label),
@@ -201,7 +203,8 @@ def _charts(workbook: Any, report: SalesReport, book: Book) -> None:
         cell.font = Font(bold=True)
     months = len(report.months)
     second = months + 3  # the profit table below the revenue table
-    profit_head = [header("month", lang), word("sales", lang), header("gross_profit", lang), header("margin_pct", lang)]
+    profit_head = [header("month", lang), word("sales figure", lang), header("gross_profit", lang)]
+    profit_head.append(header("margin_pct", lang))
     data.cell(row=second, column=1)
     for col, text in enumerate(profit_head, start=1):
         data.cell(row=second, column=col, value=text).font = Font(bold=True)
@@ -247,6 +250,7 @@ def _charts(workbook: Any, report: SalesReport, book: Book) -> None:
         money_bars.add_data(Reference(data, min_col=2, max_col=3, **rows), titles_from_data=True)
         money_bars.set_categories(Reference(data, min_col=1, min_row=second + 1, max_row=second + months))
         line.add_data(Reference(data, min_col=4, max_col=4, **rows), titles_from_data=True)
+        line.series[0].smooth = False
     money_bars += line
     money_bars.width, money_bars.height = 16, 9
     summary.add_chart(money_bars, f"E{anchor}")
@@ -330,8 +334,11 @@ def write_purchase(
     the supplier first (to ``path`` or returned)."""
     if fmt == "xlsx":
         assert path is not None
-        sheets = [stock_sheet(supplier, PURCHASE_COLUMNS, rows) for supplier, rows in groups.items()]
-        write_stock_xlsx(path, sheets, "purchase", period, lang)
+        taken: set[str] = set()
+        sheets = [stock_sheet(sheet_title(name, taken), PURCHASE_COLUMNS, rows) for name, rows in groups.items()]
+        write_stock_xlsx(
+            path, sheets or [stock_sheet(word("purchase", lang), PURCHASE_COLUMNS, [])], "purchase", period, lang
+        )
         return None
     rows = [row for group in groups.values() for row in group]
     return write_rows(path, PURCHASE_COLUMNS, rows, bom=bom)

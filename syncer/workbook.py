@@ -4,6 +4,7 @@ period in the page header, and native charts. Text cells are neutralized against
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ SUFFIXED = ("gross", "cancelled", "refunded", "net", "shipping", "fees", "cogs",
 WORDS: dict[str, tuple[str, str]] = {
     "summary": ("Summary", "摘要"),
     "sales": ("Sales and profit", "销售与利润"),
+    "sales figure": ("Sales (net revenue + shipping)", "销售额(净销售额 + 运费)"),
     "period": ("Period", "期间"),
     "filters": ("Filters", "筛选"),
     "report currency": ("Report currency", "报表币种"),
@@ -151,6 +153,22 @@ class Book:
     title: str
     period: str
     lang: str = "en"
+
+
+INVALID_TITLE = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet title for ``name``: no []:*?/\\, at most 31 characters (a counter on clashes)."""
+    title = INVALID_TITLE.sub("_", name).strip("'") or "sheet"
+    base, number = title[:31], 1
+    title = base
+    while title.lower() in taken:
+        number += 1
+        suffix = f" ({number})"
+        title = base[: 31 - len(suffix)] + suffix
+    taken.add(title.lower())
+    return title
 
 
 def _cell(value: Any) -> Any:

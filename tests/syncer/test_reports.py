@@ -520,3 +520,29 @@ def test_monthly_task_skips_without_folder_and_writes_with_one(tmp_path: Path, m
         db.engine_for(url).dispose()
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_filters_periods_json_and_purchase(cli, tmp_path: Path) -> None:
+    invoke, url = cli
+    with db.unit_of_work(url) as s:
+        seed_sales(s)
+    window = ("--from", "2026-01-01", "--to", "2026-02-28")
+    data = json.loads(invoke("report", "sales", *window, "--channel", "shop", "--format", "json").output)
+    assert data["filters"] == "channel shop" and data["period"] == "2026-01-01 .. 2026-02-28 (UTC)"
+    total = by(data["total"], "TOTAL")
+    assert (total["net_CNY"], total["refunded_CNY"], total["cancelled"]) == ("432.00", "110.05", None)
+    usd = by(data["total"], "TOTAL", "USD")
+    assert usd["cancelled"] == "0.00" and usd["fees"] == "0.00"  # always the currency's minor units
+    assert {r["currency"] for r in data["rates"]} == {"USD"} and data["rates"][0]["method"] == "direct"
+    jpy = json.loads(invoke("report", "sales", *window, "--currency-of-order", "JPY", "--format", "json").output)
+    assert by(jpy["total"], "TOTAL", "JPY")["net"] == "3800"  # JPY has no minor units
+    assert invoke("report", "sales", "--from", "last-week").exit_code == 0
+    bad = invoke("report", "sales", "--period", "fortnight")
+    assert bad.exit_code == 1 and "last-week" in bad.output and "Traceback" not in bad.output
+    missing = invoke("report", "sales")
+    assert missing.exit_code == 1 and "--period" in missing.output
+    out = tmp_path / "p.xlsx"
+    result = invoke("report", "purchase", *window, "--format", "xlsx", "--out", str(out))
+    assert result.exit_code == 0 and out.exists()
+    assert "nothing to buy" in invoke("report", "purchase", *window).output
+    assert "not set" in invoke("report", "deliver", "weekly").output
