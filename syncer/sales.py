@@ -27,7 +27,7 @@ Everything is aggregated in SQL per (group, currency, day, status); only those r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -37,10 +37,10 @@ from typing import Any
 from listing_sync.adapters.money import require_currency, round_money
 from listing_sync.syncer.costs import cost_at
 from listing_sync.syncer.fx import RateBook, RateUsed
-from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku
+from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, SkuCost
 from listing_sync.syncer.periods import local_day, utc_window
 from listing_sync.syncer.types import SCALE
-from sqlalchemy import BigInteger, ColumnElement, Numeric, and_, case, func, literal, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, Numeric, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.orm import Session
 
@@ -258,22 +258,34 @@ RawRow = tuple[Any, str, date, str, int, "Figures"]
 
 @dataclass(slots=True)
 class Figures:
-    """One aggregated row's numbers, in its order currency (cost of goods: in ``cost_currency``)."""
+    """One aggregated row's numbers, in its order currency (cost of goods: in the SKUs' cost currency)."""
 
     orders: int = 0
     units: int = 0
     revenue: Decimal = ZERO
     shipping: Decimal = ZERO
-    fees_known: Decimal = ZERO  # fees reported by the marketplace
-    rule_base: Decimal = ZERO  # items + shipping of orders without reported fees
-    rule_orders: Decimal = ZERO  # how many such orders (a fraction when lines share them)
+    fees: Decimal = ZERO  # reported by the marketplace, else the channel's rule
+    cogs: Decimal = ZERO  # kept orders only; in ``_Query.cost_currency`` (0 when costs are kept apart)
+    uncosted: int = 0  # kept units without a cost
 
 
 class _Query:
-    """The SQL of one report: window, filters, local day; each aggregate returns plain tuples."""
+    """The SQL of one report: window, filters, local day, fee rules; each aggregate returns plain tuples.
 
-    def __init__(self, session: Session, lo: datetime, hi: datetime, tz: str, filters: Filters, channel_ids: list[int]):
-        self.session, self.filters = session, filters
+    When every SKU has the same cost currency (the usual case), cost of goods is summed in the same pass
+    as revenue; otherwise :meth:`costs` sums it per cost currency in a second pass."""
+
+    def __init__(
+        self,
+        session: Session,
+        lo: datetime,
+        hi: datetime,
+        tz: str,
+        filters: Filters,
+        channel_ids: list[int],
+        rules: Mapping[int, FeeRule],
+    ):
+        self.session, self.filters, self.rules = session, filters, rules
         self.sqlite = session.get_bind().dialect.name == "sqlite"
         self.day = local_day(session, Order.placed_at, tz, lo, hi).label("day")
         self.where: list[ColumnElement[bool]] = [Order.placed_at >= lo, Order.placed_at < hi]
@@ -285,6 +297,8 @@ class _Query:
             self.where.append(Order.currency.in_([c.upper() for c in filters.currencies]))
         self.line_match = self._line_match()
         self.dates: dict[Any, date] = {}
+        currencies = list(session.scalars(select(Sku.currency).distinct()))
+        self.cost_currency: str | None = currencies[0] if len(currencies) == 1 else None
 
     def _line_match(self) -> ColumnElement[bool] | None:
         f = self.filters
@@ -309,49 +323,82 @@ class _Query:
             return Decimal(int(value)).scaleb(-SCALE)
         return Decimal(value)
 
-    def one(self) -> Any:
-        """The amount 1 as the engine's sums see it."""
-        return literal(10**SCALE) if self.sqlite else literal(Decimal(1))
-
     def date_of(self, value: Any) -> date:
         found = self.dates.get(value)
         if found is None:
             found = self.dates[value] = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         return found
 
-    def orders_in_window(self):
-        return select(Order.id).where(*self.where, Order.status.in_(COUNTED))
-
     def share(self, amount: Any, part: Any, whole: Any) -> Any:
         """amount x part / whole (an order's amount for some of its lines); NULL when whole is 0."""
         return amount * part / func.nullif(whole, 0)
 
-    # -- order-level cube: (channel, country), currency, day, status
-    def orders(self) -> list[RawRow]:
+    def order_fee(self, items: Any) -> Any:
+        """SQL: an order's fees: the marketplace's figure, else its channel's rule on ``items`` + shipping."""
+        base = items + func.coalesce(Order.shipping, 0)
+        whens = []
+        for channel_id, rule in self.rules.items():
+            if not rule.percent and not rule.fixed:
+                continue
+            if self.sqlite:  # scaled integers: x * numerator / (denominator * 100), then the fixed part
+                numerator, denominator = rule.percent.as_integer_ratio()
+                fixed = int(rule.fixed.scaleb(SCALE))
+                expr = base * literal(numerator) / literal(denominator * 100) + literal(fixed)
+            else:
+                expr = base * literal(rule.percent) / literal(HUNDRED) + literal(rule.fixed)
+            whens.append((Order.channel_id == channel_id, expr))
+        rule_fee = case(*whens, else_=literal(0)) if whens else literal(0)
+        return func.coalesce(Order.fees, rule_fee)
+
+    def kept(self, expr: Any) -> Any:
+        return case((Order.status.in_(KEPT), expr), else_=literal(0))
+
+    def with_costs(self, query: Any) -> tuple[Any, Any, Any]:
+        """``query`` (over order lines joined to their orders) and the SQL of a kept line's (cost of goods
+        at its order's time, units of a SKU without any recorded cost); 0 when costs are summed apart
+        (several cost currencies). The cost is looked up once per line (index on sku_id, valid_from)."""
+        if self.cost_currency is None:
+            return query, literal(0), literal(0)
+        cost = cost_at(OrderLine.sku_id, Order.placed_at)
+        costed = select(SkuCost.sku_id).where(SkuCost.cost.is_not(None))
+        cogs = self.kept(OrderLine.quantity * func.coalesce(cost, 0))
+        no_cost = or_(OrderLine.sku_id.is_(None), OrderLine.sku_id.not_in(costed))
+        return query, cogs, self.kept(case((no_cost, OrderLine.quantity), else_=0))
+
+    def per_order(self):
+        """One row per order of the window: its lines' units, revenue, cost of goods and units without
+        cost (the lines matching the line filters), all its lines' revenue (``whole``) and its fees."""
         line = OrderLine.quantity * OrderLine.unit_price
         match = self.line_match
-        columns = [OrderLine.order_id.label("order_id")]
-        if match is None:
-            columns += [func.sum(OrderLine.quantity).label("units"), func.sum(line).label("revenue")]
-        else:
-            columns += [
-                func.sum(case((match, OrderLine.quantity), else_=0)).label("units"),
-                func.sum(case((match, line), else_=0)).label("revenue"),
+        base, cogs, uncosted = self.with_costs(
+            select(OrderLine.order_id).select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
+        )
+
+        def matching(expr: Any) -> Any:
+            return expr if match is None else case((match, expr), else_=0)
+
+        return (
+            base.add_columns(
+                func.sum(matching(OrderLine.quantity)).label("units"),
+                func.sum(matching(line)).label("revenue"),
                 func.sum(line).label("whole"),
-            ]
-        per_order = select(*columns).where(OrderLine.order_id.in_(self.orders_in_window())).group_by(OrderLine.order_id)
-        if match is not None:
-            per_order = per_order.having(func.sum(case((match, 1), else_=0)) > 0)
-        po = per_order.subquery()
-        shipping, fees = func.coalesce(Order.shipping, 0), Order.fees
-        revenue = func.coalesce(po.c.revenue, 0)
-        if match is None:
-            portion: Callable[[Any], Any] = lambda amount: amount  # noqa: E731
-            orders_share = self.one()
-        else:
-            portion = lambda amount: self.share(amount, po.c.revenue, po.c.whole)  # noqa: E731
-            orders_share = portion(self.one())
-        no_fees = Order.fees.is_(None)
+                func.sum(matching(cogs)).label("cogs"),
+                func.sum(matching(uncosted)).label("uncosted"),
+                func.sum(matching(literal(1))).label("matched"),
+            )
+            .where(*self.where, Order.status.in_(COUNTED))
+            .group_by(OrderLine.order_id)
+            .subquery()
+        )
+
+    # -- order-level cube: (channel, country), currency, day, status
+    def orders(self) -> list[RawRow]:
+        po = self.per_order()
+        match = self.line_match
+        shipping = func.coalesce(Order.shipping, 0)
+        fee = self.order_fee(func.coalesce(po.c.whole, 0))
+        if match is not None:  # the matching lines' share of the order's shipping and fees
+            shipping, fee = self.share(shipping, po.c.revenue, po.c.whole), self.share(fee, po.c.revenue, po.c.whole)
         query = (
             select(
                 Order.channel_id,
@@ -362,16 +409,18 @@ class _Query:
                 func.count(),
                 func.sum(po.c.units),
                 self.raw(func.sum(po.c.revenue)),
-                self.raw(func.sum(portion(shipping))),
-                self.raw(func.sum(portion(fees))),
-                self.raw(func.sum(case((no_fees, revenue + portion(shipping)), else_=0))),
-                self.raw(func.sum(case((no_fees, orders_share), else_=0))),
+                self.raw(func.sum(shipping)),
+                self.raw(func.sum(fee)),
+                self.raw(func.sum(po.c.cogs)),
+                func.sum(po.c.uncosted),
             )
             .select_from(Order)
             .join(po, po.c.order_id == Order.id, isouter=match is None)
             .where(*self.where, Order.status.in_(COUNTED))
             .group_by(Order.channel_id, Order.ship_country, Order.currency, self.day, Order.status)
         )
+        if match is not None:
+            query = query.where(po.c.matched > 0)
         n = self.number
         return [
             (
@@ -380,14 +429,14 @@ class _Query:
                 self.date_of(d),
                 status,
                 channel,
-                Figures(count, int(units or 0), n(rev), n(ship), n(known), n(base), n(share)),
+                Figures(count, int(units or 0), n(rev), n(ship), n(fees), n(cogs), int(uncosted or 0)),
             )
-            for channel, country, cur, d, status, count, units, rev, ship, known, base, share in self.session.execute(
+            for channel, country, cur, d, status, count, units, rev, ship, fees, cogs, uncosted in self.session.execute(
                 query
             )
         ]
 
-    # -- line-level cube: SKU or category, currency, day, status class, channel
+    # -- line-level cube: SKU or category, currency, day, status class
     def lines(self, grouping: str) -> list[RawRow]:
         key = OrderLine.sku if grouping == "sku" else Product.category
         klass = case(
@@ -396,48 +445,55 @@ class _Query:
             else_=literal_column("'net'"),
         )
         line = OrderLine.quantity * OrderLine.unit_price
-        whole = (
-            select(OrderLine.order_id.label("order_id"), func.sum(line).label("whole"))
-            .where(OrderLine.order_id.in_(self.orders_in_window()))
-            .group_by(OrderLine.order_id)
+        whole_revenue = func.sum(line)
+        # SQLite takes an order's own columns beside its aggregate; PostgreSQL wants them grouped
+        same = [] if self.sqlite else [Order.id, Order.fees, Order.shipping, Order.channel_id]
+        orders = (
+            select(
+                OrderLine.order_id.label("order_id"),
+                whole_revenue.label("whole"),
+                self.order_fee(whole_revenue).label("fee"),
+            )
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(*self.where, Order.status.in_(COUNTED))
+            .group_by(OrderLine.order_id, *same)
             .subquery()
         )
-        shipping = self.share(func.coalesce(Order.shipping, 0), line, whole.c.whole)
-        no_fees = Order.fees.is_(None)
         query = (
             select(
                 key,
                 Order.currency,
                 self.day,
                 klass,
-                Order.channel_id,
                 func.count(func.distinct(Order.id)),
                 func.sum(OrderLine.quantity),
                 self.raw(func.sum(line)),
-                self.raw(func.sum(shipping)),
-                self.raw(func.sum(self.share(Order.fees, line, whole.c.whole))),
-                self.raw(func.sum(case((no_fees, line + shipping), else_=0))),
-                self.raw(func.sum(case((no_fees, self.share(self.one(), line, whole.c.whole)), else_=0))),
+                self.raw(func.sum(self.share(func.coalesce(Order.shipping, 0), line, orders.c.whole))),
+                self.raw(func.sum(self.share(orders.c.fee, line, orders.c.whole))),
             )
             .select_from(OrderLine)
             .join(Order, Order.id == OrderLine.order_id)
-            .join(whole, whole.c.order_id == Order.id)
+            .join(orders, orders.c.order_id == Order.id)
         )
+        query, cogs, uncosted = self.with_costs(query)
+        query = query.add_columns(self.raw(func.sum(cogs)), func.sum(uncosted))
         if grouping == "category" or self.filters.categories:
             query = query.outerjoin(Sku, Sku.id == OrderLine.sku_id).outerjoin(Product, Product.id == Sku.product_id)
         where = [*self.where, Order.status.in_(COUNTED)]
         if self.line_match is not None:
             where.append(self.line_match)
-        query = query.where(*where).group_by(key, Order.currency, self.day, klass, Order.channel_id)
+        query = query.where(*where).group_by(key, Order.currency, self.day, klass)
         n = self.number
         return [
-            (k, cur, self.date_of(d), st, channel, Figures(count, int(u or 0), n(rev), n(ship), n(fk), n(fb), n(fo)))
-            for k, cur, d, st, channel, count, u, rev, ship, fk, fb, fo in self.session.execute(query)
+            (k, cur, self.date_of(d), st, 0, Figures(count, int(u or 0), n(rev), n(ship), n(fee), n(cg), int(un or 0)))
+            for k, cur, d, st, count, u, rev, ship, fee, cg, un in self.session.execute(query)
         ]
 
-    # -- cost of goods of kept orders' lines, at each order's time
+    # -- cost of goods per cost currency (only when the SKUs have several cost currencies)
     def costs(self, grouping: str) -> list[tuple[Any, str, str | None, date, Decimal, int]]:
-        """(key, order currency, cost currency, day, cost of goods, units without a cost)."""
+        """(key, order currency, cost currency, day, cost of goods, units without a cost) of kept lines."""
+        if self.cost_currency is not None:
+            return []  # summed with the revenue (Figures.cogs)
         if grouping in ("sku", "category"):
             key: Any = OrderLine.sku if grouping == "sku" else Product.category
         else:
@@ -525,7 +581,8 @@ def sales_report(
         known = ", ".join(sorted(ids)) or "none yet"
         raise ReportError(f"unknown channel(s) {', '.join(missing)} in --channel (known: {known})")
     lo, hi = utc_window(start, end, tz)
-    query = _Query(session, lo, hi, tz, filters, [ids[c] for c in filters.channels])
+    rules = {cid: (fee_rules or {}).get(name, FeeRule()) for cid, name in names.items()}
+    query = _Query(session, lo, hi, tz, filters, [ids[c] for c in filters.channels], rules)
     cube = query.orders()
     cube_costs = query.costs("orders")
     per_grouping: dict[str, tuple[list[RawRow], list]] = {}
@@ -540,9 +597,11 @@ def sales_report(
         pairs.update((cur, d) for _, cur, d, *_ in raw)
         pairs.update((cost_cur, d) for _, _, cost_cur, d, total, _ in costs if cost_cur and total)
     pairs.update((cost_cur, d) for _, _, cost_cur, d, total, _ in cube_costs if cost_cur and total)
+    if query.cost_currency is not None:  # costs summed with revenue: the cost currency on those days
+        for raw, _ in [*per_grouping.values(), (cube, [])]:
+            pairs.update((query.cost_currency, d) for _, _, d, _, _, figures in raw if figures.cogs)
     rates = book.resolve(pairs)
-    rules = {cid: (fee_rules or {}).get(name, FeeRule()) for cid, name in names.items()}
-    sales = _Sales(currency, rates, names, rules)
+    sales = _Sales(currency, rates, names, query.cost_currency)
     result = {g: sales.rows(g, sales.buckets(g, raw, costs)) for g, (raw, costs) in per_grouping.items()}
     totals = sales.totals(cube, cube_costs)
     months, channels, grid = sales.chart(cube, start, end) if chart else ([], [], {})
@@ -559,9 +618,9 @@ class _Sales:
         currency: str,
         rates: dict[tuple[str, date], Decimal],
         names: dict[int, str],
-        rules: dict[int, FeeRule],
+        cost_currency: str | None,
     ) -> None:
-        self.currency, self.rates, self.names, self.rules = currency, rates, names, rules
+        self.currency, self.rates, self.names, self.cost_currency = currency, rates, names, cost_currency
         self.month_of: dict[date, str] = {}
 
     def key_of(self, grouping: str, key: Any, day: date, cur: str = "") -> str:
@@ -580,19 +639,18 @@ class _Sales:
             key = key[1]
         return NONE_KEY if key in (None, "") else str(key)
 
-    def fees(self, channel: int, figures: Figures) -> Decimal:
-        rule = self.rules.get(channel) or FeeRule()
-        return figures.fees_known + figures.rule_base * rule.percent / HUNDRED + figures.rule_orders * rule.fixed
-
     def buckets(self, grouping: str, raw: Iterable[RawRow], costs: Iterable[tuple]) -> dict[tuple[str, str], Bucket]:
         out: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
-        for key, cur, day, status, channel, figures in raw:
+        for key, cur, day, status, _channel, figures in raw:
             bucket = out[(self.key_of(grouping, key, day, cur), cur)]
             rate = self.rates[(cur, day)]
             klass = CLASS[status]
             bucket.add(klass, figures.orders, figures.units, figures.revenue, rate)
             if klass == "net":
-                bucket.add_kept(figures.shipping, self.fees(channel, figures), rate)
+                bucket.add_kept(figures.shipping, figures.fees, rate)
+            if figures.cogs and self.cost_currency is not None:
+                bucket.cogs_converted += figures.cogs * self.rates[(self.cost_currency, day)]
+            bucket.uncosted_units += figures.uncosted
         for key, cur, cost_cur, day, total, uncosted in costs:
             bucket = out[(self.key_of(grouping, key, day, cur), cur)]
             if total:

@@ -50,7 +50,14 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def seed(session) -> None:
+@pytest.fixture(params=["USD", "CNY"])
+def cup_cost_currency(request) -> str:
+    """CUP's cost in USD (costs in two currencies: summed per cost currency in a second pass) or the same
+    cost in CNY, 2.50 x 7.2 = 18.00 (one cost currency: summed with the revenue). The figures are equal."""
+    return request.param
+
+
+def seed(session, cup_currency: str = "USD") -> None:
     ch = {}
     for name, kind, cur in [("tb", "taobao", "CNY"), ("shop", "shopify", "USD"), ("ebay", "ebay", "GBP")]:
         ch[name] = Channel(name=name, kind=kind, currency=cur)
@@ -59,14 +66,15 @@ def seed(session) -> None:
     session.add_all([tea_p, cup_p])
     session.flush()
     tea = Sku(sku="TEA-1", product_id=tea_p.id, base_price=D(100), currency="CNY", cost=D(48))
-    cup = Sku(sku="CUP-1", product_id=cup_p.id, base_price=D(8), currency="USD", cost=D("2.50"))
+    cup_cost = D("2.50") if cup_currency == "USD" else D("18.00")
+    cup = Sku(sku="CUP-1", product_id=cup_p.id, base_price=D(8), currency=cup_currency, cost=cup_cost)
     session.add_all([tea, cup])
     session.flush()
     session.add_all(
         [
             SkuCost(sku_id=tea.id, valid_from=at("2026-01-01 00:00"), cost=D(40)),
             SkuCost(sku_id=tea.id, valid_from=at("2026-03-10 00:00"), cost=D(48)),
-            SkuCost(sku_id=cup.id, valid_from=at("2026-01-01 00:00"), cost=D("2.50")),
+            SkuCost(sku_id=cup.id, valid_from=at("2026-01-01 00:00"), cost=cup_cost),
         ]
     )
     for base, quote, rate in [("CNY", "EUR", "0.125"), ("USD", "CNY", "7.2"), ("GBP", "EUR", "1.15")]:
@@ -101,8 +109,8 @@ def report(session, by=("channel",), **filters):
     )
 
 
-def test_profit_by_hand_to_the_cent(session) -> None:
-    seed(session)
+def test_profit_by_hand_to_the_cent(session, cup_cost_currency: str) -> None:
+    seed(session, cup_cost_currency)
     result = report(session, ("channel", "sku", "month"))
     total = by(result.totals, "TOTAL")
     assert total["orders"] == 6  # #1-#6; #7 is April in Shanghai
@@ -144,8 +152,8 @@ def test_profit_by_hand_to_the_cent(session) -> None:
     assert ("CNY", date(2026, 3, 1)) in rates  # order #6 converted on its Shanghai day
 
 
-def test_filters_and_shares(session) -> None:
-    seed(session)
+def test_filters_and_shares(session, cup_cost_currency: str) -> None:
+    seed(session, cup_cost_currency)
     shop = by(report(session, channels=("shop",)).totals, "TOTAL")
     assert (shop["net_EUR"], shop["refunded_EUR"], shop["orders"]) == (D("41.40"), D("27.00"), 2)
     gb = by(report(session, countries=("gb",)).totals, "TOTAL")
