@@ -26,6 +26,7 @@ from listing_sync.syncer import leases, reconcile
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.models import (
     Channel,
+    ChannelListing,
     Order,
     OrderCursorRow,
     OrderLine,
@@ -33,8 +34,9 @@ from listing_sync.syncer.models import (
     StockLevel,
     StockMovement,
     SyncRun,
+    table_of,
 )
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 log = logging.getLogger("syncer.orders")
@@ -80,8 +82,16 @@ def _keys_present(session: Session, keys: Sequence[str]) -> set[str]:
     return ledger.existing_keys(session, list(keys))
 
 
-def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: str = "orders") -> set[int]:
-    """Apply the ledger movements the order's current status calls for (each once, ever)."""
+def stock_effects(
+    session: Session,
+    order: Order,
+    channel: ChannelConfig,
+    user: str = "orders",
+    sold: list[tuple[int, int, datetime]] | None = None,
+) -> set[int]:
+    """Apply the ledger movements the order's current status calls for (each once, ever). The lines first
+    counted here (reserved, or shipped without a reservation) are added to ``sold`` as (SKU id, units,
+    placed at): units the marketplace took off its own quantity."""
     from listing_sync.syncer.shipping import shipped_here
 
     status = OrderStatus(order.status)
@@ -154,14 +164,50 @@ def stock_effects(session: Session, order: Order, channel: ChannelConfig, user: 
         else:
             continue
         touched.add(line.sku_id)
-    ledger.record(session, movements)
+    applied = ledger.record(session, movements)
+    if sold is not None:
+        quantities = {line.id: line.quantity for line in order.lines}
+        sold.extend(
+            (m.sku_id, quantities[m.order_line_id], order.placed_at)
+            for m in applied
+            if m.order_line_id is not None and (m.kind == "reserve" or (m.kind == "ship" and m.reserved_delta == 0))
+        )
     return touched
 
 
-def _lock_page_levels(session: Session, channel: ChannelConfig, orders: Sequence[RemoteOrder]) -> None:
-    """Lock the stock levels a page of orders can move (its SKUs in the channel's warehouses) up front, in
-    the ledger's global order: a page's orders then apply one after another without deadlocking a
-    concurrent pull or bulk change that touches the same SKUs in another order."""
+def model_sales(session: Session, channel_id: int, sold: Sequence[tuple[int, int, datetime]]) -> None:
+    """The marketplace's own quantity dropped by each sale on it: take the units off the listing's last
+    known quantity (``pushed_quantity``) and mark a clean listing dirty, so a quantity that now differs from
+    the desired one is pushed again (and one that does not settles without a call).
+
+    A sale placed before the listing's last push is left out: that absolute push overwrote the
+    marketplace's own decrement (if the clocks disagree, this errs towards pushing again, never towards
+    showing more than we have)."""
+    table = table_of(ChannelListing)
+    statement = (
+        update(table)
+        .where(
+            table.c.channel_id == channel_id,
+            table.c.sku_id == bindparam("b_sku"),
+            table.c.pushed_quantity.is_not(None),
+            or_(table.c.last_pushed_at.is_(None), table.c.last_pushed_at <= bindparam("b_placed")),
+        )
+        .values(
+            pushed_quantity=case(
+                (table.c.pushed_quantity > bindparam("b_units"), table.c.pushed_quantity - bindparam("b_units")),
+                else_=0,
+            ),
+            status=case((table.c.status == "clean", "dirty"), else_=table.c.status),
+        )
+    )
+    for sku_id, units, placed in sorted(sold, key=lambda sale: sale[0]):
+        session.execute(statement, {"b_sku": sku_id, "b_units": units, "b_placed": placed})
+
+
+def _lock_page(session: Session, channel: ChannelConfig, orders: Sequence[RemoteOrder]) -> None:
+    """Lock what a page of orders can change up front, in the global order: the stock levels of its SKUs in
+    the channel's warehouses, then their listings on every channel by id. A page's orders then apply one
+    after another without deadlocking a concurrent pull or bulk change on the same SKUs."""
     codes = sorted({line.sku for order in orders for line in order.lines})
     if not codes:
         return
@@ -171,6 +217,7 @@ def _lock_page_levels(session: Session, channel: ChannelConfig, orders: Sequence
     for start in range(0, len(codes), 5000):
         ids.extend(session.scalars(select(Sku.id).where(Sku.sku.in_(codes[start : start + 5000]))))
     ledger.lock_levels(session, [(sku_id, wh) for sku_id in ids for wh in feeding])
+    reconcile.lock_listings_of(session, ids)
 
 
 def upsert_orders(
@@ -178,7 +225,8 @@ def upsert_orders(
 ) -> set[int]:
     """Insert or update orders and lines; apply stock effects of real state changes. Returns SKU ids touched."""
     orders = list(orders)
-    _lock_page_levels(session, channel, orders)
+    _lock_page(session, channel, orders)
+    sold: list[tuple[int, int, datetime]] = []
     sku_ids = {}
     touched: set[int] = set()
     now = datetime.now(UTC)
@@ -245,7 +293,8 @@ def upsert_orders(
             session.add(line)
             row.lines.append(line)
         session.flush()
-        touched |= stock_effects(session, row, channel)
+        touched |= stock_effects(session, row, channel, sold=sold)
+    model_sales(session, channel_id, sold)
     return touched
 
 

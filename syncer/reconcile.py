@@ -659,13 +659,17 @@ def lock_listings_of(session: Session, sku_ids: Sequence[int] | None, channel_id
 
 
 def _all_pushed(table: Table) -> ColumnElement[bool]:
-    """Every pushed value is the desired one (the listing is in step with the channel)."""
+    """The listing is in step with the channel: every pushed value is the desired one; or it is wanted
+    delisted and is off the channel (or never was on it), whatever its price and quantity would be."""
     c = table.c
-    return and_(
-        c.pushed_price.is_not_distinct_from(c.desired_price),
-        c.pushed_quantity.is_not_distinct_from(c.desired_quantity),
-        c.pushed_content_hash.is_not_distinct_from(c.desired_content_hash),
-        or_(c.pushed_state == c.wanted, and_(c.wanted == "delisted", c.pushed_state.is_(None))),
+    return or_(
+        and_(c.wanted == "delisted", or_(c.pushed_state == "delisted", c.pushed_state.is_(None))),
+        and_(
+            c.pushed_price.is_not_distinct_from(c.desired_price),
+            c.pushed_quantity.is_not_distinct_from(c.desired_quantity),
+            c.pushed_content_hash.is_not_distinct_from(c.desired_content_hash),
+            c.pushed_state == c.wanted,
+        ),
     )
 
 

@@ -28,6 +28,7 @@ STATUS_COLUMNS = [
     "listings",
     "clean",
     "dirty",
+    "retrying",
     "submitted",
     "parked",
     "last_sync",
@@ -157,6 +158,12 @@ def status(fmt: FormatOption = TableFormat.TABLE) -> None:
                 err_console.print(
                     f"  [red]order pull {row['last_order_pull_status']}[/] {row['channel']}: "
                     f"{row['last_order_pull_message']}",
+                    highlight=False,
+                )
+            for wait in row["retry_waits"][:10]:
+                err_console.print(
+                    f"  [yellow]retry[/] {row['channel']} {wait['sku']}: {wait['code']}: {wait['message']} "
+                    f"(attempt {wait['attempts']}, next at {wait['next_try_at']})",
                     highlight=False,
                 )
             for error in row["shipment_errors"][:10]:

@@ -281,6 +281,17 @@ class ParkedError:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryWait:
+    """A listing waiting for its next push attempt after a retryable failure."""
+
+    sku: str
+    code: str | None
+    message: str | None
+    attempts: int
+    next_try_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelStatus:
     """One channel's listings by state, its parked errors (first 50), its last sync and order pull."""
 
@@ -302,6 +313,9 @@ class ChannelStatus:
     shipments_pending: int = 0
     shipments_parked: int = 0
     shipment_errors: list[ParkedError] = field(default_factory=list)
+    #: listings waiting for a retry (counted in ``dirty`` too), each with its last error and next attempt (first 50)
+    retrying: int = 0
+    retry_waits: list[RetryWait] = field(default_factory=list)
 
 
 def status(context: Context) -> list[ChannelStatus]:
@@ -319,6 +333,7 @@ def status(context: Context) -> list[ChannelStatus]:
             last_sync = last_pull = None
             shipments: dict[str, int] = {}
             failing: list[ShipmentProblem] = []
+            waits: list[RetryWait] = []
             if channel_id is not None:
                 counts = {
                     state: count
@@ -338,6 +353,7 @@ def status(context: Context) -> list[ChannelStatus]:
                         .limit(50)
                     )
                 ]
+                waits = _retry_waits(session, channel_id)
                 last_sync, last_pull = _last_run(session, channel_id, "sync"), _last_run(session, channel_id, "orders")
                 shipments, failing = shipment_problems(context, config.name)
             rows.append(
@@ -361,9 +377,32 @@ def status(context: Context) -> list[ChannelStatus]:
                         ParkedError(f"{f.order} {f.tracking} ({f.status}, {f.attempts} attempt(s))", f.code, f.message)
                         for f in failing
                     ],
+                    retrying=counts.get("retry", 0),
+                    retry_waits=waits,
                 )
             )
     return rows
+
+
+def _retry_waits(session: Session, channel_id: int) -> list[RetryWait]:
+    """The channel's listings waiting for a retry, soonest first (50 at most)."""
+    query = (
+        select(
+            Sku.sku,
+            ChannelListing.last_error_code,
+            ChannelListing.last_error,
+            ChannelListing.attempts,
+            ChannelListing.next_try_at,
+        )
+        .join(Sku, Sku.id == ChannelListing.sku_id)
+        .where(ChannelListing.channel_id == channel_id, ChannelListing.status == "retry")
+        .order_by(ChannelListing.next_try_at, Sku.sku)
+        .limit(50)
+    )
+    return [
+        RetryWait(sku, code, message, attempts, at.astimezone(UTC).isoformat(timespec="seconds") if at else None)
+        for sku, code, message, attempts, at in session.execute(query)
+    ]
 
 
 def _last_run(session: Session, channel_id: int, kind: str) -> SyncRun | None:
