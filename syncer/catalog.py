@@ -96,6 +96,8 @@ LOCALIZED_ATTR = re.compile(r"^attr\[([^\]]+)\]\[([^\]]*)\]$")
 CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 TEXT_FIELDS = ("title", "description", "bullets")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,119}$")
+#: the longest text a plain column may hold (the database's column sizes)
+MAX_LENGTHS = {"product": 120, "title": 500, "category": 200, "brand": 200, "barcode": 64, "supplier": 200}
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 TEXT_CHUNK = 2000  # ids per IN list when reading stored texts
 
@@ -258,6 +260,11 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     with its row and column; every cell is checked, so all of a row's problems are reported at once)."""
     before = len(problems)
     problems.extend(limits.control_problems(number, cells))
+    problems.extend(
+        Problem(number, column, f"is {len(cells[column].strip())} characters; at most {most}")
+        for column, most in MAX_LENGTHS.items()
+        if len(cells.get(column, "").strip()) > most
+    )
     sku = _sku_cell(number, cells.get("sku", "").strip(), problems)
     title = cells.get("title", "").strip()
     if not title:
@@ -347,7 +354,7 @@ def _patterned_cells(
     attributes: dict[str, str] = {}
     stock: dict[str, int] = {}
     for name, value in cells.items():
-        if not value or name[0] not in "as" or not value.strip():
+        if not value or not name or name[0] not in "as" or not value.strip():
             continue
         match = PATTERNED.match(name)
         if not match:
