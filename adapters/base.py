@@ -68,6 +68,7 @@ __all__ = [
     "OrderStatus",
     "PermanentItemError",
     "PriceUpdate",
+    "PublishGroup",
     "RateLimited",
     "RemoteListing",
     "RequestRejected",
@@ -82,6 +83,7 @@ __all__ = [
     "UnexpectedResponse",
     "Variation",
     "frozen_map",
+    "publish_groups",
     "utc",
 ]
 
@@ -593,6 +595,35 @@ class BatchItem(Protocol):
 
 
 ItemT = TypeVar("ItemT", bound=BatchItem)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishGroup:
+    """One listing a publish makes or updates, as an estimate sees it."""
+
+    key: str
+    skus: tuple[str, ...]
+    variations: bool
+    ref: ListingRef | None
+
+
+def publish_groups(items: Sequence[BatchItem]) -> list[PublishGroup]:
+    """Publish items per listing: a draft is one listing; a preview's per-SKU stand-ins are grouped by their
+    ``group`` attribute (a product with more than one SKU is one draft with variations, as the planner
+    makes it)."""
+    drafts: list[PublishGroup] = []
+    groups: dict[str, list[BatchItem]] = {}
+    for item in items:
+        if isinstance(item, ListingDraft):
+            drafts.append(PublishGroup(item.sku, item.all_skus(), bool(item.variations), item.ref))
+        else:
+            groups.setdefault(str(getattr(item, "group", None) or item.sku), []).append(item)
+    for key, members in groups.items():
+        ref = next((m.ref for m in members if m.ref is not None), None)
+        drafts.append(PublishGroup(key, tuple(m.sku for m in members), len(members) > 1, ref))
+    return drafts
+
+
 T = TypeVar("T")
 
 
@@ -660,6 +691,20 @@ class ChannelAdapter(ABC):
             return sum(1 for _ in self.chunks(op, items))
         except (AttributeError, KeyError, TypeError, ValueError):
             return self.limits.calls(op, len(items))
+
+    def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
+        """THE estimate of the API calls ``op`` on ``items`` makes: the writes by this adapter's chunking
+        plus the reads it must make around them (ids not bound yet, read-backs of assigned ids, feed
+        polls). The sync plan, ``sync --dry-run``, change previews and the calls bench all count with it.
+        ``items`` are the adapter's own inputs (drafts, updates, requests) or a preview's stand-ins with
+        ``sku``, ``ref`` and, for publish, ``group`` (the product: one draft per group). Order pulls and
+        token calls are not included. Default: one call per chunk."""
+        return self.count_calls(op, items)
+
+    def write_path(self, op: Operation, items: Sequence[BatchItem]) -> str | None:
+        """Where a marketplace offers two ways to write a batch (per-item calls or a bulk feed), which one
+        this batch takes and why (calls, expected latency, budget left); the plan shows it. None: one way."""
+        return None
 
     @property
     @abstractmethod

@@ -91,6 +91,9 @@ class Recorder:
             }
             if least == 0 or calls > least:
                 row["why"] = minimum.why(channel.kind, operation, counts[channel.name])
+            if operation != "orders":
+                row["predicted_calls"] = PREDICTED.get(channel.name, 0)
+                row["push_calls"] = calls - sum(n for name, n in counts[channel.name].items() if minimum.is_pull(name))
             self.rows.append(row)
 
 
@@ -99,13 +102,18 @@ def _sync_all(context: BenchContext) -> None:
         sync.sync_channel(context, channel, user="bench")
 
 
+PREDICTED: dict[str, int] = {}  # channel -> calls the plan estimates (reconcile.Plan.calls), set by _planned
+
+
 def _planned(context: BenchContext, only: set[int] | None = None) -> dict[str, dict[str, list[int]]]:
     """Per channel and operation, the changed SKUs of each product the next sync will push (from the
-    syncer's own plan), so the minimum is taken over what really changed after the channel's rules."""
+    syncer's own plan), so the minimum is taken over what really changed after the channel's rules; the
+    plan's own call estimate goes to :data:`PREDICTED`."""
     out: dict[str, dict[str, list[int]]] = {}
     for channel in context.channels:
         with context.session() as session, context.adapter(channel) as adapter:
             plan = reconcile.build_plan(session, channel, adapter, only_skus=only)
+        PREDICTED[channel.name] = sum(plan.calls().values())
         per_op: dict[str, Counter[str]] = {}
         for op, items in plan.batches:
             for item in items:
@@ -257,6 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs.append(meta)
         print(f"bench calls: {size} SKUs done in {meta['seconds']} s", file=sys.stderr)
     over = [r for r in rows if r.get("ratio") is not None and r["ratio"] > 1.0]
+    estimates: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if "predicted_calls" in r:
+            e = estimates.setdefault(r["channel"], {"predicted": 0, "actual": 0})
+            e["predicted"] += r["predicted_calls"]
+            e["actual"] += r["push_calls"]
+    for e in estimates.values():
+        e["error_pct"] = round(100 * (e["predicted"] - e["actual"]) / e["actual"], 1) if e["actual"] else 0.0
     result = {
         "benchmark": "calls",
         "sizes": list(sizes),
@@ -264,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": runs,
         "rows": rows,
         "rows_over_minimum": len(over),
+        "predicted_vs_actual": estimates,
         "worst_ratio": max((r["ratio"] for r in rows if r.get("ratio") is not None), default=None),
     }
     print(json.dumps(result, ensure_ascii=False))

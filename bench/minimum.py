@@ -120,6 +120,21 @@ EXTRA = {
 }
 
 
+PULL_LABELS = (
+    "taobao.trades.sold.increment.get",
+    "graphql orders",
+    "GET /sell/fulfillment/v1/order",
+    "GET /wp-json/wc/v3/orders",
+    "aliexpress.solution.order.get",
+    "GET /orders/{id}/orders",
+)
+
+
+def is_pull(name: str) -> bool:
+    """An order pull's request (made before a stock push, outside the push plan)."""
+    return any(name == label or name.endswith(label) for label in PULL_LABELS)
+
+
 def why(kind: str, op: str, counts: Counter[str]) -> str:
     """The calls of a step by wire operation, most first, with the reason for the known extra ones."""
     parts = []

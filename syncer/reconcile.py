@@ -254,6 +254,8 @@ class Plan:
     batches: list[tuple[Operation, list[PlannedItem]]] = field(default_factory=list)
     deferred: list[tuple[str, str]] = field(default_factory=list)  # (sku, why)
     refused: list[tuple[int, str, str, str]] = field(default_factory=list)  # (listing id, sku, code, why)
+    estimate: dict[str, int] = field(default_factory=dict)  # operation -> API calls (adapter.estimate_calls)
+    notes: list[str] = field(default_factory=list)  # how batches are written and why (adapter.write_path)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
@@ -262,10 +264,9 @@ class Plan:
         return dict(out)
 
     def calls(self) -> dict[str, int]:
-        out: dict[str, int] = defaultdict(int)
-        for op, _ in self.batches:
-            out[op.value] += 1
-        return dict(out)
+        """API calls per operation, as the adapter estimates each batch (``ChannelAdapter.estimate_calls``,
+        the one estimate previews and the bench use too); order pulls and token calls not included."""
+        return dict(self.estimate)
 
     @property
     def items(self) -> int:
@@ -465,6 +466,11 @@ class _Planner:
             by_payload = {id(item.payload): item for item in real}
             for chunk in self.adapter.chunks(op, [item.payload for item in real]):
                 self.plan.batches.append((op, [by_payload[id(payload)] for payload in chunk]))
+                calls = self.adapter.estimate_calls(op, chunk)
+                self.plan.estimate[op.value] = self.plan.estimate.get(op.value, 0) + calls
+                note = self.adapter.write_path(op, chunk)
+                if note:
+                    self.plan.notes.append(note)
 
 
 def _by_id(session: Session, model: type[Any], ids: list[int]) -> dict[int, Any]:

@@ -38,6 +38,7 @@ from listing_sync.adapters.aliexpress import mapping
 from listing_sync.adapters.aliexpress.auth import SYNC_PATH, TOKEN_ERRORS, IopAuth
 from listing_sync.adapters.base import (
     AuthError,
+    BatchItem,
     ChannelError,
     ConfigurationError,
     ContentRules,
@@ -58,6 +59,7 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    publish_groups,
 )
 from listing_sync.adapters.excerpt import read_each
 from listing_sync.adapters.http import HttpAdapter
@@ -282,6 +284,17 @@ class AliExpressAdapter(HttpAdapter):
         return [results[i] for i in range(len(updates))]
 
     # -- publish -------------------------------------------------------------------------------------
+    def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
+        """Publish: from ``feed_threshold`` drafts on, one feed.submit and one feed.query per operation type
+        (create, full update), else one post/edit per draft. Others: one call per chunk."""
+        if op is not Operation.PUBLISH:
+            return self.count_calls(op, items)
+        groups = publish_groups(items)
+        if len(groups) < self.options.feed_threshold:
+            return len(groups)
+        kinds = {g.ref is not None for g in groups}
+        return sum(2 * -(-len(groups) // FEED_MAX) for _ in kinds)
+
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
         resolved = self._product_ids([(d.sku, d.ref) for d in drafts if d.ref is not None])
         plan: list[tuple[ListingDraft, str | None] | ItemResult] = []

@@ -39,6 +39,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,7 @@ import httpx
 from listing_sync.adapters.amazon import mapping as m
 from listing_sync.adapters.amazon.auth import LWA_TOKEN_URL, LwaAuth
 from listing_sync.adapters.base import (
+    BatchItem,
     ChannelError,
     ConfigurationError,
     ContentRules,
@@ -70,6 +72,7 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    publish_groups,
 )
 from listing_sync.adapters.excerpt import read_each, unexpected
 from listing_sync.adapters.http import HttpAdapter
@@ -309,6 +312,55 @@ class AmazonAdapter(HttpAdapter):
             size += n
         if batch:
             yield batch
+
+    def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
+        """Below ``feed_threshold`` messages one request per SKU (publish: the parent and each child, a
+        price PATCH first for a listing published before); from it on one JSON_LISTINGS_FEED: create the
+        document, upload, createFeed, a getFeed every ``feed_poll_seconds`` for the feed's expected
+        processing time, the report document and its download. Quantity 0 always goes by PATCH."""
+        if op is Operation.PUBLISH:
+            groups = publish_groups(items)
+            messages = sum(len(g.skus) + (1 if g.variations else 0) for g in groups)
+            if self._use_feed(messages):
+                return self._feed_calls(messages) + (self._feed_calls(len(groups)) if any(g.ref for g in groups) else 0)
+            return messages + sum(1 for g in groups if g.ref is not None)
+        if op is Operation.DELIST and self.options.delist_mode == "delete":
+            return self._feed_calls(len(items)) if self._use_feed(len(items)) else len(items)
+        urgent = sum(1 for i in items if op is Operation.DELIST or getattr(i, "quantity", None) == 0)
+        rest = len(items) - urgent
+        return urgent + (self._feed_calls(rest) if self._use_feed(rest) else rest)
+
+    def write_path(self, op: Operation, items: Sequence[BatchItem]) -> str | None:
+        """Feed or per-SKU requests, by calls and expected latency: requests take messages / 5 s, a feed
+        ~30 minutes whatever its size, so requests win below ``feed_threshold`` (7,500 = (1,800 - 300) s x
+        5/s) and the feed from there on, when the createFeed quota has a feed left now."""
+        if op is Operation.PUBLISH:
+            groups = publish_groups(items)
+            messages = sum(len(g.skus) + (1 if g.variations else 0) for g in groups)
+        else:
+            zero = op is Operation.DELIST and self.options.delist_mode != "delete"
+            messages = 0 if zero else sum(1 for i in items if getattr(i, "quantity", None) != 0)
+        if not messages:
+            return None
+        requests_s = messages / PATCH_RATE
+        feed = self._feed_calls(messages)
+        if self._use_feed(messages):
+            left = self.http.limiter("create_feed").wait_time(1) == 0
+            minutes = FEED_LATENCY_S / 60
+            return (
+                f"{op.value}: one JSON_LISTINGS_FEED for {messages} messages ({feed} calls, ~{minutes:.0f} min"
+                f" processing) instead of {messages} requests (~{requests_s / 60:.0f} min at {PATCH_RATE:g}/s)"
+                + ("" if left else "; the createFeed quota is spent now, so the feed waits for it")
+            )
+        return (
+            f"{op.value}: {messages} per-SKU requests (~{requests_s:.0f} s at {PATCH_RATE:g}/s) finish before one feed"
+            f" (~{FEED_LATENCY_S / 60:.0f} min processing, {feed} calls); a feed from {self.options.feed_threshold}"
+            " messages on"
+        )
+
+    def _feed_calls(self, messages: int) -> int:
+        polls = max(1, math.ceil(min(FEED_LATENCY_S, self.options.feed_wait_seconds) / self.options.feed_poll_seconds))
+        return -(-messages // FEED_MAX_MESSAGES) * (3 + polls + 2)
 
     def _use_feed(self, messages: int) -> bool:
         return messages >= self.options.feed_threshold

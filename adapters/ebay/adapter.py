@@ -35,6 +35,7 @@ from urllib.parse import quote
 import httpx
 from listing_sync.adapters.base import (
     AuthError,
+    BatchItem,
     ChannelError,
     ConfigurationError,
     ContentRules,
@@ -49,11 +50,13 @@ from listing_sync.adapters.base import (
     OrderCursor,
     OrderPage,
     PriceUpdate,
+    PublishGroup,
     RateLimited,
     RemoteListing,
     Shipment,
     StockUpdate,
     TransientError,
+    publish_groups,
     utc,
 )
 from listing_sync.adapters.ebay import mapping as m
@@ -140,6 +143,20 @@ class _PublishRun:
 
     def live(self, sku: str) -> bool:
         return (self.offers.get(sku) or {}).get("status") == "PUBLISHED"
+
+
+def _publish_call_estimate(chunk: Sequence[PublishGroup]) -> int:
+    """Calls of one publish call (see :meth:`EbayAdapter.estimate_calls`)."""
+    if not chunk:
+        return 0
+    known = [g for g in chunk if g.ref is not None]
+    new = [g for g in chunk if g.ref is None]
+    calls = 2  # bulkGetInventoryItem + bulkCreateOrReplaceInventoryItem
+    calls += 2 * sum(1 for g in chunk if g.variations)  # group PUT + publish by group
+    calls += 2 * sum(len(g.skus) for g in known)  # getOffers + updateOffer
+    calls += 1 if new else 0  # bulkCreateOffer
+    calls += 1 if any(not g.variations for g in new) else 0  # bulkPublishOffer
+    return calls
 
 
 def _whole_groups(requests: Sequence[DelistRequest]) -> dict[str, list[int]]:
@@ -293,6 +310,28 @@ class EbayAdapter(HttpAdapter):
             size += n
         if chunk:
             yield chunk
+
+    def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
+        """Publish, per call of at most 25 SKUs: one inventory read and one bulk replace; a group PUT and a
+        publishOfferByInventoryItemGroup per listing with variations; for a listing published before, an
+        offer look-up and an updateOffer per SKU, else one bulkCreateOffer; one bulkPublishOffer for the
+        new single listings. Delist: one group withdraw per whole group, else one per SKU. Others: one call
+        per chunk of 25."""
+        if op is Operation.DELIST:
+            whole = _whole_groups([DelistRequest(i.sku, i.ref) for i in items])
+            covered = sum(len(ns) for ns in whole.values())
+            return len(whole) + len(items) - covered
+        if op is not Operation.PUBLISH:
+            return self.count_calls(op, items)
+        calls = 0
+        chunk: list[PublishGroup] = []
+        for group in [*publish_groups(items), None]:
+            if group is None or (chunk and sum(len(g.skus) for g in chunk) + len(group.skus) > self.limits.publish):
+                calls += _publish_call_estimate(chunk)
+                chunk = []
+            if group is not None:
+                chunk.append(group)
+        return calls
 
     def _group_chunks(self, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         groups: dict[str, list[ItemT]] = {}

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import httpx
 from listing_sync.adapters.base import (
     AuthError,
+    BatchItem,
     ChannelError,
     ConfigurationError,
     ContentRules,
@@ -51,6 +52,7 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    publish_groups,
 )
 from listing_sync.adapters.excerpt import read_each
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
@@ -121,6 +123,7 @@ class ShopifyAdapter(HttpAdapter):
         super().__init__(channel, **kwargs)
         self.opts = self.options
         self.endpoint = f"/admin/api/{self.opts.api_version}/graphql.json"
+        self._location_estimated = False
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.new_key: Callable[[], str] = lambda: str(uuid.uuid4())
         self._location_id: str | None = m.gid("Location", self.opts.location_id) if self.opts.location_id else None
@@ -427,6 +430,26 @@ class ShopifyAdapter(HttpAdapter):
             else:
                 out[n] = ItemResult.success(u.sku, ref=self._ref(u.sku, ids))
         return out
+
+    def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
+        """Publish: per call one SKU search when a draft has no product id, the location once per adapter,
+        and per product a productCreate/productUpdate plus one bulk variant call per 250 variants (updates
+        and creations of one product each count one). Others: one call per chunk (prices: per product)."""
+        if op is not Operation.PUBLISH:
+            return self.count_calls(op, items)
+        groups = publish_groups(items)
+        calls = 0 if self._location_id is not None or self._location_estimated else 1
+        self._location_estimated = True  # the location is read once per adapter: count it once too
+        size = 0
+        searched = False
+        for group in groups:
+            if size and size + len(group.skus) > m.SKU_LOOKUP_CHUNK:
+                size, searched = 0, False
+            size += len(group.skus)
+            if group.ref is None and not searched:
+                calls, searched = calls + 1, True
+            calls += 1 + -(-len(group.skus) // m.MAX_INPUT)
+        return calls
 
     def _publish_chunks(self, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         chunk: list[ItemT] = []
@@ -775,7 +798,9 @@ class ShopifyAdapter(HttpAdapter):
             nxt = OrderCursor(cursor.since, until, str(connection.next))
             return OrderPage(tuple(orders), nxt, False, tuple(problems))
         nxt = OrderCursor(until - self.limits.order_overlap)
-        return OrderPage(tuple(orders), nxt, until >= newest, tuple(problems))
+        # caught up once the window reached within the overlap of now: the next pull re-reads that anyway
+        # (a window of several pages ends seconds before `newest`; asking again would re-read it all)
+        return OrderPage(tuple(orders), nxt, until >= newest - self.limits.order_overlap, tuple(problems))
 
     def _order(self, node: Mapping[str, Any]) -> Order:
         """One order node, with the line items beyond the ones fetched inline."""

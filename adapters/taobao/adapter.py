@@ -57,6 +57,7 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    publish_groups,
 )
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_page_number
@@ -107,6 +108,17 @@ def bound_ref(sku: str, ref: ListingRef | None) -> ListingRef | None:
     if not sku_id:
         return None
     return m.sku_ref(sku, ref.get("num_iid"), sku_id, ref.get(f"properties/{sku}"), sku)
+
+
+def _needs_sku_read(chunk: Sequence[BatchItem], tmall: bool) -> bool:
+    """Whether delisting/relisting this one-item chunk reads the item's SKUs first (its refs name SKUs of
+    an item but do not bind the item's whole SKU list)."""
+    if tmall or not chunk:
+        return False
+    refs = [item.ref for item in chunk if item.ref is not None]
+    if len(refs) != len(chunk) or all(r.sku == i.sku and not r.get("sku_id") for r, i in zip(refs, chunk, strict=True)):
+        return False
+    return not m.bound_skus(refs[0])
 
 
 def kept(sku: str, given: ListingRef | None, resolved: ListingRef) -> ListingRef:
@@ -344,6 +356,23 @@ class TaobaoAdapter(HttpAdapter):
         else:
             self.call("taobao.item.price.update", {"num_iid": ref.get("num_iid"), "price": price})
         return ItemResult.success(update.sku, ref=kept(update.sku, update.ref, ref))
+
+    # -- estimate ------------------------------------------------------------------------------------
+    def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
+        """Publish: one add/update per item and one ``item.skus.get`` per 40 items with SKUs; price: one
+        call per SKU; stock: one per chunk; delist/relist: one per item (plus a SKU read where the ref does
+        not bind the item's SKUs). Every SKU without a bound id costs a merchant-code look-up first."""
+        if op is Operation.PUBLISH:
+            groups = publish_groups(items)
+            return len(groups) + -(-sum(1 for g in groups if g.variations) // SKUS_GET_BATCH)
+        lookups = sum(1 for item in items if bound_ref(item.sku, item.ref) is None and item.sku not in self._refs)
+        if op is Operation.PRICE:
+            return len(items) + lookups
+        chunks = list(self.chunks(op, items))
+        if op is Operation.STOCK:
+            return len(chunks) + lookups
+        reads = sum(1 for chunk in chunks if _needs_sku_read(chunk, self.options.tmall))
+        return len(chunks) + reads + lookups
 
     # -- stock ---------------------------------------------------------------------------------------
     def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:

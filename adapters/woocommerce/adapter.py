@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote
@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx
 from listing_sync.adapters.base import (
     AuthError,
+    BatchItem,
     ChannelError,
     ConfigurationError,
     ContentRules,
@@ -48,6 +49,7 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    publish_groups,
 )
 from listing_sync.adapters.excerpt import read_each
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
@@ -158,6 +160,17 @@ class WooCommerceAdapter(HttpAdapter):
         for group in groups.values():
             for start in range(0, len(group), size):
                 yield group[start : start + size]
+
+    def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
+        """Publish: one products/batch per ``batch_size`` products plus one variations/batch per
+        ``batch_size`` variations of each variable product. Others: one call per chunk (grouped by parent),
+        plus a look-up for each item without a ref."""
+        if op is not Operation.PUBLISH:
+            unknown = sum(1 for item in items if mapping.target_of(item.sku, item.ref) is None)
+            return self.count_calls(op, items) + unknown
+        size = self.options.batch_size
+        groups = publish_groups(items)
+        return -(-len(groups) // size) + sum(-(-len(g.skus) // size) for g in groups if g.variations)
 
     # -- publish ------------------------------------------------------------------------------------
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
@@ -466,7 +479,8 @@ class WooCommerceAdapter(HttpAdapter):
         if following is not None:
             nxt = OrderCursor(cursor.since, until, f"{following}:{total}")
             return OrderPage(tuple(orders.values()), nxt, False, tuple(problems))
-        done = until >= now - limits.order_lag - timedelta(seconds=1)
+        # caught up once the window reached within the overlap of now: the next pull re-reads that anyway
+        done = until >= now - limits.order_lag - limits.order_overlap
         return OrderPage(tuple(orders.values()), OrderCursor(until - limits.order_overlap), done, tuple(problems))
 
     # -- helpers ------------------------------------------------------------------------------------

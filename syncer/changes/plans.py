@@ -83,14 +83,23 @@ class _SkuRow:
     cost: Decimal | None
     currency: str
     active: bool
+    product_id: int | None = None
 
 
 def _sku_rows(session: Session, sku_ids: Sequence[int]) -> dict[int, _SkuRow]:
     amount = _Amounts(session)
-    query = select(Sku.id, Sku.sku, amount.column(Sku.base_price), amount.column(Sku.cost), Sku.currency, Sku.active)
+    query = select(
+        Sku.id,
+        Sku.sku,
+        amount.column(Sku.base_price),
+        amount.column(Sku.cost),
+        Sku.currency,
+        Sku.active,
+        Sku.product_id,
+    )
     return {
-        sid: _SkuRow(sid, sku, amount.required(price), amount(cost), currency, bool(active))
-        for sid, sku, price, cost, currency, active in _by_ids(session, query, Sku.id, sorted(set(sku_ids)), 0)
+        sid: _SkuRow(sid, sku, amount.required(price), amount(cost), currency, bool(active), product)
+        for sid, sku, price, cost, currency, active, product in _by_ids(session, query, Sku.id, sorted(set(sku_ids)), 0)
     }
 
 

@@ -36,12 +36,13 @@ CallCounter = Callable[[ChannelConfig, Operation, list[Any]], int]
 
 
 class _CallItem:
-    """What an adapter's ``chunks`` looks at: the SKU and where it lives (parsed only if looked at)."""
+    """What an adapter's ``chunks`` and ``estimate_calls`` look at: the SKU, where it lives (parsed only
+    if looked at) and its product (``group``: one publish draft per product)."""
 
-    __slots__ = ("sku", "_raw", "_ref")
+    __slots__ = ("sku", "_raw", "_ref", "group")
 
-    def __init__(self, sku: str, raw: str | None) -> None:
-        self.sku, self._raw = sku, raw
+    def __init__(self, sku: str, raw: str | None, group: int | None = None) -> None:
+        self.sku, self._raw, self.group = sku, raw, group
         self._ref: ListingRef | None = None
 
     @property
@@ -52,14 +53,15 @@ class _CallItem:
 
 
 def limits_counter(adapters: dict[str, ChannelAdapter] | None = None) -> CallCounter:
-    """Count calls with the channel's adapter's own chunking where given, else its kind's declared batch maximum."""
+    """Count calls with the channel's adapter's own estimate (``ChannelAdapter.estimate_calls``, the one the
+    sync plan uses) where given, else its kind's declared batch maximum."""
 
     def count(channel: ChannelConfig, op: Operation, items: list[Any]) -> int:
         if not items:
             return 0
         adapter = (adapters or {}).get(channel.name)
         if adapter is not None:
-            return adapter.count_calls(op, items)
+            return adapter.estimate_calls(op, items)
         return registry.estimate_calls(channel.kind, op, len(items))
 
     return count
@@ -201,7 +203,7 @@ class _ChannelPreview:
             Effect(row.id if row else None, self.config.name, sku_id, sku.sku, "listing", old, want, op)
         )
         if op is not None:
-            self.calls[op].append(_CallItem(sku.sku, row.ref if row is not None else None))
+            self.calls[op].append(_CallItem(sku.sku, row.ref if row is not None else None, sku.product_id))
 
     def price(self, row: _ListingRow, sku: _SkuRow, old: Decimal, pushable: bool) -> Decimal:
         """The price the channel will show (the old one while the FX rate is missing), guarded."""
@@ -256,7 +258,7 @@ class _ChannelPreview:
     def effect(self, row: _ListingRow, sku: _SkuRow, name: str, old: Any, new: Any, op: Operation | None) -> None:
         self.plan.effects.append(Effect(row.id, self.name, sku.id, sku.sku, name, old, new, op))
         if op is not None:
-            self.calls[op].append(_CallItem(sku.sku, row.ref))
+            self.calls[op].append(_CallItem(sku.sku, row.ref, sku.product_id))
 
     def refuse(self, sku: _SkuRow, message: str) -> None:
         self.plan.violations.append(Violation(sku.sku, self.name, message))

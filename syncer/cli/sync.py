@@ -78,6 +78,7 @@ def _plan(channel: list[str] | None) -> None:
     table = Table(title="sync plan (dry run)")
     for column in ("channel", "publish", "relist", "price", "stock", "delist", "API calls", "deferred"):
         table.add_column(column)
+    notes: list[str] = []
     for plan in service.plan_sync(ctx(), channel):
         table.add_row(
             plan.channel,
@@ -85,7 +86,10 @@ def _plan(channel: list[str] | None) -> None:
             str(plan.api_calls),
             str(plan.deferred),
         )
+        notes += [f"{plan.channel}: {note}" for note in dict.fromkeys(plan.notes)]
     console.print(table)
+    for note in notes:
+        console.print(note, markup=False)
 
 
 def _inline(channel: list[str] | None, user: str | None) -> None:

@@ -196,12 +196,14 @@ def trigger_sync(
 # ------------------------------------------------------------------------------------- `syncer sync`
 @dataclass(frozen=True, slots=True)
 class ChannelPlan:
-    """What the next sync of one channel would do: items per operation, API calls, deferred items."""
+    """What the next sync of one channel would do: items per operation, API calls (the adapter's estimate;
+    order pulls and token calls not included), deferred items, and how batches are written and why."""
 
     channel: str
     counts: dict[str, int]
     api_calls: int
     deferred: int
+    notes: tuple[str, ...] = ()
 
 
 def plan_sync(context: Context, channels: Sequence[str] | None = None) -> list[ChannelPlan]:
@@ -210,7 +212,8 @@ def plan_sync(context: Context, channels: Sequence[str] | None = None) -> list[C
     out = []
     for config in context.selected_channels(list(channels or [])):
         plan = plan_channel(context, config)
-        out.append(ChannelPlan(config.name, plan.counts(), sum(plan.calls().values()), len(plan.deferred)))
+        calls = sum(plan.calls().values())
+        out.append(ChannelPlan(config.name, plan.counts(), calls, len(plan.deferred), tuple(plan.notes)))
     return out
 
 

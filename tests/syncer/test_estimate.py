@@ -1,0 +1,57 @@
+"""The one estimate: the calls a sync plan predicts (``ChannelAdapter.estimate_calls`` per batch) are the
+calls the push makes, on every emulated marketplace, for a first publish and for each kind of change."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from listing_sync.syncer import reconcile  # noqa: E402
+from listing_sync.syncer.services import sync  # noqa: E402
+
+from bench import calls as bench  # noqa: E402
+from bench import minimum  # noqa: E402
+from bench.world import world  # noqa: E402
+
+
+def predicted(context) -> dict[str, int]:
+    out = {}
+    for channel in context.channels:
+        with context.session() as session, context.adapter(channel) as adapter:
+            out[channel.name] = sum(reconcile.build_plan(session, channel, adapter).calls().values())
+    return out
+
+
+def pushed(context, before: dict[str, int]) -> dict[str, int]:
+    """Requests since ``before`` per channel, order pulls and token calls left out."""
+    from bench import trace
+
+    out = {}
+    for channel in context.channels:
+        counts = trace.count(context.hub.get(channel).requests[before[channel.name] :])
+        out[channel.name] = sum(
+            n for name, n in counts.items() if not minimum.is_pull(name) and not trace.is_token(name)
+        )
+    return out
+
+
+def test_plans_predict_the_calls_of_every_push():
+    with world(12) as context:  # 3 products x 4 variants on the six example channels
+        ids = bench._selection(context, 8)
+        steps = [
+            ("publish", lambda: None),
+            ("price", lambda: bench._price(context, ids)),
+            ("stock", lambda: bench._stock(context, ids, 1)),
+            ("delist", lambda: bench._wanted(context, ids, "delisted")),
+            ("relist", lambda: bench._wanted(context, ids, "active")),
+        ]
+        for name, change in steps:
+            change()
+            expected = predicted(context)
+            before = {c.name: len(context.hub.get(c).requests) for c in context.channels}
+            for channel in context.channels:
+                sync.sync_channel(context, channel, user="test")
+            assert pushed(context, before) == expected, name
+            assert any(expected.values()), name
