@@ -6,6 +6,7 @@ cannot be written). Buyers' personal data in it is masked like everywhere else."
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import traceback
@@ -33,6 +34,55 @@ def record_crash(exc: BaseException, data_dir: Path | None, argv: Sequence[str])
         except OSError:
             continue
     return None
+
+
+class OneLineFormatter(logging.Formatter):
+    """A log line without its traceback: the traceback goes to the log file named instead."""
+
+    def __init__(self, log_file: Path) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
+        self.log_file = log_file
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = logging.Formatter.formatMessage(self, _without_traceback(record, self))
+        if record.exc_info or record.exc_text:
+            kind = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else "error"
+            line += f" ({kind}; the traceback is in {self.log_file})"
+        return line
+
+
+def _without_traceback(record: logging.LogRecord, formatter: logging.Formatter) -> logging.LogRecord:
+    record.message = record.getMessage()
+    if formatter.usesTime():
+        record.asctime = formatter.formatTime(record, formatter.datefmt)
+    return record
+
+
+def configure_worker_logging(data_dir: Path, level: int = logging.INFO) -> Path:
+    """A long-running worker logs one line per record on standard error, never a traceback, and every
+    record with its traceback to ``<data dir>/logs/worker.log``, which it returns."""
+    directory = _candidates(data_dir)[0]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        directory = _candidates(None)[0]
+        directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "worker.log"
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_syncer_worker", False)]:
+        root.removeHandler(handler)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"))
+    console = logging.StreamHandler()
+    console.setFormatter(OneLineFormatter(path))
+    handlers: tuple[logging.Handler, ...] = (to_file, console)
+    for handler in handlers:
+        setattr(handler, "_syncer_worker", True)  # noqa: B010 (marks ours, to replace them on a second call)
+        handler.setLevel(level)
+        root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    return path
 
 
 def _candidates(data_dir: Path | None) -> list[Path]:

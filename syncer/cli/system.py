@@ -48,12 +48,15 @@ def worker(
 ) -> None:
     """Run a job consumer (scheduled syncs, order pulls, triggered pushes). Run several for scale-out."""
     from listing_sync.jobs.scheduler import run_worker
+    from listing_sync.syncer.crashlog import configure_worker_logging
     from listing_sync.syncer.services import system
 
     setup = system.prepare_worker(ctx())
+    log_file = configure_worker_logging(ctx().data_dir)
     console.print(f"worker {setup.owner}: {workers} threads on the {setup.backend} queue; Ctrl-C stops", soft_wrap=True)
     if setup.interrupted:
         console.print(f"marked {setup.interrupted} run(s) of stopped processes interrupted")
+    console.print(f"log (with tracebacks): {log_file}", soft_wrap=True)
     run_worker(workers)
 
 

@@ -119,3 +119,33 @@ def test_the_worker_checks_the_queue_before_consuming(monkeypatch) -> None:
 
     with pytest.raises(QueueUnavailable, match="cannot reach the Redis job queue"), scheduler.queue_errors():
         down()
+
+
+def test_the_worker_logs_one_line_and_keeps_the_traceback_in_its_log(tmp_path: Path, capsys) -> None:
+    import logging
+
+    from listing_sync.syncer.crashlog import configure_worker_logging
+
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    try:
+        path = configure_worker_logging(tmp_path / "data")
+        assert configure_worker_logging(tmp_path / "data") == path  # a second call replaces, not adds
+        assert sum(getattr(h, "_syncer_worker", False) for h in root.handlers) == 2
+        try:
+            raise ValueError("a task blew up")
+        except ValueError:
+            logging.getLogger("huey").exception("Unhandled exception in task %s", "sync_channel")
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        for handler in [h for h in root.handlers if h not in before[0]]:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(before[1])
+    err = capsys.readouterr().err
+    line = [x for x in err.splitlines() if "Unhandled exception" in x]
+    assert len(line) == 1 and "Traceback" not in err
+    assert f"(ValueError; the traceback is in {path})" in line[0]
+    logged = path.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in logged and "a task blew up" in logged
