@@ -148,6 +148,8 @@ def explain(exc: Exception) -> tuple[int, str]:
         return EXIT_USER, settings_problems(exc)
     if isinstance(exc, OSError) and exc.filename is not None:
         return EXIT_USER, f"cannot use {exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, OSError):  # the machine's, not ours: a port in use, a full disk, a refused connection
+        return EXIT_USER, f"system error: {exc.strerror or exc}"
     from listing_sync.syncer.crashlog import record_crash
 
     log = record_crash(exc, _data_dir(), sys.argv)

@@ -337,3 +337,47 @@ def test_channels_file(text: str) -> None:
         path = Path(directory) / "channels.toml"
         path.write_bytes(text.encode("utf-8", "surrogatepass"))
         typed(lambda: load_channels(path, {"API_KEY": "k"}, check=channel_problems), ChannelsFileError)
+
+
+@FUZZ
+@given(data=files(["order", "carrier", "tracking", "channel", "lines", "warehouse"]))
+def test_shipments_file(data) -> None:
+    from listing_sync.syncer.services.shipping import read_shipments_file
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = write_file(Path(directory), *data)
+        typed(lambda: read_shipments_file(path), InputRejected)
+
+
+def ecb_xml(days: list[tuple[str, list[tuple[str, str]]]], namespaced: bool) -> str:
+    from xml.sax.saxutils import quoteattr
+
+    ns = ' xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref"' if namespaced else ""
+    cubes = "".join(
+        f"<Cube time={quoteattr(day)}>"
+        + "".join(f"<Cube currency={quoteattr(c)} rate={quoteattr(r)}/>" for c, r in rates)
+        + "</Cube>"
+        for day, rates in days
+    )
+    envelope = '<gesmes:Envelope xmlns:gesmes="x">'
+    return f'<?xml version="1.0" encoding="UTF-8"?>{envelope}<Cube{ns}>{cubes}</Cube></gesmes:Envelope>'
+
+
+XML_TEXT = st.one_of(st.sampled_from(NASTY), st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12))
+ECB_FILES = st.one_of(
+    st.builds(
+        ecb_xml,
+        st.lists(st.tuples(XML_TEXT, st.lists(st.tuples(XML_TEXT, XML_TEXT), max_size=4)), max_size=3),
+        st.booleans(),
+    ),
+    st.text(max_size=200),
+)
+
+
+@FUZZ
+@given(text=ECB_FILES)
+def test_ecb_rates_xml(seeded: str, text: str) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "eurofxref.xml"
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))
+        typed(rolled_back(seeded, lambda s: fx.import_rates(s, path)), InputRejected)

@@ -149,3 +149,15 @@ def test_the_worker_logs_one_line_and_keeps_the_traceback_in_its_log(tmp_path: P
     assert f"(ValueError; the traceback is in {path})" in line[0]
     logged = path.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in logged and "a task blew up" in logged
+
+
+def test_a_system_error_is_one_message(run, monkeypatch) -> None:
+    from listing_sync.syncer.services import catalog
+
+    def busy(*args, **kwargs):
+        raise OSError(98, "Address already in use")
+
+    assert run("db", "upgrade").exit_code == 0
+    monkeypatch.setattr(catalog, "show_sku", busy)
+    result = run("catalog", "show", "X")
+    assert result.exit_code == 1 and one_message(result.output) == "error: system error: Address already in use"
