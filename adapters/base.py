@@ -70,6 +70,7 @@ __all__ = [
     "PriceUpdate",
     "PublishGroup",
     "RateLimited",
+    "Recipient",
     "RemoteListing",
     "RequestRejected",
     "RetryableError",
@@ -413,9 +414,36 @@ class OrderLine:
     title: str | None = None
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class Recipient:
+    """Who and where an order ships to, as the marketplace gives it (for the packing slip and the waybill).
+    Personal data: its repr shows nothing, the syncer stores it apart and purges it after the retention."""
+
+    name: str = ""
+    phone: str = ""
+    address1: str = ""
+    address2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+    def __repr__(self) -> str:
+        return "Recipient(***)"
+
+    def __bool__(self) -> bool:
+        return any((self.name, self.phone, self.address1, self.city, self.postal_code))
+
+    def lines(self) -> list[str]:
+        """The address as printed on a label: street lines, then city/state/postcode, then country."""
+        place = " ".join(part for part in (self.postal_code, self.city, self.state) if part)
+        return [line for line in (self.address1, self.address2, place, self.country) if line]
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
-    """A marketplace order, normalized. Keeps no more buyer personal data than fulfilment needs."""
+    """A marketplace order, normalized. Keeps no more buyer personal data than fulfilment needs: the
+    recipient (name, phone, address) where the pull returns it, for packing."""
 
     external_id: str
     status: OrderStatus
@@ -429,6 +457,8 @@ class Order:
     ship_country: str | None = None
     #: the marketplace's own fees for the order where it reports them (eBay totalMarketplaceFee)
     fees: Money | None = None
+    #: who and where it ships to, where the pull returns it (packing slip, waybill; personal data)
+    recipient: Recipient | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "placed_at", utc(self.placed_at))

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
-from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus
+from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus, Recipient
 from listing_sync.adapters.base import Order as RemoteOrder
 from listing_sync.adapters.paging import PageGuard
 from listing_sync.config.channels import ChannelConfig
@@ -220,8 +220,24 @@ def _lock_page(session: Session, channel: ChannelConfig, orders: Sequence[Remote
     reconcile.lock_listings_of(session, ids)
 
 
+#: the keys of ``orders.buyer`` (personal data, purged by syncer.retention)
+BUYER_KEYS = ("name", "phone", "address1", "address2", "city", "state", "postal_code", "country")
+
+
+def keep_recipient(order: Order, recipient: Recipient | None) -> None:
+    """Store (or refresh) who and where the order ships to in ``orders.buyer`` for the packing documents;
+    nothing when the marketplace gave none. Personal data: never logged; purged by the retention job."""
+    if not recipient:
+        return
+    order.buyer = {key: str(getattr(recipient, key) or "")[:300] for key in BUYER_KEYS}
+
+
 def upsert_orders(
-    session: Session, channel: ChannelConfig, channel_id: int, orders: Iterable[RemoteOrder], report: PullReport
+    session: Session,
+    channel: ChannelConfig,
+    channel_id: int,
+    orders: Iterable[RemoteOrder],
+    report: PullReport,
 ) -> set[int]:
     """Insert or update orders and lines; apply stock effects of real state changes. Returns SKU ids touched."""
     orders = list(orders)
@@ -265,6 +281,7 @@ def upsert_orders(
                 row.fees = remote.fees.amount
             row.last_seen_at = now
             report.updated += 1
+        keep_recipient(row, remote.recipient)
         existing = {line.line_id: line for line in row.lines}
         for remote_line in remote.lines:
             if remote_line.line_id in existing:

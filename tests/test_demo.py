@@ -218,6 +218,16 @@ def test_no_buyer_personal_data_in_anything_the_demo_writes(demo) -> None:
     """The trace, the logs, the database and every export: the emulators' buyers appear nowhere (#25.6)."""
     data, result = demo
     runner = CliRunner()
+    # the packing documents are where the recipient belongs (#21.3): the export carries it until the purge
+    packing = runner.invoke(
+        app, ["orders", "export", "--status", "paid", "--status", "shipped"], catch_exceptions=False
+    )
+    assert packing.exit_code == 0 and "recipient,phone,address,postal_code,carrier,tracking" in packing.output
+    assert "Alex Buyer" in packing.output  # WooCommerce's emulated buyer, as the marketplace gave it
+    # the columns registered in syncer.retention may hold buyers' contacts for packing until the purge;
+    # after it (here: everything, as an erasure request would) nothing personal may remain anywhere
+    purge = runner.invoke(app, ["orders", "purge-personal-data", "--days", "0"], catch_exceptions=False)
+    assert purge.exit_code == 0, purge.output
     exports = {}
     for name, args in {
         "orders export": ["orders", "export"],
@@ -229,10 +239,6 @@ def test_no_buyer_personal_data_in_anything_the_demo_writes(demo) -> None:
         done = runner.invoke(app, args, catch_exceptions=False)
         assert done.exit_code == 0, done.output
         exports[name] = done.output
-    # the columns registered in syncer.retention may hold buyers' contacts for packing until the purge;
-    # after it (here: everything, as an erasure request would) nothing personal may remain anywhere
-    purge = runner.invoke(app, ["orders", "purge-personal-data", "--days", "0"], catch_exceptions=False)
-    assert purge.exit_code == 0, purge.output
     with sqlite3.connect(data / "syncer.db") as connection:
         dump = "\n".join(connection.iterdump())
     written = {

@@ -20,6 +20,7 @@ from listing_sync.adapters.base import (
     Order,
     OrderLine,
     OrderStatus,
+    Recipient,
     RemoteListing,
     Shipment,
     Variation,
@@ -439,6 +440,7 @@ def order(data: Mapping[str, Any], default_currency: str) -> Order:
         total=total,
         shipping=_proceeds(data, "SHIPPING"),
         ship_country=((data.get("recipient") or {}).get("deliveryAddress") or {}).get("countryCode"),
+        recipient=recipient(data.get("recipient") or {}),
     )
 
 
@@ -480,3 +482,21 @@ def confirm_shipment_body(shipment: Shipment, carrier_code: str, marketplace_id:
     if carrier_code == OTHER:
         package["carrierName"] = CARRIER_NAMES.get(shipment.carrier, shipment.carrier)
     return {"marketplaceId": marketplace_id, "packageDetail": package}
+
+
+def recipient(data: Mapping[str, Any]) -> Recipient | None:
+    """searchOrders' RECIPIENT: ``deliveryAddress`` (name, addressLine1/2, city, stateOrRegion, postalCode,
+    countryCode, phone). Amazon gives names and street lines only to apps with the restricted PII role."""
+    address = data.get("deliveryAddress") or {}
+    if not address:
+        return None
+    return Recipient(
+        name=str(address.get("name") or ""),
+        phone=str(address.get("phone") or ""),
+        address1=str(address.get("addressLine1") or ""),
+        address2=str(address.get("addressLine2") or ""),
+        city=str(address.get("city") or ""),
+        state=str(address.get("stateOrRegion") or ""),
+        postal_code=str(address.get("postalCode") or ""),
+        country=str(address.get("countryCode") or ""),
+    )

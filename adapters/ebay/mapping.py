@@ -22,6 +22,7 @@ from listing_sync.adapters.base import (
     Order,
     OrderLine,
     OrderStatus,
+    Recipient,
     RemoteListing,
     Shipment,
     Variation,
@@ -436,7 +437,28 @@ def order(data: Mapping[str, Any]) -> Order:
         shipping=money(pricing.get("deliveryCost"), currency),
         ship_country=_ship_country(data),
         fees=money(data.get("totalMarketplaceFee"), currency),
+        recipient=_recipient(data),
     )
+
+
+def _recipient(data: Mapping[str, Any]) -> Recipient | None:
+    """``fulfillmentStartInstructions[].shippingStep.shipTo``: fullName, contactAddress, primaryPhone."""
+    for instruction in data.get("fulfillmentStartInstructions") or []:
+        ship_to = (instruction.get("shippingStep") or {}).get("shipTo") or {}
+        if not ship_to:
+            continue
+        address = ship_to.get("contactAddress") or {}
+        return Recipient(
+            name=str(ship_to.get("fullName") or ""),
+            phone=str((ship_to.get("primaryPhone") or {}).get("phoneNumber") or ""),
+            address1=str(address.get("addressLine1") or ""),
+            address2=str(address.get("addressLine2") or ""),
+            city=str(address.get("city") or ""),
+            state=str(address.get("stateOrProvince") or ""),
+            postal_code=str(address.get("postalCode") or ""),
+            country=str(address.get("countryCode") or ""),
+        )
+    return None
 
 
 def needs_cancel_detail(data: Mapping[str, Any]) -> bool:

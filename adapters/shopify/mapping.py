@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from listing_sync.adapters.base import Money, Order, OrderLine, OrderStatus, Shipment
+from listing_sync.adapters.base import Money, Order, OrderLine, OrderStatus, Recipient, Shipment
 from listing_sync.adapters.money import parse_decimal
 
 # ---------------------------------------------------------------------------------- versions
@@ -309,13 +309,17 @@ def orders_page_size(line_page: int, wanted: int = MAX_INPUT) -> int:
     return max(1, min(wanted, fits))
 
 
+#: the ship-to address asked with each order (for the packing slip; scalars, so no extra cost)
+ADDRESS_FIELDS = "countryCodeV2 name phone address1 address2 city provinceCode zip"
+
+
 def orders_document(page: int, line_page: int) -> str:
     return (
         "query Orders($query: String!, $after: String) "
         f"{{ orders(first: {page}, after: $after, sortKey: UPDATED_AT, query: $query) "
         "{ pageInfo { hasNextPage endCursor } nodes { id name createdAt updatedAt cancelledAt "
         "displayFinancialStatus displayFulfillmentStatus currencyCode "
-        f"totalPriceSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} shippingAddress {{ countryCodeV2 }} "
+        f"totalPriceSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} shippingAddress {{ {ADDRESS_FIELDS} }} "
         f"lineItems(first: {line_page}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }} }} }} }}"
     )
 
@@ -390,6 +394,18 @@ def order(node: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> Order:
         total=total or Money.of("0", currency),
         shipping=shop_money(node.get("totalShippingPriceSet")),
         ship_country=address.get("countryCodeV2"),
+        recipient=Recipient(
+            name=str(address.get("name") or ""),
+            phone=str(address.get("phone") or ""),
+            address1=str(address.get("address1") or ""),
+            address2=str(address.get("address2") or ""),
+            city=str(address.get("city") or ""),
+            state=str(address.get("provinceCode") or ""),
+            postal_code=str(address.get("zip") or ""),
+            country=str(address.get("countryCodeV2") or ""),
+        )
+        if address
+        else None,
     )
 
 

@@ -27,6 +27,7 @@ from listing_sync.adapters.base import (
     OrderStatus,
     PermanentItemError,
     RateLimited,
+    Recipient,
     RemoteListing,
     RequestRejected,
     Shipment,
@@ -42,8 +43,9 @@ log = logging.getLogger("adapters.taobao")
 
 CURRENCY = "CNY"
 
-#: Fields requested from taobao.trades.sold.increment.get. Deliberately no receiver_* personal data
-#: (it arrives desensitised anyway): only what stock and reports need, plus the ship-to country.
+#: Fields requested from taobao.trades.sold.increment.get: what stock and reports need, and the receiver
+#: for the packing slip (TOP sends it desensitised, e.g. 张** / *******1234, unless the app has the
+#: privacy-decryption permission; the syncer stores it apart and purges it after the retention).
 TRADE_FIELDS = ",".join(
     [
         "tid",
@@ -54,6 +56,13 @@ TRADE_FIELDS = ",".join(
         "payment",
         "post_fee",
         "receiver_country",
+        "receiver_name",
+        "receiver_mobile",
+        "receiver_state",
+        "receiver_city",
+        "receiver_district",
+        "receiver_address",
+        "receiver_zip",
         "orders.oid",
         "orders.num_iid",
         "orders.sku_id",
@@ -291,6 +300,16 @@ def parse_trade(trade: Mapping[str, Any]) -> Order:
         total=cny(trade.get("payment") or "0"),
         shipping=cny(trade["post_fee"]) if trade.get("post_fee") not in (None, "") else None,
         ship_country=(str(trade.get("receiver_country") or "").strip().upper() or "CN")[:2],
+        recipient=Recipient(
+            name=str(trade.get("receiver_name") or ""),
+            phone=str(trade.get("receiver_mobile") or ""),
+            address1=str(trade.get("receiver_address") or ""),
+            address2=str(trade.get("receiver_district") or ""),
+            city=str(trade.get("receiver_city") or ""),
+            state=str(trade.get("receiver_state") or ""),
+            postal_code=str(trade.get("receiver_zip") or ""),
+            country=(str(trade.get("receiver_country") or "").strip().upper() or "CN")[:2],
+        ),
     )
 
 

@@ -20,6 +20,7 @@ from listing_sync.adapters.base import (
     Order,
     OrderLine,
     OrderStatus,
+    Recipient,
     RemoteListing,
     Shipment,
     Variation,
@@ -267,6 +268,23 @@ def parse_order(raw: Mapping[str, Any]) -> Order:
         total=money(raw.get("total") or "0", currency) or Money(Decimal(0), currency),
         shipping=money(raw.get("shipping_total"), currency),
         ship_country=country,
+        recipient=recipient(shipping_to or billing, billing),
+    )
+
+
+def recipient(to: Mapping[str, Any], billing: Mapping[str, Any]) -> Recipient:
+    """The shipping address (billing when the order has none); the phone from shipping, else billing."""
+    name = " ".join(str(to.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+    company = str(to.get("company") or "").strip()
+    return Recipient(
+        name=f"{name} ({company})" if company and name else (name or company),
+        phone=str(to.get("phone") or billing.get("phone") or ""),
+        address1=str(to.get("address_1") or ""),
+        address2=str(to.get("address_2") or ""),
+        city=str(to.get("city") or ""),
+        state=str(to.get("state") or ""),
+        postal_code=str(to.get("postcode") or ""),
+        country=str(to.get("country") or ""),
     )
 
 

@@ -137,7 +137,8 @@ def orders_export(
     ] = None,
     bom: Annotated[bool, typer.Option(help="Start CSV with a UTF-8 BOM so Excel shows Chinese text.")] = False,
 ) -> None:
-    """Export order lines for printing and packing: order, channel, SKU, title, quantity, warehouse, country."""
+    """Export order lines for printing, packing and waybills: order, channel, SKU, title, quantity, warehouse,
+    country, recipient name, phone, address, postcode (personal data), carrier, tracking, units shipped."""
     from listing_sync.syncer.services import orders
 
     written = orders.export_orders(ctx(), fmt=fmt, out=out, channels=channel, statuses=status, bom=bom)
@@ -146,12 +147,37 @@ def orders_export(
 
 @orders_app.command("pick-list")
 @friendly
-def orders_pick_list(channel: ChannelOpt = None, fmt: FormatOption = TableFormat.TABLE) -> None:
+def orders_pick_list(
+    channel: ChannelOpt = None,
+    by_order: Annotated[
+        bool, typer.Option("--by-order", help="One row per order line, with the recipient (personal data).")
+    ] = False,
+    fmt: FormatOption = TableFormat.TABLE,
+) -> None:
     """Quantities to pick per SKU and warehouse for open (paid, not yet shipped) orders."""
     from listing_sync.syncer.services import orders
 
+    if by_order:
+        columns = ["warehouse", "order", "channel", "sku", "title", "quantity", "recipient", "phone", "address"]
+        emit(records(orders.pick_list_by_order(ctx(), channel)), [*columns, "postal_code"], fmt, title="pick list")
+        return
     rows = records(orders.pick_list(ctx(), channel))
     emit(rows, ["warehouse", "sku", "title", "quantity", "orders"], fmt, title="pick list")
+
+
+@orders_app.command("packing-slips")
+@friendly
+def orders_packing_slips(
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write (open it in a browser to print).")],
+    order: Annotated[list[str] | None, typer.Option("--order", help="These orders (repeat), any status.")] = None,
+    channel: ChannelOpt = None,
+    status: Annotated[list[str] | None, typer.Option("--status", help="Order statuses (default: paid).")] = None,
+) -> None:
+    """Packing slips as printable HTML, one page per order: recipient, lines, tracking (Chinese and Latin)."""
+    from listing_sync.syncer.services import orders
+
+    written = orders.packing_slips(ctx(), out, orders=order, channels=channel, statuses=status)
+    console.print(f"wrote {written.rows} packing slip(s) to {written.path}")
 
 
 @orders_app.command("ship")

@@ -30,7 +30,24 @@ from sqlalchemy.orm import Session
 
 #: order statuses still to pack (paid, not yet shipped)
 OPEN = ("paid",)
-EXPORT_COLUMNS = ["order", "channel", "status", "placed_at", "sku", "title", "quantity", "warehouse", "ship_to_country"]
+EXPORT_COLUMNS = [
+    "order",
+    "channel",
+    "status",
+    "placed_at",
+    "sku",
+    "title",
+    "quantity",
+    "warehouse",
+    "ship_to_country",
+    "recipient",
+    "phone",
+    "address",
+    "postal_code",
+    "carrier",
+    "tracking",
+    "shipped",
+]
 
 
 # ------------------------------------------------------------------------------------------------ pull
@@ -186,27 +203,101 @@ def export_orders(
     statuses: Sequence[str] | None = None,
     bom: bool = False,
 ) -> Written:
-    """Order lines for printing and packing (default: the open ones): order, channel, SKU, title,
-    quantity, warehouse, country; CSV (to ``out`` or as text) or XLSX."""
+    """Order lines for printing, packing and waybills (default: the open ones): order, channel, SKU, title,
+    quantity, warehouse, country, then the recipient (name, phone, address, postcode: personal data, only
+    in this export, the pick list by order and the packing slips) and the carrier/tracking numbers and
+    units of the shipments recorded here; CSV (to ``out`` or as text) or XLSX."""
+    from listing_sync.syncer import packing
+
     require_out(fmt, out)
     prepare(context)
     with context.session() as session:
         rows = [
             [
-                order.external_id,
-                name,
-                order.status,
-                order.placed_at.isoformat(timespec="seconds"),
-                line.sku,
-                title or line.title or "",
-                line.quantity,
-                code or "",
-                order.ship_country or "",
+                slip.order,
+                slip.channel,
+                slip.status,
+                slip.placed_at.isoformat(timespec="seconds"),
+                sku,
+                title,
+                quantity,
+                code,
+                slip.country,
+                *slip.recipient_cells(shipped),
             ]
-            for order, line, name, title, code in _open_lines(session, channels, tuple(statuses or OPEN))
+            for slip in packing.slips(session, statuses=tuple(statuses or OPEN), channels=channels)
+            for sku, title, quantity, shipped, code in slip.lines
         ]
     written = write_table(EXPORT_COLUMNS, rows, fmt=fmt, out=out, sheet="orders", bom=bom)
     return Written(written.path, written.text, len(rows))
+
+
+def packing_slips(
+    context: Context,
+    out: Path,
+    *,
+    orders: Sequence[str] | None = None,
+    channels: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+) -> Written:
+    """Packing slips as printable HTML, one page per order (default: the open ones; ``orders``: these order
+    ids whatever their status), with the recipient, the lines and the tracking numbers; written to ``out``."""
+    from listing_sync.syncer import packing
+
+    prepare(context)
+    with context.session() as session:
+        found = packing.slips(session, statuses=tuple(statuses or OPEN), channels=channels, orders=orders)
+    if orders:
+        missing = sorted(set(orders) - {s.order for s in found})
+        if missing:
+            raise NotFound(f"no order {', '.join(missing)}: pull orders first (`syncer orders pull`)")
+    out.write_text(packing.slips_html(found), encoding="utf-8")
+    return Written(out, None, len(found))
+
+
+@dataclass(frozen=True, slots=True)
+class PickOrderLine:
+    """One line of an open order to pick, with where it goes (personal data)."""
+
+    warehouse: str
+    order: str
+    channel: str
+    sku: str
+    title: str
+    quantity: int
+    recipient: str
+    phone: str
+    address: str
+    postal_code: str
+
+
+def pick_list_by_order(context: Context, channels: Sequence[str] | None = None) -> list[PickOrderLine]:
+    """The pick list per order line (warehouse, order, SKU, quantity still to ship) with the recipient."""
+    from listing_sync.syncer import packing
+
+    prepare(context)
+    out = []
+    with context.session() as session:
+        for slip in packing.slips(session, statuses=OPEN, channels=channels):
+            r = slip.recipient
+            for sku, title, quantity, shipped, code in slip.lines:
+                if quantity - shipped <= 0:
+                    continue
+                out.append(
+                    PickOrderLine(
+                        code or "(unassigned)",
+                        slip.order,
+                        slip.channel,
+                        sku,
+                        title,
+                        quantity - shipped,
+                        r.name if r else "",
+                        r.phone if r else "",
+                        slip.address(),
+                        r.postal_code if r else "",
+                    )
+                )
+    return sorted(out, key=lambda p: (p.warehouse, p.order, p.sku))
 
 
 @dataclass(frozen=True, slots=True)

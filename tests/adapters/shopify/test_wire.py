@@ -490,7 +490,8 @@ def test_orders_query_cursor_paging_and_window(build):
         "displayFinancialStatus displayFulfillmentStatus currencyCode "
         "totalPriceSet { shopMoney { amount currencyCode } } "
         "totalShippingPriceSet { shopMoney { amount currencyCode } } "
-        "shippingAddress { countryCodeV2 } lineItems(first: 5) { pageInfo { hasNextPage endCursor } "
+        "shippingAddress { countryCodeV2 name phone address1 address2 city provinceCode zip } "
+        "lineItems(first: 5) { pageInfo { hasNextPage endCursor } "
         "nodes { id sku title quantity originalUnitPriceSet { shopMoney { amount currencyCode } } } } } } }"
     )
     # until = now (12:00) - 1 minute lag, fixed while paging
