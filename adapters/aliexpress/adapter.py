@@ -30,6 +30,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
@@ -50,6 +51,7 @@ from listing_sync.adapters.base import (
     ListingRef,
     Money,
     Operation,
+    Order,
     OrderCursor,
     OrderPage,
     PriceUpdate,
@@ -92,6 +94,9 @@ class AliExpressOptions(BaseModel):
     shipping_lead_time: int | None = Field(default=None, ge=1, le=60)
     token_param: Literal["session", "access_token"] = "session"  # name of the seller-token parameter
     listing_statuses: tuple[str, ...] = ("onSelling", "offline", "auditing", "editingRequired")
+    #: the order list carries no ship-to country; true = one aliexpress.solution.order.receiptinfo.get per
+    #: order pulled to read it (reports by country), false = orders without a country (no extra calls)
+    order_country: bool = False
 
 
 class AliExpressAdapter(HttpAdapter):
@@ -432,7 +437,7 @@ class AliExpressAdapter(HttpAdapter):
         read, problems = read_each(
             rows, lambda o: mapping.order(o, currency), what="order_dto", key="order_id", channel=self.name
         )
-        orders = tuple(read)
+        orders = tuple(self._with_country(o) for o in read)
         following = next_page_number(page, len(rows), last=int(result.get("total_page") or 0))
         position = f"{phase}:{following}" if following else None
         self.check_page("aliexpress.solution.order.get current_page", cursor.page, position, items=None)
@@ -444,6 +449,14 @@ class AliExpressAdapter(HttpAdapter):
         # (time moves while paging, so "until == now - lag" is never exactly true on the last page)
         caught_up = until >= newest - self.limits.order_overlap
         return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), caught_up, tuple(problems))
+
+    def _with_country(self, order: Order) -> Order:
+        """The order with its ship-to country from its receipt address, when option ``order_country``."""
+        if not self.options.order_country or order.ship_country:
+            return order
+        param1 = mapping.dumps({"order_id": int(order.external_id)})
+        answer = self.call("aliexpress.solution.order.receiptinfo.get", param1=param1)
+        return replace(order, ship_country=mapping.receipt_country(answer.get("result")))
 
     # -- listings ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

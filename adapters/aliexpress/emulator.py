@@ -64,6 +64,9 @@ LOGISTICS_SERVICES = frozenset(
     {"EMS", "CPAM", "DHL", "UPS", "UPSE", "FEDEX_IE", "FEDEX", "SF", "CAINIAO_STANDARD", "YANWEN_JYT", "OTHER"}
 )
 
+#: ship-to countries of emulated orders' receipt addresses (picked by order id: no random draw)
+RECEIPT_COUNTRIES = ("US", "FR", "ES", "PL", "BR", "KR")
+
 
 class AliExpressEmulator(Emulator):
     kind = "aliexpress"
@@ -471,6 +474,19 @@ class AliExpressEmulator(Emulator):
                 }
             },
         )
+
+    def m_aliexpress_solution_order_receiptinfo_get(self, method: str, params: dict[str, str]) -> httpx.Response:
+        """An order's receipt address (``param1`` = {"order_id": N}): here only a country (from the order id)
+        and placeholders, never a real person's data."""
+        try:
+            order_id = str(json.loads(params.get("param1") or "{}")["order_id"])
+        except (ValueError, KeyError, TypeError):
+            return self._missing("param1.order_id")
+        if order_id not in self.state["orders"]:
+            return self.error("isv.ORDER_NOT_EXIST", f"order {order_id} does not exist")
+        country = RECEIPT_COUNTRIES[int(order_id) % len(RECEIPT_COUNTRIES)]
+        result = {"country": country, "contact_person": "Emulated Buyer", "city": "-", "zip": "-"}
+        return self.ok(method, {"result": result})
 
     def m_aliexpress_solution_order_fulfill(self, method: str, params: dict[str, str]) -> httpx.Response:
         """Declare a shipment: service_name a logistics service key, send_type all or part, the order waiting

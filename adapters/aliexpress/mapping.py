@@ -362,6 +362,15 @@ def order(dto: Mapping[str, Any], fallback_currency: str) -> Order:
     )
 
 
+def receipt_country(result: Any) -> str | None:
+    """The ISO country code of aliexpress.solution.order.receiptinfo.get's ``OrderAddressDTO`` (only the
+    country is kept: the name, phone and address are not ours to store)."""
+    if not isinstance(result, Mapping):
+        return None
+    code = str(result.get("country") or "").strip().upper()
+    return code if len(code) == 2 and code.isalpha() else None
+
+
 def order_query(since: datetime, until: datetime, page: int, page_size: int, finished: bool) -> str:
     """``param0`` of aliexpress.solution.order.get (Pacific times; FINISH queried on its own)."""
     query: dict[str, Any] = {

@@ -221,3 +221,24 @@ def test_one_refused_product_does_not_fail_the_others(world):
     good, bad = world.adapter.publish([plain("OK"), broken])
     assert good.ok and not bad.ok
     assert bad.code == "isv.param-invalid" and "sku attributes" in bad.message and not bad.retryable
+
+
+def test_order_country_from_the_receipt_address_when_asked(clock, make_adapter):
+    """The order list has no ship-to country; option order_country reads it with one
+    aliexpress.solution.order.receiptinfo.get per order (and keeps nothing else of the address)."""
+    plain_world = World(clock, make_adapter)
+    country_world = World(clock, make_adapter, order_country=True)
+    for world in (plain_world, country_world):
+        world.adapter.publish([plain("C1", qty=20)])
+        world.advance(minutes=1)
+        world.emulator.generate_orders(3)
+        world.advance(minutes=2)
+    since = plain_world.now - timedelta(minutes=10)
+    without = plain_world.adapter.orders_since(OrderCursor(since)).orders
+    assert without and all(o.ship_country is None for o in without)
+    with_country = country_world.adapter.orders_since(OrderCursor(since)).orders
+    from listing_sync.adapters.aliexpress.emulator import RECEIPT_COUNTRIES
+
+    expected = {o.external_id: RECEIPT_COUNTRIES[int(o.external_id) % len(RECEIPT_COUNTRIES)] for o in with_country}
+    assert {o.external_id: o.ship_country for o in with_country} == expected
+    assert all(o.fees is not None and o.fees.amount > 0 for o in with_country)  # the escrow fee
