@@ -520,6 +520,7 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
 
 
 INSERT_CHUNK = 5000  # rows per multi-row INSERT ... RETURNING
+MOVEMENT_CHUNK = 50_000  # stock counts recorded per ledger call (bounds the statement parameter lists)
 
 
 def _upsert_products(
@@ -561,13 +562,14 @@ def _upsert_skus(
     """Create and update the SKUs; a changed base price or cost is a change item. Returns the new SKU ids."""
     columns = [getattr(Sku, name) for name in ("id", "sku", *SKU_FIELDS)]
     existing = {row.sku: row for row in session.execute(select(*columns))}  # narrow rows, no ORM objects
-    new_skus, updates, price_items = [], [], []
+    new_skus: list[CatalogRow] = []  # their parameter rows are built a chunk at a time (memory)
+    updates, price_items = [], []
     for row in rows:
-        values = _sku_values(row, product_ids[row.product])
         current = existing.get(row.sku)
         if current is None:
-            new_skus.append({"sku": row.sku, **values})
+            new_skus.append(row)
             continue
+        values = _sku_values(row, product_ids[row.product])
         changed = {k: v for k, v in values.items() if getattr(current, k) != v}
         if not changed:
             summary.skus_unchanged += 1
@@ -581,9 +583,11 @@ def _upsert_skus(
         ]
     created_ids: set[int] = set()
     for start in range(0, len(new_skus), INSERT_CHUNK):
-        result = session.connection().execute(
-            insert(Sku).returning(Sku.id, Sku.sku), new_skus[start : start + INSERT_CHUNK]
-        )
+        chunk = [
+            {"sku": row.sku, **_sku_values(row, product_ids[row.product])}
+            for row in new_skus[start : start + INSERT_CHUNK]
+        ]
+        result = session.connection().execute(insert(Sku).returning(Sku.id, Sku.sku), chunk)
         created_ids.update(sid for sid, _ in result)
     summary.changed_sku_ids |= created_ids
     summary.skus_created = len(new_skus)
@@ -639,8 +643,8 @@ def _apply_stock_counts(
             if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
                 stock_items.append(_change_item(change_set_id, sku_id, f"stock:{code}", str(on_hand), str(target)))
             summary.changed_sku_ids.add(sku_id)
-    applied = ledger.record(session, movements)
-    summary.stock_movements = len(applied)
+    for start in range(0, len(movements), MOVEMENT_CHUNK):  # each (SKU, warehouse) once: chunks are independent
+        summary.stock_movements += len(ledger.record(session, movements[start : start + MOVEMENT_CHUNK]))
     if stock_items:
         session.connection().execute(insert(ChangeItem), stock_items)
 

@@ -153,6 +153,7 @@ def _desired_updates(listings: Sequence[Any], desired: dict[int, Desired]) -> li
     """Parameter rows for :func:`_apply_desired`: each listing whose desired values moved becomes dirty
     with a new version, or parked while its FX rate is missing."""
     updates = []
+    now = now_utc()
     for listing in listings:
         want = desired[listing.id]
         same = (
@@ -176,7 +177,7 @@ def _desired_updates(listings: Sequence[Any], desired: dict[int, Desired]) -> li
                 "b_status": status,
                 "b_code": code,
                 "b_error": error,
-                "b_now": now_utc(),
+                "b_now": now,
             }
         )
     return updates
