@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     sync_interval_minutes: int = 5
     orders_interval_minutes: int = 2
     orders_initial_lookback_hours: int = 24
+    orders_pull_reuse_seconds: int = Field(default=60, ge=0)  # a pull this recent is not repeated before a push
     drift_check_hour_utc: int = 3
     price_guard_percent: float = 30.0
     report_folder: Path | None = None

@@ -336,6 +336,26 @@ def save_cursor(session: Session, channel_id: int, cursor: OrderCursor) -> None:
         row.cursor = cursor.to_json()
 
 
+def pulled_within(session: Session, channel_name: str, seconds: float, now: datetime | None = None) -> bool:
+    """Whether a pull of this channel's orders finished (ok or partial) in the last ``seconds``: then a
+    stock push need not pull again (pull once per cycle; 0 = always pull)."""
+    if seconds <= 0:
+        return False
+    since = (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    found = session.scalar(
+        select(SyncRun.id)
+        .join(Channel, Channel.id == SyncRun.channel_id)
+        .where(
+            Channel.name == channel_name,
+            SyncRun.kind == "orders",
+            SyncRun.status.in_(("ok", "partial")),
+            SyncRun.finished_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def pull_channel(
     context,
     channel: ChannelConfig,

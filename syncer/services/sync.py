@@ -91,8 +91,14 @@ def _push(
     try:
 
         def before_stock() -> None:
-            # the pull marks every channel's listings of the affected SKUs dirty with new quantities
-            pull(context, channel, adapter, user=user)
+            # the pull marks every channel's listings of the affected SKUs dirty with new quantities; one
+            # done in the last SYNCER_ORDERS_PULL_REUSE_SECONDS (the order job's, another push's) counts
+            from listing_sync.syncer.orders import pulled_within
+
+            with context.session() as session:
+                fresh = pulled_within(session, channel.name, context.settings.orders_pull_reuse_seconds)
+            if not fresh:
+                pull(context, channel, adapter, user=user)
 
         return reconcile.push_channel(
             context.session,
