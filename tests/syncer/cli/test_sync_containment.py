@@ -31,6 +31,7 @@ def test_a_repeated_next_token_stops_the_amazon_pull_and_the_other_channels_stil
     monkeypatch.setattr(context_module, "_HUBS", {})  # the command starts afresh, as its own process would
     monkeypatch.setenv("SYNCER_DATA_DIR", str(world.context.data_dir))
     monkeypatch.setenv("SYNCER_EMULATOR_FAULTS", "stuck_page=1")
+    monkeypatch.setenv("SYNCER_ORDERS_PULL_REUSE_SECONDS", "0")  # the push's own pull, not build()'s of a moment ago
     get_settings.cache_clear()
     try:
         synced = CliRunner().invoke(app, ["sync", "--inline"], catch_exceptions=False)
