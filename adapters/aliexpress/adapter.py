@@ -202,7 +202,11 @@ class AliExpressAdapter(HttpAdapter):
         return mapping.envelope(body, method)
 
     def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
-        """Price/stock: at most 20 distinct products, at most 200 SKUs of one product, per call."""
+        """Price/stock: at most 20 distinct products, at most 200 SKUs of one product, per call. Delist/relist
+        act on whole products: at most 50 distinct products per call, however many of their SKUs."""
+        if op in (Operation.DELIST, Operation.RELIST):
+            yield from self._product_chunks(items)
+            return
         if op not in (Operation.PRICE, Operation.STOCK):
             yield from super().chunks(op, items)
             return
@@ -216,6 +220,19 @@ class AliExpressAdapter(HttpAdapter):
                 batch, per_product = [], {}
             batch.append(item)
             per_product[key] = per_product.get(key, 0) + 1
+        if batch:
+            yield batch
+
+    def _product_chunks(self, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
+        batch: list[ItemT] = []
+        products: set[str] = set()
+        for item in items:
+            key = _product_key(item)
+            if batch and key not in products and len(products) >= self.limits.delist:
+                yield batch
+                batch, products = [], set()
+            batch.append(item)
+            products.add(key)
         if batch:
             yield batch
 

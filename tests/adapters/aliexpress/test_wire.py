@@ -376,3 +376,13 @@ def test_listings_read_back(make_adapter):
         "current_page": 1,
         "page_size": 99,
     }
+
+
+def test_delist_chunks_count_products_not_skus(make_adapter):
+    """offline/onlineaeproduct take up to 50 product ids: 4 SKUs of each of 60 products are 2 calls, not 5."""
+    adapter = make_adapter()
+    requests = [DelistRequest(f"P{p}-{v}", ref(f"P{p}-{v}", str(1000 + p))) for p in range(60) for v in range(4)]
+    chunks = list(adapter.chunks(Operation.DELIST, requests))
+    assert [len(c) for c in chunks] == [200, 40]
+    assert [len({r.ref.get("product_id") for r in c}) for c in chunks] == [50, 10]
+    assert adapter.estimate_calls(Operation.DELIST, chunks[0]) == 1
