@@ -128,11 +128,13 @@ class _Learned:
 
     def __init__(self) -> None:
         self._values: OrderedDict[str, None] = OrderedDict()
+        self._sorted: list[str] | None = []  # longest first; None = to sort again after an addition
+        self._seen: set[str] = set()  # the values as given (their forms are computed once)
         self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
         value = value.strip()
-        if len(value) < MIN_LEARNED or value == MASK:
+        if len(value) < MIN_LEARNED or value == MASK or value in self._seen:
             return
         forms = {
             value,
@@ -142,15 +144,21 @@ class _Learned:
             json.dumps(value, ensure_ascii=False)[1:-1],
         }
         with self._lock:
+            if len(self._seen) > 4 * MAX_LEARNED:
+                self._seen.clear()
+            self._seen.add(value)
             for form in forms:
                 self._values[form] = None
                 self._values.move_to_end(form)
             while len(self._values) > MAX_LEARNED:
                 self._values.popitem(last=False)
+            self._sorted = None
 
     def replace(self, text: str) -> str:
         with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
+            if self._sorted is None:
+                self._sorted = sorted(self._values, key=len, reverse=True)
+            values = self._sorted
         for value in values:
             if value in text:
                 text = text.replace(value, MASK)
@@ -159,6 +167,8 @@ class _Learned:
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+            self._seen.clear()
+            self._sorted = []
 
 
 learned = _Learned()
@@ -168,20 +178,22 @@ def mask(text: str | None) -> str | None:
     """``text`` with every buyer's personal data replaced by ``***`` (see the module docstring)."""
     if not text:
         return text
-    stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
+    own: _Learned | None = None
+    if text.lstrip()[:1] in ("{", "["):
         try:
             data = json.loads(text)
         except ValueError:
             pass
-        else:
+        else:  # a whole document: its own personal values are all there is to replace (fast on big pages)
+            own = _Learned()
             for value in _personal_values(data, inside=False):
                 learned.add(value)
+                own.add(value)
     text = _JSON_PAIR.sub(_pair, text)
     text = _REPR_PAIR.sub(_pair, text)
     text = _FORM_PAIR.sub(_form_pair, text)
     text = EMAIL.sub(_email, text)
-    return learned.replace(text)
+    return (own or learned).replace(text)
 
 
 def mask_value(value: Any) -> Any:
