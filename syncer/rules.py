@@ -1,8 +1,10 @@
 """Price and stock rules: pure functions from catalog values and a channel's rule to what the channel shows.
 
-Price: ``(override or base) x multiplier + fixed`` in the catalog currency, converted with the FX rate
-to the channel currency, rounded to that currency's minor units, lifted to the price ending (.99, .9,
-whole units) and never below the floor ``cost x (1 + min_margin)`` (converted the same way).
+Price: ``base x multiplier + fixed`` in the catalog currency, converted with the FX rate to the channel
+currency; or a channel's price override, which is entered and stored in the channel's currency and so
+bypasses the multiplier and the FX rate. Either is rounded to the channel currency's minor units, lifted
+to the price ending (.99, .9, whole units) and never below the floor ``cost x (1 + min_margin)``
+(converted with the FX rate).
 
 Quantity: ``floor((sum over feeding warehouses of max(0, on_hand - reserved) - buffer) x share)``,
 clamped to ``[0, max_quantity]``.
@@ -50,11 +52,11 @@ def channel_price(
     cost: Decimal | None = None,
     override: Decimal | None = None,
 ) -> Decimal:
-    """The price a channel shows, in ``currency`` with its minor units."""
+    """The price a channel shows, in ``currency`` with its minor units. ``override`` is already in
+    ``currency``: no multiplier, no FX; still rounded, lifted to the ending and floored."""
     if fx_rate <= 0:
         raise ValueError("FX rate must be positive")
-    source = override if override is not None else base_price
-    raw = (source * rule.multiplier + rule.fixed) * fx_rate
+    raw = override if override is not None else (base_price * rule.multiplier + rule.fixed) * fx_rate
     price = apply_ending(
         max(raw, Decimal(0)).quantize(quantum(currency), rounding=ROUND_HALF_UP), currency, rule.ending
     )

@@ -40,7 +40,7 @@ from listing_sync.syncer.changes.model import (
     StaleChange,
     Violation,
 )
-from listing_sync.syncer.changes.plans import plan_price, plan_stock, plan_wanted
+from listing_sync.syncer.changes.plans import plan_price, plan_stock, plan_wanted, skus_not_in_currency
 from listing_sync.syncer.changes.preview import limits_counter, preview
 from listing_sync.syncer.changes.selection import Selection, read_skus_file, select_skus
 
@@ -67,6 +67,7 @@ __all__ = [
     "plan_stock",
     "plan_undo",
     "plan_wanted",
+    "skus_not_in_currency",
     "preview",
     "read_skus_file",
     "select_skus",

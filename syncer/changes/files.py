@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -22,23 +22,25 @@ from listing_sync.syncer.tabular import InputRejected, Problem, read_table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-EDIT_COLUMNS = ("sku", "channel", "price")
+EDIT_COLUMNS = ("sku", "channel", "price", "currency")
 STOCK_COLUMN = re.compile(r"^stock\[([^\]]+)\]$")
 
 Record = tuple[int, dict[str, str]]  # (file row, column -> stripped cell text)
 
 
 @_bulk
-def plan_file(session: Session, path: Path, channels: Sequence[str] | None = None) -> list[ChangeLine]:
+def plan_file(session: Session, path: Path, channels: Mapping[str, str] | None = None) -> list[ChangeLine]:
     """Plan a CSV/XLSX of edits, validated whole (every bad row and column listed; nothing applied).
 
-    Columns: ``sku`` (required), ``channel`` (empty = the catalog), ``price`` (on a catalog row the
-    base price; on a channel row that channel's price override, ``base`` to remove the override),
-    ``stock[WH]`` (on-hand in warehouse WH, catalog rows only). Empty cells change nothing."""
+    ``channels``: the configured channels, name -> currency. Columns: ``sku`` (required), ``channel``
+    (empty = the catalog), ``price`` (on a catalog row the base price in the SKU's currency; on a channel
+    row that channel's price override in the channel's currency, ``base`` to remove the override),
+    ``currency`` (optional: the currency of ``price``; a mismatch is a problem), ``stock[WH]`` (on-hand in
+    warehouse WH, catalog rows only). Empty cells change nothing."""
     header, rows = read_table(path)
     warehouses = ledger.warehouses_by_code(session)
     channel_ids = dict(session.execute(select(Channel.name, Channel.id)).all())
-    configured = set(channels) if channels is not None else set(channel_ids)
+    configured = dict(channels) if channels is not None else {}
     problems: list[Problem] = []
     stock_columns = _check_header(header, warehouses, problems)
     records = _records(header, rows, problems)
@@ -67,7 +69,9 @@ def _check_header(header: list[str], warehouses: dict[str, int], problems: list[
             else:
                 stock_columns[name] = match.group(1)
         elif name not in EDIT_COLUMNS:
-            problems.append(Problem(1, name or "(empty)", "unknown column (use sku, channel, price, stock[WH])"))
+            problems.append(
+                Problem(1, name or "(empty)", "unknown column (use sku, channel, price, currency, stock[WH])")
+            )
     if "sku" not in header:
         problems.append(Problem(1, "sku", "required column is missing"))
     if "price" not in header and not stock_columns and "sku" in header:
@@ -124,7 +128,7 @@ class _Edits:
     def __init__(
         self,
         current: _Current,
-        configured: set[str],
+        configured: dict[str, str],
         stock_columns: dict[str, str],
         warehouses: dict[str, int],
         problems: list[Problem],
@@ -144,7 +148,7 @@ class _Edits:
             self.problems.append(Problem(number, "sku", f"unknown SKU {sku_name!r}"))
         if not self.usable(number, sku_name, channel, sku):
             return
-        sku = self.price(number, record.get("price", ""), sku, channel)
+        sku = self.price(number, record, sku, channel)
         self.stock(number, record, sku, channel)
 
     def usable(self, number: int, sku_name: str, channel: str, sku: Any) -> bool:
@@ -165,16 +169,35 @@ class _Edits:
             return False
         return True
 
-    def price(self, number: int, text: str, sku: Any, channel: str) -> Any:
-        """A base price (catalog row) or price override (channel row; ``base`` removes it). Returns the
-        SKU, or None when the price has more decimal places than its currency allows."""
+    def currency(self, number: int, record: dict[str, str], sku: Any, channel: str) -> str | None:
+        """The currency of the row's price: the channel's (channel row) or the SKU's; a ``currency`` cell
+        naming another is a problem (None then, or when the SKU is unknown)."""
+        currency = self.configured.get(channel) if channel else (sku.currency if sku is not None else None)
+        given = record.get("currency", "").upper()
+        if given and currency is not None and given != currency:
+            whose = f"{channel} sells in" if channel else f"{sku.sku} is priced in"
+            where = "the channel's" if channel else "the SKU's"
+            self.problems.append(
+                Problem(number, "currency", f"{given}: {whose} {currency}; the price is in {where} currency")
+            )
+            return None
+        return currency
+
+    def price(self, number: int, record: dict[str, str], sku: Any, channel: str) -> Any:
+        """A base price (catalog row, in the SKU's currency) or price override (channel row, in the
+        channel's currency; ``base`` removes it). Returns the SKU, or None when the price has more decimal
+        places than its currency allows."""
+        text = record.get("price", "")
         if not text:
             return sku
+        currency = self.currency(number, record, sku, channel)
+        if currency is None and sku is not None:
+            return None
         new_price: Decimal | None = None
         if not (channel and text.lower() == "base"):
-            new_price = _parse_price(text, number, self.problems, sku.currency if sku is not None else None)
-            if new_price is not None and sku is not None:
-                problem = _check_places(new_price, sku.currency, "price")
+            new_price = _parse_price(text, number, self.problems, currency)
+            if new_price is not None and currency is not None:
+                problem = _check_places(new_price, currency, "price")
                 if problem:
                     self.problems.append(Problem(number, "price", problem))
                     return None

@@ -183,7 +183,7 @@ def show_change_set(session: Session, change_set_id: int) -> dict[str, Any]:
     if change_set is None:
         raise ChangeRefused(f"no change set {change_set_id}")
     rows = session.execute(
-        select(ChangeItem, Sku.sku, Channel.name)
+        select(ChangeItem, Sku.sku, Channel.name, Sku.currency, Channel.currency)
         .join(Sku, Sku.id == ChangeItem.sku_id)
         .outerjoin(Channel, Channel.id == ChangeItem.channel_id)
         .where(ChangeItem.change_set_id == change_set_id)
@@ -199,9 +199,10 @@ def show_change_set(session: Session, change_set_id: int) -> dict[str, Any]:
             "field": item.field,
             "old": item.old_value,
             "new": item.new_value,
+            "currency": _amount_currency(item.field, sku_currency, channel_currency),
             "change_pct": _pct(item.old_value, item.new_value) if item.field != WANTED else None,
         }
-        for item, sku, channel in rows
+        for item, sku, channel, sku_currency, channel_currency in rows
     ]
     return out
 
@@ -212,8 +213,9 @@ def history(session: Session, sku: str) -> list[dict[str, Any]]:
     if sku_id is None:
         raise ChangeRefused(f"no SKU {sku!r} in the catalog")
     rows: list[dict[str, Any]] = []
-    for item, change_set, channel in session.execute(
-        select(ChangeItem, ChangeSet, Channel.name)
+    sku_currency = session.scalar(select(Sku.currency).where(Sku.id == sku_id))
+    for item, change_set, channel, channel_currency in session.execute(
+        select(ChangeItem, ChangeSet, Channel.name, Channel.currency)
         .join(ChangeSet, ChangeSet.id == ChangeItem.change_set_id)
         .outerjoin(Channel, Channel.id == ChangeItem.channel_id)
         .where(ChangeItem.sku_id == sku_id)
@@ -227,13 +229,14 @@ def history(session: Session, sku: str) -> list[dict[str, Any]]:
                 "what": item.field,
                 "old": item.old_value,
                 "new": item.new_value,
+                "currency": _amount_currency(item.field, sku_currency, channel_currency),
                 "ok": None,
                 "user": change_set.user,
                 "note": change_set.reason or change_set.command,
             }
         )
-    for result, run, channel in session.execute(
-        select(SyncResult, SyncRun, Channel.name)
+    for result, run, channel, channel_currency in session.execute(
+        select(SyncResult, SyncRun, Channel.name, Channel.currency)
         .join(ChannelListing, ChannelListing.id == SyncResult.listing_id)
         .join(SyncRun, SyncRun.id == SyncResult.run_id)
         .join(Channel, Channel.id == ChannelListing.channel_id)
@@ -248,6 +251,7 @@ def history(session: Session, sku: str) -> list[dict[str, Any]]:
                 "what": result.operation,
                 "old": None,
                 "new": result.value,
+                "currency": _amount_currency(result.operation, sku_currency, channel_currency),
                 "ok": result.ok,
                 "user": run.user,
                 "note": result.state if result.ok else f"{result.code}: {result.message}",
@@ -257,6 +261,15 @@ def history(session: Session, sku: str) -> list[dict[str, Any]]:
     for row in rows:
         row["time"] = row["time"].isoformat(timespec="seconds")
     return rows
+
+
+def _amount_currency(what: str, sku_currency: str | None, channel_currency: str | None) -> str | None:
+    """The currency of a history row's amounts: a base price's is the SKU's, a channel price's the channel's."""
+    if what == "base_price":
+        return sku_currency
+    if what in ("price_override", "price"):
+        return channel_currency
+    return None
 
 
 def stock_level(session: Session, sku_id: int, code: str) -> int:

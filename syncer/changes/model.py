@@ -104,6 +104,16 @@ class ChangePlan:
     notes: list[str] = field(default_factory=list)
     #: listing id -> (desired price, desired quantity) after the change
     desired: dict[int, tuple[Decimal | None, int | None]] = field(default_factory=dict)
+    sku_currency: dict[int, str] = field(default_factory=dict)  # sku id -> its (base price) currency
+    channel_currency: dict[str, str] = field(default_factory=dict)  # channel -> its currency
+
+    def currency(self, sku_id: int, channel: str | None, field_name: str) -> str | None:
+        """The currency of a row's amounts: a base price's is the SKU's, a channel price's the channel's."""
+        if field_name == "base_price":
+            return self.sku_currency.get(sku_id)
+        if field_name in ("price_override", "price"):
+            return self.channel_currency.get(channel or "")
+        return None
 
     @property
     def skus(self) -> int:
@@ -129,13 +139,15 @@ class ChangePlan:
         rows: list[tuple[str, int, dict[str, Any]]] = []
         for line in self.lines:
             label = line.channel if line.field in ("price_override", WANTED) else ""
-            rows.append((line.sku, 0, _row(line.sku, label or "(catalog)", line.field, line.old, line.new, line.field)))
+            row = _row(line.sku, label or "(catalog)", line.field, line.old, line.new, line.field)
+            row["currency"] = self.currency(line.sku_id, line.channel, line.field)
+            rows.append((line.sku, 0, row))
         for effect in self.effects:
             if effect.field == "listing":
                 continue  # shown by its wanted line
-            rows.append(
-                (effect.sku, 1, _row(effect.sku, effect.channel, effect.field, effect.old, effect.new, effect.field))
-            )
+            row = _row(effect.sku, effect.channel, effect.field, effect.old, effect.new, effect.field)
+            row["currency"] = self.currency(effect.sku_id, effect.channel, effect.field)
+            rows.append((effect.sku, 1, row))
         rows.sort(key=lambda r: (r[0], r[1], r[2]["channel"], r[2]["field"]))
         return [r[2] for r in rows]
 

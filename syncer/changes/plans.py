@@ -125,54 +125,54 @@ def plan_price(
     amount: Decimal | None = None,
     set_to: Decimal | None = None,
     channel: str | None = None,
+    channel_currency: str | None = None,
 ) -> list[ChangeLine]:
     """Plan a base-price (or, with ``channel``, a per-channel override) change for the SKUs.
 
-    ``set_to`` and ``amount`` are in each SKU's own currency; results are rounded half-up to its minor
-    units. With ``channel`` the override starts from the current override, or the base price where the
-    listing has none; SKUs not listed on that channel are skipped."""
+    Without ``channel``, ``set_to`` and ``amount`` are in each SKU's own currency. With ``channel`` they
+    are in the channel's currency (``channel_currency``): the override is entered and stored in it, and a
+    percent or amount starts from the current override, or from what the channel shows now where the
+    listing has none; SKUs not listed on that channel are skipped. Results are rounded half-up to the
+    currency's minor units."""
     if sum(x is not None for x in (percent, amount, set_to)) != 1:
         raise ValueError("give exactly one of percent, amount or a new price")
+    if channel is not None and channel_currency is None:
+        raise ValueError("a channel price needs the channel's currency")
     _check_price_change(percent, amount, set_to)
-    overrides: dict[int, Decimal | None] = {}
-    if channel is not None:
-        channel_id = _channel_id(session, channel)
-        for chunk in _chunks(sorted(set(sku_ids))):
-            overrides.update(
-                session.execute(
-                    select(ChannelListing.sku_id, ChannelListing.price_override).where(
-                        ChannelListing.channel_id == channel_id, ChannelListing.sku_id.in_(chunk)
-                    )
-                ).all()
-            )
+    listed = _channel_prices(session, sku_ids, channel) if channel is not None else {}
     skus = _sku_rows(session, sku_ids)
     lines: list[ChangeLine] = []
     problems: list[str] = []
     factor = None if percent is None else 1 + percent / 100
     for sku in sorted(skus.values(), key=lambda s: s.sku):
-        if channel is not None and sku.id not in overrides:
+        if channel is not None and sku.id not in listed:
             continue  # not listed on that channel
-        current = overrides.get(sku.id) if channel is not None else sku.base_price
-        start = current if current is not None else sku.base_price
+        currency = channel_currency if channel is not None else sku.currency
+        assert currency is not None  # checked above
+        current, shown = listed[sku.id] if channel is not None else (sku.base_price, sku.base_price)
+        start = current if current is not None else shown
         if set_to is not None:
-            problem = _check_places(set_to, sku.currency, "price")
+            problem = _check_places(set_to, currency, "price")
             if problem:
                 problems.append(f"{sku.sku}: {problem}")
                 continue
             new = set_to
+        elif start is None:
+            problems.append(f"{sku.sku}: {channel} shows no price yet (is its FX rate missing?): use price set")
+            continue
         elif factor is not None:
             new = start * factor
         else:
             assert amount is not None  # exactly one of the three is given (checked above)
             new = start + amount
         if new < 0:
-            problems.append(f"{sku.sku}: the new price {new.quantize(quantum(sku.currency))} would be negative")
+            problems.append(f"{sku.sku}: the new price {new.quantize(quantum(currency))} {currency} would be negative")
             continue
-        out_of_bounds = limits.amount_problem(new, sku.currency)
+        out_of_bounds = limits.amount_problem(new, currency)
         if out_of_bounds and "decimal places" not in out_of_bounds:
             problems.append(f"{sku.sku}: the new price {out_of_bounds}")
             continue
-        new = new.quantize(quantum(sku.currency), rounding=ROUND_HALF_UP)
+        new = new.quantize(quantum(currency), rounding=ROUND_HALF_UP)
         if current is not None and new == current:
             continue
         lines.append(
@@ -188,6 +188,27 @@ def plan_price(
     if problems:
         raise ChangeRefused(_problem_text(problems))
     return lines
+
+
+def _channel_prices(
+    session: Session, sku_ids: Sequence[int], channel: str
+) -> dict[int, tuple[Decimal | None, Decimal | None]]:
+    """SKU id -> (price override, desired price) of its listing on ``channel``, both in its currency."""
+    channel_id = _channel_id(session, channel)
+    out: dict[int, tuple[Decimal | None, Decimal | None]] = {}
+    for chunk in _chunks(sorted(set(sku_ids))):
+        query = select(ChannelListing.sku_id, ChannelListing.price_override, ChannelListing.desired_price).where(
+            ChannelListing.channel_id == channel_id, ChannelListing.sku_id.in_(chunk)
+        )
+        for sku_id, override, desired in session.execute(query):
+            out[sku_id] = (override, desired)
+    return out
+
+
+def skus_not_in_currency(session: Session, sku_ids: Sequence[int], currency: str) -> list[tuple[str, str]]:
+    """(SKU, its currency) of the SKUs whose base price is not in ``currency``."""
+    rows = _sku_rows(session, sku_ids).values()
+    return sorted((row.sku, row.currency) for row in rows if row.currency != currency)
 
 
 def _check_price_change(percent: Decimal | None, amount: Decimal | None, set_to: Decimal | None) -> None:

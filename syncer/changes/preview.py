@@ -92,6 +92,8 @@ def preview(
     if not sku_ids:
         return plan
     skus = _sku_rows(session, sku_ids)
+    plan.sku_currency = {sku_id: row.currency for sku_id, row in skus.items()}
+    plan.channel_currency = {config.name: config.currency for config in channels}
     warehouses = ledger.warehouses_by_code(session)
     new = _NewValues.of(lines, warehouses)
     levels = ledger.levels(session, new.stock_skus) if new.stock_skus else {}

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from listing_sync.syncer.services.sync import SyncTriggered
 
 PREVIEW_ROWS = 50
-PREVIEW_COLUMNS = ["sku", "channel", "field", "old", "new", "change_pct"]
+PREVIEW_COLUMNS = ["sku", "channel", "field", "old", "new", "currency", "change_pct"]
 
 SkuOpt = Annotated[list[str] | None, typer.Option("--sku", help="SKU glob (repeatable; '*' = all).")]
 CategoryOpt = Annotated[list[str] | None, typer.Option("--category", help="Only this category (repeatable).")]

@@ -27,10 +27,22 @@ from listing_sync.syncer.cli.options import parse_decimal
 from rich.table import Table
 
 ChannelOneOpt = Annotated[
-    str | None, typer.Option("--channel", help="Change this channel's price override instead of the base price.")
+    str | None,
+    typer.Option(
+        "--channel",
+        help="Change this channel's price override (in the channel's currency) instead of the base price.",
+    ),
+]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        help="The currency of the amount: defaults to the channel's (with --channel) or each SKU's; "
+        "another one is refused.",
+    ),
 ]
 WarehouseOpt = Annotated[str, typer.Option("--warehouse", help="Warehouse code.")]
-CHANGE_COLUMNS = ["sku", "channel", "field", "old", "new", "change_pct"]
+CHANGE_COLUMNS = ["sku", "channel", "field", "old", "new", "currency", "change_pct"]
 
 
 # -------------------------------------------------------------------------------------------- price
@@ -38,20 +50,23 @@ CHANGE_COLUMNS = ["sku", "channel", "field", "old", "new", "change_pct"]
 @friendly
 @change_command()
 def price_set(
-    amount: Annotated[str, typer.Argument(help="New price, in each SKU's own currency.")],
+    amount: Annotated[
+        str, typer.Argument(help="New price: in each SKU's currency, or with --channel in the channel's.")
+    ],
     channel: ChannelOneOpt = None,
+    currency: CurrencyOpt = None,
     *,
     flags: ChangeFlags,
 ) -> None:
-    """Set the base price (or with --channel that channel's override) of the selected SKUs."""
+    """Set the base price (or with --channel that channel's price, in its currency) of the selected SKUs."""
     from listing_sync.syncer.services.changes import PriceSet
 
     sel = flags.selection
     run_change(
-        PriceSet(sel, parse_decimal(amount, "AMOUNT"), channel),
+        PriceSet(sel, parse_decimal(amount, "AMOUNT"), channel, currency),
         flags,
         title="price set (preview)",
-        command=command_line(f"price set {amount}", sel, channel=channel, force=flags.force),
+        command=command_line(f"price set {amount}", sel, channel=channel, currency=currency, force=flags.force),
     )
 
 
@@ -60,8 +75,12 @@ def price_set(
 @change_command()
 def price_adjust(
     percent: Annotated[str | None, typer.Option("--percent", help="Signed percent, e.g. 5 or -5.")] = None,
-    amount: Annotated[str | None, typer.Option("--amount", help="Signed amount in each SKU's currency.")] = None,
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", help="Signed amount in each SKU's currency (with --channel: the channel's)."),
+    ] = None,
     channel: ChannelOneOpt = None,
+    currency: CurrencyOpt = None,
     *,
     flags: ChangeFlags,
 ) -> None:
@@ -74,12 +93,15 @@ def price_adjust(
         percent=parse_decimal(percent, "--percent") if percent is not None else None,
         amount=parse_decimal(amount, "--amount") if amount is not None else None,
         channel=channel,
+        currency=currency,
     )
     run_change(
         request,
         flags,
         title="price adjust (preview)",
-        command=command_line("price adjust", sel, percent=percent, amount=amount, channel=channel, force=flags.force),
+        command=command_line(
+            "price adjust", sel, percent=percent, amount=amount, channel=channel, currency=currency, force=flags.force
+        ),
     )
 
 
@@ -221,7 +243,7 @@ def history(
     from listing_sync.syncer.services import changes
 
     rows = records(changes.sku_history(ctx(), sku))
-    columns = ["time", "kind", "id", "channel", "what", "old", "new", "ok", "user", "note"]
+    columns = ["time", "kind", "id", "channel", "what", "old", "new", "currency", "ok", "user", "note"]
     if fmt == "csv":
         write_plain_csv(rows, columns)
         return

@@ -71,6 +71,8 @@ class PriceSet:
     selection: Selection
     amount: Decimal
     channel: str | None = None
+    #: the currency ``amount`` is in: the channel's (with ``channel``) or each SKU's; a mismatch is refused
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class PriceAdjust:
     percent: Decimal | None = None
     amount: Decimal | None = None
     channel: str | None = None
+    currency: str | None = None  # as in :class:`PriceSet`
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,13 +252,25 @@ def _check(request: ChangeRequest) -> None:
 
 def _plan(session: Session, context: Context, request: ChangeRequest) -> _Planned:
     if isinstance(request, PriceSet | PriceAdjust):
-        if request.channel:
-            context.channel(request.channel)
+        currency = _price_currency(context, request)
         ids = selected_skus(session, request.selection)
+        if request.currency is not None and not request.channel:
+            _check_sku_currencies(session, ids, request.currency)
         if isinstance(request, PriceSet):
-            return _Planned(changes.plan_price(session, ids, set_to=request.amount, channel=request.channel))
+            return _Planned(
+                changes.plan_price(
+                    session, ids, set_to=request.amount, channel=request.channel, channel_currency=currency
+                )
+            )
         return _Planned(
-            changes.plan_price(session, ids, percent=request.percent, amount=request.amount, channel=request.channel)
+            changes.plan_price(
+                session,
+                ids,
+                percent=request.percent,
+                amount=request.amount,
+                channel=request.channel,
+                channel_currency=currency,
+            )
         )
     if isinstance(request, StockSet):
         ids = selected_skus(session, request.selection)
@@ -264,7 +279,7 @@ def _plan(session: Session, context: Context, request: ChangeRequest) -> _Planne
         ids = selected_skus(session, request.selection)
         return _Planned(changes.plan_stock(session, ids, request.warehouse, by=request.by))
     if isinstance(request, EditsFile):
-        lines = changes.plan_file(session, request.path, [c.name for c in context.channels])
+        lines = changes.plan_file(session, request.path, {c.name: c.currency for c in context.channels})
         return _Planned(lines, default_reason=f"changes apply {request.path.name}")
     if isinstance(request, UndoChangeSet):
         return _plan_undo(session, request)
@@ -273,6 +288,32 @@ def _plan(session: Session, context: Context, request: ChangeRequest) -> _Planne
     ids = selected_skus(session, request.selection)
     lines = changes.plan_wanted(session, ids, names, wanted, create=request.action is ListingAction.PUBLISH)
     return _Planned(lines, channels=names, default_reason=f"listings {request.action.value}")
+
+
+def _price_currency(context: Context, request: PriceSet | PriceAdjust) -> str | None:
+    """The channel's currency for a channel price (a different ``currency`` is refused), else None."""
+    given = request.currency.upper() if request.currency else None
+    if not request.channel:
+        return None
+    channel_currency = context.channel(request.channel).currency
+    if given is not None and given != channel_currency:
+        raise InvalidRequest(
+            f"--currency {given}: {request.channel} sells in {channel_currency}; a channel price is entered in "
+            f"the channel's currency (leave --currency out or give {channel_currency})"
+        )
+    return channel_currency
+
+
+def _check_sku_currencies(session: Session, ids: list[int], currency: str) -> None:
+    """Refuse a base-price change in ``currency`` for SKUs priced in another currency."""
+    others = changes.skus_not_in_currency(session, ids, currency.upper())
+    if others:
+        shown = ", ".join(f"{sku} ({cur})" for sku, cur in others[:20])
+        more = f" and {len(others) - 20} more" if len(others) > 20 else ""
+        raise InvalidRequest(
+            f"--currency {currency.upper()}: {len(others)} selected SKU(s) are priced in another currency: "
+            f"{shown}{more}; nothing was applied"
+        )
 
 
 def _plan_undo(session: Session, request: UndoChangeSet) -> _Planned:
@@ -393,6 +434,7 @@ class ChangeRow:
     field: str
     old: str | None
     new: str | None
+    currency: str | None  # of old and new when they are amounts
     change_pct: str | None
 
 
@@ -415,6 +457,7 @@ class HistoryEntry:
     what: str
     old: str | None
     new: str | None
+    currency: str | None  # of old and new when they are amounts
     ok: bool | None
     user: str
     note: str | None

@@ -183,18 +183,12 @@ def test_percent_preview_shows_every_channel_price_listings_and_calls(db_url: st
         plan = changes.preview(s, CHANNELS, lines, guard_percent=30, counter=counter_for(world))
     assert len(lines) == 60 and lines[0].field == "base_price" and (lines[0].old, lines[0].new) == ("100.00", "110.00")
     rows = [r for r in plan.rows() if r["sku"] == "S000"]
-    assert rows == [
-        {
-            "sku": "S000",
-            "channel": "(catalog)",
-            "field": "base_price",
-            "old": "100.00",
-            "new": "110.00",
-            "change_pct": "+10.0",
-        },
-        {"sku": "S000", "channel": "cn", "field": "price", "old": "100.00", "new": "110.00", "change_pct": "+10.0"},
+    shown = [(r["channel"], r["field"], r["old"], r["new"], r["currency"], r["change_pct"]) for r in rows]
+    assert shown == [
+        ("(catalog)", "base_price", "100.00", "110.00", "CNY", "+10.0"),
+        ("cn", "price", "100.00", "110.00", "CNY", "+10.0"),
         # 100 x 1.2 x 0.14 = 16.80 -> 16.99; 110 x 1.2 x 0.14 = 18.48 -> 18.99
-        {"sku": "S000", "channel": "us", "field": "price", "old": "16.99", "new": "18.99", "change_pct": "+11.8"},
+        ("us", "price", "16.99", "18.99", "USD", "+11.8"),
     ]
     assert plan.listings == 120 and plan.violations == []
     assert plan.calls == {"cn": {"price": 2}, "us": {"price": 2}}  # 60 each, 50 per call
@@ -227,22 +221,38 @@ def test_apply_is_one_change_set_marks_dirty_like_reconcile_and_the_sync_pushes_
 def test_set_and_channel_override(db_url: str) -> None:
     world = World(db_url, n=3)
     with world.session() as s:
-        lines = changes.plan_price(s, world.ids("S000"), set_to=Decimal("90"), channel="us")
+        lines = changes.plan_price(s, world.ids("S000"), set_to=Decimal("15.50"), channel="us", channel_currency="USD")
         plan = changes.preview(s, CHANNELS, lines)
     assert [(line.field, line.old, line.new, line.channel) for line in lines] == [
-        ("price_override", None, "90.00", "us")
+        ("price_override", None, "15.50", "us")
     ]
     assert [(e.channel, e.old, e.new) for e in plan.effects] == [("us", Decimal("16.99"), Decimal("15.99"))]
     world.apply(lines)
-    assert world.listing("us", "S000").price_override == Decimal("90.00")
+    assert world.listing("us", "S000").price_override == Decimal("15.50")
     assert world.base("S000") == Decimal("100.00") and world.listing("cn", "S000").status == "clean"
     with world.session() as s:  # an override adjusts from itself
-        again = changes.plan_price(s, world.ids("S000"), percent=Decimal("-10"), channel="us")
-        assert [(line.old, line.new) for line in again] == [("90.00", "81.00")]
+        again = changes.plan_price(s, world.ids("S000"), percent=Decimal("-10"), channel="us", channel_currency="USD")
+        assert [(line.old, line.new) for line in again] == [("15.50", "13.95")]
         with pytest.raises(changes.ChangeRefused, match="more decimal places"):
             changes.plan_price(s, world.ids("S000"), set_to=Decimal("9.999"))
         with pytest.raises(changes.ChangeRefused, match="negative"):
             changes.plan_price(s, world.ids("S000"), amount=Decimal("-500"))
+
+
+def test_a_channel_price_is_in_the_channel_currency_without_multiplier_or_fx(db_url: str) -> None:
+    """Trap 1: `price set 12.49 --channel us` meant $12.49 (was read as CNY, x1.2, x0.14 = $2.99)."""
+    world = World(db_url, n=2)
+    with world.session() as s:
+        lines = changes.plan_price(s, world.ids("S000"), set_to=Decimal("12.49"), channel="us", channel_currency="USD")
+        plan = changes.preview(s, CHANNELS, lines)
+    assert [(e.channel, e.new) for e in plan.effects] == [("us", Decimal("12.99"))]  # the .99 ending still applies
+    with world.session() as s:  # from what the channel shows (16.99 USD), not the CNY base price
+        adjust = changes.plan_price(s, world.ids("S001"), amount=Decimal("-1"), channel="us", channel_currency="USD")
+    assert [(line.old, line.new) for line in adjust] == [(None, "15.99")]
+    with world.session() as s:  # the cost floor (40 CNY x 1.15 x 0.14 = 6.44 USD) still holds
+        low = changes.plan_price(s, world.ids("S000"), set_to=Decimal("3"), channel="us", channel_currency="USD")
+        floored = changes.preview(s, CHANNELS, low)
+    assert [e.new for e in floored.effects] == [Decimal("6.99")]
 
 
 # -------------------------------------------------------------------------------------------- stock
@@ -402,7 +412,7 @@ def test_a_bad_edit_file_lists_every_problem_and_applies_nothing(db_url: str, tm
         encoding="utf-8",
     )
     with world.session() as s, pytest.raises(InputRejected) as info:
-        changes.plan_file(s, bad, ["cn", "us"])
+        changes.plan_file(s, bad, {"cn": "CNY", "us": "USD"})
     found = {(p.row, p.column) for p in info.value.problems}
     assert found == {
         (1, "stock[XX]"),
@@ -426,7 +436,7 @@ def test_an_edit_file_sets_base_prices_overrides_and_stock(db_url: str, tmp_path
     good = tmp_path / "edits.xlsx"
     write_xlsx(good, [("edits", ["sku", "channel", "price", "stock[SH]"], rows)])
     with world.session() as s:
-        lines = changes.plan_file(s, good, ["cn", "us"])
+        lines = changes.plan_file(s, good, {"cn": "CNY", "us": "USD"})
     assert [(line.sku, line.field, line.old, line.new, line.channel) for line in lines] == [
         ("S000", "base_price", "100.00", "105", None),
         ("S000", "stock:SH", "10", "12", None),
@@ -434,6 +444,24 @@ def test_an_edit_file_sets_base_prices_overrides_and_stock(db_url: str, tmp_path
     ]
     world.apply(lines)
     assert world.base("S000") == Decimal("105.00") and world.listing("us", "S001").price_override == Decimal("80")
+
+
+def test_an_edit_file_channel_price_is_in_the_channel_currency(db_url: str, tmp_path: Path) -> None:
+    """Trap 1: the row `S000,us,12.49` means 12.49 USD on us (was 12.49 CNY x 1.2 x 0.14 = 2.99 USD)."""
+    world = World(db_url, n=2)
+    good = tmp_path / "edits.csv"
+    good.write_text("sku,channel,price,currency\nS000,us,12.49,usd\nS001,,90,\n", encoding="utf-8")
+    with world.session() as s:
+        lines = changes.plan_file(s, good, {"cn": "CNY", "us": "USD"})
+        plan = changes.preview(s, CHANNELS, lines)
+    effects = [(e.channel, e.sku, e.old, e.new) for e in plan.effects]
+    assert ("us", "S000", Decimal("16.99"), Decimal("12.99")) in effects
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,channel,price,currency\nS000,us,12.49,CNY\nS001,,90,USD\nS001,us,1.999,\n", encoding="utf-8")
+    with world.session() as s, pytest.raises(InputRejected) as info:
+        changes.plan_file(s, bad, {"cn": "CNY", "us": "USD"})
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "currency"), (3, "currency"), (4, "price")]
+    assert "us sells in USD" in str(info.value)
 
 
 # ------------------------------------------------------------------------------------------ history

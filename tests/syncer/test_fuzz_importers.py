@@ -221,7 +221,7 @@ def test_catalog_import(seeded: str, data) -> None:
 def test_edits_file(seeded: str, data) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = write_file(Path(directory), *data)
-        typed(rolled_back(seeded, lambda s: changes.plan_file(s, path, ["cn", "us"])), InputRejected)
+        typed(rolled_back(seeded, lambda s: changes.plan_file(s, path, {"cn": "CNY", "us": "USD"})), InputRejected)
 
 
 @FUZZ

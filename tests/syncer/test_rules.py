@@ -34,9 +34,12 @@ def test_examples_by_hand() -> None:
     assert channel_price(D("50"), rule, currency="USD", fx_rate=D("0.14"), cost=D("100")) == D("16.99")
     # JPY has no minor units: ending .99 becomes whole yen, rounding up
     assert channel_price(D("10"), rule, currency="JPY", fx_rate=D("20.55")) == D("288")
-    # override replaces the base price; fixed is added in catalog currency
+    # an override is in the channel currency: no multiplier, no fixed, no FX; ending and floor still apply
     fixed = PriceRule(fixed=D("10"))
-    assert channel_price(D("100"), fixed, currency="CNY", override=D("80")) == D("90.00")
+    assert channel_price(D("100"), fixed, currency="CNY", override=D("80")) == D("80.00")
+    assert channel_price(D("168"), rule, currency="USD", fx_rate=D("0.14"), override=D("79.99")) == D("79.99")
+    assert channel_price(D("168"), rule, currency="USD", fx_rate=D("0.14"), override=D("79.5")) == D("79.99")
+    assert channel_price(D("1"), rule, currency="USD", fx_rate=D("0.14"), cost=D("100"), override=D("5")) == D("16.99")
     assert apply_ending(D("12.30"), "CNY", D("0.9")) == D("12.90")
     assert apply_ending(D("12.95"), "CNY", D("0.9")) == D("13.90")
 

@@ -84,6 +84,7 @@ def test_negative_percent_dry_run_json_previews_and_changes_nothing(cli) -> None
         "field": "base_price",
         "old": "100.00",
         "new": "95.00",
+        "currency": "CNY",
         "change_pct": "-5.0",
     } in doc["changes"]
     assert {
@@ -92,11 +93,12 @@ def test_negative_percent_dry_run_json_previews_and_changes_nothing(cli) -> None
         "field": "price",
         "old": "200.00",
         "new": "190.00",
+        "currency": "CNY",
         "change_pct": "-5.0",
     } in doc["changes"]
     as_csv = cli("price", "adjust", "--percent", "-5", "--category", "tea", "--dry-run", "--format", "csv")
     assert as_csv.exit_code == 0
-    assert "TEA-1,(catalog),base_price,100.00,95.00,-5.0" in as_csv.stdout.splitlines()  # numbers stay numbers
+    assert "TEA-1,(catalog),base_price,100.00,95.00,CNY,-5.0" in as_csv.stdout.splitlines()  # numbers stay numbers
     assert snapshot(cli.url) == before
 
 
@@ -285,3 +287,19 @@ def test_status_and_orders_list_take_csv(cli) -> None:
     refused = cli("changes", "list", "--format", "xml")  # a typed choice: refused before the command runs
     assert refused.exit_code == 2
     assert "'xml' is not one of 'table', 'json', 'csv'" in re.sub(r"[│\s]+", " ", refused.output)
+
+
+def test_a_channel_price_is_entered_in_the_channel_currency(cli) -> None:
+    """Trap 1: `price set 99 --channel shopify` sets 99 in shopify's currency, not a base price x rules;
+    `--currency` defaults to the channel's and another one is refused; the preview names the currency."""
+    refused = cli("price", "set", "99", "--sku", "TEA-1", "--channel", "shopify", "--currency", "USD", "--yes")
+    assert refused.exit_code != 0 and "shopify sells in CNY" in refused.output
+    result = cli("price", "set", "99", "--sku", "TEA-1", "--channel", "shopify", "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["changes"]
+    assert [(r["field"], r["new"], r["currency"]) for r in rows if r["channel"] == "shopify"] == [
+        ("price_override", "99.00", "CNY"),
+        ("price", "99.00", "CNY"),
+    ]
+    other = cli("price", "set", "99", "--sku", "TEA-1", "--currency", "USD", "--yes")
+    assert other.exit_code != 0 and "TEA-1 (CNY)" in other.output
