@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     http_max_attempts: int = 5
     http_max_retry_seconds: float = 120.0
     sync_interval_minutes: int = 5
+    sync_parallel_channels: int = Field(default=6, ge=1)  # `sync --inline`: channels pushed at once (1 = in turn)
     orders_interval_minutes: int = 2
     orders_initial_lookback_hours: int = 24
     orders_pull_reuse_seconds: int = Field(default=60, ge=0)  # a pull this recent is not repeated before a push

@@ -286,6 +286,24 @@ def _ref_json(ref: ListingRef | None, sku: str) -> dict[str, Any]:
     return {"sku": ref.sku or sku, "external_id": ref.external_id, "ids": dict(ref.ids)}
 
 
+def due_count(session: Session, channel: str, now: datetime | None = None) -> int:
+    """Listings of the channel a push would take now (new, dirty, or a retry whose time has come)."""
+    now = now or now_utc()
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ChannelListing)
+            .join(Channel, Channel.id == ChannelListing.channel_id)
+            .where(
+                Channel.name == channel,
+                ChannelListing.status.in_(PENDING),
+                or_(ChannelListing.next_try_at.is_(None), ChannelListing.next_try_at <= now),
+            )
+        )
+        or 0
+    )
+
+
 def revisions_used_today(session: Session, channel_id: int, timezone: str, now: datetime) -> dict[str, int]:
     """Successful pushes per SKU on this channel since the start of the marketplace's day (each one is a
     revision of that listing), from the recorded sync results."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -242,10 +243,13 @@ def queue_sync(
 def run_sync(
     context: Context, channels: Sequence[str] | None, *, user: str | None, progress: SyncProgress | None = None
 ) -> list[reconcile.PushReport]:
-    """Push each channel's dirty listings here and now (its new orders are pulled first)."""
+    """Push each channel's dirty listings here and now (its new orders are pulled first). Channels run
+    concurrently, one thread each (at most ``SYNCER_SYNC_PARALLEL_CHANNELS``), each under its own lease and
+    its marketplace's rate limiter, so the wall time is about the slowest channel's. Reports come back in
+    channel order."""
     prepare(context)
-    reports = []
     who = current_user(user)
+    jobs: list[Callable[[], reconcile.PushReport]] = []
     for config in context.selected_channels(list(channels or [])):
         step = None
         if progress is not None:
@@ -253,8 +257,45 @@ def run_sync(
             def step(done: int, total: int, name: str = config.name) -> None:
                 progress(name, done, total)
 
-        reports.append(_contained(config.name, partial(sync_channel, context, config, user=who, progress=step)))
+        jobs.append(partial(_contained, config.name, partial(sync_channel, context, config, user=who, progress=step)))
+    workers = min(len(jobs), context.settings.sync_parallel_channels)
+    if workers <= 1:
+        return [job() for job in jobs]
+    context.hub, context.tokens  # noqa: B018 - built once here, not raced for by the threads
+    names = [c.name for c in context.selected_channels(list(channels or []))]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
+        reports = [future.result() for future in [pool.submit(job) for job in jobs]]
+        # a channel's pull may have changed what another channel must show after that one had pushed:
+        # push those again (their own orders were just pulled), unless their pull failed (held)
+        again = [
+            (
+                n,
+                pool.submit(
+                    _contained,
+                    name,
+                    partial(sync_channel, context, context.channel(name), user=who, pull_orders_first=False),
+                ),
+            )
+            for n, name in enumerate(names)
+            if reports[n].held == 0 and reports[n].aborted is None and _due(context, name)
+        ]
+        for n, future in again:
+            _merge(reports[n], future.result())
     return reports
+
+
+def _due(context: Context, channel: str) -> bool:
+    """Whether the channel has listings waiting for a push now (dirty, new or due for a retry)."""
+    with context.session() as session:
+        return reconcile.due_count(session, channel) > 0
+
+
+def _merge(report: reconcile.PushReport, more: reconcile.PushReport) -> None:
+    """Count a second pass of a channel's sync into its first report."""
+    for name in ("ok", "failed", "retry", "parked", "submitted", "api_calls", "batches"):
+        setattr(report, name, getattr(report, name) + getattr(more, name))
+    report.errors.extend(more.errors)
+    report.aborted = report.aborted or more.aborted
 
 
 def _contained(channel: str, run: Callable[[], reconcile.PushReport]) -> reconcile.PushReport:

@@ -59,3 +59,35 @@ def test_an_inline_sync_of_a_channel_another_process_is_syncing_is_refused_with_
     world.context.leases.release("channel:taobao", "t")
     [report] = sync.run_sync(world.context, ["taobao"], user="ann")
     assert report.ok + report.failed == 1 and report.api_calls > 0  # free again: it ran
+
+
+def test_an_inline_sync_pushes_the_channels_at_once_one_thread_each(tmp_path, monkeypatch) -> None:
+    """The wall time of `sync --inline` is the slowest channel's: each channel's push runs in its own
+    thread (its own lease, adapter and rate limiter); reports come back in channel order."""
+    import threading
+    import time
+
+    from scenario import build
+
+    world = build(tmp_path, ["shopify", "woocommerce", "taobao"], units=4)
+    real = sync.sync_channel
+    started: dict[str, tuple[str, float]] = {}
+
+    def slow(context, channel, **kw):
+        started[channel.name] = (threading.current_thread().name, time.monotonic())
+        time.sleep(0.4)  # a marketplace's rate limit making each push take a while
+        return real(context, channel, **kw)
+
+    monkeypatch.setattr(sync, "sync_channel", slow)
+    began = time.monotonic()
+    reports = sync.run_sync(world.context, None, user="ops")
+    wall = time.monotonic() - began
+    assert [r.channel for r in reports] == ["shopify", "woocommerce", "taobao"]
+    assert all(r.aborted is None for r in reports)
+    assert len({thread for thread, _ in started.values()}) == 3
+    assert max(t for _, t in started.values()) - min(t for _, t in started.values()) < 0.3  # all began at once
+    assert wall < 3 * 0.4 + 1.0
+    world.context.settings.sync_parallel_channels = 1
+    started.clear()
+    sync.run_sync(world.context, None, user="ops")
+    assert len({thread for thread, _ in started.values()}) == 1  # in turn, in this thread
