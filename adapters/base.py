@@ -802,6 +802,9 @@ class ChannelAdapter(ABC):
         :class:`ChannelError` (retryable or not) when the marketplace refuses or cannot be reached."""
         raise Unsupported(f"{self.kind} channel {self.name}: shipping confirmation is not supported", channel=self.name)
 
+    #: how this marketplace schedules a sale price by itself, for a scheduled price change's preview ("" = no way)
+    native_sale_schedule: ClassVar[str] = ""
+
     #: why this marketplace's API cannot cancel an order from the seller's side ("" where it can)
     cancel_unsupported: ClassVar[str] = ""
 

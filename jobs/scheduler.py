@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 
 from listing_sync.syncer.services.scheduler import QueueUnavailable
 
@@ -30,6 +31,13 @@ class HueyScheduler:
             from listing_sync.jobs import tasks
 
             tasks.pull_orders(channel, user=user)
+
+    def queue_scheduled_run(self, at: datetime) -> None:
+        """Run the due scheduled changes exactly at ``at`` (a promotion's start or end)."""
+        with queue_errors():
+            from listing_sync.jobs import tasks
+
+            tasks.run_scheduled_changes.schedule(eta=at)
 
     def drain(self) -> int:
         with queue_errors():

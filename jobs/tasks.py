@@ -15,7 +15,7 @@ from listing_sync.config.settings import get_settings
 from listing_sync.jobs.app import huey
 from listing_sync.syncer.context import Context, UserError
 from listing_sync.syncer.leases import LeaseBusy
-from listing_sync.syncer.services import orders, reports, shipping, sync
+from listing_sync.syncer.services import orders, promotions, reports, shipping, sync
 
 log = logging.getLogger("jobs")
 settings = get_settings()
@@ -103,6 +103,32 @@ def schedule_syncs() -> None:
 def schedule_order_pulls() -> None:
     for channel in Context().selected_channels(None):
         pull_orders(channel.name)
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def run_scheduled_changes() -> list[dict[str, Any]]:
+    """Start the scheduled price changes whose start has come, end those whose end has (syncs queued)."""
+    from listing_sync.jobs.scheduler import HueyScheduler
+
+    ran = promotions.run_due(Context(), scheduler=HueyScheduler())
+    for item in ran:
+        log.info("scheduled change %d %s (change set %s) %s", item.id, item.action, item.change_set, item.message)
+    return [{"id": r.id, "action": r.action, "change_set": r.change_set} for r in ran]
+
+
+@huey.periodic_task(_every(1))
+def tick_scheduled_changes() -> None:
+    """Every minute: the safety net for scheduled changes (a start or end missed while no worker ran)."""
+    try:
+        promotions.run_due(Context(), scheduler=_scheduler())
+    except UserError:  # no database yet
+        return
+
+
+def _scheduler() -> Any:
+    from listing_sync.jobs.scheduler import HueyScheduler
+
+    return HueyScheduler()
 
 
 @huey.periodic_task(_every(1))

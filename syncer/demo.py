@@ -127,6 +127,9 @@ def run(
         scheduler.drain()
         say(f"  {shipped.pushed} shipment(s) confirmed to the marketplaces, {shipped.retry + shipped.parked} not")
 
+    with _step(result, f"promotion: {PROMOTION[1]}% on category {PROMOTION[0]}, started and ended by the worker", say):
+        _run_promotion(context, scheduler, say)
+
     with _step(result, f"bulk price change: +{PRICE_CHANGE[1]}% on category {PRICE_CHANGE[0]}", say):
         with context.session() as session:
             ids = list(
@@ -164,6 +167,34 @@ def run(
         say(f"  {seconds:6.1f}s  {name}")
     result.seconds = time.monotonic() - started
     return result
+
+
+PROMOTION = ("teaware", Decimal("-15"))  # category, percent: a short promotion the demo starts and ends
+
+
+def _run_promotion(context: Context, scheduler: SyncScheduler, say: Callable[[str], None]) -> None:
+    """Schedule a promotion one second ahead for one second, then do what the worker does at its start and
+    its end (run the due scheduled changes, push), so the demo needs no worker and no waiting."""
+    from listing_sync.syncer.changes import Selection
+    from listing_sync.syncer.services import changes, promotions
+    from listing_sync.syncer.services.sync import SyncMode
+
+    now = datetime.now(UTC)
+    request = changes.PriceAdjust(Selection(categories=[PROMOTION[0]]), percent=PROMOTION[1])
+    preview = changes.preview_change(context, request)
+    info = promotions.schedule_change(
+        context,
+        preview,
+        starts_at=now + timedelta(seconds=1),
+        ends_at=now + timedelta(seconds=2),
+        user="demo",
+        reason="demo: teaware promotion",
+        command=f"price adjust --percent {PROMOTION[1]} --category {PROMOTION[0]} --from ... --until ...",
+    )
+    for moment in (now + timedelta(seconds=1), now + timedelta(seconds=2)):
+        for ran in promotions.run_due(context, now=moment, scheduler=scheduler, sync=SyncMode.QUEUE):
+            say(f"  scheduled change {info.id} {ran.action} (change set {ran.change_set})")
+        scheduler.drain()
 
 
 #: carriers the demo ships with, the first one each marketplace maps

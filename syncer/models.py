@@ -226,6 +226,34 @@ class ChangeSet(Base):
     items: Mapped[list[ChangeItem]] = relationship(back_populates="change_set")
 
 
+class ScheduledChange(Base):
+    """A bulk price change that waits for its time (a promotion): applied by the worker at ``starts_at`` as
+    a change set, reverted at ``ends_at`` as another (values changed by hand meanwhile are kept).
+
+    ``request`` is the change as asked (selectors and amount/percent/channel), planned again at the start;
+    ``status`` scheduled -> active -> done, or cancelled (before the start), failed (the price guard refused
+    it at the start), missed (its whole window passed before a worker ran it)."""
+
+    __tablename__ = "scheduled_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    user: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    command: Mapped[str] = mapped_column(String(500), default="")
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    start_change_set_id: Mapped[int | None] = mapped_column(ForeignKey("change_sets.id"), nullable=True)
+    end_change_set_id: Mapped[int | None] = mapped_column(ForeignKey("change_sets.id"), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
 class ChangeItem(Base):
     """One value changed by a change set, with its old and new value (as text, exact)."""
 

@@ -255,3 +255,12 @@ def test_no_buyer_personal_data_in_anything_the_demo_writes(demo) -> None:
     }
     assert {where: hits for where, hits in found.items() if hits} == {}
     assert "GET /wp-json/wc/v3/orders" in " ".join(line_text(json.loads(x)) for x in written["trace"].splitlines())
+
+
+def test_the_demo_runs_a_short_promotion_start_and_end(demo) -> None:
+    _data, result = demo
+    assert re.search(r"scheduled change \d+ started \(change set \d+\)", result.output)
+    assert re.search(r"scheduled change \d+ ended \(change set \d+\)", result.output)
+    shown = CliRunner().invoke(app, ["changes", "list", "--scheduled", "--all", "--format", "json"])
+    [promotion] = json.loads(shown.output)
+    assert promotion["status"] == "done" and promotion["start_change_set"] and promotion["end_change_set"]

@@ -717,6 +717,7 @@ class AmazonAdapter(HttpAdapter):
         "the Orders API has no cancel operation (sellers cancel in Seller Central or by an order "
         "acknowledgement feed, not integrated)"
     )
+    native_sale_schedule = "Amazon can run a sale price by itself (purchasable_offer discounted_price schedule)"
     carrier_codes = m.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

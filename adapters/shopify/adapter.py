@@ -732,6 +732,7 @@ class ShopifyAdapter(HttpAdapter):
 
     # -- orders ---------------------------------------------------------------------------------------
     # -- shipping ------------------------------------------------------------------------------------
+    native_sale_schedule = "Shopify shows a sale as price below compareAtPrice (no dates: switched by us)"
     carrier_codes = m.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

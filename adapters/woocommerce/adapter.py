@@ -416,6 +416,7 @@ class WooCommerceAdapter(HttpAdapter):
             elif product.get("sku"):
                 yield mapping.remote_product(product, currency)
 
+    native_sale_schedule = "WooCommerce can switch a sale price by itself (sale_price with date_on_sale_from/to)"
     carrier_codes = mapping.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

@@ -123,7 +123,7 @@ def command_line(words: str, sel: Selection | None = None, **options: Any) -> st
     parts = ["syncer", words]
     for name, value in options.items():
         if value is not None and value is not False:
-            flag = "--" + name.replace("_", "-")
+            flag = "--" + name.rstrip("_").replace("_", "-")
             parts.append(flag if value is True else f"{flag} {shlex.quote(str(value))}")
     if sel is not None:
         parts.extend(
@@ -153,6 +153,70 @@ def run_change(
         return None
     applied = apply_preview(preview, flags, command=text)
     return applied.change_set_id
+
+
+def run_scheduled(
+    request: ChangeRequest,
+    flags: ChangeFlags,
+    *,
+    starts: str | None,
+    ends: str | None,
+    title: str,
+    command: str,
+) -> int | None:
+    """A price change with --from/--until: preview it now (and the guard), then keep it for the worker, which
+    applies it at the start and reverts it at the end. Returns the scheduled change's id."""
+    from listing_sync.jobs.scheduler import HueyScheduler
+    from listing_sync.syncer.cli.options import parse_zoned
+    from listing_sync.syncer.services import changes, promotions
+
+    zone = ctx().settings.report_timezone
+    start = parse_zoned(starts, "--from", zone) if starts else None
+    end = parse_zoned(ends, "--until", zone) if ends else None
+    preview = changes.preview_change(ctx(), request)
+    channel = getattr(request, "channel", None)
+    window = f"from {start.isoformat() if start else 'now'}" + (f" until {end.isoformat()}" if end else "")
+    err_console.print(
+        f"[bold]scheduled[/] {window}: the worker applies these prices at the start and reverts them at the end "
+        "(a price changed by hand meanwhile is kept)",
+        highlight=False,
+    )
+    for note in promotions.native_sale_notes(ctx(), channel):
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+    if not show_preview(preview, flags, title=title, command=command):
+        return None
+    who = current_user(flags.user)
+
+    def ask(shown: ChangePreview) -> bool:
+        try:
+            return typer.confirm(f"Schedule {len(shown.lines)} price change(s) as user {who}?", default=False, err=True)
+        except typer.Abort:
+            return False
+
+    try:
+        info = promotions.schedule_change(
+            ctx(),
+            preview,
+            starts_at=start,
+            ends_at=end,
+            timezone=str(start.tzinfo if start else zone),
+            user=who,
+            reason=flags.reason,
+            command=command,
+            force=flags.force,
+            confirm=None if flags.yes else ask,
+            scheduler=HueyScheduler(),
+        )
+    except changes.NotConfirmed:
+        raise UserError("not confirmed (use --yes in scripts); nothing was scheduled") from None
+    err_console.print(
+        f"scheduled change {info.id}: starts {info.starts_at}"
+        + (f", ends {info.ends_at}" if info.ends_at else "")
+        + " (UTC); `syncer changes list --scheduled` shows it, `syncer changes cancel "
+        + f"{info.id}` cancels it before the start",
+        highlight=False,
+    )
+    return info.id
 
 
 def show_preview(preview: ChangePreview, flags: ChangeFlags, *, title: str, command: str) -> bool:

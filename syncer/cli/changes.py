@@ -22,7 +22,7 @@ from listing_sync.syncer.cli.app import (
     stock_app,
     write_plain_csv,
 )
-from listing_sync.syncer.cli.changeflow import ChangeFlags, change_command, command_line, run_change
+from listing_sync.syncer.cli.changeflow import ChangeFlags, change_command, command_line, run_change, run_scheduled
 from listing_sync.syncer.cli.options import parse_decimal
 from rich.table import Table
 
@@ -43,6 +43,16 @@ CurrencyOpt = Annotated[
 ]
 WarehouseOpt = Annotated[str, typer.Option("--warehouse", help="Warehouse code.")]
 CHANGE_COLUMNS = ["sku", "channel", "field", "old", "new", "currency", "change_pct"]
+FromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="Schedule it: apply at this time (ISO 8601; no zone = SYNCER_REPORT_TIMEZONE), by the worker."
+    ),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Revert it at this time (ISO 8601, zone as --from); keeps later edits.")
+]
+SCHEDULE_COLUMNS = ["id", "status", "starts_at", "ends_at", "user", "reason", "start_change_set", "end_change_set"]
 
 
 # -------------------------------------------------------------------------------------------- price
@@ -55,19 +65,24 @@ def price_set(
     ],
     channel: ChannelOneOpt = None,
     currency: CurrencyOpt = None,
+    from_: FromOpt = None,
+    until: UntilOpt = None,
     *,
     flags: ChangeFlags,
 ) -> None:
-    """Set the base price (or with --channel that channel's price, in its currency) of the selected SKUs."""
+    """Set the base price (or with --channel that channel's price, in its currency) of the selected SKUs; with
+    --from and --until a promotion the worker applies at the start and reverts at the end."""
     from listing_sync.syncer.services.changes import PriceSet
 
     sel = flags.selection
-    run_change(
-        PriceSet(sel, parse_decimal(amount, "AMOUNT"), channel, currency),
-        flags,
-        title="price set (preview)",
-        command=command_line(f"price set {amount}", sel, channel=channel, currency=currency, force=flags.force),
+    request = PriceSet(sel, parse_decimal(amount, "AMOUNT"), channel, currency)
+    line = command_line(
+        f"price set {amount}", sel, channel=channel, currency=currency, force=flags.force, from_=from_, until=until
     )
+    if from_ or until:
+        run_scheduled(request, flags, starts=from_, ends=until, title="price set (scheduled, preview)", command=line)
+        return
+    run_change(request, flags, title="price set (preview)", command=line)
 
 
 @price_app.command("adjust")
@@ -81,10 +96,13 @@ def price_adjust(
     ] = None,
     channel: ChannelOneOpt = None,
     currency: CurrencyOpt = None,
+    from_: FromOpt = None,
+    until: UntilOpt = None,
     *,
     flags: ChangeFlags,
 ) -> None:
-    """Raise or lower prices by a percent or an amount (rounded half-up to the currency's minor units)."""
+    """Raise or lower prices by a percent or an amount (rounded half-up to the currency's minor units); with
+    --from and --until a promotion the worker applies at the start and reverts at the end."""
     from listing_sync.syncer.services.changes import PriceAdjust
 
     sel = flags.selection
@@ -95,14 +113,21 @@ def price_adjust(
         channel=channel,
         currency=currency,
     )
-    run_change(
-        request,
-        flags,
-        title="price adjust (preview)",
-        command=command_line(
-            "price adjust", sel, percent=percent, amount=amount, channel=channel, currency=currency, force=flags.force
-        ),
+    line = command_line(
+        "price adjust",
+        sel,
+        percent=percent,
+        amount=amount,
+        channel=channel,
+        currency=currency,
+        force=flags.force,
+        from_=from_,
+        until=until,
     )
+    if from_ or until:
+        run_scheduled(request, flags, starts=from_, ends=until, title="price adjust (scheduled, preview)", command=line)
+        return
+    run_change(request, flags, title="price adjust (preview)", command=line)
 
 
 # -------------------------------------------------------------------------------------------- stock
@@ -175,15 +200,36 @@ def changes_apply(
 def changes_list(
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
     user: Annotated[str | None, typer.Option("--user", help="Only this user's change sets.")] = None,
+    scheduled: Annotated[
+        bool, typer.Option("--scheduled", help="Scheduled price changes instead: waiting and running ones.")
+    ] = False,
+    all_scheduled: Annotated[bool, typer.Option("--all", help="With --scheduled: finished ones too.")] = False,
     fmt: FormatOption = TableFormat.TABLE,
 ) -> None:
-    """List change sets, newest first."""
-    from listing_sync.syncer.services import changes
+    """List change sets, newest first (--scheduled: the scheduled price changes, soonest first)."""
+    from listing_sync.syncer.services import changes, promotions
 
+    if scheduled:
+        found = records(promotions.list_scheduled(ctx(), all_=all_scheduled))
+        emit(found, [*SCHEDULE_COLUMNS, "command", "message"], fmt, title="scheduled changes")
+        return
     rows = records(changes.list_change_sets(ctx(), limit=limit, user=user))
     emit(
         rows, ["id", "created_at", "user", "reason", "command", "status", "undo_of", "items"], fmt, title="change sets"
     )
+
+
+@changes_app.command("cancel")
+@friendly
+def changes_cancel(
+    scheduled_id: Annotated[int, typer.Argument(help="The scheduled change (see `changes list --scheduled`).")],
+    user: Annotated[str | None, typer.Option("--user", help="Who cancels.")] = None,
+) -> None:
+    """Cancel a scheduled price change before it starts."""
+    from listing_sync.syncer.services import promotions
+
+    info = promotions.cancel_scheduled(ctx(), scheduled_id, user=user)
+    console.print(f"cancelled scheduled change {info.id} (it was to start {info.starts_at} UTC)")
 
 
 @changes_app.command("show")

@@ -38,6 +38,17 @@ def parse_when(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def parse_zoned(text: str, option: str, zone: str) -> datetime:
+    """An ISO 8601 date-time; one that names no zone is in ``zone`` (the team's, SYNCER_REPORT_TIMEZONE)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option} {text!r} is not an ISO 8601 date-time (e.g. 2026-11-11T00:00+08:00)") from None
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
+
+
 def parse_date(text: str, option: str) -> date:
     """A day, YYYY-MM-DD."""
     try:

@@ -4,6 +4,7 @@ a :class:`SyncScheduler` from the face (``listing_sync.jobs.scheduler.HueySchedu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from listing_sync.syncer.services.common import ServiceError
@@ -21,6 +22,9 @@ class SyncScheduler(Protocol):
 
     def queue_order_pull(self, channel: str, *, user: str) -> None:
         """Queue a pull of one channel's orders (which then pushes the availability elsewhere)."""
+
+    def queue_scheduled_run(self, at: datetime) -> None:
+        """Run the due scheduled changes at ``at`` (the minute tick is the safety net)."""
 
     def drain(self) -> int:
         """Run every queued task here, in this process (demo); returns how many ran."""

@@ -33,6 +33,7 @@ class RecordingScheduler:
 
     synced: list[tuple[str, list[int] | None, str]] = field(default_factory=list)
     pulled: list[tuple[str, str]] = field(default_factory=list)
+    runs_at: list = field(default_factory=list)
     fail: Exception | None = None
 
     def queue_sync(self, channel: str, *, only_skus: Sequence[int] | None = None, user: str) -> None:
@@ -44,6 +45,9 @@ class RecordingScheduler:
         if self.fail:
             raise self.fail
         self.pulled.append((channel, user))
+
+    def queue_scheduled_run(self, at) -> None:
+        self.runs_at.append(at)
 
     def drain(self) -> int:
         return 0
