@@ -142,11 +142,14 @@ def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         return [], iter(())
 
     def rows() -> Iterator[tuple[int, list[str]]]:
+        number = 1
         try:
-            for number, row in enumerate(iterator, start=2):
+            for number, row in enumerate(iterator, start=2):  # noqa: B007 (number is read after an error)
                 cells = [unescape_cell(_cell_text(v)) for v in row]
                 if any(c.strip() for c in cells):
                     yield number, cells
+        except Exception as exc:  # a sheet whose XML breaks after its first rows (openpyxl raises many types)
+            raise InputRejected(str(path), [Problem(number + 1, "", f"cannot read the row: {exc}")]) from None
         finally:
             workbook.close()
 

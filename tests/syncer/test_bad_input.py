@@ -204,3 +204,27 @@ def test_every_csv_and_xlsx_writer_goes_through_the_one_guard() -> None:
     assert {"syncer/tabular.py", "syncer/cli/app.py"} <= set(writers)
     assert [name for name, guarded in writers.items() if not guarded] == []
     assert "escape_formula" not in "".join(p.read_text(encoding="utf-8") for p in (root / "syncer").rglob("*.py"))
+
+
+def test_a_workbook_whose_sheet_breaks_after_the_header_is_a_row_problem(tmp_path: Path) -> None:
+    import zipfile
+
+    from listing_sync.syncer.tabular import InputRejected, read_table
+
+    good = tmp_path / "good.xlsx"
+    workbook = Workbook()
+    workbook.active.append(["sku", "title"])
+    for n in range(50):
+        workbook.active.append([f"S-{n}", "t"])
+    workbook.save(good)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # the XML stops in the middle of the rows
+            target.writestr(item, data)
+    with pytest.raises(InputRejected) as info:
+        header, rows = read_table(broken)
+        list(rows)
+    assert "cannot read the row: unclosed token" in str(info.value)
