@@ -15,12 +15,20 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from listing_sync.adapters.base import UnexpectedResponse
 
-__all__ = ["MAPPING_ERRORS", "SAFE_KEY", "body_excerpt", "read_each", "unexpected", "value_excerpt"]
+__all__ = [
+    "MAPPING_ERRORS",
+    "SAFE_KEY",
+    "body_excerpt",
+    "read_each",
+    "readable",
+    "unexpected",
+    "value_excerpt",
+]
 
 T = TypeVar("T")
 
@@ -132,3 +140,21 @@ def read_each(
             name = f"{what} {ident}" if isinstance(ident, str | int) else f"{what} (no {key})"
             problems.append(unexpected(name, exc, value=row, channel=channel))
     return out, problems
+
+
+def readable(
+    rows: Iterable[Any],
+    parse: Callable[[Any], T],
+    *,
+    what: str,
+    key: str,
+    channel: str | None,
+    told: Callable[[UnexpectedResponse], None],
+) -> Iterator[T]:
+    """:func:`read_each` as a stream (listing read-back): a row that does not read is handed to ``told``
+    (a log line, with the excerpt) and left out; the stream goes on."""
+    for row in rows:
+        got, problems = read_each([row], parse, what=what, key=key, channel=channel)
+        for problem in problems:
+            told(problem)
+        yield from got

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
-from listing_sync.adapters.base import NoProgress, TooManyPages
+from listing_sync.adapters.base import ChannelError, NoProgress, TooManyPages, UnexpectedResponse
 from listing_sync.config.channels import DEFAULT_MAX_PAGES
 
 __all__ = [
@@ -136,7 +136,11 @@ def paginate(
     guard = PageGuard(channel, what, max_pages=max_pages)
     position: Any = start
     while True:
-        page = fetch(position)
+        try:
+            page = fetch(position)
+        except ChannelError as exc:  # e.g. a next link that is no URL: say which channel
+            exc.channel = exc.channel or channel
+            raise
         yield from page.items
         guard.step(position, page.next, items=len(page.items))
         if page.next is None:
@@ -180,7 +184,12 @@ def next_url(value: Any, base_path: str = "") -> str | None:
     path of the client's base URL, taken off the front so the client does not add it twice."""
     if not value:
         return None
-    path = httpx.URL(str(value)).raw_path.decode("ascii")
+    try:
+        path = httpx.URL(str(value)).raw_path.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise UnexpectedResponse(
+            f"the next-page link {show_position(value)} is not a URL ({exc})", code="unexpected_response"
+        ) from None
     prefix = base_path.rstrip("/")
     if prefix and (path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?")):
         path = path[len(prefix) :] or "/"

@@ -63,7 +63,7 @@ from listing_sync.adapters.base import (
     TransientError,
     publish_groups,
 )
-from listing_sync.adapters.excerpt import read_each
+from listing_sync.adapters.excerpt import MAPPING_ERRORS, read_each, unexpected
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_page_number
 from pydantic import BaseModel, ConfigDict, Field
@@ -443,7 +443,9 @@ class AliExpressAdapter(HttpAdapter):
         param0 = mapping.order_query(cursor.since, until, page, self.limits.orders_page, phase == "finish")
         result = self.call("aliexpress.solution.order.get", param0=param0).get("result")
         if not isinstance(result, dict):
-            raise TransientError(f"aliexpress.solution.order.get answered without a result: {result!r}")
+            raise unexpected(
+                "aliexpress.solution.order.get answer", "no result object", value=result, channel=self.name
+            )
         if result.get("success") is False or result.get("error_code"):
             raise TransientError(
                 f"aliexpress.solution.order.get failed: {result.get('error_code')} {result.get('error_message')}",
@@ -451,11 +453,15 @@ class AliExpressAdapter(HttpAdapter):
             )
         rows = mapping.items(result.get("target_list"), "order_dto")
         currency = self.channel.currency
-        read, problems = read_each(
-            rows, lambda o: mapping.order(o, currency), what="order_dto", key="order_id", channel=self.name
+        read, problems = read_each(  # the receipt country (option order_country) is read per order too
+            rows,
+            lambda o: self._with_country(mapping.order(o, currency)),
+            what="order_dto",
+            key="order_id",
+            channel=self.name,
         )
-        orders = tuple(self._with_country(o) for o in read)
-        following = next_page_number(page, len(rows), last=int(result.get("total_page") or 0))
+        orders = tuple(read)
+        following = next_page_number(page, len(rows), last=self._total_page(result, "order.get"))
         position = f"{phase}:{following}" if following else None
         self.check_page("aliexpress.solution.order.get current_page", cursor.page, position, items=None)
         if position is not None:
@@ -475,6 +481,13 @@ class AliExpressAdapter(HttpAdapter):
         answer = self.call("aliexpress.solution.order.receiptinfo.get", param1=param1)
         return replace(order, ship_country=mapping.receipt_country(answer.get("result")))
 
+    def _total_page(self, result: Any, what: str) -> int:
+        """``total_page`` of a list answer; one that is no number is a typed error on the page."""
+        try:
+            return int(result.get("total_page") or 0)
+        except MAPPING_ERRORS as exc:
+            raise unexpected(f"aliexpress.solution.{what} result", exc, value=result, channel=self.name) from None
+
     # -- listings ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:
         for status in self.options.listing_statuses:
@@ -484,7 +497,7 @@ class AliExpressAdapter(HttpAdapter):
                 result = self.call("aliexpress.solution.product.list.get", aeop_a_e_product_list_query=query)
                 result = result.get("result") or {}
                 rows = mapping.items(result.get("aeop_a_e_product_display_d_t_o_list"), "item_display_dto")
-                return Page(rows, next_page_number(page, len(rows), last=int(result.get("total_page") or 0)))
+                return Page(rows, next_page_number(page, len(rows), last=self._total_page(result, "product.list.get")))
 
             for row in self.pages(fetch, f"aliexpress.solution.product.list.get {status} current_page", start=1):
                 yield from self._product_listings(str(row["product_id"]), status)

@@ -62,7 +62,7 @@ from listing_sync.adapters.base import (
 from listing_sync.adapters.ebay import mapping as m
 from listing_sync.adapters.ebay.auth import DEFAULT_SCOPES, EbayTokenAuth, token_request
 from listing_sync.adapters.ebay.revisions import DAILY_REVISIONS, RevisionBudget
-from listing_sync.adapters.excerpt import read_each, unexpected
+from listing_sync.adapters.excerpt import read_each, readable, unexpected
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.paging import Page, next_offset, next_url
 from listing_sync.adapters.tokens import token_key
@@ -991,5 +991,11 @@ class EbayAdapter(HttpAdapter):
             return Page(items, next_url(data.get("next")) if items else None)
 
         first = f"{m.INVENTORY}/inventory_item?limit=100&offset=0"
-        for item in self.pages(fetch, "getInventoryItems next", start=first):
-            yield m.remote_listing(item, self._find_offer(str(item["sku"])))
+        yield from readable(
+            self.pages(fetch, "getInventoryItems next", start=first),
+            lambda item: m.remote_listing(item, self._find_offer(str(item["sku"]))),
+            what="getInventoryItems item",
+            key="sku",
+            channel=self.name,
+            told=lambda problem: log.warning("%s; left out of the read-back", problem),
+        )

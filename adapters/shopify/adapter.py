@@ -54,7 +54,7 @@ from listing_sync.adapters.base import (
     TransientError,
     publish_groups,
 )
-from listing_sync.adapters.excerpt import read_each
+from listing_sync.adapters.excerpt import MAPPING_ERRORS, read_each, readable, unexpected
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.money import parse_decimal
 from listing_sync.adapters.paging import Page, next_token
@@ -251,7 +251,7 @@ class ShopifyAdapter(HttpAdapter):
 
             def fetch(after: str | None, chunk: Sequence[str] = chunk) -> Page[dict[str, Any]]:
                 data = self._gql(m.LOOKUP_DOCUMENT, {"query": m.sku_query(chunk), "after": after}, m.LOOKUP_COST)
-                return _connection(data["data"]["productVariants"])
+                return _connection(data, "productVariants", channel=self.name)
 
             for node in self.pages(fetch, "productVariants cursor"):
                 if node.get("sku") in chunk:
@@ -790,11 +790,10 @@ class ShopifyAdapter(HttpAdapter):
             {"query": m.orders_search(cursor.since, until), "after": cursor.page},
             m.orders_cost(page_size, line_page),
         )
-        page = body["data"]["orders"]
-        connection = _connection(page)
+        connection = _connection(body, "orders", channel=self.name)
         self.check_page("orders cursor", cursor.page, connection.next, items=len(connection.items))
         # one order that does not read is left out and told, the rest of the page carries on
-        orders, problems = read_each(page["nodes"], self._order, what="orders node", key="id", channel=self.name)
+        orders, problems = read_each(connection.items, self._order, what="orders node", key="id", channel=self.name)
         if connection.next is not None:
             nxt = OrderCursor(cursor.since, until, str(connection.next))
             return OrderPage(tuple(orders), nxt, False, tuple(problems))
@@ -815,7 +814,7 @@ class ShopifyAdapter(HttpAdapter):
 
         def fetch(cursor: str) -> Page[dict[str, Any]]:
             body = self._gql(m.MORE_LINES_DOCUMENT, {"id": order_id, "after": cursor}, m.MORE_LINES_COST)
-            return _connection(body["data"]["order"]["lineItems"])
+            return _connection(body, "order", "lineItems", channel=self.name)
 
         return list(self.pages(fetch, f"lineItems cursor of order {order_id}", start=after))
 
@@ -825,11 +824,13 @@ class ShopifyAdapter(HttpAdapter):
 
         def fetch(after: str | None) -> Page[dict[str, Any]]:
             body = self._gql(m.VARIANTS_DOCUMENT, {"query": None, "after": after}, m.VARIANTS_COST)
-            return _connection(body["data"]["productVariants"])
+            return _connection(body, "productVariants", channel=self.name)
 
-        for node in self.pages(fetch, "productVariants cursor"):
+        currency = self.channel.currency
+
+        def remote(node: Mapping[str, Any]) -> RemoteListing | None:
             if not node.get("sku"):
-                continue  # not ours to sync: a variant without SKU cannot be matched
+                return None  # not ours to sync: a variant without SKU cannot be matched
             product = node["product"]
             ids = {
                 "product_id": product["id"],
@@ -838,17 +839,36 @@ class ShopifyAdapter(HttpAdapter):
                 "location_id": location,
             }
             price = node.get("price")
-            yield RemoteListing(
-                sku=node["sku"],
-                ref=ListingRef(node["sku"], product["id"], ids),
-                price=Money(parse_decimal(str(price)), self.channel.currency) if price is not None else None,
+            return RemoteListing(
+                sku=str(node["sku"]),
+                ref=ListingRef(str(node["sku"]), product["id"], ids),
+                price=Money(parse_decimal(str(price)), currency) if price is not None else None,
                 quantity=node.get("inventoryQuantity"),
                 status=m.listing_status(product.get("status")),
                 title=product.get("title"),
             )
 
+        for listing in readable(
+            self.pages(fetch, "productVariants cursor"),
+            remote,
+            what="productVariants node",
+            key="id",
+            channel=self.name,
+            told=lambda problem: log.warning("%s; left out of the read-back", problem),
+        ):
+            if listing is not None:
+                yield listing
 
-def _connection(connection: Mapping[str, Any]) -> Page[dict[str, Any]]:
-    """A GraphQL connection's nodes and, while ``hasNextPage``, its ``endCursor`` as the next position."""
-    info = connection["pageInfo"]
-    return Page(list(connection["nodes"]), next_token(info.get("endCursor")) if info["hasNextPage"] else None)
+
+def _connection(body: Any, *path: str, channel: str) -> Page[Any]:
+    """The connection at ``data.<path>`` of a GraphQL answer: its nodes and, while ``hasNextPage``, its
+    ``endCursor`` as the next position. One that is not shaped as the schema says is a typed error."""
+    connection = body
+    try:
+        for key in ("data", *path):
+            connection = connection[key]
+        info = connection["pageInfo"]
+        nxt = next_token(info.get("endCursor")) if info["hasNextPage"] else None
+        return Page(list(connection["nodes"]), nxt)
+    except MAPPING_ERRORS as exc:
+        raise unexpected(f"the {'.'.join(path)} connection", exc, value=connection, channel=channel) from None

@@ -59,6 +59,7 @@ from listing_sync.adapters.base import (
     TransientError,
     publish_groups,
 )
+from listing_sync.adapters.excerpt import MAPPING_ERRORS, readable, unexpected
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_page_number
 from pydantic import BaseModel, ConfigDict, Field
@@ -279,7 +280,7 @@ class TaobaoAdapter(HttpAdapter):
 
     def _skus_of(self, num_iids: Sequence[str]) -> list[dict[str, Any]]:
         body = self.call("taobao.item.skus.get", {"num_iids": ",".join(num_iids), "fields": m.SKU_FIELDS})
-        return m.unwrap(body.get("skus"), "sku")
+        return self._listed(body, "skus", "sku")[0]
 
     # -- publish -------------------------------------------------------------------------------------
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:
@@ -596,9 +597,9 @@ class TaobaoAdapter(HttpAdapter):
                 "use_has_next": "false",
             },
         )
-        trades = m.unwrap(body.get("trades"), "trade")
+        trades, total = self._listed(body, "trades", "trade")
         orders, problems = m.parse_trades(trades, self.name)
-        last = max(1, math.ceil(int(body.get("total_results") or 0) / self.limits.orders_page))
+        last = max(1, math.ceil(total / self.limits.orders_page))
         following = (last if last > 1 else None) if page is None else (page - 1 if page > 1 else None)
         # pages N, N-1, ... 1 after the first read: a page emptied by rows leaving the window may point on
         self.check_page("taobao.trades.sold.increment.get page_no", page, following, items=None)
@@ -607,12 +608,22 @@ class TaobaoAdapter(HttpAdapter):
         done = until - since < window  # the window was cut short by "now - lag": caught up
         return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done, problems)
 
+    def _listed(self, body: Mapping[str, Any], field: str, key: str) -> tuple[list[Any], int]:
+        """The list and ``total_results`` of a TOP list answer; one shaped otherwise is a typed error."""
+        try:
+            return m.unwrap(body.get(field), key), int(body.get("total_results") or 0)
+        except MAPPING_ERRORS as exc:
+            raise unexpected(f"the {field} list", exc, value=body, channel=self.name) from None
+
     # -- listings ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:
         seen: set[str] = set()
         batch: list[dict[str, Any]] = []
         for item in self._all_items():
-            key = str(item["num_iid"])
+            key = str(item.get("num_iid") or "") if isinstance(item, Mapping) else ""
+            if not key:
+                log.warning("[%s] an item without num_iid is left out of the read-back", self.name)
+                continue
             if key in seen:
                 continue
             seen.add(key)
@@ -631,8 +642,7 @@ class TaobaoAdapter(HttpAdapter):
 
             def fetch(page: int, method: str = method, extra: dict[str, Any] = extra) -> Page[dict[str, Any]]:
                 body = self.call(method, {"fields": m.ITEM_FIELDS, "page_no": page, "page_size": ITEMS_PAGE, **extra})
-                items = m.unwrap(body.get("items"), "item")
-                total = int(body.get("total_results") or 0)
+                items, total = self._listed(body, "items", "item")
                 return Page(items, next_page_number(page, len(items), total=total, size=ITEMS_PAGE))
 
             yield from self.pages(fetch, f"{method} page_no", start=1)
@@ -640,8 +650,16 @@ class TaobaoAdapter(HttpAdapter):
     def _with_skus(self, items: list[dict[str, Any]]) -> Iterator[RemoteListing]:
         skus: dict[str, list[dict[str, Any]]] = {}
         for s in self._skus_of([str(i["num_iid"]) for i in items]):
-            skus.setdefault(str(s["num_iid"]), []).append(s)
-        for item in items:
-            for listing in m.remote_listings(item, skus.get(str(item["num_iid"]), [])):
+            if isinstance(s, Mapping):
+                skus.setdefault(str(s.get("num_iid")), []).append(s)
+
+        def of_item(item: dict[str, Any]) -> list[RemoteListing]:
+            return list(m.remote_listings(item, skus.get(str(item["num_iid"]), [])))
+
+        def told(problem: ChannelError) -> None:
+            log.warning("%s; left out of the read-back", problem)
+
+        for listings in readable(items, of_item, what="item", key="num_iid", channel=self.name, told=told):
+            for listing in listings:
                 self._refs[listing.sku] = listing.ref
                 yield listing

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -51,7 +52,7 @@ from listing_sync.adapters.base import (
     TransientError,
     publish_groups,
 )
-from listing_sync.adapters.excerpt import read_each
+from listing_sync.adapters.excerpt import read_each, readable
 from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.paging import Page, next_page_number
 from listing_sync.adapters.woocommerce import mapping
@@ -405,16 +406,30 @@ class WooCommerceAdapter(HttpAdapter):
         return self.pages(fetch, f"GET {path} page", start=1)
 
     def listings(self) -> Iterator[RemoteListing]:
+        """Products with a SKU, and the variations with a SKU of variable products; one that does not
+        read is left out of the read-back with a warning (its excerpt), the rest carry on."""
         currency = self.channel.currency
-        for product in self._pages("/products"):
+
+        def told(problem: ChannelError) -> None:
+            log.warning("%s; left out of the read-back", problem)
+
+        def variation(product: Mapping[str, Any], row: Mapping[str, Any]) -> RemoteListing | None:
+            return mapping.remote_variation(product, row, currency) if row.get("sku") else None
+
+        def of_product(product: Mapping[str, Any]) -> list[RemoteListing | None]:
+            out = [mapping.remote_product(product, currency) if product.get("sku") else None]
             if product.get("type") == "variable":
-                if product.get("sku"):
-                    yield mapping.remote_product(product, currency)
-                for variation in self._pages(f"/products/{product['id']}/variations"):
-                    if variation.get("sku"):
-                        yield mapping.remote_variation(product, variation, currency)
-            elif product.get("sku"):
-                yield mapping.remote_product(product, currency)
+                rows = self._pages(f"/products/{quote(str(product['id']), safe='')}/variations")
+                out += readable(
+                    rows, partial(variation, product), what="variation", key="id", channel=self.name, told=told
+                )
+            return out
+
+        products = self._pages("/products")
+        for found in readable(
+            products, of_product, what="GET /products product", key="id", channel=self.name, told=told
+        ):
+            yield from (listing for listing in found if listing is not None)
 
     native_sale_schedule = "WooCommerce can switch a sale price by itself (sale_price with date_on_sale_from/to)"
     carrier_codes = mapping.CARRIER_CODES
