@@ -10,7 +10,7 @@ from typing import Any
 
 from listing_sync.syncer.models import Sku, SkuCost, now_utc, table_of
 from sqlalchemy import ColumnElement, func, insert, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 
 def record_changes(session: Session, when: datetime | None = None) -> int:
@@ -34,7 +34,8 @@ def record_changes(session: Session, when: datetime | None = None) -> int:
 
 def cost_at(sku_id: Any, moment: Any) -> ColumnElement:
     """SQL: the SKU's cost at ``moment`` (the latest row from before it), else its earliest known cost
-    (an order older than the first recorded cost), else NULL."""
+    (an order older than the first recorded cost), else its cost now (a SKU written without history by
+    another path than the catalog import), else NULL."""
     before = (
         select(SkuCost.cost)
         .where(SkuCost.sku_id == sku_id, SkuCost.valid_from <= moment)
@@ -49,4 +50,11 @@ def cost_at(sku_id: Any, moment: Any) -> ColumnElement:
         .limit(1)
         .scalar_subquery()
     )
-    return func.coalesce(before, earliest)
+    own = aliased(Sku)  # the caller's query may join skus itself: never correlate to it
+    now = select(own.cost).where(own.id == sku_id).scalar_subquery()
+    return func.coalesce(before, earliest, now)
+
+
+def costed_skus():
+    """SQL: the ids of SKUs with a cost, recorded or current (the others' units are "uncosted")."""
+    return select(SkuCost.sku_id).where(SkuCost.cost.is_not(None)).union(select(Sku.id).where(Sku.cost.is_not(None)))

@@ -35,9 +35,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from listing_sync.adapters.money import require_currency, round_money
-from listing_sync.syncer.costs import cost_at
+from listing_sync.syncer.costs import cost_at, costed_skus
 from listing_sync.syncer.fx import RateBook, RateUsed
-from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku, SkuCost
+from listing_sync.syncer.models import Channel, Order, OrderLine, Product, Sku
 from listing_sync.syncer.periods import local_day, utc_window
 from listing_sync.syncer.types import SCALE
 from sqlalchemy import BigInteger, ColumnElement, Numeric, and_, case, func, literal, literal_column, or_, select
@@ -360,7 +360,7 @@ class _Query:
         if self.cost_currency is None:
             return query, literal(0), literal(0)
         cost = cost_at(OrderLine.sku_id, Order.placed_at)
-        costed = select(SkuCost.sku_id).where(SkuCost.cost.is_not(None))
+        costed = costed_skus()
         cogs = self.kept(OrderLine.quantity * func.coalesce(cost, 0))
         no_cost = or_(OrderLine.sku_id.is_(None), OrderLine.sku_id.not_in(costed))
         return query, cogs, self.kept(case((no_cost, OrderLine.quantity), else_=0))

@@ -206,3 +206,20 @@ def test_local_days_across_a_daylight_saving_change(session) -> None:
     ).groupings["country"]
     # ny1 = 03-07 23:30 EST, ny2 = 03-08 23:30 EDT: both inside; #1 (03-05) and #2 (03-11 22:00 EDT) not
     assert by(rows, "US", "CNY")["orders"] == 2
+
+
+def test_a_sku_without_cost_history_uses_its_cost_now(session, cup_cost_currency: str) -> None:
+    """A SKU written by another path than the catalog import has no history: its current cost counts."""
+    seed(session, cup_cost_currency)
+    product = session.query(Product).filter_by(key="TEA").one()
+    new = Sku(sku="NEW-1", product_id=product.id, base_price=D(50), currency="CNY", cost=D("10.00"))
+    bare = Sku(sku="BARE-1", product_id=product.id, base_price=D(50), currency="CNY")
+    session.add_all([new, bare])
+    session.flush()
+    tb = session.query(Channel).filter_by(name="tb").one()
+    lines = [("NEW-1", new.id, 2, "30.00"), ("BARE-1", bare.id, 3, "5.00")]
+    add_order(session, tb, "n1", "2026-03-20 10:00", "paid", "CNY", lines, None, "CN")
+    rows = report(session, ("sku",)).groupings["sku"]
+    assert by(rows, "NEW-1", "CNY")["cogs_EUR"] == D("2.50")  # 2 x 10.00 CNY x 0.125
+    assert by(rows, "NEW-1", "CNY")["uncosted_units"] == 0
+    assert by(rows, "BARE-1", "CNY")["uncosted_units"] == 3 and by(rows, "BARE-1", "CNY")["cogs_EUR"] == D("0.00")
