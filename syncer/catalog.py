@@ -888,8 +888,8 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
                 "|".join(sku.images or []),
                 sku.barcode,
                 sku.weight_grams if sku.weight_grams is not None else "",
-                _text(sku.cost) or "",
-                str(sku.base_price),
+                sku.cost if sku.cost is not None else "",  # numbers: a workbook keeps them as numbers
+                sku.base_price,
                 sku.currency,
                 "true" if sku.active else "false",
                 sku.lead_time_days if sku.lead_time_days is not None else "",

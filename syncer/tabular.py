@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +83,104 @@ def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 MAX_CELL = 131_072
 
 
-def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """Streamed: the file is checked to be UTF-8 (with or without BOM) block by block first, so a bad byte
-    is refused before any row is read, and then read row by row, never whole into memory."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+@dataclass(frozen=True, slots=True)
+class TextEncoding:
+    """The encoding a text file was found to be in: the Python codec and the name shown to people."""
+
+    codec: str
+    name: str
+
+
+UTF8 = TextEncoding("utf-8", "UTF-8")
+UTF8_BOM = TextEncoding("utf-8-sig", "UTF-8 with BOM")
+#: GB18030 is a superset of GBK and GB2312: what Chinese Excel saves a "CSV (comma delimited)" in
+GB18030 = TextEncoding("gb18030", "GB18030 (GBK)")
+
+
+def detect_encoding(path: Path) -> TextEncoding:
+    """:func:`find_encoding`, remembered for the file as it is (path, size, modification time): the face
+    that names the encoding and the importer that reads the file scan it once."""
+    stat = path.stat()
+    return _detect_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _detect_cached(path: str, size: int, mtime_ns: int) -> TextEncoding:
+    return find_encoding(Path(path))
+
+
+def find_encoding(path: Path) -> TextEncoding:
+    """The encoding of a text file, by a strict decode ladder over the whole file (block by block, never
+    whole in memory): a BOM (UTF-8, UTF-16), UTF-16 without a BOM (NUL bytes in every other place), then
+    UTF-8, then GB18030. A file none of them decodes raises ValueError naming the first bad byte."""
     with path.open("rb") as raw:
-        for block in iter(lambda: raw.read(1 << 20), b""):
-            decoder.decode(block)
-        decoder.decode(b"", final=True)
-    text = path.open(encoding="utf-8-sig", newline="")
+        head = raw.read(4096)
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = [UTF8_BOM]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = [TextEncoding("utf-16", "UTF-16")]
+    elif (bom_less := _utf16_without_bom(head)) is not None:
+        candidates = [bom_less]
+    else:
+        candidates = [UTF8, GB18030]
+    first_error: tuple[int, int] | None = None
+    for candidate in candidates:
+        error = _decode_error(path, candidate.codec)
+        if error is None:
+            return candidate
+        first_error = first_error or error
+    assert first_error is not None
+    position, byte = first_error
+    raise ValueError(
+        f"the file is not UTF-8, UTF-16 or GB18030/GBK text (byte 0x{byte:02x} at position {position} is not "
+        f"{candidates[0].name}): save it as 'CSV UTF-8'"
+    )
+
+
+def _utf16_without_bom(head: bytes) -> TextEncoding | None:
+    """UTF-16 without a BOM: ASCII text (CSV punctuation, digits) then has a NUL in every other byte."""
+    if len(head) < 4 or b"\0" not in head:
+        return None
+    pairs = len(head) // 2
+    even = sum(1 for i in range(0, pairs * 2, 2) if head[i] == 0)
+    odd = sum(1 for i in range(1, pairs * 2, 2) if head[i] == 0)
+    if odd >= pairs * 0.3 and even == 0:
+        return TextEncoding("utf-16-le", "UTF-16 LE")
+    if even >= pairs * 0.3 and odd == 0:
+        return TextEncoding("utf-16-be", "UTF-16 BE")
+    return None
+
+
+def _decode_error(path: Path, codec: str) -> tuple[int, int] | None:
+    """(position in the file, byte) of the first byte the file cannot be decoded at in ``codec``, or None."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    offset = 0
+    block = b""
+    with path.open("rb") as raw:
+        try:
+            for block in iter(lambda: raw.read(1 << 20), b""):
+                decoder.decode(block)
+                offset += len(block)
+            block = b""
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            pending = len(exc.object) - len(block)  # bytes the decoder held back from the block before
+            return max(0, offset + exc.start - pending), exc.object[exc.start]
+    return None
+
+
+def read_text(path: Path) -> tuple[str, TextEncoding]:
+    """A whole (small) text file, in the encoding :func:`detect_encoding` finds."""
+    encoding = detect_encoding(path)
+    return path.read_text(encoding=encoding.codec), encoding
+
+
+def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Streamed: the file's encoding is found (and the whole file checked to decode in it) block by block
+    first, so a bad byte is refused before any row is read, and then read row by row, never whole into
+    memory. UTF-8 (with or without BOM), UTF-16 and GB18030/GBK (Chinese Excel) are read."""
+    encoding = detect_encoding(path)
+    text = path.open(encoding=encoding.codec, newline="")
     reader = csv.reader(text)
     try:
         header = [h.strip() for h in next(reader)]
@@ -192,9 +283,14 @@ def write_csv(path: Path | None, header: Sequence[str], rows: Iterable[Sequence[
 
 
 def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> None:
-    """Write one sheet per (title, header, rows) with a frozen, bold header row."""
+    """Write one sheet per (title, header, rows) with a frozen, bold header row, an autofilter and column
+    widths that fit the values. Numbers (int, Decimal) are numbers in the workbook, a Decimal with its own
+    decimal places as the number format (``#,##0.00``); a Decimal a spreadsheet's double cannot hold
+    exactly (over 15 significant digits) stays text so that the file imports back unchanged."""
+    from listing_sync.syncer.workbook import fit_widths, text_width
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -204,6 +300,37 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
-        for row in rows:
-            sheet.append([safe_cell(v) for v in row])
+        widths = {i: text_width(str(h)) + 2 for i, h in enumerate(header, start=1)}  # + the filter button
+        last = 1
+        for last, row in enumerate(rows, start=2):  # noqa: B007 (last is read after the loop)
+            sheet.append([_xlsx_cell(v) for v in row])
+            for index, cell in enumerate(sheet[last], start=1):
+                shown = _xlsx_format(cell)
+                widths[index] = max(widths.get(index, 0), min(text_width(shown), 77))
+        if header:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
+        fit_widths(sheet, widths)
     workbook.save(path)
+
+
+def _xlsx_cell(value: Any) -> Any:
+    """A cell value for a workbook: numbers as numbers (see :func:`write_xlsx`), text through the guard."""
+    if isinstance(value, bool):
+        return safe_cell(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        digits = value.as_tuple().digits
+        return value if value.is_finite() and len(digits) <= 15 else str(value)
+    return safe_cell(value)
+
+
+def _xlsx_format(cell: Any) -> str:
+    """Give a Decimal cell its number format; return the text the cell shows (for the column width)."""
+    value = cell.value
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        cell.number_format = "#,##0" + ("." + "0" * places if places else "")
+        return f"{value:,.{places}f}"
+    return "" if value is None else str(value)

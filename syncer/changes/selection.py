@@ -13,7 +13,7 @@ from listing_sync.syncer.models import (
     Product,
     Sku,
 )
-from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
+from listing_sync.syncer.tabular import InputRejected, Problem, read_rows, read_text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,8 +54,8 @@ def read_skus_file(path: Path) -> list[tuple[int, str]]:
         except Exception as exc:
             raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(path)[0]
+    except (OSError, ValueError) as exc:
         raise InputRejected(str(path), [Problem(0, "", f"cannot read the file: {exc}")]) from None
     out = []
     for number, line in enumerate(text.splitlines(), start=1):

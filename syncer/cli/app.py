@@ -219,6 +219,20 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
         console.print(table)
 
 
+def announce_encoding(path: Path | None) -> None:
+    """Name the encoding a CSV input is read in (on standard error), e.g. ``read as GB18030 (GBK)``.
+    A file that cannot be read says nothing here: its importer refuses it with the reason."""
+    if path is None or path.suffix.lower() != ".csv" or not path.is_file():
+        return
+    from listing_sync.syncer.tabular import detect_encoding
+
+    try:
+        encoding = detect_encoding(path)
+    except (OSError, ValueError):
+        return
+    err_console.print(f"{escape(path.name)}: read as {encoding.name}", highlight=False)
+
+
 def write_plain_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
     """CSV of rows streamed to standard output, every cell through the one formula guard
     (``tabular.safe_cell``: a signed number like -5.0 stays a number)."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from listing_sync.syncer.cli.app import (
     ShowFormat,
+    announce_encoding,
     catalog_app,
     console,
     ctx,
@@ -18,7 +19,7 @@ from listing_sync.syncer.cli.app import (
     progress_bar,
     show_written,
 )
-from listing_sync.syncer.cli.options import FileFormatOpt, OutOpt
+from listing_sync.syncer.cli.options import BomOpt, FileFormatOpt, OutOpt
 from listing_sync.syncer.services.common import FileFormat
 from rich.progress import TaskID
 from rich.table import Table
@@ -33,7 +34,7 @@ PROGRESS_MIN_ROWS = 3000
 @catalog_app.command("import")
 @friendly
 def catalog_import(
-    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, BOM optional) or XLSX file.", exists=False)],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-16 or GB18030/GBK) or XLSX file.", exists=False)],
     user: Annotated[str | None, typer.Option(help="Who is importing (default: the OS user).")] = None,
 ) -> None:
     """Import a catalog file. The whole file is validated first; nothing is applied unless it is clean.
@@ -45,6 +46,7 @@ def catalog_import(
     """
     from listing_sync.syncer.services import catalog
 
+    announce_encoding(file)
     with progress_bar("import", None) as bar:
         task: list[TaskID] = []
 
@@ -68,11 +70,11 @@ def catalog_import(
 
 @catalog_app.command("export")
 @friendly
-def catalog_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None) -> None:
+def catalog_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None, bom: BomOpt = False) -> None:
     """Export the catalog in the import column set (export -> import changes nothing)."""
     from listing_sync.syncer.services import catalog
 
-    written = catalog.export_catalog(ctx(), fmt=fmt, out=out)
+    written = catalog.export_catalog(ctx(), fmt=fmt, out=out, bom=bom)
     show_written(written, f"wrote {written.path}")
 
 

@@ -10,6 +10,7 @@ import typer
 from listing_sync.syncer.cli.app import (
     FormatOption,
     TableFormat,
+    announce_encoding,
     app,
     changes_app,
     console,
@@ -178,7 +179,7 @@ def stock_adjust(
 @friendly
 @change_command(selectors=False)
 def changes_apply(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX: sku, channel, price, stock[WH] columns.")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: sku, channel, price, currency, stock[WH] columns.")],
     *,
     flags: ChangeFlags,
 ) -> None:
@@ -187,6 +188,7 @@ def changes_apply(
     The whole file is validated first; every bad row and column is listed and nothing is applied."""
     from listing_sync.syncer.services.changes import EditsFile
 
+    announce_encoding(file)
     run_change(
         EditsFile(file),
         flags,

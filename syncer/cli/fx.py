@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from listing_sync.syncer.cli.app import FormatOption, TableFormat, console, ctx, emit, friendly, fx_app
+from listing_sync.syncer.cli.app import (
+    FormatOption,
+    TableFormat,
+    announce_encoding,
+    console,
+    ctx,
+    emit,
+    friendly,
+    fx_app,
+)
 from listing_sync.syncer.context import UserError
 
 
@@ -48,6 +57,7 @@ def fx_import(
     """Import rates from a file: validated whole (every bad row and column listed), nothing applied on error."""
     from listing_sync.syncer.services import fx
 
+    announce_encoding(file)
     done = fx.import_rates(ctx(), file)
     console.print(
         f"{done.changed} rate(s) set, {done.unchanged} unchanged"

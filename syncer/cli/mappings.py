@@ -11,6 +11,7 @@ import typer
 from listing_sync.syncer.cli.app import (
     FormatOption,
     TableFormat,
+    announce_encoding,
     attributes_app,
     categories_app,
     console,
@@ -19,7 +20,7 @@ from listing_sync.syncer.cli.app import (
     friendly,
     show_written,
 )
-from listing_sync.syncer.cli.options import FileFormatOpt, OutOpt
+from listing_sync.syncer.cli.options import BomOpt, FileFormatOpt, OutOpt
 from listing_sync.syncer.context import UserError
 from listing_sync.syncer.services.common import FileFormat
 
@@ -97,16 +98,17 @@ def categories_import(
     """Import category mappings. The whole file is validated first; nothing is applied unless it is clean."""
     from listing_sync.syncer.services import mappings
 
+    announce_encoding(file)
     _summary("category mappings", mappings.import_categories(ctx(), file))
 
 
 @categories_app.command("export")
 @friendly
-def categories_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None) -> None:
+def categories_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None, bom: BomOpt = False) -> None:
     """Export category mappings in the import column set."""
     from listing_sync.syncer.services import mappings
 
-    written = mappings.export_categories(ctx(), fmt=fmt, out=out)
+    written = mappings.export_categories(ctx(), fmt=fmt, out=out, bom=bom)
     show_written(written, f"wrote {written.path}")
 
 
@@ -188,14 +190,15 @@ def attributes_import(
     """Import attribute mappings. The whole file is validated first; nothing is applied unless it is clean."""
     from listing_sync.syncer.services import mappings
 
+    announce_encoding(file)
     _summary("attribute mappings", mappings.import_attributes(ctx(), file))
 
 
 @attributes_app.command("export")
 @friendly
-def attributes_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None) -> None:
+def attributes_export(fmt: FileFormatOpt = FileFormat.CSV, out: OutOpt = None, bom: BomOpt = False) -> None:
     """Export attribute mappings in the import column set."""
     from listing_sync.syncer.services import mappings
 
-    written = mappings.export_attributes(ctx(), fmt=fmt, out=out)
+    written = mappings.export_attributes(ctx(), fmt=fmt, out=out, bom=bom)
     show_written(written, f"wrote {written.path}")

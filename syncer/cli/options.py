@@ -14,6 +14,7 @@ from listing_sync.syncer.services.common import FileFormat
 ChannelOpt = Annotated[list[str] | None, typer.Option("--channel", help="Channel name (repeatable; default all).")]
 UserOpt = Annotated[str | None, typer.Option("--user", help="Who (default: the OS user).")]
 FileFormatOpt = Annotated[FileFormat, typer.Option("--format", help="csv or xlsx.")]
+BomOpt = Annotated[bool, typer.Option("--bom", help="Start the CSV with a UTF-8 BOM (so Excel shows Chinese text).")]
 OutOpt = Annotated[Path | None, typer.Option(help="Output file (default: standard output for CSV).")]
 
 

@@ -9,6 +9,7 @@ import typer
 from listing_sync.syncer.cli.app import (
     FormatOption,
     TableFormat,
+    announce_encoding,
     console,
     ctx,
     emit,
@@ -214,6 +215,7 @@ def orders_ship(
     if file is not None:
         if order or carrier or tracking or line:
             raise typer.BadParameter("give either --file or ORDER --carrier --tracking, not both")
+        announce_encoding(file)
         shipped = service.ship_file(ctx(), file, user=user, push=push)
     else:
         if not (order and carrier and tracking):

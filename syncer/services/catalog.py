@@ -72,13 +72,13 @@ def count_rows(path: Path) -> int | None:
         return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
 
 
-def export_catalog(context: Context, *, fmt: FileFormat, out: Path | None = None) -> Written:
+def export_catalog(context: Context, *, fmt: FileFormat, out: Path | None = None, bom: bool = False) -> Written:
     """The catalog in the import column set (export -> import changes nothing): CSV or XLSX to ``out``,
-    or CSV text."""
+    or CSV text (``bom``: starting with a UTF-8 BOM, for Excel)."""
     require_out(fmt, out)
     with context.session() as session:
         header, rows = catalog.export_rows(session)
-        return write_table(header, rows, fmt=fmt, out=out, sheet="catalog")
+        return write_table(header, rows, fmt=fmt, out=out, sheet="catalog", bom=bom)
 
 
 @dataclass(frozen=True, slots=True)

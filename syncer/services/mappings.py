@@ -105,9 +105,9 @@ def import_categories(context: Context, path: Path) -> MappingsImported:
     return _import(context, path, mapping.import_categories)
 
 
-def export_categories(context: Context, *, fmt: FileFormat, out: Path | None = None) -> Written:
-    """Category mappings in the import column set."""
-    return _export(context, mapping.category_rows, mapping.CATEGORY_COLUMNS, fmt, out, "categories")
+def export_categories(context: Context, *, fmt: FileFormat, out: Path | None = None, bom: bool = False) -> Written:
+    """Category mappings in the import column set (``bom``: a CSV starts with a UTF-8 BOM)."""
+    return _export(context, mapping.category_rows, mapping.CATEGORY_COLUMNS, fmt, out, "categories", bom)
 
 
 # ------------------------------------------------------------------------------------------ attributes
@@ -161,9 +161,9 @@ def import_attributes(context: Context, path: Path) -> MappingsImported:
     return _import(context, path, mapping.import_attributes)
 
 
-def export_attributes(context: Context, *, fmt: FileFormat, out: Path | None = None) -> Written:
-    """Attribute mappings in the import column set."""
-    return _export(context, mapping.attribute_rows, mapping.ATTRIBUTE_COLUMNS, fmt, out, "attributes")
+def export_attributes(context: Context, *, fmt: FileFormat, out: Path | None = None, bom: bool = False) -> Written:
+    """Attribute mappings in the import column set (``bom``: a CSV starts with a UTF-8 BOM)."""
+    return _export(context, mapping.attribute_rows, mapping.ATTRIBUTE_COLUMNS, fmt, out, "attributes", bom)
 
 
 # ------------------------------------------------------------------------------------------------ shared
@@ -186,8 +186,9 @@ def _export(
     fmt: FileFormat,
     out: Path | None,
     sheet: str,
+    bom: bool,
 ) -> Written:
     with context.session() as session:
         rows = read(session)
     require_out(fmt, out)
-    return write_table(columns, ([r[c] for c in columns] for r in rows), fmt=fmt, out=out, sheet=sheet)
+    return write_table(columns, ([r[c] for c in columns] for r in rows), fmt=fmt, out=out, sheet=sheet, bom=bom)

@@ -42,3 +42,35 @@ def test_a_corrupt_workbook_cannot_be_read_as_one(tmp_path: Path) -> None:
     path = tmp_path / "in.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     assert refused(path) == [Problem(0, "", "cannot read the file as a workbook: File is not a zip file")]
+
+
+TEXT = "sku,title,base_price\nTEA-1,西湖龙井 明前特级,168.00\n"
+
+
+@pytest.mark.parametrize(
+    ("codec", "name"),
+    [
+        ("utf-8", "UTF-8"),
+        ("utf-8-sig", "UTF-8 with BOM"),
+        ("utf-16", "UTF-16"),
+        ("utf-16-le", "UTF-16 LE"),
+        ("gbk", "GB18030 (GBK)"),
+        ("gb18030", "GB18030 (GBK)"),
+    ],
+)
+def test_chinese_excel_encodings_are_detected_and_read(tmp_path: Path, codec: str, name: str) -> None:
+    """Trap 3: a CSV saved by Chinese Excel (GBK) was refused with "'utf-8' codec can't decode byte 0xd1"."""
+    from listing_sync.syncer.tabular import detect_encoding
+
+    path = tmp_path / f"{codec}.csv"
+    path.write_bytes(TEXT.encode(codec))
+    assert detect_encoding(path).name == name
+    header, rows = read_table(path)
+    assert header == ["sku", "title", "base_price"] and list(rows) == [(2, ["TEA-1", "西湖龙井 明前特级", "168.00"])]
+
+
+def test_a_file_in_no_known_encoding_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("sku,title\nA,café\n".encode("latin-1"))
+    [problem] = refused(path)
+    assert "byte 0xe9 at position 15" in problem.message and "save it as 'CSV UTF-8'" in problem.message

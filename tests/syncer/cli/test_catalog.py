@@ -81,3 +81,47 @@ def test_emulator_faults_setting_is_validated(tmp_path: Path) -> None:
         _ = context.hub
     good = Context(settings=Settings(_env_file=None, data_dir=tmp_path / "b", emulator_faults="throttle=0.25"))
     assert good.hub.faults.throttle == 0.25
+
+
+def test_a_catalog_saved_by_chinese_excel_imports_and_names_its_encoding(run, tmp_path: Path) -> None:
+    """Trap 3: GBK (Chinese Excel's "CSV") was refused with "'utf-8' codec can't decode byte 0xd1"."""
+    assert run("db", "upgrade").exit_code == 0
+    for code in ("SH", "GZ"):
+        assert run("warehouse", "add", code).exit_code == 0
+    gbk = tmp_path / "catalog-gbk.csv"
+    gbk.write_bytes(EXAMPLE.read_text(encoding="utf-8").encode("gbk"))
+    first = run("catalog", "import", str(gbk))
+    assert first.exit_code == 0, first.output
+    assert "catalog-gbk.csv: read as GB18030 (GBK)" in first.output and "18 SKUs created" in first.output
+    utf16 = tmp_path / "catalog-utf16.csv"
+    utf16.write_bytes(EXAMPLE.read_text(encoding="utf-8").encode("utf-16"))
+    again = run("catalog", "import", str(utf16))
+    assert "read as UTF-16" in again.output and "nothing changed" in again.output
+    data = json.loads(run("catalog", "show", "TEA-LJ-250", "--format", "json").stdout)
+    assert data["title"].startswith("西湖龙井")
+
+
+def test_catalog_export_has_bom_and_numbers_as_numbers_in_xlsx(run, tmp_path: Path) -> None:
+    """Trap 3: catalog export had no --bom; its XLSX stored cost and base_price as text."""
+    from openpyxl import load_workbook
+
+    assert run("db", "upgrade").exit_code == 0
+    for code in ("SH", "GZ"):
+        assert run("warehouse", "add", code).exit_code == 0
+    assert run("catalog", "import", str(EXAMPLE)).exit_code == 0
+    csv_out = tmp_path / "catalog.csv"
+    assert run("catalog", "export", "--bom", "--out", str(csv_out)).exit_code == 0
+    assert csv_out.read_bytes().startswith(b"\xef\xbb\xbfsku,")
+    assert "nothing changed" in run("catalog", "import", str(csv_out)).output
+    xlsx = tmp_path / "catalog.xlsx"
+    assert run("catalog", "export", "--format", "xlsx", "--out", str(xlsx)).exit_code == 0
+    sheet = load_workbook(xlsx).active
+    header = [c.value for c in sheet[1]]
+    row = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
+    assert row["base_price"].data_type == "n" and row["base_price"].number_format == "#,##0.00"
+    assert row["cost"].data_type == "n" and row["stock[SH]"].data_type == "n"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}{sheet.max_row}"
+    assert sheet.column_dimensions["A"].width >= len("TEA-LJ-250")
+    for command in (("categories", "export", "--bom"), ("attributes", "export", "--bom")):
+        result = run(*command)
+        assert result.exit_code == 0 and result.stdout.startswith("\ufeff"), command
