@@ -8,6 +8,7 @@ import sys
 #: subcommand -> module with ``main(argv) -> int``
 COMMANDS = {
     "calls": "bench.calls",
+    "wall": "bench.wall",
     "scale": "bench.scale",
     "step": "bench.scale_steps",  # one measure of `scale`, in a child process of its own
 }

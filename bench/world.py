@@ -135,9 +135,35 @@ def ean13(twelve: str) -> str:
     return twelve + str((10 - total % 10) % 10)
 
 
+class RealTimeContext(BenchContext):
+    """Adapters and emulators on the real clock, the emulators enforcing their documented rate limits
+    (the wall benchmark: real sleeping, real threads)."""
+
+    @property
+    def hub(self) -> EmulatorHub:
+        if self.virtual_hub is None:
+            self.virtual_hub = RealTimeHub()
+        return self.virtual_hub
+
+    def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
+        from listing_sync.adapters.registry import build_adapter
+
+        return build_adapter(channel, hub=self.hub, tokens=self.tokens)
+
+
+class RealTimeHub(VirtualHub):
+    """In-memory emulators on the real clock with their rate limits enforced."""
+
+    def __init__(self) -> None:
+        vt = VirtualTime()
+        vt.clock = time.monotonic  # type: ignore[method-assign]
+        super().__init__(vt, enforce_rate=True)
+
+
 @contextmanager
-def world(skus: int) -> Iterator[BenchContext]:
-    """A fresh data directory with the six example channels and ``skus`` SKUs listed (not yet pushed)."""
+def world(skus: int, *, real_time: bool = False) -> Iterator[BenchContext]:
+    """A fresh data directory with the six example channels and ``skus`` SKUs listed (not yet pushed);
+    ``real_time``: on the real clock with the emulators' rate limits enforced."""
     products = max(1, skus // VARIANTS)
     scratch = "/dev/shm" if Path("/dev/shm").is_dir() else None  # no fsync per committed batch
     with tempfile.TemporaryDirectory(prefix="bench-", dir=scratch) as tmp:
@@ -146,7 +172,7 @@ def world(skus: int) -> Iterator[BenchContext]:
         (data / "catalog.csv").write_text(catalog_csv(products), encoding="utf-8")
         settings = Settings(_env_file=None, data_dir=data)
         db.upgrade(settings.resolved_database_url)
-        context = BenchContext(settings=settings)
+        context = RealTimeContext(settings=settings) if real_time else BenchContext(settings=settings)
         with context.session() as s:
             ensure_channel_rows(s, context.channels)
             import_file(s, data / "catalog.csv", user="bench")
