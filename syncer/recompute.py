@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import content, fx, rules
+from listing_sync.syncer import content, fx, limits, rules
 from listing_sync.syncer.models import (
     ChannelListing,
     Product,
@@ -70,6 +70,15 @@ class Desired:
     quantity: int
     content_hash: str
     error: str | None = None
+
+
+def bounded(price: Decimal, currency: str, quantity: int, digest: str) -> Desired:
+    """The desired values, or no price and why when the converted price is beyond the amounts the
+    service takes (a huge base price times a large exchange rate): that listing waits, nothing overflows."""
+    problem = limits.amount_problem(price, currency)
+    if problem:
+        return Desired(None, quantity, digest, f"the {currency} price {problem}")
+    return Desired(price, quantity, digest)
 
 
 @dataclass(slots=True)
@@ -186,7 +195,7 @@ class ChannelPass:
                     cost=sku.cost,
                     override=listing.price_override,
                 )
-            out[listing.id] = Desired(price, quantity, digest)
+            out[listing.id] = bounded(price, self.channel.currency, quantity, digest)
         return out
 
     def _quantity(self, sku: Row[Any], levels: Sequence[tuple[int, int, int]]) -> int:

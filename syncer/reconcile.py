@@ -121,7 +121,7 @@ def compute_desired(
             cost=sku.cost,
             override=listing.price_override,
         )
-        out[listing.id] = Desired(price, quantity, digest)
+        out[listing.id] = recompute.bounded(price, channel.currency, quantity, digest)
     return out
 
 

@@ -380,3 +380,17 @@ def test_an_order_pull_refused_for_credentials_stops_the_channel(db_url: str) ->
 
     report = world.sync("shop", before_stock=pull_orders)
     assert report.aborted == "order pull: [shop] token refused" and world.adapters["shop"].calls == []
+
+
+def test_a_converted_price_beyond_the_bounds_waits_with_its_reason_instead_of_overflowing(db_url: str) -> None:
+    """9,000,000,000 CNY is a valid base price, but 3,500 VND per CNY makes it 3.15e13 VND (beyond 10^12
+    minor units, and beyond what SQLite keeps): that listing gets no price and says why; the others sync."""
+    with db.unit_of_work(db_url) as s:
+        fx.set_rate(s, "CNY", "VND", Decimal("3500"), date(2026, 1, 1))
+    world = World(db_url, [channel("vn", "VND")], n=2)
+    world.set_price("S00000", "9000000000.00")
+    huge = world.listing("vn", "S00000")
+    assert huge.desired_price is None and "VND price" in huge.last_error and "too large" in huge.last_error
+    assert world.listing("vn", "S00001").desired_price == Decimal("350000")
+    world.sync("vn")
+    assert "S00001" in world.adapters["vn"].items and "S00000" not in world.adapters["vn"].items
