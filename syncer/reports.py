@@ -270,11 +270,13 @@ def write_sales(report: SalesReport, path: Path | None, fmt: str, bom: bool = Fa
             after=lambda workbook: _charts(workbook, report, book),
         )
         return None
-    columns = ["grouping", "key", *report.columns("key")[1:]]
+    figures = report.columns("key")[1:]
+    columns = ["grouping", "key", *figures, "period", "filters"]  # every row says what it covers
+    context = [report.period_label, report.filters.describe()]
     out: list[list[Any]] = []
     for grouping, rows in [("total", report.totals), *report.groupings.items()]:
         for row in rows:
-            out.append([grouping, row[grouping], *(row[c] for c in columns[2:])])
+            out.append([grouping, row[grouping], *(row[c] for c in figures), *context])
     return write_csv(path, columns, ([safe_cell(v) for v in row] for row in out), bom=bom)
 
 

@@ -342,6 +342,8 @@ def test_csv_escapes_formulas_and_keeps_chinese(session, tmp_path: Path) -> None
     plain = reports.write_sales(report, None, "csv")
     assert plain is not None and not plain.startswith("\ufeff")
     assert plain.splitlines()[0].startswith("grouping,key,currency,orders")
+    assert plain.splitlines()[0].endswith(",period,filters")
+    assert plain.splitlines()[1].endswith(",2026-01-01 .. 2026-02-28 (UTC),none")
 
 
 # ---------------------------------------------------------------------------------------- inventory
