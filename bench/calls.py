@@ -91,6 +91,8 @@ class Recorder:
             }
             if least == 0 or calls > least:
                 row["why"] = minimum.why(channel.kind, operation, counts[channel.name])
+            elif calls and minimum.note(channel.kind, operation):
+                row["why"] = minimum.note(channel.kind, operation)
             if operation != "orders":
                 row["predicted_calls"] = PREDICTED.get(channel.name, 0)
                 row["push_calls"] = calls - sum(n for name, n in counts[channel.name].items() if minimum.is_pull(name))

@@ -135,6 +135,17 @@ def is_pull(name: str) -> bool:
     return any(name == label or name.endswith(label) for label in PULL_LABELS)
 
 
+#: where the minimum itself is one call per item, the reason (shown even at ratio 1.00)
+NOTES = {
+    ("taobao", "price"): "one taobao.item.sku.price.update per SKU: TOP documents no multi-SKU price write for "
+    "Taobao items, and taobao.item.schema.increment.update's SKU-price XML is not confirmed (adapter README)",
+}
+
+
+def note(kind: str, op: str) -> str | None:
+    return NOTES.get((kind, op))
+
+
 def why(kind: str, op: str, counts: Counter[str]) -> str:
     """The calls of a step by wire operation, most first, with the reason for the known extra ones."""
     parts = []
