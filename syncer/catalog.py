@@ -21,6 +21,9 @@ Columns (header names; order is free):
 ``currency``           required; ISO 4217 code
 ``active``             ``true``/``false`` (default true)
 ``stock[WH]``          on-hand count in warehouse ``WH`` (empty = leave unchanged)
+``stock_as_of``        the ledger position (last stock movement id) the counts were taken at; an export
+                       writes it. A count is not applied over movements of that SKU and warehouse made
+                       after it (see :class:`StaleStock`) unless the import says so
 ``title[LANG]``        the product title in language ``LANG`` (a BCP 47 tag: ``en``, ``zh-CN``)
 ``description[LANG]``  the product description (HTML; sanitized when sent) in ``LANG``
 ``bullets[LANG]``      ``|``-separated bullet points in ``LANG``
@@ -46,6 +49,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,6 +77,7 @@ from sqlalchemy.orm import Session
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
 PLAIN_COLUMNS = (
     "sku",
+    "stock_as_of",
     "product",
     "title",
     "description",
@@ -125,6 +130,7 @@ class CatalogRow:
     lead_time_days: int | None = None
     supplier: str = ""
     stock: dict[str, int] = field(default_factory=dict)
+    stock_as_of: int | None = None  # the ledger position ``stock`` was counted at (an export's)
     #: (language, channel or "") -> {"title"|"description"|"bullets": value} for the columns in the file
     texts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: language -> {attribute name: value ("" = clear)} for the columns in the file
@@ -160,6 +166,48 @@ def localized_column(name: str) -> LocalizedColumn | None | str:
     return None
 
 
+class StockMode(StrEnum):
+    """What a catalog import does with the file's stock counts."""
+
+    CHECK = "check"  # apply them, except over movements newer than the file's ``stock_as_of``
+    FILE = "file"  # apply them as they are (the file is the truth, whatever happened since)
+    NONE = "none"  # leave stock out
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A stock movement as shown to people."""
+
+    id: int
+    kind: str
+    delta: int
+    at: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.at} {self.kind} {self.delta:+d}" + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass(frozen=True, slots=True)
+class StaleStock:
+    """A count the file took before movements the ledger has since: not applied (the SKU keeps its stock)."""
+
+    sku: str
+    warehouse: str
+    in_file: int
+    on_hand: int
+    as_of: int
+    movements: list[LedgerEntry]
+
+    def __str__(self) -> str:
+        shown = "; ".join(str(m) for m in self.movements[:5])
+        more = f"; and {len(self.movements) - 5} more" if len(self.movements) > 5 else ""
+        return (
+            f"{self.sku} in {self.warehouse}: the file says {self.in_file} as of movement #{self.as_of}, on hand "
+            f"is {self.on_hand} after {len(self.movements)} newer movement(s): {shown}{more}"
+        )
+
+
 @dataclass(slots=True)
 class ImportSummary:
     rows: int = 0
@@ -172,6 +220,8 @@ class ImportSummary:
     texts_changed: int = 0
     change_set_id: int | None = None
     changed_sku_ids: set[int] = field(default_factory=set)
+    #: stock counts not applied: taken before movements the ledger has since
+    stale_stock: list[StaleStock] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -281,6 +331,7 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     attributes, stock = _patterned_cells(number, cells, problems)
     texts, attr_texts = _localized_cells(number, cells, problems)
     images = _images_cell(number, cells.get("images", ""), problems)
+    as_of = _as_of_cell(number, cells.get("stock_as_of", "").strip(), problems)
     if len(problems) > before:
         return None
     return CatalogRow(
@@ -303,9 +354,20 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
         lead_time_days=lead_time,
         supplier=cells.get("supplier", "").strip(),
         stock=stock,
+        stock_as_of=as_of,
         texts=texts,
         attr_texts=attr_texts,
     )
+
+
+def _as_of_cell(number: int, cell: str, problems: list[Problem]) -> int | None:
+    """The ledger position of ``stock_as_of`` (a whole number >= 0), or None (empty, or with the problem)."""
+    if not cell:
+        return None
+    if not cell.isascii() or not cell.isdigit() or len(cell) > 18:
+        problems.append(Problem(number, "stock_as_of", f"{_shown(cell)!r} is not a ledger position (a whole number)"))
+        return None
+    return int(cell)
 
 
 def _sku_cell(number: int, sku: str, problems: list[Problem]) -> str:
@@ -498,8 +560,10 @@ def _sku_values(row: CatalogRow, product_id: int) -> dict[str, Any]:
     }
 
 
-def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: str) -> ImportSummary:
-    """Upsert validated rows (inside the caller's transaction). Idempotent."""
+def apply_rows(
+    session: Session, rows: list[CatalogRow], *, user: str, source: str, stock: StockMode = StockMode.CHECK
+) -> ImportSummary:
+    """Upsert validated rows (inside the caller's transaction). Idempotent. ``stock``: see :class:`StockMode`."""
     summary = ImportSummary(rows=len(rows))
     change_set = ChangeSet(user=user, reason=f"catalog import {source}", command="catalog import")
     session.add(change_set)
@@ -512,7 +576,9 @@ def apply_rows(session: Session, rows: list[CatalogRow], *, user: str, source: s
         summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(updated_products))))
     sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
     _apply_texts(session, rows, product_ids, sku_ids, summary)
-    _apply_stock_counts(session, rows, sku_ids, created_ids, change_set.id, f"stock count from {source}", user, summary)
+    if stock is not StockMode.NONE:
+        counts = _StockCounts(change_set.id, f"stock count from {source}", user, stock is StockMode.CHECK)
+        counts.apply(session, rows, sku_ids, created_ids, summary)
     if not summary.changed:
         session.delete(change_set)
         summary.change_set_id = None
@@ -603,50 +669,90 @@ def _change_item(change_set_id: int, sku_id: int, name: str, old: str | None, ne
     return {"change_set_id": change_set_id, "sku_id": sku_id, "field": name, "old_value": old, "new_value": new}
 
 
-def _apply_stock_counts(
-    session: Session,
-    rows: list[CatalogRow],
-    sku_ids: dict[str, int],
-    created_ids: set[int],
-    change_set_id: int,
-    reason: str,
-    user: str,
-    summary: ImportSummary,
-) -> None:
+@dataclass(slots=True)
+class _StockCounts:
     """Stock counts become ledger adjustments (count movements), audited as change items except a new
-    SKU's first count."""
-    warehouses = ledger.warehouses_by_code(session)
-    current_levels = ledger.levels(session)
-    last_movement = _last_movement_ids(session)
-    movements, stock_items = [], []
-    for row in rows:
-        sku_id = sku_ids[row.sku]
-        for code, target in row.stock.items():
-            wh_id = warehouses[code]
-            on_hand = current_levels.get((sku_id, wh_id), (0, 0))[0]
-            if target == on_hand:
-                continue
-            marker = last_movement.get((sku_id, wh_id), 0)
-            movements.append(
-                ledger.Movement(
-                    sku_id=sku_id,
-                    warehouse_id=wh_id,
-                    kind="count",
-                    on_hand_delta=target - on_hand,
-                    reserved_delta=0,
-                    reason=reason,
-                    user=user,
-                    key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
-                    change_set_id=change_set_id,
+    SKU's first count. With ``check``, a count taken (``stock_as_of``) before movements of its SKU and
+    warehouse that the ledger has since is not applied: it is reported as :class:`StaleStock`."""
+
+    change_set_id: int
+    reason: str
+    user: str
+    check: bool
+
+    def apply(
+        self,
+        session: Session,
+        rows: list[CatalogRow],
+        sku_ids: dict[str, int],
+        created_ids: set[int],
+        summary: ImportSummary,
+    ) -> None:
+        warehouses = ledger.warehouses_by_code(session)
+        current_levels = ledger.levels(session)
+        last_movement = _last_movement_ids(session)
+        movements, stock_items = [], []
+        stale: list[tuple[CatalogRow, str, int, int]] = []  # (row, warehouse, sku id, on hand)
+        for row in rows:
+            sku_id = sku_ids[row.sku]
+            for code, target in row.stock.items():
+                wh_id = warehouses[code]
+                on_hand = current_levels.get((sku_id, wh_id), (0, 0))[0]
+                if target == on_hand:
+                    continue
+                marker = last_movement.get((sku_id, wh_id), 0)
+                if self.check and row.stock_as_of is not None and marker > row.stock_as_of:
+                    stale.append((row, code, sku_id, on_hand))
+                    continue
+                movements.append(
+                    ledger.Movement(
+                        sku_id=sku_id,
+                        warehouse_id=wh_id,
+                        kind="count",
+                        on_hand_delta=target - on_hand,
+                        reserved_delta=0,
+                        reason=self.reason,
+                        user=self.user,
+                        key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
+                        change_set_id=self.change_set_id,
+                    )
                 )
+                if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
+                    stock_items.append(
+                        _change_item(self.change_set_id, sku_id, f"stock:{code}", str(on_hand), str(target))
+                    )
+                summary.changed_sku_ids.add(sku_id)
+        for start in range(0, len(movements), MOVEMENT_CHUNK):  # each (SKU, warehouse) once: chunks independent
+            summary.stock_movements += len(ledger.record(session, movements[start : start + MOVEMENT_CHUNK]))
+        if stock_items:
+            session.connection().execute(insert(ChangeItem), stock_items)
+        summary.stale_stock = _stale_stock(session, stale, warehouses)
+
+
+def _stale_stock(
+    session: Session, stale: list[tuple[CatalogRow, str, int, int]], warehouses: dict[str, int]
+) -> list[StaleStock]:
+    """Each stale count with the movements made after the file's position (read per SKU and warehouse)."""
+    from listing_sync.syncer.models import StockMovement
+
+    out = []
+    for row, code, sku_id, on_hand in stale[:1000]:  # a whole stale file: the first 1,000 name the problem
+        as_of = row.stock_as_of or 0
+        query = (
+            select(StockMovement)
+            .where(
+                StockMovement.sku_id == sku_id,
+                StockMovement.warehouse_id == warehouses[code],
+                StockMovement.id > as_of,
             )
-            if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
-                stock_items.append(_change_item(change_set_id, sku_id, f"stock:{code}", str(on_hand), str(target)))
-            summary.changed_sku_ids.add(sku_id)
-    for start in range(0, len(movements), MOVEMENT_CHUNK):  # each (SKU, warehouse) once: chunks are independent
-        summary.stock_movements += len(ledger.record(session, movements[start : start + MOVEMENT_CHUNK]))
-    if stock_items:
-        session.connection().execute(insert(ChangeItem), stock_items)
+            .order_by(StockMovement.id)
+        )
+        movements = [
+            LedgerEntry(m.id, m.kind, m.on_hand_delta, m.created_at.strftime("%Y-%m-%d %H:%M"), m.reason or "")
+            for m in session.scalars(query)
+        ]
+        out.append(StaleStock(row.sku, code, row.stock[code], on_hand, as_of, movements))
+    return out
 
 
 def _merged_texts(rows: list[CatalogRow]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
@@ -822,13 +928,20 @@ def _file_digest(path: Path) -> str:
     return sha.hexdigest()[:12]
 
 
-def import_file(session: Session, path: Path, *, user: str, progress: Progress | None = None) -> ImportSummary:
-    """Validate the whole file, then apply it in the caller's transaction."""
+def import_file(
+    session: Session,
+    path: Path,
+    *,
+    user: str,
+    progress: Progress | None = None,
+    stock: StockMode = StockMode.CHECK,
+) -> ImportSummary:
+    """Validate the whole file, then apply it in the caller's transaction (``stock``: :class:`StockMode`)."""
     warehouses = {code for (code,) in session.execute(select(Warehouse.code))}
     channels = {name for (name,) in session.execute(select(Channel.name))}
     rows = validate_file(path, warehouses, progress, channels or None)
     digest = _file_digest(path)
-    return apply_rows(session, rows, user=user, source=f"{path.name} ({digest})")
+    return apply_rows(session, rows, user=user, source=f"{path.name} ({digest})", stock=stock)
 
 
 # ------------------------------------------------------------------------------------------ export
@@ -868,8 +981,10 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
         "lead_time_days",
         "supplier",
         *(f"stock[{code}]" for _, code in warehouses),
+        "stock_as_of",
     ]
     levels = {(s, w): on for (s, w), (on, _) in ledger.levels(session).items()}
+    as_of = ledger_position(session)  # read in the same transaction as the counts
 
     def rows() -> Iterable[list[Any]]:
         query = select(Sku, Product).join(Product, Sku.product_id == Product.id).order_by(Product.key, Sku.sku)
@@ -895,9 +1010,18 @@ def export_rows(session: Session) -> tuple[list[str], Iterable[list[Any]]]:
                 sku.lead_time_days if sku.lead_time_days is not None else "",
                 sku.supplier,
                 *(levels.get((sku.id, wid), 0) for wid, _ in warehouses),
+                as_of,
             ]
 
     return header, rows()
+
+
+def ledger_position(session: Session) -> int:
+    """The id of the last stock movement (0 for none): what an export's counts are as of."""
+    from listing_sync.syncer.models import StockMovement
+    from sqlalchemy import func
+
+    return session.scalar(select(func.max(StockMovement.id))) or 0
 
 
 def _text_cell(text: ProductText | None, kind: str) -> str:

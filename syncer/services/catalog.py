@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from listing_sync.syncer import catalog, reconcile
-from listing_sync.syncer.catalog import ImportSummary
+from listing_sync.syncer.catalog import ImportSummary, StockMode
 from listing_sync.syncer.context import Context, current_user, ensure_channel_rows
 from listing_sync.syncer.services.common import (
     FileFormat,
@@ -38,10 +38,20 @@ class CatalogImported:
 
 
 def import_catalog(
-    context: Context, path: Path, *, user: str | None = None, progress: Callable[[ImportStep], None] | None = None
+    context: Context,
+    path: Path,
+    *,
+    user: str | None = None,
+    progress: Callable[[ImportStep], None] | None = None,
+    stock: StockMode = StockMode.CHECK,
 ) -> CatalogImported:
     """Import a catalog file: the whole file is validated first and nothing is applied unless it is clean;
-    the listings of the SKUs it changed are recomputed (dirty for the next sync)."""
+    the listings of the SKUs it changed are recomputed (dirty for the next sync).
+
+    ``stock``: by default a stock count taken (the file's ``stock_as_of``, which an export writes) before
+    movements the ledger has since is not applied and is reported in ``summary.stale_stock`` (prices and
+    content still import); :attr:`StockMode.FILE` applies the file's counts anyway, :attr:`StockMode.NONE`
+    leaves stock out."""
     if not path.exists():
         raise NotFound(f"{path}: no such file")
     total = count_rows(path) if progress is not None else None
@@ -55,6 +65,7 @@ def import_catalog(
             session,
             path,
             user=current_user(user),
+            stock=stock,
             progress=None if progress is None else (lambda n: progress(ImportStep("validating", n, total))),
         )
         if progress is not None:

@@ -125,3 +125,43 @@ def test_catalog_export_has_bom_and_numbers_as_numbers_in_xlsx(run, tmp_path: Pa
     for command in (("categories", "export", "--bom"), ("attributes", "export", "--bom")):
         result = run(*command)
         assert result.exit_code == 0 and result.stdout.startswith("\ufeff"), command
+
+
+def test_an_old_export_does_not_put_old_stock_back(run, tmp_path: Path) -> None:
+    """Trap 2: export, `stock adjust --by -4`, import the export again: on hand went back to the old count."""
+    import csv
+    import io
+
+    assert run("db", "upgrade").exit_code == 0
+    for code in ("SH", "GZ"):
+        assert run("warehouse", "add", code).exit_code == 0
+    assert run("catalog", "import", str(EXAMPLE)).exit_code == 0
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")  # no channels: stock changes need the file
+    export = tmp_path / "export.csv"
+    assert run("catalog", "export", "--out", str(export)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(export.read_text(encoding="utf-8"))))
+    assert rows[0]["stock_as_of"].isdigit() and len({r["stock_as_of"] for r in rows}) == 1
+    sold = run("stock", "adjust", "--by", "-4", "--warehouse", "SH", "--sku", "TEA-LJ-250", "--yes", "--reason", "sold")
+    assert sold.exit_code == 0, sold.output
+    for row in rows:  # the same file with a new price: the price imports, the old stock does not
+        if row["sku"] == "TEA-LJ-250":
+            row["base_price"] = "199.00"
+    with export.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    def show() -> dict:
+        return json.loads(run("catalog", "show", "TEA-LJ-250", "--format", "json").stdout)
+
+    again = run("catalog", "import", str(export))
+    assert again.exit_code == 0, again.output
+    assert "NOT imported" in again.output and "TEA-LJ-250 in SH: the file says 120" in again.output
+    assert "adjust -4 (sold)" in again.output and "on hand is 116" in again.output
+    data = show()
+    assert data["base_price"] == "199.00" and {s["warehouse"]: s["on_hand"] for s in data["stock"]}["SH"] == 116
+    no_stock = run("catalog", "import", "--no-stock", str(export))
+    assert no_stock.exit_code == 0 and "NOT imported" not in no_stock.output
+    forced = run("catalog", "import", "--stock-as-of-file", str(export))
+    assert forced.exit_code == 0 and "1 stock movements" in forced.output
+    assert {s["warehouse"]: s["on_hand"] for s in show()["stock"]}["SH"] == 120
