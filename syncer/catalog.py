@@ -647,6 +647,9 @@ def _upsert_skus(
             for name in ("base_price", "cost")
             if name in changed
         ]
+        others = sorted(set(changed) - {"base_price", "cost"})
+        if others:  # the change set counts (and shows) every SKU it changed, not only its prices
+            price_items.append(_change_item(change_set_id, current.id, "catalog", None, ", ".join(others)))
     created_ids: set[int] = set()
     for start in range(0, len(new_skus), INSERT_CHUNK):
         chunk = [
@@ -654,7 +657,15 @@ def _upsert_skus(
             for row in new_skus[start : start + INSERT_CHUNK]
         ]
         result = session.connection().execute(insert(Sku).returning(Sku.id, Sku.sku), chunk)
-        created_ids.update(sid for sid, _ in result)
+        by_sku = {row["sku"]: row for row in chunk}
+        items = []
+        for sid, sku in result:
+            created_ids.add(sid)
+            price = by_sku[sku]
+            items.append(
+                _change_item(change_set_id, sid, "created", None, f"{price['base_price']} {price['currency']}")
+            )
+        session.connection().execute(insert(ChangeItem), items)
     summary.changed_sku_ids |= created_ids
     summary.skus_created = len(new_skus)
     if updates:

@@ -158,6 +158,8 @@ def test_other_commands_work_on_the_demo_data(demo) -> None:
     }
     orders = runner.invoke(app, ["orders", "list", "--format", "json"], catch_exceptions=False)
     assert orders.exit_code == 0 and len(json.loads(orders.output)) == 18
+    lines = json.loads(orders.output)[0]["lines"]  # a list of objects, not "SKU x2" text
+    assert isinstance(lines, list) and set(lines[0]) == {"sku", "quantity", "unit_price", "unmatched"}
 
 
 def test_one_ship_call_per_kind_each_passing_the_official_specs(demo) -> None:

@@ -88,12 +88,13 @@ class ChangeFlags:
 
 
 def change_command(
-    *, selectors: bool = True, replace: dict[str, Any] | None = None
+    *, selectors: bool = True, replace: dict[str, Any] | None = None, guarded: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a command the shared options (selectors too unless ``selectors=False``); the command declares
     only its own parameters and receives the shared ones as ``flags: ChangeFlags``. ``replace`` swaps an
-    option's annotation (e.g. a command-specific help text)."""
-    names = [n for n in FLAG_OPTIONS if selectors or n not in SELECTORS]
+    option's annotation (e.g. a command-specific help text). ``guarded=False``: a change the price guard
+    never refuses (stock) has no ``--force``."""
+    names = [n for n in FLAG_OPTIONS if (selectors or n not in SELECTORS) and (guarded or n != "force")]
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "flags"]
@@ -150,6 +151,8 @@ def run_change(
     preview = changes.preview_change(ctx(), request)
     text = command if isinstance(command, str) else command(preview)
     if not show_preview(preview, flags, title=title, command=text):
+        if flags.dry_run and preview.violations and not flags.force:
+            raise typer.Exit(1)  # the apply would be refused: a script's dry run must see it
         return None
     applied = apply_preview(preview, flags, command=text)
     return applied.change_set_id

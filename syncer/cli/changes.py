@@ -134,7 +134,7 @@ def price_adjust(
 # -------------------------------------------------------------------------------------------- stock
 @stock_app.command("set")
 @friendly
-@change_command()
+@change_command(guarded=False)
 def stock_set(
     qty: Annotated[int, typer.Argument(help="New on-hand quantity.", min=0)],
     warehouse: WarehouseOpt,
@@ -155,7 +155,7 @@ def stock_set(
 
 @stock_app.command("adjust")
 @friendly
-@change_command()
+@change_command(guarded=False)
 def stock_adjust(
     by: Annotated[int, typer.Option("--by", help="Signed change of on-hand, e.g. 10 or -3.")],
     warehouse: WarehouseOpt,

@@ -90,7 +90,11 @@ def orders_list(
         limit=limit,
     )
     columns = ["channel", "order", "status", "placed_at", "currency", "total", "country", "lines"]
-    emit(records(found), columns, fmt, title="orders")
+    rows = records(found)  # JSON: lines as a list of objects; a table or CSV: "SKU xN, ..."
+    if fmt != "json":
+        for row, order in zip(rows, found, strict=True):
+            row["lines"] = ", ".join(str(line) for line in order.lines)
+    emit(rows, columns, fmt, title="orders")
 
 
 @orders_app.command("receive-return")

@@ -124,6 +124,19 @@ def pull_orders(
 
 # ------------------------------------------------------------------------------------------------ list
 @dataclass(frozen=True, slots=True)
+class OrderLineSummary:
+    """One line of an order: the SKU as the marketplace sent it, units, unit price in the order's currency."""
+
+    sku: str
+    quantity: int
+    unit_price: str
+    unmatched: bool  # the SKU is not in the catalog
+
+    def __str__(self) -> str:
+        return f"{self.sku} x{self.quantity}" + (" (unmatched)" if self.unmatched else "")
+
+
+@dataclass(frozen=True, slots=True)
 class OrderSummary:
     channel: str
     order: str
@@ -132,8 +145,7 @@ class OrderSummary:
     currency: str
     total: str
     country: str | None
-    #: "SKU xN" per line, "(unmatched)" for SKUs not in the catalog
-    lines: str
+    lines: list[OrderLineSummary]
 
 
 def list_orders(
@@ -166,9 +178,10 @@ def list_orders(
                 currency=order.currency,
                 total=str(order.total),
                 country=order.ship_country,
-                lines=", ".join(
-                    f"{line.sku} x{line.quantity}" + (" (unmatched)" if line.unmatched else "") for line in order.lines
-                ),
+                lines=[
+                    OrderLineSummary(line.sku, line.quantity, str(line.unit_price), bool(line.unmatched))
+                    for line in order.lines
+                ],
             )
             for order, name in session.execute(query.limit(limit))
         ]

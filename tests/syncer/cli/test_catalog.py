@@ -165,3 +165,27 @@ def test_an_old_export_does_not_put_old_stock_back(run, tmp_path: Path) -> None:
     forced = run("catalog", "import", "--stock-as-of-file", str(export))
     assert forced.exit_code == 0 and "1 stock movements" in forced.output
     assert {s["warehouse"]: s["on_hand"] for s in show()["stock"]}["SH"] == 120
+
+
+def test_a_catalog_import_change_set_counts_its_items(run, tmp_path: Path) -> None:
+    """Trap 6: catalog-import change sets showed `items 0`."""
+    assert run("db", "upgrade").exit_code == 0
+    for code in ("SH", "GZ"):
+        assert run("warehouse", "add", code).exit_code == 0
+    assert run("catalog", "import", str(EXAMPLE)).exit_code == 0
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    listed = json.loads(run("changes", "list", "--format", "json").stdout)
+    assert listed[0]["command"] == "catalog import" and listed[0]["items"] == 18
+    import csv
+
+    with EXAMPLE.open(encoding="utf-8", newline="") as source:
+        rows = list(csv.DictReader(source))
+    next(r for r in rows if r["sku"] == "TEA-LJ-250")["barcode"] = "6900000000999"
+    changed = tmp_path / "changed.csv"
+    with changed.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert run("catalog", "import", str(changed)).exit_code == 0
+    shown = json.loads(run("changes", "show", str(listed[0]["id"] + 1), "--format", "json").stdout)
+    assert [(c["sku"], c["field"], c["new"]) for c in shown["changes"]] == [("TEA-LJ-250", "catalog", "barcode")]

@@ -303,3 +303,18 @@ def test_a_channel_price_is_entered_in_the_channel_currency(cli) -> None:
     ]
     other = cli("price", "set", "99", "--sku", "TEA-1", "--currency", "USD", "--yes")
     assert other.exit_code != 0 and "TEA-1 (CNY)" in other.output
+
+
+def test_a_dry_run_the_guard_would_refuse_exits_1_and_stock_has_no_force(cli, tmp_path: Path) -> None:
+    """Trap 6: `changes apply --dry-run` exited 0 when the guard would refuse; `stock set --help` offered
+    --force (the price guard's)."""
+    edits = tmp_path / "edits.csv"
+    edits.write_text("sku,channel,price\nTEA-1,,1000\n", encoding="utf-8")
+    refused = cli("changes", "apply", str(edits), "--dry-run")
+    assert refused.exit_code == 1 and "price guard" in refused.output and "nothing was applied" in refused.output
+    forced = cli("changes", "apply", str(edits), "--dry-run", "--force")
+    assert forced.exit_code == 0
+    for command in (("stock", "set", "--help"), ("stock", "adjust", "--help")):
+        shown = cli(*command)
+        assert shown.exit_code == 0 and "--force" not in shown.output and "--dry-run" in shown.output
+    assert "--force" in cli("price", "set", "--help").output
