@@ -294,3 +294,27 @@ def test_listing_issues_carry_their_categories(world):
     answer = json.loads(emu.handle(request).content)
     assert answer["status"] == "INVALID"
     assert all(issue["categories"] for issue in answer["issues"])
+
+
+@pytest.mark.parametrize(("count", "calls"), [(100, 1), (101, 2), (1000, 10)])
+def test_calls_per_100_orders_through_the_adapter(world_factory, count, calls, capsys):
+    """The figure for the v2026 migration (v0: 101 calls per 100 orders): the adapter's own pull, counted
+    at the emulator (Orders API calls) and by the adapter (every HTTP attempt, the LWA token included)."""
+    w = world_factory()
+    w.adapter.publish([ListingDraft(f"S{i}", "t", "d", "PRODUCT", Money.of("3", "USD"), 10_000) for i in range(20)])
+    w.clock.now += 1
+    ids = w.emulator.generate_orders(count)
+    w.clock.now += 600
+    w.emulator.requests.clear()
+    before = w.adapter.api_calls
+    cursor, got = OrderCursor(w.clock.utc() - timedelta(hours=1)), []
+    while True:
+        page = w.adapter.orders_since(cursor)
+        got += [o.external_id for o in page.orders]
+        cursor = page.next
+        if page.done:
+            break
+    orders_calls = len([r for r in w.emulator.requests if r.url.path.startswith("/orders/")])
+    with capsys.disabled():
+        print(f"\n{count} orders: {orders_calls} Orders API calls, {w.adapter.api_calls - before} HTTP attempts")
+    assert sorted(got) == sorted(ids) and orders_calls == calls
