@@ -26,12 +26,14 @@ adopt listings with :meth:`listings` first); compare-and-set on stock (the API h
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -63,10 +65,12 @@ from listing_sync.adapters.base import (
     TransientError,
     publish_groups,
 )
-from listing_sync.adapters.excerpt import MAPPING_ERRORS, read_each, unexpected
+from listing_sync.adapters.excerpt import MAPPING_ERRORS, read_each, readable, unexpected
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_page_number
 from pydantic import BaseModel, ConfigDict, Field
+
+log = logging.getLogger("adapters.aliexpress")
 
 MAX_PRODUCTS = 20  # products per batch price/inventory call
 MAX_SKUS = 200  # SKUs per product in one call
@@ -499,10 +503,22 @@ class AliExpressAdapter(HttpAdapter):
                 rows = mapping.items(result.get("aeop_a_e_product_display_d_t_o_list"), "item_display_dto")
                 return Page(rows, next_page_number(page, len(rows), last=self._total_page(result, "product.list.get")))
 
-            for row in self.pages(fetch, f"aliexpress.solution.product.list.get {status} current_page", start=1):
-                yield from self._product_listings(str(row["product_id"]), status)
+            rows = self.pages(fetch, f"aliexpress.solution.product.list.get {status} current_page", start=1)
+            for found in readable(
+                rows,
+                partial(self._listings_of, status=status),
+                what="item_display_dto",
+                key="product_id",
+                channel=self.name,
+                told=lambda problem: log.warning("%s; left out of the read-back", problem),
+            ):
+                yield from found
+
+    def _listings_of(self, row: Any, *, status: str) -> list[RemoteListing]:
+        return list(self._product_listings(str(row["product_id"]), status))
 
     def _product_listings(self, product_id: str, status: str) -> Iterator[RemoteListing]:
+        """The SKUs of one product (product.info.get); one that does not read is a typed error on it."""
         info = self.call("aliexpress.solution.product.info.get", product_id=product_id).get("result") or {}
         currency = info.get("currency_code") or self.channel.currency
         title = info.get("subject")

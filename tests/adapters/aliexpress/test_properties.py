@@ -4,6 +4,7 @@ typed ones; every order_dto of a page is either read or told as a problem."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -39,3 +40,22 @@ def test_order_answers_map_or_fail_typed(make_adapter, result: Any) -> None:
     rows = target.get("order_dto") if isinstance(target, dict) else target
     if isinstance(rows, list):
         assert len(page.orders) + len(page.problems) == len(rows)
+
+
+LIST = {"total_page": 1, "aeop_a_e_product_display_d_t_o_list": {"item_display_dto": [{"product_id": 9001}]}}
+SKU = {"id": "14:1", "sku_code": "X-S", "sku_price": "20.00", "sku_discount_price": "18.00", "ipm_sku_stock": 6}
+INFO = {"subject": "X", "currency_code": "USD", "aeop_ae_product_s_k_us": {"global_aeop_ae_product_sku": [SKU]}}
+
+
+@PROPERTY
+@given(listed=reshaped(LIST), info=reshaped(INFO))
+def test_product_answers_map_or_fail_typed(make_adapter, listed: Any, info: Any) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        method = request.url.params["method"]
+        result = listed if method == "aliexpress.solution.product.list.get" else info
+        return httpx.Response(200, json={method.replace(".", "_") + "_response": {"result": result}})
+
+    adapter = make_adapter(options={"listing_statuses": ["onSelling"]}, transport=httpx.MockTransport(handle))
+    adapter.channel = adapter.channel.model_copy(update={"max_pages": 3})
+    with contextlib.suppress(ChannelError):
+        list(adapter.listings())
