@@ -236,7 +236,7 @@ def load_channels(
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(p) for p in err["loc"])
-                problems.append((label, field, err["msg"]))
+                problems.append((label, field, err["msg"].removeprefix("Value error, ")))  # pydantic's wording
             # still report what can be checked without a valid channel: its kind and its name
             kind, name = raw.get("kind"), raw.get("name")
             if isinstance(kind, str) and check is not None:

@@ -957,8 +957,12 @@ def _compare(listing: ChannelListing, remote: RemoteListing, report: DriftReport
 
 
 def _drift(listing: ChannelListing, remote: RemoteListing) -> list[DriftItem]:
-    """Where the channel's price or quantity differs from what we last pushed (both known)."""
-    drift = []
+    """Where the channel's price or quantity differs from what we last pushed (both known). A listing we
+    delisted is not compared: how a marketplace shows a delisted offer (Amazon: quantity 0, the offer
+    stays) is not a change made behind our back."""
+    drift: list[DriftItem] = []
+    if listing.pushed_state == "delisted":
+        return drift
     if remote.price is not None and listing.pushed_price is not None and remote.price.amount != listing.pushed_price:
         drift.append(DriftItem(remote.sku, "price", listing.pushed_price, remote.price.amount))
     if (

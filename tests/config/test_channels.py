@@ -156,6 +156,8 @@ def test_a_bad_file_lists_every_problem_with_channel_and_field(tmp_path: Path) -
     why = {(channel, field): text for channel, field, text in problems}
     assert "TOY_MISSING_VARIABLE" in why[("toy-nocred", "credentials.refresh_token")]
     assert "duplicate" in why[("toy-price", "name")]
+    # trap 6: pydantic's "Value error, " prefix is not ours to show
+    assert why[("toy-price", "price.multiplier")] == "must be greater than 0"
 
     with pytest.raises(ChannelsFileError) as info:
         load_channels(path, env={})

@@ -252,6 +252,20 @@ def test_drift_is_reported_and_fixed(db_url: str) -> None:
     assert adapter.items["S00000"]["price"] == Decimal("100.00")
 
 
+def test_a_delisted_listing_is_not_drift(db_url: str) -> None:
+    """Trap 6: Amazon delists by quantity 0 (the offer stays): drift check reported it as drift."""
+    world = World(db_url, [channel()], n=2)
+    world.sync("shop")
+    adapter = world.adapters["shop"]
+    with world.session() as s:
+        reconcile.ensure_listings(s, world.channels[0], [world.sku_ids[0]], wanted="delisted")
+    world.sync("shop")
+    adapter.items["S00000"]["qty"] = 0  # as Amazon shows a delisted offer
+    with world.session() as s:
+        report = reconcile.check_drift(s, world.channels[0], adapter)
+    assert report.drifted == [] and report.checked == 2
+
+
 def test_adopts_channel_listings_of_known_skus(db_url: str) -> None:
     world = World(db_url, [channel()], n=2)
     with world.session() as s:
