@@ -522,6 +522,7 @@ class PushReport:
     aborted: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     held: int = 0  # quantity pushes held back (still dirty) because the order pull before them failed
+    busy: bool = False  # not run: another process holds the channel's lease (``aborted`` says who)
 
     def add(self, batch: PushReport) -> None:
         """Count one written batch in."""

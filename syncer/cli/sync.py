@@ -120,6 +120,13 @@ def _inline(channel: list[str] | None, user: str | None) -> None:
         for sku, message in report.errors[:10]:
             err_console.print(f"  [yellow]{report.channel}[/] {sku}: {message}", highlight=False)
     console.print(table)
+    busy = [report for report in reports if report.busy]
+    for report in busy:
+        err_console.print(f"[bold yellow]busy:[/] {report.aborted}", highlight=False, soft_wrap=True)
+    if busy:
+        from listing_sync.syncer.leases import BUSY_EXIT
+
+        raise typer.Exit(BUSY_EXIT)
 
 
 def _drift(channel: list[str] | None, fix: bool) -> None:

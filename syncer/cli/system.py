@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -177,6 +178,10 @@ def emulator_serve(
         str, typer.Option(help="Fault rates, e.g. throttle=0.1,server_error=0.05,timeout=0.01,drop=0.01,partial=0.1")
     ] = "",
     orders_every: Annotated[float, typer.Option(help="Generate one order every N seconds (0 = never).")] = 0.0,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="Start from this state file (if it exists) and write every change to it before answering."),
+    ] = None,
 ) -> None:
     """Serve a marketplace emulator on 127.0.0.1 for multi-process runs (Ctrl-C stops it).
 
@@ -209,5 +214,6 @@ def emulator_serve(
         seed=seed,
         faults=faults,
         orders_every=orders_every,
+        state=state,
         ready=ready,
     )

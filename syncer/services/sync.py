@@ -301,9 +301,12 @@ def _merge(report: reconcile.PushReport, more: reconcile.PushReport) -> None:
 def _contained(channel: str, run: Callable[[], reconcile.PushReport]) -> reconcile.PushReport:
     """One channel's sync, whatever its marketplace answered: a channel error or an adapter bug ends
     that channel's report (``aborted``, the traceback in the log) and the next channel goes on. Errors
-    meant for the user (a lease held elsewhere, a database down) still stop the command."""
+    meant for the user (a database down) still stop the command. A channel whose lease another process
+    holds is reported ``busy`` (with who and until when) and the next channel goes on."""
     try:
         return run()
+    except leases.LeaseBusy as exc:
+        return reconcile.PushReport(channel=channel, aborted=str(exc), busy=True)
     except UserError:
         raise
     except ChannelError as exc:

@@ -4,11 +4,13 @@ getting a worker ready, and the demo."""
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from listing_sync.syncer import db
 from listing_sync.syncer.context import Context, database_errors, ensure_channel_rows
@@ -184,6 +186,7 @@ def serve_emulator(
     seed: int = 7,
     faults: str = "",
     orders_every: float = 0.0,
+    state: Path | None = None,
     ready: Callable[[ServingEmulator], None] | None = None,
 ) -> None:
     """Serve a marketplace emulator on 127.0.0.1 until interrupted (Ctrl-C), placing one order every
@@ -201,6 +204,8 @@ def serve_emulator(
     emulator = emulator_class(setup.kind)(
         seed=seed, faults=fault_rates, credentials=setup.credentials, options=setup.options, currency=setup.currency
     )
+    if state is not None:
+        _write_through(emulator, state)
     server = emulator.serve("127.0.0.1", port)
     host, bound = server.server_address[:2]
     if ready is not None:
@@ -212,8 +217,38 @@ def serve_emulator(
             if orders_every:
                 with emulator._lock, contextlib.suppress(NotImplementedError, ValueError, IndexError):
                     emulator.generate_orders(1)
+                if state is not None:
+                    _save_state(emulator, state)
     except KeyboardInterrupt:
         server.shutdown()
+
+
+def _write_through(emulator: Any, state: Path) -> None:
+    """Start from ``state`` when it exists, and write the state there after every request that may change
+    it, before answering: whatever a client was told survives the emulator's process (a crash test kills
+    the others, then restarts this one)."""
+    if state.exists():
+        emulator.load(state.read_text(encoding="utf-8"))
+    handle = emulator.handle
+
+    def handle_and_save(request: Any) -> Any:
+        response = handle(request)
+        if request.method != "GET":
+            _save_state(emulator, state)
+        return response
+
+    emulator.handle = handle_and_save
+
+
+_SAVING = threading.Lock()
+
+
+def _save_state(emulator: Any, state: Path) -> None:
+    with _SAVING:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        partial = state.with_name(state.name + ".partial")
+        partial.write_text(emulator.dump(), encoding="utf-8")
+        os.replace(partial, state)
 
 
 # ------------------------------------------------------------------------------------ worker, demo
