@@ -215,12 +215,15 @@ def serve_emulator(
         while True:
             time.sleep(orders_every or 3600)
             if orders_every:
-                with emulator._lock, contextlib.suppress(NotImplementedError, ValueError, IndexError):
-                    emulator.generate_orders(1)
-                if state is not None:
-                    _save_state(emulator, state)
+                with emulator._lock:  # re-entrant: the order and its state file are one step
+                    with contextlib.suppress(NotImplementedError, ValueError, IndexError):
+                        emulator.generate_orders(1)
+                    if state is not None:
+                        _save_state(emulator, state)
     except KeyboardInterrupt:
         server.shutdown()
+        if state is not None:
+            _save_state(emulator, state)
 
 
 def _write_through(emulator: Any, state: Path) -> None:
