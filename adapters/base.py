@@ -575,6 +575,10 @@ class ContentRules:
     numeric_attributes: bool = False  # attribute names and values must be marketplace ids (e.g. pid:vid pairs)
     category_pattern: str | None = None  # what a mapped category id must look like (a regular expression)
     category_hint: str = "category id"  # what the marketplace calls a category, for messages
+    #: listings of a multi-SKU item are delisted and relisted whole (one SKU alone is refused), unless the
+    #: channel's ``sku_listing_option`` option is true
+    whole_item_delist: bool = False
+    sku_listing_option: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

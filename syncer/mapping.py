@@ -31,15 +31,17 @@ whole by the file's rows, so importing the same file again changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from listing_sync.adapters import registry
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import content, limits
+from listing_sync.syncer import content, fx, limits
 from listing_sync.syncer.models import AttributeMapping, CategoryMapping, Product, Sku
 from listing_sync.syncer.tabular import InputRejected, Problem, read_rows
 from sqlalchemy import select
@@ -453,9 +455,61 @@ def publish_gaps(session: Session, channels: Sequence[ChannelConfig], sku_ids: I
     for sku, product in skus:
         groups.setdefault(product.id, (product, []))[1].append(sku)
     out: list[PublishGap] = []
+    day = datetime.now(UTC).date()
     for channel in channels:
         ctx = content.ContentContext.load(session, channel, list(groups), ids)
+        rates: dict[str, str | None] = {}  # SKU currency -> why there is no rate into the channel's
         for product, members in groups.values():
-            _, gaps = content.check(product, members, channel, ctx)
+            resolved, gaps = content.check(product, members, channel, ctx)
             out.extend(PublishGap(channel.name, g.sku, g.code, g.message) for g in gaps)
+            for sku, text in zip(members, resolved, strict=True):
+                out.extend(_sync_gaps(session, channel, sku, text, rates, day))
     return out
+
+
+#: a script a title in one of these languages is written in (CJK ideographs, kana, hangul)
+CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+CJK_LANGUAGES = ("zh", "ja", "ko")
+
+
+def _sync_gaps(
+    session: Session,
+    channel: ChannelConfig,
+    sku: Sku,
+    text: content.Resolved,
+    rates: dict[str, str | None],
+    day: date,
+) -> list[PublishGap]:
+    """What the sync would park the SKU for that content checks do not see: no FX rate from its
+    currency into the channel's; a title in Chinese (Japanese, Korean) on a channel of another language."""
+    gaps = []
+    if sku.currency not in rates:
+        try:
+            fx.rate(session, sku.currency, channel.currency, day)
+            rates[sku.currency] = None
+        except fx.MissingRate as exc:
+            rates[sku.currency] = str(exc)
+    missing = rates[sku.currency]
+    if missing is not None:
+        gaps.append(
+            PublishGap(
+                channel.name,
+                sku.sku,
+                "fx_rate_missing",
+                f"{missing}: the sync would park it; set one with "
+                f"`syncer fx set {sku.currency} {channel.currency} RATE` or `syncer fx import FILE`",
+            )
+        )
+    primary = channel.language.split("-")[0].lower()
+    if primary not in CJK_LANGUAGES and CJK.search(text.title):
+        gaps.append(
+            PublishGap(
+                channel.name,
+                sku.sku,
+                "content_language",
+                f"the title {text.title[:30]!r} is not in {channel.language} (the channel's language): add "
+                f"title[{channel.language}] (and description[{channel.language}]) in the catalog, or "
+                f"title[{channel.language}]@{channel.name}",
+            )
+        )
+    return gaps

@@ -154,6 +154,8 @@ class TaobaoAdapter(HttpAdapter):
         numeric_attributes=True,
         category_pattern=r"^\d+$",
         category_hint="leaf category id (cid)",
+        whole_item_delist=True,  # taobao.item.update.delisting; SKU-level only on Tmall
+        sku_listing_option="tmall",
     )
     options_model: ClassVar[type[BaseModel]] = TaobaoOptions
     options: TaobaoOptions

@@ -33,7 +33,7 @@ class GuardRefused(ChangeRefused):
         shown = "\n".join(f"  {v}" for v in self.violations[:50])
         more = f"\n  ... and {len(self.violations) - 50} more" if len(self.violations) > 50 else ""
         super().__init__(
-            f"refused by the price guard for {len(skus)} SKU(s): {', '.join(skus[:20])}"
+            f"refused by the price guard (or the channel's rules) for {len(skus)} SKU(s): {', '.join(skus[:20])}"
             f"{' ...' if len(skus) > 20 else ''}; nothing was applied (--force applies it anyway):\n{shown}{more}"
         )
 

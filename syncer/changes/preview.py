@@ -28,6 +28,7 @@ from listing_sync.syncer.changes.plans import _Amounts, _by_ids, _sku_rows, _Sku
 from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
+    Sku,
 )
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
@@ -180,6 +181,8 @@ class _ChannelPreview:
         rows = _listing_rows(self.context.session, self.channel_id, sorted(relevant))
         for sku_id in sorted(wanted_here):
             self.listing_state(rows.get(sku_id), sku_id, new.wanted[(name, sku_id)])
+        if wanted_here and _whole_items_only(self.config):
+            self.whole_items(rows, wanted_here)
         skus, desired = self.context.skus, self.plan.desired
         for sku_id in sorted(relevant - wanted_here):  # each listing's new price and quantity
             row = rows.get(sku_id)
@@ -257,6 +260,50 @@ class _ChannelPreview:
             self.effect(row, sku, "quantity", old, new, Operation.STOCK if pushable else None)
         return new
 
+    def whole_items(self, rows: dict[int, _ListingRow], wanted_here: set[int]) -> None:
+        """On a channel that delists whole items only: refuse delisting (or relisting) some SKUs of an
+        item while its other SKUs stay as they are (the sync would park them ``unsupported``)."""
+        skus, new = self.context.skus, self.context.new
+        moving: dict[int, set[int]] = defaultdict(set)  # product id -> SKU ids delisted or relisted
+        for sku_id in wanted_here:
+            row = rows.get(sku_id)
+            product_id = skus[sku_id].product_id
+            if (
+                row is not None
+                and product_id is not None
+                and _wanted_op(row, new.wanted[(self.name, sku_id)])
+                in (
+                    DELIST,
+                    RELIST,
+                )
+            ):
+                moving[product_id].add(sku_id)
+        if not moving:
+            return
+        query = (
+            select(Sku.id, Sku.sku, Sku.product_id, ChannelListing.wanted)
+            .join(ChannelListing, ChannelListing.sku_id == Sku.id)
+            .where(ChannelListing.channel_id == self.channel_id, Sku.product_id.in_(sorted(moving)))
+        )
+        siblings: dict[int, dict[int, tuple[str, str]]] = defaultdict(dict)
+        for sku_id, sku, product_id, wanted in self.context.session.execute(query):
+            siblings[product_id][sku_id] = (sku, wanted)
+        for product_id, ids in moving.items():
+            target = new.wanted[(self.name, next(iter(ids)))]
+            staying = sorted(
+                name for sid, (name, wanted) in siblings[product_id].items() if sid not in ids and wanted != target
+            )
+            if not staying:
+                continue
+            shown = ", ".join(staying[:5]) + (" ..." if len(staying) > 5 else "")
+            for sku_id in sorted(ids):
+                self.refuse(
+                    skus[sku_id],
+                    f"{self.config.kind} delists whole items only: this SKU's item also holds {shown}. Delist "
+                    f"the item (select all its SKUs), or stop selling this SKU here by its stock "
+                    f"(`syncer stock set 0 --sku {skus[sku_id].sku} --warehouse WH`)",
+                )
+
     def effect(self, row: _ListingRow, sku: _SkuRow, name: str, old: Any, new: Any, op: Operation | None) -> None:
         self.plan.effects.append(Effect(row.id, self.name, sku.id, sku.sku, name, old, new, op))
         if op is not None:
@@ -318,6 +365,16 @@ def _listing_rows(session: Session, channel_id: int, sku_ids: Sequence[int]) -> 
             session, query, ChannelListing.sku_id, sku_ids, 1
         )
     }
+
+
+DELIST, RELIST = Operation.DELIST, Operation.RELIST
+
+
+def _whole_items_only(config: ChannelConfig) -> bool:
+    """The channel delists and relists whole items only (its adapter's declared rule and options)."""
+    rules = registry.content_rules(config.kind)
+    option = rules.sku_listing_option
+    return rules.whole_item_delist and not (option and config.options.get(option))
 
 
 def _has_ref(raw: str | None) -> bool:

@@ -242,7 +242,8 @@ def show_preview(preview: ChangePreview, flags: ChangeFlags, *, title: str, comm
         verdict = "applied anyway (--force)" if flags.force else "refused"
         guard = ctx().settings.price_guard_percent
         err_console.print(
-            f"[bold red]price guard[/] ({guard}% or below the cost floor), {verdict} for {len(skus)} SKU(s):\n"
+            f"[bold red]price guard[/] ({guard}% or below the cost floor) and channel rules, {verdict} for "
+            f"{len(skus)} SKU(s):\n"
             f"{shown}{more}",
             highlight=False,
         )

@@ -178,7 +178,14 @@ def test_publish_dry_run_lists_every_gap_per_sku_and_channel(run) -> None:
     gaps = json.loads(before.output[: before.output.rindex("]") + 1])
     unmapped = [g for g in gaps if g["code"] == "category_unmapped"]
     assert {g["channel"] for g in unmapped} == set(CHANNELS) and len(unmapped) == 6 * 5  # 5 SKUs on 6 channels
-    others = sorted((g["channel"], g["sku"], g["code"]) for g in gaps if g["code"] != "category_unmapped")
+    # trap 4: no CNY->USD rate yet; the preview named no such gap and the sync then parked fx_rate_missing
+    no_rate = {(g["channel"], g["sku"]) for g in gaps if g["code"] == "fx_rate_missing"}
+    usd = ("shopify", "aliexpress", "ebay-us", "amazon-us")
+    assert no_rate == {(c, g["sku"]) for g in unmapped for c in usd if g["channel"] == c}
+    assert run("fx", "set", "CNY", "USD", "0.14", "--date", "2020-01-01").exit_code == 0
+    others = sorted(
+        (g["channel"], g["sku"], g["code"]) for g in gaps if g["code"] not in ("category_unmapped", "fx_rate_missing")
+    )
     # Taobao also needs every attribute mapped to a property id: 颜色 and 尺码 of each T-shirt
     assert others == sorted(
         ("taobao", sku, "attribute_unmapped")
@@ -202,3 +209,19 @@ def test_publish_dry_run_lists_every_gap_per_sku_and_channel(run) -> None:
     assert clean.exit_code == 0 and "18 SKU(s) can be published" in clean.output
     with db.unit_of_work(db_url()) as s:  # a dry run creates no listing
         assert s.scalars(select(ChannelListing)).first() is None
+
+
+def test_publish_dry_run_names_a_chinese_title_on_an_english_channel(run, tmp_path: Path) -> None:
+    """Trap 4: Chinese-only titles going to `en` channels passed the publish preview."""
+    only_chinese = tmp_path / "new.csv"
+    only_chinese.write_text(
+        "sku,product,title,category,base_price,currency\nTEA-NEW-1,TEA-NEW,明前龙井 新茶,tea,88.00,CNY\n",
+        encoding="utf-8",
+    )
+    assert run("catalog", "import", str(only_chinese)).exit_code == 0
+    assert run("fx", "set", "CNY", "USD", "0.14", "--date", "2020-01-01").exit_code == 0
+    checked = run("listings", "publish", "--sku", "TEA-NEW-1", "--dry-run", "--format", "json")
+    gaps = json.loads(checked.output[: checked.output.rindex("]") + 1])
+    language = sorted(g["channel"] for g in gaps if g["code"] == "content_language")
+    assert checked.exit_code == 1 and language == ["aliexpress", "amazon-us", "ebay-us", "shopify"]
+    assert "add title[en]" in next(g["problem"] for g in gaps if g["code"] == "content_language")

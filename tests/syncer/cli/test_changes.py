@@ -318,3 +318,28 @@ def test_a_dry_run_the_guard_would_refuse_exits_1_and_stock_has_no_force(cli, tm
         shown = cli(*command)
         assert shown.exit_code == 0 and "--force" not in shown.output and "--dry-run" in shown.output
     assert "--force" in cli("price", "set", "--help").output
+
+
+def test_a_taobao_delist_of_part_of_an_item_is_refused_in_the_preview(cli, tmp_path: Path) -> None:
+    """Trap 4: delisting one SKU of a multi-SKU item on Taobao passed the preview, then parked `unsupported`
+    (Taobao delists whole items) while the change set said delisted."""
+    variants = tmp_path / "variants.csv"
+    variants.write_text(
+        "sku,product,title,category,base_price,cost,currency,stock[SH]\n"
+        "CUP-S,CUP,Cup,tea,30.00,10,CNY,5\nCUP-L,CUP,Cup,tea,40.00,12,CNY,5\n",
+        encoding="utf-8",
+    )
+    imported = cli("catalog", "import", str(variants))
+    assert imported.exit_code == 0, imported.output
+    published = cli("listings", "publish", "--sku", "CUP-*", "--yes")
+    assert published.exit_code == 0, published.output
+    with db.unit_of_work(cli.url) as s:
+        mark_published(s)
+    one = cli("listings", "delist", "--sku", "CUP-S", "--channel", "taobao", "--dry-run")
+    assert one.exit_code == 1, one.output
+    text = re.sub(r"\s+", " ", one.output)
+    assert "delists whole items only" in text and "CUP-L" in text and "stock set 0 --sku CUP-S" in text
+    whole = cli("listings", "delist", "--sku", "CUP-*", "--channel", "taobao", "--dry-run")
+    assert whole.exit_code == 0, whole.output
+    elsewhere = cli("listings", "delist", "--sku", "CUP-S", "--channel", "shopify", "--dry-run")
+    assert elsewhere.exit_code == 0, elsewhere.output
