@@ -58,3 +58,15 @@ def test_cancel_one_order(shop) -> None:
     assert f"cancelled order {order} on woocommerce" in done.output
     again = CliRunner().invoke(app, ["orders", "cancel", order, "--reason", "duplicate"], catch_exceptions=False)
     assert again.exit_code == 1 and "only pending or paid orders can be cancelled" in again.output
+
+
+def test_a_push_the_marketplace_refuses_is_one_line_not_a_traceback(shop) -> None:
+    world, order = shop
+    world.emulator("woocommerce").state["orders"].pop(order)
+    world.context.hub.save()
+    done = run(order, "--carrier", "SF", "--tracking", "SF404")
+    assert done.exit_code == 0, done.output  # recorded here; the push failure is kept and shown in status
+    assert "parked" in done.output or "retry" in done.output
+    assert "Traceback" not in done.output
+    status = CliRunner().invoke(app, ["status"], catch_exceptions=False)
+    assert "SF404" in status.output and "Traceback" not in status.output

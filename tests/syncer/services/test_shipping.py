@@ -132,3 +132,24 @@ def test_a_failed_push_is_kept_retried_and_shown_in_status(tmp_path) -> None:
     assert outcome.pushed == 1
     [row] = [r for r in sync.status(world.context) if r.channel == "woocommerce"]
     assert (row.shipments_pending, row.shipments_parked) == (0, 0)
+
+
+def test_shipping_from_another_warehouse_releases_the_reservation_where_it_was(tmp_path) -> None:
+    from listing_sync.syncer.models import StockLevel, Warehouse
+    from listing_sync.syncer.services import system
+
+    world = build(tmp_path, ["woocommerce"], units=10)
+    system.add_warehouse(world.context, "GZ")
+    with world.context.session() as s:
+        gz = s.scalar(select(Warehouse.id).where(Warehouse.code == "GZ"))
+        s.add(StockLevel(sku_id=world.sku_id, warehouse_id=gz, on_hand=5, reserved=0))
+    [(order, units)] = _paid(world, "woocommerce")
+    shipping.ship(world.context, [shipping.ShipRequest(order, "ZTO", "ZT1", warehouse="GZ")])
+    with world.context.session() as s:
+        levels = {code: (on, res) for code, on, res in s.execute(
+            select(Warehouse.code, StockLevel.on_hand, StockLevel.reserved).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        )}  # fmt: skip
+    assert levels["SH"] == (10, 0) and levels["GZ"] == (5 - units, 0)
+    with pytest.raises(InvalidRequest, match="no warehouse 'XX'"):
+        [(other, _)] = _paid(world, "woocommerce")
+        shipping.ship(world.context, [shipping.ShipRequest(other, "ZTO", "ZT2", warehouse="XX")])
