@@ -146,9 +146,9 @@ def test_shipping_from_another_warehouse_releases_the_reservation_where_it_was(t
     [(order, units)] = _paid(world, "woocommerce")
     shipping.ship(world.context, [shipping.ShipRequest(order, "ZTO", "ZT1", warehouse="GZ")])
     with world.context.session() as s:
-        levels = {code: (on, res) for code, on, res in s.execute(
-            select(Warehouse.code, StockLevel.on_hand, StockLevel.reserved).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        )}  # fmt: skip
+        query = select(Warehouse.code, StockLevel.on_hand, StockLevel.reserved)
+        query = query.join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        levels = {code: (on, res) for code, on, res in s.execute(query)}
     assert levels["SH"] == (10, 0) and levels["GZ"] == (5 - units, 0)
     with pytest.raises(InvalidRequest, match="no warehouse 'XX'"):
         [(other, _)] = _paid(world, "woocommerce")
