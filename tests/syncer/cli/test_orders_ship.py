@@ -70,3 +70,18 @@ def test_a_push_the_marketplace_refuses_is_one_line_not_a_traceback(shop) -> Non
     assert "Traceback" not in done.output
     status = CliRunner().invoke(app, ["status"], catch_exceptions=False)
     assert "SF404" in status.output and "Traceback" not in status.output
+
+
+def test_packing_slips_and_pick_list_by_order(shop, tmp_path: Path) -> None:
+    _world, order = shop
+    out = tmp_path / "slips.html"
+    done = CliRunner().invoke(app, ["orders", "packing-slips", "--out", str(out)], catch_exceptions=False)
+    assert done.exit_code == 0 and "wrote 1 packing slip(s)" in done.output
+    assert out.read_text(encoding="utf-8").count("<section class='slip'>") == 1
+    picks = CliRunner().invoke(app, ["orders", "pick-list", "--by-order", "--format", "json"], catch_exceptions=False)
+    import json
+
+    [row] = json.loads(picks.output)
+    assert row["order"] == order and row["recipient"] == "Alex Buyer"
+    missing = CliRunner().invoke(app, ["orders", "packing-slips", "--out", str(out), "--order", "nope"])
+    assert missing.exit_code == 1 and "no order nope" in missing.output
