@@ -117,29 +117,23 @@ def run_scheduled_changes() -> list[dict[str, Any]]:
 
 
 @huey.periodic_task(_every(1))
-def tick_scheduled_changes() -> None:
-    """Every minute: the safety net for scheduled changes (a start or end missed while no worker ran)."""
+def every_minute() -> None:
+    """Every minute: scheduled price changes whose start or end passed (the safety net behind their exact
+    runs), and channels with shipments due (a failed push is retried with backoff)."""
+    context = Context()
     try:
-        promotions.run_due(Context(), scheduler=_scheduler())
+        promotions.run_due(context, scheduler=_scheduler())
+        due = shipping.channels_with_due_shipments(context)
     except UserError:  # no database yet
         return
+    for channel in due:
+        push_shipments(channel)
 
 
 def _scheduler() -> Any:
     from listing_sync.jobs.scheduler import HueyScheduler
 
     return HueyScheduler()
-
-
-@huey.periodic_task(_every(1))
-def schedule_shipment_pushes() -> None:
-    """Every minute: channels with shipments due (a failed push is retried with backoff)."""
-    try:
-        due = shipping.channels_with_due_shipments(Context())
-    except UserError:  # no database yet
-        return
-    for channel in due:
-        push_shipments(channel)
 
 
 @huey.periodic_task(crontab(minute="41"))

@@ -112,7 +112,7 @@ def test_due_shipments_are_pushed_by_the_worker(world) -> None:
     [order] = world.sell("woocommerce")
     orders.pull_orders(world.context, ["woocommerce"], push=False)
     shipping.ship(world.context, [shipping.ShipRequest(order, "SF", "SF42")], push=False)
-    tasks.schedule_shipment_pushes.call_local()
+    tasks.every_minute.call_local()
     assert queued() == [("push_shipments", ("woocommerce",), {})]
     tasks.drain()
     with world.context.session() as s:

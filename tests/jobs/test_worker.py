@@ -45,6 +45,8 @@ def test_worker_executes_a_queued_sync(tmp_path: Path) -> None:
         output = worker.communicate(timeout=20)[0]
     assert done, output
     assert "not found in TaskRegistry" not in output
-    assert len(queue) == 0
+    # the queued sync was consumed (a periodic fan-out enqueued at a minute boundary may still wait)
+    left = [tasks.huey.deserialize_task(message).name for message in queue.storage.enqueued_items()]
+    assert "sync_channel" not in left, left
     with sc.context.session() as s:
         assert s.scalar(select(func.count()).select_from(SyncRun)) > runs_before
