@@ -201,6 +201,9 @@ class ChannelListing(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_pushed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: when a push last set the marketplace's quantity (stock, publish, relist): sales placed after it
+    #: come off ``pushed_quantity``, the marketplace's last known quantity
+    quantity_pushed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
 
     __table_args__ = (

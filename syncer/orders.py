@@ -42,6 +42,8 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("syncer.orders")
 
 INITIAL_LOOKBACK = timedelta(hours=24)
+#: how far apart a sale and our last quantity push must be to tell which came first
+SALE_CLOCK_SLACK = timedelta(seconds=2)
 #: orders left out of a pull whose messages the pull's run keeps (status shows them)
 PROBLEMS_KEPT = 20
 RESERVING = {OrderStatus.PAID}
@@ -180,28 +182,47 @@ def model_sales(session: Session, channel_id: int, sold: Sequence[tuple[int, int
     known quantity (``pushed_quantity``) and mark a clean listing dirty, so a quantity that now differs from
     the desired one is pushed again (and one that does not settles without a call).
 
-    A sale placed before the listing's last push is left out: that absolute push overwrote the
-    marketplace's own decrement (if the clocks disagree, this errs towards pushing again, never towards
-    showing more than we have)."""
+    Only a sale placed after the listing's last quantity push comes off: an absolute push after the sale
+    overwrote the marketplace's own decrement. A sale within :data:`SALE_CLOCK_SLACK` of that push (order
+    times have a second's resolution, clocks differ) cannot be placed either way: the last known quantity
+    becomes unknown, which pushes the desired quantity again."""
     table = table_of(ChannelListing)
-    statement = (
+    mine = (
+        table.c.channel_id == channel_id,
+        table.c.sku_id == bindparam("b_sku"),
+        table.c.pushed_quantity.is_not(None),
+    )
+    pushed_at = table.c.quantity_pushed_at
+    dirty = case((table.c.status == "clean", "dirty"), else_=table.c.status)
+    after = (
         update(table)
-        .where(
-            table.c.channel_id == channel_id,
-            table.c.sku_id == bindparam("b_sku"),
-            table.c.pushed_quantity.is_not(None),
-            or_(table.c.last_pushed_at.is_(None), table.c.last_pushed_at <= bindparam("b_placed")),
-        )
+        .where(*mine, or_(pushed_at.is_(None), pushed_at < bindparam("b_early")))
         .values(
             pushed_quantity=case(
                 (table.c.pushed_quantity > bindparam("b_units"), table.c.pushed_quantity - bindparam("b_units")),
                 else_=0,
             ),
-            status=case((table.c.status == "clean", "dirty"), else_=table.c.status),
+            status=dirty,
         )
     )
+    unsure = (
+        update(table)
+        .where(
+            *mine,
+            pushed_at >= bindparam("b_early"),
+            pushed_at <= bindparam("b_late"),
+        )
+        .values(pushed_quantity=None, status=dirty)
+    )
     for sku_id, units, placed in sorted(sold, key=lambda sale: sale[0]):
-        session.execute(statement, {"b_sku": sku_id, "b_units": units, "b_placed": placed})
+        params = {
+            "b_sku": sku_id,
+            "b_units": units,
+            "b_early": placed - SALE_CLOCK_SLACK,
+            "b_late": placed + SALE_CLOCK_SLACK,
+        }
+        session.execute(after, params)
+        session.execute(unsure, params)
 
 
 def _lock_page(session: Session, channel: ChannelConfig, orders: Sequence[RemoteOrder]) -> None:

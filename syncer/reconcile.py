@@ -597,6 +597,8 @@ def write_results(
                 values.update(attempts=0, next_try_at=None, last_error=None, last_error_code=None)
                 if result is not None:
                     values["last_pushed_at"] = now
+                    if "pushed_quantity" in values:  # the marketplace's quantity is ours as of now
+                        values["quantity_pushed_at"] = now
                     if result.ref is not None:
                         values["ref"] = _ref_json(result.ref, item.sku)
                         values["external_id"] = result.ref.external_id

@@ -38,8 +38,13 @@ def test_a_sale_under_a_capped_rule_is_pushed_back_to_the_rule(tmp_path: Path) -
     sync.refresh_skus(context, None)
     sync.run_sync(context, None, user="t")
     assert _quantity(context, "woocommerce") == 3
-    with context.session() as s:  # our last push was 10 minutes ago; the sale is 4 minutes old (past lags)
-        s.execute(update(ChannelListing).values(last_pushed_at=datetime.now(UTC) - timedelta(minutes=10)))
+    with context.session() as s:  # our last quantity push was 10 minutes ago; the sale is 4 minutes old
+        # (past lags); a price push since does not matter: it left the marketplace's quantity alone
+        s.execute(
+            update(ChannelListing).values(
+                quantity_pushed_at=datetime.now(UTC) - timedelta(minutes=10), last_pushed_at=datetime.now(UTC)
+            )
+        )
     world.sell("woocommerce")  # a buyer takes 1 or 2 there
     sold = 3 - (_quantity(context, "woocommerce") or 0)
     assert sold in (1, 2)
@@ -60,6 +65,20 @@ def test_a_sale_placed_before_the_last_push_is_not_taken_off_again(tmp_path: Pat
     world.pull_and_propagate("woocommerce")
     listing = _listing(world.context, "woocommerce")
     assert listing.pushed_quantity == 10 and listing.desired_quantity < 10  # the reservation, not the model
+
+
+def test_a_sale_too_close_to_our_last_quantity_push_makes_the_quantity_unknown_and_pushes_it(tmp_path: Path) -> None:
+    world = build(tmp_path, ["woocommerce"], units=10)
+    with world.context.session() as s:  # our quantity push and the sale (4 minutes ago) within a second
+        s.execute(update(ChannelListing).values(quantity_pushed_at=datetime.now(UTC) - timedelta(minutes=4)))
+    world.sell("woocommerce")
+    orders.pull_channel_orders(world.context, world.context.channel("woocommerce"), user="t")
+    listing = _listing(world.context, "woocommerce")
+    assert listing.pushed_quantity is None and listing.status == "dirty"
+    [report] = sync.run_sync(world.context, ["woocommerce"], user="t")
+    listing = _listing(world.context, "woocommerce")
+    assert report.ok == 1 and listing.status == "clean" and listing.pushed_quantity == listing.desired_quantity
+    assert _quantity(world.context, "woocommerce") == listing.desired_quantity
 
 
 def test_a_delisted_listing_settles_after_a_price_change(tmp_path: Path) -> None:
