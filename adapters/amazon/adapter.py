@@ -43,6 +43,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -74,7 +75,7 @@ from listing_sync.adapters.base import (
     TransientError,
     publish_groups,
 )
-from listing_sync.adapters.excerpt import read_each, unexpected
+from listing_sync.adapters.excerpt import read_each, readable, unexpected
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_token
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -802,13 +803,22 @@ class AmazonAdapter(HttpAdapter):
 
             for item in self.pages(fetch, "searchListingsItems pageToken"):
                 query.read += 1
-                created = next((s.get("createdDate") for s in item.get("summaries") or []), None)
-                query.last_created = created or query.last_created
-                if item["sku"] in seen:
+                summaries = item.get("summaries") if isinstance(item, dict) else None
+                created = next((s.get("createdDate") for s in summaries or [] if isinstance(s, dict)), None)
+                query.last_created = created if isinstance(created, str) else query.last_created
+                sku = item.get("sku") if isinstance(item, dict) else None
+                if not isinstance(sku, str) or sku in seen:
                     continue
-                seen.add(item["sku"])
+                seen.add(sku)
                 query.fresh += 1
-                yield m.remote_listing(item, self.marketplace_id)
+                yield from readable(
+                    [item],
+                    partial(m.remote_listing, marketplace_id=self.marketplace_id),
+                    what="searchListingsItems item",
+                    key="sku",
+                    channel=self.name,
+                    told=lambda problem: log.warning("%s; left out of the read-back", problem),
+                )
             if query.read >= query.total or query.fresh == 0 or query.last_created is None:
                 return
             created_after = query.last_created
