@@ -267,7 +267,7 @@ def _amount_currency(what: str, sku_currency: str | None, channel_currency: str 
     """The currency of a history row's amounts: a base price's is the SKU's, a channel price's the channel's."""
     if what == "base_price":
         return sku_currency
-    if what in ("price_override", "price"):
+    if what in ("price_override", "price", "publish"):  # a publish result is the price it published
         return channel_currency
     return None
 

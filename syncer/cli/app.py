@@ -23,7 +23,6 @@ from listing_sync.syncer.context import Context
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 if TYPE_CHECKING:
     from listing_sync.syncer.services.common import Written
@@ -202,8 +201,15 @@ def records(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(item) for item in items]
 
 
-def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title: str | None = None) -> None:
-    """Print rows as a table, JSON (a stable list of objects) or CSV."""
+def emit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    title: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> None:
+    """Print rows as a table (narrow: :mod:`.tables`; ``labels``: shorter headers), JSON (a stable list
+    of objects) or CSV."""
     if fmt == "json":
         console.print_json(json.dumps(rows, default=str, ensure_ascii=False))
     elif fmt == "csv":
@@ -211,12 +217,9 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
 
         sys.stdout.write(write_csv(None, columns, ([r.get(c) for c in columns] for r in rows)))
     else:
-        table = Table(title=title)
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-        console.print(table)
+        from listing_sync.syncer.cli.tables import narrow_table
+
+        console.print(narrow_table(rows, columns, title=title, labels=labels, width=console.width))
 
 
 def announce_encoding(path: Path | None) -> None:

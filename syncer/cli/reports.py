@@ -144,13 +144,16 @@ def report_sales(
         console.print_json(data=data, default=str, ensure_ascii=False)
     else:
         r = report.currency
-        shown = ["currency", "orders", "units", "net"]  # all columns: --format csv, json or xlsx
-        shown += [f"net_{r}", f"refunded_{r}", f"shipping_{r}", f"fees_{r}", f"cogs_{r}", f"gross_profit_{r}"]
-        shown += ["margin_pct"]
+        # most telling first: a narrow terminal leaves out the last ones (all: --format csv, json or xlsx)
+        shown = ["currency", "orders", "units", f"net_{r}", f"gross_profit_{r}", "margin_pct", f"fees_{r}"]
+        shown += [f"cogs_{r}", f"refunded_{r}", f"shipping_{r}", "net"]
+        labels = {f"{name}_{r}": f"{name.replace('gross_', '')} {r}" for name in ("net", "gross_profit")}
+        labels |= {f"{name}_{r}": name for name in ("fees", "cogs", "refunded", "shipping")}
+        labels |= {"margin_pct": "margin%", "net": "net (in cur)", "currency": "cur"}
         title = f"sales {report.period_label} in {r}"
         for grouping, rows in report.groupings.items():
-            emit(rows, [grouping, *shown], "table", title=f"{title} by {grouping}")
-        emit(report.totals, ["total", *shown], "table", title=f"{title}: total")
+            emit(rows, [grouping, *shown], "table", title=f"{title} by {grouping}", labels=labels)
+        emit(report.totals, ["total", *shown], "table", title=f"{title}: total", labels=labels)
         console.print(f"filters: {report.filters.describe()}")
 
 

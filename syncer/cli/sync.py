@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from listing_sync.syncer.cli.app import (
@@ -147,6 +147,40 @@ def _drift(channel: list[str] | None, fix: bool) -> None:
         emit(rows, ["channel", "sku", "field", "pushed", "on channel"], "table", title="drift")
 
 
+#: the status table at 80 columns: short headers, each time with its outcome in one column
+STATUS_LABELS = {
+    "channel": "channel",
+    "listings": "listed",
+    "clean": "clean",
+    "dirty": "dirty",
+    "retrying": "retry",
+    "submitted": "sent",
+    "parked": "parked",
+    "sync": "last sync",
+    "pull": "order pull",
+    "shipments": "to ship",
+}
+
+
+def _status_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A status row for the table: the last sync and order pull as ``16:02 ok``, shipments pending (and
+    parked) in one column; JSON and CSV keep every field."""
+    from listing_sync.syncer.cli.tables import short_time
+
+    def when(time: Any, outcome: Any) -> str:
+        return " ".join(part for part in (short_time(str(time)) if time else "never", outcome or "") if part)
+
+    shipments = str(row["shipments_pending"]) + (
+        f" ({row['shipments_parked']} parked)" if row.get("shipments_parked") else ""
+    )
+    return {
+        **{key: row[key] for key in ("channel", "listings", "clean", "dirty", "retrying", "submitted", "parked")},
+        "sync": when(row["last_sync"], row["last_sync_status"]),
+        "pull": when(row["last_order_pull"], row.get("last_order_pull_status")),
+        "shipments": shipments,
+    }
+
+
 @app.command()
 @friendly
 def status(fmt: FormatOption = TableFormat.TABLE) -> None:
@@ -157,7 +191,10 @@ def status(fmt: FormatOption = TableFormat.TABLE) -> None:
     if fmt == "json":
         print_json(rows)
         return
-    emit(rows, STATUS_COLUMNS, fmt, title="status")
+    if fmt != "table":
+        emit(rows, STATUS_COLUMNS, fmt, title="status")
+        return
+    emit([_status_row(row) for row in rows], list(STATUS_LABELS), fmt, title="status", labels=STATUS_LABELS)
     if fmt == "table":
         for row in rows:
             for error in row["parked_errors"][:10]:
