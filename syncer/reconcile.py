@@ -800,16 +800,22 @@ def _pull_first(channel: ChannelConfig, pull: Callable[[], None]) -> Exception |
     except ChannelError as exc:
         log.error("[%s] order pull failed: %s", channel.name, exc)
         return exc
-    except Exception as exc:  # an adapter bug must not stop the sync: told, with its traceback in the log
-        log.exception("[%s] order pull failed", channel.name)
+    except Exception as exc:  # an adapter bug must not stop the sync: one line (the caller keeps the traceback)
+        log.error("[%s] order pull failed: %s", channel.name, _bug(exc))
         return exc
     return None
+
+
+def _bug(exc: Exception) -> str:
+    """An unexpected exception in one line, with where its traceback was kept (a note the caller added)."""
+    notes = " ".join(getattr(exc, "__notes__", ()))
+    return f"{type(exc).__name__}: {exc} (a bug{'; ' + notes if notes else ''})"
 
 
 def _hold_quantities(plan: Plan, failure: Exception, report: PushReport) -> None:
     """Take the quantity pushes out of ``plan`` after a failed order pull (or stop the channel, when the
     failure is its credentials or configuration), and say so in ``report``."""
-    why = str(failure) if isinstance(failure, ChannelError) else f"{type(failure).__name__}: {failure} (a bug)"
+    why = str(failure) if isinstance(failure, ChannelError) else _bug(failure)
     if isinstance(failure, AuthError | ConfigurationError):
         plan.batches.clear()
         report.aborted = f"order pull: {why}"

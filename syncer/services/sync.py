@@ -21,6 +21,7 @@ from listing_sync.adapters.base import ChannelError
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import leases, reconcile
 from listing_sync.syncer.context import Context, UserError, current_user
+from listing_sync.syncer.crashlog import record_crash
 from listing_sync.syncer.models import Channel, ChannelListing, Sku, SyncRun
 from listing_sync.syncer.services.common import prepare
 from listing_sync.syncer.services.scheduler import SyncScheduler
@@ -75,7 +76,7 @@ def sync_channel(
     """Push one channel's dirty listings (pulling its new orders first, before any stock push)."""
     from listing_sync.syncer import orders
 
-    with channel_lease(context, channel.name):
+    with _traceback_kept(context, f"sync of {channel.name}"), channel_lease(context, channel.name):
         return _push(context, channel, user, progress, only_skus, pull_orders_first, orders.pull_channel)
 
 
@@ -99,7 +100,8 @@ def _push(
             with context.session() as session:
                 fresh = pulled_within(session, channel.name, context.settings.orders_pull_reuse_seconds)
             if not fresh:
-                pull(context, channel, adapter, user=user)
+                with _traceback_kept(context, f"order pull of {channel.name}"):
+                    pull(context, channel, adapter, user=user)
 
         return reconcile.push_channel(
             context.session,
@@ -312,11 +314,25 @@ def _contained(channel: str, run: Callable[[], reconcile.PushReport]) -> reconci
     except ChannelError as exc:
         log.error("[%s] sync stopped: %s", channel, exc)
         return reconcile.PushReport(channel=channel, aborted=str(exc))
+    except Exception as exc:  # its traceback is in the error log (_traceback_kept): one line here
+        notes = " ".join(getattr(exc, "__notes__", ()))
+        why = f"{type(exc).__name__}: {exc} (a bug; {notes or 'no traceback kept'})"
+        log.error("[%s] sync failed: %s", channel, why)
+        return reconcile.PushReport(channel=channel, aborted=why)
+
+
+@contextmanager
+def _traceback_kept(context: Context, what: str) -> Iterator[None]:
+    """An unexpected exception (a bug, not a typed error) leaves its traceback in the error log and
+    carries a note saying where, so that it can be told in one line and contained."""
+    try:
+        yield
+    except (ChannelError, UserError, leases.LeaseLost):
+        raise
     except Exception as exc:
-        log.exception("[%s] sync failed", channel)
-        return reconcile.PushReport(
-            channel=channel, aborted=f"{type(exc).__name__}: {exc} (a bug; traceback in the log)"
-        )
+        path = record_crash(exc, context.data_dir, [what])
+        exc.add_note(f"the traceback is in {path}" if path else "no error log could be written")
+        raise
 
 
 def drift_check(context: Context, channels: Sequence[str] | None, *, fix: bool) -> list[reconcile.DriftReport]:
