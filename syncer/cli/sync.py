@@ -183,8 +183,13 @@ def _status_row(row: dict[str, Any]) -> dict[str, Any]:
 
 @app.command()
 @friendly
-def status(fmt: FormatOption = TableFormat.TABLE) -> None:
-    """Per channel: listings, dirty, parked errors with messages, last sync, last order pull."""
+def status(
+    fmt: FormatOption = TableFormat.TABLE,
+    parked: Annotated[
+        bool, typer.Option("--parked", help="List each parked listing (first 50 per channel), not only the reasons.")
+    ] = False,
+) -> None:
+    """Per channel: listings, dirty, parked errors grouped by reason, last sync, last order pull."""
     from listing_sync.syncer.services import sync as service
 
     rows = records(service.status(ctx()))
@@ -197,11 +202,20 @@ def status(fmt: FormatOption = TableFormat.TABLE) -> None:
     emit([_status_row(row) for row in rows], list(STATUS_LABELS), fmt, title="status", labels=STATUS_LABELS)
     if fmt == "table":
         for row in rows:
-            for error in row["parked_errors"][:10]:
+            for group in row["parked_by_reason"]:
+                more = f" and {group['count'] - len(group['skus'])} more" if group["count"] > len(group["skus"]) else ""
                 err_console.print(
-                    f"  [red]parked[/] {row['channel']} {error['sku']}: {error['code']}: {error['message']}",
+                    f"  [red]parked[/] {row['channel']}: {group['count']} x {group['code']}: {group['message']} "
+                    f"({', '.join(group['skus'])}{more})",
                     highlight=False,
                 )
+            for error in row["parked_errors"] if parked else []:
+                err_console.print(
+                    f"    {row['channel']} {error['sku']}: {error['code']}: {error['message']}", highlight=False
+                )
+        if any(row["parked"] for row in rows) and not parked:
+            err_console.print("  (`syncer status --parked` lists each parked listing)", highlight=False)
+        for row in rows:
             if row["last_order_pull_status"] in ("partial", "failed"):
                 err_console.print(
                     f"  [red]order pull {row['last_order_pull_status']}[/] {row['channel']}: "

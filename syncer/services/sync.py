@@ -350,6 +350,16 @@ class ParkedError:
 
 
 @dataclass(frozen=True, slots=True)
+class ParkedGroup:
+    """Parked listings of one channel with one error code: how many, one message, the first SKUs."""
+
+    code: str | None
+    count: int
+    message: str | None
+    skus: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class RetryWait:
     """A listing waiting for its next push attempt after a retryable failure."""
 
@@ -372,6 +382,8 @@ class ChannelStatus:
     submitted: int
     parked: int
     parked_errors: list[ParkedError] = field(default_factory=list)
+    #: every parked listing grouped by its error code, most first
+    parked_by_reason: list[ParkedGroup] = field(default_factory=list)
     last_sync: str | None = None
     last_sync_status: str | None = None
     last_order_pull: str | None = None
@@ -422,6 +434,7 @@ def status(context: Context) -> list[ChannelStatus]:
                         .limit(50)
                     )
                 ]
+                groups = _parked_groups(session, channel_id)
                 waits = _retry_waits(session, channel_id)
                 last_sync, last_pull = _last_run(session, channel_id, "sync"), _last_run(session, channel_id, "orders")
                 shipments, failing = shipment_problems(context, config.name)
@@ -435,6 +448,7 @@ def status(context: Context) -> list[ChannelStatus]:
                     submitted=counts.get("submitted", 0),
                     parked=counts.get("parked", 0),
                     parked_errors=parked,
+                    parked_by_reason=groups,
                     last_sync=_when(last_sync),
                     last_sync_status=last_sync.status if last_sync else None,
                     last_order_pull=_when(last_pull),
@@ -451,6 +465,29 @@ def status(context: Context) -> list[ChannelStatus]:
                 )
             )
     return rows
+
+
+def _parked_groups(session: Session, channel_id: int) -> list[ParkedGroup]:
+    """The channel's parked listings by error code (all of them, counted in SQL), most first."""
+    parked = (ChannelListing.channel_id == channel_id, ChannelListing.status == "parked")
+    counts = session.execute(
+        select(ChannelListing.last_error_code, func.count())
+        .where(*parked)
+        .group_by(ChannelListing.last_error_code)
+        .order_by(func.count().desc())
+    ).all()
+    groups = []
+    for code, count in counts:
+        same = ChannelListing.last_error_code.is_(None) if code is None else ChannelListing.last_error_code == code
+        first = session.execute(
+            select(Sku.sku, ChannelListing.last_error)
+            .join(Sku, Sku.id == ChannelListing.sku_id)
+            .where(*parked, same)
+            .order_by(Sku.sku)
+            .limit(5)
+        ).all()
+        groups.append(ParkedGroup(code, count, first[0][1] if first else None, [sku for sku, _ in first]))
+    return groups
 
 
 def _retry_waits(session: Session, channel_id: int) -> list[RetryWait]:

@@ -343,3 +343,27 @@ def test_a_taobao_delist_of_part_of_an_item_is_refused_in_the_preview(cli, tmp_p
     assert whole.exit_code == 0, whole.output
     elsewhere = cli("listings", "delist", "--sku", "CUP-S", "--channel", "shopify", "--dry-run")
     assert elsewhere.exit_code == 0, elsewhere.output
+
+
+def test_status_groups_parked_errors_by_reason(cli) -> None:
+    """Trap 5: parked errors printed one line per SKU and channel with no grouping."""
+    from sqlalchemy import update
+
+    with db.unit_of_work(cli.url) as s:
+        taobao = s.scalar(select(Channel.id).where(Channel.name == "taobao"))
+        s.execute(
+            update(ChannelListing)
+            .where(ChannelListing.channel_id == taobao)
+            .values(status="parked", last_error_code="fx_rate_missing", last_error="no CNY->USD rate")
+        )
+    shown = cli("status")
+    text = re.sub(r"\s+", " ", shown.output)
+    assert "parked taobao: 3 x fx_rate_missing: no CNY->USD rate (HONEY-1, TEA-1, TEA-2)" in text
+    assert "taobao TEA-1: fx_rate_missing" not in text and "syncer status --parked" in text
+    listed = re.sub(r"\s+", " ", cli("status", "--parked").output)
+    assert "taobao TEA-1: fx_rate_missing: no CNY->USD rate" in listed
+    doc = json.loads(cli("status", "--format", "json").stdout)
+    groups = next(row for row in doc if row["channel"] == "taobao")["parked_by_reason"]
+    assert groups == [
+        {"code": "fx_rate_missing", "count": 3, "message": "no CNY->USD rate", "skus": ["HONEY-1", "TEA-1", "TEA-2"]}
+    ]
