@@ -76,7 +76,10 @@ def import_catalog(
 
 
 def count_rows(path: Path) -> int | None:
-    """Data rows of a CSV (for a progress bar); None when unknown (XLSX)."""
+    """Data rows of a CSV, or of an XLSX by its recorded dimensions (for a progress bar's total); None
+    when unknown (a workbook that records none, or one that cannot be read: the import says why)."""
+    if path.suffix.lower() == ".xlsx":
+        return _xlsx_rows(path)
     if path.suffix.lower() != ".csv":
         return None
     with path.open("rb") as fh:
@@ -110,3 +113,17 @@ def show_sku(context: Context, sku: str) -> SkuDetails:
     if data is None:
         raise NotFound(f"no SKU {sku!r} in the catalog")
     return SkuDetails(data)
+
+
+def _xlsx_rows(path: Path) -> int | None:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 (openpyxl raises many types; the import reports the file's problem)
+        return None
+    try:
+        rows = workbook.worksheets[0].max_row if workbook.worksheets else None
+    finally:
+        workbook.close()
+    return None if rows is None else max(0, rows - 1)

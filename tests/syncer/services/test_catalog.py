@@ -60,3 +60,16 @@ def test_export_round_trips_and_show_is_typed(world, tmp_path: Path) -> None:
     ]
     with pytest.raises(NotFound, match="no SKU 'NOPE'"):
         catalog.show_sku(world.context, "NOPE")
+
+
+def test_an_xlsx_import_has_a_row_total_for_its_progress_bar(tmp_path) -> None:
+    """Trap 5: progress bars showed `0/?` (an XLSX import had no total)."""
+    from listing_sync.syncer.services.catalog import count_rows
+    from listing_sync.syncer.tabular import write_xlsx
+
+    path = tmp_path / "catalog.xlsx"
+    write_xlsx(path, [("catalog", ["sku", "title"], [["A", "a"], ["B", "b"], ["C", "c"]])])
+    assert count_rows(path) == 3
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK not a workbook")
+    assert count_rows(broken) is None
