@@ -59,7 +59,9 @@ def listings_publish(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
         show_preview(check.preview, replace(flags, dry_run=True), title="listings publish (preview)", command=command)
     report = check.gaps
     rows = [{"channel": g.channel, "sku": g.sku, "code": g.code, "problem": g.message} for g in report.gaps]
-    if rows or not shown_as_table:
+    if rows and shown_as_table:  # a table groups identical problems (JSON and CSV: one row per SKU)
+        emit(_grouped_gaps(rows), ["channel", "skus", "code", "problem"], flags.fmt, title="publish gaps (dry run)")
+    elif not shown_as_table:
         emit(rows, ["channel", "sku", "code", "problem"], flags.fmt, title="publish gaps (dry run)")
     names = ", ".join(report.channels)
     if report.gaps:
@@ -70,6 +72,25 @@ def listings_publish(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
         )
         raise typer.Exit(1)
     console.print(f"{report.skus} SKU(s) can be published on {names}; nothing was changed (dry run)")
+
+
+def _grouped_gaps(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One row per channel, code and problem text: how many SKUs and the first of them."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for row in rows:
+        groups.setdefault((row["channel"], row["code"], row["problem"]), []).append(row["sku"])
+    out = []
+    for (channel, code, problem), skus in groups.items():
+        shown = ", ".join(skus[:3]) + (f" +{len(skus) - 3}" if len(skus) > 3 else "")
+        out.append(
+            {
+                "channel": channel,
+                "skus": f"{len(skus)}: {shown}" if len(skus) > 1 else shown,
+                "code": code,
+                "problem": problem,
+            }
+        )
+    return out
 
 
 @listings_app.command("delist")

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 MIN_TEXT_WIDTH = 12  # a text column is not squeezed below this (longer text wraps)
@@ -115,7 +116,7 @@ def narrow_table(
             min_width=None if numeric else min(longest, MIN_TEXT_WIDTH),  # short text stays on one line
         )
     for line in cells:
-        table.add_row(*line)
+        table.add_row(*(Text(cell) for cell in line))  # data, never markup: "title[en]" stays as it is
     return table
 
 

@@ -225,3 +225,14 @@ def test_publish_dry_run_names_a_chinese_title_on_an_english_channel(run, tmp_pa
     language = sorted(g["channel"] for g in gaps if g["code"] == "content_language")
     assert checked.exit_code == 1 and language == ["aliexpress", "amazon-us", "ebay-us", "shopify"]
     assert "add title[en]" in next(g["problem"] for g in gaps if g["code"] == "content_language")
+
+
+def test_a_publish_gap_table_groups_identical_problems(run) -> None:
+    """Trap 5: a long gap report printed one row per SKU and channel (640,068 lines for 20,000 SKUs)."""
+    table = run("listings", "publish", "--sku", "TEE-*", "--dry-run")
+    assert table.exit_code == 1
+    gaps = table.output[table.output.index("publish gaps") :]
+    assert gaps.count("category_unmapped") == 6 and gaps.count("4: TEE-HAN-BK-L,") >= 6  # once per channel
+    assert "TEE-HAN-WH-M" not in gaps  # the 4th SKU is counted, not listed
+    rows = json.loads(run("listings", "publish", "--sku", "TEE-*", "--dry-run", "--format", "json").stdout)
+    assert len([r for r in rows if r["code"] == "category_unmapped"]) == 24  # JSON keeps a row per SKU

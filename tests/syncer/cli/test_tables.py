@@ -38,3 +38,8 @@ def test_a_wide_table_fits_80_columns() -> None:
     header = next(line for line in lines if line.startswith("channel"))
     row = next(line for line in lines if line.startswith("woocommerce-0"))
     assert row.index("1,234,567") + len("1,234,567") == header.index("orders") + len("orders")  # right-aligned
+
+
+def test_cells_are_data_not_markup() -> None:
+    lines = render(narrow_table([{"problem": "add title[en] or [bold]x[/bold]"}], ["problem"], width=80))
+    assert any("add title[en] or [bold]x[/bold]" in line for line in lines)
