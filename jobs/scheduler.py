@@ -84,10 +84,11 @@ def check_queue() -> None:
         tasks.huey.pending_count()
 
 
-def run_worker(workers: int) -> None:
-    """Consume the queue with ``workers`` threads, running the periodic schedules too (until Ctrl-C)."""
+def run_worker(workers: int, *, periodic: bool = True) -> None:
+    """Consume the queue with ``workers`` threads until Ctrl-C or SIGTERM; with ``periodic`` this process
+    also enqueues the periodic schedules (exactly one process should: each one that does enqueues them)."""
     from huey.consumer import Consumer
     from listing_sync.jobs import tasks  # registers the tasks and schedules on the huey instance
 
     check_queue()
-    Consumer(tasks.huey, workers=workers, worker_type="thread", periodic=True).run()
+    Consumer(tasks.huey, workers=workers, worker_type="thread", periodic=periodic).run()

@@ -4,14 +4,17 @@ syncer/, and so is the one-writer-per-channel lease each of them holds (shared w
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from huey import crontab
 from huey.exceptions import RetryTask
 from listing_sync.config.settings import get_settings
+from listing_sync.jobs import metrics
 from listing_sync.jobs.app import huey
 from listing_sync.syncer.context import Context, UserError
 from listing_sync.syncer.leases import LeaseBusy
@@ -21,28 +24,62 @@ log = logging.getLogger("jobs")
 settings = get_settings()
 
 #: retries are for infrastructure faults (database or queue hiccups); marketplace errors are handled per
-#: item by the syncer and never raise out of a task. A busy channel is not a fault: see :func:`_when_free`.
+#: item by the syncer and never raise out of a task. A busy channel is not a fault: see :func:`_job`.
 RETRIES, RETRY_DELAY = 3, 20
 
 
+@dataclass
+class Job:
+    """What one task did, filled in by the task and logged as one line when it ends."""
+
+    task: str
+    channel: str
+    items: int = 0
+    calls: int = 0
+    outcome: str = "ok"
+
+    def text(self, seconds: float) -> str:
+        return f"{self.task}({self.channel}) {self.outcome}: {self.items} items, {self.calls} calls, {seconds:.2f} s"
+
+
 @contextmanager
-def _when_free(task: str, channel: str) -> Iterator[None]:
-    """Another process holds the channel's lease: say so in one line and run the task again once that
-    lease expires at the latest (huey's RetryTask does not use up the task's retries)."""
+def _job(task: str, channel: str) -> Iterator[Job]:
+    """Log the task's one line when it ends (outcome ``ok``, ``failed``..., or ``error`` when it raised)
+    and count it in the metrics. Another process holds the channel's lease: say so in one line and run the
+    task again once that lease expires at the latest (huey's RetryTask does not use up its retries)."""
+    job, started = Job(task, channel), time.monotonic()
     try:
-        yield
+        yield job
     except LeaseBusy as exc:
         delay = max(1, min(round(exc.retry_after), 600))
-        log.warning("%s(%s) waits: %s; retrying in %d s", task, channel, exc, delay)
+        job.outcome = "waiting"
+        fields = _ended(job, started)
+        log.warning("%s(%s) waits: %s; retrying in %d s", task, channel, exc, delay, extra={"fields": fields})
         raise RetryTask(delay=delay) from None
+    except Exception as exc:
+        job.outcome = "error"
+        fields = {**_ended(job, started), "error": type(exc).__name__}
+        log.error("%s; %s: %s", job.text(fields["duration_s"]), type(exc).__name__, exc, extra={"fields": fields})
+        raise
+    fields = _ended(job, started)
+    level = logging.INFO if job.outcome == "ok" else logging.WARNING
+    log.log(level, "%s", job.text(fields["duration_s"]), extra={"fields": fields})
+
+
+def _ended(job: Job, started: float) -> dict[str, Any]:
+    seconds = time.monotonic() - started
+    metrics.job_done(job, seconds)
+    return {"event": "job", **asdict(job), "duration_s": round(seconds, 3)}
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def sync_channel(channel: str, only_skus: list[int] | None = None, user: str = "scheduler") -> dict[str, Any]:
     """Push one channel's dirty listings (optionally only some SKUs)."""
     context = Context()
-    with _when_free("sync_channel", channel):
+    with _job("sync_channel", channel) as job:
         report = sync.sync_channel(context, context.channel(channel), user=user, only_skus=only_skus)
+        job.items, job.calls = report.ok + report.failed, report.api_calls
+        job.outcome = "aborted" if report.aborted else "failed" if report.failed else "ok"
     return {
         "channel": channel,
         "ok": report.ok,
@@ -57,8 +94,10 @@ def pull_orders(channel: str, user: str = "scheduler") -> dict[str, Any]:
     """Pull one channel's orders, then push the new availability of the affected SKUs to every OTHER
     channel right away (the oversell window is the poll interval plus this one push)."""
     context = Context()
-    with _when_free("pull_orders", channel):
+    with _job("pull_orders", channel) as job:
         report = orders.pull_channel_orders(context, context.channel(channel), user=user)
+        job.items, job.calls = report.new + report.updated, report.pages
+        job.outcome = "partial" if report.problems else "ok"
     affected = sorted(report.affected_sku_ids)
     if affected:
         for other in sync.other_channels(context, channel):
@@ -70,16 +109,19 @@ def pull_orders(channel: str, user: str = "scheduler") -> dict[str, Any]:
 def push_shipments(channel: str, user: str = "scheduler") -> dict[str, Any]:
     """Tell one channel about the shipments recorded here that are due (new, or whose retry time came)."""
     context = Context()
-    with _when_free("push_shipments", channel):
+    with _job("push_shipments", channel) as job:
         outcome = shipping.push_channel_shipments(context, channel, user=user)
+        job.items = outcome.pushed + outcome.retry + outcome.parked
+        job.outcome = "failed" if outcome.retry or outcome.parked else "ok"
     return {"channel": channel, "pushed": outcome.pushed, "retry": outcome.retry, "parked": outcome.parked}
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def check_drift(channel: str, fix: bool = True) -> dict[str, Any]:
     context = Context()
-    with _when_free("check_drift", channel):
+    with _job("check_drift", channel) as job:
         report = sync.check_drift(context, context.channel(channel), fix=fix)
+        job.items, job.outcome = report.checked, "drift" if report.drifted else "ok"
     return {"channel": channel, "drifted": len(report.drifted), "adopted": len(report.adopted)}
 
 

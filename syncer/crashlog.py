@@ -6,6 +6,7 @@ cannot be written). Buyers' personal data in it is masked like everywhere else."
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -58,9 +59,33 @@ def _without_traceback(record: logging.LogRecord, formatter: logging.Formatter) 
     return record
 
 
-def configure_worker_logging(data_dir: Path, level: int = logging.INFO) -> Path:
-    """A long-running worker logs one line per record on standard error, never a traceback, and every
-    record with its traceback to ``<data dir>/logs/worker.log``, which it returns."""
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per record: ``time`` (UTC ISO), ``level``, ``logger``, ``message`` and the record's
+    structured ``fields`` (a job's channel, task, items, calls, duration, outcome); a failure names its
+    type and the log file holding its traceback instead of the traceback."""
+
+    def __init__(self, log_file: Path) -> None:
+        super().__init__()
+        self.log_file = log_file
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", None) or {})
+        if record.exc_info or record.exc_text:
+            line["error"] = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else "error"
+            line["traceback_in"] = str(self.log_file)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure_worker_logging(data_dir: Path, level: int = logging.INFO, fmt: str = "text") -> Path:
+    """A long-running worker logs one line per record on standard error (readable text, or one JSON
+    object per line with ``fmt="json"``), never a traceback, and every record with its traceback to
+    ``<data dir>/logs/worker.log``, which it returns. huey's own per-task lines show only at DEBUG."""
     directory = _candidates(data_dir)[0]
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -74,14 +99,15 @@ def configure_worker_logging(data_dir: Path, level: int = logging.INFO) -> Path:
     to_file = logging.FileHandler(path, encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"))
     console = logging.StreamHandler()
-    console.setFormatter(OneLineFormatter(path))
+    console.setFormatter(JsonLineFormatter(path) if fmt == "json" else OneLineFormatter(path))
     handlers: tuple[logging.Handler, ...] = (to_file, console)
     for handler in handlers:
         setattr(handler, "_syncer_worker", True)  # noqa: B010 (marks ours, to replace them on a second call)
         handler.setLevel(level)
         root.addHandler(handler)
-    if root.level == logging.NOTSET or root.level > level:
-        root.setLevel(level)
+    root.setLevel(level)
+    # huey's "Executing ..." / "... executed in" lines repeat ours without the outcome
+    logging.getLogger("huey").setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
     return path
 
 

@@ -147,6 +147,9 @@ def _drift(channel: list[str] | None, fix: bool) -> None:
         emit(rows, ["channel", "sku", "field", "pushed", "on channel"], "table", title="drift")
 
 
+#: ``syncer status --format json`` exits with this when the health check finds a problem
+UNHEALTHY = 3
+
 #: the status table at 80 columns: short headers, each time with its outcome in one column
 STATUS_LABELS = {
     "channel": "channel",
@@ -188,13 +191,32 @@ def status(
     parked: Annotated[
         bool, typer.Option("--parked", help="List each parked listing (first 50 per channel), not only the reasons.")
     ] = False,
+    max_parked: Annotated[
+        int | None, typer.Option(help="Health (json): unhealthy when a channel has more parked listings.")
+    ] = None,
+    max_pull_age: Annotated[
+        float | None,
+        typer.Option(help="Health (json): unhealthy when a channel's last good order pull is older (minutes)."),
+    ] = None,
+    stuck_lease: Annotated[
+        float, typer.Option(help="Health (json): a channel lease held longer than this many minutes is stuck.")
+    ] = 60.0,
 ) -> None:
-    """Per channel: listings, dirty, parked errors grouped by reason, last sync, last order pull."""
+    """Per channel: listings, dirty, parked errors grouped by reason, last sync, last order pull.
+    With --format json the exit status is a health check: 0 healthy, 3 not (each problem on stderr)."""
+    from listing_sync.syncer.services import health
     from listing_sync.syncer.services import sync as service
 
     rows = records(service.status(ctx()))
     if fmt == "json":
         print_json(rows)
+        verdict = health.assess(
+            ctx(), max_parked=max_parked, max_pull_age_minutes=max_pull_age, stuck_lease_minutes=stuck_lease
+        )
+        for problem in verdict.problems:
+            err_console.print(f"unhealthy: {problem}", highlight=False, soft_wrap=True)
+        if not verdict.healthy:
+            raise typer.Exit(UNHEALTHY)
         return
     if fmt != "table":
         emit(rows, STATUS_COLUMNS, fmt, title="status")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,23 +43,77 @@ def init(
     console.print(f"data directory {done.data_dir}")
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 @app.command()
 @friendly
 def worker(
     workers: Annotated[int, typer.Option(help="Worker threads in this consumer.")] = 2,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="text (readable lines) or json (one object per line).")
+    ] = LogFormat.TEXT,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also debug lines (huey's own).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    periodic: Annotated[
+        bool,
+        typer.Option(
+            "--periodic/--no-periodic",
+            help="Enqueue the scheduled syncs, pulls and reports here; run exactly one worker with it.",
+        ),
+    ] = True,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port (/metrics, all interfaces).")
+    ] = None,
 ) -> None:
     """Run a job consumer (scheduled syncs, order pulls, triggered pushes). Run several for scale-out."""
+    import logging
+
     from listing_sync.jobs.scheduler import run_worker
     from listing_sync.syncer.crashlog import configure_worker_logging
     from listing_sync.syncer.services import system
 
     setup = system.prepare_worker(ctx())
-    log_file = configure_worker_logging(ctx().data_dir)
-    console.print(f"worker {setup.owner}: {workers} threads on the {setup.backend} queue; Ctrl-C stops", soft_wrap=True)
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    log_file = configure_worker_logging(ctx().data_dir, level, log_format.value)
+    log = logging.getLogger("worker")
+    queue = ctx().settings.queue_name
+    log.warning(  # announced even with -q: which process this is
+        "worker %s started: %d threads on the %s queue %s%s; Ctrl-C stops",
+        setup.owner,
+        workers,
+        setup.backend,
+        queue,
+        "" if periodic else " (no periodic schedules)",
+        extra={
+            "fields": {
+                "event": "worker_started",
+                "worker": setup.owner,
+                "queue": queue,
+                "backend": setup.backend,
+                "workers": workers,
+                "periodic": periodic,
+                "metrics_port": metrics_port,
+            }
+        },
+    )
     if setup.interrupted:
-        console.print(f"marked {setup.interrupted} run(s) of stopped processes interrupted")
-    console.print(f"log (with tracebacks): {log_file}", soft_wrap=True)
-    run_worker(workers)
+        log.info("marked %d run(s) of stopped processes interrupted", setup.interrupted)
+    log.info("log (with tracebacks): %s", log_file)
+    if metrics_port is not None:
+        from listing_sync.jobs import metrics
+
+        served = metrics.serve(metrics_port)
+        port = served.server_port
+        log.info("metrics on http://0.0.0.0:%d/metrics", port, extra={"fields": {"event": "metrics", "port": port}})
+    try:
+        run_worker(workers, periodic=periodic)
+    finally:
+        log.warning(
+            "worker %s stopped", setup.owner, extra={"fields": {"event": "worker_stopped", "worker": setup.owner}}
+        )
 
 
 @app.command()

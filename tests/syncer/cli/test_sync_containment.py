@@ -48,6 +48,8 @@ def test_a_repeated_next_token_stops_the_amazon_pull_and_the_other_channels_stil
     token = searches[1].url.params["paginationToken"]
     pull = rows["amazon-us"]
     assert pull["last_order_pull_status"] == "failed"
+    assert status.exit_code == 3  # the health check: a failed order pull leaves the oversell window open
+    assert status.stderr.splitlines() == ["unhealthy: amazon-us: last order pull failed"]
     assert (
         pull["last_order_pull_message"].startswith("[amazon-us] searchOrders paginationToken: the page at ")
         and "points to" in pull["last_order_pull_message"]
