@@ -2,7 +2,8 @@
 
 Counters are counted by the jobs this process runs (pushes, API calls, errors, jobs by outcome); the
 gauges are read from the queue and the database when scraped (queue depth, each channel's lease age and
-oversell window: seconds since its last good order pull), so every worker reports the same figures."""
+oversell window: seconds since its last good order pull), so every worker reports the same figures.
+Nothing is counted, and prometheus-client is not imported, until :func:`enable` (or :func:`serve`)."""
 
 from __future__ import annotations
 
@@ -10,56 +11,70 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
 if TYPE_CHECKING:
     from listing_sync.jobs.tasks import Job
+    from prometheus_client import CollectorRegistry
 
 log = logging.getLogger("jobs")
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-JOBS = Counter(
-    "syncer_jobs", "Jobs run, by task, channel and outcome.", ["task", "channel", "outcome"], registry=REGISTRY
-)
-PUSHES = Counter(
-    "syncer_pushes", "Listings pushed by syncs (accepted or failed), by channel.", ["channel"], registry=REGISTRY
-)
-CALLS = Counter(
-    "syncer_api_calls",
-    "Marketplace API calls made by jobs, by task and channel.",
-    ["task", "channel"],
-    registry=REGISTRY,
-)
-ERRORS = Counter(
-    "syncer_job_errors",
-    "Jobs that raised or ended failed/aborted, by task and channel.",
-    ["task", "channel"],
-    registry=REGISTRY,
-)
-DURATION = Histogram("syncer_job_duration_seconds", "How long jobs ran, by task.", ["task"], registry=REGISTRY)
+_metrics: _Metrics | None = None
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        into = self.registry
+        self.jobs = Counter(
+            "syncer_jobs", "Jobs run, by task, channel and outcome.", ["task", "channel", "outcome"], registry=into
+        )
+        self.pushes = Counter(
+            "syncer_pushes", "Listings pushed by syncs (accepted or failed).", ["channel"], registry=into
+        )
+        self.calls = Counter(
+            "syncer_api_calls", "Marketplace API calls made by jobs.", ["task", "channel"], registry=into
+        )
+        self.errors = Counter(
+            "syncer_job_errors", "Jobs that raised or ended failed/aborted.", ["task", "channel"], registry=into
+        )
+        self.duration = Histogram("syncer_job_duration_seconds", "How long jobs ran, by task.", ["task"], registry=into)
+        self.registry.register(_StateCollector())
+
+
+def enable() -> CollectorRegistry:
+    """Start counting (once per process); returns the registry the endpoint serves."""
+    global _metrics
+    if _metrics is None:
+        _metrics = _Metrics()
+    return _metrics.registry
 
 
 def job_done(job: Job, seconds: float) -> None:
-    """Count one finished job in (every worker thread calls this; prometheus-client is thread-safe)."""
-    DURATION.labels(job.task).observe(seconds)
-    JOBS.labels(job.task, job.channel, job.outcome).inc()
+    """Count one finished job in, when metrics are on (prometheus-client is thread-safe)."""
+    if _metrics is None:
+        return
+    _metrics.duration.labels(job.task).observe(seconds)
+    _metrics.jobs.labels(job.task, job.channel, job.outcome).inc()
     if job.task == "sync_channel":
-        PUSHES.labels(job.channel).inc(job.items)
+        _metrics.pushes.labels(job.channel).inc(job.items)
     if job.calls:
-        CALLS.labels(job.task, job.channel).inc(job.calls)
+        _metrics.calls.labels(job.task, job.channel).inc(job.calls)
     if job.outcome in ("error", "failed", "aborted"):
-        ERRORS.labels(job.task, job.channel).inc()
+        _metrics.errors.labels(job.task, job.channel).inc()
 
 
-class StateCollector(Collector):
+class _StateCollector:
     """Queue depth, lease age and oversell window, read when Prometheus scrapes."""
+
+    def describe(self) -> list[Any]:
+        return []  # nothing to read when registered (else the registry would collect, reading the database)
 
     def collect(self) -> Iterator[Any]:
         from listing_sync.jobs.app import huey
         from listing_sync.syncer.context import Context
         from listing_sync.syncer.services import health
+        from prometheus_client.core import GaugeMetricFamily
 
         depth = GaugeMetricFamily("syncer_queue_depth", "Tasks waiting in the job queue.")
         lease = GaugeMetricFamily(
@@ -81,10 +96,9 @@ class StateCollector(Collector):
         yield from (depth, lease, window)
 
 
-REGISTRY.register(StateCollector())
-
-
 def serve(port: int, host: str = "0.0.0.0") -> Any:
     """Serve ``/metrics`` on ``host:port`` from a daemon thread; returns the server (``.server_port``)."""
-    server, _thread = start_http_server(port, addr=host, registry=REGISTRY)
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=host, registry=enable())
     return server

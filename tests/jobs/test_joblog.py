@@ -38,8 +38,9 @@ def _job_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 def test_a_sync_and_a_pull_are_one_line_each_with_their_figures(world, caplog, tmp_path) -> None:
     world.sell("woocommerce")
+    registry = metrics.enable()
     before = (
-        metrics.REGISTRY.get_sample_value(
+        registry.get_sample_value(
             "syncer_jobs_total", {"task": "pull_orders", "channel": "woocommerce", "outcome": "ok"}
         )
         or 0
@@ -66,7 +67,7 @@ def test_a_sync_and_a_pull_are_one_line_each_with_their_figures(world, caplog, t
         "ok",
     )
     assert isinstance(line["duration_s"], float) and line["time"].endswith("+00:00")
-    after = metrics.REGISTRY.get_sample_value(
+    after = registry.get_sample_value(
         "syncer_jobs_total", {"task": "pull_orders", "channel": "woocommerce", "outcome": "ok"}
     )
     assert after == before + 1
