@@ -85,7 +85,8 @@ class JsonLineFormatter(logging.Formatter):
 def configure_worker_logging(data_dir: Path, level: int = logging.INFO, fmt: str = "text") -> Path:
     """A long-running worker logs one line per record on standard error (readable text, or one JSON
     object per line with ``fmt="json"``), never a traceback, and every record with its traceback to
-    ``<data dir>/logs/worker.log``, which it returns. huey's own per-task lines show only at DEBUG."""
+    ``<data dir>/logs/worker.log``, which it returns. The ``worker`` logger's lines (start, stop) show at
+    any level; huey's per-task lines and httpx's per-request lines only at DEBUG."""
     directory = _candidates(data_dir)[0]
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -103,11 +104,13 @@ def configure_worker_logging(data_dir: Path, level: int = logging.INFO, fmt: str
     handlers: tuple[logging.Handler, ...] = (to_file, console)
     for handler in handlers:
         setattr(handler, "_syncer_worker", True)  # noqa: B010 (marks ours, to replace them on a second call)
-        handler.setLevel(level)
+        handler.setLevel(min(level, logging.INFO))
         root.addHandler(handler)
     root.setLevel(level)
-    # huey's "Executing ..." / "... executed in" lines repeat ours without the outcome
-    logging.getLogger("huey").setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
+    logging.getLogger("worker").setLevel(logging.INFO)  # its start and stop lines, even when quiet
+    # huey's "Executing ..." lines repeat ours without the outcome, httpx's name every request: debug only
+    for chatty in ("huey", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
     return path
 
 

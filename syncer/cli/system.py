@@ -80,7 +80,7 @@ def worker(
     log_file = configure_worker_logging(ctx().data_dir, level, log_format.value)
     log = logging.getLogger("worker")
     queue = ctx().settings.queue_name
-    log.warning(  # announced even with -q: which process this is
+    log.info(
         "worker %s started: %d threads on the %s queue %s%s; Ctrl-C stops",
         setup.owner,
         workers,
@@ -111,9 +111,7 @@ def worker(
     try:
         run_worker(workers, periodic=periodic)
     finally:
-        log.warning(
-            "worker %s stopped", setup.owner, extra={"fields": {"event": "worker_stopped", "worker": setup.owner}}
-        )
+        log.info("worker %s stopped", setup.owner, extra={"fields": {"event": "worker_stopped", "worker": setup.owner}})
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sys as _sys
@@ -27,7 +28,7 @@ def test_worker_executes_a_queued_sync(tmp_path: Path) -> None:
     queue.storage.enqueue(tasks.huey.serialize_task(tasks.sync_channel.s("woocommerce", user="queued")))
     env = {**os.environ, "SYNCER_DATA_DIR": str(sc.context.data_dir), "SYNCER_HUEY_BACKEND": "sqlite"}
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from listing_sync.syncer.cli import main; main()", "worker", "--workers", "1"],
+        [sys.executable, "-c", "from listing_sync.syncer.cli import main; main()", "worker", "--workers", "1", "-q"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -45,6 +46,13 @@ def test_worker_executes_a_queued_sync(tmp_path: Path) -> None:
         output = worker.communicate(timeout=20)[0]
     assert done, output
     assert "not found in TaskRegistry" not in output
+    # -q: the worker's own start and stop lines, no job or request lines (the sync was ok)
+    [start, *_, stop] = output.splitlines()
+    assert re.search(
+        r"INFO worker: worker (\S+) started: 1 threads on the sqlite queue listing-sync; Ctrl-C stops$", start
+    )
+    assert stop.endswith(f"INFO worker: worker {start.split()[4]} stopped"), output
+    assert "INFO jobs:" not in output and "httpx" not in output, output
     # the queued sync was consumed (a periodic fan-out enqueued at a minute boundary may still wait)
     left = [tasks.huey.deserialize_task(message).name for message in queue.storage.enqueued_items()]
     assert "sync_channel" not in left, left
