@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from listing_sync.config.settings import get_settings
 from listing_sync.syncer import db
+from listing_sync.syncer.cli.app import app
 from listing_sync.syncer.models import Channel, ChannelListing, LeaseRow, SyncRun
 from listing_sync.syncer.services import health
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 
 def _channel_id(s, name: str) -> int:
@@ -67,3 +72,25 @@ def test_each_problem_is_named(world) -> None:
         "taobao: last sync failed",
         "shopify: last order pull failed",
     ]
+
+
+def test_status_json_exits_3_when_unhealthy_and_names_each_problem(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNCER_DATA_DIR", str(world.context.data_dir))
+    monkeypatch.setenv("SYNCER_DATABASE_URL", world.context.db_url)
+    get_settings.cache_clear()
+    try:
+        healthy = CliRunner().invoke(app, ["status", "--format", "json"], catch_exceptions=False)
+        strict = CliRunner().invoke(
+            app, ["status", "--format", "json", "--max-pull-age", "5", "--max-parked", "0"], catch_exceptions=False
+        )
+        table = CliRunner().invoke(app, ["status", "--max-pull-age", "5"], catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+    assert healthy.exit_code == 0 and healthy.stderr == "", healthy.output
+    assert strict.exit_code == 3
+    assert json.loads(strict.stdout) == json.loads(healthy.stdout)  # the same report either way
+    assert strict.stderr.splitlines() == [
+        "unhealthy: taobao: last good order pull never (limit 5 min)",
+        "unhealthy: shopify: last good order pull never (limit 5 min)",
+    ]
+    assert table.exit_code == 0  # only the JSON form is the health check
