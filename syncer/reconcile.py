@@ -594,7 +594,6 @@ def write_results(
             submitted = result is not None and result.state == "submitted"
             for listing_id in ids:
                 values, version = _pushed_values(op, item, listing_id)
-                values.update(attempts=0, next_try_at=None, last_error=None, last_error_code=None)
                 if result is not None:
                     values["last_pushed_at"] = now
                     if "pushed_quantity" in values:  # the marketplace's quantity is ours as of now
@@ -654,7 +653,16 @@ def _write_pushed(
                 table.c.version == bindparam("b_version"),
                 _all_pushed(table),
             )
-            .values(status=bindparam("b_status"), pushed_version=bindparam("b_version"))
+            # the last error goes only with the listing's last pending push: one operation succeeding (its
+            # stock) must not erase why another (its price) failed, nor that failure's backoff
+            .values(
+                status=bindparam("b_status"),
+                pushed_version=bindparam("b_version"),
+                attempts=0,
+                next_try_at=None,
+                last_error=None,
+                last_error_code=None,
+            )
         )
         session.connection().execute(statement, cleaned)
 
