@@ -196,6 +196,36 @@ def test_retryable_failure_backs_off_and_permanent_failure_is_parked(db_url: str
         assert runs[0].status == "partial" and "bad_category" in runs[0].message
 
 
+class PricesFail(FakeAdapter):
+    """Refuses every price push with ``result`` (stock pushes go through)."""
+
+    result: ItemResult
+
+    def push_prices(self, updates):
+        self._record(Operation.PRICE, [u.sku for u in updates])
+        return [self.result for _ in updates]
+
+
+@pytest.mark.parametrize("retryable", [False, True])
+def test_a_stock_push_that_succeeds_keeps_the_failed_price_pushs_error_and_backoff(
+    db_url: str, retryable: bool
+) -> None:
+    world = World(db_url, [channel()], n=1)
+    world.sync("shop")
+    adapter = world.adapters["shop"] = PricesFail(world.channels[0])
+    adapter.result = ItemResult.failure("S00000", "item_locked", "item locked", retryable=retryable)
+    with world.session() as s:  # a price change and a stock change at once: one price and one stock push
+        s.execute(update(StockLevel).values(on_hand=7))
+        s.execute(update(Sku).values(base_price=Decimal("120.00")))
+        reconcile.refresh(s, world.channels, None)
+    report = world.sync("shop")
+    assert (report.ok, report.failed) == (1, 1)  # the stock push, the price push
+    listing = world.listing("shop", "S00000")
+    assert listing.status == ("retry" if retryable else "parked")
+    assert (listing.last_error, listing.attempts) == ("item locked", 1)  # the stock push erased neither
+    assert (listing.next_try_at is not None) == retryable and listing.pushed_quantity == 7
+
+
 def test_auth_error_stops_the_channel_and_keeps_listings_dirty(db_url: str) -> None:
     world = World(db_url, [channel()], n=2)
     world.adapters["shop"].raise_error = AuthError("refresh token revoked: re-authorize this channel")
