@@ -67,6 +67,7 @@ class Faults:
     server_error: float = 0.0  # answer 5xx
     timeout: float = 0.0  # raise a read timeout
     drop: float = 0.0  # drop the connection
+    lost_reply: float = 0.0  # do what was asked, then drop the connection before answering
     partial: float = 0.0  # fail single items inside an otherwise successful batch
     stuck_page: float = 0.0  # a paged answer gives back the very token it was asked with (no progress)
 
@@ -219,7 +220,10 @@ class Emulator:
                     denied = self.authenticate(request)
                     if denied is not None:
                         return denied
-                    return handler(request, **match.groupdict())
+                    response = handler(request, **match.groupdict())
+                    if self.faults.lost_reply and self.rng.random() < self.faults.lost_reply:
+                        raise httpx.RemoteProtocolError("emulated dropped connection after the change", request=request)
+                    return response
             return self.not_found(request)
 
     def transport(self) -> httpx.MockTransport:

@@ -160,6 +160,16 @@ def test_seeded_faults_are_reproducible() -> None:
     assert set(first) == {"200", "429", "503", "ReadTimeout", "RemoteProtocolError"}
 
 
+def test_a_lost_reply_applies_the_change_then_drops_the_connection(clock: FakeClock) -> None:
+    emulator = ToyEmulator(credentials={"refresh_token": RT}, clock=clock)
+    adapter = toy_adapter(emulator, clock, retry=RetryPolicy(max_attempts=1))
+    adapter.publish([draft("A")])
+    emulator.faults = Faults(lost_reply=1.0)
+    with pytest.raises(TransientError, match="connection failed"):
+        adapter.push_stock([StockUpdate("A", 7)])
+    assert emulator.state["items"]["A"]["qty"] == 7  # done, though the client was never told
+
+
 def test_no_faults_by_default() -> None:
     assert set(outcomes(Shop())) == {"200"}
 

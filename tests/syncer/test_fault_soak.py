@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +43,8 @@ from sqlalchemy import select
 from tests.reliability.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]
-FAULTS = Faults.parse(os.environ.get("SOAK_FAULTS", "throttle=0.1,server_error=0.1,timeout=0.05,drop=0.05,partial=0.1"))
+#: ``drop`` loses the request, ``lost_reply`` does it and loses the answer (the client cannot tell which)
+FAULTS = Faults(throttle=0.1, server_error=0.1, timeout=0.05, drop=0.05, lost_reply=0.05, partial=0.1)
 ROUNDS = 8  # each: a price change, a stock change and orders on every marketplace, then one sync cycle
 MAX_CYCLES = 40  # converging must take fewer sync cycles than this
 
@@ -126,8 +127,8 @@ def instrument(emulator: Emulator, clock: FakeClock, log: Log) -> None:
         except httpx.TimeoutException:
             log.faults["timeout"] += 1
             raise
-        except httpx.TransportError:
-            log.faults["drop"] += 1
+        except httpx.TransportError as exc:
+            log.faults["lost_reply" if "after the change" in str(exc) else "drop"] += 1
             raise
         hint = wait_hint(response)
         if hint is not None:
@@ -253,7 +254,7 @@ def parked(context: Context) -> dict[str, str | None]:
 
 
 def remote_prices(context: Context) -> list[str]:
-    """Listings whose marketplace price differs from the rule's (the channels read with faults off)."""
+    """Listings whose marketplace price differs from the rule's, and SKUs listed twice (read with faults off)."""
     wrong = []
     with context.session() as s:
         for name, channel_id in s.execute(select(Channel.name, Channel.id)):
@@ -265,7 +266,9 @@ def remote_prices(context: Context) -> list[str]:
                 ).all()
             )
             with context.adapter(context.channel(name)) as adapter:
-                shown = {listing.sku: listing.price for listing in adapter.listings()}
+                listed = list(adapter.listings())
+            shown = {listing.sku: listing.price for listing in listed}
+            wrong += [f"{name} {sku}: listed {n} times" for sku, n in Counter(x.sku for x in listed).items() if n > 1]
             for sku, price in desired.items():
                 got = shown.get(sku)
                 if got is None or Decimal(got.amount) != Decimal(price):
@@ -286,12 +289,13 @@ def test_fault_soak_converges_with_nothing_lost_and_every_retry_after_kept(
                 s.add(
                     OrderCursorRow(channel_id=channel_id, cursor=OrderCursor(start - timedelta(minutes=10)).to_json())
                 )
-        for channel in context.channels:
-            context.hub.get(channel).faults = FAULTS
         placed = 0
         failures: Counter[str] = Counter()
         cycles = 0
         for n in range(ROUNDS):
+            # the first cycle publishes: its lost replies would create listings twice (see the test below)
+            for channel in context.channels:
+                context.hub.get(channel).faults = FAULTS if n else replace(FAULTS, lost_reply=0.0)
             change(context, n)
             placed += sell(context, 3)
             sync_cycle(context, failures)
@@ -353,5 +357,30 @@ def test_fault_soak_converges_with_nothing_lost_and_every_retry_after_kept(
     assert (verdict.lost, verdict.duplicates, verdict.extra) == (0, 0, 0)
     assert verdict.orders == placed
     assert verdict.problems == [] and books.ok, [p for p in books.problems]
-    for kind in ("throttle", "server_error", "timeout", "drop", "partial"):
+    for kind in ("throttle", "server_error", "timeout", "drop", "lost_reply", "partial"):
         assert faults[kind] > 0, f"no {kind} fault was injected: the soak tested nothing of it"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known, open: a publish whose answer is lost after the marketplace created the item is retried and "
+    "creates it again (Taobao taobao.item.add); publishing needs a look-up by our SKU before it creates again",
+)
+def test_a_publish_whose_answer_is_lost_creates_no_second_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    context, _ = setup(tmp_path, monkeypatch, clock)
+    for channel in context.channels:
+        context.hub.get(channel).faults = Faults(lost_reply=0.2)
+    failures: Counter[str] = Counter()
+    for _ in range(10):
+        if not pending(context):
+            break
+        sync_cycle(context, failures)
+        clock.advance(300)
+    for channel in context.channels:
+        context.hub.get(channel).faults = Faults()
+    twice = [line for line in remote_prices(context) if "listed" in line]
+    print("\n" + json.dumps({"test": "lost_reply_publish", "listed_twice": twice}))
+    assert twice == []
