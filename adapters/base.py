@@ -129,6 +129,12 @@ class TransientError(RetryableError):
     """A timeout, dropped connection, 5xx or the marketplace's own 'try later' error."""
 
 
+class OutcomeUnknown(TransientError):
+    """A request that changes something was sent, but its answer was lost (a read timeout or a connection
+    dropped after sending): the marketplace may have carried it out. Never retried blindly; the caller
+    looks at the marketplace before it sends the request again."""
+
+
 class NoProgress(TransientError):
     """A paging run stopped: a page pointed to a position already read in this run, or was empty while
     saying more follows. ``position`` is that position; the next run starts over."""

@@ -32,6 +32,7 @@ from listing_sync.adapters.base import (
     ChannelAdapter,
     ChannelError,
     ConfigurationError,
+    OutcomeUnknown,
     RateLimited,
     RequestRejected,
     RetryableError,
@@ -41,7 +42,13 @@ from listing_sync.adapters.base import (
 from listing_sync.adapters.excerpt import body_excerpt
 from listing_sync.adapters.paging import Page, check_step, paginate
 from listing_sync.adapters.tokens import process_cache
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+)
 from tenacity.stop import stop_base
 
 if TYPE_CHECKING:
@@ -517,8 +524,13 @@ class ChannelHTTP:
         cost: float = 1,
         ok_statuses: Iterable[int] = (),
         classify: Classifier | None = None,
+        idempotent: bool = True,
     ) -> httpx.Response:
-        """Send one logical request, retrying per policy. Raises a typed :class:`ChannelError`."""
+        """Send one logical request, retrying per policy. Raises a typed :class:`ChannelError`.
+
+        ``idempotent=False`` marks a request that must not run twice (a create without an idempotency
+        key): when it was sent and its answer was lost, :class:`OutcomeUnknown` is raised at once instead
+        of sending it again."""
         accepted = frozenset(ok_statuses)
         bucket = self.limiters[limiter]
         started = time.monotonic()
@@ -539,6 +551,10 @@ class ChannelHTTP:
                 )
             except httpx.TimeoutException as exc:
                 self._record(exc.request, None, (time.monotonic() - begun) * 1000)
+                if not idempotent and _maybe_carried_out(exc):
+                    raise self._err(
+                        OutcomeUnknown(f"timed out after sending: {method} {self._safe(exc.request)}")
+                    ) from None
                 raise self._err(TransientError(f"timed out: {method} {self._safe(exc.request)}")) from None
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # retrying cannot help
                 raise self._err(
@@ -547,6 +563,12 @@ class ChannelHTTP:
             except httpx.TransportError as exc:
                 with contextlib.suppress(RuntimeError):  # RuntimeError: the error carries no request
                     self._record(exc.request, None, (time.monotonic() - begun) * 1000)
+                if not idempotent and _maybe_carried_out(exc):
+                    raise self._err(
+                        OutcomeUnknown(
+                            f"connection lost after sending ({type(exc).__name__}): {method} {self.redact(url)}"
+                        )
+                    ) from None
                 raise self._err(
                     TransientError(f"connection failed ({type(exc).__name__}): {method} {self.redact(url)}")
                 ) from None
@@ -571,7 +593,7 @@ class ChannelHTTP:
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.max_attempts) | self._out_of_time(started),
             wait=lambda state: self._wait(state, started),
-            retry=retry_if_exception_type(RetryableError),
+            retry=retry_if_exception_type(RetryableError) & retry_if_not_exception_type(OutcomeUnknown),
             sleep=self.sleep,
             before_sleep=self._log_retry(method, url),
             reraise=True,
@@ -856,3 +878,8 @@ class HttpAdapter(ChannelAdapter):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _maybe_carried_out(exc: httpx.TransportError) -> bool:
+    """Whether the server may have received the request: anything but a failure to connect."""
+    return not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))

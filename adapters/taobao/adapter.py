@@ -50,6 +50,7 @@ from listing_sync.adapters.base import (
     Operation,
     OrderCursor,
     OrderPage,
+    OutcomeUnknown,
     PermanentItemError,
     PriceUpdate,
     RemoteListing,
@@ -194,10 +195,12 @@ class TaobaoAdapter(HttpAdapter):
         return None
 
     # -- plumbing ------------------------------------------------------------------------------------
-    def call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """One TOP call; returns the ``<method>_response`` object. Empty values are not sent."""
+    def call(self, method: str, params: Mapping[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
+        """One TOP call; returns the ``<method>_response`` object. Empty values are not sent.
+        ``idempotent=False``: a call that creates (TOP has no idempotency key) is not sent again when its
+        answer is lost; :class:`OutcomeUnknown` is raised instead."""
         data = {k: str(v) for k, v in params.items() if v is not None and v != ""}
-        response = self.http.post(PATH, params={"method": method}, data=data)
+        response = self.http.post(PATH, params={"method": method}, data=data, idempotent=idempotent)
         body = response.json()
         key = m.response_key(method)
         if key not in body:
@@ -302,12 +305,34 @@ class TaobaoAdapter(HttpAdapter):
                     "taobao.item.add needs the item location: set options location_state and location_city",
                     code="configuration",
                 )
-            item = self.call("taobao.item.add", params).get("item", {})
+            item = self._add_item(draft.sku, params)
         num_iid = str(item.get("num_iid") or num_iid)
         ids = {"num_iid": num_iid, "outer_id": draft.sku}
         ref = ListingRef(draft.sku, num_iid, ids)
         self._refs[draft.sku] = ref
         return ItemResult.success(draft.sku, ref=ref)
+
+    def _add_item(self, sku: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``taobao.item.add``, never sent twice: when its answer is lost the item may exist already, so
+        it is looked up by its merchant code (``taobao.items.custom.get``) and adopted if there; if not,
+        the failure stays retryable and the next sync creates it."""
+        try:
+            return dict(self.call("taobao.item.add", params, idempotent=False).get("item", {}))
+        except OutcomeUnknown:
+            body = self.call("taobao.items.custom.get", {"outer_id": sku, "fields": m.ITEM_FIELDS})
+            items = m.unwrap(body.get("items"), "item")
+            if len(items) == 1:
+                log.info(
+                    "[%s] %s: taobao.item.add lost its answer; adopted item %s", self.name, sku, items[0]["num_iid"]
+                )
+                return dict(items[0])
+            if len(items) > 1:
+                raise PermanentItemError(
+                    f"merchant code {sku!r} matches {len(items)} Taobao items after a lost answer; delete the "
+                    "extra one in the seller centre",
+                    code="ambiguous",
+                ) from None
+            raise
 
     def _bind_skus(self, drafts: Sequence[ListingDraft], results: list[ItemResult]) -> list[ItemResult]:
         """Adopt the SKU ids TOP assigned to the published items with variations (``item.add`` answers

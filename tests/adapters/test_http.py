@@ -18,6 +18,7 @@ from listing_sync.adapters.base import (
     ConfigurationError,
     ListingDraft,
     Money,
+    OutcomeUnknown,
     RateLimited,
     RequestRejected,
     TransientError,
@@ -202,6 +203,33 @@ def test_retries_throttling_server_errors_and_transport_failures(clock: FakeCloc
     assert http.get("/items").json() == []
     assert route.call_count == 2
     assert len(waits) == 1
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError], ids=["read-timeout", "dropped", "read"]
+)
+@respx.mock
+def test_a_create_whose_answer_is_lost_is_not_sent_again(clock: FakeClock, failure) -> None:
+    route = respx.post(f"{BASE}/items").mock(side_effect=[failure, httpx.Response(201, json={"id": 1})])
+    http, waits = make_http(clock)
+
+    with pytest.raises(OutcomeUnknown) as info:
+        http.post("/items", json={"sku": "A"}, idempotent=False)
+    assert route.call_count == 1
+    assert waits == []
+    assert "after sending" in str(info.value) and "POST" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx.ConnectError, httpx.ConnectTimeout], ids=["connect-error", "connect-timeout"]
+)
+@respx.mock
+def test_a_create_that_never_reached_the_server_is_retried(clock: FakeClock, failure) -> None:
+    route = respx.post(f"{BASE}/items").mock(side_effect=[failure, httpx.Response(201, json={"id": 1})])
+    http, _ = make_http(clock)
+
+    assert http.post("/items", json={"sku": "A"}, idempotent=False).json() == {"id": 1}
+    assert route.call_count == 2
 
 
 @respx.mock

@@ -361,11 +361,6 @@ def test_fault_soak_converges_with_nothing_lost_and_every_retry_after_kept(
         assert faults[kind] > 0, f"no {kind} fault was injected: the soak tested nothing of it"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, open: a publish whose answer is lost after the marketplace created the item is retried and "
-    "creates it again (Taobao taobao.item.add); publishing needs a look-up by our SKU before it creates again",
-)
 def test_a_publish_whose_answer_is_lost_creates_no_second_listing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs
 
+import httpx
 import pytest
 from listing_sync.adapters.base import (
     AuthError,
@@ -264,3 +266,29 @@ def test_partial_failures_are_reported_per_item(make_adapter, clock, wall):
     state = {s["outer_id"]: s["quantity"] for s in emulator.state["items"][str(num_iid)]["skus"]}
     for i, r in enumerate(results):
         assert state[f"P-{i}"] == (50 + i if r.ok else 1)
+
+
+def test_a_lost_item_add_answer_is_looked_up_and_adopted(make_adapter, emulator, wall):
+    """TOP has no idempotency key: when item.add's answer is lost after the item was created, it is not
+    sent again; the item is found by its merchant code (taobao.items.custom.get) and adopted."""
+    lose = {"taobao.item.add"}
+
+    def lossy(request: httpx.Request) -> httpx.Response:
+        response = emulator.handle(request)
+        method = request.url.params.get("method") or parse_qs(request.content.decode()).get("method", [""])[0]
+        if method in lose:
+            lose.discard(method)
+            raise httpx.RemoteProtocolError("answer lost after the item was created", request=request)
+        return response
+
+    adapter = make_adapter(
+        transport=httpx.MockTransport(lossy), now=wall, options={"location_state": "浙江", "location_city": "杭州"}
+    )
+    [published] = adapter.publish([draft()])
+
+    assert published.ok
+    [num_iid] = emulator.state["items"]
+    assert published.ref.get("num_iid") == num_iid
+    methods = [r.url.params.get("method") for r in emulator.requests]
+    assert methods.count("taobao.item.add") == 1
+    assert "taobao.items.custom.get" in methods
