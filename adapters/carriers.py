@@ -28,6 +28,13 @@ CARRIERS: dict[str, str] = {
     "CAINIAO": "Cainiao (菜鸟)",
 }
 
+
+def english_name(code: str) -> str:
+    """The carrier's name in English (``SF`` -> ``SF Express``): what a marketplace without a carrier
+    list of its own (WooCommerce notes, Amazon's ``carrierName`` for ``Other``) shows."""
+    return CARRIERS[code].split(" (", 1)[0]
+
+
 _ALIASES = {
     "SFEXPRESS": "SF",
     "SHUNFENG": "SF",

@@ -25,6 +25,7 @@ from listing_sync.adapters.base import (
     Shipment,
     Variation,
 )
+from listing_sync.adapters.carriers import english_name
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"
@@ -456,16 +457,7 @@ CARRIER_CODES: Mapping[str, str] = {
     **{code: OTHER for code in ("SF", "YTO", "ZTO", "STO", "YUNDA", "EMS", "CHINAPOST", "4PX", "YANWEN", "CAINIAO")},
 }
 CARRIER_NAMES: Mapping[str, str] = {
-    "SF": "SF Express",
-    "YTO": "YTO Express",
-    "ZTO": "ZTO Express",
-    "STO": "STO Express",
-    "YUNDA": "Yunda Express",
-    "EMS": "China EMS",
-    "CHINAPOST": "China Post",
-    "4PX": "4PX",
-    "YANWEN": "Yanwen",
-    "CAINIAO": "Cainiao",
+    code: english_name(code) for code, amazon in CARRIER_CODES.items() if amazon == OTHER
 }
 
 

@@ -25,6 +25,7 @@ from listing_sync.adapters.base import (
     Shipment,
     Variation,
 )
+from listing_sync.adapters.carriers import CARRIERS, english_name
 from listing_sync.adapters.money import parse_decimal, round_money
 
 API_PATH = "/wp-json/wc/v3"
@@ -318,22 +319,7 @@ def remote_variation(parent: Mapping[str, Any], raw: Mapping[str, Any], currency
 
 # ---------------------------------------------------------------------------------------- shipping
 #: our carrier -> the name a WooCommerce order note and meta show (WooCommerce core has no carrier list)
-CARRIER_CODES: Mapping[str, str] = {
-    "SF": "SF Express",
-    "YTO": "YTO Express",
-    "ZTO": "ZTO Express",
-    "STO": "STO Express",
-    "YUNDA": "Yunda Express",
-    "EMS": "China EMS",
-    "CHINAPOST": "China Post",
-    "DHL": "DHL",
-    "FEDEX": "FedEx",
-    "UPS": "UPS",
-    "USPS": "USPS",
-    "4PX": "4PX",
-    "YANWEN": "Yanwen",
-    "CAINIAO": "Cainiao",
-}
+CARRIER_CODES: Mapping[str, str] = {code: english_name(code) for code in CARRIERS}
 TRACKING_META = "_listing_sync_tracking_{package}"
 
 
