@@ -91,6 +91,20 @@ def process_cache() -> MemoryTokenCache:
     return _PROCESS
 
 
+def _adopt(memory: MemoryTokenCache, key: str, raw: str | bytes, now: float) -> tuple[str, float] | None:
+    """A shared cache entry (``{"token", "expires_at"}``) still valid at ``now``, kept in ``memory`` too;
+    None when it is unreadable or expired."""
+    try:
+        data = json.loads(raw)
+        token, expires_at = str(data["token"]), float(data["expires_at"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if expires_at <= now:
+        return None
+    memory.put(key, token, expires_at)
+    return token, expires_at
+
+
 class FileTokenCache:
     """Tokens in ``directory`` (created ``0700``), one ``0600`` file per credential, ``flock``-ed while a
     refresh runs; this process's memory in front."""
@@ -111,14 +125,10 @@ class FileTokenCache:
         if found is not None:
             return found
         try:
-            data = json.loads(self._path(key, ".json").read_text(encoding="utf-8"))
-            token, expires_at = str(data["token"]), float(data["expires_at"])
-        except (OSError, ValueError, KeyError, TypeError):
+            raw = self._path(key, ".json").read_text(encoding="utf-8")
+        except OSError:
             return None
-        if expires_at <= self._wall():
-            return None
-        self._memory.put(key, token, expires_at)
-        return token, expires_at
+        return _adopt(self._memory, key, raw, self._wall())
 
     def put(self, key: str, token: str, expires_at: float) -> None:
         self._memory.put(key, token, expires_at)
@@ -173,15 +183,7 @@ class RedisTokenCache:
         raw = self.client.get(self.prefix + key)
         if not raw:
             return None
-        try:
-            data = json.loads(raw)
-            token, expires_at = str(data["token"]), float(data["expires_at"])
-        except (ValueError, KeyError, TypeError):
-            return None
-        if expires_at <= self._wall():
-            return None
-        self._memory.put(key, token, expires_at)
-        return token, expires_at
+        return _adopt(self._memory, key, raw, self._wall())
 
     def put(self, key: str, token: str, expires_at: float) -> None:
         self._memory.put(key, token, expires_at)
