@@ -19,7 +19,7 @@ from listing_sync.adapters.base import (
 )
 
 from tests.adapters.amazon.conftest import T0, build
-from tests.adapters.amazon.test_spec import SPECS, check_request
+from tests.adapters.amazon.test_spec import check_request, load
 
 NA = "https://sellingpartnerapi-na.amazon.com"
 LWA = "https://api.amazon.com/auth/o2/token"
@@ -34,7 +34,7 @@ def api():
 
 
 def test_confirm_shipment_is_not_deprecated_in_the_model() -> None:
-    spec = json.loads((SPECS / "ordersV0.json").read_text(encoding="utf-8"))
+    spec = load("ordersV0.json")
     op = spec["paths"]["/orders/v0/orders/{orderId}/shipmentConfirmation"]["post"]
     assert op["operationId"] == "confirmShipment" and not op.get("deprecated")
     assert spec["paths"]["/orders/v0/orders"]["get"]["deprecated"] is True  # getOrders is
