@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,14 +11,19 @@ from typing import Any
 from listing_sync.syncer import catalog, reconcile
 from listing_sync.syncer.catalog import ImportSummary, StockMode
 from listing_sync.syncer.context import Context, current_user, ensure_channel_rows
+from listing_sync.syncer.models import Sku, StockMovement, Warehouse
+from listing_sync.syncer.services.changes import HistoryEntry, sku_history
 from listing_sync.syncer.services.common import (
     FileFormat,
     NotFound,
     Written,
     configured_channels,
+    iso_utc,
     require_out,
     write_table,
 )
+from listing_sync.syncer.services.listings import MAX_PER_PAGE, ListingQuery, ListingRow, query_listings
+from sqlalchemy import select
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +133,59 @@ def _xlsx_rows(path: Path) -> int | None:
     finally:
         workbook.close()
     return None if rows is None else max(0, rows - 1)
+
+
+# ------------------------------------------------------------------------------------- the SKU page
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One stock movement of a SKU (deltas of on hand and reserved) and why."""
+
+    time: str
+    warehouse: str
+    kind: str
+    on_hand_delta: int
+    reserved_delta: int
+    reason: str
+    user: str
+    change_set: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SkuOverview:
+    """Everything about one SKU: its catalog data and stock per warehouse, its last stock movements
+    (newest first), each channel's listing (desired and pushed price and quantity in the channel's
+    currency, state, last error) and its history of changes and sync results (oldest first)."""
+
+    details: SkuDetails
+    ledger: list[LedgerEntry]
+    listings: list[ListingRow]
+    history: list[HistoryEntry]
+
+
+def sku_overview(context: Context, sku: str, *, ledger_limit: int = 50) -> SkuOverview:
+    """One SKU's page (read only); an unknown SKU raises :class:`NotFound`."""
+    details = show_sku(context, sku)
+    with context.session() as session:
+        moves = session.execute(
+            select(StockMovement, Warehouse.code)
+            .join(Warehouse, Warehouse.id == StockMovement.warehouse_id)
+            .join(Sku, Sku.id == StockMovement.sku_id)
+            .where(Sku.sku == sku)
+            .order_by(StockMovement.id.desc())
+            .limit(ledger_limit)
+        ).all()
+        ledger = [
+            LedgerEntry(
+                iso_utc(move.created_at) or "",
+                code,
+                move.kind,
+                move.on_hand_delta,
+                move.reserved_delta,
+                move.reason,
+                move.user,
+                move.change_set_id,
+            )
+            for move, code in moves
+        ]
+    listings = query_listings(context, ListingQuery(sku=glob.escape(sku), sort="channel", per_page=MAX_PER_PAGE))
+    return SkuOverview(details, ledger, listings.rows, sku_history(context, sku))

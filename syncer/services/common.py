@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,3 +95,12 @@ def prepare(context: Context) -> Context:
 def configured_channels(context: Context) -> list[ChannelConfig]:
     """The channels of the channels file, or none when there is no channels file yet."""
     return context.channels if context.settings.resolved_channels_file.exists() else []
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 UTC to the second (SQLite hands back naive UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 from listing_sync.syncer import mapping
-from listing_sync.syncer.changes import Selection
+from listing_sync.syncer.changes import Selection, select_skus
 from listing_sync.syncer.context import Context
 from listing_sync.syncer.mapping import PublishGap
+from listing_sync.syncer.models import Channel, ChannelListing, Product, Sku
 from listing_sync.syncer.services.changes import (
     ChangePreview,
     ListingAction,
@@ -18,7 +22,9 @@ from listing_sync.syncer.services.changes import (
     preview_change,
     selected_skus,
 )
-from listing_sync.syncer.services.common import InvalidRequest, prepare
+from listing_sync.syncer.services.common import InvalidRequest, iso_utc, prepare
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +68,206 @@ def check_publish(
     if preview:
         planned = preview_change(context, ListingsChange(ListingAction.PUBLISH, selection, tuple(channels or ())))
     return PublishCheck(planned, publish_gaps(context, selection, channels))
+
+
+# ------------------------------------------------------------------------------------- the listings grid
+class ListingState(StrEnum):
+    """A listing as people see it: ``parked`` (a permanent failure waits for a change), ``pending`` (a
+    push is due or awaits the marketplace's confirmation), else ``delisted`` (wanted off sale) or ``listed``."""
+
+    LISTED = "listed"
+    PENDING = "pending"
+    PARKED = "parked"
+    DELISTED = "delisted"
+
+
+_PENDING = ("new", "dirty", "retry", "submitted")
+_listing_state = case(
+    (ChannelListing.status == "parked", ListingState.PARKED.value),
+    (ChannelListing.status.in_(_PENDING), ListingState.PENDING.value),
+    (ChannelListing.wanted == "delisted", ListingState.DELISTED.value),
+    else_=ListingState.LISTED.value,
+)
+#: the columns the grid sorts by (ties by SKU, then channel)
+LISTING_SORTS: dict[str, Any] = {
+    "sku": Sku.sku,
+    "product": Product.title,
+    "category": Product.category,
+    "channel": Channel.name,
+    "state": _listing_state,
+    "price": ChannelListing.desired_price,
+    "quantity": ChannelListing.desired_quantity,
+    "updated": ChannelListing.updated_at,
+}
+MAX_PER_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ListingQuery:
+    """Filters of the listings grid (all optional; every given one must match), sort and page."""
+
+    sku: str | None = None  # a glob: TEA-*, *-250G
+    product: str | None = None  # part of the product's key or title
+    category: str | None = None
+    tag: str | None = None
+    channel: str | None = None
+    state: ListingState | None = None
+    reason: str | None = None  # a parked or retrying listing's error code
+    sort: str = "sku"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ListingRow:
+    """One SKU on one channel: desired and pushed price (in ``currency``, the channel's) and quantity."""
+
+    sku: str
+    product: str
+    title: str
+    category: str
+    tags: tuple[str, ...]
+    channel: str
+    currency: str
+    state: ListingState
+    status: str
+    wanted: str
+    desired_price: str | None
+    pushed_price: str | None
+    desired_quantity: int | None
+    pushed_quantity: int | None
+    error_code: str | None
+    error: str | None
+    attempts: int
+    next_try_at: str | None
+    last_pushed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """One page of the grid, the number of listings matching in all, and the error codes present (for a
+    reason filter)."""
+
+    rows: list[ListingRow]
+    total: int
+    page: int
+    per_page: int
+    reasons: list[str]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def query_listings(context: Context, query: ListingQuery) -> ListingPage:
+    """The listings matching ``query``, sorted and paged (read only). Bad parameters are refused, each named."""
+    problems = []
+    if query.sort not in LISTING_SORTS:
+        problems.append(f"sort {query.sort!r}: use one of {', '.join(LISTING_SORTS)}")
+    if query.page < 1:
+        problems.append(f"page {query.page}: pages start at 1")
+    if not 1 <= query.per_page <= MAX_PER_PAGE:
+        problems.append(f"per_page {query.per_page}: give 1 to {MAX_PER_PAGE}")
+    if query.channel:
+        known = [c.name for c in context.channels]
+        if query.channel not in known:
+            problems.append(f"channel {query.channel!r}: no such channel (known: {', '.join(known) or 'none'})")
+    if problems:
+        raise InvalidRequest("; ".join(problems))
+    prepare(context)
+    currencies = {c.name: c.currency for c in context.channels}
+    with context.session() as session:
+        where = _listing_filters(session, query)
+        base = (
+            select(
+                ChannelListing,
+                _listing_state,
+                Sku.sku,
+                Product.key,
+                Product.title,
+                Product.category,
+                Product.tags,
+                Channel.name,
+            )
+            .join(Sku, Sku.id == ChannelListing.sku_id)
+            .join(Product, Product.id == Sku.product_id)
+            .join(Channel, Channel.id == ChannelListing.channel_id)
+            .where(*where)
+        )
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        column = LISTING_SORTS[query.sort]
+        order = [column.desc() if query.descending else column.asc(), Sku.sku, Channel.name]
+        found = session.execute(base.order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))
+        rows = [_listing_row(row, currencies) for row in found]
+        reasons = sorted(
+            code
+            for (code,) in session.execute(
+                select(ChannelListing.last_error_code).where(ChannelListing.last_error_code.is_not(None)).distinct()
+            )
+            if code
+        )
+    return ListingPage(rows, total, query.page, query.per_page, reasons)
+
+
+def state_counts(context: Context) -> dict[str, dict[str, int]]:
+    """Listings per channel and :class:`ListingState` (every state present, zeros included)."""
+    prepare(context)
+    out: dict[str, dict[str, int]] = {c.name: dict.fromkeys(ListingState, 0) for c in context.channels}
+    with context.session() as session:
+        counted = session.execute(
+            select(Channel.name, _listing_state, func.count())
+            .join(ChannelListing, ChannelListing.channel_id == Channel.id)
+            .group_by(Channel.name, _listing_state)
+        )
+        for channel, state, count in counted:
+            out.setdefault(channel, dict.fromkeys(ListingState, 0))[ListingState(state)] = count
+    return out
+
+
+def _listing_filters(session: Session, query: ListingQuery) -> list[Any]:
+    where: list[Any] = []
+    if query.sku or query.tag:  # the bulk-change selectors' own matching (globs, tags)
+        selection = Selection(patterns=[query.sku] if query.sku else [], tags=[query.tag] if query.tag else [])
+        where.append(Sku.id.in_(select_skus(session, selection)))
+    if query.product:
+        text = f"%{query.product.lower()}%"
+        where.append(or_(func.lower(Product.key).like(text), func.lower(Product.title).like(text)))
+    if query.category:
+        where.append(Product.category == query.category)
+    if query.channel:
+        where.append(Channel.name == query.channel)
+    if query.state:
+        where.append(_listing_state == ListingState(query.state).value)
+    if query.reason:
+        where.append(ChannelListing.last_error_code == query.reason)
+    return where
+
+
+def _listing_row(row: Any, currencies: dict[str, str]) -> ListingRow:
+    listing, state, sku, key, title, category, tags, channel = row
+    return ListingRow(
+        sku=sku,
+        product=key,
+        title=title,
+        category=category,
+        tags=tuple(tags or ()),
+        channel=channel,
+        currency=currencies.get(channel, ""),
+        state=ListingState(state),
+        status=listing.status,
+        wanted=listing.wanted,
+        desired_price=_text(listing.desired_price),
+        pushed_price=_text(listing.pushed_price),
+        desired_quantity=listing.desired_quantity,
+        pushed_quantity=listing.pushed_quantity,
+        error_code=listing.last_error_code,
+        error=listing.last_error,
+        attempts=listing.attempts,
+        next_try_at=iso_utc(listing.next_try_at),
+        last_pushed_at=iso_utc(listing.last_pushed_at),
+    )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
