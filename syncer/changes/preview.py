@@ -166,6 +166,7 @@ class _ChannelPreview:
         self.new_base, self.new_override = context.new.base, context.new.override
         self.feeds = {context.warehouses[c] for c in config.warehouses if c in context.warehouses}
         self.rates: dict[str, Decimal | None] = {}  # SKU currency -> rate into the channel's (None: missing)
+        self.missing: dict[str, str] = {}  # SKU currency -> why there is no rate into the channel's
         self.prices: dict[tuple[Any, ...], tuple[Decimal, Decimal, Decimal | None]] = {}
 
     def run(self) -> None:
@@ -209,6 +210,16 @@ class _ChannelPreview:
         )
         if op is not None:
             self.calls[op].append(_CallItem(sku.sku, row.ref if row is not None else None, sku.product_id))
+        if op in (Operation.PUBLISH, Operation.RELIST):
+            self.require_rate(sku)
+
+    def require_rate(self, sku: _SkuRow) -> None:
+        """A listing put on sale needs a rate from its SKU's currency into the channel's: without one the
+        sync parks it (``fx_rate_missing``), so the preview refuses it, as the publish dry run reports it."""
+        if sku.currency not in self.rates:
+            self.look_up_rate(sku.currency)
+        if self.rates[sku.currency] is None:
+            self.refuse(sku, f"{self.missing[sku.currency]} (the sync would park it fx_rate_missing)")
 
     def price(self, row: _ListingRow, sku: _SkuRow, old: Decimal, pushable: bool) -> Decimal:
         """The price the channel will show (the old one while the FX rate is missing), guarded."""
@@ -246,6 +257,7 @@ class _ChannelPreview:
             self.rates[currency] = fx.rate(self.context.session, currency, self.config.currency, self.context.day)
         except fx.MissingRate as exc:
             self.rates[currency] = None
+            self.missing[currency] = str(exc)
             self.plan.notes.append(f"{self.name}: {exc}; its listings keep waiting for the rate")
 
     def quantity(self, row: _ListingRow, sku: _SkuRow, old: int | None, pushable: bool) -> int:

@@ -236,3 +236,20 @@ def test_a_publish_gap_table_groups_identical_problems(run) -> None:
     assert "TEE-HAN-WH-M" not in gaps  # the 4th SKU is counted, not listed
     rows = json.loads(run("listings", "publish", "--sku", "TEE-*", "--dry-run", "--format", "json").stdout)
     assert len([r for r in rows if r["code"] == "category_unmapped"]) == 24  # JSON keeps a row per SKU
+
+
+def test_publish_yes_refuses_a_missing_fx_rate_before_any_change(run) -> None:
+    """Trap 4: the dry run named the missing CNY->USD rate, but ``--yes`` applied the publish and the sync
+    then parked every USD listing ``fx_rate_missing``."""
+    applied = run("listings", "publish", "--sku", "HONEY-*", "--channel", "ebay-us", "--yes", "--format", "json")
+    assert applied.exit_code == 1
+    doc = json.loads(applied.stdout)
+    assert doc["status"] == "refused" and doc["change_set"] is None
+    assert {(r["channel"], r["sku"]) for r in doc["refused"]} == {("ebay-us", "HONEY-LY-500")}
+    assert "no FX rate CNY->USD" in doc["refused"][0]["message"]
+    assert "fx_rate_missing" in doc["refused"][0]["message"]
+    with db.unit_of_work(db_url()) as s:  # nothing was applied: no listing to park
+        assert s.scalars(select(ChannelListing)).first() is None
+    assert run("listings", "publish", "--sku", "HONEY-*", "--channel", "taobao", "--yes").exit_code == 0  # CNY
+    assert run("fx", "set", "CNY", "USD", "0.14", "--date", "2020-01-01").exit_code == 0
+    assert run("listings", "publish", "--sku", "HONEY-*", "--channel", "ebay-us", "--yes").exit_code == 0
