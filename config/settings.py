@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     trace_personal_data_until: datetime | None = None
     #: buyers' personal data kept in the database (packing, shipping) is purged this many days after the order
     personal_data_retention_days: int = Field(default=90, ge=1, le=3650)
+    #: the web console's session cookies are signed with this; unset: a random key kept (0600) in the data dir
+    web_secret_key: SecretStr | None = None
+    #: mark the session cookie Secure (send it over HTTPS only): set it when the console is served over HTTPS
+    web_secure_cookies: bool = False
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)  # a console login lasts this long
+    #: failed logins of one user from one address within the window before further attempts are refused (429)
+    web_login_attempts: int = Field(default=5, ge=1, le=1000)
+    web_login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     @field_validator("trace_personal_data_until")
     @classmethod

@@ -495,3 +495,53 @@ class AttributeMapping(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
 
     __table_args__ = (UniqueConstraint("channel", "category", "target"),)
+
+
+# ------------------------------------------------------------------------------ web users and tokens
+class WebUser(Base):
+    """A person who logs in to the web console or calls the HTTP API: an argon2 password hash, a role
+    (viewer, operator, admin) and whether the account is disabled (disabled users cannot log in, and
+    their sessions and tokens stop working at once)."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+
+class ApiToken(Base):
+    """A bearer token of one user for the HTTP API. Only its SHA-256 hash and a short public prefix are
+    kept (the token is shown once, when created); ``last_used_*`` is the audit of its use."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_ip: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebAudit(Base):
+    """One event of the web face: a login (succeeded or failed, with the client's address), a logout, a
+    token created or revoked, a user added or disabled. Failed logins here drive the login rate limit."""
+
+    __tablename__ = "web_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    user: Mapped[str] = mapped_column(String(64), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (Index("ix_web_audit_event_user_ip_at", "event", "user", "ip", "at"),)

@@ -17,6 +17,7 @@ from listing_sync.syncer.cli import orders  # noqa: F401
 from listing_sync.syncer.cli import fx  # noqa: F401
 from listing_sync.syncer.cli import reports  # noqa: F401  (report)
 from listing_sync.syncer.cli import demo  # noqa: F401
+from listing_sync.syncer.cli import users  # noqa: F401  (users, tokens, serve)
 
 # isort: on
 from listing_sync.syncer.cli.app import main

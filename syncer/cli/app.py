@@ -62,6 +62,8 @@ listings_app = group("listings", "Put catalog SKUs on channels, take them down a
 orders_app = group("orders", "Pull, list and work orders.")
 fx_app = group("fx", "Exchange rates used for channel prices and reports.")
 report_app = group("report", "Sales, inventory and reorder reports (table, CSV or XLSX).")
+users_app = group("users", "People who log in to the web console and HTTP API, and their roles.")
+tokens_app = group("tokens", "Bearer tokens for the HTTP API (shown once, stored hashed).")
 
 
 # ------------------------------------------------------------------------------------ --format choices

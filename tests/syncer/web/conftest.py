@@ -1,0 +1,133 @@
+"""The web face's test world: a context on a temp SQLite with the demo's six emulated channels (CNY
+and USD), the example catalog and its mappings, FX rates, every SKU published; three users
+(``viewer``, ``operator``, ``admin``, password :data:`PASSWORD`) with one API token each.
+
+The world is built once per test session and copied for each test (a fresh database and emulator state
+per test, without paying for the import and the argon2 hashes every time).
+
+- ``web_context``: that Context; ``web_app``: ``create_app(web_context)``
+- ``client_as(role)``: a TestClient logged in through ``/login`` (session cookie); its default headers
+  carry the session's CSRF token (``X-CSRF-Token``); delete it to test a refusal
+- ``api_as(role)``: a TestClient sending ``Authorization: Bearer <token>`` of that role's user
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from listing_sync.config.settings import Settings
+from listing_sync.syncer import db
+from listing_sync.syncer.changes import Selection
+from listing_sync.syncer.context import Context
+from listing_sync.syncer.demo import DEMO_FX
+from listing_sync.syncer.services import catalog, changes, fx, system, users
+from listing_sync.syncer.services.sync import SyncMode
+from scenario import EXAMPLE, ROOT, mark_published
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("viewer", "operator", "admin")
+#: the demo's channels (six emulated marketplaces, CNY and USD) and catalog
+CHANNELS = ROOT / "config" / "channels.example.toml"
+
+
+@dataclass(frozen=True)
+class Template:
+    data: Path
+    tokens: dict[str, str]
+
+
+def settings_for(data: Path) -> Settings:
+    return Settings(_env_file=None, data_dir=data, web_secret_key="test-secret-key-" + "x" * 32)
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    data = tmp_path_factory.mktemp("web-template") / "data"
+    data.mkdir()
+    shutil.copy(CHANNELS, data / "channels.toml")
+    context = Context(settings=settings_for(data))
+    system.upgrade_database(context)
+    catalog.import_catalog(context, EXAMPLE / "catalog.csv", user="test")
+    for quote, rate in DEMO_FX.items():
+        fx.set_rate(context, "CNY", quote, rate, date(2026, 1, 1))
+    from listing_sync.syncer import mapping
+
+    with context.session() as session:
+        mapping.import_demo_mappings(session, context.channels, EXAMPLE)
+    publish = changes.preview_change(
+        context, changes.ListingsChange(changes.ListingAction.PUBLISH, Selection(patterns=["*"]))
+    )
+    changes.apply_change(context, publish, user="test", sync=SyncMode.NONE)
+    with db.unit_of_work(context.db_url) as session:
+        mark_published(session)
+    tokens = {}
+    for role in ROLES:
+        users.add_user(context, role, role, PASSWORD)
+        tokens[role] = users.create_token(context, role, f"{role} tests").secret
+    db.engine_for(context.db_url).dispose()
+    return Template(data, tokens)
+
+
+@pytest.fixture
+def web_context(web_template: Template, tmp_path: Path) -> Iterator[Context]:
+    data = tmp_path / "data"
+    shutil.copytree(web_template.data, data)
+    context = Context(settings=settings_for(data))
+    yield context
+    db.engine_for(context.db_url).dispose()
+
+
+@pytest.fixture
+def web_app(web_context: Context) -> FastAPI:
+    from listing_sync.syncer.web.app import create_app
+
+    return create_app(web_context)
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD) -> TestClient:
+    """Log ``client`` in through the form; its default headers then carry the session's CSRF token."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    done = client.post(
+        "/login", data={"username": name, "password": password, "csrf_token": token[1]}, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
+    return client
+
+
+@pytest.fixture
+def client_as(web_app: FastAPI) -> Iterator[Callable[[str], TestClient]]:
+    made: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(web_app)
+        made.append(client)
+        return login(client, role)
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def api_as(web_app: FastAPI, web_template: Template) -> Iterator[Callable[[str], TestClient]]:
+    made: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(web_app, headers={"Authorization": f"Bearer {web_template.tokens[role]}"})
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
