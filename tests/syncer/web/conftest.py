@@ -48,6 +48,19 @@ def settings_for(data: Path) -> Settings:
     return Settings(_env_file=None, data_dir=data, web_secret_key="test-secret-key-" + "x" * 32)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """argon2 at its lowest cost in these tests (a login costs ~1 ms instead of ~100; production keeps the
+    library's defaults). Patched before the template's users are made, so their hashes are cheap too."""
+    from argon2 import PasswordHasher
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        users._dummy_hash.cache_clear()
+        yield
+    users._dummy_hash.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def web_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     data = tmp_path_factory.mktemp("web-template") / "data"
