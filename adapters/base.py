@@ -72,6 +72,7 @@ __all__ = [
     "RateLimited",
     "Recipient",
     "RemoteListing",
+    "SaleWindow",
     "RequestRejected",
     "RetryableError",
     "Shipment",
@@ -316,13 +317,33 @@ class ListingDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class SaleWindow:
+    """A sale price the marketplace applies by itself between ``starts_at`` and ``ends_at`` (a promotion
+    put on a marketplace with a native dated sale price: the price switches even if our worker is down)."""
+
+    price: Money
+    starts_at: datetime
+    ends_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts_at", utc(self.starts_at))
+        object.__setattr__(self, "ends_at", utc(self.ends_at))
+
+
+@dataclass(frozen=True, slots=True)
 class PriceUpdate:
-    """Set the price of one SKU to ``price`` (absolute). ``list_price`` is the struck-through price."""
+    """Set the price of one SKU to ``price`` (absolute). ``list_price`` is the struck-through price.
+
+    ``sale`` (adapters whose ``native_sale`` is ``dated``): ``price`` is the regular price and the
+    marketplace shows ``sale.price`` within its dates by itself. ``clear_sale``: remove a native sale
+    (dated sale fields, or the compare-at price) put there before."""
 
     sku: str
     price: Money
     ref: ListingRef | None = None
     list_price: Money | None = None
+    sale: SaleWindow | None = None
+    clear_sale: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -812,7 +833,12 @@ class ChannelAdapter(ABC):
         :class:`ChannelError` (retryable or not) when the marketplace refuses or cannot be reached."""
         raise Unsupported(f"{self.kind} channel {self.name}: shipping confirmation is not supported", channel=self.name)
 
-    #: how this marketplace schedules a sale price by itself, for a scheduled price change's preview ("" = no way)
+    #: how a scheduled price change (a promotion) reaches this marketplace: ``dated`` = a native sale price
+    #: with dates, sent ahead (``PriceUpdate.sale``), switched by the marketplace; ``compare_at`` = no dates:
+    #: our worker switches the price and the regular one goes to the struck-through ``list_price``;
+    #: ``""`` = our worker switches the price
+    native_sale: ClassVar[Literal["dated", "compare_at", ""]] = ""
+    #: what the preview of a scheduled price change says about this marketplace (its own words)
     native_sale_schedule: ClassVar[str] = ""
 
     #: why this marketplace's API cannot cancel an order from the seller's side ("" where it can)

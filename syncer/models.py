@@ -257,6 +257,28 @@ class ScheduledChange(Base):
     message: Mapped[str] = mapped_column(Text, default="")
 
 
+class NativeSale(Base):
+    """A scheduled change's sale price on one listing of a marketplace with a native sale (``native_sale`` of
+    its adapter): ``dated`` ones are sent ahead with their dates and switched by the marketplace itself;
+    ``compare_at`` ones keep the regular price to show struck through while the promotion runs.
+
+    ``state``: pending (to send) -> on (the marketplace has it) -> off (cleared, ended or withdrawn);
+    clear (cancelled or replaced: the next push removes it)."""
+
+    __tablename__ = "native_sales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheduled_change_id: Mapped[int] = mapped_column(ForeignKey("scheduled_changes.id"), index=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("channel_listings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # dated | compare_at
+    regular_price: Mapped[Decimal] = mapped_column()
+    sale_price: Mapped[Decimal] = mapped_column()
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+
 class ChangeItem(Base):
     """One value changed by a change set, with its old and new value (as text, exact)."""
 

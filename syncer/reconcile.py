@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,6 +33,7 @@ from listing_sync.adapters.base import (
     Operation,
     PriceUpdate,
     RemoteListing,
+    SaleWindow,
     StockUpdate,
 )
 from listing_sync.config.channels import ChannelConfig
@@ -40,6 +41,7 @@ from listing_sync.syncer import content, fx, leases, recompute, rules
 from listing_sync.syncer.models import (
     Channel,
     ChannelListing,
+    NativeSale,
     Product,
     Sku,
     StockLevel,
@@ -247,6 +249,7 @@ class PlannedItem:
     value: Any  # the value pushed: price Decimal, quantity int, content hash, or wanted state
     payload: Any  # the adapter's input (draft, update or request)
     group: tuple[int, ...] = ()  # listing ids a publish draft covers (its variations)
+    sale: tuple[int, str] | None = None  # a native sale's id and the state a success moves it to
 
 
 @dataclass(slots=True)
@@ -350,7 +353,7 @@ def build_plan(
         query = query.where(ChannelListing.sku_id.in_(list(only_skus)))
     if adapter.limits.daily_revisions:
         adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
-    planner = _Planner(plan, channel, adapter)
+    planner = _Planner(plan, channel, adapter, now=now, sales=_native_sales(session, channel_id))
     for row in session.execute(query):  # narrow rows: ORM objects only for the drafts of content changes
         planner.add(row, _SkuKey(row.sku_pk, row.sku_code, row.product_pk))
     planner.drafts(session)
@@ -383,12 +386,61 @@ class _SkuKey:
     product_id: int
 
 
+def _native_sales(session: Session, channel_id: int) -> dict[int, NativeSale]:
+    """The channel's native sales still to send, on the marketplace, or to clear, by listing id (the
+    latest one per listing)."""
+    query = (
+        select(NativeSale)
+        .join(ChannelListing, ChannelListing.id == NativeSale.listing_id)
+        .where(ChannelListing.channel_id == channel_id, NativeSale.state.in_(("pending", "on", "clear")))
+        .order_by(NativeSale.id)
+    )
+    return {sale.listing_id: sale for sale in session.scalars(query)}
+
+
+def sale_price_update(
+    sku: str, ref: ListingRef | None, desired: Decimal, currency: str, sale: NativeSale | None, now: datetime
+) -> tuple[PriceUpdate, str | None]:
+    """The price push of a listing that may carry a native sale, and the state a success moves the sale to.
+
+    Dated: the regular price with the sale and its dates while the listing's price is the regular or the
+    promotion's one and the window has not ended (the marketplace switches; the start and the end only
+    send it again); once it ended, the regular price and the sale cleared. Compare-at: the promotion's price
+    with the regular one struck through. A price other than both (changed by hand, or the start planned a
+    different one) clears the sale: the later change wins, as the end's revert does."""
+    money = lambda amount: Money(amount, currency)  # noqa: E731
+    if sale is None:
+        return PriceUpdate(sku, money(desired), ref), None
+    regular, promo = sale.regular_price, sale.sale_price
+    if sale.state != "clear" and desired in (regular, promo):
+        if sale.kind == "dated":
+            if now < sale.ends_at:
+                window = SaleWindow(money(promo), sale.starts_at, sale.ends_at)
+                return PriceUpdate(sku, money(regular), ref, sale=window), "on"
+            # ended on the marketplace already: keep its regular price, never push the promotion's as regular
+            return PriceUpdate(sku, money(regular), ref, clear_sale=True), "on" if desired == promo else "off"
+        if desired == promo:
+            return PriceUpdate(sku, money(promo), ref, list_price=money(regular)), "on"
+        if now < sale.starts_at:
+            return PriceUpdate(sku, money(desired), ref), None
+    return PriceUpdate(sku, money(desired), ref, clear_sale=True), "off"
+
+
 class _Planner:
     """Sorts one channel's due listings into operations: delist, publish (one draft per product),
     relist, price, stock, or a clean-up without an API call; then batches them by the adapter's limits."""
 
-    def __init__(self, plan: Plan, channel: ChannelConfig, adapter: ChannelAdapter) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        channel: ChannelConfig,
+        adapter: ChannelAdapter,
+        *,
+        now: datetime,
+        sales: Mapping[int, NativeSale] | None = None,
+    ) -> None:
         self.plan, self.channel, self.adapter = plan, channel, adapter
+        self.now, self.sales = now, dict(sales or {})
         self.ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
         self.publish_groups: dict[int, list[tuple[Any, _SkuKey]]] = defaultdict(list)
 
@@ -415,10 +467,15 @@ class _Planner:
             relist = DelistRequest(sku.sku, ref, quantity=listing.desired_quantity)
             self.queue(Operation.RELIST, listing, sku, "active", relist)
             queued = True
-        if listing.desired_price != listing.pushed_price:
+        sale = self.sales.get(listing.id)
+        if listing.desired_price != listing.pushed_price or (sale is not None and sale.state in ("pending", "clear")):
             if not self.defer(sku, budget, REVISION_RESERVE, "price change"):
-                price = Money(_pushed_price(listing), self.channel.currency)
-                self.queue(Operation.PRICE, listing, sku, listing.desired_price, PriceUpdate(sku.sku, price, ref))
+                update, state = sale_price_update(
+                    sku.sku, ref, _pushed_price(listing), self.channel.currency, sale, self.now
+                )
+                self.queue(Operation.PRICE, listing, sku, listing.desired_price, update)
+                if sale is not None and state is not None:
+                    self.ops[Operation.PRICE][-1].sale = (sale.id, state)
             queued = True
         if listing.desired_quantity != listing.pushed_quantity:
             reserve = 0 if listing.desired_quantity == 0 else REVISION_RESERVE  # selling out goes first
@@ -588,8 +645,11 @@ def write_results(
     pushed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)  # written in bulk, by column set
     cleaned: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
+    sales: list[dict[str, Any]] = []
     for item, result in zip(items, results, strict=True):
         ids = item.group or (item.listing_id,)
+        if result is not None and result.ok and item.sale is not None:
+            sales.append({"b_id": item.sale[0], "b_state": item.sale[1], "b_now": now})
         if result is None or result.ok:
             submitted = result is not None and result.state == "submitted"
             for listing_id in ids:
@@ -630,6 +690,14 @@ def write_results(
             report.errors.append((item.sku, f"{op.value}: {result.code}: {result.message}"))
             _history(history, run_id, listing_id, op, False, result.state, item, result.code, result.message)
     _write_pushed(session, pushed, cleaned)
+    if sales:
+        sale_table = table_of(NativeSale)
+        session.connection().execute(
+            update(sale_table)
+            .where(sale_table.c.id == bindparam("b_id"))
+            .values(state=bindparam("b_state"), updated_at=bindparam("b_now", type_=sale_table.c.updated_at.type)),
+            sales,
+        )
     if history:
         session.connection().execute(insert(table_of(SyncResult)), history)
     return report

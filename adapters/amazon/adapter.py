@@ -432,12 +432,18 @@ class AmazonAdapter(HttpAdapter):
 
     # -- operations --------------------------------------------------------------------------------
     def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
-        """Set ``purchasable_offer`` (our_price, audience ALL) for this marketplace."""
+        """Set ``purchasable_offer`` (our_price, audience ALL; a promotion's ``discounted_price`` schedule with
+        its dates) for this marketplace."""
 
         def patches(u: PriceUpdate) -> list[dict[str, Any]]:
-            return [m.price_patch(u.price, self.marketplace_id)]
+            return [m.price_patch(u.price, self.marketplace_id, u.sale)]
 
-        return self._write(updates, patches, lambda u: self._currency_problem(u.sku, u.price))
+        def check(u: PriceUpdate) -> ItemResult | None:
+            return self._currency_problem(u.sku, u.price) or (
+                self._currency_problem(u.sku, u.sale.price) if u.sale else None
+            )
+
+        return self._write(updates, patches, check)
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
         """Set the DEFAULT (merchant-fulfilled) quantity with a ``merge`` patch. No compare-and-set exists."""
@@ -718,7 +724,8 @@ class AmazonAdapter(HttpAdapter):
         "the Orders API has no cancel operation (sellers cancel in Seller Central or by an order "
         "acknowledgement feed, not integrated)"
     )
-    native_sale_schedule = "Amazon can run a sale price by itself (purchasable_offer discounted_price schedule)"
+    native_sale = "dated"
+    native_sale_schedule = "Amazon: purchasable_offer discounted_price schedule with start_at and end_at"
     carrier_codes = m.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

@@ -17,7 +17,8 @@ import base64
 import gzip
 import hashlib
 import json
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -439,7 +440,7 @@ class AmazonEmulator(Emulator):
         attrs = item["attributes"]
         if item.get("asin") is None:
             return []  # an offer without item details
-        price = _price(attrs, self.marketplace_id)
+        price = _price(attrs, self.marketplace_id, self.now())
         return ["DISCOVERABLE"] + (["BUYABLE"] if price is not None and (_quantity(attrs) or 0) > 0 else [])
 
     def _item(self, sku: str, included: list[str]) -> dict[str, Any]:
@@ -447,7 +448,7 @@ class AmazonEmulator(Emulator):
         attrs = item["attributes"]
         out: dict[str, Any] = {"sku": sku}
         quantity = _quantity(attrs)
-        price = _price(attrs, self.marketplace_id)
+        price = _price(attrs, self.marketplace_id, self.now())
         if "summaries" in included:
             status = self._statuses(item)
             name = (attrs.get("item_name") or [{}])[0].get("value")
@@ -919,7 +920,7 @@ class AmazonEmulator(Emulator):
                     "sku": sku,
                     "title": (attrs.get("item_name") or [{}])[0].get("value") or sku,
                     "quantity": qty,
-                    "unit": str(Decimal(_price(attrs, self.marketplace_id) or "0")),
+                    "unit": str(Decimal(_price(attrs, self.marketplace_id, self.now()) or "0")),
                     "shipped": 0,
                 }
                 shipping = "4.99" if self.currency != "JPY" else "500"
@@ -970,7 +971,7 @@ class AmazonEmulator(Emulator):
                 return None
             attrs = item["attributes"]
             return {
-                "price": _price(attrs, self.marketplace_id),
+                "price": _price(attrs, self.marketplace_id, self.now()),
                 "quantity": _quantity(attrs),
                 "productType": item["productType"],
             }
@@ -1052,7 +1053,17 @@ def _attribute_issues(attributes: dict[str, Any]) -> list[dict[str, Any]]:
                     issues.append(_issue("4000001", "'quantity' must be a non-negative integer.", name))
         if name == "purchasable_offer":
             for v in values:
-                for price in v.get("our_price") or []:
+                for price in v.get("discounted_price") or []:
+                    for entry in price.get("schedule") or []:
+                        try:
+                            start = datetime.fromisoformat(str(entry["start_at"]).replace("Z", "+00:00"))
+                            end = datetime.fromisoformat(str(entry["end_at"]).replace("Z", "+00:00"))
+                            ordered = start < end
+                        except (KeyError, ValueError, TypeError):
+                            ordered = False
+                        if not ordered:
+                            issues.append(_issue("4000001", "'discounted_price' needs start_at before end_at.", name))
+                for price in [*(v.get("our_price") or []), *(v.get("discounted_price") or [])]:
                     for entry in price.get("schedule") or []:
                         amount = entry.get("value_with_tax")
                         if not isinstance(amount, int | Decimal) or isinstance(amount, bool) or amount < 0:
@@ -1112,11 +1123,29 @@ def _set_quantity(attrs: dict[str, Any], quantity: int) -> None:
     entries.append({"fulfillment_channel_code": "DEFAULT", "quantity": quantity})
 
 
-def _price(attrs: dict[str, Any], marketplace_id: str) -> str | None:
+def _price(attrs: dict[str, Any], marketplace_id: str, now: datetime | None = None) -> str | None:
+    """The price a buyer pays: a ``discounted_price`` schedule entry whose ``start_at``..``end_at`` holds
+    ``now``, else ``our_price``."""
     for offer in attrs.get("purchasable_offer") or []:
         if offer.get("marketplace_id") == marketplace_id and offer.get("audience", "ALL") == "ALL":
+            for price in offer.get("discounted_price") or [] if now is not None else []:
+                for entry in price.get("schedule") or []:
+                    if entry.get("value_with_tax") is not None and _within(entry, now):
+                        return str(entry["value_with_tax"])
             for price in offer.get("our_price") or []:
                 for entry in price.get("schedule") or []:
                     if entry.get("value_with_tax") is not None:
                         return str(entry["value_with_tax"])
     return None
+
+
+def _within(entry: Mapping[str, Any], now: datetime | None) -> bool:
+    def when(name: str) -> datetime | None:
+        text = entry.get(name)
+        if not text:
+            return None
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    start, end = when("start_at"), when("end_at")
+    return now is not None and (start is None or start <= now) and (end is None or now < end)

@@ -22,6 +22,7 @@ from listing_sync.adapters.base import (
     OrderStatus,
     Recipient,
     RemoteListing,
+    SaleWindow,
     Shipment,
     Variation,
 )
@@ -118,24 +119,41 @@ def parse_time(text: str) -> datetime:
 
 
 # ------------------------------------------------------------------------------------ attributes
-def price_attribute(price: Money, marketplace_id: str) -> list[dict[str, Any]]:
-    """``purchasable_offer`` for one marketplace, audience ALL, our_price schedule (doc: manage offer)."""
-    return [
-        {
-            "marketplace_id": marketplace_id,
-            "currency": price.currency,
-            "audience": "ALL",
-            "our_price": [{"schedule": [{"value_with_tax": amount(price)}]}],
-        }
-    ]
+def price_attribute(price: Money, marketplace_id: str, sale: SaleWindow | None = None) -> list[dict[str, Any]]:
+    """``purchasable_offer`` for one marketplace, audience ALL, our_price schedule (doc: manage purchasable
+    offer); with ``sale`` also a ``discounted_price`` schedule with ``start_at`` and ``end_at``: Amazon sells
+    at it between them by itself. Replacing the attribute without one removes an earlier discount."""
+    offer: dict[str, Any] = {
+        "marketplace_id": marketplace_id,
+        "currency": price.currency,
+        "audience": "ALL",
+        "our_price": [{"schedule": [{"value_with_tax": amount(price)}]}],
+    }
+    if sale is not None:
+        offer["discounted_price"] = [
+            {
+                "schedule": [
+                    {
+                        "start_at": iso(sale.starts_at),
+                        "end_at": iso(sale.ends_at),
+                        "value_with_tax": amount(sale.price),
+                    }
+                ]
+            }
+        ]
+    return [offer]
 
 
 def quantity_attribute(quantity: int) -> list[dict[str, Any]]:
     return [{"fulfillment_channel_code": CHANNEL_CODE, "quantity": quantity}]
 
 
-def price_patch(price: Money, marketplace_id: str) -> dict[str, Any]:
-    return {"op": "replace", "path": "/attributes/purchasable_offer", "value": price_attribute(price, marketplace_id)}
+def price_patch(price: Money, marketplace_id: str, sale: SaleWindow | None = None) -> dict[str, Any]:
+    return {
+        "op": "replace",
+        "path": "/attributes/purchasable_offer",
+        "value": price_attribute(price, marketplace_id, sale),
+    }
 
 
 def quantity_patch(quantity: int) -> dict[str, Any]:

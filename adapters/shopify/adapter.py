@@ -486,7 +486,7 @@ class ShopifyAdapter(HttpAdapter):
         return [results[n] for n in range(len(updates))]
 
     def _price_call(self, product_id: str, rows: Sequence[tuple[int, PriceUpdate, dict[str, str]]]):
-        variants = [m.price_variant(ids["variant_id"], u.price, u.list_price) for _, u, ids in rows]
+        variants = [m.price_variant(ids["variant_id"], u.price, u.list_price, u.clear_sale) for _, u, ids in rows]
         body = self._gql(m.PRICE_DOCUMENT, {"productId": product_id, "variants": variants}, m.PRICE_COST)
         payload = (body.get("data") or {}).get("productVariantsBulkUpdate")
         if payload is None:
@@ -732,7 +732,11 @@ class ShopifyAdapter(HttpAdapter):
 
     # -- orders ---------------------------------------------------------------------------------------
     # -- shipping ------------------------------------------------------------------------------------
-    native_sale_schedule = "Shopify shows a sale as price below compareAtPrice (no dates: switched by us)"
+    native_sale = "compare_at"
+    native_sale_schedule = (
+        "Shopify: no sale price with dates in the Admin API; while the promotion runs the regular price goes "
+        "to compareAtPrice, so the storefront shows it struck through, and the end sets compareAtPrice to null"
+    )
     carrier_codes = m.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

@@ -810,7 +810,10 @@ class ShopifyEmulator(Emulator):
         errors, good = [], []
         for n, v in enumerate(variants):
             price = _money(v["price"]) if "price" in v else "keep"
-            compare = _money(v["compareAtPrice"]) if v.get("compareAtPrice") is not None else "keep"
+            if "compareAtPrice" not in v:
+                compare: Any = "keep"
+            else:  # null removes the compare-at price
+                compare = _money(v["compareAtPrice"]) if v["compareAtPrice"] is not None else "clear"
             if v.get("id") not in product["variants"]:
                 errors.append(
                     {
@@ -843,7 +846,9 @@ class ShopifyEmulator(Emulator):
             variant = self.state["variants"][v["id"]]
             if price != "keep":
                 variant["price"] = price
-            if compare != "keep":
+            if compare == "clear":
+                variant["compareAtPrice"] = None
+            elif compare != "keep":
                 variant["compareAtPrice"] = compare
             if v.get("barcode"):
                 variant["barcode"] = v["barcode"]

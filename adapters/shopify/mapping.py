@@ -174,10 +174,16 @@ PRICE_DOCUMENT = (
 PRICE_COST = MUTATION_COST + connection(0, 1)
 
 
-def price_variant(variant_id: str, price: Money, list_price: Money | None) -> dict[str, Any]:
+def price_variant(
+    variant_id: str, price: Money, list_price: Money | None, clear_compare: bool = False
+) -> dict[str, Any]:
+    """One ``ProductVariantsBulkInput``: the price, and ``compareAtPrice`` (the struck-through price) when
+    given; ``clear_compare`` sends it as null, which removes it."""
     row: dict[str, Any] = {"id": variant_id, "price": price.wire()}
     if list_price is not None:
         row["compareAtPrice"] = list_price.wire()
+    elif clear_compare:
+        row["compareAtPrice"] = None
     return row
 
 

@@ -296,7 +296,11 @@ class WooCommerceAdapter(HttpAdapter):
     def push_prices(self, updates: Sequence[PriceUpdate]) -> list[ItemResult]:
         def fields(update: PriceUpdate, variation: bool) -> dict[str, Any] | ItemResult:
             prices = [update.price, *([update.list_price] if update.list_price else [])]
-            return self._currency_problem(update.sku, prices) or mapping.price_fields(update.price, update.list_price)
+            if update.sale is not None:
+                prices.append(update.sale.price)
+            return self._currency_problem(update.sku, prices) or mapping.price_fields(
+                update.price, update.list_price, update.sale
+            )
 
         return self._set_fields(updates, fields)
 
@@ -431,7 +435,12 @@ class WooCommerceAdapter(HttpAdapter):
         ):
             yield from (listing for listing in found if listing is not None)
 
-    native_sale_schedule = "WooCommerce can switch a sale price by itself (sale_price with date_on_sale_from/to)"
+    native_sale = "dated"
+    native_sale_schedule = (
+        "WooCommerce: sale_price with date_on_sale_from_gmt/date_on_sale_to_gmt on the product or variation; "
+        "releases before WooCommerce PR #62115 (merged 2025-11) switch scheduled sales by a daily cron, up to a "
+        "day late, so our worker also saves the product again at the start and the end"
+    )
     carrier_codes = mapping.CARRIER_CODES
 
     def ship(self, shipment: Shipment) -> str | None:

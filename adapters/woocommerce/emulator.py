@@ -411,14 +411,40 @@ class WooCommerceEmulator(Emulator):
             "product_invalid_sku", "Invalid or duplicated SKU.", 400, resource_id=owner, unique_sku=f"{sku}-1"
         )
 
-    @staticmethod
-    def _derive(record: dict[str, Any]) -> None:
+    def _derive(self, record: dict[str, Any]) -> None:
+        """``price`` and ``on_sale`` as WooCommerce's ``is_on_sale``: a sale price below the regular one, and
+        now within ``date_on_sale_from_gmt``..``date_on_sale_to_gmt`` where they are set (checked at every
+        read: the sale starts and ends at its times, as the per-product scheduled actions of current releases
+        switch it)."""
         sale, regular = record.get("sale_price") or "", record.get("regular_price") or ""
-        record["price"] = sale or regular
-        record["on_sale"] = bool(sale)
+        on_sale = bool(sale) and (not regular or Decimal(sale) < Decimal(regular)) and self._in_window(record)
+        record["price"] = sale if on_sale else regular
+        record["on_sale"] = on_sale
         record["purchasable"] = bool(record["price"]) or record.get("type") == "variable"
         if record.get("manage_stock") is True:
             record["stock_status"] = "instock" if (record.get("stock_quantity") or 0) > 0 else "outofstock"
+
+    def _in_window(self, record: Mapping[str, Any]) -> bool:
+        now = self.now().astimezone(UTC).replace(tzinfo=None)
+        start, end = record.get("date_on_sale_from_gmt"), record.get("date_on_sale_to_gmt")
+        return (not start or datetime.fromisoformat(start) <= now) and (not end or now < datetime.fromisoformat(end))
+
+    def _sale_dates(self, record: dict[str, Any], body: Mapping[str, Any]) -> None:
+        """The site-time twins of the ``*_gmt`` sale dates (and an empty sale price takes the dates away)."""
+        offset = timezone(timedelta(minutes=self.state["settings"]["utc_offset_minutes"]))
+        for name in ("date_on_sale_from", "date_on_sale_to"):
+            if f"{name}_gmt" in body:
+                value = body[f"{name}_gmt"]
+                record[f"{name}_gmt"] = value or None
+                record[name] = (
+                    datetime.fromisoformat(value)
+                    .replace(tzinfo=UTC)
+                    .astimezone(offset)
+                    .replace(tzinfo=None)
+                    .isoformat()
+                    if value
+                    else None
+                )
 
     def _apply(self, record: dict[str, Any], body: Mapping[str, Any], fields: Mapping[str, str]) -> None:
         for name, kind in fields.items():
@@ -447,6 +473,7 @@ class WooCommerceEmulator(Emulator):
             ]
         if "image" in body and isinstance(body["image"], Mapping):
             record["image"] = {"id": self.next_id("post"), "src": body["image"].get("src", ""), "name": "", "alt": ""}
+        self._sale_dates(record, body)
         self._stamp(record, "date_modified")
         self._derive(record)
 
@@ -502,10 +529,13 @@ class WooCommerceEmulator(Emulator):
             self.state["variations"].setdefault(str(product["id"]), {})
         return 200, self._render_product(product)
 
-    def _render_product(self, product: Mapping[str, Any]) -> dict[str, Any]:
+    def _render_product(self, product: dict[str, Any]) -> dict[str, Any]:
+        self._derive(product)
         out = dict(product)
         if product["type"] == "variable":
             variations = self.state["variations"].get(str(product["id"]), {})
+            for variation in variations.values():
+                self._derive(variation)
             out["variations"] = [int(v) for v in variations]
             prices = [Decimal(v["price"]) for v in variations.values() if v.get("price")]
             out["price"] = str(min(prices)) if prices else ""
@@ -654,7 +684,7 @@ class WooCommerceEmulator(Emulator):
         variation = self.state["variations"].get(product_id, {}).get(variation_id)
         if self._parent(product_id) is None or variation is None:
             return self.json(404, _error("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404))
-        return self.json(200, variation)
+        return self.json(200, self._render_variation(variation))
 
     @route("DELETE", f"{V3}/products/{{product_id}}/variations/{{variation_id}}")
     def delete_variation(self, request: httpx.Request, product_id: str, variation_id: str) -> httpx.Response:
@@ -766,7 +796,11 @@ class WooCommerceEmulator(Emulator):
         rows = list(self.state["variations"].get(product_id, {}).values())
         if request.url.params.get("sku"):
             rows = [v for v in rows if v.get("sku") == request.url.params["sku"]]
-        return self._paged(request, rows, dict)
+        return self._paged(request, rows, self._render_variation)
+
+    def _render_variation(self, variation: dict[str, Any]) -> dict[str, Any]:
+        self._derive(variation)
+        return dict(variation)
 
     @route("GET", f"{V3}/orders")
     def list_orders(self, request: httpx.Request) -> httpx.Response:

@@ -22,6 +22,7 @@ from listing_sync.adapters.base import (
     OrderStatus,
     Recipient,
     RemoteListing,
+    SaleWindow,
     Shipment,
     Variation,
 )
@@ -120,9 +121,19 @@ def batch_error(element: Any) -> tuple[str, str, int] | None:
 
 
 # --------------------------------------------------------------------------------------- to the wire
-def price_fields(price: Money, list_price: Money | None = None) -> dict[str, str]:
+def price_fields(price: Money, list_price: Money | None = None, sale: SaleWindow | None = None) -> dict[str, str]:
     """``regular_price`` is the struck-through list price and ``sale_price`` the selling price; an
-    empty ``sale_price`` clears a stale sale so the pushed price is the price customers pay."""
+    empty ``sale_price`` clears a stale sale so the pushed price is the price customers pay (a product is
+    on sale only with a sale price, whatever dates remain). With ``sale`` (a promotion), ``price`` is the
+    regular price and the sale price carries ``date_on_sale_from_gmt``/``date_on_sale_to_gmt``: WooCommerce
+    shows it between them by itself."""
+    if sale is not None:
+        return {
+            "regular_price": price.wire(),
+            "sale_price": sale.price.wire(),
+            "date_on_sale_from_gmt": gmt(sale.starts_at),
+            "date_on_sale_to_gmt": gmt(sale.ends_at),
+        }
     if list_price is not None and list_price.amount > price.amount:
         return {"regular_price": list_price.wire(), "sale_price": price.wire()}
     return {"regular_price": price.wire(), "sale_price": ""}

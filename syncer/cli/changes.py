@@ -228,9 +228,10 @@ def changes_cancel(
     user: Annotated[str | None, typer.Option("--user", help="Who cancels.")] = None,
 ) -> None:
     """Cancel a scheduled price change before it starts."""
+    from listing_sync.jobs.scheduler import HueyScheduler
     from listing_sync.syncer.services import promotions
 
-    info = promotions.cancel_scheduled(ctx(), scheduled_id, user=user)
+    info = promotions.cancel_scheduled(ctx(), scheduled_id, user=user, scheduler=HueyScheduler())
     console.print(f"cancelled scheduled change {info.id} (it was to start {info.starts_at} UTC)")
 
 

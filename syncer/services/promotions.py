@@ -21,7 +21,7 @@ from typing import Any
 from listing_sync.syncer import changes
 from listing_sync.syncer.changes.apply import _same
 from listing_sync.syncer.context import Context, current_user
-from listing_sync.syncer.models import ChangeItem, Channel, ScheduledChange
+from listing_sync.syncer.models import ChangeItem, Channel, ChannelListing, NativeSale, ScheduledChange
 from listing_sync.syncer.services.changes import (
     ChangePreview,
     GuardRefused,
@@ -110,20 +110,107 @@ def _info(row: ScheduledChange) -> ScheduledInfo:
 
 
 def native_sale_notes(context: Context, channel: str | None = None) -> list[str]:
-    """What each channel's marketplace could do by itself (sale prices with dates), for the preview."""
+    """How a scheduled price change reaches each channel, for the preview: a native dated sale price sent
+    ahead (the marketplace switches it even if our worker is down), a compare-at price, or our worker."""
     from listing_sync.adapters.registry import adapter_class
 
     notes = []
     for config in context.channels:
         if channel and config.name != channel:
             continue
-        native = adapter_class(config.kind).native_sale_schedule
-        if native:
-            notes.append(
-                f"{config.name}: {native}; this version switches the price with the worker at the start and the "
-                "end (keep `syncer worker` running)"
-            )
+        adapter = adapter_class(config.kind)
+        how = {
+            "dated": "sent ahead as a sale price with its dates: the marketplace switches it by itself even if "
+            "our worker is down",
+            "compare_at": "no dated sale price there: our worker switches it at the start and the end",
+        }.get(
+            adapter.native_sale,
+            "no native dated sale price through its API: our worker switches it at the "
+            "start and the end (keep `syncer worker` running)",
+        )
+        native = f" ({adapter.native_sale_schedule})" if adapter.native_sale_schedule else ""
+        notes.append(f"{config.name}: {how}{native}")
     return notes
+
+
+def _native_kinds(context: Context) -> dict[str, str]:
+    from listing_sync.adapters.registry import adapter_class
+
+    return {c.name: adapter_class(c.kind).native_sale for c in context.channels if adapter_class(c.kind).native_sale}
+
+
+def _record_native_sales(
+    context: Context, session: Any, scheduled_id: int, preview: ChangePreview, start: datetime, end: datetime
+) -> dict[str, list[int]]:
+    """One :class:`NativeSale` per listing of a channel with a native sale whose price the change lowers;
+    the dated ones make their listings dirty so the next sync sends the sale ahead. Returns channel -> SKU
+    ids to push now."""
+    kinds = _native_kinds(context)
+    ahead: dict[str, list[int]] = {}
+    listing_ids = []
+    for effect in preview.plan.effects:
+        kind = kinds.get(effect.channel)
+        if not kind or effect.field != "price" or effect.listing_id is None:
+            continue
+        if effect.old is None or effect.new is None or not Decimal(effect.new) < Decimal(effect.old):
+            continue  # only a lower price is a sale (a marketplace drops a sale price above the regular one)
+        session.add(
+            NativeSale(
+                scheduled_change_id=scheduled_id,
+                listing_id=effect.listing_id,
+                kind=kind,
+                regular_price=Decimal(effect.old),
+                sale_price=Decimal(effect.new),
+                starts_at=start,
+                ends_at=end,
+                state="pending" if kind == "dated" else "on",
+            )
+        )
+        if kind == "dated":
+            listing_ids.append(effect.listing_id)
+            ahead.setdefault(effect.channel, []).append(effect.sku_id)
+    _make_dirty(session, listing_ids)
+    return ahead
+
+
+def _make_dirty(session: Any, listing_ids: Sequence[int]) -> None:
+    """A new version of each clean listing, so the next sync pushes its (native sale) price."""
+    for start in range(0, len(listing_ids), 500):
+        session.execute(
+            update(ChannelListing)
+            .where(
+                ChannelListing.id.in_(listing_ids[start : start + 500]),
+                ChannelListing.status.in_(("clean", "submitted")),
+            )
+            .values(version=ChannelListing.version + 1, status="dirty", attempts=0, next_try_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _withdraw_native_sales(context: Context, scheduled_id: int, *, ended: bool = False) -> dict[str, list[int]]:
+    """Take the change's native sales back: ``ended`` (its window passed) marks them off; otherwise those a
+    marketplace may hold are cleared by the next push. Returns channel -> SKU ids to push."""
+    affected: dict[str, list[int]] = {}
+    with context.session() as session:
+        rows = list(
+            session.execute(
+                select(NativeSale, ChannelListing.sku_id, Channel.name)
+                .join(ChannelListing, ChannelListing.id == NativeSale.listing_id)
+                .join(Channel, Channel.id == ChannelListing.channel_id)
+                .where(NativeSale.scheduled_change_id == scheduled_id, NativeSale.state.in_(("pending", "on")))
+            )
+        )
+        dirty = []
+        for sale, sku_id, channel in rows:
+            if ended or (sale.kind == "compare_at"):
+                sale.state = "off"  # nothing of a compare-at sale is on the marketplace before its start
+                continue
+            sale.state = "clear"
+            dirty.append(sale.listing_id)
+            affected.setdefault(channel, []).append(sku_id)
+        session.flush()
+        _make_dirty(session, dirty)
+    return affected
 
 
 def schedule_change(
@@ -179,6 +266,9 @@ def schedule_change(
         session.add(row)
         session.flush()
         info = _info(row)
+        ahead = _record_native_sales(context, session, row.id, preview, start, end) if end is not None else {}
+    if ahead and scheduler is not None:  # the dated sale prices go to their marketplaces now
+        trigger_sync(context, ahead, user=current_user(user), mode=SyncMode.QUEUE, scheduler=scheduler)
     if scheduler is not None:
         queue_at = getattr(scheduler, "queue_scheduled_run", None)
         if queue_at is not None:  # exactly at the start and the end; the minute tick is the safety net
@@ -198,8 +288,12 @@ def list_scheduled(context: Context, *, all_: bool = False) -> list[ScheduledInf
         return [_info(row) for row in session.scalars(query)]
 
 
-def cancel_scheduled(context: Context, scheduled_id: int, *, user: str | None = None) -> ScheduledInfo:
-    """Cancel a scheduled change that has not started (a running one is ended by `changes undo`)."""
+def cancel_scheduled(
+    context: Context, scheduled_id: int, *, user: str | None = None, scheduler: SyncScheduler | None = None
+) -> ScheduledInfo:
+    """Cancel a scheduled change that has not started (a running one is ended by `changes undo`). Sale
+    prices sent ahead to marketplaces with a native dated sale are cleared by a sync queued now (or the
+    next one)."""
     prepare(context)
     with context.session() as session:
         row = session.get(ScheduledChange, scheduled_id)
@@ -212,7 +306,11 @@ def cancel_scheduled(context: Context, scheduled_id: int, *, user: str | None = 
             )
         row.status = "cancelled"
         row.message = f"cancelled by {current_user(user)} at {datetime.now(UTC).isoformat(timespec='seconds')}"
-        return _info(row)
+        info = _info(row)
+    withdrawn = _withdraw_native_sales(context, scheduled_id)
+    if withdrawn and scheduler is not None:
+        trigger_sync(context, withdrawn, user=current_user(user), mode=SyncMode.QUEUE, scheduler=scheduler)
+    return info
 
 
 # -------------------------------------------------------------------------------------------- run
@@ -260,7 +358,13 @@ def run_due(
     for scheduled_id, ends_at in waiting:
         if ends_at is not None and ends_at <= now:
             if _claim(context, scheduled_id, "scheduled", "missed"):
-                _note(context, scheduled_id, "its whole window passed before a worker ran it: nothing was applied")
+                _withdraw_native_sales(context, scheduled_id, ended=True)
+                _note(
+                    context,
+                    scheduled_id,
+                    "its whole window passed before a worker ran it: nothing was applied here (a native sale "
+                    "price sent ahead ran on its marketplace by itself)",
+                )
                 ran.append(Ran(scheduled_id, "missed", None))
             continue
         if _claim(context, scheduled_id, "scheduled", "starting"):
@@ -315,6 +419,9 @@ def _start(context: Context, scheduled_id: int, now: datetime, scheduler: SyncSc
         )
     except (ServiceError, changes.ChangeRefused) as exc:
         _note(context, scheduled_id, f"not started: {exc}", status="failed", started_at=now)
+        withdrawn = _withdraw_native_sales(context, scheduled_id)  # refused here: not on the marketplace either
+        if withdrawn:
+            trigger_sync(context, withdrawn, user=user, mode=sync, scheduler=scheduler)
         return Ran(scheduled_id, "failed", None, str(exc))
     _note(
         context,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,6 +22,7 @@ from listing_sync.adapters.base import (
     OrderCursor,
     PriceUpdate,
     RequestRejected,
+    SaleWindow,
     StockUpdate,
     TransientError,
     UnexpectedResponse,
@@ -111,6 +112,46 @@ def test_push_price_is_a_purchasable_offer_replace(api, clock):
     assert b'"value_with_tax":19.99' in request.content  # a JSON number, as in Amazon's example
     assert result.ok and result.state == "submitted"
     assert result.ref is not None and result.ref.get("submission_id") == "sub-SKU/1"
+
+
+def test_a_promotion_goes_ahead_as_a_discounted_price_schedule(api, clock):
+    route = api.patch(f"{ITEM}/SKU%2F1").mock(return_value=accepted("SKU/1"))
+    sale = SaleWindow(
+        Money.of("14.99", "USD"), datetime(2026, 11, 10, 16, tzinfo=UTC), datetime(2026, 11, 11, 16, tzinfo=UTC)
+    )
+    [result] = build(clock).push_prices([PriceUpdate("SKU/1", Money.of("19.99", "USD"), sale=sale)])
+    assert body(route.calls[0].request)["patches"] == [
+        {
+            "op": "replace",
+            "path": "/attributes/purchasable_offer",
+            "value": [
+                {
+                    "marketplace_id": US,
+                    "currency": "USD",
+                    "audience": "ALL",
+                    "our_price": [{"schedule": [{"value_with_tax": Decimal("19.99")}]}],
+                    "discounted_price": [
+                        {
+                            "schedule": [
+                                {
+                                    "start_at": "2026-11-10T16:00:00Z",
+                                    "end_at": "2026-11-11T16:00:00Z",
+                                    "value_with_tax": Decimal("14.99"),
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+    assert result.ok and result.state == "submitted"
+
+
+def test_a_sale_price_in_another_currency_is_refused_before_sending(api, clock):
+    sale = SaleWindow(Money.of("9", "EUR"), datetime(2026, 11, 10, tzinfo=UTC), datetime(2026, 11, 11, tzinfo=UTC))
+    [result] = build(clock).push_prices([PriceUpdate("SKU/1", Money.of("19.99", "USD"), sale=sale)])
+    assert not result.ok and result.code == "currency_mismatch" and not api.calls
 
 
 def test_price_patch_uses_product_type_from_ref(api, clock):

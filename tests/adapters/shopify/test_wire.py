@@ -240,6 +240,27 @@ def test_price_one_product_per_call_with_partial_updates(build):
     assert not results[1].ok and results[1].code == "INVALID_INPUT" and results[1].message == "Price is bad"
 
 
+def test_the_end_of_a_promotion_sets_compare_at_price_to_null(build):
+    adapter = build()
+    with respx.mock:
+        route = respx.post(endpoint()).mock(
+            return_value=gql_ok(
+                {
+                    "productVariantsBulkUpdate": {
+                        "productVariants": [{"id": "gid://shopify/ProductVariant/71", "price": "15.00"}],
+                        "userErrors": [],
+                    }
+                }
+            )
+        )
+        [result] = adapter.push_prices([PriceUpdate("TS-S", usd("15"), ref=REF_S, clear_sale=True)])
+    assert sent(route.calls.last.request)["variables"] == {
+        "productId": "gid://shopify/Product/7",
+        "variants": [{"id": "gid://shopify/ProductVariant/71", "price": "15.00", "compareAtPrice": None}],
+    }
+    assert result.ok
+
+
 def test_price_in_other_currency_is_refused_before_sending(build):
     adapter = build(currency="USD")
     with respx.mock:

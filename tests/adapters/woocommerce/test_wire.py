@@ -20,6 +20,7 @@ from listing_sync.adapters.base import (
     OrderCursor,
     OrderStatus,
     PriceUpdate,
+    SaleWindow,
     StockUpdate,
     Variation,
 )
@@ -254,6 +255,33 @@ def test_push_prices_groups_products_and_variations_by_parent(respx_mock, make_a
     }
     assert [r.ok for r in results] == [True, True, True]
     assert results[0].ref.ids == {"product_id": "22", "variation_id": "23"}
+
+
+def test_a_promotion_goes_ahead_as_a_dated_sale_price_on_products_and_variations(respx_mock, make_adapter):
+    products = route(respx_mock, "POST", "/products/batch", ok({"update": [{"id": 801}]}))
+    variations = route(respx_mock, "POST", "/products/22/variations/batch", ok({"update": [{"id": 23}]}))
+    sale = SaleWindow(usd("9"), datetime(2026, 11, 10, 16, tzinfo=UTC), datetime(2026, 11, 11, 16, tzinfo=UTC))
+    results = make_adapter().push_prices(
+        [
+            PriceUpdate("MUG-1", usd("11.5"), ref=SIMPLE_REF, sale=sale),
+            PriceUpdate("TEE-R", usd("20"), ref=TEE_REF, sale=sale),
+        ]
+    )
+    dated = {
+        "regular_price": "20.00",
+        "sale_price": "9.00",
+        "date_on_sale_from_gmt": "2026-11-10T16:00:00",
+        "date_on_sale_to_gmt": "2026-11-11T16:00:00",
+    }
+    assert sent(products.calls.last) == {"update": [{"id": 801, **dated, "regular_price": "11.50"}]}
+    assert sent(variations.calls.last) == {"update": [{"id": 23, **dated}]}
+    assert [r.ok for r in results] == [True, True]
+
+
+def test_clearing_a_sale_empties_the_sale_price(respx_mock, make_adapter):
+    products = route(respx_mock, "POST", "/products/batch", ok({"update": [{"id": 801}]}))
+    make_adapter().push_prices([PriceUpdate("MUG-1", usd("11.5"), ref=SIMPLE_REF, clear_sale=True)])
+    assert sent(products.calls.last) == {"update": [{"id": 801, "regular_price": "11.50", "sale_price": ""}]}
 
 
 def test_prices_in_a_zero_decimal_currency(respx_mock, fake_clock):

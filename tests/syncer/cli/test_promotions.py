@@ -36,8 +36,8 @@ def test_schedule_list_cancel(run) -> None:
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     assert "scheduled change 1: starts " + start.isoformat() in done.output  # a time without zone is the team's
-    assert "woocommerce: WooCommerce can switch a sale price by itself" in done.output
-    assert "shopify: Shopify shows a sale as price below compareAtPrice" in done.output
+    assert "woocommerce: sent ahead as a sale price with its dates" in done.output
+    assert "shopify: no dated sale price there: our worker switches it" in done.output
     listed = json.loads(run("changes", "list", "--scheduled", "--format", "json").output)
     assert [(r["id"], r["status"], r["reason"]) for r in listed] == [(1, "scheduled", "双11")]
     assert run("changes", "cancel", "1").exit_code == 0
