@@ -468,8 +468,13 @@ def needs_cancel_detail(data: Mapping[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- shipping
-#: our carrier -> eBay ``shippingCarrierCode`` (ShippingCarrierCodeType names, and GeteBayDetails'
-#: ShippingCarrierDetails for the rest; the list differs per eBay site)
+#: our carrier -> eBay ``shippingCarrierCode``: values of the Trading API's ShippingCarrierCodeType, which
+#: the Fulfillment API points to ("use GeteBayDetails ... ShippingCarrierDetails"). Checked (2026-12-02):
+#: UPS, USPS, FedEx, DHL, ChinaPost ("China Post, available in US, UK, DE") on developer.ebay.com's
+#: GeteBayDetails ShippingCarrierDetails values (Trading API 1423); FourPX (4PX; also FourPXCHINA,
+#: FourPXExpress, FourPXLTD) and YANWEN (upper case) in the ShippingCarrierCodeType enum of eBay's .NET
+#: Trading SDK 3.1131. That enum has no SF Express and no Cainiao (its SFC/SFCExpress is SFC Service, not SF
+#: Express): both stay unmapped, so shipping with them names the channel and the carrier. EMS is China Post's.
 CARRIER_CODES: Mapping[str, str] = {
     "UPS": "UPS",
     "USPS": "USPS",
@@ -477,10 +482,8 @@ CARRIER_CODES: Mapping[str, str] = {
     "DHL": "DHL",
     "CHINAPOST": "ChinaPost",
     "EMS": "ChinaPost",
-    "4PX": "4PX",
-    "YANWEN": "Yanwen",
-    "SF": "SFExpress",
-    "CAINIAO": "Cainiao",
+    "4PX": "FourPX",
+    "YANWEN": "YANWEN",
 }
 
 

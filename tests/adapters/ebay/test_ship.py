@@ -72,6 +72,18 @@ def test_unmapped_carrier_names_channel_and_carrier(adapter) -> None:
         adapter.ship(shipment(carrier="YUNDA"))
 
 
+def test_chinese_carriers_use_the_shipping_carrier_code_type_spellings(adapter) -> None:
+    assert [adapter.carrier_code(c) for c in ("4PX", "YANWEN", "CHINAPOST", "EMS")] == [
+        "FourPX",
+        "YANWEN",
+        "ChinaPost",
+        "ChinaPost",
+    ]
+    for carrier in ("SF", "CAINIAO"):  # not in eBay's ShippingCarrierCodeType
+        with pytest.raises(UnmappedCarrier, match=f"carrier '{carrier}' has no ebay code"):
+            adapter.carrier_code(carrier)
+
+
 def test_emulator_fulfils_and_the_next_pull_agrees(emulated, emulator, fake) -> None:
     from listing_sync.adapters.base import ListingDraft, Money
 
