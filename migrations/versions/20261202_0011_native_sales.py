@@ -1,7 +1,7 @@
 """native sales: a promotion's sale price per listing on marketplaces with a native (dated) sale price
 
-Revision ID: 0010_native_sales
-Revises: 0009
+Revision ID: 0011_native_sales
+Revises: 0010_web_users
 Create Date: 2026-12-02 01:40:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import listing_sync.syncer.types
 
 
-revision = '0010_native_sales'
-down_revision = '0009'
+revision = '0011_native_sales'
+down_revision = '0010_web_users'
 branch_labels = None
 depends_on = None
 
