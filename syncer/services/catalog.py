@@ -11,7 +11,7 @@ from typing import Any
 from listing_sync.syncer import catalog, reconcile
 from listing_sync.syncer.catalog import ImportSummary, StockMode
 from listing_sync.syncer.context import Context, current_user, ensure_channel_rows
-from listing_sync.syncer.models import Sku, StockMovement, Warehouse
+from listing_sync.syncer.models import Product, Sku, StockMovement, Warehouse
 from listing_sync.syncer.services.changes import HistoryEntry, sku_history
 from listing_sync.syncer.services.common import (
     FileFormat,
@@ -189,3 +189,9 @@ def sku_overview(context: Context, sku: str, *, ledger_limit: int = 50) -> SkuOv
         ]
     listings = query_listings(context, ListingQuery(sku=glob.escape(sku), sort="channel", per_page=MAX_PER_PAGE))
     return SkuOverview(details, ledger, listings.rows, sku_history(context, sku))
+
+
+def categories(context: Context) -> list[str]:
+    """The catalog's product categories, sorted (for pickers and filters)."""
+    with context.session() as session:
+        return sorted(c for c in session.scalars(select(Product.category).distinct()) if c)
