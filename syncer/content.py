@@ -159,7 +159,10 @@ class ContentContext:
         channel: ChannelConfig,
         product_ids: Iterable[int] = (),
         sku_ids: Iterable[int] = (),
+        texts_by_languages: dict[tuple[str, ...], ContentContext] | None = None,
     ) -> ContentContext:
+        """``texts_by_languages``: contexts already loaded for the same products and SKUs, by language
+        chain; a channel of the same languages shares their texts instead of reading them again."""
         out = cls(channel)
         for row in session.scalars(select(CategoryMapping).where(CategoryMapping.channel == channel.name)):
             out.categories[row.category] = (row.target, tuple(row.required or ()))
@@ -170,6 +173,12 @@ class ContentContext:
                 AttributeRule(rule.target, rule.attribute, rule.constant, dict(rule.values or {}))
             )
         languages = language_chain(channel.language)
+        loaded = (texts_by_languages or {}).get(tuple(languages))
+        if loaded is not None:
+            out.texts, out.sku_texts = loaded.texts, loaded.sku_texts
+            return out
+        if texts_by_languages is not None:
+            texts_by_languages[tuple(languages)] = out
         pids = sorted(set(product_ids))
         for start in range(0, len(pids), 2000):
             for text in session.scalars(

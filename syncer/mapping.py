@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -438,9 +438,24 @@ class PublishGap:
     message: str
 
 
+#: (channel, SKU checks done, SKU checks in all: SKUs x channels) while the publish gaps are checked
+GapProgress = Callable[[str, int, int], None]
+
+
 def publish_gaps(session: Session, channels: Sequence[ChannelConfig], sku_ids: Iterable[int]) -> list[PublishGap]:
     """Every reason the selected SKUs would be refused when published on these channels (missing
     category mapping, required attributes without a value, untranslated values, image limits, ...)."""
+    return list(iter_publish_gaps(session, channels, sku_ids))
+
+
+def iter_publish_gaps(
+    session: Session,
+    channels: Sequence[ChannelConfig],
+    sku_ids: Iterable[int],
+    progress: GapProgress | None = None,
+) -> Iterator[PublishGap]:
+    """:func:`publish_gaps` as they are found, channel by channel and product by product (a long report
+    is written while it is checked); ``progress`` is told after each product."""
     ids = sorted(set(sku_ids))
     skus: list[tuple[Sku, Product]] = []
     for start in range(0, len(ids), 2000):
@@ -454,17 +469,22 @@ def publish_gaps(session: Session, channels: Sequence[ChannelConfig], sku_ids: I
     groups: dict[int, tuple[Product, list[Sku]]] = {}
     for sku, product in skus:
         groups.setdefault(product.id, (product, []))[1].append(sku)
-    out: list[PublishGap] = []
     day = datetime.now(UTC).date()
+    total, done = len(skus) * len(channels), 0
+    loaded: dict[tuple[str, ...], content.ContentContext] = {}  # channels of one language share their texts
     for channel in channels:
-        ctx = content.ContentContext.load(session, channel, list(groups), ids)
+        if progress is not None:
+            progress(channel.name, done, total)
+        ctx = content.ContentContext.load(session, channel, list(groups), ids, texts_by_languages=loaded)
         rates: dict[str, str | None] = {}  # SKU currency -> why there is no rate into the channel's
         for product, members in groups.values():
             resolved, gaps = content.check(product, members, channel, ctx)
-            out.extend(PublishGap(channel.name, g.sku, g.code, g.message) for g in gaps)
+            yield from (PublishGap(channel.name, g.sku, g.code, g.message) for g in gaps)
             for sku, text in zip(members, resolved, strict=True):
-                out.extend(_sync_gaps(session, channel, sku, text, rates, day))
-    return out
+                yield from _sync_gaps(session, channel, sku, text, rates, day)
+            done += len(members)
+            if progress is not None:
+                progress(channel.name, done, total)
 
 
 #: a script a title in one of these languages is written in (CJK ideographs, kana, hangul)
@@ -507,7 +527,9 @@ def _sync_gaps(
                 channel.name,
                 sku.sku,
                 "content_language",
-                f"the title {text.title[:30]!r} is not in {channel.language} (the channel's language): add "
+                # the same words for every SKU, so a long report groups them (the SKU is in its own column)
+                f"the title is in Chinese, Japanese or Korean script, not {channel.language} (the channel's "
+                f"language): add "
                 f"title[{channel.language}] (and description[{channel.language}]) in the catalog, or "
                 f"title[{channel.language}]@{channel.name}",
             )

@@ -7,7 +7,9 @@ import csv
 import functools
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -280,6 +282,26 @@ def write_csv(path: Path | None, header: Sequence[str], rows: Iterable[Sequence[
     if path is not None:
         path.write_text(text, encoding="utf-8", newline="")
     return text
+
+
+@contextmanager
+def csv_rows(
+    path: Path | None, header: Sequence[str], *, bom: bool = False
+) -> Iterator[Callable[[Sequence[Any]], None]]:
+    """Write CSV row by row as the rows are made (a long report never waits whole in memory): yields a
+    function taking one row; ``path`` None is standard output. Cells go through :func:`safe_cell`."""
+    handle = sys.stdout if path is None else path.open("w", encoding="utf-8", newline="")
+    try:
+        if bom:
+            handle.write("\ufeff")
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([safe_cell(h) for h in header])
+        yield lambda row: writer.writerow(["" if v is None else safe_cell(v) for v in row])
+    finally:
+        if path is None:
+            handle.flush()
+        else:
+            handle.close()
 
 
 def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> None:

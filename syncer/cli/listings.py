@@ -3,15 +3,28 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from listing_sync.syncer.cli.app import TableFormat, console, ctx, emit, err_console, friendly, listings_app
+from listing_sync.syncer.cli.app import (
+    TableFormat,
+    console,
+    ctx,
+    emit,
+    err_console,
+    friendly,
+    listings_app,
+    progress_bar,
+)
 from listing_sync.syncer.cli.changeflow import ChangeFlags, change_command, command_line, run_change, show_preview
 from listing_sync.syncer.cli.options import ChannelOpt
+from listing_sync.syncer.context import UserError
 
 if TYPE_CHECKING:
+    from listing_sync.syncer.services import listings
     from listing_sync.syncer.services.changes import ChangePreview
 
 PublishDryRunOpt = Annotated[
@@ -41,56 +54,106 @@ def _listing_change(action: str, channel: list[str] | None, flags: ChangeFlags) 
     )
 
 
+#: the largest groups of identical gaps a terminal shows (``--output FILE`` writes every gap)
+GAP_GROUPS = 12
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        help="With --dry-run: write every gap to FILE as CSV (written while checking); the terminal shows the "
+        "largest groups.",
+    ),
+]
+
+
 @listings_app.command("publish")
 @friendly
 @change_command(replace={"dry_run": PublishDryRunOpt})
-def listings_publish(channel: ChannelOpt = None, *, flags: ChangeFlags) -> None:
+def listings_publish(channel: ChannelOpt = None, output: OutputOpt = None, *, flags: ChangeFlags) -> None:
     """List catalog SKUs on channels (created on the next sync)."""
     if not flags.dry_run:
+        if output is not None:
+            raise UserError("--output writes the gap report of a dry run: add --dry-run")
         _listing_change("publish", channel, flags)
         return
     from listing_sync.syncer.services import listings
+    from listing_sync.syncer.tabular import csv_rows
 
     # the change preview first in a table; JSON and CSV are the gap report alone
     shown_as_table = flags.fmt == TableFormat.TABLE
-    check = listings.check_publish(ctx(), flags.selection, channel, preview=shown_as_table)
+    tally = listings.GapTally()
+    rows: list[dict[str, str]] = []
+    with progress_bar("publish check", None) as bar:
+        task = bar.add_task("previewing the change", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            bar.update(task, description=f"checking {name}", completed=done, total=total)
+
+        check = listings.check_publish(ctx(), flags.selection, channel, preview=shown_as_table, progress=step)
+        report = check.gaps
+        to_stdout = flags.fmt == TableFormat.CSV
+        path = output if output is not None or to_stdout else None
+        with csv_rows(path, GAP_COLUMNS) if path is not None or to_stdout else nullcontext() as write:
+            for gap in report.gaps:  # written as found: a 20,000-SKU report is not held whole
+                tally.add(gap)
+                if write is not None:
+                    write((gap.channel, gap.sku, gap.code, gap.message))
+                if flags.fmt == TableFormat.JSON:
+                    rows.append({"channel": gap.channel, "sku": gap.sku, "code": gap.code, "problem": gap.message})
     if check.preview is not None:
         command = command_line("listings publish", flags.selection, channel=",".join(check.preview.channels))
         show_preview(check.preview, replace(flags, dry_run=True), title="listings publish (preview)", command=command)
-    report = check.gaps
-    rows = [{"channel": g.channel, "sku": g.sku, "code": g.code, "problem": g.message} for g in report.gaps]
-    if rows and shown_as_table:  # a table groups identical problems (JSON and CSV: one row per SKU)
-        emit(_grouped_gaps(rows), ["channel", "skus", "code", "problem"], flags.fmt, title="publish gaps (dry run)")
-    elif not shown_as_table:
-        emit(rows, ["channel", "sku", "code", "problem"], flags.fmt, title="publish gaps (dry run)")
+    if flags.fmt == TableFormat.JSON:
+        emit(rows, GAP_COLUMNS, flags.fmt)
+    elif shown_as_table and tally.gaps:
+        _show_gap_groups(tally, output)
+    if output is not None:
+        err_console.print(f"wrote {tally.gaps:,} gap(s) to {output}", highlight=False, soft_wrap=True)
     names = ", ".join(report.channels)
-    if report.gaps:
+    if tally.gaps:
+        codes = ", ".join(f"{code} {n:,}" for code, n in tally.by_code.most_common())
         err_console.print(
-            f"{len(report.gaps)} gap(s) for {report.skus} SKU(s) on {names}: these would be refused;"
-            " nothing was changed",
+            f"{tally.gaps:,} gap(s) ({codes}) for {len(tally.skus):,} of {report.skus:,} SKU(s) on {names}: "
+            "these would be refused; nothing was changed",
             highlight=False,
         )
         raise typer.Exit(1)
     console.print(f"{report.skus} SKU(s) can be published on {names}; nothing was changed (dry run)")
 
 
-def _grouped_gaps(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """One row per channel, code and problem text: how many SKUs and the first of them."""
-    groups: dict[tuple[str, str, str], list[str]] = {}
-    for row in rows:
-        groups.setdefault((row["channel"], row["code"], row["problem"]), []).append(row["sku"])
-    out = []
-    for (channel, code, problem), skus in groups.items():
-        shown = ", ".join(skus[:3]) + (f" +{len(skus) - 3}" if len(skus) > 3 else "")
-        out.append(
-            {
-                "channel": channel,
-                "skus": f"{len(skus)}: {shown}" if len(skus) > 1 else shown,
-                "code": code,
-                "problem": problem,
-            }
+GAP_COLUMNS = ["channel", "sku", "code", "problem"]
+
+
+def _by_channel_rank(groups: list[listings.GapGroup]) -> list[listings.GapGroup]:
+    """Each channel's largest group first, then each one's second, ...: a capped table names every
+    channel's main problem (``groups`` come largest first)."""
+    rank: dict[str, int] = {}
+    ranked = []
+    for group in groups:
+        rank[group.channel] = rank.get(group.channel, -1) + 1
+        ranked.append((rank[group.channel], group))
+    return [group for _, group in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def _show_gap_groups(tally: listings.GapTally, output: Path | None) -> None:
+    """The largest groups of identical problems (channel, code, text): how many SKUs and the first of
+    them; then how many groups are not shown and where the whole report is."""
+    groups = _by_channel_rank(tally.groups())
+    rows = []
+    for group in groups[:GAP_GROUPS]:
+        more = group.count - len(group.first)
+        shown = ", ".join(group.first) + (f" +{more:,}" if more else "")
+        skus = f"{group.count:,}: {shown}" if group.count > 1 else shown
+        rows.append({"channel": group.channel, "skus": skus, "code": group.code, "problem": group.message})
+    emit(rows, ["channel", "skus", "code", "problem"], "table", title="publish gaps (dry run)")
+    hidden = groups[GAP_GROUPS:]
+    if hidden:
+        where = f"{output} lists every gap" if output is not None else "--output FILE writes every gap as CSV"
+        console.print(
+            f"... and {len(hidden):,} more group(s) of {sum(g.count for g in hidden):,} gap(s): {where}",
+            highlight=False,
+            soft_wrap=True,  # a file name stays whole
         )
-    return out
 
 
 @listings_app.command("delist")

@@ -4,8 +4,9 @@ make a marketplace refuse a SKU (category or attribute mapping, required attribu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -41,12 +42,71 @@ class PublishCheck:
     """A publish dry run: the change preview (when asked for) and the gap report."""
 
     preview: ChangePreview | None
-    gaps: PublishGaps
+    gaps: GapStream
+
+
+@dataclass(frozen=True, slots=True)
+class GapStream:
+    """The gaps of ``skus`` selected SKUs on ``channels`` as they are found (iterate ``gaps`` once)."""
+
+    gaps: Iterator[PublishGap]
+    skus: int
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GapGroup:
+    """Identical problems: one channel, code and text, on ``count`` SKUs (the first few named)."""
+
+    channel: str
+    code: str
+    message: str
+    count: int
+    first: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class GapTally:
+    """A gap report summed up while it streams: identical problems grouped, counts by code, the SKUs
+    with any gap; :meth:`groups` largest first."""
+
+    gaps: int = 0
+    by_code: Counter[str] = field(default_factory=Counter)
+    skus: set[str] = field(default_factory=set)
+    _groups: dict[tuple[str, str, str], tuple[int, list[str]]] = field(default_factory=dict)
+
+    def add(self, gap: PublishGap, named: int = 3) -> None:
+        self.gaps += 1
+        self.by_code[gap.code] += 1
+        self.skus.add(gap.sku)
+        key = (gap.channel, gap.code, gap.message)
+        count, first = self._groups.get(key, (0, []))
+        if len(first) < named:
+            first.append(gap.sku)
+        self._groups[key] = (count + 1, first)
+
+    def groups(self) -> list[GapGroup]:
+        """Every group, the largest first (ties in the order found)."""
+        found = [GapGroup(*key, count, tuple(first)) for key, (count, first) in self._groups.items()]
+        return sorted(found, key=lambda g: -g.count)
 
 
 def publish_gaps(context: Context, selection: Selection, channels: Sequence[str] | None = None) -> PublishGaps:
     """Every reason the selected SKUs would be refused when published on these channels (default: every
     enabled one); nothing is changed."""
+    stream = stream_publish_gaps(context, selection, channels)
+    return PublishGaps(list(stream.gaps), stream.skus, stream.channels)
+
+
+def stream_publish_gaps(
+    context: Context,
+    selection: Selection,
+    channels: Sequence[str] | None = None,
+    *,
+    progress: mapping.GapProgress | None = None,
+) -> GapStream:
+    """:func:`publish_gaps` one by one as they are found (``progress``: channel, SKU checks done, SKU
+    checks in all), for a report of tens of thousands of SKUs written while it is checked."""
     if selection.empty:
         raise InvalidRequest(
             "select SKUs with --sku PATTERN (e.g. --sku '*'), --category NAME, --tag TAG or --skus-file FILE"
@@ -55,19 +115,32 @@ def publish_gaps(context: Context, selection: Selection, channels: Sequence[str]
     configs = context.selected_channels(list(channels or []))
     with context.session() as session:
         ids = selected_skus(session, selection)
-        gaps = mapping.publish_gaps(session, configs, ids)
-        session.rollback()  # a dry run writes nothing
-    return PublishGaps(gaps, len(ids), tuple(c.name for c in configs))
+        session.rollback()
+
+    def gaps() -> Iterator[PublishGap]:
+        with context.session() as session:
+            try:
+                yield from mapping.iter_publish_gaps(session, configs, ids, progress)
+            finally:
+                session.rollback()  # a dry run writes nothing
+
+    return GapStream(gaps(), len(ids), tuple(c.name for c in configs))
 
 
 def check_publish(
-    context: Context, selection: Selection, channels: Sequence[str] | None = None, *, preview: bool = True
+    context: Context,
+    selection: Selection,
+    channels: Sequence[str] | None = None,
+    *,
+    preview: bool = True,
+    progress: mapping.GapProgress | None = None,
 ) -> PublishCheck:
-    """What publishing the selection would change (``preview``) and every gap in the way; changes nothing."""
+    """What publishing the selection would change (``preview``) and every gap in the way, streamed as it
+    is found; changes nothing."""
     planned = None
     if preview:
         planned = preview_change(context, ListingsChange(ListingAction.PUBLISH, selection, tuple(channels or ())))
-    return PublishCheck(planned, publish_gaps(context, selection, channels))
+    return PublishCheck(planned, stream_publish_gaps(context, selection, channels, progress=progress))
 
 
 # ------------------------------------------------------------------------------------- the listings grid

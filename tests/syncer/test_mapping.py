@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -231,7 +233,7 @@ def test_a_publish_gap_table_groups_identical_problems(run) -> None:
     """Trap 5: a long gap report printed one row per SKU and channel (640,068 lines for 20,000 SKUs)."""
     table = run("listings", "publish", "--sku", "TEE-*", "--dry-run")
     assert table.exit_code == 1
-    gaps = table.output[table.output.index("publish gaps") :]
+    gaps = table.output[table.output.index("publish gaps") : table.output.index(" gap(s) (")]
     assert gaps.count("category_unmapped") == 6 and gaps.count("4: TEE-HAN-BK-L,") >= 6  # once per channel
     assert "TEE-HAN-WH-M" not in gaps  # the 4th SKU is counted, not listed
     rows = json.loads(run("listings", "publish", "--sku", "TEE-*", "--dry-run", "--format", "json").stdout)
@@ -253,3 +255,26 @@ def test_publish_yes_refuses_a_missing_fx_rate_before_any_change(run) -> None:
     assert run("listings", "publish", "--sku", "HONEY-*", "--channel", "taobao", "--yes").exit_code == 0  # CNY
     assert run("fx", "set", "CNY", "USD", "0.14", "--date", "2020-01-01").exit_code == 0
     assert run("listings", "publish", "--sku", "HONEY-*", "--channel", "ebay-us", "--yes").exit_code == 0
+
+
+def test_a_long_gap_report_is_capped_on_the_terminal_and_written_whole_to_a_file(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trap 5: a 20,000-SKU gap report filled the terminal; it shows the largest groups (every channel's
+    first), says how many are not shown, and ``--output FILE`` (or ``--format csv``) has every gap."""
+    from listing_sync.syncer.cli import listings as face
+
+    monkeypatch.setattr(face, "GAP_GROUPS", 3)
+    out = tmp_path / "gaps.csv"
+    table = run("listings", "publish", "--sku", "*", "--dry-run", "--output", str(out))
+    assert table.exit_code == 1
+    every = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    whole = json.loads(run("listings", "publish", "--sku", "*", "--dry-run", "--format", "json").stdout)
+    assert every == whole and len(every) > 20
+    streamed = run("listings", "publish", "--sku", "*", "--dry-run", "--format", "csv").stdout
+    assert list(csv.DictReader(io.StringIO(streamed))) == whole
+    shown = table.output[table.output.index("publish gaps") : table.output.rindex("... and ")]
+    channels = [line.split()[0] for line in shown.splitlines()[3:] if line and not line.startswith(" ")]
+    assert len(channels) == 3 and len(set(channels)) == 3  # three groups, each channel's largest first
+    assert "lists every gap" in table.output and f"wrote {len(every)} gap(s) to" in table.output
+    assert run("listings", "publish", "--sku", "*", "--yes", "--output", str(out)).exit_code != 0
