@@ -75,17 +75,19 @@ def _when(context: TemplateContext, value: Any) -> str:
 
 @pass_context
 def _duration(context: TemplateContext, seconds: float | None) -> str:
-    """Seconds as ``45 s``, ``12 min``, ``3 h 5 min``, ``2 d 4 h`` (``—`` for none)."""
+    """Seconds as ``45 s``, ``12 min``, ``3 h 5 min``, ``2 d 4 h`` (in the page's language; ``—`` for none)."""
     if seconds is None:
         return "—"
+    request = context.get("request")
+    _ = translator(request) if isinstance(request, Request) else i18n.Translator(i18n.DEFAULT_LANGUAGE)
     s = int(seconds)
     if s < 60:
-        return f"{s} s"
+        return _("%(s)s s", s=s)
     if s < 3600:
-        return f"{s // 60} min"
+        return _("%(m)s min", m=s // 60)
     if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
+        return _("%(h)s h %(m)s min", h=s // 3600, m=s % 3600 // 60)
+    return _("%(d)s d %(h)s h", d=s // 86400, h=s % 86400 // 3600)
 
 
 def install_filters() -> None:
