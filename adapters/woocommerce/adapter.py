@@ -147,14 +147,21 @@ class WooCommerceAdapter(HttpAdapter):
 
     def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Batches of at most ``batch_size``; price/stock/delist/relist items are grouped by parent
-        product first, because variations can only be batched per parent."""
+        product first, because variations can only be batched per parent. A delist or relist of every
+        variation of a product is one parent in a ``products/batch`` call: up to ``batch_size`` such
+        products (with all their variations) per chunk."""
         size = self.options.batch_size
         if op is Operation.PUBLISH:
             for start in range(0, len(items), size):
                 yield list(items[start : start + size])
             return
+        whole = mapping.whole_products(items) if op in (Operation.DELIST, Operation.RELIST) else {}
+        products = list(whole.values())
+        for start in range(0, len(products), size):
+            yield [items[n] for members in products[start : start + size] for n in members]
+        taken = {n for members in products for n in members}
         groups: dict[object, list[ItemT]] = {}
-        for item in items:
+        for item in (item for n, item in enumerate(items) if n not in taken):
             target = mapping.target_of(item.sku, item.ref)
             key = ("variations", target[0]) if target and target[1] else ("products" if target else "lookup")
             groups.setdefault(key, []).append(item)
@@ -168,7 +175,10 @@ class WooCommerceAdapter(HttpAdapter):
         plus a look-up for each item without a ref."""
         if op is not Operation.PUBLISH:
             unknown = sum(1 for item in items if mapping.target_of(item.sku, item.ref) is None)
-            return self.count_calls(op, items) + unknown
+            # a whole relist also re-enables the variations a delist of their own had disabled
+            disabled = mapping.whole_products(items) if op is Operation.RELIST else {}
+            enabling = sum(any(mapping.is_disabled(items[n].ref) for n in members) for members in disabled.values())
+            return self.count_calls(op, items) + unknown + enabling
         size = self.options.batch_size
         groups = publish_groups(items)
         return -(-len(groups) // size) + sum(-(-len(g.skus) // size) for g in groups if g.variations)
@@ -308,24 +318,62 @@ class WooCommerceAdapter(HttpAdapter):
         return self._set_fields(updates, lambda update, variation: mapping.stock_fields(update.quantity))
 
     def delist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
-        # variations only know publish (enabled) and private (disabled)
-        return self._set_fields(
-            requests, lambda r, variation: {"status": "private" if variation else self.options.delist_status}
-        )
+        """Every variation of a product asked: the parent's status (one ``products/batch`` element, a
+        draft or private parent hides all its variations); otherwise each variation is disabled
+        (``private``: variations only know publish and private) and its ref remembers it."""
+        return self._set_status(requests, self.options.delist_status, "private")
 
     def relist(self, requests: Sequence[DelistRequest]) -> list[ItemResult]:
-        return self._set_fields(requests, lambda r, variation: {"status": "publish"})
+        """The parent back to ``publish`` (and, in the same product's variation batch, any variation a
+        delist of its own had disabled); single variations back to ``publish``."""
+        return self._set_status(requests, "publish", "publish")
+
+    def _set_status(self, requests: Sequence[DelistRequest], parent: str, variation: str) -> list[ItemResult]:
+        whole = mapping.whole_products(requests)
+        results: dict[int, ItemResult] = {}
+        if whole:
+            parents = [DelistRequest(requests[members[0]].sku, requests[members[0]].ref) for members in whole.values()]
+            heads = self._set_fields(parents, lambda r, _variation: {"status": parent}, whole=True)
+            relisting = parent == "publish"
+            for head, members in zip(heads, whole.values(), strict=True):
+                flagged = [requests[n] for n in members if relisting and mapping.is_disabled(requests[n].ref)]
+                enabled = self._set_fields(flagged, lambda r, _v: {"status": variation}) if head.ok and flagged else []
+                failed = {r.sku: result for r, result in zip(flagged, enabled, strict=True) if not result.ok}
+                for n in members:
+                    sku, ref = requests[n].sku, requests[n].ref
+                    outcome = failed.get(sku) or head
+                    kept = mapping.with_disabled(ref, False) if relisting else ref
+                    results[n] = ItemResult.success(sku, ref=kept) if outcome.ok else replace(outcome, sku=sku)
+        rest = [n for n in range(len(requests)) if n not in results]
+        singles = self._set_fields(
+            [requests[n] for n in rest],
+            lambda r, is_variation: {"status": variation if is_variation else parent},
+            disabled=variation != "publish",
+        )
+        results.update(zip(rest, singles, strict=True))
+        return [results[n] for n in range(len(requests))]
 
     def _set_fields(
-        self, items: Sequence[Any], fields: Callable[[Any, bool], dict[str, Any] | ItemResult]
+        self,
+        items: Sequence[Any],
+        fields: Callable[[Any, bool], dict[str, Any] | ItemResult],
+        *,
+        whole: bool = False,
+        disabled: bool | None = None,
     ) -> list[ItemResult]:
-        """Update some fields of each item's product or variation, one batch call per parent."""
+        """Update some fields of each item's product or variation, one batch call per parent (``whole``:
+        of each item's parent product itself). A success keeps the item's ref when it names the target
+        (a parent's ref lists every variation, which whole-product delists need), with the variation's
+        ``disabled`` mark set or cleared when ``disabled`` says."""
         results: dict[int, ItemResult] = {}
         groups: dict[str, list[tuple[int, dict[str, Any], Target]]] = {}
         applied_any = False
         for i, item in enumerate(items):
             try:
-                target = mapping.target_of(item.sku, item.ref) or self._find(item.sku, item.ref)
+                named = mapping.target_of(item.sku, item.ref)
+                if whole and named is not None:
+                    named = (named[0], None)
+                target = named or self._find(item.sku, item.ref)
             except ChannelError as exc:
                 if not isinstance(exc, PermanentItemError) and not applied_any and not results:
                     raise
@@ -361,10 +409,13 @@ class WooCommerceAdapter(HttpAdapter):
                     continue
                 applied_any = True
                 for (i, _body, (product_id, variation_id)), element in zip(part, updated, strict=True):
-                    sku = items[i].sku
+                    sku, ref = items[i].sku, items[i].ref
                     error = mapping.batch_error(element)
                     if error:
                         results[i] = self._item_failure(sku, error)
+                    elif mapping.target_of(sku, ref) is not None:
+                        kept = ref if disabled is None or not variation_id else mapping.with_disabled(ref, disabled)
+                        results[i] = ItemResult.success(sku, ref=kept)
                     elif variation_id:
                         results[i] = ItemResult.success(
                             sku, ref=mapping.ref_for_variation(sku, product_id, variation_id)

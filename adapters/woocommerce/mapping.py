@@ -8,7 +8,7 @@ the plain ones are in the site's time zone.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -104,6 +104,41 @@ def target_of(sku: str, ref: ListingRef | None) -> tuple[str, str | None] | None
     if ref.sku == sku:
         return product_id, None
     return None
+
+
+DISABLED = "disabled"  # ref mark: this variation was disabled (``private``) by a delist of its own
+
+
+def is_disabled(ref: ListingRef | None) -> bool:
+    return ref is not None and ref.get(DISABLED) == "1"
+
+
+def with_disabled(ref: ListingRef | None, disabled: bool) -> ListingRef | None:
+    """``ref`` with the variation's disabled mark set or cleared."""
+    if ref is None or is_disabled(ref) == disabled:
+        return ref
+    ids = {k: v for k, v in ref.ids.items() if k != DISABLED}
+    return ListingRef(ref.sku, ref.external_id, {**ids, DISABLED: "1"} if disabled else ids)
+
+
+def whole_products(items: Sequence[Any]) -> dict[str, list[int]]:
+    """Variable products every bound variation of which is in ``items`` (by the parent refs the items
+    carry, which list each variation as ``variation_id:<sku>``): product id -> the items' positions.
+    Items with a variation's own ref (no list of siblings) never make a product whole."""
+    members: dict[str, list[int]] = {}
+    bound: dict[str, set[str]] = {}
+    for n, item in enumerate(items):
+        ref = item.ref
+        if ref is None or not ref.get("product_id") or ref.get("variation_id"):
+            continue
+        siblings = {k[len(VARIATION_KEY) :] for k in ref.ids if k.startswith(VARIATION_KEY)}
+        if item.sku not in siblings:
+            continue
+        product = ref.ids["product_id"]
+        members.setdefault(product, []).append(n)
+        bound.setdefault(product, set()).update(siblings)
+    asked = {product: {items[n].sku for n in ns} for product, ns in members.items()}
+    return {product: ns for product, ns in members.items() if bound[product] <= asked[product]}
 
 
 def batch_error(element: Any) -> tuple[str, str, int] | None:

@@ -74,6 +74,21 @@ def drafts(suffix: str = "") -> list[ListingDraft]:
     ]
 
 
+def test_delisting_every_variation_hides_the_product_in_one_call():
+    shop = Shop(site="shop.example.com")
+    emulator, adapter = shop.emulator, shop.adapter
+    _mug, tee = adapter.publish(drafts())
+    before = len(emulator.requests)
+    whole = [DelistRequest("TEE-R", ref=tee.ref), DelistRequest("TEE-B", ref=tee.ref)]
+    assert all(r.ok for r in adapter.delist(whole))
+    assert len(emulator.requests) - before == 1 and emulator.find_sku("TEE")["status"] == "draft"
+    listed = {x.sku: x.status for x in adapter.listings()}
+    assert listed["TEE-R"] == listed["TEE-B"] == "inactive"
+    assert all(r.ok for r in adapter.relist(whole))
+    listed = {x.sku: x.status for x in adapter.listings()}
+    assert listed["TEE-R"] == listed["TEE-B"] == "active"
+
+
 def test_registry_points_at_these_classes():
     assert adapter_class("woocommerce") is WooCommerceAdapter
     assert emulator_class("woocommerce") is WooCommerceEmulator

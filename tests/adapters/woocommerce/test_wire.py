@@ -254,7 +254,9 @@ def test_push_prices_groups_products_and_variations_by_parent(respx_mock, make_a
         ]
     }
     assert [r.ok for r in results] == [True, True, True]
-    assert results[0].ref.ids == {"product_id": "22", "variation_id": "23"}
+    # the parent's ref (every variation bound) is kept, so a later delist of all of them is one parent call
+    assert results[0].ref == TEE_REF
+    assert results[2].ref.ids == {"product_id": "22", "variation_id": "24"}
 
 
 def test_a_promotion_goes_ahead_as_a_dated_sale_price_on_products_and_variations(respx_mock, make_adapter):
@@ -351,6 +353,45 @@ def test_delist_variation_disables_it_and_relist_publishes(respx_mock, make_adap
         {"update": [{"id": 23, "status": "private"}]},
         {"update": [{"id": 23, "status": "publish"}]},
     ]
+
+
+def test_delisting_every_variation_is_one_parent_call_and_relist_reenables_the_disabled(respx_mock, make_adapter):
+    products = route(respx_mock, "POST", "/products/batch", ok({"update": [{"id": 22}]}), ok({"update": [{"id": 22}]}))
+    variations = route(respx_mock, "POST", "/products/22/variations/batch", ok({"update": [{"id": 23}]}))
+    adapter = make_adapter()
+    whole = [DelistRequest("TEE-R", ref=TEE_REF), DelistRequest("TEE-B", ref=TEE_REF)]
+    assert adapter.estimate_calls(Operation.DELIST, whole) == 1
+    delisted = adapter.delist(whole)
+    assert [r.ok for r in delisted] == [True, True] and [r.ref for r in delisted] == [TEE_REF, TEE_REF]
+    assert sent(products.calls.last) == {"update": [{"id": 22, "status": "draft"}]}
+    assert not variations.called
+    # TEE-R had been disabled on its own before: the whole relist publishes the parent and re-enables it
+    red = ListingRef("TEE", "22", {**TEE_REF.ids, "disabled": "1"})
+    again = [DelistRequest("TEE-R", ref=red), DelistRequest("TEE-B", ref=TEE_REF)]
+    assert adapter.estimate_calls(Operation.RELIST, again) == 2
+    relisted = adapter.relist(again)
+    assert [r.ok for r in relisted] == [True, True] and relisted[0].ref == TEE_REF
+    assert sent(products.calls.last) == {"update": [{"id": 22, "status": "publish"}]}
+    assert [sent(c) for c in variations.calls] == [{"update": [{"id": 23, "status": "publish"}]}]
+
+
+def test_a_variation_delisted_alone_is_disabled_and_its_ref_says_so(respx_mock, make_adapter):
+    route(respx_mock, "POST", "/products/22/variations/batch", ok({"update": [{"id": 23}]}))
+    [result] = make_adapter().delist([DelistRequest("TEE-R", ref=TEE_REF)])
+    assert result.ok and result.ref.get("disabled") == "1" and result.ref.get("variation_id:TEE-B") == "24"
+
+
+def test_whole_products_are_chunked_by_parent_count(make_adapter):
+    adapter = make_adapter({"batch_size": 2})
+    refs = [
+        ListingRef(f"P{p}", str(p), {"product_id": str(p), **{f"variation_id:P{p}-{v}": f"{p}{v}" for v in range(3)}})
+        for p in range(3)
+    ]
+    items = [DelistRequest(f"P{p}-{v}", ref=refs[p]) for p in range(3) for v in range(3)]
+    items.append(DelistRequest("TEE-R", ref=TEE_REF))  # TEE-B not asked: TEE-R alone, by variation
+    chunks = [[r.sku for r in chunk] for chunk in adapter.chunks(Operation.DELIST, items)]
+    assert chunks == [["P0-0", "P0-1", "P0-2", "P1-0", "P1-1", "P1-2"], ["P2-0", "P2-1", "P2-2"], ["TEE-R"]]
+    assert adapter.estimate_calls(Operation.DELIST, items) == 3
 
 
 def test_relist_product_publishes(respx_mock, make_adapter):
