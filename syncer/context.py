@@ -42,7 +42,6 @@ def database_errors(url: str, *, opening: bool = True) -> Iterator[None]:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
-    shown = db.display_url(url)
     try:
         make_url(url)
         yield
@@ -50,20 +49,20 @@ def database_errors(url: str, *, opening: bool = True) -> Iterator[None]:
         if not opening or (isinstance(exc, ValueError) and _parses(url)):
             raise
         raise DatabaseUnavailable(
-            f"SYNCER_DATABASE_URL is not a database URL we can use ({shown}: {_first_line(exc)}); "
+            f"SYNCER_DATABASE_URL is not a database URL we can use ({db.display_url(url)}: {_first_line(exc)}); "
             "expected e.g. postgresql://user@host:5432/name or sqlite:////path/to/syncer.db"
         ) from None
     except (OperationalError, InterfaceError) as exc:
         if not (isinstance(exc, DBAPIError) and exc.connection_invalidated) and not _is_connection_error(exc):
             raise
         raise DatabaseUnavailable(
-            f"cannot reach the database at {shown}: {_first_line(exc.orig or exc)} "
+            f"cannot reach the database at {db.display_url(url)}: {_first_line(exc.orig or exc)} "
             "(is it running, and are SYNCER_DATABASE_URL's host, port and credentials right?)"
         ) from None
     except OSError as exc:
         if not opening:
             raise
-        raise DatabaseUnavailable(f"cannot open the database at {shown}: {exc.strerror or exc}") from None
+        raise DatabaseUnavailable(f"cannot open the database at {db.display_url(url)}: {exc.strerror or exc}") from None
 
 
 def _parses(url: str) -> bool:
@@ -129,6 +128,7 @@ def _settings() -> Settings:
 class Context:
     settings: Settings = field(default_factory=_settings)
     trace_path: Path | None = None
+    _database_ready: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def db_url(self) -> str:
@@ -146,7 +146,9 @@ class Context:
     def session(self) -> Iterator[Session]:
         from listing_sync.syncer import db
 
-        self.require_database()
+        if not self._database_ready:  # once there, it stays: no schema query per unit of work
+            self.require_database()
+            self._database_ready = True
         with database_errors(self.db_url, opening=False), db.unit_of_work(self.db_url) as session:
             yield session
 
