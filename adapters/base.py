@@ -86,6 +86,8 @@ __all__ = [
     "Variation",
     "frozen_map",
     "publish_groups",
+    "WriteWay",
+    "cheapest_way",
     "utc",
 ]
 
@@ -668,6 +670,31 @@ class PublishGroup:
     ref: ListingRef | None
 
 
+@dataclass(frozen=True, slots=True)
+class WriteWay:
+    """One way to write a batch (per-item requests, a bulk feed): its calls, the seconds until the
+    marketplace has applied it (waits for the limiters included), and the calls it may still spend
+    today (None: no daily cap)."""
+
+    name: str
+    calls: int
+    seconds: float
+    budget_left: int | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.budget_left is None or self.calls <= self.budget_left
+
+
+def cheapest_way(ways: Sequence[WriteWay]) -> WriteWay:
+    """The way that fits today's budget and is applied first, fewer calls breaking a tie; when none fits
+    the budget, the one with the fewest calls."""
+    fitting = [way for way in ways if way.fits]
+    if not fitting:
+        return min(ways, key=lambda way: (way.calls, way.seconds))
+    return min(fitting, key=lambda way: (way.seconds, way.calls))
+
+
 def publish_groups(items: Sequence[BatchItem]) -> list[PublishGroup]:
     """Publish items per listing: a draft is one listing; a preview's per-SKU stand-ins are grouped by their
     ``group`` attribute (a product with more than one SKU is one draft with variations, as the planner
@@ -782,7 +809,14 @@ class ChannelAdapter(ABC):
 
     def seed_revisions(self, used: Mapping[str, int]) -> None:  # noqa: B027 - optional hook
         """Revisions each SKU's listing already used today, as recorded by the syncer (so a new adapter
-        instance, another worker or a restart does not start the day's count from zero)."""
+        instance, another worker or a restart does not start the day's count from zero). Also given to an
+        adapter with a :attr:`daily_call_budget` (the day's pushes so far, for its cost model)."""
+
+    @property
+    def daily_call_budget(self) -> int | None:
+        """Write calls this channel may spend in a marketplace day (an option where the app's quota is
+        shared with other tools); None: only the rate limits bound it."""
+        return None
 
     @abstractmethod
     def publish(self, drafts: Sequence[ListingDraft]) -> list[ItemResult]:

@@ -351,7 +351,7 @@ def build_plan(
     )
     if only_skus is not None:
         query = query.where(ChannelListing.sku_id.in_(list(only_skus)))
-    if adapter.limits.daily_revisions:
+    if adapter.limits.daily_revisions or adapter.daily_call_budget is not None:
         adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
     planner = _Planner(plan, channel, adapter, now=now, sales=_native_sales(session, channel_id))
     for row in session.execute(query):  # narrow rows: ORM objects only for the drafts of content changes

@@ -1,6 +1,7 @@
 """Amazon Selling Partner API adapter: Listings Items 2021-08-01, JSON_LISTINGS_FEED, Orders v2026-01-01, LWA.
 
-Two write paths, chosen per call by size (``options.feed_threshold``, default :data:`FEED_THRESHOLD`):
+Two write paths, chosen per call by a cost model (:meth:`AmazonAdapter.write_way`: calls, expected time
+until applied, the day's request budget; ``options.feed_threshold`` fixes a size threshold instead):
 
 * **patch path** (fewer items than the threshold): one ``patchListingsItem`` / ``putListingsItem`` /
   ``deleteListingsItem`` per SKU at the documented 5 requests/s. Amazon answers ``ACCEPTED`` and applies
@@ -14,10 +15,13 @@ Two write paths, chosen per call by size (``options.feed_threshold``, default :d
   ``feed_wait_seconds`` the items stay ``submitted`` (their ref carries ``feed_id`` and ``message_id``);
   :meth:`feed_results` reads the report later.
 
-Threshold: patching n SKUs takes about n/5 s plus Amazon's few minutes of asynchronous processing; a feed
-takes a few calls plus its processing time, reported at ~30 minutes even for tiny feeds
-(selling-partner-api-models#5151). Break-even: (1800 s - 300 s) x 5/s = 7,500 items. Below that the patch
-path finishes first; from there on the feed does (and stops spending the shared 5/s listings quota).
+Cost model: patching n SKUs takes the listings limiter's wait plus n/5 s plus Amazon's few minutes of
+asynchronous processing; a feed takes a few calls, the createFeed quota's wait and its processing time,
+reported at ~30 minutes even for tiny feeds (selling-partner-api-models#5151). With idle limiters the
+break-even is (1800 s - 300 s) x 5/s = 7,500 items (a tie goes to the feed: fewer calls). Below that the
+patch path is applied first; from there on the feed is (and stops spending the shared 5/s listings
+quota). When ``options.daily_request_budget`` is set and the per-SKU requests would not fit what is left
+of it today, the feed is taken whatever the size.
 
 Price before quantity (selling-partner-api-models#4901: a restock that lands before its new price sells
 at the old price): a PATCH carrying both lists ``purchasable_offer`` before ``fulfillment_availability``;
@@ -73,6 +77,8 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    WriteWay,
+    cheapest_way,
     publish_groups,
 )
 from listing_sync.adapters.excerpt import read_each, readable, unexpected
@@ -117,7 +123,10 @@ class AmazonOptions(BaseModel):
     sandbox: bool = False
     delist_mode: Literal["zero_quantity", "delete"] = "zero_quantity"
     product_type: str = "PRODUCT"  # productType for patches when the ref does not carry one
-    feed_threshold: int = Field(FEED_THRESHOLD, ge=1, le=FEED_MAX_MESSAGES)
+    #: a fixed size from which feeds are used, instead of the cost model (tests; a cautious start)
+    feed_threshold: int | None = Field(None, ge=1, le=FEED_MAX_MESSAGES)
+    #: listings requests this channel may spend per day (UTC) when the app's quota is shared; None: no cap
+    daily_request_budget: int | None = Field(None, ge=0)
     feed_poll_seconds: float = Field(30.0, ge=0.5)
     feed_wait_seconds: float = Field(3600.0, ge=0)
     issue_locale: str | None = None
@@ -146,6 +155,10 @@ class AmazonOptions(BaseModel):
     @property
     def api_region(self) -> str:
         return self.region or m.MARKETPLACE_REGION[self.marketplace_id]
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def _limiter_for(method: str, path: str) -> str | None:
@@ -215,6 +228,8 @@ class AmazonAdapter(HttpAdapter):
         poll = self.http.limiter("feed_status")
         poll.set_rate(min(QUOTAS["feed_status"][0], 1.0 / self.options.feed_poll_seconds))
         poll.burst = 1.0
+        self._used_today = 0  # pushes recorded today before this instance (seed_revisions)
+        self._calls_at_seed = 0
 
     # -- declarations ------------------------------------------------------------------------------
     @property
@@ -315,8 +330,8 @@ class AmazonAdapter(HttpAdapter):
             yield batch
 
     def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
-        """Below ``feed_threshold`` messages one request per SKU (publish: the parent and each child, a
-        price PATCH first for a listing published before); from it on one JSON_LISTINGS_FEED: create the
+        """On the per-SKU path (:meth:`write_way`) one request per SKU (publish: the parent and each child, a
+        price PATCH first for a listing published before); on the feed path one JSON_LISTINGS_FEED: create the
         document, upload, createFeed, a getFeed every ``feed_poll_seconds`` for the feed's expected
         processing time, the report document and its download. Quantity 0 always goes by PATCH."""
         if op is Operation.PUBLISH:
@@ -332,9 +347,7 @@ class AmazonAdapter(HttpAdapter):
         return urgent + (self._feed_calls(rest) if self._use_feed(rest) else rest)
 
     def write_path(self, op: Operation, items: Sequence[BatchItem]) -> str | None:
-        """Feed or per-SKU requests, by calls and expected latency: requests take messages / 5 s, a feed
-        ~30 minutes whatever its size, so requests win below ``feed_threshold`` (7,500 = (1,800 - 300) s x
-        5/s) and the feed from there on, when the createFeed quota has a feed left now."""
+        """Feed or per-SKU requests for this batch, and why (the plan shows it): see :meth:`write_way`."""
         if op is Operation.PUBLISH:
             groups = publish_groups(items)
             messages = sum(len(g.skus) + (1 if g.variations else 0) for g in groups)
@@ -343,28 +356,59 @@ class AmazonAdapter(HttpAdapter):
             messages = 0 if zero else sum(1 for i in items if getattr(i, "quantity", None) != 0)
         if not messages:
             return None
-        requests_s = messages / PATCH_RATE
-        feed = self._feed_calls(messages)
-        if self._use_feed(messages):
-            left = self.http.limiter("create_feed").wait_time(1) == 0
-            minutes = FEED_LATENCY_S / 60
-            return (
-                f"{op.value}: one JSON_LISTINGS_FEED for {messages} messages ({feed} calls, ~{minutes:.0f} min"
-                f" processing) instead of {messages} requests (~{requests_s / 60:.0f} min at {PATCH_RATE:g}/s)"
-                + ("" if left else "; the createFeed quota is spent now, so the feed waits for it")
-            )
-        return (
-            f"{op.value}: {messages} per-SKU requests (~{requests_s:.0f} s at {PATCH_RATE:g}/s) finish before one feed"
-            f" (~{FEED_LATENCY_S / 60:.0f} min processing, {feed} calls); a feed from {self.options.feed_threshold}"
-            " messages on"
+        return f"{op.value}: {self.write_way(messages)[1]}"
+
+    def write_way(self, messages: int) -> tuple[WriteWay, str]:
+        """The way ``messages`` go out and why. Requests: the listings limiter's wait + messages / 5 s +
+        ~5 min until applied, one call each, counted against what is left of ``daily_request_budget``.
+        Feed: the createFeed quota's wait + ~30 min processing, :meth:`_feed_calls` calls. The way that
+        fits the budget and is applied first wins (:func:`cheapest_way`); ``feed_threshold`` overrides."""
+        requests_s = self.http.limiter().wait_time(1) + messages / PATCH_RATE
+        budget = self.options.daily_request_budget
+        left = None if budget is None else max(0, budget - self._used_today - (self.api_calls - self._calls_at_seed))
+        requests = WriteWay("requests", messages, requests_s + PATCH_LATENCY_S, left)
+        feeds = -(-messages // FEED_MAX_MESSAGES)
+        quota = self.http.limiter("create_feed")
+        queued = quota.wait_time(min(feeds, quota.burst)) + max(0.0, feeds - quota.burst) / quota.rate
+        feed = WriteWay("feed", self._feed_calls(messages), queued + FEED_LATENCY_S)
+        fixed = self.options.feed_threshold
+        chosen = (feed if messages >= fixed else requests) if fixed else cheapest_way([requests, feed])
+        sending, applied = _span(requests_s), _span(requests.seconds)
+        as_requests = f"{messages} per-SKU requests (~{sending} at {PATCH_RATE:g}/s, applied in ~{applied})"
+        as_feed = (
+            f"{'one JSON_LISTINGS_FEED' if feeds == 1 else f'{feeds} JSON_LISTINGS_FEEDs'} for {messages} messages"
+            f" ({feed.calls} calls, applied in ~{_span(feed.seconds)}"
+            + (f", {_span(queued)} of it waiting for the createFeed quota)" if queued >= 1 else ")")
         )
+        spent = "" if left is None else f"; {left} of the day's {budget} requests left"
+        if fixed:
+            why = f"feed_threshold = {fixed} messages"
+        elif chosen is feed and not requests.fits:
+            why = "the requests do not fit the day's budget"
+        elif chosen is feed:
+            why = "applied sooner" if feed.seconds < requests.seconds else "applied as soon, in fewer calls"
+        else:
+            why = "applied sooner" + ("" if feed.fits else "; the feed does not fit the budget either")
+        if chosen is feed:
+            return chosen, f"{as_feed} instead of {as_requests}: {why}{spent}"
+        return chosen, f"{as_requests} instead of {as_feed}: {why}{spent}"
+
+    def seed_revisions(self, used: Mapping[str, int]) -> None:
+        """The day's pushes recorded so far on this channel (one request each on the per-SKU path; a feed's
+        items count too, which errs toward the feed) count against ``daily_request_budget``."""
+        self._used_today = sum(used.values())
+        self._calls_at_seed = self.api_calls
+
+    @property
+    def daily_call_budget(self) -> int | None:
+        return self.options.daily_request_budget
 
     def _feed_calls(self, messages: int) -> int:
         polls = max(1, math.ceil(min(FEED_LATENCY_S, self.options.feed_wait_seconds) / self.options.feed_poll_seconds))
         return -(-messages // FEED_MAX_MESSAGES) * (3 + polls + 2)
 
     def _use_feed(self, messages: int) -> bool:
-        return messages >= self.options.feed_threshold
+        return messages > 0 and self.write_way(messages)[0].name == "feed"
 
     # -- helpers -----------------------------------------------------------------------------------
     def _item_path(self, sku: str) -> str:
@@ -479,7 +523,7 @@ class AmazonAdapter(HttpAdapter):
         check: Callable[[Any], ItemResult | None] = lambda _: None,
         urgent: Callable[[Any], bool] = lambda _: False,
     ) -> list[ItemResult]:
-        """Per-SKU PATCH below the threshold, one JSON_LISTINGS_FEED of PATCH messages from it on.
+        """Per-SKU PATCHes or one JSON_LISTINGS_FEED of PATCH messages, as :meth:`write_way` chooses.
 
         ``urgent`` items (quantity 0) always PATCH: in a feed they can queue behind slow listing work for
         12 hours or more (selling-partner-api-models#4823) while the last units oversell.
