@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "calls": "bench.calls",
     "wall": "bench.wall",
+    "compare": "bench.compare",
     "scale": "bench.scale",
     "step": "bench.scale_steps",  # one measure of `scale`, in a child process of its own
 }

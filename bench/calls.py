@@ -89,10 +89,9 @@ class Recorder:
                 "minimum_calls": least,
                 "ratio": round(calls / least, 2) if least else None,
             }
-            if least == 0 or calls > least:
-                row["why"] = minimum.why(channel.kind, operation, counts[channel.name])
-            elif calls and minimum.note(channel.kind, operation):
-                row["why"] = minimum.note(channel.kind, operation)
+            explained = minimum.explain(channel.kind, operation, calls, least, counts[channel.name])
+            if explained:
+                row["why"] = explained
             if operation != "orders":
                 row["predicted_calls"] = PREDICTED.get(channel.name, 0)
                 row["push_calls"] = calls - sum(n for name, n in counts[channel.name].items() if minimum.is_pull(name))
@@ -257,12 +256,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench calls", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="catalogs of 1k and 10k SKUs instead of 10k and 100k")
     parser.add_argument("--sizes", type=int, nargs="*", help="catalog sizes in SKUs (overrides --quick)")
+    parser.add_argument("--changed", type=float, nargs="*", help="percentages changed (default: 0.1 1 10 100)")
     args = parser.parse_args(argv)
+    ks = tuple(pct / 100 for pct in args.changed) if args.changed else KS
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     rows: list[dict[str, Any]] = []
     runs = []
     for size in sizes:
-        found, meta = run_size(size, KS)
+        found, meta = run_size(size, ks)
         rows += found
         runs.append(meta)
         print(f"bench calls: {size} SKUs done in {meta['seconds']} s", file=sys.stderr)
@@ -278,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = {
         "benchmark": "calls",
         "sizes": list(sizes),
-        "changed_pct": [k * 100 for k in KS],
+        "changed_pct": [k * 100 for k in ks],
         "runs": runs,
         "rows": rows,
         "rows_over_minimum": len(over),

@@ -161,9 +161,10 @@ class RealTimeHub(VirtualHub):
 
 
 @contextmanager
-def world(skus: int, *, real_time: bool = False) -> Iterator[BenchContext]:
+def world(skus: int, *, real_time: bool = False, enforce_rate: bool = False) -> Iterator[BenchContext]:
     """A fresh data directory with the six example channels and ``skus`` SKUs listed (not yet pushed);
-    ``real_time``: on the real clock with the emulators' rate limits enforced."""
+    ``real_time``: on the real clock with the emulators' rate limits enforced; ``enforce_rate``: on
+    virtual time with the limits enforced."""
     products = max(1, skus // VARIANTS)
     scratch = "/dev/shm" if Path("/dev/shm").is_dir() else None  # no fsync per committed batch
     with tempfile.TemporaryDirectory(prefix="bench-", dir=scratch) as tmp:
@@ -172,7 +173,10 @@ def world(skus: int, *, real_time: bool = False) -> Iterator[BenchContext]:
         (data / "catalog.csv").write_text(catalog_csv(products), encoding="utf-8")
         settings = Settings(_env_file=None, data_dir=data)
         db.upgrade(settings.resolved_database_url)
-        context = RealTimeContext(settings=settings) if real_time else BenchContext(settings=settings)
+        if real_time:
+            context: BenchContext = RealTimeContext(settings=settings)
+        else:
+            context = BenchContext(settings=settings, enforce_rate=enforce_rate)
         with context.session() as s:
             ensure_channel_rows(s, context.channels)
             import_file(s, data / "catalog.csv", user="bench")
