@@ -215,9 +215,13 @@ class Deployment:
 
 
 def unexpected_failures(log: str) -> list[str]:
-    """Task failures in the workers' logs other than a marketplace unreachable (the emulators restart)."""
+    """Task failures in the workers' logs other than a marketplace unreachable (the emulators restart).
+
+    A transient failure appears either as huey's traceback (``adapters.base.TransientError``) or as the
+    worker's own one-line form, ``(TransientError; the traceback is in errors.log)``."""
     blocks = log.split("Unhandled exception in task")[1:]
-    return [block[:3000] for block in blocks if "adapters.base.TransientError" not in block]
+    transient = ("adapters.base.TransientError", "(TransientError;")
+    return [block[:3000] for block in blocks if not any(mark in block for mark in transient)]
 
 
 def interrupted_or_waits(log: str) -> dict[str, int]:
