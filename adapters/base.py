@@ -14,6 +14,7 @@ Error hierarchy (what the syncer does with each)::
     │                               oversize batch): a bug on our side, never retried
     ├── PermanentItemError          one item was refused for good; park it with its message
     ├── TooManyPages                a run read the channel's ``max_pages`` pages: paging stops
+    ├── WebhookRefused              a webhook delivery without a valid signature (or no secret to check it)
     └── UnexpectedResponse          an answer (or one item of it) does not read as documented: wrong
                                     type, missing field, truncated JSON, HTML, unknown enum; ``excerpt``
                                     shows its shape without personal data
@@ -84,6 +85,9 @@ __all__ = [
     "TransientError",
     "UnexpectedResponse",
     "Variation",
+    "WebhookEvent",
+    "WebhookRefused",
+    "WebhookSubscription",
     "frozen_map",
     "publish_groups",
     "WriteWay",
@@ -188,6 +192,11 @@ class PermanentItemError(ChannelError):
 
 class Unsupported(ChannelError):
     """The marketplace's API offers no way to do this (e.g. a seller-side cancellation)."""
+
+
+class WebhookRefused(ChannelError):
+    """A webhook delivery that cannot be trusted: its signature is missing or does not match, or the channel
+    has no secret to check it with. The message names what was wrong, never the secret or the body."""
 
 
 class UnmappedCarrier(ConfigurationError):
@@ -492,6 +501,36 @@ class Order:
     def __post_init__(self) -> None:
         object.__setattr__(self, "placed_at", utc(self.placed_at))
         object.__setattr__(self, "updated_at", utc(self.updated_at))
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """One webhook delivery whose signature was verified, as the marketplace described it.
+
+    ``delivery_id`` identifies the delivery (a replay carries the same one); ``order_id`` is the
+    marketplace's order id as :meth:`ChannelAdapter.order` takes it (None: not about an order);
+    ``updated_at`` is the order's own modification time in the payload (tells a late, older delivery).
+    A ``ping`` only checks that the URL answers."""
+
+    delivery_id: str
+    topic: str
+    order_id: str | None = None
+    updated_at: datetime | None = None
+    ping: bool = False
+
+    def __post_init__(self) -> None:
+        if self.updated_at is not None:
+            object.__setattr__(self, "updated_at", utc(self.updated_at))
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSubscription:
+    """A webhook the marketplace delivers: its id there, topic, delivery URL and state."""
+
+    id: str
+    topic: str
+    url: str
+    status: str = "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -885,6 +924,31 @@ class ChannelAdapter(ABC):
         raise Unsupported(
             f"cancelling orders is not supported by {self.kind} (channel {self.name}){why}", channel=self.name
         )
+
+    # -- webhooks (marketplaces that push order events; the others keep these defaults) -----------------
+    #: the order topics :meth:`register_webhooks` subscribes to, in the marketplace's own names
+    webhook_topics: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def read_webhook(cls, channel: ChannelConfig, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """Verify one delivery (``headers`` with lower-case names, ``body`` the raw bytes as received) with
+        the channel's secret and read what it is about; :class:`WebhookRefused` when it cannot be trusted.
+        A class method: no connection is made to check a delivery."""
+        raise Unsupported(f"{cls.kind} sends no webhooks we can read (channel {channel.name})", channel=channel.name)
+
+    def register_webhooks(self, url: str) -> list[WebhookSubscription]:
+        """Subscribe ``url`` to :attr:`webhook_topics` (topics already delivered there are kept, not doubled);
+        returns the subscriptions to ``url``."""
+        raise Unsupported(f"{self.kind} has no webhook registration (channel {self.name})", channel=self.name)
+
+    def webhooks(self) -> list[WebhookSubscription]:
+        """The webhook subscriptions the marketplace holds for this account."""
+        raise Unsupported(f"{self.kind} has no webhook registration (channel {self.name})", channel=self.name)
+
+    def order(self, order_id: str) -> Order | None:
+        """One order by the marketplace's id (a webhook names it), read directly: no search index lag.
+        None when the marketplace does not know it."""
+        raise Unsupported(f"{self.kind} cannot read one order by id (channel {self.name})", channel=self.name)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -13,7 +13,10 @@ documented rate limit (token bucket on an injectable clock) and injects seeded f
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import hmac
 import json
 import random
 import re
@@ -30,6 +33,17 @@ import httpx
 from listing_sync.adapters.http import TokenBucket
 
 Handler = Callable[..., httpx.Response]
+#: how an emulator sends one webhook: (url, headers, body) -> the receiver's HTTP status
+WebhookSender = Callable[[str, Mapping[str, str], bytes], int]
+
+
+def hmac_base64(secret: str, body: bytes) -> str:
+    """base64(HMAC-SHA256(body, secret)): how Shopify and WooCommerce sign a webhook's raw body."""
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
+
+
+def _post(url: str, headers: Mapping[str, str], body: bytes) -> int:
+    return httpx.post(url, content=body, headers=dict(headers), timeout=10.0).status_code
 
 
 def route(method: str, path: str) -> Callable[[Handler], Handler]:
@@ -124,6 +138,10 @@ class Emulator:
         self.bucket = TokenBucket(self.rate, self.burst, clock=clock)
         self.state: dict[str, Any] = self.initial_state()
         self.requests: list[httpx.Request] = []
+        #: webhooks sent: url, topic, status (the receiver's HTTP status, or the error) in sending order
+        self.webhook_log: list[dict[str, Any]] = []
+        #: how webhooks are sent (None: an HTTP POST); tests hand a test client's post here
+        self.webhook_sender: WebhookSender | None = None
         self._lock = threading.RLock()
         self._routes = self._collect_routes()
 
@@ -177,6 +195,22 @@ class Emulator:
         counters = self.state.setdefault("_counters", {})
         counters[name] = counters.get(name, start) + 1
         return counters[name]
+
+    def deliver_webhook(self, url: str, topic: str, headers: Mapping[str, str], body: bytes) -> threading.Thread:
+        """POST one webhook from a background thread, as a marketplace delivers after its own change is done:
+        the call that caused it returns at once. The outcome goes to :attr:`webhook_log`."""
+
+        def send() -> None:
+            try:
+                status: int | str = (self.webhook_sender or _post)(url, headers, body)
+            except Exception as exc:  # the receiver is down or refused the connection: logged, not retried
+                status = f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                self.webhook_log.append({"url": url, "topic": topic, "status": status})
+
+        thread = threading.Thread(target=send, name=f"{self.kind}-webhook", daemon=True)
+        thread.start()
+        return thread
 
     # -- request handling ----------------------------------------------------------------------------
     def _collect_routes(self) -> list[tuple[str, re.Pattern[str], Handler]]:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
+from listing_sync.adapters import webhooks
 from listing_sync.adapters.base import (
     AuthError,
     BatchItem,
@@ -52,6 +53,8 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    WebhookEvent,
+    WebhookSubscription,
     publish_groups,
 )
 from listing_sync.adapters.excerpt import MAPPING_ERRORS, read_each, readable, unexpected
@@ -59,6 +62,7 @@ from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.money import parse_decimal
 from listing_sync.adapters.paging import Page, next_token
 from listing_sync.adapters.shopify import mapping as m
+from listing_sync.config.channels import ChannelConfig
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 log = logging.getLogger("adapters.shopify")
@@ -822,6 +826,58 @@ class ShopifyAdapter(HttpAdapter):
 
         return list(self.pages(fetch, f"lineItems cursor of order {order_id}", start=after))
 
+    def order(self, order_id: str) -> Order | None:
+        """``order(id:)`` with the fields a page of orders reads (a webhook's order, past the search lag)."""
+        line_page = self.opts.order_line_page
+        variables = {"id": m.gid("Order", order_id)}
+        body = self._gql(m.order_document(line_page), variables, 1 + m.order_node_cost(line_page))
+        node = (body.get("data") or {}).get("order")
+        return None if node is None else self._order(node)
+
+    # -- webhooks -------------------------------------------------------------------------------------
+    webhook_topics = tuple(m.WEBHOOK_TOPICS)
+
+    @classmethod
+    def read_webhook(cls, channel: ChannelConfig, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """``X-Shopify-Hmac-Sha256``: base64 HMAC-SHA256 of the raw body keyed by the app's client secret
+        (credential ``client_secret``); ``X-Shopify-Webhook-Id`` identifies the delivery (a retry repeats it);
+        ``X-Shopify-Topic`` names the event. The order is ``admin_graphql_api_id`` (its numeric ``id`` as a
+        gid otherwise) and its ``updated_at`` tells a late delivery."""
+        webhooks.verify(channel, headers, body, header="X-Shopify-Hmac-Sha256", credential="client_secret")
+        topic = headers.get("x-shopify-topic", "")
+        delivery = headers.get("x-shopify-webhook-id") or webhooks.body_digest(body)
+        if topic not in m.WEBHOOK_TOPICS:
+            return WebhookEvent(delivery, topic)
+        data = webhooks.payload(channel, body)
+        order_id = data.get("admin_graphql_api_id") or (m.gid("Order", data["id"]) if data.get("id") else None)
+        return WebhookEvent(delivery, topic, order_id and str(order_id), _time_or_none(data.get("updated_at")))
+
+    def register_webhooks(self, url: str) -> list[WebhookSubscription]:
+        """``webhookSubscriptionCreate(topic:, webhookSubscription: {uri, format: JSON})`` for each order topic
+        not yet delivered to ``url``."""
+        subscribed = [w for w in self.webhooks() if w.url == url]
+        for topic, enum in m.WEBHOOK_TOPICS.items():
+            if any(w.topic == topic for w in subscribed):
+                continue
+            variables = {"topic": enum, "webhookSubscription": m.webhook_input(url)}
+            body = self._gql(m.WEBHOOK_CREATE_DOCUMENT, variables, m.WEBHOOK_CREATE_COST)
+            payload = (body.get("data") or {}).get("webhookSubscriptionCreate") or {}
+            created = payload.get("webhookSubscription")
+            if payload.get("userErrors") or not created:
+                why = self._messages(body, payload.get("userErrors"))
+                raise RequestRejected(
+                    f"webhookSubscriptionCreate refused {enum} for {url}: {why}", channel=self.name, code="USER_ERROR"
+                )
+            subscribed.append(_subscription(created))
+        return subscribed
+
+    def webhooks(self) -> list[WebhookSubscription]:
+        def fetch(after: str | None) -> Page[dict[str, Any]]:
+            body = self._gql(m.WEBHOOKS_DOCUMENT, {"after": after}, m.WEBHOOKS_COST)
+            return _connection(body, "webhookSubscriptions", channel=self.name)
+
+        return [_subscription(node) for node in self.pages(fetch, "webhookSubscriptions cursor")]
+
     # -- read-back ------------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:
         location = self._location()
@@ -862,6 +918,17 @@ class ShopifyAdapter(HttpAdapter):
         ):
             if listing is not None:
                 yield listing
+
+
+def _subscription(node: Mapping[str, Any]) -> WebhookSubscription:
+    return WebhookSubscription(str(node["id"]), m.webhook_topic(str(node["topic"])), str(node["uri"]))
+
+
+def _time_or_none(value: Any) -> datetime | None:
+    try:
+        return m.parse_time(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _connection(body: Any, *path: str, channel: str) -> Page[Any]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 from graphql import GraphQLError, execute_sync, get_directive_values
-from listing_sync.adapters.emulator import Emulator, route
+from listing_sync.adapters.emulator import Emulator, hmac_base64, route
 from listing_sync.adapters.shopify import executor as gx
 
 MAX_COST = 1000
@@ -175,6 +175,7 @@ class ShopifyEmulator(Emulator):
             "inventory": {},
             "orders": {},
             "idempotency": {},
+            "webhooks": {},  # subscription id -> {id, topic (enum), uri, format, apiVersion, createdAt, updatedAt}
         }
 
     # -- envelope -------------------------------------------------------------------------------------
@@ -598,6 +599,7 @@ class ShopifyEmulator(Emulator):
             done = all(fo["status"] == "CLOSED" for fo in self._fulfillment_orders(order))
             order["displayFulfillmentStatus"] = "FULFILLED" if done else "PARTIALLY_FULFILLED"
             order["updatedAt"] = self._stamp()
+            self._order_event(order, "ORDERS_UPDATED")
         tracking = data.get("trackingInfo") or {}
         fulfillment = {
             "id": self._gid("Fulfillment"),
@@ -638,6 +640,7 @@ class ShopifyEmulator(Emulator):
         if (args.get("refundMethod") or {}).get("originalPaymentMethodsRefund") or args.get("refund"):
             order["displayFinancialStatus"] = "REFUNDED"
         order["updatedAt"] = self._stamp()
+        self._order_event(order, "ORDERS_CANCELLED", "ORDERS_UPDATED")
         return {"job": {"id": self._gid("Job"), "done": True}, "orderCancelUserErrors": [], "userErrors": []}
 
     # -- product mutations ------------------------------------------------------------------------------
@@ -970,6 +973,7 @@ class ShopifyEmulator(Emulator):
         if cancelled:
             order["cancelledAt"] = self._stamp()
         order["updatedAt"] = self._stamp()
+        self._order_event(order, *(("ORDERS_CANCELLED",) if cancelled else ()), "ORDERS_UPDATED")
 
     def generate_orders(self, count: int) -> list[str]:
         loc = self.state["locations"][0]["id"]
@@ -1019,7 +1023,96 @@ class ShopifyEmulator(Emulator):
                 "lineItems": lines,
             }
             ids.append(oid)
+            self._order_event(self.state["orders"][oid], "ORDERS_CREATE")
         return ids
+
+    # -- webhooks ---------------------------------------------------------------------------------------
+    def q_webhookSubscriptions(self, args: dict[str, Any], version: str) -> dict[str, Any]:
+        rows = list(self.state.setdefault("webhooks", {}).values())
+        if args.get("topics"):
+            rows = [w for w in rows if w["topic"] in args["topics"]]
+        if args.get("uri"):
+            rows = [w for w in rows if w["uri"] == args["uri"]]
+        return connection(rows, args, lambda w: {**w, "callbackUrl": w["uri"]})
+
+    def m_webhookSubscriptionCreate(
+        self, args: dict[str, Any], directives: dict[str, Any], version: str
+    ) -> dict[str, Any]:
+        """Subscribe a URI to a topic: HTTPS only (loopback http too, so local runs can receive), one subscription
+        per topic and address ("Address for this topic has already been taken")."""
+        data = args["webhookSubscription"]
+        uri = data.get("uri") or data.get("callbackUrl") or ""
+        parsed = httpx.URL(uri) if re.match(r"^https?://", uri) else None
+        loopback = parsed is not None and parsed.host in ("127.0.0.1", "localhost", "::1", "testserver")
+        if parsed is None or (parsed.scheme != "https" and not loopback):
+            error = _user_error(["webhookSubscription", "callbackUrl"], "Address protocol http:// is not supported")
+            return {"webhookSubscription": None, "userErrors": [error]}
+        webhooks = self.state.setdefault("webhooks", {})
+        if any(w["topic"] == args["topic"] and w["uri"] == uri for w in webhooks.values()):
+            error = _user_error(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")
+            return {"webhookSubscription": None, "userErrors": [error]}
+        stamp = self._stamp()
+        subscription = {
+            "id": self._gid("WebhookSubscription"),
+            "topic": args["topic"],
+            "uri": uri,
+            "format": data.get("format") or "JSON",
+            "apiVersion": version,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "includeFields": data.get("includeFields") or [],
+            "filter": data.get("filter"),
+        }
+        webhooks[subscription["id"]] = subscription
+        return {"webhookSubscription": {**subscription, "callbackUrl": uri}, "userErrors": []}
+
+    def _order_event(self, order: dict[str, Any], *topics: str) -> None:
+        """Deliver the order's REST payload to every subscription of these topics, signed with the app's client
+        secret (base64 HMAC-SHA256 of the raw body), from a background thread."""
+        shop = str(self.options.get("shop") or "emulator").removesuffix(".myshopify.com")
+        for subscription in list(self.state.get("webhooks", {}).values()):
+            if subscription["topic"] not in topics:
+                continue
+            name = subscription["topic"].lower().replace("_", "/", 1)
+            body = json.dumps(self._rest_order(order)).encode("utf-8")
+            headers = {
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": name,
+                "X-Shopify-Hmac-Sha256": hmac_base64(self.credentials.get("client_secret", ""), body),
+                "X-Shopify-Shop-Domain": f"{shop}.myshopify.com",
+                "X-Shopify-API-Version": subscription["apiVersion"],
+                "X-Shopify-Webhook-Id": f"{self.rng.getrandbits(128):032x}",
+                "X-Shopify-Event-Id": f"{self.rng.getrandbits(128):032x}",
+                "X-Shopify-Triggered-At": self.now().astimezone(UTC).isoformat(),
+            }
+            self.deliver_webhook(subscription["uri"], name, headers, body)
+
+    def _rest_order(self, order: dict[str, Any]) -> dict[str, Any]:
+        """An order as a webhook carries it: the REST Admin API resource (snake_case, numeric ids)."""
+        fulfillment = order.get("displayFulfillmentStatus")
+        return {
+            "id": int(order["id"].rsplit("/", 1)[1]),
+            "admin_graphql_api_id": order["id"],
+            "name": order["name"],
+            "created_at": order["createdAt"],
+            "updated_at": order["updatedAt"],
+            "cancelled_at": order.get("cancelledAt"),
+            "financial_status": str(order.get("displayFinancialStatus") or "PENDING").lower(),
+            "fulfillment_status": {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(fulfillment or ""),
+            "currency": order["currencyCode"],
+            "total_price": order["totalPriceSet"]["shopMoney"]["amount"],
+            "line_items": [
+                {
+                    "id": int(item["id"].rsplit("/", 1)[1]),
+                    "admin_graphql_api_id": item["id"],
+                    "sku": item["sku"],
+                    "title": item["title"],
+                    "quantity": item["quantity"],
+                    "price": item["originalUnitPriceSet"]["shopMoney"]["amount"],
+                }
+                for item in order["lineItems"]
+            ],
+        }
 
 
 def _user_error(field: list[str] | None, message: str, code: str | None = None) -> dict[str, Any]:

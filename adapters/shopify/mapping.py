@@ -319,15 +319,26 @@ def orders_page_size(line_page: int, wanted: int = MAX_INPUT) -> int:
 ADDRESS_FIELDS = "countryCodeV2 name phone address1 address2 city provinceCode zip"
 
 
+def order_fields(line_page: int) -> str:
+    """The fields read of one order (a page of orders, or one order by id)."""
+    return (
+        "id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus currencyCode "
+        f"totalPriceSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} shippingAddress {{ {ADDRESS_FIELDS} }} "
+        f"lineItems(first: {line_page}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}"
+    )
+
+
 def orders_document(page: int, line_page: int) -> str:
     return (
         "query Orders($query: String!, $after: String) "
         f"{{ orders(first: {page}, after: $after, sortKey: UPDATED_AT, query: $query) "
-        "{ pageInfo { hasNextPage endCursor } nodes { id name createdAt updatedAt cancelledAt "
-        "displayFinancialStatus displayFulfillmentStatus currencyCode "
-        f"totalPriceSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} shippingAddress {{ {ADDRESS_FIELDS} }} "
-        f"lineItems(first: {line_page}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }} }} }} }}"
+        f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ {order_fields(line_page)} }} }} }}"
     )
+
+
+def order_document(line_page: int) -> str:
+    """One order by id (a webhook names it): ``order(id:)`` reads it directly, not through the search index."""
+    return f"query Order($id: ID!) {{ order(id: $id) {{ {order_fields(line_page)} }} }}"
 
 
 def orders_cost(page: int, line_page: int) -> int:
@@ -512,3 +523,35 @@ def order_cancel_variables(order_id: str, reason: str) -> dict[str, Any]:
         "notifyCustomer": True,
         "staffNote": reason[:STAFF_NOTE_MAX],
     }
+
+
+# ------------------------------------------------------------------------------------------- webhooks
+#: our order topics: Shopify's REST-style names (X-Shopify-Topic) -> the WebhookSubscriptionTopic enum
+WEBHOOK_TOPICS = {
+    "orders/create": "ORDERS_CREATE",
+    "orders/updated": "ORDERS_UPDATED",
+    "orders/cancelled": "ORDERS_CANCELLED",
+}
+WEBHOOK_CREATE_DOCUMENT = (
+    "mutation WebhookCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) "
+    "{ webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) "
+    "{ webhookSubscription { id topic uri } userErrors { field message } } }"
+)
+WEBHOOK_CREATE_COST = 10 + 1 + 1
+WEBHOOKS_PAGE = 100
+WEBHOOKS_DOCUMENT = (
+    "query Webhooks($after: String) "
+    f"{{ webhookSubscriptions(first: {WEBHOOKS_PAGE}, after: $after) "
+    "{ pageInfo { hasNextPage endCursor } nodes { id topic uri } } }"
+)
+WEBHOOKS_COST = 1 + connection(WEBHOOKS_PAGE, 1)
+
+
+def webhook_input(url: str) -> dict[str, Any]:
+    """WebhookSubscriptionInput: ``uri`` (``callbackUrl`` is deprecated in 2026-07: "Use `uri` instead"), JSON."""
+    return {"uri": url, "format": "JSON"}
+
+
+def webhook_topic(enum: str) -> str:
+    """``ORDERS_CREATE`` -> ``orders/create`` (unknown enums stay as they are)."""
+    return next((name for name, value in WEBHOOK_TOPICS.items() if value == enum), enum)

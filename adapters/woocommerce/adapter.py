@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
+from listing_sync.adapters import webhooks
 from listing_sync.adapters.base import (
     AuthError,
     BatchItem,
@@ -50,6 +52,8 @@ from listing_sync.adapters.base import (
     Shipment,
     StockUpdate,
     TransientError,
+    WebhookEvent,
+    WebhookSubscription,
     publish_groups,
 )
 from listing_sync.adapters.excerpt import read_each, readable
@@ -57,12 +61,15 @@ from listing_sync.adapters.http import HttpAdapter, parse_retry_after
 from listing_sync.adapters.paging import Page, next_page_number
 from listing_sync.adapters.woocommerce import mapping
 from listing_sync.adapters.woocommerce.auth import OAuth1Auth, QueryStringAuth
+from listing_sync.config.channels import ChannelConfig
 from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger("adapters.woocommerce")
 Target = tuple[str, str | None]  # (product id, variation id or None)
 
 EMULATOR_SITE = "https://woocommerce.emulator.invalid"  # never resolves; the emulator transport answers
+#: the body of the ping WooCommerce sends a delivery URL when a webhook is created (WC_Webhook::deliver_ping)
+PING = re.compile(rb"webhook_id=\d+")
 PAGE_SIZE = 100  # per_page maximum (WordPress core rejects 101 with rest_invalid_param)
 
 
@@ -559,6 +566,59 @@ class WooCommerceAdapter(HttpAdapter):
         done = until >= now - limits.order_lag - limits.order_overlap
         return OrderPage(tuple(orders.values()), OrderCursor(until - limits.order_overlap), done, tuple(problems))
 
+    def order(self, order_id: str) -> Order | None:
+        """``GET /orders/{id}`` (a webhook's order); an id the shop does not know is None."""
+        try:
+            data = self._json(self.http.get(f"/orders/{quote(order_id, safe='')}"))
+        except PermanentItemError:
+            return None
+        return mapping.parse_order(data)
+
+    # -- webhooks -----------------------------------------------------------------------------------
+    webhook_topics = ("order.created", "order.updated")
+
+    @classmethod
+    def read_webhook(cls, channel: ChannelConfig, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """``X-WC-Webhook-Signature``: base64 HMAC-SHA256 of the raw body keyed by the webhook's secret
+        (credential ``webhook_secret``). The ping WooCommerce sends when a webhook is created (form body
+        ``webhook_id=N``, unsigned) is told as such. ``X-WC-Webhook-Delivery-ID`` is a hash of the webhook id
+        and the current SECOND, so two deliveries of one webhook in one second share it: the dedupe key is
+        that id plus a digest of the body (a replay repeats both)."""
+        if PING.fullmatch(body.strip()) and not headers.get("x-wc-webhook-signature"):
+            return WebhookEvent(f"ping:{body.strip().decode('ascii')}", "ping", ping=True)
+        webhooks.verify(channel, headers, body, header="X-WC-Webhook-Signature", credential="webhook_secret")
+        topic = headers.get("x-wc-webhook-topic", "")
+        delivery = f"{headers.get('x-wc-webhook-delivery-id', '')}:{webhooks.body_digest(body)}"
+        if topic not in cls.webhook_topics:
+            return WebhookEvent(delivery, topic)
+        data = webhooks.payload(channel, body)
+        try:
+            modified = mapping.parse_gmt(data.get("date_modified_gmt"))
+        except (TypeError, ValueError):
+            modified = None
+        return WebhookEvent(delivery, topic, str(data["id"]) if data.get("id") else None, modified)
+
+    def register_webhooks(self, url: str) -> list[WebhookSubscription]:
+        """``POST /webhooks`` with ``name``, ``topic``, ``delivery_url``, ``secret`` and ``status: active`` for
+        each order topic not yet delivered to ``url`` (WooCommerce pings the URL once it is created)."""
+        secret = self.credential("webhook_secret")
+        subscribed = [w for w in self.webhooks() if w.url == url]
+        for topic in self.webhook_topics:
+            if any(w.topic == topic for w in subscribed):
+                continue
+            body = {
+                "name": f"listing-sync {topic}",
+                "topic": topic,
+                "delivery_url": url,
+                "secret": secret,
+                "status": "active",
+            }
+            subscribed.append(_subscription(self._json(self.http.post("/webhooks", json=body))))
+        return subscribed
+
+    def webhooks(self) -> list[WebhookSubscription]:
+        return [_subscription(row) for row in self._pages("/webhooks")]
+
     # -- helpers ------------------------------------------------------------------------------------
     def _batch(
         self, path: str, *, creates: Sequence[Mapping[str, Any]] = (), updates: Sequence[Mapping[str, Any]] = ()
@@ -618,6 +678,12 @@ class WooCommerceAdapter(HttpAdapter):
 
 
 # ------------------------------------------------------------------------------------- module helpers
+def _subscription(row: Mapping[str, Any]) -> WebhookSubscription:
+    return WebhookSubscription(
+        str(row["id"]), str(row["topic"]), str(row["delivery_url"]), str(row.get("status") or "")
+    )
+
+
 def _header_int(response: httpx.Response, name: str, default: int) -> int:
     try:
         return int(response.headers.get(name, default))

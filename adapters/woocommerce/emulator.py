@@ -13,6 +13,8 @@ that real hosts send. Dates: ``*_gmt`` in UTC, the plain ones in the site's time
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
-from listing_sync.adapters.emulator import Emulator, route
+from listing_sync.adapters.emulator import Emulator, hmac_base64, route
 from listing_sync.adapters.woocommerce import verifier
 
 V3 = "/wp-json/wc/v3"
@@ -122,6 +124,8 @@ UNAUTHENTICATED = {
     "PUT": ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
     "DELETE": ("woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."),
 }
+WEBHOOK_RESOURCES = ("coupon", "customer", "order", "product")
+WEBHOOK_EVENTS = ("created", "updated", "deleted", "restored")
 COUNTRIES = ("US", "CN", "DE", "GB", "JP", "FR", "AU", "CA")
 
 THROTTLE_PAGE = (
@@ -197,6 +201,7 @@ class WooCommerceEmulator(Emulator):
             "products": {},  # id -> product (simple and variable parents)
             "variations": {},  # parent id -> {variation id -> variation}
             "orders": {},  # id -> order
+            "webhooks": {},  # id -> webhook (topic, delivery_url, secret, status, ...)
             "nonces": {},  # timestamp -> nonce used in the last 15 minutes (one per second, as WooCommerce keeps them)
         }
 
@@ -899,6 +904,80 @@ class WooCommerceEmulator(Emulator):
         self.state.setdefault("order_notes", {}).setdefault(order_id, []).append(note)
         return self.json(201, note)
 
+    # -- webhooks -------------------------------------------------------------------------------------
+    @route("POST", f"{V3}/webhooks")
+    def create_webhook(self, request: httpx.Request) -> httpx.Response:
+        """Create a webhook (``topic`` and ``delivery_url`` required; ``secret`` write-only, defaulting to a hash
+        of the user as WooCommerce does); 201. An active one is pinged at once (form body ``webhook_id=N``,
+        unsigned), and the answer does not wait for the ping."""
+        body = self.body_json(request) or {}
+        topic = body.get("topic")
+        resource, _, event = str(topic or "").partition(".")
+        if not (resource in WEBHOOK_RESOURCES and event in WEBHOOK_EVENTS or resource == "action" and event):
+            message = "Webhook topic is required and must be valid."
+            return self.json(400, _error("woocommerce_rest_webhook_invalid_topic", message, 400))
+        url = body.get("delivery_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            message = "Webhook delivery URL must be a valid URL starting with http:// or https://."
+            return self.json(400, _error("woocommerce_rest_webhook_invalid_delivery_url", message, 400))
+        status = body.get("status", "active")
+        if status not in ("active", "paused", "disabled"):
+            problems = {"status": "status is not one of active, paused, and disabled."}
+            return self.json(400, _error("rest_invalid_param", "Invalid parameter(s): status", 400, params=problems))
+        with self._lock:
+            wid = self.next_id("post")
+            webhook: dict[str, Any] = {
+                "id": wid,
+                "name": str(body.get("name") or f"Webhook created on {self.now():%b %d, %Y @ %I:%M %p}"),
+                "status": status,
+                "topic": topic,
+                "resource": resource,
+                "event": event,
+                "hooks": [],
+                "delivery_url": url,
+                "secret": str(body.get("secret") or hashlib.md5(b"1|admin").hexdigest()),  # noqa: S324 - WooCommerce's own default
+            }
+            self._stamp(webhook, "date_created", "date_modified")
+            self.state.setdefault("webhooks", {})[str(wid)] = webhook
+        if status == "active":
+            ping = f"webhook_id={wid}".encode("ascii")
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "WooCommerce Hookshot"}
+            self.deliver_webhook(url, "ping", headers, ping)
+        return self.json(201, self._render_webhook(webhook))
+
+    @route("GET", f"{V3}/webhooks")
+    def list_webhooks(self, request: httpx.Request) -> httpx.Response:
+        rows = list(self.state.setdefault("webhooks", {}).values())
+        status = request.url.params.get("status", "all")
+        if status != "all":
+            rows = [w for w in rows if w["status"] == status]
+        return self._paged(request, rows, self._render_webhook)
+
+    @staticmethod
+    def _render_webhook(webhook: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in webhook.items() if k != "secret"}  # the secret is write-only
+
+    def _order_event(self, order: Mapping[str, Any], topic: str) -> None:
+        """Deliver the order, as ``GET /orders/{id}`` shows it, to the active webhooks of ``topic``, with the
+        headers WC_Webhook::deliver sends; the delivery id hashes the webhook id and the current second."""
+        for webhook in list(self.state.get("webhooks", {}).values()):
+            if webhook["topic"] != topic or webhook["status"] != "active":
+                continue
+            body = json.dumps(self._render_order(order)).encode("utf-8")
+            second = int(self.now().timestamp())
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "WooCommerce Hookshot",
+                "X-WC-Webhook-Source": f"{self.options.get('site') or 'https://woocommerce.emulator.invalid'}/",
+                "X-WC-Webhook-Topic": topic,
+                "X-WC-Webhook-Resource": webhook["resource"],
+                "X-WC-Webhook-Event": webhook["event"],
+                "X-WC-Webhook-Signature": hmac_base64(webhook["secret"], body),
+                "X-WC-Webhook-ID": str(webhook["id"]),
+                "X-WC-Webhook-Delivery-ID": hashlib.md5(f"{webhook['id']}{second}".encode()).hexdigest(),  # noqa: S324 - wp_hash's stand-in
+            }
+            self.deliver_webhook(webhook["delivery_url"], topic, headers, body)
+
     # -- orders ---------------------------------------------------------------------------------------
     def _render_order(self, order: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(order)
@@ -988,6 +1067,7 @@ class WooCommerceEmulator(Emulator):
                 self._stamp(order, "date_created", "date_modified", "date_paid")
                 self.state["orders"][str(oid)] = order
                 ids.append(str(oid))
+                self._order_event(order, "order.created")
         return ids
 
     def set_order_status(self, order_id: str | int, status: str) -> dict[str, Any]:
@@ -1006,6 +1086,7 @@ class WooCommerceEmulator(Emulator):
             if status == "completed":
                 self._stamp(order, "date_completed")
             self._stamp(order, "date_modified")
+            self._order_event(order, "order.updated")
             return order
 
     def cancel_order(self, order_id: str | int) -> dict[str, Any]:

@@ -39,7 +39,16 @@ TARGET = Path(__file__).resolve().parents[3] / "adapters" / "shopify" / f"admin_
 
 #: output type -> the fields the emulator answers (what the adapter and common clients ask for)
 FIELDS: dict[str, tuple[str, ...]] = {
-    "QueryRoot": ("inventoryItem", "locations", "order", "orders", "product", "productVariant", "productVariants"),
+    "QueryRoot": (
+        "inventoryItem",
+        "locations",
+        "order",
+        "orders",
+        "product",
+        "productVariant",
+        "productVariants",
+        "webhookSubscriptions",
+    ),
     "Mutation": (
         "fulfillmentCreate",
         "inventorySetQuantities",
@@ -48,6 +57,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "productUpdate",
         "productVariantsBulkCreate",
         "productVariantsBulkUpdate",
+        "webhookSubscriptionCreate",
     ),
     "PageInfo": ("endCursor", "hasNextPage", "hasPreviousPage", "startCursor"),
     "Product": (
@@ -149,6 +159,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "ProductVariantsBulkUpdateUserError": ("code", "field", "message"),
     "InventorySetQuantitiesUserError": ("code", "field", "message"),
     "DisplayableError": ("field", "message"),
+    "WebhookSubscription": ("createdAt", "format", "id", "topic", "updatedAt", "uri"),
+    "WebhookSubscriptionConnection": ("edges", "nodes", "pageInfo"),
+    "WebhookSubscriptionEdge": ("cursor", "node"),
+    "WebhookSubscriptionCreatePayload": ("userErrors", "webhookSubscription"),
     "Node": ("id",),
 }
 
