@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     sync_parallel_channels: int = Field(default=6, ge=1)  # `sync --inline`: channels pushed at once (1 = in turn)
     orders_interval_minutes: int = 2
     orders_initial_lookback_hours: int = 24
+    #: what an order webhook sets off: "queue" = a job for the workers, "inline" = background threads of the
+    #: process that received it (`syncer serve`), "auto" = queue when the queue is on Redis, else inline
+    webhook_mode: Literal["auto", "queue", "inline"] = "auto"
     orders_pull_reuse_seconds: int = Field(default=60, ge=0)  # a pull this recent is not repeated before a push
     drift_check_hour_utc: int = 3
     price_guard_percent: float = 30.0

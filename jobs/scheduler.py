@@ -32,6 +32,12 @@ class HueyScheduler:
 
             tasks.pull_orders(channel, user=user)
 
+    def queue_webhook_orders(self, channel: str, order_ids: Sequence[str], *, user: str) -> None:
+        with queue_errors():
+            from listing_sync.jobs import tasks
+
+            tasks.webhook_orders(channel, list(order_ids), user=user)
+
     def queue_scheduled_run(self, at: datetime) -> None:
         """Run the due scheduled changes exactly at ``at`` (a promotion's start or end)."""
         with queue_errors():

@@ -18,7 +18,8 @@ from listing_sync.jobs import metrics
 from listing_sync.jobs.app import huey
 from listing_sync.syncer.context import Context, UserError
 from listing_sync.syncer.leases import LeaseBusy
-from listing_sync.syncer.services import orders, promotions, reports, shipping, sync
+from listing_sync.syncer.orders import PullReport
+from listing_sync.syncer.services import orders, promotions, reports, shipping, sync, webhooks
 
 log = logging.getLogger("jobs")
 settings = get_settings()
@@ -98,11 +99,28 @@ def pull_orders(channel: str, user: str = "scheduler") -> dict[str, Any]:
         report = orders.pull_channel_orders(context, context.channel(channel), user=user)
         job.items, job.calls = report.new + report.updated, report.pages
         job.outcome = "partial" if report.problems else "ok"
+    return _push_elsewhere(context, channel, report, user)
+
+
+def _push_elsewhere(context: Context, channel: str, report: PullReport, user: str) -> dict[str, Any]:
+    """Queue a push of the SKUs a pull of ``channel`` affected to every OTHER channel; the task's result."""
     affected = sorted(report.affected_sku_ids)
     if affected:
         for other in sync.other_channels(context, channel):
             sync_channel(other.name, only_skus=affected, user=user)
     return {"channel": channel, "new": report.new, "updated": report.updated, "affected": len(affected)}
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def webhook_orders(channel: str, order_ids: list[str], user: str = "webhook") -> dict[str, Any]:
+    """Fetch the orders a webhook named, then push the affected SKUs to every OTHER channel right away (the
+    oversell window is the webhook's delivery plus this fetch and one push)."""
+    context = Context()
+    with _job("webhook_orders", channel) as job:
+        report = webhooks.fetch_orders(context, channel, order_ids, user=user)
+        job.items = report.new + report.updated
+        job.outcome = "partial" if report.problems else "ok"
+    return _push_elsewhere(context, channel, report, user)
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)

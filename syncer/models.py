@@ -434,6 +434,28 @@ class OrderCursorRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
 
 
+class WebhookDelivery(Base):
+    """One webhook delivery a marketplace made to us, recorded before anything is done with it: a replay
+    (same ``delivery_id``) hits the unique key and changes nothing; ``order_updated_at`` lets a late delivery
+    carrying an older state of an order than one already received be told and ignored."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(100))
+    order_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    order_updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    received_at: Mapped[datetime] = mapped_column(default=now_utc)
+    #: accepted (its order is fetched and its stock pushed), stale (older than one received), ignored (topic)
+    outcome: Mapped[str] = mapped_column(String(20))
+    __table_args__ = (
+        UniqueConstraint("channel_id", "delivery_id"),
+        Index("ix_webhook_deliveries_channel_order", "channel_id", "order_id"),
+    )
+
+
 class FxRate(Base):
     """1 unit of ``base`` = ``rate`` units of ``quote`` on ``day``."""
 

@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
-from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus, Recipient
+from listing_sync.adapters.base import ChannelAdapter, OrderCursor, OrderStatus, Recipient, UnexpectedResponse
 from listing_sync.adapters.base import Order as RemoteOrder
 from listing_sync.adapters.paging import PageGuard
 from listing_sync.config.channels import ChannelConfig
@@ -397,24 +398,12 @@ def pull_channel(
         channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
         lookback = timedelta(hours=context.settings.orders_initial_lookback_hours)
         cursor = load_cursor(session, channel_id, since, lookback)
-        run = SyncRun(channel_id=channel_id, kind="orders", user=user, owner=leases.current_owner())
-        session.add(run)
-        session.flush()
-        run_id = run.id
-    calls_before = adapter.api_calls
-    status, message = "ok", ""
     guard = PageGuard(channel.name, "order pull page token", max_pages=max_pages or channel.max_pages)
-    try:
+    with _run(context, channel_id, "orders", user, adapter, report):
         while True:
             leases.check_held()  # a page is committed only while the channel's lease is ours
             page = adapter.orders_since(cursor)
-            with context.session() as session:
-                touched = upsert_orders(session, channel, channel_id, page.orders, report)
-                save_cursor(session, channel_id, page.next)
-                if touched:
-                    reconcile.refresh(session, context.channels, touched)
-            report.affected_sku_ids |= touched
-            report.pages += 1
+            _record(context, channel, channel_id, page.orders, report, cursor=page.next)
             for problem in page.problems:  # orders the marketplace sent in a shape we cannot read
                 log.warning("%s", problem)
                 report.problems.append(problem.message)
@@ -424,6 +413,70 @@ def pull_channel(
                 break
             guard.step(_position(cursor), _position(page.next), items=None, more=True)
             cursor = page.next
+    report.pulled_at = datetime.now(UTC)
+    return report
+
+
+def ingest_orders(
+    context, channel: ChannelConfig, adapter: ChannelAdapter, order_ids: Iterable[str], *, user: str = ""
+) -> PullReport:
+    """Read these orders by the marketplace's id (a webhook named them) and record them as a pull does: upsert,
+    ledger effects, every channel's listings of their SKUs recomputed. An id the marketplace does not know is
+    skipped. Its run is a ``webhook`` run, not an ``orders`` one: the cursor pull keeps its schedule."""
+    report = PullReport(channel.name)
+    with context.session() as session:
+        channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
+    with _run(context, channel_id, "webhook", user, adapter, report):
+        found = []
+        for order_id in dict.fromkeys(order_ids):
+            try:
+                order = adapter.order(order_id)
+            except UnexpectedResponse as problem:  # one order that does not read: told, the others go on
+                log.warning("%s", problem)
+                report.problems.append(problem.message)
+                continue
+            if order is not None:
+                found.append(order)
+        leases.check_held()
+        _record(context, channel, channel_id, found, report)
+    report.pulled_at = datetime.now(UTC)
+    return report
+
+
+def _record(
+    context,
+    channel: ChannelConfig,
+    channel_id: int,
+    orders: Sequence[RemoteOrder],
+    report: PullReport,
+    *,
+    cursor: OrderCursor | None = None,
+) -> None:
+    """One transaction: the orders upserted with their stock effects (and the advanced ``cursor``), every
+    channel's listings of the touched SKUs recomputed."""
+    with context.session() as session:
+        touched = upsert_orders(session, channel, channel_id, orders, report)
+        if cursor is not None:
+            save_cursor(session, channel_id, cursor)
+        if touched:
+            reconcile.refresh(session, context.channels, touched)
+    report.affected_sku_ids |= touched
+    report.pages += 1
+
+
+@contextmanager
+def _run(context, channel_id: int, kind: str, user: str, adapter: ChannelAdapter, report: PullReport) -> Iterator[None]:
+    """Record the block as a run of ``kind`` on the channel: running, then ok, partial (orders left out) or
+    failed with the error, the API calls it made and what it counted."""
+    with context.session() as session:
+        run = SyncRun(channel_id=channel_id, kind=kind, user=user, owner=leases.current_owner())
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    calls_before = adapter.api_calls
+    status, message = "ok", ""
+    try:
+        yield
     except Exception as exc:
         status, message = "failed", str(exc)
         raise
@@ -447,8 +500,6 @@ def pull_channel(
                     *(f"left out: {problem}" for problem in report.problems[:PROBLEMS_KEPT]),
                 ]
             )
-    report.pulled_at = datetime.now(UTC)
-    return report
 
 
 class _WindowPage(NamedTuple):

@@ -16,6 +16,7 @@ from listing_sync.syncer.cli import sync  # noqa: F401  (sync, status)
 from listing_sync.syncer.cli import orders  # noqa: F401
 from listing_sync.syncer.cli import fx  # noqa: F401
 from listing_sync.syncer.cli import reports  # noqa: F401  (report)
+from listing_sync.syncer.cli import webhooks  # noqa: F401
 from listing_sync.syncer.cli import demo  # noqa: F401
 from listing_sync.syncer.cli import users  # noqa: F401  (users, tokens, serve)
 

@@ -64,6 +64,7 @@ fx_app = group("fx", "Exchange rates used for channel prices and reports.")
 report_app = group("report", "Sales, inventory and reorder reports (table, CSV or XLSX).")
 users_app = group("users", "People who log in to the web console and HTTP API, and their roles.")
 tokens_app = group("tokens", "Bearer tokens for the HTTP API (shown once, stored hashed).")
+webhooks_app = group("webhooks", "Order webhooks: marketplaces tell `syncer serve` about orders as they happen.")
 
 
 # ------------------------------------------------------------------------------------ --format choices

@@ -23,6 +23,10 @@ class SyncScheduler(Protocol):
     def queue_order_pull(self, channel: str, *, user: str) -> None:
         """Queue a pull of one channel's orders (which then pushes the availability elsewhere)."""
 
+    def queue_webhook_orders(self, channel: str, order_ids: Sequence[str], *, user: str) -> None:
+        """Queue a fetch of these orders of one channel (a webhook named them), then a push of their SKUs'
+        new availability to every other channel."""
+
     def queue_scheduled_run(self, at: datetime) -> None:
         """Run the due scheduled changes at ``at`` (the minute tick is the safety net)."""
 

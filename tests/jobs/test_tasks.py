@@ -57,6 +57,26 @@ def test_order_pull_triggers_pushes_to_the_other_channels_only(world) -> None:
         assert next(r.quantity for r in adapter.listings() if r.sku == "TEA-LJ-250") == left
 
 
+def test_a_webhooks_order_is_fetched_by_id_then_pushed_to_the_other_channels_only(world) -> None:
+    from listing_sync.jobs.scheduler import HueyScheduler
+    from listing_sync.syncer.services.webhooks import Received, WebhookRunner
+
+    [oid] = world.context.hub.get(world.context.channel("shopify")).generate_orders(1)  # placed now
+    runner = WebhookRunner(world.context, scheduler=HueyScheduler(), mode="queue")
+    assert runner.submit(Received("shopify", "orders/create", "accepted", oid)) == "queued"
+    assert runner.submit(Received("shopify", "orders/create", "duplicate", oid)) is None
+    assert queued() == [("webhook_orders", ("shopify", [oid]), {"user": "webhook"})]
+    tasks.drain(limit=1)  # the fetch alone: the order is recorded, pushes to the others are queued
+    triggered = queued()
+    assert sorted(args[0] for _, args, _ in triggered) == ["taobao", "woocommerce"]
+    assert all(kwargs["only_skus"] == [world.sku_id] for _, _, kwargs in triggered)
+    assert world.level()[1] >= 1
+    tasks.drain()
+    with world.context.adapter(world.context.channel("woocommerce")) as adapter:
+        quantity = next(r.quantity for r in adapter.listings() if r.sku == "TEA-LJ-250")
+    assert quantity == 5 - world.level()[1]
+
+
 def test_one_writer_per_channel(world, caplog: pytest.LogCaptureFixture) -> None:
     """Another process holds the channel's lease: one readable line, and the task runs again when the
     lease expires at the latest, without using up its retries."""
