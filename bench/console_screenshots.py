@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "syncer" / "web"))
+
+import browser  # noqa: E402  (Chromium and the served app, shared with the browser test)
+
 PASSWORD = "screenshots-only-" + "x" * 8
 PREVIEW = "/changes/preview?op=price_adjust&sku=TEA-PE-357"
 #: (file, user, path, viewport width, height, full page)
@@ -75,29 +68,16 @@ def demo_context(data: Path):
     return context
 
 
-def serve(app) -> tuple[str, object, threading.Thread]:
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
-
-
 def shoot(url: str, out: Path) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     written = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = browser.launch(p)
         sessions = {}
         for name, user, path, width, height, full in SHOTS:
             if user not in sessions:
-                session = browser.new_context(base_url=url, viewport={"width": 1280, "height": 860})
+                session = chromium.new_context(base_url=url, viewport={"width": 1280, "height": 860})
                 page = session.new_page()
                 page.goto("/login")
                 page.fill("input[name=username]", user)
@@ -111,7 +91,7 @@ def shoot(url: str, out: Path) -> list[str]:
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(out / name), full_page=full)
             written.append(str(out / name))
-        browser.close()
+        chromium.close()
     return written
 
 
@@ -126,12 +106,8 @@ def main() -> int:
         data = args.data or Path(scratch) / "demo"
         began = time.process_time()
         context = demo_context(data)
-        url, server, thread = serve(create_app(context))
-        try:
+        with browser.served(create_app(context)) as url:
             written = shoot(url, args.out)
-        finally:
-            server.should_exit = True  # type: ignore[attr-defined]
-            thread.join(5)
     print(json.dumps({"screenshots": written, "cpu_s_this_process": round(time.process_time() - began, 1)}))
     return 0
 

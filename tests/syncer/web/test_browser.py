@@ -7,27 +7,17 @@ Skipped (saying so) only when /usr/bin/chromium is absent; `.ci/run` installs it
 from __future__ import annotations
 
 import re
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.append(str(Path(__file__).resolve().parent))  # appended: nothing else here shadows another module
+import browser  # noqa: E402  (this folder's helper, shared with bench/console_screenshots.py)
 
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian's chromium package; .ci/run installs it)"
+    not browser.CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian's chromium package; .ci/run installs it)"
 )
 
 
@@ -45,22 +35,8 @@ def _password() -> str:
 
 @pytest.fixture
 def console_url(web_app) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free loopback port."""
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(web_app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(5)
-    sock.close()
+    with browser.served(web_app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -68,12 +44,12 @@ def page(console_url: str):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(base_url=console_url, accept_downloads=True, locale="en-US")
+        chromium = browser.launch(p)
+        context = chromium.new_context(base_url=console_url, accept_downloads=True, locale="en-US")
         context.set_default_timeout(10_000)
         yield context.new_page()
         context.close()
-        browser.close()
+        chromium.close()
 
 
 def test_an_operator_filters_previews_is_refused_applies_undoes_and_downloads(page, tmp_path: Path) -> None:
