@@ -427,6 +427,59 @@ def content_hash(product: Product, sku: Sku, channel: ChannelConfig, ctx: Conten
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
+# ------------------------------------------------------------------------------------- fingerprints
+#: Part of every channel fingerprint: raise it whenever :func:`content_fields` or :func:`resolve` change
+#: what they produce from the same inputs, so stored hashes are not reused across the change.
+HASH_RULES_VERSION = 1
+FINGERPRINT_CHARS = 16  # hex characters of each half of a content basis (64 bits each)
+
+
+def channel_fingerprint(ctx: ContentContext) -> str:
+    """What a channel adds to every listing's content hash: its name, kind, language, content rules and
+    category and attribute mappings. Equal fingerprints and equal :func:`input_fingerprint` mean an equal
+    :func:`content_hash`."""
+    channel = ctx.channel
+    parts = (
+        HASH_RULES_VERSION,
+        getattr(nh3, "__version__", ""),  # the sanitizer's output is part of the hash
+        channel.name,
+        channel.kind,
+        channel.language,
+        repr(registry.content_rules(channel.kind)),
+        sorted(ctx.categories.items()),
+        sorted((category, [repr(rule) for rule in rules]) for category, rules in ctx.attribute_rules.items()),
+    )
+    return _digest(repr(parts))
+
+
+def product_inputs(product: Any, texts: Mapping[tuple[str, str], Any], languages: Sequence[str]) -> str:
+    """The product's share of a content fingerprint: its own content columns and its texts in
+    ``languages`` (a channel's language chain), as one string. ``texts`` are rows with ``title``,
+    ``description`` and ``bullet_points``, keyed by (language, channel)."""
+    own = sorted(
+        (key, row.title, row.description, list(row.bullet_points or ()))
+        for key, row in texts.items()
+        if key[0] in languages
+    )
+    return repr((product.title, product.description, product.category, product.brand, own))
+
+
+def input_fingerprint(product_part: str, sku: Any, sku_texts: Mapping[str, Any], languages: Sequence[str]) -> str:
+    """A fingerprint of everything one SKU's content hash is computed from on channels of ``languages``
+    (with :func:`product_inputs`): the raw stored values, before any resolution or sanitizing."""
+    own = sorted((lang, _pairs(values)) for lang, values in sku_texts.items() if lang in languages)
+    sku_part = repr((_pairs(sku.attributes or {}), sku.images, sku.barcode, sku.weight_grams, own))
+    return _digest(product_part + "\x1f" + sku_part)
+
+
+def _pairs(values: Mapping[Any, Any]) -> list[tuple[str, str]]:
+    return sorted((str(k), str(v)) for k, v in values.items())
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FINGERPRINT_CHARS]
+
+
 def check(
     product: Product, skus: Sequence[Sku], channel: ChannelConfig, ctx: ContentContext | None = None
 ) -> tuple[list[Resolved], list[Gap]]:

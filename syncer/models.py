@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
@@ -210,6 +211,15 @@ class ChannelListing(Base):
         UniqueConstraint("channel_id", "sku_id"),
         Index("ix_channel_listings_dirty", "channel_id", "status"),
     )
+
+
+#: what a listing's ``desired_content_hash`` was computed from: the fingerprint of the SKU's stored content
+#: and of the channel's content configuration (:mod:`syncer.content`). While both are unchanged the
+#: recompute keeps the hash instead of resolving and hashing the content again. A table column only, added
+#: after the mapping: read and written by the recompute's Core statements
+#: (``table_of(ChannelListing).c.content_basis``). ORM INSERTs never name it, so they still work on a
+#: database upgraded only to an older revision (as the migration tests build them).
+table_of(ChannelListing).append_column(Column("content_basis", String(32), nullable=True))
 
 
 # ------------------------------------------------------------------------------------- change sets

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -30,6 +30,7 @@ from listing_sync.syncer.models import (
     SkuText,
     StockLevel,
     Warehouse,
+    table_of,
 )
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
@@ -59,6 +60,7 @@ LISTING_COLUMNS = (
     ChannelListing.desired_price,
     ChannelListing.desired_quantity,
     ChannelListing.desired_content_hash,
+    table_of(ChannelListing).c.content_basis,
     ChannelListing.version,
     ChannelListing.status,
 )
@@ -70,15 +72,16 @@ class Desired:
     quantity: int
     content_hash: str
     error: str | None = None
+    basis: str | None = None  # what content_hash was computed from (ChannelListing.content_basis)
 
 
-def bounded(price: Decimal, currency: str, quantity: int, digest: str) -> Desired:
+def bounded(price: Decimal, currency: str, quantity: int, digest: str, basis: str | None = None) -> Desired:
     """The desired values, or no price and why when the converted price is beyond the amounts the
     service takes (a huge base price times a large exchange rate): that listing waits, nothing overflows."""
     problem = limits.amount_problem(price, currency)
     if problem:
-        return Desired(None, quantity, digest, f"the {currency} price {problem}")
-    return Desired(price, quantity, digest)
+        return Desired(None, quantity, digest, f"the {currency} price {problem}", basis)
+    return Desired(price, quantity, digest, None, basis)
 
 
 @dataclass(slots=True)
@@ -90,6 +93,24 @@ class _Chunk:
     levels: dict[int, list[tuple[int, int, int]]]  # sku id -> (warehouse id, on hand, reserved)
     texts: dict[int, dict[tuple[str, str], Any]]
     sku_texts: dict[int, dict[str, dict[str, Any]]]
+    #: (language chain, product id) -> the product's share of its SKUs' fingerprints; (chain, SKU id) -> one
+    product_inputs: dict[tuple[tuple[str, ...], int], str] = field(default_factory=dict)
+    fingerprints: dict[tuple[tuple[str, ...], int], str] = field(default_factory=dict)
+
+    def fingerprint(self, chain: tuple[str, ...], sku: Any) -> str:
+        """The fingerprint of one SKU's stored content as seen by channels of this language chain."""
+        found = self.fingerprints.get((chain, sku.id))
+        if found is None:
+            pid = sku.product_id
+            part = self.product_inputs.get((chain, pid))
+            if part is None:
+                part = self.product_inputs[(chain, pid)] = content.product_inputs(
+                    self.products[pid], self.texts.get(pid, {}), chain
+                )
+            found = self.fingerprints[(chain, sku.id)] = content.input_fingerprint(
+                part, sku, self.sku_texts.get(sku.id, {}), chain
+            )
+        return found
 
 
 def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[list[int]]:
@@ -151,6 +172,9 @@ class ChannelPass:
             wid for wid, code in session.execute(select(Warehouse.id, Warehouse.code)) if code in channel.warehouses
         }
         self.rates: dict[str, Decimal | fx.MissingRate] = {}
+        self.chain = tuple(content.language_chain(channel.language))
+        self.channel_fingerprint = content.channel_fingerprint(self.base)
+        self.hashed = 0  # listings whose content was resolved and hashed (the others kept theirs)
 
     def rate(self, currency: str) -> Decimal | fx.MissingRate:
         if currency not in self.rates:
@@ -178,11 +202,15 @@ class ChannelPass:
             quantity = quantities.get(sku.id)
             if quantity is None:
                 quantity = quantities[sku.id] = self._quantity(sku, chunk.levels.get(sku.id, ()))
-            product = chunk.products[sku.product_id]
-            digest = content.content_hash(cast(Product, product), cast(Sku, sku), channel, ctx)
+            basis = chunk.fingerprint(self.chain, sku) + self.channel_fingerprint
+            digest = listing.desired_content_hash
+            if listing.content_basis != basis or digest is None:  # the content or its configuration moved
+                product = chunk.products[sku.product_id]
+                digest = content.content_hash(cast(Product, product), cast(Sku, sku), channel, ctx)
+                self.hashed += 1
             rate = self.rate(sku.currency)
             if isinstance(rate, fx.MissingRate):
-                out[listing.id] = Desired(None, quantity, digest, str(rate))
+                out[listing.id] = Desired(None, quantity, digest, str(rate), basis)
                 continue
             key = (sku.base_price, sku.cost, listing.price_override, sku.currency)
             price = prices.get(key)
@@ -195,7 +223,7 @@ class ChannelPass:
                     cost=sku.cost,
                     override=listing.price_override,
                 )
-            out[listing.id] = bounded(price, self.channel.currency, quantity, digest)
+            out[listing.id] = bounded(price, self.channel.currency, quantity, digest, basis)
         return out
 
     def _quantity(self, sku: Row[Any], levels: Sequence[tuple[int, int, int]]) -> int:
@@ -232,5 +260,5 @@ def refresh_channels(
             updates = updates_of(listings, channel_pass.desired(chunk, listings))
             if updates:
                 apply(session, updates)
-                marked += sum(1 for u in updates if u["b_status"] == "dirty")
+                marked += sum(1 for u in updates if u.get("b_status") == "dirty")
     return marked
