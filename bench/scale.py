@@ -14,6 +14,9 @@ on the six channels of ``config/channels.example.toml`` (emulators), and measure
 ``import``             ``catalog import`` of the whole file (service call), fresh database
 ``reimport``           the same file again (changes nothing)
 ``recompute``          full recompute of every listing's desired price, quantity and content hash
+                       (the first: every content hash computed and recorded with its basis)
+``recompute_rates``    a new CNY->USD rate, then the full recompute again: prices move, content does
+                       not (its hashes are kept: their content basis is unchanged)
 ``plan``               the routine plan: 1% of the SKUs' prices changed (their listings recomputed,
                        not timed), then every channel's push plan (``syncer sync --dry-run``)
 ``push_writeback``     writing that plan's results back (every item answered ok by a stub adapter:
@@ -62,6 +65,7 @@ GOALS: dict[str, tuple[str, float | None, bool]] = {
     "import": ("s", 60.0, True),
     "reimport": ("s", 60.0, True),
     "recompute": ("s", 60.0, True),
+    "recompute_rates": ("s", 60.0, True),
     "plan": ("s", 2.0, True),
     "push_writeback": ("ms CPU/listing", None, False),
     "bulk_preview": ("s", 5.0, True),
@@ -69,7 +73,7 @@ GOALS: dict[str, tuple[str, float | None, bool]] = {
     "help": ("s", 0.5, False),
 }
 RSS_GOAL_MB = 500
-ORDER = ["import", "reimport", "recompute", "plan", "push_writeback", "bulk_preview", "bulk_apply"]
+ORDER = ["import", "reimport", "recompute", "recompute_rates", "plan", "push_writeback", "bulk_preview", "bulk_apply"]
 
 
 def log(message: str) -> None:
@@ -278,7 +282,7 @@ def run_size(size: int, database: str, url: str, work: Path, only: set[str]) -> 
     for measure in ("import", "reimport"):
         if measure in only or "seed" in only:
             add(measure, step(measure, work, url, size))
-    if not ({"recompute", "plan", "push_writeback", "bulk_preview", "bulk_apply"} & only):
+    if not ({"recompute", "recompute_rates", "plan", "push_writeback", "bulk_preview", "bulk_apply"} & only):
         return rows
     if "import" not in only and "reimport" not in only:
         step("import", work, url, size)
@@ -286,6 +290,8 @@ def run_size(size: int, database: str, url: str, work: Path, only: set[str]) -> 
     result = step("recompute", work, url, size)
     if "recompute" in only:
         add("recompute", result)
+    if "recompute_rates" in only:
+        add("recompute_rates", step("recompute_rates", work, url, size))
     step("published", work, url, size)
     if {"plan", "push_writeback"} & only:
         step("dirty", work, url, size)

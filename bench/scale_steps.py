@@ -104,6 +104,21 @@ def recompute(work: Path, url: str, size: int) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": round(cpu, 2), "items": size * len(context.channels), "marked": marked}
 
 
+def recompute_rates(work: Path, url: str, size: int) -> dict[str, Any]:
+    """A new CNY->USD rate, then the full recompute: every USD listing's price moves, no content does
+    (the nightly safety net or a rule change on a catalog already computed)."""
+    from listing_sync.syncer import fx
+    from listing_sync.syncer.services import sync
+
+    context = _context()
+    with context.session() as session:
+        fx.set_rate(session, "CNY", "USD", Decimal("0.1391"), datetime.now(UTC).date())
+    began, cpu = time.perf_counter(), time.process_time()
+    marked = sync.refresh_skus(context, None)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": round(cpu, 2), "items": size * len(context.channels), "marked": marked}
+
+
 def published(work: Path, url: str, size: int) -> dict[str, Any]:
     """Take every listing as pushed (clean): the state a routine sync starts from."""
     from listing_sync.syncer.models import ChannelListing, table_of
@@ -185,6 +200,7 @@ STEPS: dict[str, Step] = {
     "reimport": reimport,
     "listings": listings,
     "recompute": recompute,
+    "recompute_rates": recompute_rates,
     "published": published,
     "dirty": dirty,
     "plan": plan,

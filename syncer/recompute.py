@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 #: SKUs per pass: every query of a pass takes at most this many ids (SQLite's bound-parameter limit is
 #: far above; PostgreSQL plans IN lists of this size with the index)
 CHUNK = 2000
+QUANTITY_CACHE = 100_000  # distinct stock-level combinations kept per channel pass
 
 SKU_COLUMNS = (
     Sku.id,
@@ -129,13 +130,12 @@ def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[list[int
 
 
 def _load_chunk(session: Session, ids: list[int], languages: list[str]) -> _Chunk:
-    skus: dict[int, Any] = {row.id: row for row in session.execute(select(*SKU_COLUMNS).where(Sku.id.in_(ids)))}
+    read = session.connection().execute  # Core rows: no ORM result processing on the hot path
+    skus: dict[int, Any] = {row.id: row for row in read(select(*SKU_COLUMNS).where(Sku.id.in_(ids)))}
     pids = sorted({row.product_id for row in skus.values()})
-    products: dict[int, Any] = {
-        row.id: row for row in session.execute(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))
-    }
+    products: dict[int, Any] = {row.id: row for row in read(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))}
     levels: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for sku_id, wid, on_hand, reserved in session.execute(
+    for sku_id, wid, on_hand, reserved in read(
         select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved).where(
             StockLevel.sku_id.in_(ids)
         )
@@ -150,10 +150,10 @@ def _load_chunk(session: Session, ids: list[int], languages: list[str]) -> _Chun
         ProductText.description,
         ProductText.bullet_points,
     ).where(ProductText.product_id.in_(pids), ProductText.language.in_(languages))
-    for text in session.execute(text_query):
+    for text in read(text_query):
         texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
     sku_texts: dict[int, dict[str, dict[str, Any]]] = {}
-    for sku_id, language, attributes in session.execute(
+    for sku_id, language, attributes in read(
         select(SkuText.sku_id, SkuText.language, SkuText.attributes).where(
             SkuText.sku_id.in_(ids), SkuText.language.in_(languages)
         )
@@ -174,6 +174,7 @@ class ChannelPass:
         self.rates: dict[str, Decimal | fx.MissingRate] = {}
         self.chain = tuple(content.language_chain(channel.language))
         self.channel_fingerprint = content.channel_fingerprint(self.base)
+        self.quantities: dict[tuple[tuple[int, int], ...], int] = {}  # stock levels -> quantity (one rule)
         self.hashed = 0  # listings whose content was resolved and hashed (the others kept theirs)
 
     def rate(self, currency: str) -> Decimal | fx.MissingRate:
@@ -188,13 +189,13 @@ class ChannelPass:
         query = select(*LISTING_COLUMNS).where(
             ChannelListing.channel_id == self.channel_id, ChannelListing.sku_id.in_(ids)
         )
-        return list(self.session.execute(query))
+        return list(self.session.connection().execute(query))
 
     def desired(self, chunk: _Chunk, listings: Sequence[Row[Any]]) -> dict[int, Desired]:
         """Desired values of these listings (all of SKUs in ``chunk``), keyed by listing id."""
         channel = self.channel
         ctx = replace(self.base, texts=chunk.texts, sku_texts=chunk.sku_texts, resolved_texts={})
-        prices: dict[tuple[Any, ...], Decimal] = {}
+        prices: dict[tuple[Any, ...], tuple[Decimal, str | None]] = {}  # input -> (price, why refused)
         quantities: dict[int, int] = {}
         out: dict[int, Desired] = {}
         for listing in listings:
@@ -213,9 +214,9 @@ class ChannelPass:
                 out[listing.id] = Desired(None, quantity, digest, str(rate), basis)
                 continue
             key = (sku.base_price, sku.cost, listing.price_override, sku.currency)
-            price = prices.get(key)
-            if price is None:
-                price = prices[key] = rules.channel_price(
+            priced = prices.get(key)
+            if priced is None:
+                price = rules.channel_price(
                     sku.base_price,
                     channel.price,
                     currency=channel.currency,
@@ -223,14 +224,24 @@ class ChannelPass:
                     cost=sku.cost,
                     override=listing.price_override,
                 )
-            out[listing.id] = bounded(price, self.channel.currency, quantity, digest, basis)
+                priced = prices[key] = (price, limits.amount_problem(price, channel.currency))
+            price, problem = priced
+            if problem:
+                out[listing.id] = Desired(None, quantity, digest, f"the {channel.currency} price {problem}", basis)
+            else:
+                out[listing.id] = Desired(price, quantity, digest, None, basis)
         return out
 
     def _quantity(self, sku: Row[Any], levels: Sequence[tuple[int, int, int]]) -> int:
         if not sku.active:
             return 0
-        feeding = [(on_hand, reserved) for wid, on_hand, reserved in levels if wid in self.warehouses]
-        return rules.channel_quantity(feeding, self.channel.stock)
+        feeding = tuple((on_hand, reserved) for wid, on_hand, reserved in levels if wid in self.warehouses)
+        quantity = self.quantities.get(feeding)
+        if quantity is None:
+            if len(self.quantities) > QUANTITY_CACHE:
+                self.quantities.clear()
+            quantity = self.quantities[feeding] = rules.channel_quantity(feeding, self.channel.stock)
+        return quantity
 
 
 def refresh_channels(
