@@ -4,16 +4,16 @@ The full recompute resolves and hashes a listing's content only when the fingerp
 content or of the channel's content configuration differs from the one recorded with the hash. Existing
 listings start without one: their next recompute computes the hash as before and records it.
 
-Revision ID: 0012_content_basis
-Revises: 0011_native_sales
+Revision ID: 0013_content_basis
+Revises: 0012_webhook_deliveries
 Create Date: 2026-12-02 01:10:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_content_basis"
-down_revision = "0011_native_sales"
+revision = "0013_content_basis"
+down_revision = "0012_webhook_deliveries"
 branch_labels = None
 depends_on = None
 
