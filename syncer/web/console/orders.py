@@ -40,6 +40,24 @@ def orders_page(request: Request, user: Viewer, context: ContextDep) -> Response
     return page(request, user, "orders.html", values, active="orders", status=400 if error else 200)
 
 
+@router.get("/orders/export.csv")
+def orders_export(request: Request, user: Operator, context: ContextDep) -> Response:
+    """The open orders' lines for packing and waybills, with the recipients (personal data: operators only)."""
+    channel = request.query_params.get("channel") or None
+    status = request.query_params.get("status") or None
+    try:
+        written = orders.export_orders(
+            context, channels=[channel] if channel else None, statuses=[status] if status else None, bom=True
+        )
+    except UserError as exc:
+        return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
+    return Response(
+        written.text or "",
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
+
+
 @router.get("/fx")
 def fx_page(request: Request, user: Viewer, context: ContextDep) -> Response:
     return _fx(request, user, context)

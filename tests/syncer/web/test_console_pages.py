@@ -169,3 +169,10 @@ def test_the_htmx_grid_answers_the_table_alone(client_as) -> None:
     fragment = client.get("/listings?sku=TEA-*", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text and 'id="listings"' in fragment.text
     assert "TEA-PE-357" in fragment.text and "CUP-CEL-WH" not in fragment.text
+
+
+def test_the_packing_export_is_for_operators(client_as) -> None:
+    export = client_as("operator").get("/orders/export.csv")
+    assert export.status_code == 200 and export.content.startswith(b"\xef\xbb\xbforder,channel")
+    assert client_as("viewer").get("/orders/export.csv").status_code == 403
+    assert "orders-export" not in client_as("viewer").get("/orders").text
