@@ -615,6 +615,8 @@ class OrderPage:
     done: bool
     #: orders of this page that could not be read: left out, each told as a typed error with an excerpt
     problems: tuple[ChannelError, ...] = ()
+    #: orders the marketplace says the window of this page holds, where its answer tells (a progress total)
+    total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,10 @@ class PullReport:
     unchanged: int = 0
     unmatched: int = 0
     pages: int = 0
+    #: orders read so far (a re-read overlap counts again) and, where the marketplace tells, how many the
+    #: windows read so far hold: a progress bar's position and total (None: no total, a spinner)
+    orders: int = 0
+    expected: int | None = None
     affected_sku_ids: set[int] = field(default_factory=set)
     pulled_at: datetime | None = None
     #: orders left out because they did not read as documented (each message names it, with an excerpt)
@@ -399,10 +403,15 @@ def pull_channel(
         lookback = timedelta(hours=context.settings.orders_initial_lookback_hours)
         cursor = load_cursor(session, channel_id, since, lookback)
     guard = PageGuard(channel.name, "order pull page token", max_pages=max_pages or channel.max_pages)
+    if progress:
+        progress(report)
     with _run(context, channel_id, "orders", user, adapter, report):
         while True:
             leases.check_held()  # a page is committed only while the channel's lease is ours
             page = adapter.orders_since(cursor)
+            report.orders += len(page.orders) + len(page.problems)
+            if page.total is not None and cursor.page is None:  # a window's first page: its total
+                report.expected = (report.expected or 0) + page.total
             _record(context, channel, channel_id, page.orders, report, cursor=page.next)
             for problem in page.problems:  # orders the marketplace sent in a shape we cannot read
                 log.warning("%s", problem)

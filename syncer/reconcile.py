@@ -862,6 +862,8 @@ def push_channel(
     calls_before = adapter.api_calls
     total = plan.items
     done = 0
+    if progress:
+        progress(done, total)  # the bar has its total before the first batch
     for op, items in plan.batches:
         try:
             leases.check_held()  # never push for a channel whose lease is no longer ours

@@ -950,13 +950,15 @@ class EbayAdapter(HttpAdapter):
         # the set is live (orders modified meanwhile leave the window and shift the rest down):
         # re-read a few rows; the syncer's upsert makes the repeats harmless
         step = len(raw) - self.options.order_page_overlap
-        following = next_offset(offset, len(raw), int(data.get("total") or 0), step=step)
+        total = int(data.get("total") or 0)
+        following = next_offset(offset, len(raw), total, step=step)
         self.check_page("getOrders offset", offset, following, items=len(raw))
+        found = tuple(orders.values())
         if following is not None:
-            return OrderPage(tuple(orders.values()), OrderCursor(since, until, str(following)), False, tuple(problems))
+            return OrderPage(found, OrderCursor(since, until, str(following)), False, tuple(problems), total)
         cut = self.limits.order_window is not None and until >= since + self.limits.order_window
         done = not cut or until >= newest
-        return OrderPage(tuple(orders.values()), OrderCursor(until - self.limits.order_overlap), done, tuple(problems))
+        return OrderPage(found, OrderCursor(until - self.limits.order_overlap), done, tuple(problems), total)
 
     def _order(self, item: Any) -> Order:
         """One getOrders row, with getOrder's detail where its cancel state needs it."""

@@ -631,9 +631,9 @@ class TaobaoAdapter(HttpAdapter):
         # pages N, N-1, ... 1 after the first read: a page emptied by rows leaving the window may point on
         self.check_page("taobao.trades.sold.increment.get page_no", page, following, items=None)
         if following is not None:
-            return OrderPage(orders, OrderCursor(since, until, str(following)), False, problems)
+            return OrderPage(orders, OrderCursor(since, until, str(following)), False, problems, total)
         done = until - since < window  # the window was cut short by "now - lag": caught up
-        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done, problems)
+        return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), done, problems, total)
 
     def _listed(self, body: Mapping[str, Any], field: str, key: str) -> tuple[list[Any], int]:
         """The list and ``total_results`` of a TOP list answer; one shaped otherwise is a typed error."""

@@ -552,19 +552,21 @@ class WooCommerceAdapter(HttpAdapter):
             if order.external_id not in orders or orders[order.external_id].updated_at < order.updated_at:
                 orders[order.external_id] = order
         total = _header_int(response, "X-WP-Total", len(rows))
+        told = total if "X-WP-Total" in response.headers else None  # a progress total only when WordPress tells
         shrunk = seen_total - total if seen_total is not None and total < seen_total else 0
         if shrunk and page > 1:
             back = max(1, ((page - 1) * PAGE_SIZE - shrunk) // PAGE_SIZE + 1)
             nxt = OrderCursor(cursor.since, until, f"{back}:{total}")
-            return OrderPage(tuple(orders.values()), nxt, False, tuple(problems))
+            return OrderPage(tuple(orders.values()), nxt, False, tuple(problems), told)
         following = next_page_number(page, len(rows), last=_total_pages(response))
         self.check_page("GET /orders page", cursor.page, f"{following}:{total}" if following else None, items=None)
         if following is not None:
             nxt = OrderCursor(cursor.since, until, f"{following}:{total}")
-            return OrderPage(tuple(orders.values()), nxt, False, tuple(problems))
+            return OrderPage(tuple(orders.values()), nxt, False, tuple(problems), told)
         # caught up once the window reached within the overlap of now: the next pull re-reads that anyway
         done = until >= now - limits.order_lag - limits.order_overlap
-        return OrderPage(tuple(orders.values()), OrderCursor(until - limits.order_overlap), done, tuple(problems))
+        nxt = OrderCursor(until - limits.order_overlap)
+        return OrderPage(tuple(orders.values()), nxt, done, tuple(problems), told)
 
     def order(self, order_id: str) -> Order | None:
         """``GET /orders/{id}`` (a webhook's order); an id the shop does not know is None."""

@@ -22,7 +22,8 @@ import typer
 from listing_sync.syncer.context import Context
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 if TYPE_CHECKING:
     from listing_sync.syncer.services.common import Written
@@ -186,12 +187,21 @@ def _data_dir() -> Path | None:
 
 
 # ------------------------------------------------------------------------------------------- rendering
+class _Count(ProgressColumn):
+    """``1,200/20,000`` with a total; the count alone without one (never ``0/?``)."""
+
+    def render(self, task: Task) -> Text:
+        done = f"{int(task.completed):,}"
+        return Text(done if task.total is None else f"{done}/{int(task.total):,}", style="progress.download")
+
+
 def progress_bar(description: str, total: int | None) -> Progress:
-    """A transient progress bar on standard error (hidden when that is not a terminal)."""
+    """A transient progress bar on standard error (hidden when that is not a terminal); a task without a
+    total pulses and shows its count."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        _Count(),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,

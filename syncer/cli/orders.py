@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from listing_sync.syncer.cli.app import (
@@ -24,6 +24,9 @@ from listing_sync.syncer.services.common import FileFormat
 from rich.progress import TaskID
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from listing_sync.syncer.services.orders import PullReport
+
 
 @orders_app.command("pull")
 @friendly
@@ -42,10 +45,14 @@ def orders_pull(
     with progress_bar("orders", None) as bar:
         tasks: dict[str, TaskID] = {}
 
-        def progress(name: str, pages: int) -> None:
+        def progress(report: PullReport) -> None:
+            name, total = report.channel, report.expected
             if name not in tasks:
                 tasks[name] = bar.add_task(f"orders {name}", total=None)
-            bar.update(tasks[name], completed=pages)
+            # the total is the marketplace's count for the windows read so far (a re-read overlap counts
+            # twice on both sides); without one the bar pulses and shows the counts
+            done = report.orders if total is None else min(report.orders, total)
+            bar.update(tasks[name], description=f"orders {name}: {report.pages} page(s)", completed=done, total=total)
 
         pulled = orders.pull_orders(ctx(), channel, since=start, user=user, push=push, progress=progress)
     table = Table(title="orders pull")

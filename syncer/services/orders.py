@@ -94,22 +94,17 @@ def pull_orders(
     since: datetime | None = None,
     user: str | None = None,
     push: bool = True,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Callable[[PullReport], None] | None = None,
 ) -> OrdersPulled:
     """Pull new and changed orders from channels (default: every enabled one; ``since`` re-reads from
     then), reserve stock, and (``push``) push the new availability of the affected SKUs to the other
-    channels. ``progress`` gets (channel, pages read)."""
+    channels. ``progress`` gets each channel's report as its pull starts and after each page (pages,
+    orders read, and the total where the marketplace tells one)."""
     prepare(context)
     who = current_user(user)
     pulls = []
     for config in context.selected_channels(list(channels or [])):
-        step = None
-        if progress is not None:
-
-            def step(report: PullReport, name: str = config.name) -> None:
-                progress(name, report.pages)
-
-        pulls.append(pull_channel_orders(context, config, since=since, user=who, progress=step))
+        pulls.append(pull_channel_orders(context, config, since=since, user=who, progress=progress))
     pushes = []
     if push:
         for pulled in pulls:
