@@ -558,6 +558,8 @@ class Shipment:
     shipped_at: datetime
     complete: bool = True
     package: int = 1
+    #: an earlier attempt may have reached the marketplace: look the package up before sending it again
+    look_first: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shipped_at", utc(self.shipped_at))
@@ -903,10 +905,35 @@ class ChannelAdapter(ABC):
         return code
 
     def ship(self, shipment: Shipment) -> str | None:
-        """Tell the marketplace a package of an order shipped, with its carrier and tracking number.
+        """Tell the marketplace a package of an order shipped, with its carrier and tracking number, once.
         Returns the marketplace's reference for the fulfillment where it gives one; raises a
-        :class:`ChannelError` (retryable or not) when the marketplace refuses or cannot be reached."""
+        :class:`ChannelError` (retryable or not) when the marketplace refuses or cannot be reached.
+
+        A ship call creates something, so it is never re-sent blindly: with ``shipment.look_first`` (an
+        earlier attempt may have reached the marketplace) the package is looked up first and adopted when
+        there; a send whose answer was lost (:class:`OutcomeUnknown`) is looked up at once, and if not found
+        stays unknown, to be retried later (looking first again)."""
+        if shipment.look_first:
+            found = self.find_shipment(shipment)
+            if found is not None:
+                return found or None
+        try:
+            return self.send_shipment(shipment)
+        except OutcomeUnknown:
+            found = self.find_shipment(shipment)
+            if found is not None:
+                return found or None
+            raise
+
+    def send_shipment(self, shipment: Shipment) -> str | None:
+        """The marketplace's own ship call (see :meth:`ship`); its creating request is sent
+        ``idempotent=False`` unless the marketplace keys it itself."""
         raise Unsupported(f"{self.kind} channel {self.name}: shipping confirmation is not supported", channel=self.name)
+
+    def find_shipment(self, shipment: Shipment) -> str | None:
+        """The marketplace's reference of this package (order and tracking number) when it already holds it
+        ("" when it holds it without a reference), None when it does not."""
+        raise Unsupported(f"{self.kind} channel {self.name}: shipments cannot be looked up", channel=self.name)
 
     #: how a scheduled price change (a promotion) reaches this marketplace: ``dated`` = a native sale price
     #: with dates, sent ahead (``PriceUpdate.sale``), switched by the marketplace; ``compare_at`` = no dates:

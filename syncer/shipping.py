@@ -356,6 +356,7 @@ def wire_shipment(session: Session, shipment: Shipment) -> WireShipment:
         shipped_at=shipment.shipped_at,
         complete=shipment.complete,
         package=shipment.package,
+        look_first=shipment.attempts > 0,  # an earlier attempt may have reached the marketplace
     )
 
 

@@ -195,10 +195,13 @@ class AliExpressAdapter(HttpAdapter):
         return RequestRejected(text, code=code)
 
     # -- plumbing ------------------------------------------------------------------------------------
-    def call(self, method: str, limiter: str = "default", **params: Any) -> dict[str, Any]:
-        """POST one method-style API (business params in the form body); return its ``*_response``."""
+    def call(self, method: str, limiter: str = "default", *, idempotent: bool = True, **params: Any) -> dict[str, Any]:
+        """POST one method-style API (business params in the form body); return its ``*_response``.
+        ``idempotent=False``: a call that creates, never re-sent after a lost answer."""
         data = {k: str(v) for k, v in params.items() if v is not None}
-        response = self.http.post(SYNC_PATH, params={"method": method}, data=data, limiter=limiter)
+        response = self.http.post(
+            SYNC_PATH, params={"method": method}, data=data, limiter=limiter, idempotent=idempotent
+        )
         try:
             body = response.json()
         except ValueError as exc:
@@ -425,10 +428,18 @@ class AliExpressAdapter(HttpAdapter):
     )
     carrier_codes = mapping.CARRIER_CODES
 
-    def ship(self, shipment: Shipment) -> str | None:
-        """aliexpress.solution.order.fulfill; answers ``result.result_success``."""
+    def find_shipment(self, shipment: Shipment) -> str | None:
+        """aliexpress.solution.order.info.get: the order's ``logistic_info_list``; the entry with this
+        ``logistics_no``."""
+        param1 = mapping.dumps({"order_id": int(shipment.order_id)})
+        answer = self.call("aliexpress.solution.order.info.get", param1=param1)
+        return shipment.tracking if shipment.tracking in mapping.logistics_numbers(answer.get("result")) else None
+
+    def send_shipment(self, shipment: Shipment) -> str | None:
+        """aliexpress.solution.order.fulfill; answers ``result.result_success``. No idempotency key: never
+        re-sent after a lost answer."""
         params = mapping.fulfill_params(shipment, self.carrier_code(shipment.carrier))
-        result = self.call("aliexpress.solution.order.fulfill", **params).get("result") or {}
+        result = self.call("aliexpress.solution.order.fulfill", idempotent=False, **params).get("result") or {}
         if not result.get("result_success"):
             raise RequestRejected(
                 f"aliexpress.solution.order.fulfill for order {shipment.order_id} did not succeed: {str(result)[:200]}",

@@ -488,6 +488,28 @@ class AliExpressEmulator(Emulator):
         result = {"country": country, "contact_person": "Emulated Buyer", "city": "-", "zip": "-"}
         return self.ok(method, {"result": result})
 
+    def m_aliexpress_solution_order_info_get(self, method: str, params: dict[str, str]) -> httpx.Response:
+        """One order's detail (``param1`` = {"order_id": N}): here its status and ``logistic_info_list`` (the
+        shipments declared), in ``result.data``."""
+        try:
+            order_id = str(json.loads(params.get("param1") or "{}")["order_id"])
+        except (ValueError, KeyError, TypeError):
+            return self._missing("param1.order_id")
+        o = self.state["orders"].get(order_id)
+        if o is None:
+            return self.error("isv.ORDER_NOT_EXIST", f"order {order_id} does not exist")
+        shipped = [
+            {"logistics_no": s["logistics_no"], "logistics_service_name": s["service_name"]}
+            for s in o.get("shipments", [])
+        ]
+        data = {
+            "id": int(order_id),
+            "order_status": o["status"],
+            "logistics_status": o.get("logistics_status", "WAIT_SELLER_SEND_GOODS"),
+            "logistic_info_list": {"global_aeop_tp_logistic_info_dto": shipped},
+        }
+        return self.ok(method, {"result": {"data": data}})
+
     def m_aliexpress_solution_order_fulfill(self, method: str, params: dict[str, str]) -> httpx.Response:
         """Declare a shipment: service_name a logistics service key, send_type all or part, the order waiting
         for (more) shipping. ``all`` moves it to WAIT_BUYER_ACCEPT_GOODS, ``part`` to SELLER_PART_SEND_GOODS."""

@@ -404,6 +404,15 @@ CARRIER_CODES: Mapping[str, str] = {
 }
 
 
+def logistics_numbers(result: Any) -> set[str]:
+    """The ``logistics_no`` of aliexpress.solution.order.info.get's ``data.logistic_info_list``
+    (``global_aeop_tp_logistic_info_dto`` entries): the tracking numbers the order was shipped with."""
+    data = result.get("data") if isinstance(result, dict) else None
+    listed = (data or {}).get("logistic_info_list") if isinstance(data, dict) else None
+    entries = (listed or {}).get("global_aeop_tp_logistic_info_dto") if isinstance(listed, dict) else None
+    return {str(e["logistics_no"]) for e in entries or [] if isinstance(e, dict) and e.get("logistics_no")}
+
+
 def fulfill_params(shipment: Shipment, service_name: str) -> dict[str, str]:
     """aliexpress.solution.order.fulfill: ``out_ref`` the order id, ``logistics_no`` the tracking number,
     ``send_type`` all (the order is fully shipped with this package) or part."""

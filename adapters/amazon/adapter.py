@@ -772,8 +772,15 @@ class AmazonAdapter(HttpAdapter):
     native_sale_schedule = "Amazon: purchasable_offer discounted_price schedule with start_at and end_at"
     carrier_codes = m.CARRIER_CODES
 
-    def ship(self, shipment: Shipment) -> str | None:
-        """confirmShipment: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation``, 204 No Content."""
+    def find_shipment(self, shipment: Shipment) -> str | None:
+        """Nothing to look up: the Orders API returns no tracking numbers to read back, and confirmShipment
+        is keyed by the order and ``packageReferenceId`` (the same package sent again edits it, never a
+        second package), so sending it again is the safe way to make sure it arrived."""
+        return None
+
+    def send_shipment(self, shipment: Shipment) -> str | None:
+        """confirmShipment: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation``, 204 No Content. Keyed
+        by ``packageReferenceId`` (the package's number in its order): safe to send again."""
         body = m.confirm_shipment_body(shipment, self.carrier_code(shipment.carrier), self.marketplace_id)
         path = m.CONFIRM_SHIPMENT.format(order_id=quote(shipment.order_id, safe=""))
         self.http.post(path, json=body, limiter="ship")

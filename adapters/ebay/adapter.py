@@ -975,13 +975,30 @@ class EbayAdapter(HttpAdapter):
     )
     carrier_codes = m.CARRIER_CODES
 
-    def ship(self, shipment: Shipment) -> str | None:
+    def send_shipment(self, shipment: Shipment) -> str | None:
         """createShippingFulfillment: ``POST /order/{orderId}/shipping_fulfillment``; 201 with the new
-        fulfillment's URI in ``Location``."""
+        fulfillment's URI in ``Location``. Not idempotent (no key): never re-sent after a lost answer."""
         body = m.fulfillment_body(shipment, self.carrier_code(shipment.carrier))
-        path = f"{m.FULFILLMENT}/order/{quote(shipment.order_id, safe='')}/shipping_fulfillment"
-        response = self.http.post(path, json=body, headers=self.content_headers(), limiter="orders")
+        response = self.http.post(
+            self._fulfillments_path(shipment.order_id),
+            json=body,
+            headers=self.content_headers(),
+            limiter="orders",
+            idempotent=False,
+        )
         return m.fulfillment_id(response.headers.get("Location"))
+
+    def find_shipment(self, shipment: Shipment) -> str | None:
+        """getShippingFulfillments: the order's fulfillment with this tracking number, by its id."""
+        data = self.http.get(self._fulfillments_path(shipment.order_id), limiter="orders").json()
+        for fulfillment in data.get("fulfillments") or []:
+            if isinstance(fulfillment, dict) and fulfillment.get("shipmentTrackingNumber") == shipment.tracking:
+                return str(fulfillment.get("fulfillmentId") or "")
+        return None
+
+    @staticmethod
+    def _fulfillments_path(order_id: str) -> str:
+        return f"{m.FULFILLMENT}/order/{quote(order_id, safe='')}/shipping_fulfillment"
 
     # -- read-back -----------------------------------------------------------------------------------
     def listings(self) -> Iterator[RemoteListing]:

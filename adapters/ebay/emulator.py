@@ -906,6 +906,14 @@ class EbayEmulator(Emulator):
             return self._order_error(404, 32100, f"Invalid order ID: {order_id}")
         return self.json(200, order)
 
+    @route("GET", f"{FUL}/order/{{order_id}}/shipping_fulfillment")
+    def get_shipping_fulfillments(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        """getShippingFulfillments: the order's fulfillments (ShippingFulfillmentPagedCollection)."""
+        if order_id not in self.state["orders"]:
+            return self._order_error(404, 32100, f"Invalid order Id: {order_id}")
+        found = [f for key, f in self.state.get("fulfillments", {}).items() if key.split("/", 1)[0] == order_id]
+        return self.json(200, {"fulfillments": found, "total": len(found), "warnings": []})
+
     @route("POST", f"{FUL}/order/{{order_id}}/shipping_fulfillment")
     def create_shipping_fulfillment(self, request: httpx.Request, order_id: str) -> httpx.Response:
         """createShippingFulfillment: checks the order, line items, carrier, tracking number and date as

@@ -202,11 +202,17 @@ class ShopifyAdapter(HttpAdapter):
         return RequestRejected(f"GraphQL request rejected: {message}", status=200, code=code or "GRAPHQL_ERROR")
 
     # -- transport ------------------------------------------------------------------------------------
-    def _gql(self, document: str, variables: Mapping[str, Any] | None, cost: int) -> dict[str, Any]:
-        """One GraphQL call; waits for ``cost`` points (the server's last requested cost if known)."""
+    def _gql(
+        self, document: str, variables: Mapping[str, Any] | None, cost: int, *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """One GraphQL call; waits for ``cost`` points (the server's last requested cost if known).
+        ``idempotent=False``: a mutation without an idempotency key, never re-sent after a lost answer."""
         estimate = self._seen_cost.get(document, cost)
         response = self.http.post(
-            self.endpoint, json={"query": document, "variables": dict(variables or {})}, cost=estimate
+            self.endpoint,
+            json={"query": document, "variables": dict(variables or {})},
+            cost=estimate,
+            idempotent=idempotent,
         )
         body = response.json()
         requested = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
@@ -743,9 +749,20 @@ class ShopifyAdapter(HttpAdapter):
     )
     carrier_codes = m.CARRIER_CODES
 
-    def ship(self, shipment: Shipment) -> str | None:
+    def find_shipment(self, shipment: Shipment) -> str | None:
+        """The order's fulfillments (``Order.fulfillments``): the one whose tracking number is this one."""
+        body = self._gql(m.FULFILLMENTS_DOCUMENT, {"id": shipment.order_id}, m.FULFILLMENTS_COST)
+        order = (body.get("data") or {}).get("order") or {}
+        for fulfillment in order.get("fulfillments") or []:
+            numbers = [t.get("number") for t in fulfillment.get("trackingInfo") or [] if isinstance(t, dict)]
+            if shipment.tracking in numbers:
+                return str(fulfillment.get("id") or "")
+        return None
+
+    def send_shipment(self, shipment: Shipment) -> str | None:
         """Read the order's fulfillment orders, then ``fulfillmentCreate`` on the open ones holding the
-        package's lines, with the tracking company and number (the customer is notified)."""
+        package's lines, with the tracking company and number (the customer is notified). fulfillmentCreate
+        documents no ``@idempotent`` support: it is never re-sent after a lost answer."""
         company = self.carrier_code(shipment.carrier)
         body = self._gql(m.FULFILLMENT_ORDERS_DOCUMENT, {"id": shipment.order_id}, m.FULFILLMENT_ORDERS_COST)
         order = (body.get("data") or {}).get("order")
@@ -757,7 +774,9 @@ class ShopifyAdapter(HttpAdapter):
             fulfillment = m.fulfillment_input(shipment, company, order["fulfillmentOrders"]["nodes"])
         except ValueError as exc:
             raise PermanentItemError(str(exc), channel=self.name, code="NOT_FULFILLABLE") from None
-        body = self._gql(m.FULFILLMENT_CREATE_DOCUMENT, {"fulfillment": fulfillment}, m.FULFILLMENT_CREATE_COST)
+        body = self._gql(
+            m.FULFILLMENT_CREATE_DOCUMENT, {"fulfillment": fulfillment}, m.FULFILLMENT_CREATE_COST, idempotent=False
+        )
         payload = (body.get("data") or {}).get("fulfillmentCreate") or {}
         if payload.get("userErrors") or not payload.get("fulfillment"):
             why = self._messages(body, payload.get("userErrors"))

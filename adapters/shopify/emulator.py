@@ -493,7 +493,20 @@ class ShopifyEmulator(Emulator):
             "fulfillmentOrders": lambda info, **args: connection(
                 self._fulfillment_orders(order), args, self._fulfillment_order_view(order)
             ),
+            "fulfillments": lambda info, **args: self._fulfillments_of(order["id"], args.get("first")),
         }
+
+    def _fulfillments_of(self, order_id: str, first: int | None) -> list[dict[str, Any]]:
+        """``Order.fulfillments(first:)``: the order's fulfillments, oldest first (a plain list in the schema)."""
+        found = [f for f in self.state.get("fulfillments", {}).values() if order_id in f.get("orders", [])]
+        return [
+            {
+                "id": f["id"],
+                "status": f["status"],
+                "trackingInfo": lambda info, f=f, **a: f["trackingInfo"][: a.get("first") or None],
+            }
+            for f in found[: first or None]
+        ]
 
     def _fulfillment_orders(self, order: dict[str, Any]) -> list[dict[str, Any]]:
         """The order's fulfillment orders: one per order at its location, made when first asked for."""

@@ -463,6 +463,12 @@ FULFILLMENT_ORDERS_DOCUMENT = (
     f"lineItems(first: {FULFILLMENT_LINES_PAGE}) {{ nodes {{ id remainingQuantity lineItem {{ id }} }} }} }} }} }} }}"
 )
 FULFILLMENT_ORDERS_COST = 1 + 1 + connection(FULFILLMENT_ORDERS_PAGE, 1 + connection(FULFILLMENT_LINES_PAGE, 2))
+FULFILLMENTS_PAGE = 50
+FULFILLMENTS_DOCUMENT = (
+    "query Fulfillments($id: ID!) { order(id: $id) { id "
+    f"fulfillments(first: {FULFILLMENTS_PAGE}) {{ id trackingInfo(first: 10) {{ number }} }} }} }}"
+)
+FULFILLMENTS_COST = 1 + 1 + FULFILLMENTS_PAGE * 2
 FULFILLMENT_CREATE_DOCUMENT = (
     "mutation Fulfill($fulfillment: FulfillmentInput!) { fulfillmentCreate(fulfillment: $fulfillment) "
     "{ fulfillment { id status } userErrors { field message } } }"

@@ -567,10 +567,22 @@ class TaobaoAdapter(HttpAdapter):
     )
     carrier_codes = m.CARRIER_CODES
 
-    def ship(self, shipment: Shipment) -> str | None:
-        """taobao.logistics.offline.send; answers ``shipping.is_success``."""
+    def find_shipment(self, shipment: Shipment) -> str | None:
+        """taobao.logistics.orders.get by ``tid``: the trade's logistics orders; the one with this waybill
+        number (``out_sid``)."""
+        body = self.call("taobao.logistics.orders.get", m.logistics_orders_params(shipment.order_id))
+        for shipping in (body.get("shippings") or {}).get("shipping") or []:
+            if isinstance(shipping, dict) and str(shipping.get("out_sid")) == shipment.tracking:
+                return shipment.tracking
+        return None
+
+    def send_shipment(self, shipment: Shipment) -> str | None:
+        """taobao.logistics.offline.send; answers ``shipping.is_success``. TOP has no idempotency key: never
+        re-sent after a lost answer."""
         body = self.call(
-            "taobao.logistics.offline.send", m.offline_send_params(shipment, self.carrier_code(shipment.carrier))
+            "taobao.logistics.offline.send",
+            m.offline_send_params(shipment, self.carrier_code(shipment.carrier)),
+            idempotent=False,
         )
         if not (body.get("shipping") or {}).get("is_success"):
             raise RequestRejected(

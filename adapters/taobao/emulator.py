@@ -511,6 +511,28 @@ class TaobaoEmulator(Emulator):
             trade["consign_time"] = trade["modified"]
         return {"shipping": {"is_success": True}}
 
+    def m_taobao_logistics_orders_get(self, p: dict[str, str]) -> dict[str, Any]:
+        """批量查询物流订单 by ``tid``: one Shipping per waybill the trade was sent with (fields as asked)."""
+        self.need(p, "fields")
+        trade = self.state["trades"].get(p.get("tid", ""))
+        shippings: dict[str, dict[str, Any]] = {}
+        for order in trade["orders"] if trade else []:
+            if order.get("out_sid"):
+                row = shippings.setdefault(
+                    order["out_sid"],
+                    {
+                        "tid": trade["tid"] if trade else None,
+                        "out_sid": order["out_sid"],
+                        "company_name": order.get("logistics_company"),
+                        "status": "CREATED",
+                        "sub_tids": [],
+                    },
+                )
+                row["sub_tids"].append(order["oid"])
+        wanted = {f.strip() for f in p["fields"].split(",")}
+        rows = [{k: v for k, v in row.items() if k in wanted} for row in shippings.values()]
+        return {"shippings": {"shipping": rows}, "total_results": len(rows)}
+
     def m_taobao_trades_sold_increment_get(self, p: dict[str, str]) -> dict[str, Any]:
         self.need(p, "fields", "start_modified", "end_modified")
         try:

@@ -371,6 +371,12 @@ CARRIER_CODES: Mapping[str, str] = {
 }
 
 
+def logistics_orders_params(tid: str) -> dict[str, str]:
+    """taobao.logistics.orders.get for one trade (``tid``: every other filter is then ignored; a split
+    trade answers one logistics order per package)."""
+    return {"tid": tid, "fields": "tid,out_sid,company_name,status,sub_tids"}
+
+
 def offline_send_params(shipment: Shipment, company_code: str) -> dict[str, str]:
     """taobao.logistics.offline.send (自己联系物流): the trade, waybill number and company; a package that
     leaves lines behind ships only its sub-orders (``is_split=1``, ``sub_tid`` the oids)."""

@@ -501,14 +501,27 @@ class WooCommerceAdapter(HttpAdapter):
     )
     carrier_codes = mapping.CARRIER_CODES
 
-    def ship(self, shipment: Shipment) -> str | None:
-        """Update an order (``PUT /orders/{id}``: tracking meta, ``completed`` once all shipped), then create
-        a customer order note (``POST /orders/{id}/notes``) with the carrier and tracking number."""
+    def send_shipment(self, shipment: Shipment) -> str | None:
+        """Update an order (``PUT /orders/{id}``: tracking meta, ``completed`` once all shipped; the meta key is
+        the package's, so a repeat changes nothing), then create a customer order note (``POST
+        /orders/{id}/notes``, e-mailed to the buyer: never re-sent after a lost answer) with the carrier and
+        tracking number."""
         carrier = self.carrier_code(shipment.carrier)
         order = quote(shipment.order_id, safe="")
         self._json(self.http.put(f"/orders/{order}", json=mapping.shipment_update(shipment, carrier)))
-        note = self._json(self.http.post(f"/orders/{order}/notes", json=mapping.shipment_note(shipment, carrier)))
+        note = self._json(
+            self.http.post(f"/orders/{order}/notes", json=mapping.shipment_note(shipment, carrier), idempotent=False)
+        )
         return str(note.get("id")) if isinstance(note, dict) and note.get("id") is not None else None
+
+    def find_shipment(self, shipment: Shipment) -> str | None:
+        """The order's notes (``GET /orders/{id}/notes``): the customer note naming this tracking number."""
+        order = quote(shipment.order_id, safe="")
+        notes = self._json(self.http.get(f"/orders/{order}/notes", params={"type": "customer"}))
+        for note in notes if isinstance(notes, list) else []:
+            if isinstance(note, dict) and mapping.names_tracking(str(note.get("note") or ""), shipment.tracking):
+                return str(note.get("id") or "")
+        return None
 
     def cancel(self, order_id: str, reason: str) -> None:
         """Update the order to ``cancelled`` (WooCommerce restocks what the order had reduced), then a private

@@ -874,6 +874,17 @@ class WooCommerceEmulator(Emulator):
             self._stamp(order, "date_modified")
         return None
 
+    @route("GET", f"{V3}/orders/{{order_id}}/notes")
+    def list_order_notes(self, request: httpx.Request, order_id: str) -> httpx.Response:
+        """List all order notes, newest first; ``type`` any (default), customer or internal."""
+        if order_id not in self.state["orders"]:
+            return self.json(404, _error("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404))
+        kind = request.url.params.get("type", "any")
+        notes = self.state.get("order_notes", {}).get(order_id, [])
+        if kind != "any":
+            notes = [n for n in notes if bool(n.get("customer_note")) == (kind == "customer")]
+        return self.json(200, list(reversed(notes)))
+
     @route("POST", f"{V3}/orders/{{order_id}}/notes")
     def create_order_note(self, request: httpx.Request, order_id: str) -> httpx.Response:
         """Create an order note: ``note`` required, ``customer_note`` a boolean (default false); 201."""

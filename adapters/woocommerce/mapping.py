@@ -389,6 +389,11 @@ def shipment_update(shipment: Shipment, carrier_name: str) -> dict[str, Any]:
     return body
 
 
+def names_tracking(note: str, tracking: str) -> bool:
+    """Whether an order note is the one :func:`shipment_note` wrote for this tracking number."""
+    return f"tracking number {tracking}." in note
+
+
 def shipment_note(shipment: Shipment, carrier_name: str) -> dict[str, Any]:
     """Create-an-order-note body: a note the customer sees (and is e-mailed) with carrier and tracking."""
     units = sum(line.quantity for line in shipment.lines)

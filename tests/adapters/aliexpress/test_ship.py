@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 import respx
 from listing_sync.adapters.aliexpress.emulator import AliExpressEmulator
@@ -33,6 +34,28 @@ def test_fulfill_request(make_adapter, complete, send_type) -> None:
         "send_type": send_type,
         "logistics_no": "LA88887777CN",
     }
+
+
+@respx.mock
+def test_a_lost_fulfill_answer_is_looked_up_in_the_order_info_not_sent_again(make_adapter) -> None:
+    info = {
+        "result": {
+            "data": {
+                "id": 8100000000000001,
+                "logistic_info_list": {"global_aeop_tp_logistic_info_dto": [{"logistics_no": "LA88887777CN"}]},
+            }
+        }
+    }
+    route = respx.post(SYNC).mock(
+        side_effect=[httpx.ReadTimeout("answer lost"), reply("aliexpress.solution.order.info.get", info)]
+    )
+    wire = Shipment("8100000000000001", "CHINAPOST", "LA88887777CN", (ShipmentLine("82", "A", 1),), SHIPPED)
+    assert make_adapter().ship(wire) == "LA88887777CN"
+    fulfill, look_up = (call.request for call in route.calls)
+    check_system(fulfill, FULFILL)
+    check_system(look_up, "aliexpress.solution.order.info.get")
+    assert form(look_up) == {"param1": '{"order_id":8100000000000001}'}
+    assert len(route.calls) == 2  # the fulfill was sent once
 
 
 @respx.mock
@@ -65,3 +88,6 @@ def test_emulator_part_then_all(make_adapter, clock) -> None:
     assert emulator.state["orders"]["8100000000000009"]["status"] == "WAIT_BUYER_ACCEPT_GOODS"
     with pytest.raises((RequestRejected, PermanentItemError), match="ORDER_STATUS_ERROR"):
         adapter.ship(Shipment("8100000000000009", "DHL", "JD3", (ShipmentLine("1", "A", 1),), now))
+    retry = Shipment("8100000000000009", "DHL", "JD2", (ShipmentLine("1", "A", 1),), now, look_first=True)
+    assert adapter.ship(retry) == "JD2"  # found in the order info: not declared a second time
+    assert [s["logistics_no"] for s in emulator.state["orders"]["8100000000000009"]["shipments"]] == ["JD1", "JD2"]

@@ -4,13 +4,16 @@ emulator's answer and state, and the carrier mapping."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 import respx
 from listing_sync.adapters.base import (
     OrderCursor,
     OrderStatus,
+    OutcomeUnknown,
     RequestRejected,
     Shipment,
     ShipmentLine,
@@ -48,6 +51,33 @@ def test_ship_sends_create_shipping_fulfillment(adapter, api: respx.MockRouter) 
     }
     assert check(request) == ("POST", "/order/{orderId}/shipping_fulfillment")
     assert reference == "9405509699937003457459"
+
+
+def test_a_lost_answer_is_looked_up_not_sent_again(adapter, api: respx.MockRouter) -> None:
+    path = f"{FUL}/order/07-12345-67890/shipping_fulfillment"
+    post = api.post(path).mock(side_effect=httpx.ReadTimeout("answer lost"))
+    found = {
+        "fulfillmentId": "1Z999AA10123456784",
+        "shipmentTrackingNumber": "1Z999AA10123456784",
+        "shippingCarrierCode": "UPS",
+        "lineItems": [{"lineItemId": "10000000001"}],
+        "shippedDate": "2026-11-27T09:30:00.000Z",
+    }
+    get = api.get(path).respond(200, json={"fulfillments": [found], "total": 1})
+
+    assert adapter.ship(shipment()) == "1Z999AA10123456784"
+
+    assert post.call_count == 1 and get.call_count == 1  # never re-sent
+    assert check(get.calls.last.request) == ("GET", "/order/{orderId}/shipping_fulfillment")
+
+
+def test_a_lost_answer_not_found_stays_unknown(adapter, api: respx.MockRouter) -> None:
+    path = f"{FUL}/order/07-12345-67890/shipping_fulfillment"
+    post = api.post(path).mock(side_effect=httpx.ReadTimeout("answer lost"))
+    api.get(path).respond(200, json={"fulfillments": [], "total": 0})
+    with pytest.raises(OutcomeUnknown):
+        adapter.ship(shipment())
+    assert post.call_count == 1
 
 
 def test_ship_refusal_is_typed(adapter, api: respx.MockRouter) -> None:
@@ -113,6 +143,11 @@ def test_emulator_fulfils_and_the_next_pull_agrees(emulated, emulator, fake) -> 
     fake.advance(120)
     [again] = emulated.orders_since(OrderCursor(fake.now() - timedelta(days=1))).orders
     assert again.status is OrderStatus.SHIPPED
+    posts = sum(1 for r in emulator.requests if r.method == "POST" and r.url.path.endswith("shipping_fulfillment"))
+    assert emulated.ship(replace(wire, look_first=True)) == "JD014600006281234567"  # a retry finds it
+    assert posts == sum(
+        1 for r in emulator.requests if r.method == "POST" and r.url.path.endswith("shipping_fulfillment")
+    )
     bad = Shipment(order_id, "DHL", "JD0146", (ShipmentLine("nope", "A1", 1),), fake.now())
     with pytest.raises(RequestRejected, match="Invalid line item id"):
         emulated.ship(bad)

@@ -108,6 +108,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "displayFinancialStatus",
         "displayFulfillmentStatus",
         "fulfillmentOrders",
+        "fulfillments",
         "id",
         "lineItems",
         "name",

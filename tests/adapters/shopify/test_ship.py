@@ -90,6 +90,29 @@ def test_ship_reads_fulfillment_orders_then_creates_the_fulfillment(build) -> No
     assert reference == "gid://shopify/Fulfillment/5"
 
 
+def test_a_retry_finds_the_fulfillment_by_its_tracking_number_and_creates_none(build) -> None:
+    found = {
+        "order": {
+            "id": ORDER,
+            "fulfillments": [
+                {"id": "gid://shopify/Fulfillment/5", "trackingInfo": [{"number": "OTHER1"}]},
+                {"id": "gid://shopify/Fulfillment/6", "trackingInfo": [{"number": "1Z999"}]},
+            ],
+        }
+    }
+    with respx.mock:
+        route = respx.post(endpoint()).mock(return_value=gql_ok(found))
+        wire = Shipment(ORDER, "UPS", "1Z999", (ShipmentLine(LINE_A, "A", 1),), NOW, look_first=True)
+        assert build().ship(wire) == "gid://shopify/Fulfillment/6"
+    assert len(route.calls) == 1
+    body = sent(route.calls.last.request)
+    assert body["query"] == (
+        "query Fulfillments($id: ID!) { order(id: $id) { id "
+        "fulfillments(first: 50) { id trackingInfo(first: 10) { number } } } }"
+    )
+    assert body["variables"] == {"id": ORDER}
+
+
 def test_more_than_the_open_fulfillment_orders_hold_is_refused_before_any_mutation(build) -> None:
     adapter = build()
     with respx.mock() as api:

@@ -30,6 +30,19 @@ def test_whole_trade_is_tid_out_sid_company_code(make_adapter) -> None:
 
 
 @respx.mock
+def test_a_retry_looks_the_waybill_up_before_sending(make_adapter) -> None:
+    shippings = {"shippings": {"shipping": [{"tid": 3000000000000001, "out_sid": "SF1234567890"}]}}
+    route = respx.post(GATEWAY).mock(
+        return_value=httpx.Response(200, json={"logistics_orders_get_response": {**shippings, "request_id": "r"}})
+    )
+    wire = Shipment("3000000000000001", "SF", "SF1234567890", (ShipmentLine("41", "TEA", 2),), SHIPPED, look_first=True)
+    assert make_adapter().ship(wire) == "SF1234567890"
+    assert len(route.calls) == 1  # found: taobao.logistics.offline.send is not sent again
+    form = check_envelope(route.calls.last.request, "taobao.logistics.orders.get")
+    assert form == {"tid": "3000000000000001", "fields": "tid,out_sid,company_name,status,sub_tids"}
+
+
+@respx.mock
 def test_part_of_a_trade_is_a_split_by_sub_orders(make_adapter) -> None:
     route = respx.post(GATEWAY).mock(return_value=ok({"shipping": {"is_success": True}}))
     wire = Shipment(

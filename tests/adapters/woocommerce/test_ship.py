@@ -16,6 +16,19 @@ from .test_wire import BASIC, HOST, V3
 SHIPPED = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
+def test_a_lost_note_answer_is_looked_up_in_the_customer_notes_not_sent_again(make_adapter) -> None:
+    with respx.mock() as api:
+        api.put(f"https://{HOST}{V3}/orders/1051").respond(200, json={"id": 1051, "status": "completed"})
+        note = api.post(f"https://{HOST}{V3}/orders/1051/notes").mock(side_effect=httpx.ReadTimeout("lost"))
+        listed = api.get(f"https://{HOST}{V3}/orders/1051/notes").respond(
+            200, json=[{"id": 301, "note": "Shipped 2 item(s) with SF Express, tracking number SF1234567890."}]
+        )
+        wire = Shipment("1051", "SF", "SF1234567890", (ShipmentLine("7", "TEA", 2),), SHIPPED)
+        assert make_adapter().ship(wire) == "301"
+    assert note.call_count == 1
+    assert listed.calls.last.request.url.params["type"] == "customer"
+
+
 def test_complete_shipment_updates_the_order_then_adds_a_customer_note(make_adapter) -> None:
     with respx.mock() as api:
         update = api.put(f"https://{HOST}{V3}/orders/1051").respond(200, json={"id": 1051, "status": "completed"})
