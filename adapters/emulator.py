@@ -212,6 +212,16 @@ class Emulator:
         thread.start()
         return thread
 
+    def forget_webhooks(self, prefix: str) -> int:
+        """Back office: delete the webhook subscriptions whose address starts with ``prefix`` (emulators keep
+        them in ``state["webhooks"]``, id -> record with the address as ``uri`` or ``delivery_url``)."""
+        with self._lock:
+            hooks = self.state.get("webhooks") or {}
+            gone = [k for k, w in hooks.items() if str(w.get("uri") or w.get("delivery_url") or "").startswith(prefix)]
+            for key in gone:
+                del hooks[key]
+            return len(gone)
+
     # -- request handling ----------------------------------------------------------------------------
     def _collect_routes(self) -> list[tuple[str, re.Pattern[str], Handler]]:
         routes = []

@@ -22,11 +22,9 @@ import json
 import os
 import re
 import resource
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -45,10 +43,7 @@ def channels_file() -> str:
     text = (ROOT / "config" / "channels.example.toml").read_text(encoding="utf-8")
     text = re.sub(r"\[channels\.stock\]\n(?:[a-z_]+ = .*\n)*", "", text)
     text = re.sub(r"warehouses = \[[^\]]*\]", 'warehouses = ["SH"]', text)
-    return text.replace(
-        'access_token = "SHOPIFY_ACCESS_TOKEN"\n',
-        'access_token = "SHOPIFY_ACCESS_TOKEN"\nclient_secret = "SHOPIFY_CLIENT_SECRET"\n',
-    )
+    return text  # its Shopify channel names the client_secret the webhooks are signed with
 
 
 # ---------------------------------------------------------------------------------- emulator state
@@ -106,12 +101,6 @@ def reader(emulator: Any) -> Callable[[str], int | None]:
 
 
 # ------------------------------------------------------------------------------------------ set-up
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def build_context(data: Path) -> Any:
     from listing_sync.config.settings import Settings
     from listing_sync.syncer import db, fx, mapping, reconcile
@@ -142,20 +131,6 @@ def build_context(data: Path) -> Any:
     return context
 
 
-def serve(app: Any, port: int) -> tuple[Any, threading.Thread]:
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    return server, thread
-
-
 # --------------------------------------------------------------------------------------------- run
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,12 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         context = build_context(Path(tmp) / "data")
         setup_seconds = time.monotonic() - began
-        port = free_port()
-        from listing_sync.syncer.web.app import create_app
+        from listing_sync.syncer.web.webhooks import serve_in_background
 
-        server, thread = serve(create_app(context), port)
+        served = serve_in_background(context)
         try:
-            registered = webhooks.register(context, SELLER, f"http://127.0.0.1:{port}")
+            registered = webhooks.register(context, SELLER, served.url)
             seller = context.hub.get(context.channel(SELLER))
             others = {name: reader(context.hub.get(context.channel(name))) for name in OTHERS}
             own = reader(seller)
@@ -201,13 +175,10 @@ def main(argv: list[str] | None = None) -> int:
                         late.append(oid)
                         break
                     time.sleep(0.01)
-            runner = getattr(server.config.app.state, "webhook_runner", None)
-            if runner is not None:
-                runner.wait(60)
+            served.wait(60)
             delivered = [entry["status"] for entry in seller.webhook_log]
         finally:
-            server.should_exit = True
-            thread.join(10)
+            served.close()
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     ordered = sorted(windows)
     result = {

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from listing_sync.syncer.context import Context, database_errors
 from listing_sync.syncer.services.scheduler import SyncScheduler
@@ -45,6 +45,18 @@ class DemoResult:
     summary: list[dict[str, Any]] = field(default_factory=list)
 
 
+class WebhookEndpoint(Protocol):
+    """Where the demo's order webhooks go: the web app served in the background by the face."""
+
+    url: str
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until the work the received webhooks set off is done; False on timeout."""
+
+    def close(self) -> None:
+        """Stop serving."""
+
+
 @contextmanager
 def _step(result: DemoResult, name: str, say: Callable[[str], None]) -> Iterator[None]:
     start = time.monotonic()
@@ -54,10 +66,17 @@ def _step(result: DemoResult, name: str, say: Callable[[str], None]) -> Iterator
 
 
 def run(
-    data_dir: Path, *, reset: bool, trace: Path | None, say: Callable[[str], None], scheduler: SyncScheduler
+    data_dir: Path,
+    *,
+    reset: bool,
+    trace: Path | None,
+    say: Callable[[str], None],
+    scheduler: SyncScheduler,
+    webhooks: Callable[[Context], WebhookEndpoint] | None = None,
 ) -> DemoResult:
     """Run the demo in ``data_dir``; returns timings and the per-channel summary. Syncs and order pulls
-    are queued on ``scheduler`` and drained here."""
+    are queued on ``scheduler`` and drained here. ``webhooks`` serves the web app for the order webhook step
+    (skipped without it)."""
     from listing_sync.config.settings import get_settings
 
     started = time.monotonic()
@@ -120,6 +139,10 @@ def run(
         scheduler.drain()
         say(f"  {made} orders placed on the emulators")
 
+    if webhooks is not None:
+        with _step(result, "order webhook: an order placed now reaches every other channel without a pull", say):
+            _show_order_webhook(context, webhooks, say)
+
     with _step(result, "ship one order per channel with carrier and tracking; pull again", say):
         shipped = _ship_demo_orders(context, user)
         for channel in context.channels:
@@ -167,6 +190,42 @@ def run(
         say(f"  {seconds:6.1f}s  {name}")
     result.seconds = time.monotonic() - started
     return result
+
+
+def _show_order_webhook(
+    context: Context, serve: Callable[[Context], WebhookEndpoint], say: Callable[[str], None]
+) -> None:
+    """Register the first emulated channel that sends order webhooks with the web app served in the
+    background, place one order on its emulator now (the order pull would not see it for a minute), and
+    tell how long until its stock was set on every other channel. The subscription is removed afterwards."""
+    from listing_sync.adapters.registry import adapter_class
+    from listing_sync.syncer.services import webhooks
+
+    channel = next((c for c in context.channels if c.emulated and adapter_class(c.kind).webhook_topics), None)
+    if channel is None:
+        say("  no emulated channel sends order webhooks: skipped")
+        return
+    endpoint = serve(context)
+    emulator = context.hub.get(channel)
+    try:
+        registered = webhooks.register(context, channel.name, endpoint.url)
+        sent = len(emulator.webhook_log)
+        began = time.monotonic()
+        placed = emulator.generate_orders(1)
+        while len(emulator.webhook_log) <= sent and time.monotonic() - began < 30:
+            time.sleep(0.02)
+        done = endpoint.wait(60)
+        seconds = time.monotonic() - began
+    finally:
+        emulator.forget_webhooks(endpoint.url)
+        endpoint.close()
+        context.hub.save()
+    answered = [entry["status"] for entry in emulator.webhook_log[sent:]]
+    say(
+        f"  {len(registered.subscriptions)} topics registered on {channel.name}; order {', '.join(placed)} placed "
+        f"now, webhook answered {', '.join(map(str, answered)) or 'nothing'}; "
+        + (f"stock set on the other channels {seconds:.1f}s later" if done else "its pushes did not finish in time")
+    )
 
 
 PROMOTION = ("teaware", Decimal("-15"))  # category, percent: a short promotion the demo starts and ends

@@ -101,6 +101,9 @@ def test_demo_runs_clean_and_fast(demo) -> None:
     assert result.exit_code == 0, result.output
     seconds = float(re.search(r"finished in ([\d.]+)s", result.output).group(1))
     assert seconds < 60
+    webhook = re.search(r"order webhook.*?\n(.*?later)", result.output, re.S)
+    assert webhook, result.output
+    assert "3 topics registered on shopify" in webhook.group(1) and "webhook answered 200" in webhook.group(1)
     summary = result.output[result.output.index("demo summary") :].splitlines()
     rows = [line.split() for line in summary if len(line.split()) == 8 and line.split()[-1].isdigit()]
     assert len(rows) == 6
@@ -157,7 +160,8 @@ def test_other_commands_work_on_the_demo_data(demo) -> None:
         "amazon-us",
     }
     orders = runner.invoke(app, ["orders", "list", "--format", "json"], catch_exceptions=False)
-    assert orders.exit_code == 0 and len(json.loads(orders.output)) == 18
+    # three per channel, and the one placed on Shopify for the order webhook step
+    assert orders.exit_code == 0 and len(json.loads(orders.output)) == 18 + 1
     lines = json.loads(orders.output)[0]["lines"]  # a list of objects, not "SKU x2" text
     assert isinstance(lines, list) and set(lines[0]) == {"sku", "quantity", "unit_price", "unmatched"}
 

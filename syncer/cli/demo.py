@@ -20,8 +20,11 @@ def demo(
     """
     from listing_sync.jobs.scheduler import HueyScheduler
     from listing_sync.syncer.services import system
+    from listing_sync.syncer.web.webhooks import serve_in_background
 
-    result = system.run_demo(ctx(), reset=reset, scheduler=HueyScheduler(), say=console.print)
+    result = system.run_demo(
+        ctx(), reset=reset, scheduler=HueyScheduler(), say=console.print, webhooks=serve_in_background
+    )
     emit(
         result.summary,
         ["channel", "kind", "listed", "delisted", "synced", "calls", "orders", "errors"],

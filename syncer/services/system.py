@@ -18,7 +18,7 @@ from listing_sync.syncer.services.common import InvalidRequest
 from listing_sync.syncer.services.scheduler import SyncScheduler
 
 if TYPE_CHECKING:  # the demo module loads only when the demo runs
-    from listing_sync.syncer.demo import DemoResult
+    from listing_sync.syncer.demo import DemoResult, WebhookEndpoint
 
 #: the channels file `syncer init` starts from (shipped with the config package)
 EXAMPLE_CHANNELS = Path(__file__).resolve().parents[2] / "config" / "channels.example.toml"
@@ -276,10 +276,18 @@ def prepare_worker(context: Context) -> WorkerSetup:
 
 
 def run_demo(
-    context: Context, *, reset: bool = False, scheduler: SyncScheduler, say: Callable[[str], None]
+    context: Context,
+    *,
+    reset: bool = False,
+    scheduler: SyncScheduler,
+    say: Callable[[str], None],
+    webhooks: Callable[[Context], WebhookEndpoint] | None = None,
 ) -> DemoResult:
     """Run the whole loop against the six emulated marketplaces in the context's data directory (see
-    :mod:`syncer.demo`); jobs go through ``scheduler`` and run in this process."""
+    :mod:`syncer.demo`); jobs go through ``scheduler`` and run in this process; ``webhooks`` serves the web
+    app for the order webhook step."""
     from listing_sync.syncer import demo
 
-    return demo.run(context.data_dir, reset=reset, trace=context.trace_path, say=say, scheduler=scheduler)
+    return demo.run(
+        context.data_dir, reset=reset, trace=context.trace_path, say=say, scheduler=scheduler, webhooks=webhooks
+    )

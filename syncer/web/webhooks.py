@@ -9,7 +9,10 @@ or run in a background thread) and the marketplace gets its 200 at once. A missi
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+import time
+from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -59,3 +62,43 @@ async def receive(channel: str, request: Request) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
     how = runner(request.app, context).submit(received)
     return JSONResponse({"outcome": received.outcome, "processing": how})
+
+
+@dataclass
+class BackgroundServer:
+    """The web app served by uvicorn from a thread of this process (the demo and the benchmark: their
+    emulators live in this process, so the app that receives the webhooks must too)."""
+
+    url: str
+    app: FastAPI
+    server: object
+    thread: threading.Thread
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until the work the webhooks received so far set off is done; False on timeout."""
+        found = getattr(self.app.state, "webhook_runner", None)
+        return True if found is None else found.wait(timeout)
+
+    def close(self) -> None:
+        self.server.should_exit = True  # type: ignore[attr-defined]  # uvicorn.Server
+        self.thread.join(10)
+
+
+def serve_in_background(context: Context, host: str = "127.0.0.1") -> BackgroundServer:
+    """Serve :func:`~listing_sync.syncer.web.app.create_app` over ``context`` on a free loopback port."""
+    import uvicorn
+    from listing_sync.syncer.web.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port = int(sock.getsockname()[1])
+    app = create_app(context)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the web app did not start on {host}:{port}")
+        time.sleep(0.02)
+    return BackgroundServer(f"http://{host}:{port}", app, server, thread)
