@@ -25,6 +25,8 @@ from starlette.concurrency import run_in_threadpool
 log = logging.getLogger("syncer.web.webhooks")
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+#: the largest body read: an order is kilobytes; anything this big is refused (413) before it is held in memory
+MAX_BODY_BYTES = 5 * 1024 * 1024
 _runner_lock = threading.Lock()
 
 
@@ -46,11 +48,14 @@ def runner(app: FastAPI, context: Context) -> webhooks.WebhookRunner:
         200: {"description": "Received: accepted, duplicate, stale, ignored or ping"},
         401: {"description": "Signature missing or invalid"},
         404: {"description": "No such channel, or its marketplace sends no webhooks"},
+        413: {"description": "Body larger than 5 MiB"},
     },
 )
 async def receive(channel: str, request: Request) -> JSONResponse:
     """Verify the signature of the raw body, record the delivery once, set off its order's fetch and push."""
-    body = await request.body()
+    body = await _body(request)
+    if body is None:
+        return JSONResponse({"detail": f"body larger than {MAX_BODY_BYTES} bytes"}, status_code=413)
     context = get_context(request)
     try:
         received = await run_in_threadpool(webhooks.receive, context, channel, dict(request.headers), body)
@@ -62,6 +67,20 @@ async def receive(channel: str, request: Request) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
     how = runner(request.app, context).submit(received)
     return JSONResponse({"outcome": received.outcome, "processing": how})
+
+
+async def _body(request: Request) -> bytes | None:
+    """The raw body, or None once it is larger than :data:`MAX_BODY_BYTES` (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass

@@ -119,6 +119,13 @@ def test_the_woocommerce_ping_gets_200(world) -> None:
     assert answer.status_code == 200 and answer.json()["outcome"] == "ping"
 
 
+def test_a_body_beyond_5_mib_is_refused_unread(world) -> None:
+    sc, _, client = world
+    body = b"{" + b" " * (5 * 1024 * 1024) + b"}"
+    assert client.post("/webhooks/shopify", content=body).status_code == 413
+    assert counts(sc) == (0, 0, 0)
+
+
 def test_an_unknown_channel_or_one_without_webhooks_is_404(world) -> None:
     _, app, client = world
     assert "/webhooks/{channel}" in app.openapi()["paths"]  # create_app includes the router
