@@ -234,9 +234,24 @@ class EbayEmulator(Emulator):
             "Any User error. This listing has reached the maximum of 250 revisions allowed per calendar day.",
         )
 
+    _indexed: object = None  # the offers dict the SKU index was built from (load() replaces the state)
+    _offer_index: dict[str, list[str]]
+
+    def _offers_of(self, sku: str) -> list[dict]:
+        """The offers of ``sku`` in creation order, through a SKU -> offer ids index built once per state and
+        kept up by createOffer (an offer's SKU never changes; deleted ids drop out here): a scan of every
+        offer per call made a 10k-SKU publish quadratic."""
+        offers = self.state["offers"]
+        if self._indexed is not offers:
+            self._offer_index = {}
+            for offer_id, offer in offers.items():
+                self._offer_index.setdefault(offer["sku"], []).append(offer_id)
+            self._indexed = offers
+        return [offers[i] for i in self._offer_index.get(sku, ()) if i in offers]
+
     def _live_listing_of_sku(self, sku: str) -> str | None:
-        for offer in self.state["offers"].values():
-            if offer["sku"] == sku and offer["status"] == "PUBLISHED":
+        for offer in self._offers_of(sku):
+            if offer["status"] == "PUBLISHED":
                 return offer["listing"]["listingId"]
         return None
 
@@ -297,7 +312,7 @@ class EbayEmulator(Emulator):
         if sku not in self.state["items"]:
             return self.errors(404, _error(25702, f"SKU {sku} is not available in the system"))
         del self.state["items"][sku]
-        for offer_id in [i for i, o in self.state["offers"].items() if o["sku"] == sku]:
+        for offer_id in [o["offerId"] for o in self._offers_of(sku)]:
             offer = self.state["offers"].pop(offer_id)
             if offer.get("listing"):
                 offer["listing"]["listingStatus"] = "ENDED"
@@ -423,8 +438,9 @@ class EbayEmulator(Emulator):
             return self.errors(400, _error(25709, "Invalid value for variesBy.specifications."))
         live = {
             o["listing"]["listingId"]
-            for o in self.state["offers"].values()
-            if o["sku"] in body["variantSKUs"] and o["status"] == "PUBLISHED"
+            for sku in body["variantSKUs"]
+            for o in self._offers_of(sku)
+            if o["status"] == "PUBLISHED"
         }
         if live and not self._revise(next(iter(live))):
             return self.errors(400, self._cap_error())
@@ -526,10 +542,7 @@ class EbayEmulator(Emulator):
             return {**base, "statusCode": 400, "errors": [_error(25735, "Invalid SKU, marketplaceId or format.")]}
         if sku not in self.state["items"]:
             return {**base, "statusCode": 400, "errors": [_error(25702, f"SKU {sku} is not available in the system")]}
-        if any(
-            o["sku"] == sku and o["marketplaceId"] == marketplace and o["format"] == fmt
-            for o in self.state["offers"].values()
-        ):
+        if any(o["marketplaceId"] == marketplace and o["format"] == fmt for o in self._offers_of(sku)):
             exists = _error(25002, "Any User error. Offer entity already exists.")
             return {**base, "statusCode": 400, "errors": [exists]}
         problem = self._offer_problem(entry, self.currency_of(marketplace))
@@ -539,7 +552,9 @@ class EbayEmulator(Emulator):
             errors = [_error(25001, "A system error has occurred.", category="APPLICATION")]
             return {**base, "statusCode": 500, "errors": errors}
         offer_id = str(self.next_id("offer", 5_000_000))
+        self._offers_of(sku)  # the index is current before the new offer joins it
         self.state["offers"][offer_id] = {**copy.deepcopy(entry), "offerId": offer_id, "status": "UNPUBLISHED"}
+        self._offer_index.setdefault(sku, []).append(offer_id)
         return {**base, "offerId": offer_id, "statusCode": 200}
 
     @route("PUT", f"{INV}/offer/{{offer_id}}")
@@ -637,11 +652,8 @@ class EbayEmulator(Emulator):
         group = self.state["groups"].get(key)
         if group is None:
             return None
-        return [
-            o
-            for o in self.state["offers"].values()
-            if o["sku"] in group["variantSKUs"] and o["marketplaceId"] == marketplace
-        ]
+        offers = [o for sku in group["variantSKUs"] for o in self._offers_of(sku) if o["marketplaceId"] == marketplace]
+        return sorted(offers, key=lambda o: int(o["offerId"]))
 
     @route("POST", f"{INV}/offer/publish_by_inventory_item_group/")
     def publish_group(self, request: httpx.Request) -> httpx.Response:

@@ -189,6 +189,8 @@ class WooCommerceEmulator(Emulator):
     def __init__(self, *, currency: str | None = "USD", utc_offset_minutes: int = 480, **kwargs: Any) -> None:
         self._currency = currency or "USD"
         self._offset = utc_offset_minutes
+        self._sku_index: dict[str, tuple[str | None, str]] = {}
+        self._indexed: object = None  # the state dict the index was built from (load() replaces it)
         super().__init__(**kwargs)
 
     def initial_state(self) -> dict[str, Any]:
@@ -399,17 +401,36 @@ class WooCommerceEmulator(Emulator):
             record[f"{name}_gmt"] = now.replace(tzinfo=None).isoformat()
 
     # -- products -------------------------------------------------------------------------------------
+    def _skus(self) -> dict[str, tuple[str | None, str]]:
+        """SKU -> (parent id or None, id) of the product or variation holding it: built once per state and
+        kept up by every write that sets a SKU (a scan per create made a 10k-SKU publish quadratic)."""
+        if self._indexed is not self.state:
+            index: dict[str, tuple[str | None, str]] = {}
+            for pid, product in self.state["products"].items():
+                if product.get("sku"):
+                    index[product["sku"]] = (None, pid)
+            for parent, variations in self.state["variations"].items():
+                for vid, variation in variations.items():
+                    if variation.get("sku"):
+                        index[variation["sku"]] = (parent, vid)
+            self._sku_index, self._indexed = index, self.state
+        return self._sku_index
+
+    def _index_sku(self, record: Mapping[str, Any], parent: Any = None) -> None:
+        if record.get("sku"):
+            self._skus()[record["sku"]] = (None if parent is None else str(parent), str(record["id"]))
+
     def _sku_owner(self, sku: str) -> int | None:
         if not sku:
             return None
-        for product in self.state["products"].values():
-            if product.get("sku") == sku:
-                return product["id"]
-        for variations in self.state["variations"].values():
-            for variation in variations.values():
-                if variation.get("sku") == sku:
-                    return variation["id"]
-        return None
+        place = self._skus().get(sku)
+        if place is None:
+            return None
+        parent, rid = place
+        holder = self.state["variations"].get(parent, {}) if parent else self.state["products"]
+        record = holder.get(rid)
+        # renamed or deleted since it was indexed: nobody else holds it (a new holder re-indexes the SKU)
+        return record["id"] if record is not None and record.get("sku") == sku else None
 
     def _sku_error(self, sku: str, owner: int) -> dict[str, Any]:
         return _error(
@@ -508,6 +529,7 @@ class WooCommerceEmulator(Emulator):
             return 400, self._sku_error(body["sku"], owner)
         product = self._new_product(body)
         self.state["products"][str(product["id"])] = product
+        self._index_sku(product)
         if product["type"] == "variable":
             self.state["variations"].setdefault(str(product["id"]), {})
         return 201, self._render_product(product)
@@ -530,6 +552,7 @@ class WooCommerceEmulator(Emulator):
         if owner is not None and owner != product["id"]:
             return 400, self._sku_error(body["sku"], owner)
         self._apply(product, body, PRODUCT_FIELDS)
+        self._index_sku(product)
         if product["type"] == "variable":
             self.state["variations"].setdefault(str(product["id"]), {})
         return 200, self._render_product(product)
@@ -570,6 +593,7 @@ class WooCommerceEmulator(Emulator):
         self._stamp(variation, "date_created")
         self._apply(variation, body, VARIATION_FIELDS)
         self.state["variations"].setdefault(str(parent["id"]), {})[str(vid)] = variation
+        self._index_sku(variation, parent["id"])
         self._stamp(parent, "date_modified")
         return 201, variation
 
@@ -584,6 +608,7 @@ class WooCommerceEmulator(Emulator):
         if owner is not None and owner != variation["id"]:
             return 400, self._sku_error(body["sku"], owner)
         self._apply(variation, body, VARIATION_FIELDS)
+        self._index_sku(variation, parent["id"])
         return 200, variation
 
     # -- batch ----------------------------------------------------------------------------------------
