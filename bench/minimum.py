@@ -26,8 +26,8 @@ def calls(kind: str, op: str, groups: Sequence[int]) -> int:
         return 0
     model = {
         # TOP: item.add carries all SKUs; the assigned sku_ids come back 40 items per item.skus.get.
-        # price: taobao.item.sku.price.update per SKU (the per-item schema increment update is not
-        # confirmed for plain Taobao items); stock: taobao.skus.quantity.update, 20 SKUs of one item.
+        # price: taobao.item.sku.price.update per SKU (see NOTES); stock: taobao.skus.quantity.update,
+        # 20 SKUs of one item.
         "taobao": {
             "publish": products + _up(products, 40),
             "price": skus,
@@ -100,7 +100,7 @@ EXTRA = {
     "taobao.skus.custom.get": "SKU ids looked up by merchant code (not bound)",
     "taobao.items.custom.get": "item looked up by merchant code",
     "taobao.item.skus.get": "SKU ids/properties read back from the item",
-    "taobao.item.sku.price.update": "one call per SKU: TOP documents no multi-SKU price write for Taobao items",
+    "taobao.item.sku.price.update": "one call per SKU: TOP has no price-only multi-SKU write for Taobao items",
     "taobao.trades.sold.increment.get": "order pull before the stock push",
     "graphql productVariants": "variants looked up by SKU",
     "graphql orders": "order pull before the stock push",
@@ -139,8 +139,11 @@ def is_pull(name: str) -> bool:
 
 #: where the minimum itself is one call per item, the reason (shown even at ratio 1.00)
 NOTES = {
-    ("taobao", "price"): "one taobao.item.sku.price.update per SKU: TOP documents no multi-SKU price write for "
-    "Taobao items, and taobao.item.schema.increment.update's SKU-price XML is not confirmed (adapter README)",
+    ("taobao", "price"): "one taobao.item.sku.price.update per SKU: TOP has no price-only multi-SKU write for "
+    "Taobao items; taobao.item.update's sku_prices must come with sku_properties and sku_quantities for the "
+    "same SKUs (num = their sum), so it would rewrite every SKU's absolute stock without compare-and-set and "
+    "undo sales since the last pull; taobao.item.schema.increment.update's SKU-price XML is not in our "
+    "references (adapter README)",
 }
 
 
