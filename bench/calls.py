@@ -148,9 +148,9 @@ def _selection(context: BenchContext, n: int) -> list[int]:
     return [sku_id for sku_id, key in rows if key in wanted]
 
 
-def _price(context: BenchContext, ids: list[int]) -> None:
+def _price(context: BenchContext, ids: list[int], percent: Decimal = Decimal("5")) -> None:
     with context.session() as s:
-        lines = changes.plan_price(s, ids, percent=Decimal("5"))
+        lines = changes.plan_price(s, ids, percent=percent)
         changes.apply(s, lines, context.channels, user="bench", reason="bench: price", command="bench calls")
 
 

@@ -2,12 +2,14 @@
 open-source integrations push it, one REST call per item, through the same emulators and rate limits.
 
 A fresh world (``bench.world``, virtual time, every emulator enforcing its documented rate limit) is
-published on the six channels. Then for a price change (+5 %) and a stock change (+1) on every SKU, each
-channel is pushed twice: **per item**, the plan's items sent one by one through the channel's own adapter
-(one call each: the same wire code, so the comparison is of batching alone; no look-ups are counted for
-it, which flatters it), and **ours**, ``services.sync.sync_channel``. ``wall_s`` is the time each way
-waits on the virtual clock for the rate limits (and Amazon's feed processing): CPU is not in it, so it is
-the wall time a real marketplace would impose, not this machine's. The buckets refill between runs.
+published on the six channels. Then for a price change (+20 %) and a stock change (+10) on every SKU,
+each channel is pushed twice (push against push: the order pull before a stock push is left out):
+**ours**, ``services.sync.sync_channel``, and **per item**, the same plan's items sent one by one
+through the channel's own adapter (one call each, without compare-and-set: the same wire code, so the
+comparison is of batching alone; no look-ups are counted for it, which flatters it). ``wall_s`` is the
+time each way waits on the virtual clock for the rate limits (and Amazon's feed processing): CPU is not
+in it, so it is the wall time a real marketplace would impose, not this machine's. The buckets refill
+between runs.
 
 Each row: ``kind``, ``channel``, ``operation``, ``items``, ``calls`` (ours), ``minimum_calls``
 (:mod:`bench.minimum`), ``ratio`` (calls / minimum, ``why`` where above 1.00 or where the minimum is
@@ -24,9 +26,11 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
-from listing_sync.adapters.base import ChannelAdapter, Operation
+from listing_sync.adapters.base import ChannelAdapter, Operation, StockUpdate
 from listing_sync.syncer import reconcile
 from listing_sync.syncer.services import sync
 
@@ -36,18 +40,26 @@ from bench.world import BenchContext, world
 
 SIZE = 10_000
 QUICK_SIZE = 1_000
+PRICE_CHANGE = Decimal("20")  # percent: enough to move every channel's price past its .99 ending
+STOCK_CHANGE = 10  # units: enough to move every channel's share of the stock
 REFILL_S = 3_600.0  # virtual seconds between runs: every rate bucket is full again
 
 
-def _per_item(context: BenchContext, channel: Any) -> None:
-    """Push the channel's plan one item per call through its adapter (nothing written back)."""
+def _planned(context: BenchContext, channel: Any) -> list[tuple[Operation, Any]]:
+    """The channel's pending pushes as (operation, adapter input), read before ours writes them back."""
     with context.session() as session, context.adapter(channel) as adapter:
         plan = reconcile.build_plan(session, channel, adapter)
-        for op, items in plan.batches:
-            send = _method(adapter, op)
-            for item in items:
-                if item.payload is not None:
-                    send([item.payload])
+    return [(op, item.payload) for op, items in plan.batches for item in items if item.payload is not None]
+
+
+def _per_item(context: BenchContext, channel: Any, pushes: list[tuple[Operation, Any]]) -> None:
+    """Send each push alone through the channel's adapter (nothing written back). Without compare-and-set:
+    the integrations compared have none, and ours has just moved the quantities it would compare."""
+    with context.adapter(channel) as adapter:
+        for op, payload in pushes:
+            if isinstance(payload, StockUpdate):
+                payload = replace(payload, expected=None)
+            _method(adapter, op)([payload])
 
 
 def _method(adapter: ChannelAdapter, op: Operation) -> Callable[[list[Any]], Any]:
@@ -79,16 +91,21 @@ def run(size: int) -> dict[str, Any]:
             sync.sync_channel(context, channel, user="bench")  # publish
         ids = steps._selection(context, size)
         changes: tuple[tuple[str, Callable[[], None]], ...] = (
-            ("price", lambda: steps._price(context, ids)),
-            ("stock", lambda: steps._stock(context, ids, 1)),
+            ("price", lambda: steps._price(context, ids, PRICE_CHANGE)),
+            ("stock", lambda: steps._stock(context, ids, STOCK_CHANGE)),
         )
         for operation, change in changes:
             change()
             mins, items = steps._least(context, steps._planned(context))
             for channel in context.channels:
-                per_item, naive_wall, _ = _measure(context, channel, lambda c=channel: _per_item(context, c))
+                pushes = _planned(context, channel)
                 counted, wall, cpu = _measure(
-                    context, channel, lambda c=channel: sync.sync_channel(context, c, user="bench")
+                    context,
+                    channel,
+                    lambda c=channel: sync.sync_channel(context, c, user="bench", pull_orders_first=False),
+                )
+                per_item, naive_wall, _ = _measure(
+                    context, channel, lambda c=channel, p=pushes: _per_item(context, c, p)
                 )
                 ours, naive = sum(counted.values()), sum(per_item.values())
                 least = mins.get(channel.name, 0)
@@ -116,7 +133,7 @@ def run(size: int) -> dict[str, Any]:
     return {
         "benchmark": "compare",
         "skus": size,
-        "changes": ["base price +5% on every SKU", "stock +1 on every SKU"],
+        "changes": [f"base price +{PRICE_CHANGE}% on every SKU", f"stock +{STOCK_CHANGE} on every SKU"],
         "per_item": "the plan's items sent one per call through the channel's own adapter (no look-ups counted)",
         "wall": "virtual seconds waited on the documented rate limits (and feed processing); CPU not included",
         "rows": rows,

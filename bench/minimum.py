@@ -105,6 +105,8 @@ EXTRA = {
     "graphql productVariants": "variants looked up by SKU",
     "graphql orders": "order pull before the stock push",
     "graphql locations": "location looked up",
+    "graphql q0": "inventory levels re-read: the compare-and-set found Shopify's own quantity moved (its sales), "
+    "so the stale items were sent once more with it",
     "GET /sell/inventory/v1/offer": "offers looked up by SKU",
     "POST /sell/inventory/v1/bulk_get_inventory_item": "inventory items read before replace",
     "GET /sell/fulfillment/v1/order": "order pull before the stock push",
