@@ -87,7 +87,18 @@ def amazon_feed_calls(messages: int) -> int:
     return AMAZON_FEED_CALLS * _up(messages, AMAZON_FEED_MAX)
 
 
-ORDER_PAGE = {"taobao": 100, "shopify": 250, "woocommerce": 100, "aliexpress": 50, "ebay": 200, "amazon": 100}
+#: orders per page at most: the documented maxima; Shopify's is what a query of at most 1,000 cost points
+#: holds with 5 line items inline per order (first: 250 is the connection's cap, the cost cap binds first)
+ORDER_PAGE = {"taobao": 100, "shopify": 41, "woocommerce": 100, "aliexpress": 50, "ebay": 200, "amazon": 100}
+
+#: why an order pull reads more pages than the new orders fill (the ``orders`` rows)
+PULL_REASONS = {
+    "taobao": "use_has_next=false: page 1 read for the total, the pages read backwards from the last and page 1 "
+    "re-read at the end, so orders modified while paging are never skipped (TOP's advice; adapter README)",
+    "shopify": "pages of 20 orders: each query's requested cost is held at 500 points, half the bucket, so a page "
+    "never waits for a full bucket (the documented cap of 1,000 points would hold 41)",
+    "aliexpress": "the window is read twice, once for FINISH orders on their own (order.get takes one status)",
+}
 
 
 def order_pull(kind: str, orders: int) -> int:
@@ -154,10 +165,14 @@ def note(kind: str, op: str) -> str | None:
 
 
 def why(kind: str, op: str, counts: Counter[str]) -> str:
-    """The calls of a step by wire operation, most first, with the reason for the known extra ones."""
+    """The calls of a step by wire operation, most first, with the reason for the known extra ones (in an
+    ``orders`` row the pull is the operation itself: the reason is its paging)."""
     parts = []
     for name, n in counts.most_common(6):
-        reason = next((text for key, text in EXTRA.items() if name == key or name.endswith(key)), "")
+        if op == "orders" and is_pull(name):
+            reason = PULL_REASONS.get(kind, "")
+        else:
+            reason = next((text for key, text in EXTRA.items() if name == key or name.endswith(key)), "")
         parts.append(f"{n} x {name}" + (f" ({reason})" if reason else ""))
     rest = sum(counts.values()) - sum(n for _, n in counts.most_common(6))
     if rest:
