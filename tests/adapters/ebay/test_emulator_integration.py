@@ -301,6 +301,17 @@ def test_emulator_refuses_a_second_offer_for_the_same_sku(emulated, emulator):
     assert response.json()["responses"][0]["errors"][0]["errorId"] == 25002
 
 
+def test_emulator_offers_of_a_deleted_item_are_gone_and_a_loaded_state_is_indexed(emulated, emulator):
+    emulated.publish(drafts()[:1])
+    assert [o["sku"] for o in emulator._offers_of("A1")] == ["A1"]
+    assert call(emulator, "DELETE", f"{INV}/inventory_item/A1").status_code == 204
+    assert emulator._offers_of("A1") == [] and emulator._live_listing_of_sku("A1") is None
+    emulated.publish(drafts()[:1])  # a new item and offer for the same SKU: no "already exists"
+    [offer] = emulator._offers_of("A1")
+    emulator.load(emulator.dump())
+    assert [o["offerId"] for o in emulator._offers_of("A1")] == [offer["offerId"]]
+
+
 def test_emulator_get_orders_rules(emulated, emulator, fake):
     emulated.publish(drafts())
     ids = emulator.generate_orders(2)

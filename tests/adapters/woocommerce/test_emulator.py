@@ -89,6 +89,20 @@ def test_delisting_every_variation_hides_the_product_in_one_call():
     assert listed["TEE-R"] == listed["TEE-B"] == "active"
 
 
+def test_sku_uniqueness_follows_renames_deletes_and_a_loaded_state():
+    emulator = WooCommerceEmulator(credentials=CREDS, seed=3)
+    status, mug = emulator._create_product({"name": "Mug", "sku": "A"})
+    assert status == 201 and emulator._create_product({"name": "Again", "sku": "A"})[0] == 400
+    assert emulator._update_product(mug["id"], {"sku": "B"})[0] == 200  # renamed: A is free, B is taken
+    assert emulator._create_product({"name": "New A", "sku": "A"})[0] == 201
+    assert emulator._create_product({"name": "Dup B", "sku": "B"})[0] == 400
+    assert emulator._delete_product(mug["id"], True)[0] == 200  # deleted for good: B is free again
+    assert emulator._create_product({"name": "New B", "sku": "B"})[0] == 201
+    copy = WooCommerceEmulator(credentials=CREDS, seed=3)
+    copy.load(emulator.dump())  # a loaded state is indexed afresh
+    assert copy._create_product({"name": "Dup A", "sku": "A"})[0] == 400
+
+
 def test_registry_points_at_these_classes():
     assert adapter_class("woocommerce") is WooCommerceAdapter
     assert emulator_class("woocommerce") is WooCommerceEmulator
