@@ -74,6 +74,8 @@ PERSONAL_FIELDS = frozenset(
         "street2",
         "streetaddress",
         "detailaddress",
+        "address",  # AliExpress OrderAddressDTO's first address line
+        "localizedaddress",
         "postcode",
         "postalcode",
         "zip",

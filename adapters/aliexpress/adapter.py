@@ -101,6 +101,9 @@ class AliExpressOptions(BaseModel):
     #: the order list carries no ship-to country; true = one aliexpress.solution.order.receiptinfo.get per
     #: order pulled to read it (reports by country), false = orders without a country (no extra calls)
     order_country: bool = False
+    #: the order list carries no recipient either; true = the same call per order pulled also gives the
+    #: recipient (name, phone, address) for packing slips and exports (personal data, purged as any)
+    order_recipient: bool = False
 
 
 class AliExpressAdapter(HttpAdapter):
@@ -470,7 +473,7 @@ class AliExpressAdapter(HttpAdapter):
         currency = self.channel.currency
         read, problems = read_each(  # the receipt country (option order_country) is read per order too
             rows,
-            lambda o: self._with_country(mapping.order(o, currency)),
+            lambda o: self._with_receipt(mapping.order(o, currency)),
             what="order_dto",
             key="order_id",
             channel=self.name,
@@ -488,13 +491,17 @@ class AliExpressAdapter(HttpAdapter):
         caught_up = until >= newest - self.limits.order_overlap
         return OrderPage(orders, OrderCursor(until - self.limits.order_overlap), caught_up, tuple(problems))
 
-    def _with_country(self, order: Order) -> Order:
-        """The order with its ship-to country from its receipt address, when option ``order_country``."""
-        if not self.options.order_country or order.ship_country:
+    def _with_receipt(self, order: Order) -> Order:
+        """The order with its ship-to country (option ``order_country``) and recipient (``order_recipient``)
+        from aliexpress.solution.order.receiptinfo.get's receipt address: one call per order pulled."""
+        wanted_country = self.options.order_country and not order.ship_country
+        if not (wanted_country or self.options.order_recipient):
             return order
         param1 = mapping.dumps({"order_id": int(order.external_id)})
-        answer = self.call("aliexpress.solution.order.receiptinfo.get", param1=param1)
-        return replace(order, ship_country=mapping.receipt_country(answer.get("result")))
+        result = self.call("aliexpress.solution.order.receiptinfo.get", param1=param1).get("result")
+        country = mapping.receipt_country(result) or order.ship_country
+        recipient = mapping.receipt_recipient(result) if self.options.order_recipient else order.recipient
+        return replace(order, ship_country=country, recipient=recipient)
 
     def _total_page(self, result: Any, what: str) -> int:
         """``total_page`` of a list answer; one that is no number is a typed error on the page."""

@@ -485,7 +485,16 @@ class AliExpressEmulator(Emulator):
         if order_id not in self.state["orders"]:
             return self.error("isv.ORDER_NOT_EXIST", f"order {order_id} does not exist")
         country = RECEIPT_COUNTRIES[int(order_id) % len(RECEIPT_COUNTRIES)]
-        result = {"country": country, "contact_person": "Emulated Buyer", "city": "-", "zip": "-"}
+        result = {
+            "country": country,
+            "contact_person": "Emulated Buyer",
+            "mobile_no": "5550100",
+            "detail_address": "1 Emulated Street",
+            "address2": "",
+            "city": "-",
+            "province": "-",
+            "zip": "-",
+        }
         return self.ok(method, {"result": result})
 
     def m_aliexpress_solution_order_info_get(self, method: str, params: dict[str, str]) -> httpx.Response:

@@ -23,6 +23,7 @@ from listing_sync.adapters.base import (
     OrderLine,
     OrderStatus,
     PriceUpdate,
+    Recipient,
     Shipment,
     StockUpdate,
     Variation,
@@ -362,9 +363,35 @@ def order(dto: Mapping[str, Any], fallback_currency: str) -> Order:
     )
 
 
+def receipt_recipient(result: Any) -> Recipient | None:
+    """The recipient of aliexpress.solution.order.receiptinfo.get's ``OrderAddressDTO``: ``contact_person``,
+    ``mobile_no`` (else ``phone_country`` ``phone_area`` ``phone_number``), ``detail_address`` (else
+    ``address``), ``address2``, ``city``, ``province``, ``zip``, ``country``. None when it names nobody."""
+    if not isinstance(result, Mapping):
+        return None
+
+    def text(name: str) -> str:
+        value = result.get(name)
+        return str(value).strip() if value not in (None, "-") else ""
+
+    phone = text("mobile_no") or " ".join(
+        p for p in (text("phone_country"), text("phone_area"), text("phone_number")) if p
+    )
+    recipient = Recipient(
+        name=text("contact_person"),
+        phone=phone,
+        address1=text("detail_address") or text("address"),
+        address2=text("address2"),
+        city=text("city"),
+        state=text("province"),
+        postal_code=text("zip"),
+        country=receipt_country(result) or "",
+    )
+    return recipient or None
+
+
 def receipt_country(result: Any) -> str | None:
-    """The ISO country code of aliexpress.solution.order.receiptinfo.get's ``OrderAddressDTO`` (only the
-    country is kept: the name, phone and address are not ours to store)."""
+    """The ISO country code of aliexpress.solution.order.receiptinfo.get's ``OrderAddressDTO``."""
     if not isinstance(result, Mapping):
         return None
     code = str(result.get("country") or "").strip().upper()

@@ -60,6 +60,17 @@ def test_a_json_body_keeps_everything_but_the_buyer() -> None:
         {"recipient": {"deliveryAddress": {"addressLine1": "9 Pier Road", "countryCode": "US"}}},
         {"fulfillmentStartInstructions": [{"shippingStep": {"shipTo": {"fullName": "Dana Whitlock"}}}]},  # eBay
         {"buyer_signer_fullname": "Dana Whitlock", "buyer_login_id": "dana-w-77"},  # AliExpress
+        {  # AliExpress receiptinfo.get OrderAddressDTO
+            "result": {
+                "contact_person": "Dana Whitlock",
+                "mobile_no": "666666666",
+                "address": "Calle Mayor 1",
+                "detail_address": "Agustin de foxa 30",
+                "zip": "28108",
+                "city": "Alcobendas",
+                "country": "US",
+            }
+        },
         {"receiver_name": "张三丰", "receiver_mobile": "13800001234", "buyer_nick": "tb_dana"},  # Taobao
         {"shippingAddress": {"firstName": "Dana", "address1": "9 Pier Road", "phone": "+1 555 0100"}},  # Shopify
     ],

@@ -242,3 +242,25 @@ def test_order_country_from_the_receipt_address_when_asked(clock, make_adapter):
     expected = {o.external_id: RECEIPT_COUNTRIES[int(o.external_id) % len(RECEIPT_COUNTRIES)] for o in with_country}
     assert {o.external_id: o.ship_country for o in with_country} == expected
     assert all(o.fees is not None and o.fees.amount > 0 for o in with_country)  # the escrow fee
+
+
+def test_order_recipient_from_the_receipt_address_when_asked(clock, make_adapter):
+    """Option order_recipient: the same receipt-address call gives each order its recipient for packing."""
+    world = World(clock, make_adapter, order_recipient=True)
+    world.adapter.publish([plain("R1", qty=20)])
+    world.advance(minutes=1)
+    world.emulator.generate_orders(2)
+    world.advance(minutes=2)
+    pulled = world.adapter.orders_since(OrderCursor(world.now - timedelta(minutes=10))).orders
+    assert pulled and all(o.recipient is not None for o in pulled)
+    recipient = pulled[0].recipient
+    assert (recipient.name, recipient.phone, recipient.address1, recipient.city, recipient.postal_code) == (
+        "Emulated Buyer",
+        "5550100",
+        "1 Emulated Street",
+        "",
+        "",
+    )
+    assert recipient.country == pulled[0].ship_country and len(recipient.country) == 2
+    calls = [r for r in world.emulator.requests if b"receiptinfo" in r.url.query or b"receiptinfo" in r.content]
+    assert len(calls) == len(pulled)
