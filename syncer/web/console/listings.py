@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from listing_sync.syncer.context import UserError
-from listing_sync.syncer.services import catalog, dashboard, listings
+from listing_sync.syncer.services import catalog, dashboard, listings, sync
 from listing_sync.syncer.services.listings import LISTING_SORTS, ListingQuery, ListingState
-from listing_sync.syncer.web.console.render import message_page, page
-from listing_sync.syncer.web.deps import ContextDep, Viewer
+from listing_sync.syncer.web.console.render import message_page, page, scheduler_for
+from listing_sync.syncer.web.deps import ContextDep, Operator, Viewer
+from starlette.concurrency import run_in_threadpool
 
 router = APIRouter()
 
@@ -18,8 +19,21 @@ PAGE_SIZES = (25, 50, 100, 200)
 
 @router.get("/")
 def dashboard_page(request: Request, user: Viewer, context: ContextDep) -> Response:
-    values = {"channels": dashboard.dashboard(context), "guard": context.settings.price_guard_percent}
+    values = {"channels": dashboard.dashboard(context), "queued": request.query_params.get("queued")}
     return page(request, user, "dashboard.html", values, active="dashboard")
+
+
+@router.post("/sync")
+async def sync_now(request: Request, user: Operator, context: ContextDep) -> Response:
+    """Queue a sync of one channel (or every channel) for the workers, as ``syncer sync`` does."""
+    channel = str((await request.form()).get("channel") or "").strip()
+    try:
+        queued = await run_in_threadpool(
+            sync.queue_sync, context, [channel] if channel else None, user=user.name, scheduler=scheduler_for(request)
+        )
+    except UserError as exc:
+        return message_page(request, user, str(exc), status=400)
+    return RedirectResponse(f"/?queued={','.join(queued.channels)}", status_code=303)
 
 
 def grid_query(params: dict[str, str]) -> tuple[ListingQuery, list[str]]:

@@ -31,7 +31,7 @@ def test_every_page_renders_for_every_role(client_as, role: str) -> None:
         assert answer.status_code == 200, (path, answer.text[:500])
         assert expected in answer.text, path
         assert 'name="csrf_token"' in answer.text  # the logout form, at least
-        changes = ("Apply this change", "应用此更改", 'action="/fx"', "/undo")
+        changes = ("Apply this change", "应用此更改", 'action="/fx"', "/undo", 'action="/sync"')
         if role == "viewer":
             assert not any(button in answer.text for button in changes), path
 
@@ -131,6 +131,7 @@ def test_a_stale_preview_is_refused(client_as) -> None:
     [
         ("/changes/apply", {"op": "price_adjust", "sku": "*", "value": "5", "preview_id": "x"}),
         ("/fx", {"base": "CNY", "quote": "USD", "rate": "0.2"}),
+        ("/sync", {"channel": "taobao"}),
     ],
 )
 def test_a_viewer_cannot_post(client_as, path: str, data: dict[str, str]) -> None:
@@ -176,3 +177,20 @@ def test_the_packing_export_is_for_operators(client_as) -> None:
     assert export.status_code == 200 and export.content.startswith(b"\xef\xbb\xbforder,channel")
     assert client_as("viewer").get("/orders/export.csv").status_code == 403
     assert "orders-export" not in client_as("viewer").get("/orders").text
+
+
+def test_sync_now_queues_for_the_workers(client_as, web_app) -> None:
+    queued: list[tuple[str, str]] = []
+
+    class Recording:
+        def queue_sync(self, channel: str, *, only_skus=None, user: str) -> None:
+            queued.append((channel, user))
+
+    web_app.state.scheduler = Recording()
+    client = client_as("operator")
+    done = client.post("/sync", data={"channel": "taobao"}, follow_redirects=False)
+    assert done.status_code == 303 and queued == [("taobao", "operator")]
+    assert 'id="queued"' in client.get(done.headers["location"]).text
+    assert client.post("/sync", data={}, follow_redirects=False).status_code == 303 and len(queued) == 7
+    bad = client.post("/sync?lang=en", data={"channel": "nowhere"})
+    assert bad.status_code == 400 and "nowhere" in bad.text
