@@ -615,9 +615,17 @@ class WooCommerceAdapter(HttpAdapter):
 
     def register_webhooks(self, url: str) -> list[WebhookSubscription]:
         """``POST /webhooks`` with ``name``, ``topic``, ``delivery_url``, ``secret`` and ``status: active`` for
-        each order topic not yet delivered to ``url`` (WooCommerce pings the URL once it is created)."""
+        each order topic not yet delivered to ``url`` (WooCommerce pings the URL once it is created); one
+        delivered there but ``paused`` or ``disabled`` (after more than 5 failed deliveries) is set ``active``
+        again with ``PUT /webhooks/{id}``."""
         secret = self.credential("webhook_secret")
         subscribed = [w for w in self.webhooks() if w.url == url]
+        for n, held in enumerate(subscribed):
+            if held.topic in self.webhook_topics and held.status != "active":  # WooCommerce disables after failures
+                body = {"status": "active", "secret": secret}
+                subscribed[n] = _subscription(
+                    self._json(self.http.put(f"/webhooks/{quote(held.id, safe='')}", json=body))
+                )
         for topic in self.webhook_topics:
             if any(w.topic == topic for w in subscribed):
                 continue

@@ -981,6 +981,24 @@ class WooCommerceEmulator(Emulator):
             self.deliver_webhook(url, "ping", headers, ping)
         return self.json(201, self._render_webhook(webhook))
 
+    @route("PUT", f"{V3}/webhooks/{{webhook_id}}")
+    def update_webhook(self, request: httpx.Request, webhook_id: str) -> httpx.Response:
+        """Update a webhook's name, status, secret or delivery URL (its failure count starts again)."""
+        webhook = self.state.setdefault("webhooks", {}).get(webhook_id)
+        if webhook is None:
+            return self.json(404, _error("woocommerce_rest_webhook_invalid_id", "Invalid webhook ID.", 404))
+        body = self.body_json(request) or {}
+        if "status" in body and body["status"] not in ("active", "paused", "disabled"):
+            problems = {"status": "status is not one of active, paused, and disabled."}
+            return self.json(400, _error("rest_invalid_param", "Invalid parameter(s): status", 400, params=problems))
+        with self._lock:
+            for key in ("name", "status", "secret", "delivery_url"):
+                if body.get(key):
+                    webhook[key] = body[key]
+            webhook["failure_count"] = 0
+            self._stamp(webhook, "date_modified")
+        return self.json(200, self._render_webhook(webhook))
+
     @route("GET", f"{V3}/webhooks")
     def list_webhooks(self, request: httpx.Request) -> httpx.Response:
         rows = list(self.state.setdefault("webhooks", {}).values())

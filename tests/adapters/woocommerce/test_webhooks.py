@@ -179,9 +179,49 @@ def test_the_emulator_pings_on_creation_then_delivers_signed_orders() -> None:
         adapter.close()
 
 
+def test_register_sets_a_disabled_subscription_active_again(respx_mock) -> None:
+    rows = [
+        {"id": 30, "topic": "order.created", "delivery_url": URL, "status": "disabled"},
+        {"id": 31, "topic": "order.updated", "delivery_url": URL, "status": "active"},
+    ]
+    respx_mock.get(f"{API}/webhooks").mock(
+        return_value=httpx.Response(200, json=rows, headers={"X-WP-Total": "2", "X-WP-TotalPages": "1"})
+    )
+    put = respx_mock.put(f"{API}/webhooks/30").mock(
+        return_value=httpx.Response(200, json={**rows[0], "status": "active"})
+    )
+    created = respx_mock.post(f"{API}/webhooks")
+    channel = make_channel(
+        "woocommerce", credentials={**CREDS, "webhook_secret": SECRET}, options={"site": "shop.example.com"}
+    )
+    adapter = WooCommerceAdapter(channel)
+    try:
+        subscriptions = adapter.register_webhooks(URL)
+    finally:
+        adapter.close()
+    assert [(s.id, s.status) for s in subscriptions] == [("30", "active"), ("31", "active")]
+    assert json.loads(put.calls[0].request.content) == {"status": "active", "secret": SECRET}
+    assert not created.called
+
+
 def test_the_emulator_refuses_a_webhook_without_topic_or_url() -> None:
     emulator = WooCommerceEmulator(credentials=CREDS)
     no_topic = emulator.create_webhook(httpx.Request("POST", f"{API}/webhooks", json={"delivery_url": URL}))
     assert no_topic.status_code == 400 and no_topic.json()["code"] == "woocommerce_rest_webhook_invalid_topic"
     no_url = emulator.create_webhook(httpx.Request("POST", f"{API}/webhooks", json={"topic": "order.created"}))
     assert no_url.status_code == 400 and no_url.json()["code"] == "woocommerce_rest_webhook_invalid_delivery_url"
+
+
+def test_the_emulator_reactivates_a_disabled_webhook_without_a_second_one() -> None:
+    emulator = WooCommerceEmulator(credentials=CREDS)
+    emulator.webhook_sender = lambda url, headers, body: 200
+    adapter = WooCommerceAdapter(CHANNEL, transport=emulator.transport())
+    try:
+        first = adapter.register_webhooks(URL)
+        emulator.state["webhooks"][first[0].id]["status"] = "disabled"  # as after more than 5 failed deliveries
+        assert [s.status for s in adapter.webhooks()] == ["disabled", "active"]
+        again = adapter.register_webhooks(URL)
+        assert [(s.id, s.status) for s in again] == [(s.id, "active") for s in first]
+        assert len(emulator.state["webhooks"]) == 2
+    finally:
+        adapter.close()
