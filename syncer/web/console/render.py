@@ -136,6 +136,8 @@ def page(
         "with_query": lambda **changes: with_query(request, **changes),
         **(values or {}),
     }
+    if data["htmx"] and status in (400, 409):
+        status = 200  # htmx swaps only 2xx answers: the fragment carries the message instead
     response = templates.TemplateResponse(request, template, data, status_code=status)
     remember_language(request, response)
     return response

@@ -72,10 +72,15 @@ def test_an_operator_filters_previews_is_refused_applies_undoes_and_downloads(pa
     page.select_option("select[name=channel]", "shopify")
     expect(page.locator("#grid-count")).to_contain_text("3 listings")
 
-    # preview +80% on one SKU: the guard refuses it and an operator cannot apply or force
+    # a value that is no number: the message shows under the form
     page.goto("/changes/new")
-    page.select_option("select[name=op]", "price_adjust")
     page.fill("input[name=sku]", "TEA-PE-357")
+    page.fill("input[name=value]", "eighty")
+    page.click("#preview-button")
+    expect(page.locator("#change-error")).to_contain_text("percent 'eighty'")
+
+    # preview +80% on one SKU: the guard refuses it and an operator cannot apply or force
+    page.select_option("select[name=op]", "price_adjust")
     page.fill("input[name=value]", "80")
     page.click("#preview-button")
     expect(page.locator("#guard-refused")).to_contain_text("TEA-PE-357")

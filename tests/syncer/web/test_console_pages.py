@@ -194,3 +194,11 @@ def test_sync_now_queues_for_the_workers(client_as, web_app) -> None:
     assert client.post("/sync", data={}, follow_redirects=False).status_code == 303 and len(queued) == 7
     bad = client.post("/sync?lang=en", data={"channel": "nowhere"})
     assert bad.status_code == 400 and "nowhere" in bad.text
+
+
+def test_an_htmx_preview_of_bad_input_is_swapped_in_with_its_message(client_as) -> None:
+    fragment = client_as("operator").get(
+        "/changes/preview?op=price_adjust&sku=*&value=abc&lang=en", headers={"HX-Request": "true"}
+    )
+    assert fragment.status_code == 200 and "<html" not in fragment.text  # htmx swaps 2xx only
+    assert 'id="change-error"' in fragment.text and "percent" in fragment.text
