@@ -80,10 +80,25 @@ def period_days(name: str, today: date) -> tuple[date, date]:
     raise PeriodError(f"unknown period {name!r}: use one of {', '.join(PERIODS)} (or --from/--to)")
 
 
+#: the longest report (about ten years) and the years a report's days may lie in: every day is a row or a
+#: time-zone stretch somewhere, so an unbounded window (a typo'd year) would run for hours
+MAX_REPORT_DAYS = 3660
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
 def utc_window(first: date, last: date, tz: str) -> tuple[datetime, datetime]:
-    """[first 00:00 local, last + 1 day 00:00 local) as UTC instants."""
+    """[first 00:00 local, last + 1 day 00:00 local) as UTC instants (a report's days: at most
+    :data:`MAX_REPORT_DAYS`, between :data:`FIRST_YEAR` and :data:`LAST_YEAR`)."""
     if last < first:
         raise PeriodError(f"--to {last} is before --from {first}")
+    if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+        raise PeriodError(
+            f"report days must lie between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31, not {first} .. {last}"
+        )
+    if (last - first).days >= MAX_REPORT_DAYS:
+        raise PeriodError(
+            f"{first} .. {last} is {(last - first).days + 1} days: a report covers at most {MAX_REPORT_DAYS} days"
+        )
     local = zone(tz)
     start = datetime.combine(first, time(), local).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(), local).astimezone(UTC)

@@ -195,3 +195,127 @@ def categories(context: Context) -> list[str]:
     """The catalog's product categories, sorted (for pickers and filters)."""
     with context.session() as session:
         return sorted(c for c in session.scalars(select(Product.category).distinct()) if c)
+
+
+# ------------------------------------------------------------------------------------ the catalog grid
+#: the columns the catalog grid sorts by (ties by SKU)
+SKU_SORTS = ("sku", "product", "title", "category", "base_price", "available", "updated")
+
+
+@dataclass(frozen=True, slots=True)
+class SkuQuery:
+    """Filters of the catalog grid (all optional; every given one must match), sort and page."""
+
+    sku: str | None = None  # a glob: TEA-*, *-250G
+    product: str | None = None  # part of the product's key or title
+    category: str | None = None
+    tag: str | None = None
+    sort: str = "sku"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SkuRow:
+    """One SKU of the catalog grid: its product, base price (in ``currency``), cost and stock summed
+    over the warehouses (``available`` = on hand - reserved)."""
+
+    sku: str
+    product: str
+    title: str
+    category: str
+    tags: tuple[str, ...]
+    base_price: str
+    currency: str
+    cost: str | None
+    on_hand: int
+    reserved: int
+    available: int
+    active: bool
+    updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SkuPage:
+    rows: list[SkuRow]
+    total: int
+    page: int
+    per_page: int
+
+
+def query_skus(context: Context, query: SkuQuery) -> SkuPage:
+    """The catalog's SKUs matching ``query``, sorted and paged (read only). Bad parameters are refused,
+    each named."""
+    from listing_sync.syncer.changes import Selection, select_skus
+    from listing_sync.syncer.models import Product, StockLevel
+    from listing_sync.syncer.services.common import InvalidRequest
+    from sqlalchemy import func, or_
+
+    problems = []
+    if query.sort not in SKU_SORTS:
+        problems.append(f"sort {query.sort!r}: use one of {', '.join(SKU_SORTS)}")
+    if query.page < 1:
+        problems.append(f"page {query.page}: pages start at 1")
+    if not 1 <= query.per_page <= MAX_PER_PAGE:
+        problems.append(f"per_page {query.per_page}: give 1 to {MAX_PER_PAGE}")
+    if problems:
+        raise InvalidRequest("; ".join(problems))
+    stock = (
+        select(
+            StockLevel.sku_id,
+            func.sum(StockLevel.on_hand).label("on_hand"),
+            func.sum(StockLevel.reserved).label("reserved"),
+        )
+        .group_by(StockLevel.sku_id)
+        .subquery()
+    )
+    on_hand, reserved = func.coalesce(stock.c.on_hand, 0), func.coalesce(stock.c.reserved, 0)
+    sorts: dict[str, Any] = {
+        "sku": Sku.sku,
+        "product": Product.key,
+        "title": Product.title,
+        "category": Product.category,
+        "base_price": Sku.base_price,
+        "available": on_hand - reserved,
+        "updated": Sku.updated_at,
+    }
+    with context.session() as session:
+        where: list[Any] = []
+        if query.sku or query.tag:  # the bulk-change selectors' own matching (globs, tags)
+            selection = Selection(patterns=[query.sku] if query.sku else [], tags=[query.tag] if query.tag else [])
+            where.append(Sku.id.in_(select_skus(session, selection)))
+        if query.product:
+            text = f"%{query.product.lower()}%"
+            where.append(or_(func.lower(Product.key).like(text), func.lower(Product.title).like(text)))
+        if query.category:
+            where.append(Product.category == query.category)
+        base = (
+            select(Sku, Product.key, Product.title, Product.category, Product.tags, on_hand, reserved)
+            .join(Product, Product.id == Sku.product_id)
+            .outerjoin(stock, stock.c.sku_id == Sku.id)
+            .where(*where)
+        )
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        column = sorts[query.sort]
+        order = [column.desc() if query.descending else column.asc(), Sku.sku]
+        found = session.execute(base.order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))
+        rows = [
+            SkuRow(
+                sku.sku,
+                key,
+                title,
+                category,
+                tuple(tags or ()),
+                str(sku.base_price),
+                sku.currency,
+                None if sku.cost is None else str(sku.cost),
+                int(held),
+                int(promised),
+                int(held) - int(promised),
+                sku.active,
+                iso_utc(sku.updated_at),
+            )
+            for sku, key, title, category, tags, held, promised in found
+        ]
+    return SkuPage(rows, total, query.page, query.per_page)

@@ -470,8 +470,12 @@ def list_change_sets(context: Context, *, limit: int = 50, user: str | None = No
 
 
 def show_change_set(context: Context, change_set: int) -> ChangeSetDetails:
-    """One change set: who, when, why, and every value's old and new value."""
+    """One change set: who, when, why, and every value's old and new value (:class:`NotFound` if none)."""
+    from listing_sync.syncer.models import ChangeSet
+
     with context.session() as session:
+        if session.get(ChangeSet, change_set) is None:
+            raise NotFound(f"no change set {change_set}")
         data = changes.show_change_set(session, change_set)
     rows = [ChangeRow(**row) for row in data.pop("changes")]
     return ChangeSetDetails(**data, changes=rows)

@@ -24,6 +24,7 @@ from listing_sync.syncer.services.common import (
     require_out,
     write_table,
 )
+from listing_sync.syncer.services.scheduler import SyncScheduler
 from listing_sync.syncer.services.sync import channel_lease, other_channels, sync_channel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -115,6 +116,23 @@ def pull_orders(
                 report = sync_channel(context, other, user=who, only_skus=ids, pull_orders_first=False)
                 pushes.append(AvailabilityPush(pulled.channel, other.name, len(ids), report))
     return OrdersPulled(pulls, pushes)
+
+
+@dataclass(frozen=True, slots=True)
+class PullsQueued:
+    channels: tuple[str, ...]
+
+
+def queue_order_pulls(
+    context: Context, channels: Sequence[str] | None, *, user: str | None, scheduler: SyncScheduler
+) -> PullsQueued:
+    """Queue an order pull of each channel (default: every enabled one) for the workers; each pushes the
+    new availability of what it reserved to the other channels."""
+    prepare(context)
+    names = tuple(c.name for c in context.selected_channels(list(channels or [])))
+    for name in names:
+        scheduler.queue_order_pull(name, user=current_user(user))
+    return PullsQueued(names)
 
 
 # ------------------------------------------------------------------------------------------------ list

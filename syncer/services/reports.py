@@ -51,7 +51,10 @@ def window(start: date | None, end: date | None, days: int, tz: str = "UTC") -> 
         return start, last
     if days < 1:
         raise InvalidRequest("--days must be at least 1")
-    return last - timedelta(days=days - 1), last
+    try:
+        return last - timedelta(days=days - 1), last
+    except OverflowError:
+        raise InvalidRequest(f"--days {days} before {last} is before the year 1") from None
 
 
 # ------------------------------------------------------------------------------------------- sales
