@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from listing_sync.syncer.context import Context
+from listing_sync.syncer.services.scheduler import SyncScheduler
 from listing_sync.syncer.web import auth
 from listing_sync.syncer.web.deps import STATIC, NotLoggedIn
 
@@ -26,11 +27,16 @@ log = logging.getLogger(__name__)
 OPTIONAL_ROUTERS = (("listing_sync.syncer.web.console", False), ("listing_sync.syncer.web.webhooks", True))
 
 
-def create_app(context: Context | None = None) -> FastAPI:
-    """The application over ``context`` (default: one from the settings)."""
+def create_app(context: Context | None = None, *, scheduler: SyncScheduler | None = None) -> FastAPI:
+    """The application over ``context`` (default: one from the settings), queueing syncs and order pulls
+    on ``scheduler`` (default: the huey queue the workers consume)."""
     from listing_sync.syncer.web import api
 
     context = context or Context()
+    if scheduler is None:
+        from listing_sync.jobs.scheduler import HueyScheduler
+
+        scheduler = HueyScheduler()
     app = FastAPI(
         title="listing-sync",
         version="1",
@@ -40,6 +46,7 @@ def create_app(context: Context | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
+    app.state.scheduler = scheduler
     auth.install(app, context)
     app.include_router(auth.router)
     app.include_router(api.router, prefix="/api")
@@ -56,7 +63,7 @@ def create_app(context: Context | None = None) -> FastAPI:
 def status_of(exc: Exception) -> int:
     """The HTTP status of a typed error of the services, the change engine, the adapters or an input file."""
     from listing_sync.adapters.base import ChannelError
-    from listing_sync.syncer.changes.model import ChangeRefused, GuardRefused
+    from listing_sync.syncer.changes.model import GuardRefused, StaleChange
     from listing_sync.syncer.context import DatabaseUnavailable
     from listing_sync.syncer.leases import LeaseBusy
     from listing_sync.syncer.services.changes import NotConfirmed, PreviewMismatch
@@ -68,7 +75,7 @@ def status_of(exc: Exception) -> int:
         (NotFound, 404),
         (LoginRefused, 401),
         (TooManyAttempts, 429),
-        ((GuardRefused, PreviewMismatch, NotConfirmed, ChangeRefused, LeaseBusy), 409),
+        ((GuardRefused, StaleChange, PreviewMismatch, NotConfirmed, LeaseBusy), 409),
         ((DatabaseUnavailable, QueueUnavailable), 503),
         (ChannelError, 502),
     ]

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -81,12 +82,54 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     changes.apply_change(context, publish, user="test", sync=SyncMode.NONE)
     with db.unit_of_work(context.db_url) as session:
         mark_published(session)
+    _place_orders(context)
     tokens = {}
     for role in ROLES:
         users.add_user(context, role, role, PASSWORD)
         tokens[role] = users.create_token(context, role, f"{role} tests").secret
     db.engine_for(context.db_url).dispose()
     return Template(data, tokens)
+
+
+def _place_orders(context: Context) -> None:
+    """Two paid Shopify orders of yesterday, as a pull would record them (one with a recipient)."""
+    from listing_sync.adapters.base import Order, OrderLine, OrderStatus, Recipient
+    from listing_sync.adapters.money import Money
+    from listing_sync.syncer.models import Channel
+    from listing_sync.syncer.orders import PullReport, upsert_orders
+    from sqlalchemy import select
+
+    placed = datetime.now(UTC) - timedelta(days=1)
+    usd = lambda amount: Money(Decimal(amount), "USD")  # noqa: E731
+    orders = [
+        Order(
+            "SO-1001",
+            OrderStatus.PAID,
+            "paid",
+            placed,
+            placed,
+            "USD",
+            (OrderLine("1", "TEA-LJ-250", 2, usd("24.00")),),
+            usd("48.00"),
+            ship_country="US",
+            recipient=Recipient("Ann Buyer", "555-0100", "1 Main St", "", "Springfield", "IL", "62701", "US"),
+        ),
+        Order(
+            "SO-1002",
+            OrderStatus.PAID,
+            "paid",
+            placed,
+            placed,
+            "USD",
+            (OrderLine("1", "CUP-CEL-WH", 1, usd("9.50")),),
+            usd("9.50"),
+            ship_country="CA",
+        ),
+    ]
+    config = context.channel("shopify")
+    with context.session() as session:
+        channel_id = session.scalar(select(Channel.id).where(Channel.name == "shopify"))
+        upsert_orders(session, config, channel_id, orders, PullReport("shopify"))
 
 
 @pytest.fixture
@@ -98,11 +141,32 @@ def web_context(web_template: Template, tmp_path: Path) -> Iterator[Context]:
     db.engine_for(context.db_url).dispose()
 
 
+@dataclass
+class RecordingScheduler:
+    """A SyncScheduler that records what it is asked to queue (``web_app.state.scheduler``)."""
+
+    synced: list[tuple[str, list[int] | None, str]] = field(default_factory=list)
+    pulled: list[tuple[str, str]] = field(default_factory=list)
+
+    def queue_sync(self, channel: str, *, only_skus: Sequence[int] | None = None, user: str) -> None:
+        self.synced.append((channel, None if only_skus is None else list(only_skus), user))
+
+    def queue_order_pull(self, channel: str, *, user: str) -> None:
+        self.pulled.append((channel, user))
+
+    def queue_scheduled_run(self, at: datetime) -> None:
+        pass
+
+    def drain(self) -> int:
+        return 0
+
+
 @pytest.fixture
 def web_app(web_context: Context) -> FastAPI:
+    """The app over ``web_context``; its scheduler records (``web_app.state.scheduler.synced``)."""
     from listing_sync.syncer.web.app import create_app
 
-    return create_app(web_context)
+    return create_app(web_context, scheduler=RecordingScheduler())
 
 
 def login(client: TestClient, name: str, password: str = PASSWORD) -> TestClient:
