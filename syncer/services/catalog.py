@@ -247,18 +247,12 @@ class SkuPage:
 def query_skus(context: Context, query: SkuQuery) -> SkuPage:
     """The catalog's SKUs matching ``query``, sorted and paged (read only). Bad parameters are refused,
     each named."""
-    from listing_sync.syncer.changes import Selection, select_skus
     from listing_sync.syncer.models import Product, StockLevel
     from listing_sync.syncer.services.common import InvalidRequest
-    from sqlalchemy import func, or_
+    from listing_sync.syncer.services.listings import page_problems, sku_filters
+    from sqlalchemy import func
 
-    problems = []
-    if query.sort not in SKU_SORTS:
-        problems.append(f"sort {query.sort!r}: use one of {', '.join(SKU_SORTS)}")
-    if query.page < 1:
-        problems.append(f"page {query.page}: pages start at 1")
-    if not 1 <= query.per_page <= MAX_PER_PAGE:
-        problems.append(f"per_page {query.per_page}: give 1 to {MAX_PER_PAGE}")
+    problems = page_problems(query.sort, SKU_SORTS, query.page, query.per_page)
     if problems:
         raise InvalidRequest("; ".join(problems))
     stock = (
@@ -281,15 +275,7 @@ def query_skus(context: Context, query: SkuQuery) -> SkuPage:
         "updated": Sku.updated_at,
     }
     with context.session() as session:
-        where: list[Any] = []
-        if query.sku or query.tag:  # the bulk-change selectors' own matching (globs, tags)
-            selection = Selection(patterns=[query.sku] if query.sku else [], tags=[query.tag] if query.tag else [])
-            where.append(Sku.id.in_(select_skus(session, selection)))
-        if query.product:
-            text = f"%{query.product.lower()}%"
-            where.append(or_(func.lower(Product.key).like(text), func.lower(Product.title).like(text)))
-        if query.category:
-            where.append(Product.category == query.category)
+        where = sku_filters(session, sku=query.sku, product=query.product, category=query.category, tag=query.tag)
         base = (
             select(Sku, Product.key, Product.title, Product.category, Product.tags, on_hand, reserved)
             .join(Product, Product.id == Sku.product_id)

@@ -235,13 +235,7 @@ class ListingPage:
 
 def query_listings(context: Context, query: ListingQuery) -> ListingPage:
     """The listings matching ``query``, sorted and paged (read only). Bad parameters are refused, each named."""
-    problems = []
-    if query.sort not in LISTING_SORTS:
-        problems.append(f"sort {query.sort!r}: use one of {', '.join(LISTING_SORTS)}")
-    if query.page < 1:
-        problems.append(f"page {query.page}: pages start at 1")
-    if not 1 <= query.per_page <= MAX_PER_PAGE:
-        problems.append(f"per_page {query.per_page}: give 1 to {MAX_PER_PAGE}")
+    problems = page_problems(query.sort, LISTING_SORTS, query.page, query.per_page)
     if query.channel:
         known = [c.name for c in context.channels]
         if query.channel not in known:
@@ -298,16 +292,37 @@ def state_counts(context: Context) -> dict[str, dict[str, int]]:
     return out
 
 
-def _listing_filters(session: Session, query: ListingQuery) -> list[Any]:
+def page_problems(sort: str, sorts: Sequence[str], page: int, per_page: int) -> list[str]:
+    """What is wrong with a grid's sort and page (nothing: an empty list)."""
+    problems = []
+    if sort not in sorts:
+        problems.append(f"sort {sort!r}: use one of {', '.join(sorts)}")
+    if page < 1:
+        problems.append(f"page {page}: pages start at 1")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        problems.append(f"per_page {per_page}: give 1 to {MAX_PER_PAGE}")
+    return problems
+
+
+def sku_filters(
+    session: Session, *, sku: str | None, product: str | None, category: str | None, tag: str | None
+) -> list[Any]:
+    """The SKU filters the grids share (on ``Sku`` joined to its ``Product``): a SKU glob and a tag matched
+    as the bulk-change selectors match them, part of the product's key or title, the category."""
     where: list[Any] = []
-    if query.sku or query.tag:  # the bulk-change selectors' own matching (globs, tags)
-        selection = Selection(patterns=[query.sku] if query.sku else [], tags=[query.tag] if query.tag else [])
+    if sku or tag:
+        selection = Selection(patterns=[sku] if sku else [], tags=[tag] if tag else [])
         where.append(Sku.id.in_(select_skus(session, selection)))
-    if query.product:
-        text = f"%{query.product.lower()}%"
+    if product:
+        text = f"%{product.lower()}%"
         where.append(or_(func.lower(Product.key).like(text), func.lower(Product.title).like(text)))
-    if query.category:
-        where.append(Product.category == query.category)
+    if category:
+        where.append(Product.category == category)
+    return where
+
+
+def _listing_filters(session: Session, query: ListingQuery) -> list[Any]:
+    where = sku_filters(session, sku=query.sku, product=query.product, category=query.category, tag=query.tag)
     if query.channel:
         where.append(Channel.name == query.channel)
     if query.state:
