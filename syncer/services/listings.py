@@ -5,7 +5,7 @@ make a marketplace refuse a SKU (category or attribute mapping, required attribu
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -292,7 +292,7 @@ def state_counts(context: Context) -> dict[str, dict[str, int]]:
     return out
 
 
-def page_problems(sort: str, sorts: Sequence[str], page: int, per_page: int) -> list[str]:
+def page_problems(sort: str, sorts: Collection[str], page: int, per_page: int) -> list[str]:
     """What is wrong with a grid's sort and page (nothing: an empty list)."""
     problems = []
     if sort not in sorts:
