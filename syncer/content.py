@@ -37,7 +37,7 @@ from typing import Any, TypedDict
 
 import nh3
 from listing_sync.adapters import registry
-from listing_sync.adapters.base import ListingDraft, ListingRef, Money, Variation
+from listing_sync.adapters.base import ContentRules, ListingDraft, ListingRef, Money, Variation
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer.models import AttributeMapping, CategoryMapping, Product, ProductText, Sku, SkuText
 from sqlalchemy import select
@@ -269,37 +269,34 @@ def _translate(rule: AttributeRule, raw: str, localized: str | None) -> str:
     return localized if localized is not None else raw
 
 
-def resolve(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext) -> Resolved:
-    """Resolve one SKU's content for a channel; problems are collected in ``gaps``, never raised."""
-    rules = registry.content_rules(channel.kind)
-    gaps: list[Gap] = []
+@dataclass(slots=True)
+class _ProductView:
+    """One product on one channel: what :func:`resolve` shares between the product's SKUs."""
+
+    title: str
+    description: str
+    bullets: tuple[str, ...]
+    category: str
+    category_id: str | None
+    required: tuple[str, ...]
+    category_gap: str | None  # "category_missing" | "category_unmapped" | None
+    shared: dict[str, str]  # constants and brand
+    by_source: dict[str, list[AttributeRule]]  # our attribute -> the rules it fills
+
+
+def _product_view(product: Product, channel: ChannelConfig, ctx: ContentContext, rules: ContentRules) -> _ProductView:
     title, description, bullets = _texts(product, channel, ctx)
     category = product.category or ""
     mapped = ctx.categories.get(category)
+    category_gap = None
     if mapped is not None:
         category_id, required = mapped[0], mapped[1]
     elif rules.category_required:
         category_id, required = None, ()
-        if not category:
-            gaps.append(
-                Gap(
-                    sku.sku, "category_missing", f"product {product.key} has no category: set `category` in the catalog"
-                )
-            )
-        else:
-            gaps.append(
-                Gap(
-                    sku.sku,
-                    "category_unmapped",
-                    f"category {category!r} has no mapping for channel {channel.name!r} ({channel.kind} "
-                    f"{rules.category_hint}): add one with `syncer categories map {channel.name} {category} ID`",
-                )
-            )
+        category_gap = "category_unmapped" if category else "category_missing"
     else:
         category_id, required = category, ()
-    localized = _localized_values(sku, channel, ctx)
     shared: dict[str, str] = {}
-    attributes: dict[str, str] = {}
     by_source: dict[str, list[AttributeRule]] = defaultdict(list)
     for rule in ctx.rules(category):
         if rule.attribute == BRAND:
@@ -309,23 +306,68 @@ def resolve(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentCont
             by_source[rule.attribute].append(rule)
         elif rule.constant:
             shared[rule.target] = rule.constant
+    return _ProductView(
+        title, description, bullets, category, category_id, tuple(required), category_gap, shared, by_source
+    )
+
+
+def _sku_attributes(
+    view: _ProductView, sku: Sku, channel: ChannelConfig, ctx: ContentContext, rules: ContentRules
+) -> tuple[dict[str, str], list[str]]:
+    """The SKU's mapped attributes (unsorted) and the names of its attributes without a mapping where
+    the marketplace wants ids (those are left out)."""
+    localized = _localized_values(sku, channel, ctx)
+    attributes: dict[str, str] = {}
+    unmapped: list[str] = []
     for name, value in sorted((sku.attributes or {}).items()):
         raw = str(value)
-        if name not in by_source:
+        if name not in view.by_source:
             if rules.numeric_attributes:
-                gaps.append(
-                    Gap(
-                        sku.sku,
-                        "attribute_unmapped",
-                        f"attribute {name!r} has no mapping for channel {channel.name!r}: map it to a "
-                        f"{channel.kind} property id with `syncer attributes map {channel.name} PID --from {name}`",
-                    )
-                )
+                unmapped.append(name)
                 continue
             attributes[name] = localized.get(name, raw)
             continue
-        for rule in by_source[name]:
+        for rule in view.by_source[name]:
             attributes[rule.target] = _translate(rule, raw, localized.get(name))
+    return attributes, unmapped
+
+
+def resolve(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext) -> Resolved:
+    """Resolve one SKU's content for a channel; problems are collected in ``gaps``, never raised."""
+    rules = registry.content_rules(channel.kind)
+    view = _product_view(product, channel, ctx, rules)
+    return _resolved(product, sku, channel, ctx, rules, view)
+
+
+def _resolved(
+    product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext, rules: ContentRules, view: _ProductView
+) -> Resolved:
+    gaps: list[Gap] = []
+    category, category_id, required, title = view.category, view.category_id, view.required, view.title
+    if view.category_gap == "category_missing":
+        gaps.append(
+            Gap(sku.sku, "category_missing", f"product {product.key} has no category: set `category` in the catalog")
+        )
+    elif view.category_gap == "category_unmapped":
+        gaps.append(
+            Gap(
+                sku.sku,
+                "category_unmapped",
+                f"category {category!r} has no mapping for channel {channel.name!r} ({channel.kind} "
+                f"{rules.category_hint}): add one with `syncer categories map {channel.name} {category} ID`",
+            )
+        )
+    shared = dict(view.shared)
+    attributes, unmapped = _sku_attributes(view, sku, channel, ctx, rules)
+    for name in unmapped:
+        gaps.append(
+            Gap(
+                sku.sku,
+                "attribute_unmapped",
+                f"attribute {name!r} has no mapping for channel {channel.name!r}: map it to a "
+                f"{channel.kind} property id with `syncer attributes map {channel.name} PID --from {name}`",
+            )
+        )
     if rules.numeric_attributes:
         for target, value in [*shared.items(), *attributes.items()]:
             if not (target.isdigit() and value.isdigit()):
@@ -361,8 +403,8 @@ def resolve(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentCont
     return Resolved(
         language=channel.language,
         title=title,
-        description=description,
-        bullet_points=bullets,
+        description=view.description,
+        bullet_points=view.bullets,
         category_id=category_id,
         required=tuple(required),
         shared=dict(sorted(shared.items())),
@@ -425,6 +467,45 @@ def content_fields(
 def content_hash(product: Product, sku: Sku, channel: ChannelConfig, ctx: ContentContext | None = None) -> str:
     payload = json.dumps(content_fields(product, sku, channel, ctx), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+#: ``json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)`` without building an encoder per call
+_dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+
+
+class ContentHasher:
+    """:func:`content_hash` for many SKUs on one channel, the same value computed faster: each product's
+    share (texts, category, shared attributes) is resolved and serialized once for all its SKUs, and each
+    SKU's hash input is assembled from those pieces in the key order ``json.dumps(sort_keys=True)`` uses."""
+
+    def __init__(self, channel: ChannelConfig, ctx: ContentContext) -> None:
+        self.channel, self.ctx = channel, ctx
+        self.rules = registry.content_rules(channel.kind)
+        self.language = _dumps(channel.language)
+        self.products: dict[int, tuple[_ProductView, str, str]] = {}
+
+    def __call__(self, product: Product, sku: Sku) -> str:
+        found = self.products.get(product.id)
+        if found is None:
+            view = _product_view(product, self.channel, self.ctx, self.rules)
+            # keys in sorted order: attributes, barcode | brand ... description | images | language ... title
+            middle = (
+                f'"brand": {_dumps(product.brand)}, "bullet_points": {_dumps(list(view.bullets))}, '
+                f'"category": {_dumps(product.category)}, "category_id": {_dumps(view.category_id)}, '
+                f'"description": {_dumps(view.description)}'
+            )
+            tail = (
+                f'"language": {self.language}, "required": {_dumps(list(view.required))}, '
+                f'"shared": {_dumps(view.shared)}, "title": {_dumps(view.title)}'
+            )
+            found = self.products[product.id] = (view, middle, tail)
+        view, middle, tail = found
+        attributes, _ = _sku_attributes(view, sku, self.channel, self.ctx, self.rules)
+        payload = (
+            f'{{"attributes": {_dumps(attributes)}, "barcode": {_dumps(sku.barcode)}, {middle}, '
+            f'"images": {_dumps(list(sku.images or []))}, {tail}, "weight_grams": {_dumps(sku.weight_grams)}}}'
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
 # ------------------------------------------------------------------------------------- fingerprints

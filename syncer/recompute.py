@@ -195,6 +195,7 @@ class ChannelPass:
         """Desired values of these listings (all of SKUs in ``chunk``), keyed by listing id."""
         channel = self.channel
         ctx = replace(self.base, texts=chunk.texts, sku_texts=chunk.sku_texts, resolved_texts={})
+        content_hash = content.ContentHasher(channel, ctx)
         prices: dict[tuple[Any, ...], tuple[Decimal, str | None]] = {}  # input -> (price, why refused)
         quantities: dict[int, int] = {}
         out: dict[int, Desired] = {}
@@ -207,7 +208,7 @@ class ChannelPass:
             digest = listing.desired_content_hash
             if listing.content_basis != basis or digest is None:  # the content or its configuration moved
                 product = chunk.products[sku.product_id]
-                digest = content.content_hash(cast(Product, product), cast(Sku, sku), channel, ctx)
+                digest = content_hash(cast(Product, product), cast(Sku, sku))
                 self.hashed += 1
             rate = self.rate(sku.currency)
             if isinstance(rate, fx.MissingRate):
