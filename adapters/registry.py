@@ -80,6 +80,23 @@ def content_rules(kind: str) -> ContentRules:
         return ContentRules()
 
 
+def delists_single_skus(config: ChannelConfig) -> bool:
+    """Whether the channel's marketplace can take one SKU of a multi-SKU item off sale by itself (not on
+    Taobao, which delists whole items only, unless its ``tmall`` option)."""
+    rules = content_rules(config.kind)
+    option = rules.sku_listing_option
+    return not rules.whole_item_delist or bool(option and config.options.get(option))
+
+
+def delist_sku_as(config: ChannelConfig) -> str:
+    """How the channel takes some SKUs of an item off sale while the others stay: ``delist`` or
+    ``zero_stock`` (quantity 0, the SKU stays listed). The channels file's ``delist_sku_as``, else
+    ``zero_stock`` where the marketplace delists whole items only."""
+    if config.delist_sku_as is not None:
+        return config.delist_sku_as
+    return "delist" if delists_single_skus(config) else "zero_stock"
+
+
 #: items per call assumed for a kind that is not installed (its channel cannot sync anyway)
 UNKNOWN_KIND_BATCH = 50
 

@@ -30,7 +30,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from listing_sync.config.currencies import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -121,6 +121,10 @@ class ChannelConfig(BaseModel):
     fee_fixed: Decimal = Field(default=Decimal(0), ge=0)
     credentials: Mapping[str, SecretStr] = Field(default_factory=dict)
     options: Mapping[str, Any] = Field(default_factory=dict)
+    #: how delisting some SKUs of an item while its others stay on sale is done: "delist" (the
+    #: marketplace's own SKU delist) or "zero_stock" (the SKU stays listed with quantity 0); unset: the
+    #: kind's default, "zero_stock" where the marketplace delists whole items only (Taobao)
+    delist_sku_as: Literal["delist", "zero_stock"] | None = None
 
     @field_validator("currency")
     @classmethod

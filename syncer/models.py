@@ -171,6 +171,10 @@ class Channel(Base):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
 
+#: ``pushed_state`` of a SKU taken off sale as quantity 0 while its item stays listed (``delist_sku_as``)
+ZEROED = "zeroed"
+
+
 class ChannelListing(Base):
     """One SKU on one channel: what we want there (desired), what we last pushed, and sync state.
 
@@ -193,7 +197,8 @@ class ChannelListing(Base):
     pushed_price: Mapped[Decimal | None] = mapped_column(nullable=True)
     pushed_quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pushed_content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    pushed_state: Mapped[str | None] = mapped_column(String(20), nullable=True)  # active | delisted
+    #: active | delisted | zeroed (delisted as quantity 0: its item stays on sale, ``delist_sku_as``)
+    pushed_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     pushed_version: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from listing_sync.adapters import registry
 from listing_sync.adapters.base import (
     AuthError,
     ChannelAdapter,
@@ -39,6 +40,7 @@ from listing_sync.adapters.base import (
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import content, fx, leases, recompute, rules
 from listing_sync.syncer.models import (
+    ZEROED,
     Channel,
     ChannelListing,
     NativeSale,
@@ -266,6 +268,23 @@ class PlannedItem:
     sale: tuple[int, str] | None = None  # a native sale's id and the state a success moves it to
 
 
+@dataclass(frozen=True, slots=True)
+class StockState:
+    """A stock push that also moves the listing's state: a SKU delisted as quantity 0 (``zeroed``),
+    or one back on sale from there (``active``)."""
+
+    quantity: int
+    state: str
+
+    def __str__(self) -> str:  # as the history shows a quantity pushed
+        return str(self.quantity)
+
+
+def _quantity(value: Any) -> int:
+    """The quantity a stock item pushes."""
+    return value.quantity if isinstance(value, StockState) else int(value or 0)
+
+
 @dataclass(slots=True)
 class Plan:
     channel: str
@@ -370,6 +389,7 @@ def build_plan(
     planner = _Planner(plan, channel, adapter, now=now, sales=_native_sales(session, channel_id))
     for row in session.execute(query):  # narrow rows: ORM objects only for the drafts of content changes
         planner.add(row, _SkuKey(row.sku_pk, row.sku_code, row.product_pk))
+    planner.delists(session, channel_id)
     planner.drafts(session)
     planner.batches()
     return plan
@@ -457,6 +477,8 @@ class _Planner:
         self.now, self.sales = now, dict(sales or {})
         self.ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
         self.publish_groups: dict[int, list[tuple[Any, _SkuKey]]] = defaultdict(list)
+        self.zero_stock = registry.delist_sku_as(channel) == "zero_stock"
+        self.delisted: list[tuple[Any, _SkuKey]] = []  # under zero_stock: sorted by item in delists()
 
     def add(self, listing: Any, sku: _SkuKey) -> None:
         """Plan one due listing (a row of :data:`_PLAN_COLUMNS`)."""
@@ -464,7 +486,9 @@ class _Planner:
             return  # parked for a missing FX rate; refresh() un-parks it
         budget = self.adapter.revision_budget(sku.sku)
         ref = _ref(listing)
-        if listing.wanted == "delisted":
+        if listing.wanted == "delisted" and self.zero_stock:
+            self.delisted.append((listing, sku))
+        elif listing.wanted == "delisted":
             taken_down = not (listing.pushed_state == "active" or (ref is not None and listing.pushed_state is None))
             self.queue(Operation.DELIST, listing, sku, "delisted", None if taken_down else DelistRequest(sku.sku, ref))
         elif ref is None or listing.desired_content_hash != listing.pushed_content_hash:
@@ -491,15 +515,60 @@ class _Planner:
                 if sale is not None and state is not None:
                     self.ops[Operation.PRICE][-1].sale = (sale.id, state)
             queued = True
-        if listing.desired_quantity != listing.pushed_quantity:
+        zeroed = listing.pushed_state == ZEROED  # on sale again: its quantity goes back up
+        if listing.desired_quantity != listing.pushed_quantity or zeroed:
             reserve = 0 if listing.desired_quantity == 0 else REVISION_RESERVE  # selling out goes first
             if not self.defer(sku, budget, reserve, "stock change"):
                 quantity = listing.desired_quantity or 0
                 stock = StockUpdate(sku.sku, quantity, ref, expected=listing.pushed_quantity)
-                self.queue(Operation.STOCK, listing, sku, listing.desired_quantity, stock)
+                value = StockState(quantity, "active") if zeroed else listing.desired_quantity
+                self.queue(Operation.STOCK, listing, sku, value, stock)
             queued = True
         if not queued:  # a new version that restored the pushed values: mark it clean, no API call
             self.queue(Operation.PRICE, listing, sku, listing.desired_price, None)
+
+    def delists(self, session: Session, channel_id: int) -> None:
+        """Under ``delist_sku_as = "zero_stock"``: a delisted SKU whose item has SKUs still on sale here
+        is pushed quantity 0 and stays listed (``zeroed``); once every SKU of the item is delisted, the
+        item is taken down whole, the SKUs zeroed before included."""
+        if not self.delisted:
+            return
+        due = {listing.id for listing, _ in self.delisted}
+        products = sorted({sku.product_id for _, sku in self.delisted})
+        items: dict[int, list[tuple[Any, _SkuKey]]] = defaultdict(list)
+        columns = (
+            *_PLAN_COLUMNS,
+            Sku.id.label("sku_pk"),
+            Sku.sku.label("sku_code"),
+            Sku.product_id.label("product_pk"),
+        )
+        for chunk in _chunks(products):
+            query = (
+                select(*columns)
+                .join(Sku, ChannelListing.sku_id == Sku.id)
+                .where(ChannelListing.channel_id == channel_id, Sku.product_id.in_(chunk))
+            )
+            for row in session.execute(query):
+                items[row.product_pk].append((row, _SkuKey(row.sku_pk, row.sku_code, row.product_pk)))
+        for listing, sku in self.delisted:
+            whole = all(other.wanted == "delisted" for other, _ in items[sku.product_id])
+            self.delist(listing, sku, whole)
+        for product_id in products:  # an item taken down whole: its SKUs zeroed before go with it
+            if all(other.wanted == "delisted" for other, _ in items[product_id]):
+                for other, sku in items[product_id]:
+                    if other.id not in due and other.pushed_state == ZEROED:
+                        self.delist(other, sku, True)
+
+    def delist(self, listing: Any, sku: _SkuKey, whole: bool) -> None:
+        ref = _ref(listing)
+        listed = listing.pushed_state in ("active", ZEROED) or (ref is not None and listing.pushed_state is None)
+        if whole:
+            self.queue(Operation.DELIST, listing, sku, "delisted", DelistRequest(sku.sku, ref) if listed else None)
+        elif listed and listing.pushed_state != ZEROED and ref is not None:
+            stock = StockUpdate(sku.sku, 0, ref, expected=listing.pushed_quantity)
+            self.queue(Operation.STOCK, listing, sku, StockState(0, ZEROED), stock)
+        else:  # already off sale (zeroed before, or never published): nothing to call
+            self.queue(Operation.STOCK, listing, sku, StockState(0, listing.pushed_state or ZEROED), None)
 
     def defer(self, sku: _SkuKey, budget: int | None, reserve: int, what: str) -> bool:
         """True (noted in the plan) when the listing's revisions left today are within the reserve."""
@@ -546,7 +615,7 @@ class _Planner:
     def batches(self) -> None:
         """Operations in order, each chunked by the adapter; items without a payload need no call."""
         # zero-stock first: the costliest failure is selling what is gone
-        self.ops[Operation.STOCK].sort(key=lambda item: item.value != 0)
+        self.ops[Operation.STOCK].sort(key=lambda item: _quantity(item.value) != 0)
         for op in OP_ORDER:
             real = [item for item in self.ops.get(op, []) if item.payload is not None]
             noop = [item for item in self.ops.get(op, []) if item.payload is None]
@@ -636,6 +705,8 @@ def _pushed_values(op: Operation, item: PlannedItem, listing_id: int) -> tuple[d
         }, version
     if op is Operation.PRICE:
         return {"pushed_price": item.value}, item.version
+    if op is Operation.STOCK and isinstance(item.value, StockState):
+        return {"pushed_quantity": item.value.quantity, "pushed_state": item.value.state}, item.version
     if op is Operation.STOCK:
         return {"pushed_quantity": item.value}, item.version
     if op is Operation.DELIST:
@@ -781,7 +852,10 @@ def _all_pushed(table: Table) -> ColumnElement[bool]:
     delisted and is off the channel (or never was on it), whatever its price and quantity would be."""
     c = table.c
     return or_(
-        and_(c.wanted == "delisted", or_(c.pushed_state == "delisted", c.pushed_state.is_(None))),
+        and_(  # no IN: the clean-up is an executemany, which takes no lists
+            c.wanted == "delisted",
+            or_(c.pushed_state == "delisted", c.pushed_state == ZEROED, c.pushed_state.is_(None)),
+        ),
         and_(
             c.pushed_price.is_not_distinct_from(c.desired_price),
             c.pushed_quantity.is_not_distinct_from(c.desired_quantity),

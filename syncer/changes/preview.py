@@ -26,6 +26,7 @@ from listing_sync.syncer.changes.model import (
 )
 from listing_sync.syncer.changes.plans import _Amounts, _by_ids, _sku_rows, _SkuRow
 from listing_sync.syncer.models import (
+    ZEROED,
     Channel,
     ChannelListing,
     Sku,
@@ -182,8 +183,9 @@ class _ChannelPreview:
         rows = _listing_rows(self.context.session, self.channel_id, sorted(relevant))
         for sku_id in sorted(wanted_here):
             self.listing_state(rows.get(sku_id), sku_id, new.wanted[(name, sku_id)])
-        if wanted_here and _whole_items_only(self.config):
-            self.whole_items(rows, wanted_here)
+        rule = registry.delist_sku_as(self.config)
+        if wanted_here and (rule == "zero_stock" or not registry.delists_single_skus(self.config)):
+            self.whole_items(rows, wanted_here, rule)
         skus, desired = self.context.skus, self.plan.desired
         for sku_id in sorted(relevant - wanted_here):  # each listing's new price and quantity
             row = rows.get(sku_id)
@@ -272,9 +274,11 @@ class _ChannelPreview:
             self.effect(row, sku, "quantity", old, new, Operation.STOCK if pushable else None)
         return new
 
-    def whole_items(self, rows: dict[int, _ListingRow], wanted_here: set[int]) -> None:
-        """On a channel that delists whole items only: refuse delisting (or relisting) some SKUs of an
-        item while its other SKUs stay as they are (the sync would park them ``unsupported``)."""
+    def whole_items(self, rows: dict[int, _ListingRow], wanted_here: set[int], rule: str) -> None:
+        """Delisting (or relisting) some SKUs of an item while its other SKUs stay as they are: under the
+        channel's ``delist_sku_as = "zero_stock"`` a delist is a stock push of 0 (said in a note);
+        otherwise, on a channel that delists whole items only, it is refused (the sync would park it
+        ``unsupported``)."""
         skus, new = self.context.skus, self.context.new
         moving: dict[int, set[int]] = defaultdict(set)  # product id -> SKU ids delisted or relisted
         for sku_id in wanted_here:
@@ -300,12 +304,16 @@ class _ChannelPreview:
         siblings: dict[int, dict[int, tuple[str, str]]] = defaultdict(dict)
         for sku_id, sku, product_id, wanted in self.context.session.execute(query):
             siblings[product_id][sku_id] = (sku, wanted)
+        zeroed: list[str] = []
         for product_id, ids in moving.items():
             target = new.wanted[(self.name, next(iter(ids)))]
             staying = sorted(
                 name for sid, (name, wanted) in siblings[product_id].items() if sid not in ids and wanted != target
             )
             if not staying:
+                continue
+            if rule == "zero_stock" and target == "delisted":
+                zeroed += self.as_zero_stock(ids)
                 continue
             shown = ", ".join(staying[:5]) + (" ..." if len(staying) > 5 else "")
             for sku_id in sorted(ids):
@@ -315,6 +323,22 @@ class _ChannelPreview:
                     f"the item (select all its SKUs), or stop selling this SKU here by its stock "
                     f"(`syncer stock set 0 --sku {skus[sku_id].sku} --warehouse WH`)",
                 )
+
+        if zeroed:
+            shown = ", ".join(sorted(zeroed)[:5]) + (f" and {len(zeroed) - 5} more" if len(zeroed) > 5 else "")
+            self.plan.notes.append(
+                f"{self.name}: {len(zeroed)} SKU(s) whose item stays on sale ({shown}) are taken off sale as "
+                f'stock 0 and stay listed (delist_sku_as = "zero_stock"); delisting every SKU of an item takes '
+                "the item down"
+            )
+
+    def as_zero_stock(self, ids: set[int]) -> list[str]:
+        """These SKUs' delists become stock pushes of 0 (for the call count); their SKU codes."""
+        names = {self.context.skus[sku_id].sku for sku_id in ids}
+        moved = [item for item in self.calls[DELIST] if item.sku in names]
+        self.calls[DELIST] = [item for item in self.calls[DELIST] if item.sku not in names]
+        self.calls[Operation.STOCK] += moved
+        return sorted(names)
 
     def effect(self, row: _ListingRow, sku: _SkuRow, name: str, old: Any, new: Any, op: Operation | None) -> None:
         self.plan.effects.append(Effect(row.id, self.name, sku.id, sku.sku, name, old, new, op))
@@ -382,13 +406,6 @@ def _listing_rows(session: Session, channel_id: int, sku_ids: Sequence[int]) -> 
 DELIST, RELIST = Operation.DELIST, Operation.RELIST
 
 
-def _whole_items_only(config: ChannelConfig) -> bool:
-    """The channel delists and relists whole items only (its adapter's declared rule and options)."""
-    rules = registry.content_rules(config.kind)
-    option = rules.sku_listing_option
-    return rules.whole_item_delist and not (option and config.options.get(option))
-
-
 def _has_ref(raw: str | None) -> bool:
     if not raw:
         return False
@@ -399,8 +416,10 @@ def _wanted_op(row: _ListingRow | None, want: str | None) -> Operation | None:
     if want == "active":
         if row is None or not _has_ref(row.ref):
             return Operation.PUBLISH
-        return Operation.RELIST if row.pushed_state == "delisted" else None
-    if row is not None and _has_ref(row.ref) and row.pushed_state != "delisted":
+        if row.pushed_state == "delisted":
+            return Operation.RELIST
+        return Operation.STOCK if row.pushed_state == ZEROED else None  # its quantity goes back up
+    if row is not None and _has_ref(row.ref) and row.pushed_state not in ("delisted", ZEROED):
         return Operation.DELIST
     return None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -322,7 +323,8 @@ def test_a_dry_run_the_guard_would_refuse_exits_1_and_stock_has_no_force(cli, tm
 
 def test_a_taobao_delist_of_part_of_an_item_is_refused_in_the_preview(cli, tmp_path: Path) -> None:
     """Trap 4: delisting one SKU of a multi-SKU item on Taobao passed the preview, then parked `unsupported`
-    (Taobao delists whole items) while the change set said delisted."""
+    (Taobao delists whole items) while the change set said delisted. By default it is delisted as stock 0
+    (tests/syncer/test_delist_sku_as.py); with ``delist_sku_as = "delist"`` the preview refuses it."""
     variants = tmp_path / "variants.csv"
     variants.write_text(
         "sku,product,title,category,base_price,cost,currency,stock[SH]\n"
@@ -335,6 +337,17 @@ def test_a_taobao_delist_of_part_of_an_item_is_refused_in_the_preview(cli, tmp_p
     assert published.exit_code == 0, published.output
     with db.unit_of_work(cli.url) as s:
         mark_published(s)
+    default = re.sub(
+        r"\s+", " ", cli("listings", "delist", "--sku", "CUP-S", "--channel", "taobao", "--dry-run").output
+    )
+    assert "taken off sale as stock 0" in default and 'delist_sku_as = "zero_stock"' in default  # Taobao's default
+    channels = Path(os.environ["SYNCER_CHANNELS_FILE"])  # the marketplace's own delist: refused for part of an item
+    channels.write_text(
+        channels.read_text(encoding="utf-8").replace(
+            'kind = "taobao"\n', 'kind = "taobao"\ndelist_sku_as = "delist"\n'
+        ),
+        encoding="utf-8",
+    )
     one = cli("listings", "delist", "--sku", "CUP-S", "--channel", "taobao", "--dry-run")
     assert one.exit_code == 1, one.output
     text = re.sub(r"\s+", " ", one.output)
