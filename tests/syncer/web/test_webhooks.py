@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,18 +170,23 @@ def test_an_older_delivery_after_a_newer_one_changes_nothing(world) -> None:
 def test_the_answer_comes_back_before_the_work_is_done(world, monkeypatch: pytest.MonkeyPatch) -> None:
     sc, app, client = world
     [oid] = sc.sell("shopify")
-    slow_fetch = webhooks.fetch_orders
+    real_fetch = webhooks.fetch_orders
+    release, fetched = threading.Event(), threading.Event()
 
-    def slow(*args, **kwargs):
-        time.sleep(1.5)
-        return slow_fetch(*args, **kwargs)
+    def held(*args, **kwargs):  # the work cannot finish until the answer has come back
+        assert release.wait(30)
+        try:
+            return real_fetch(*args, **kwargs)
+        finally:
+            fetched.set()
 
-    monkeypatch.setattr(webhooks, "fetch_orders", slow)
+    monkeypatch.setattr(webhooks, "fetch_orders", held)
     body, headers = shopify_delivery(oid, datetime.now(UTC), "quick", "orders/create")
-    began = time.monotonic()
     assert client.post("/webhooks/shopify", content=body, headers=headers).status_code == 200
-    assert time.monotonic() - began < 1.0
+    assert not fetched.is_set()
+    release.set()
     assert app.state.webhook_runner.wait(30)
+    assert fetched.is_set()
     assert counts(sc)[0] == 1
 
 
