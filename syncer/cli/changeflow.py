@@ -222,8 +222,14 @@ def run_scheduled(
     return info.id
 
 
-def show_preview(preview: ChangePreview, flags: ChangeFlags, *, title: str, command: str) -> bool:
-    """Render the preview (and for a dry run the whole answer); True when there is something to apply."""
+ALL_ROWS = "--format csv or json lists them all"
+
+
+def show_preview(
+    preview: ChangePreview, flags: ChangeFlags, *, title: str, command: str, all_rows: str = ALL_ROWS
+) -> bool:
+    """Render the preview (and for a dry run the whole answer); True when there is something to apply.
+    ``all_rows``: where a table cut short says every row is."""
     for conflict in preview.overridden[:50]:
         err_console.print(f"[yellow]overriding (--force):[/] {conflict}", highlight=False)
     fmt = flags.fmt
@@ -233,7 +239,7 @@ def show_preview(preview: ChangePreview, flags: ChangeFlags, *, title: str, comm
         else:
             console.print("nothing to change: every selected value is already what was asked")
         return False
-    _show_rows(preview, fmt, title)
+    _show_rows(preview, fmt, title, all_rows)
     violations = preview.violations
     if violations and (flags.dry_run or flags.force):
         shown = "\n".join(f"  {v}" for v in violations[:50])
@@ -301,12 +307,12 @@ def apply_preview(preview: ChangePreview, flags: ChangeFlags, *, command: str) -
     return applied
 
 
-def _show_rows(preview: ChangePreview, fmt: str, title: str) -> None:
+def _show_rows(preview: ChangePreview, fmt: str, title: str, all_rows: str) -> None:
     rows = preview.rows() if fmt in ("table", "csv") else []
     if fmt == "table":
         emit(rows[:PREVIEW_ROWS], PREVIEW_COLUMNS, "table", title=title)
         if len(rows) > PREVIEW_ROWS:
-            console.print(f"... and {len(rows) - PREVIEW_ROWS} more row(s) (--format csv or json lists them all)")
+            console.print(f"... and {len(rows) - PREVIEW_ROWS} more row(s) ({all_rows})", highlight=False)
     elif fmt == "csv":
         write_plain_csv(rows, PREVIEW_COLUMNS)
     summary = preview.summary()

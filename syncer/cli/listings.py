@@ -20,7 +20,7 @@ from listing_sync.syncer.cli.app import (
     progress_bar,
 )
 from listing_sync.syncer.cli.changeflow import ChangeFlags, change_command, command_line, run_change, show_preview
-from listing_sync.syncer.cli.options import ChannelOpt
+from listing_sync.syncer.cli.options import BomOpt, ChannelOpt
 from listing_sync.syncer.context import UserError
 
 if TYPE_CHECKING:
@@ -69,7 +69,9 @@ OutputOpt = Annotated[
 @listings_app.command("publish")
 @friendly
 @change_command(replace={"dry_run": PublishDryRunOpt})
-def listings_publish(channel: ChannelOpt = None, output: OutputOpt = None, *, flags: ChangeFlags) -> None:
+def listings_publish(
+    channel: ChannelOpt = None, output: OutputOpt = None, bom: BomOpt = False, *, flags: ChangeFlags
+) -> None:
     """List catalog SKUs on channels (created on the next sync)."""
     if not flags.dry_run:
         if output is not None:
@@ -93,7 +95,7 @@ def listings_publish(channel: ChannelOpt = None, output: OutputOpt = None, *, fl
         report = check.gaps
         to_stdout = flags.fmt == TableFormat.CSV
         path = output if output is not None or to_stdout else None
-        with csv_rows(path, GAP_COLUMNS) if path is not None or to_stdout else nullcontext() as write:
+        with csv_rows(path, GAP_COLUMNS, bom=bom) if path is not None or to_stdout else nullcontext() as write:
             for gap in report.gaps:  # written as found: a 20,000-SKU report is not held whole
                 tally.add(gap)
                 if write is not None:
@@ -102,7 +104,13 @@ def listings_publish(channel: ChannelOpt = None, output: OutputOpt = None, *, fl
                     rows.append({"channel": gap.channel, "sku": gap.sku, "code": gap.code, "problem": gap.message})
     if check.preview is not None:
         command = command_line("listings publish", flags.selection, channel=",".join(check.preview.channels))
-        show_preview(check.preview, replace(flags, dry_run=True), title="listings publish (preview)", command=command)
+        show_preview(
+            check.preview,
+            replace(flags, dry_run=True),
+            title="listings publish (preview)",
+            command=command,
+            all_rows="without --dry-run, --format csv lists them all before asking",  # here csv is the gaps
+        )
     if flags.fmt == TableFormat.JSON:
         emit(rows, GAP_COLUMNS, flags.fmt)
     elif shown_as_table and tally.gaps:

@@ -278,3 +278,6 @@ def test_a_long_gap_report_is_capped_on_the_terminal_and_written_whole_to_a_file
     assert len(channels) == 3 and len(set(channels)) == 3  # three groups, each channel's largest first
     assert "lists every gap" in table.output and f"wrote {len(every)} gap(s) to" in table.output
     assert run("listings", "publish", "--sku", "*", "--yes", "--output", str(out)).exit_code != 0
+    excel = tmp_path / "excel.csv"
+    run("listings", "publish", "--sku", "*", "--dry-run", "--output", str(excel), "--bom")
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbfchannel,sku,code,problem")
