@@ -278,7 +278,8 @@ class NativeSale(Base):
     ``compare_at`` ones keep the regular price to show struck through while the promotion runs.
 
     ``state``: pending (to send) -> on (the marketplace has it) -> off (cleared, ended or withdrawn);
-    clear (cancelled or replaced: the next push removes it)."""
+    ended (our worker ran the end: the next push keeps the regular price and clears it); clear (cancelled
+    or replaced: the next push removes it)."""
 
     __tablename__ = "native_sales"
 

@@ -426,7 +426,7 @@ def _native_sales(session: Session, channel_id: int) -> dict[int, NativeSale]:
     query = (
         select(NativeSale)
         .join(ChannelListing, ChannelListing.id == NativeSale.listing_id)
-        .where(ChannelListing.channel_id == channel_id, NativeSale.state.in_(("pending", "on", "clear")))
+        .where(ChannelListing.channel_id == channel_id, NativeSale.state.in_(("pending", "on", "ended", "clear")))
         .order_by(NativeSale.id)
     )
     return {sale.listing_id: sale for sale in session.scalars(query)}
@@ -448,11 +448,12 @@ def sale_price_update(
     regular, promo = sale.regular_price, sale.sale_price
     if sale.state != "clear" and desired in (regular, promo):
         if sale.kind == "dated":
-            if now < sale.ends_at:
+            if sale.state != "ended" and now < sale.ends_at:
                 window = SaleWindow(money(promo), sale.starts_at, sale.ends_at)
                 return PriceUpdate(sku, money(regular), ref, sale=window), "on"
-            # ended on the marketplace already: keep its regular price, never push the promotion's as regular
-            return PriceUpdate(sku, money(regular), ref, clear_sale=True), "on" if desired == promo else "off"
+            # ended (on the marketplace, or our worker ran its end): keep the regular price, never push the
+            # promotion's as regular
+            return PriceUpdate(sku, money(regular), ref, clear_sale=True), sale.state if desired == promo else "off"
         if desired == promo:
             return PriceUpdate(sku, money(promo), ref, list_price=money(regular)), "on"
         if now < sale.starts_at:

@@ -467,6 +467,16 @@ def _end(context: Context, scheduled_id: int, now: datetime, scheduler: SyncSche
             )
         row.status, row.ended_at = "done", now
         row.end_change_set_id = applied.change_set_id if applied else None
+        session.execute(  # the end has come whatever the clock of the sync that pushes it says
+            update(NativeSale)
+            .where(
+                NativeSale.scheduled_change_id == scheduled_id,
+                NativeSale.kind == "dated",
+                NativeSale.state.in_(("pending", "on")),
+            )
+            .values(state="ended")
+            .execution_options(synchronize_session=False)
+        )
         row.message = f"ended: {len(lines)} price(s) back" + (
             f", {kept} kept as changed since the start" if kept else ""
         )

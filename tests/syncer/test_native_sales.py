@@ -155,3 +155,16 @@ def test_the_preview_says_how_each_marketplace_switches(shop: Scenario) -> None:
     assert "amazon-us: sent ahead" in text and "discounted_price" in text
     assert "shopify: no dated sale price there: our worker switches it" in text and "compareAtPrice" in text
     assert "taobao: no native dated sale price through its API: our worker switches it" in text
+
+
+def test_the_end_run_early_by_the_clock_still_clears_the_dated_sales(shop: Scenario) -> None:
+    """The demo runs the end without waiting for it: the sync's clock is still inside the window."""
+    at(shop, T)
+    _, prices = schedule(shop)
+    shop.sync_all()
+    run(shop, START)
+    at(shop, END - timedelta(seconds=1))  # our planner's clock: one second before the end
+    [ended] = promotions.run_due(shop.context, now=END, sync=SyncMode.INLINE)
+    assert ended.action == "ended"
+    assert woo(shop)["sale_price"] == "" and woo(shop)["regular_price"] == f"{prices['woocommerce'][0]:.2f}"
+    assert set(states(shop).values()) == {"off"}
