@@ -8,6 +8,7 @@ schema from a fixture does not run on pytest 9, so each test builds the schema o
 from __future__ import annotations
 
 import functools
+import os
 import tempfile
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from schemathesis.checks import not_a_server_error
 
 from .conftest import RecordingScheduler, Template, settings_for
 
-#: examples per operation: enough to reach past validation into the services, few enough for < 30 s
-EXAMPLES = 10
+#: examples per operation: enough to reach past validation into the services, few enough for ~25 CPU seconds
+#: (SYNCER_TEST_API_EXAMPLES=200 for a deeper run by hand)
+EXAMPLES = int(os.environ.get("SYNCER_TEST_API_EXAMPLES", "10"))
 
 
 def _raw_schema() -> dict:
