@@ -12,7 +12,8 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
@@ -233,6 +234,22 @@ def emit(
         from listing_sync.syncer.cli.tables import narrow_table
 
         console.print(narrow_table(rows, columns, title=title, labels=labels, width=console.width))
+
+
+@contextmanager
+def json_list() -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A JSON list written to standard output item by item (one object a line), for a long answer that is
+    never held whole; yields a function taking one item."""
+    first = True
+
+    def write(item: dict[str, Any]) -> None:
+        nonlocal first
+        sys.stdout.write(("[\n  " if first else ",\n  ") + json.dumps(item, default=str, ensure_ascii=False))
+        first = False
+
+    yield write
+    sys.stdout.write("[]\n" if first else "\n]\n")
+    sys.stdout.flush()
 
 
 def announce_encoding(path: Path | None) -> None:

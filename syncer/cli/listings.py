@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,6 +16,7 @@ from listing_sync.syncer.cli.app import (
     emit,
     err_console,
     friendly,
+    json_list,
     listings_app,
     progress_bar,
 )
@@ -84,7 +85,6 @@ def listings_publish(
     # the change preview first in a table; JSON and CSV are the gap report alone
     shown_as_table = flags.fmt == TableFormat.TABLE
     tally = listings.GapTally()
-    rows: list[dict[str, str]] = []
     with progress_bar("publish check", None) as bar:
         task = bar.add_task("previewing the change", total=None)
 
@@ -93,15 +93,18 @@ def listings_publish(
 
         check = listings.check_publish(ctx(), flags.selection, channel, preview=shown_as_table, progress=step)
         report = check.gaps
-        to_stdout = flags.fmt == TableFormat.CSV
-        path = output if output is not None or to_stdout else None
-        with csv_rows(path, GAP_COLUMNS, bom=bom) if path is not None or to_stdout else nullcontext() as write:
-            for gap in report.gaps:  # written as found: a 20,000-SKU report is not held whole
+        with ExitStack() as outputs:  # every gap written as found: a 20,000-SKU report is never held whole
+            rows = [outputs.enter_context(csv_rows(output, GAP_COLUMNS, bom=bom))] if output is not None else []
+            if flags.fmt == TableFormat.CSV:
+                rows.append(outputs.enter_context(csv_rows(None, GAP_COLUMNS, bom=bom)))
+            item = outputs.enter_context(json_list()) if flags.fmt == TableFormat.JSON else None
+            for gap in report.gaps:
                 tally.add(gap)
-                if write is not None:
-                    write((gap.channel, gap.sku, gap.code, gap.message))
-                if flags.fmt == TableFormat.JSON:
-                    rows.append({"channel": gap.channel, "sku": gap.sku, "code": gap.code, "problem": gap.message})
+                cells = (gap.channel, gap.sku, gap.code, gap.message)
+                for row in rows:
+                    row(cells)
+                if item is not None:
+                    item(dict(zip(GAP_COLUMNS, cells, strict=True)))
     if check.preview is not None:
         command = command_line("listings publish", flags.selection, channel=",".join(check.preview.channels))
         show_preview(
@@ -111,9 +114,7 @@ def listings_publish(
             command=command,
             all_rows="without --dry-run, --format csv lists them all before asking",  # here csv is the gaps
         )
-    if flags.fmt == TableFormat.JSON:
-        emit(rows, GAP_COLUMNS, flags.fmt)
-    elif shown_as_table and tally.gaps:
+    if shown_as_table and tally.gaps:
         _show_gap_groups(tally, output)
     if output is not None:
         err_console.print(f"wrote {tally.gaps:,} gap(s) to {output}", highlight=False, soft_wrap=True)
