@@ -194,3 +194,16 @@ def test_roles_are_ordered() -> None:
 def test_the_login_helper_of_the_fixtures(web_app: FastAPI) -> None:
     client = login(TestClient(web_app), "admin")
     assert client.get("/api/me").json()["role"] == "admin"
+
+
+def test_without_a_configured_key_one_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    from listing_sync.config.settings import Settings
+    from listing_sync.syncer.web.auth import KEY_FILE, secret_key
+
+    context = Context(settings=Settings(_env_file=None, data_dir=tmp_path))
+    first = secret_key(context)
+    path = tmp_path / KEY_FILE
+    assert len(first) >= 48 and path.stat().st_mode & 0o777 == 0o600
+    assert secret_key(Context(settings=Settings(_env_file=None, data_dir=tmp_path))) == first  # survives a restart
+    configured = Context(settings=Settings(_env_file=None, data_dir=tmp_path, web_secret_key="k" * 40))
+    assert secret_key(configured) == "k" * 40
