@@ -22,7 +22,6 @@ from listing_sync.syncer.cli.app import (
 from listing_sync.syncer.cli.options import ChannelOpt, FileFormatOpt, OutOpt, parse_when
 from listing_sync.syncer.services.common import FileFormat
 from rich.progress import TaskID
-from rich.table import Table
 
 if TYPE_CHECKING:
     from listing_sync.syncer.services.orders import PullReport
@@ -55,19 +54,9 @@ def orders_pull(
             bar.update(tasks[name], description=f"orders {name}: {report.pages} page(s)", completed=done, total=total)
 
         pulled = orders.pull_orders(ctx(), channel, since=start, user=user, push=push, progress=progress)
-    table = Table(title="orders pull")
-    for column in ("channel", "new", "updated", "unchanged", "unmatched lines", "pages"):
-        table.add_column(column)
-    for report in pulled.pulls:
-        table.add_row(
-            report.channel,
-            str(report.new),
-            str(report.updated),
-            str(report.unchanged),
-            str(report.unmatched),
-            str(report.pages),
-        )
-    console.print(table)
+    columns = ["channel", "new", "updated", "unchanged", "unmatched", "pages"]
+    rows = [{c: getattr(report, c) for c in columns} for report in pulled.pulls]
+    emit(rows, columns, "table", title="orders pull", labels={"unmatched": "unmatched lines"})
     for pushed in pulled.pushes:
         console.print(
             f"pushed availability of {pushed.skus} SKU(s) to {pushed.channel}: "
@@ -237,12 +226,19 @@ def orders_ship(
             raise typer.BadParameter(str(exc), param_hint="--line") from None
         request = service.ShipRequest(order, carrier, tracking, lines, warehouse, channel)
         shipped = service.ship(ctx(), [request], user=user, push=push)
-    table = Table(title="shipments")
-    for column in ("channel", "order", "carrier", "tracking", "units", "recorded", "push"):
-        table.add_column(column)
-    for s in shipped.shipments:
-        table.add_row(s.channel, s.order, s.carrier, s.tracking, str(s.units), "new" if s.new else "before", s.status)
-    console.print(table)
+    rows = [
+        {
+            "channel": s.channel,
+            "order": s.order,
+            "carrier": s.carrier,
+            "tracking": s.tracking,
+            "units": s.units,
+            "recorded": "new" if s.new else "before",
+            "push": s.status,
+        }
+        for s in shipped.shipments
+    ]
+    emit(rows, ["channel", "order", "carrier", "tracking", "units", "recorded", "push"], "table", title="shipments")
     for s in shipped.shipments:
         if s.message:
             console.print(f"[red]{s.channel} {s.order} {s.tracking}[/]: {s.message}", highlight=False)

@@ -20,7 +20,6 @@ from listing_sync.syncer.cli.app import (
 )
 from listing_sync.syncer.cli.options import ChannelOpt
 from rich.progress import TaskID
-from rich.table import Table
 
 STATUS_COLUMNS = [
     "channel",
@@ -75,19 +74,14 @@ def sync(
 def _plan(channel: list[str] | None) -> None:
     from listing_sync.syncer.services import sync as service
 
-    table = Table(title="sync plan (dry run)")
-    for column in ("channel", "publish", "relist", "price", "stock", "delist", "API calls", "deferred"):
-        table.add_column(column)
-    notes: list[str] = []
+    ops = ("publish", "relist", "price", "stock", "delist")
+    rows, notes = [], []
     for plan in service.plan_sync(ctx(), channel):
-        table.add_row(
-            plan.channel,
-            *(str(plan.counts.get(op, 0)) for op in ("publish", "relist", "price", "stock", "delist")),
-            str(plan.api_calls),
-            str(plan.deferred),
-        )
+        counts = {op: plan.counts.get(op, 0) for op in ops}
+        rows.append({"channel": plan.channel, **counts, "calls": plan.api_calls, "deferred": plan.deferred})
         notes += [f"{plan.channel}: {note}" for note in dict.fromkeys(plan.notes)]
-    console.print(table)
+    columns = ["channel", *ops, "calls", "deferred"]
+    emit(rows, columns, "table", title="sync plan (dry run)", labels={"calls": "API calls"})
     for note in notes:
         console.print(note, markup=False)
 
@@ -95,9 +89,6 @@ def _plan(channel: list[str] | None) -> None:
 def _inline(channel: list[str] | None, user: str | None) -> None:
     from listing_sync.syncer.services import sync as service
 
-    table = Table(title="sync")
-    for column in ("channel", "ok", "submitted", "retry", "parked", "API calls", "note"):
-        table.add_column(column)
     with progress_bar("sync", None) as bar:
         tasks: dict[str, TaskID] = {}
 
@@ -107,19 +98,12 @@ def _inline(channel: list[str] | None, user: str | None) -> None:
             bar.update(tasks[name], completed=done, total=total)
 
         reports = service.run_sync(ctx(), channel, user=user, progress=progress)
+    columns = ["channel", "ok", "submitted", "retry", "parked", "api_calls", "note"]
+    rows = [{**{c: getattr(report, c) for c in columns[:-1]}, "note": report.aborted or ""} for report in reports]
     for report in reports:
-        table.add_row(
-            report.channel,
-            str(report.ok),
-            str(report.submitted),
-            str(report.retry),
-            str(report.parked),
-            str(report.api_calls),
-            report.aborted or "",
-        )
         for sku, message in report.errors[:10]:
             err_console.print(f"  [yellow]{report.channel}[/] {sku}: {message}", highlight=False)
-    console.print(table)
+    emit(rows, columns, "table", title="sync", labels={"api_calls": "API calls"})
     busy = [report for report in reports if report.busy]
     for report in busy:
         err_console.print(f"[bold yellow]busy:[/] {report.aborted}", highlight=False, soft_wrap=True)
