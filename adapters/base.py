@@ -25,6 +25,7 @@ operations return one :class:`ItemResult` per item, never one exception for a ha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from abc import ABC, abstractmethod
@@ -978,6 +979,11 @@ class ChannelAdapter(ABC):
         """One order by the marketplace's id (a webhook names it), read directly: no search index lag.
         None when the marketplace does not know it."""
         raise Unsupported(f"{self.kind} cannot read one order by id (channel {self.name})", channel=self.name)
+
+    def priority(self) -> contextlib.AbstractContextManager[None]:
+        """A block whose requests (this thread's) go ahead of others waiting for this channel's rate
+        budget: the stock lane's quantity pushes during a backlog. Adapters without limiters: no-op."""
+        return contextlib.nullcontext()
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-from listing_sync.adapters.http import TokenBucket
+from listing_sync.adapters.ratelimits import TokenBucket
 
 Handler = Callable[..., httpx.Response]
 #: how an emulator sends one webhook: (url, headers, body) -> the receiver's HTTP status

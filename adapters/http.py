@@ -41,6 +41,8 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.adapters.excerpt import body_excerpt
 from listing_sync.adapters.paging import Page, check_step, paginate
+from listing_sync.adapters.ratelimits import Limiter, LocalLimits, RateStore, limit_key
+from listing_sync.adapters.ratelimits import TokenBucket as TokenBucket  # where it was first defined
 from listing_sync.adapters.tokens import process_cache
 from tenacity import (
     RetryCallState,
@@ -218,91 +220,6 @@ def _text(content: bytes | None) -> str | None:
     return content.decode("utf-8", errors="replace")
 
 
-# ------------------------------------------------------------------------------------- rate limiting
-class TokenBucket:
-    """A token bucket: ``rate`` tokens per second, at most ``burst`` stored.
-
-    ``acquire(cost)`` blocks (through the injectable ``sleep``) until the tokens are there. Server hints
-    slow it: :meth:`pause` stops all requests until a time, :meth:`observe` adopts the server's own
-    view of what is available (Shopify's throttleStatus) and :meth:`set_rate` a new rate (Amazon's
-    ``x-amzn-RateLimit-Limit``).
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        burst: float = 1,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate <= 0 or burst <= 0:
-            raise ValueError("rate and burst must be positive")
-        self.rate = float(rate)
-        self.burst = float(burst)
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = float(burst)
-        self._stamp = clock()
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-
-    def _refill(self, now: float) -> None:
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    def wait_time(self, cost: float = 1) -> float:
-        """Seconds until ``cost`` tokens are available (0 = now)."""
-        with self._lock:
-            now = self._clock()
-            self._refill(now)
-            pause = max(0.0, self._paused_until - now)
-            short = max(0.0, min(cost, self.burst) - self._tokens)
-            return max(pause, short / self.rate)
-
-    def try_acquire(self, cost: float = 1) -> bool:
-        with self._lock:
-            now = self._clock()
-            self._refill(now)
-            # the tolerance absorbs float rounding, which would otherwise add a spurious wait per call
-            if now < self._paused_until or self._tokens < min(cost, self.burst) - 1e-9:
-                return False
-            self._tokens -= cost
-            return True
-
-    def acquire(self, cost: float = 1) -> float:
-        """Take ``cost`` tokens, sleeping as needed. Returns the seconds waited."""
-        waited = 0.0
-        while not self.try_acquire(cost):
-            delay = max(self.wait_time(cost), 0.001)
-            self._sleep(delay)
-            waited += delay
-        return waited
-
-    def pause(self, seconds: float) -> None:
-        """Send nothing for ``seconds`` (a Retry-After or ban hint)."""
-        with self._lock:
-            now = self._clock()
-            self._refill(now)  # tokens count again from now, not from before the pause
-            self._paused_until = max(self._paused_until, now + max(0.0, seconds))
-            self._tokens = 0.0
-
-    def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None:
-        """Adopt the server's count of available tokens (and its restore rate / bucket size)."""
-        with self._lock:
-            self._refill(self._clock())
-            if burst:
-                self.burst = float(burst)
-            if rate:
-                self.rate = float(rate)
-            self._tokens = min(self.burst, float(available))
-
-    def set_rate(self, rate: float) -> None:
-        with self._lock:
-            self._refill(self._clock())
-            self.rate = float(rate)
-
-
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """In-call retry budget. The job layer has its own, so the two never multiply into hours."""
@@ -433,7 +350,7 @@ class ChannelHTTP:
         channel: str,
         kind: str,
         base_url: str,
-        limiters: Mapping[str, TokenBucket],
+        limiters: Mapping[str, Limiter],
         auth: httpx.Auth | None = None,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -456,6 +373,7 @@ class ChannelHTTP:
         self.sleep = sleep
         self.calls = 0  # HTTP attempts made, for summaries and quota dashboards
         self._calls_lock = threading.Lock()
+        self._lane = threading.local()
         self.client = httpx.Client(
             base_url=base_url,
             auth=auth,
@@ -468,8 +386,19 @@ class ChannelHTTP:
     def __repr__(self) -> str:
         return f"ChannelHTTP(channel={self.channel!r}, kind={self.kind!r})"
 
-    def limiter(self, name: str = "default") -> TokenBucket:
+    def limiter(self, name: str = "default") -> Limiter:
         return self.limiters[name]
+
+    @contextlib.contextmanager
+    def urgent(self) -> Iterator[None]:
+        """Requests this thread sends in the block go ahead of the others waiting for the same limiter
+        (the stock lane's quantity pushes during a backlog of price pushes)."""
+        before = getattr(self._lane, "urgent", False)
+        self._lane.urgent = True
+        try:
+            yield
+        finally:
+            self._lane.urgent = before
 
     # -- trace ---------------------------------------------------------------------------------------
     def _record(self, request: httpx.Request, response: httpx.Response | None, elapsed_ms: float | None) -> None:
@@ -543,7 +472,7 @@ class ChannelHTTP:
                 raise self._err(
                     RateLimited(f"rate limit: {method} {self.redact(url)} must wait {held:.1f}s", retry_after=held)
                 )
-            bucket.acquire(cost)
+            bucket.acquire(cost, urgent=getattr(self._lane, "urgent", False))
             begun = time.monotonic()
             try:
                 response = self.client.request(
@@ -815,14 +744,21 @@ class HttpAdapter(ChannelAdapter):
         sleep: Callable[[float], None] = time.sleep,
         retry: RetryPolicy | None = None,
         tokens: TokenCache | None = None,
+        limits: RateStore | None = None,
     ) -> None:
         super().__init__(channel)  # validates the options
         self.clock = clock
         self.tokens = tokens  # where OAuth/LWA tokens are shared (None: this process's memory)
         self.redactor = Redactor(secret.get_secret_value() for secret in channel.credentials.values())
-        limiters = {"default": TokenBucket(self.limits.rate, self.limits.burst, clock=clock, sleep=sleep)}
-        for name, (rate, burst) in self.extra_limiters.items():
-            limiters[name] = TokenBucket(rate, burst, clock=clock, sleep=sleep)
+        # one budget per credential: adapters (and, on Redis, processes) given the same store share it;
+        # without a store this adapter has limiters of its own
+        store = limits if limits is not None else LocalLimits()
+        key = limit_key(self.kind, self.base_url(), {k: v.get_secret_value() for k, v in channel.credentials.items()})
+        declared = {"default": (self.limits.rate, self.limits.burst), **self.extra_limiters}
+        limiters = {
+            name: store.bucket(f"{key}:{name}", rate, burst, clock=clock, sleep=sleep)
+            for name, (rate, burst) in declared.items()
+        }
         self.http = ChannelHTTP(
             channel=channel.name,
             kind=self.kind,
@@ -875,6 +811,10 @@ class HttpAdapter(ChannelAdapter):
     def api_calls(self) -> int:
         """Every HTTP attempt :class:`ChannelHTTP` made for this channel (retries and token requests too)."""
         return self.http.calls
+
+    def priority(self) -> contextlib.AbstractContextManager[None]:
+        """This thread's requests go ahead of the others waiting for this channel's limiters."""
+        return self.http.urgent()
 
     def close(self) -> None:
         self.http.close()

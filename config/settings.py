@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     # where OAuth/LWA access tokens are shared: "auto" = Redis when the queue is on Redis, else a 0600 file
     # per credential in DATA_DIR/tokens; "memory" = this process only
     token_cache: Literal["auto", "file", "redis", "memory"] = "auto"
+    # where each marketplace credential's rate budget is kept: "auto" = Redis when the queue is on Redis
+    # (every worker process shares it), else each adapter its own; "local" = shared within this process
+    rate_limits: Literal["auto", "redis", "local"] = "auto"
+    #: while a channel pushes price or content work, its stock lane looks for quantity pushes (from orders
+    #: and stock changes) this often and sends them first; 0 = off (quantities wait for the backlog)
+    stock_lane_seconds: float = Field(default=0.5, ge=0.0, le=60.0)
     #: until this UTC time the HTTP trace keeps buyers' personal data (a debugging window); unset: masked
     trace_personal_data_until: datetime | None = None
     #: buyers' personal data kept in the database (packing, shipping) is purged this many days after the order

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from listing_sync.adapters.base import ChannelAdapter
     from listing_sync.adapters.emulator import EmulatorHub
+    from listing_sync.adapters.ratelimits import RateStore
     from listing_sync.adapters.tokens import TokenCache
     from listing_sync.config.channels import ChannelConfig
     from listing_sync.config.settings import Settings
@@ -222,9 +223,24 @@ class Context:
             return FileTokenCache(self.data_dir / "tokens")
         return process_cache()
 
+    @cached_property
+    def limits(self) -> RateStore | None:
+        """Where each marketplace credential's rate budget is kept (``SYNCER_RATE_LIMITS``): Redis, shared
+        by every process of the deployment; one store for this process; or None, each adapter its own."""
+        from listing_sync.adapters.ratelimits import LocalLimits, RedisLimits
+
+        mode: str = self.settings.rate_limits
+        if mode == "auto":
+            mode = "redis" if self.settings.huey_backend == "redis" else "adapter"
+        if mode == "redis":
+            url = self.settings.redis_url.get_secret_value()
+            return RedisLimits.from_url(url, prefix=f"{self.settings.queue_name}:rate:")
+        return LocalLimits() if mode == "local" else None
+
     def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
+        shared = {} if self.limits is None else {"limits": self.limits}
         return build_adapter(
             channel,
             trace_path=self.http_trace,
@@ -232,6 +248,7 @@ class Context:
             trace_personal_data_until=self.settings.trace_personal_data_until,
             timeout=self.settings.http_timeout_seconds,
             tokens=self.tokens,
+            **shared,
         )
 
 

@@ -26,7 +26,7 @@ import httpx
 from listing_sync.adapters.amazon import emulated_orders as eo
 from listing_sync.adapters.amazon.emulated_lwa import LwaService
 from listing_sync.adapters.emulator import Emulator, route
-from listing_sync.adapters.http import TokenBucket
+from listing_sync.adapters.ratelimits import TokenBucket
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"

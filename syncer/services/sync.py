@@ -263,7 +263,7 @@ def run_sync(
     workers = min(len(jobs), context.settings.sync_parallel_channels)
     if workers <= 1:
         return [job() for job in jobs]
-    context.hub, context.tokens  # noqa: B018 - built once here, not raced for by the threads
+    context.hub, context.tokens, context.limits  # noqa: B018 - built once here, not raced for by the threads
     names = [c.name for c in context.selected_channels(list(channels or []))]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
         reports = [future.result() for future in [pool.submit(job) for job in jobs]]

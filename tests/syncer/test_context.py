@@ -61,3 +61,15 @@ def test_the_example_channels_file_loads_for_use(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[2] / "config" / "channels.example.toml"
     channels = context_for(tmp_path, example.read_text(encoding="utf-8")).channels
     assert [c.kind for c in channels] == ["taobao", "shopify", "woocommerce", "aliexpress", "ebay", "amazon"]
+
+
+@pytest.mark.parametrize(
+    ("backend", "mode", "store"),
+    [("sqlite", "auto", None), ("redis", "auto", "RedisLimits"), ("redis", "local", "LocalLimits")],
+)
+def test_rate_limits_are_shared_through_redis_when_the_queue_is_there(tmp_path: Path, backend, mode, store):
+    settings = Settings(_env_file=None, data_dir=tmp_path, huey_backend=backend, rate_limits=mode, queue_name="q1")
+    limits = Context(settings=settings).limits  # building it connects to nothing yet
+    assert (type(limits).__name__ if limits is not None else None) == store
+    if store == "RedisLimits":
+        assert limits.prefix == "q1:rate:"  # one budget per deployment (queue) and credential

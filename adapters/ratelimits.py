@@ -1,0 +1,341 @@
+"""Rate limiters and where they live: one budget per marketplace credential, however many processes.
+
+A :class:`Limiter` is a token bucket: ``rate`` tokens per second, at most ``burst`` stored. The shared HTTP
+layer (:mod:`listing_sync.adapters.http`) takes tokens before every request and slows the bucket with the
+server's own hints (Retry-After pauses, Shopify's throttle status, Amazon's rate header).
+
+Two stores hand out limiters by key (a digest of the marketplace, host and credentials, plus the
+limiter's name, see :func:`limit_key`):
+
+* :class:`LocalLimits`: :class:`TokenBucket` objects in this process (every adapter given the same store
+  shares them; without a store each adapter has its own, as before).
+* :class:`RedisLimits`: one Redis hash per key, taken and paused by one Lua script (GCRA: the bucket's
+  "theoretical arrival time" on Redis's own clock), so N worker processes on several machines never send
+  more than one budget, and a Retry-After one of them got holds them all off.
+
+Priority: :meth:`Limiter.acquire` with ``urgent=True`` (the stock lane, see ``syncer.reconcile``) goes
+ahead of every plain waiter of the same limiter object in this process: plain waiters step aside while an
+urgent one waits, so a quantity push waits for one token, not for a backlog of price pushes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from listing_sync.adapters.base import TransientError
+
+__all__ = ["Limiter", "LocalLimits", "RateStore", "RedisBucket", "RedisLimits", "TokenBucket", "limit_key"]
+
+#: how long a plain waiter steps aside while an urgent one waits for the same limiter (seconds)
+YIELD_SECONDS = 0.005
+
+
+def limit_key(kind: str, base_url: str, credentials: dict[str, str]) -> str:
+    """The key of one marketplace credential's budget: a digest (no secret can be read back from it)."""
+    parts = [kind, base_url, *(f"{name}={value}" for name, value in sorted(credentials.items()))]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+class Limiter(Protocol):
+    """What the HTTP layer needs of a rate limiter."""
+
+    rate: float
+    burst: float
+
+    def wait_time(self, cost: float = 1) -> float: ...
+
+    def try_acquire(self, cost: float = 1) -> bool: ...
+
+    def acquire(self, cost: float = 1, *, urgent: bool = False) -> float: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+    def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None: ...
+
+    def set_rate(self, rate: float) -> None: ...
+
+
+class RateStore(Protocol):
+    """Hands out the limiter of ``key`` (created with ``rate`` and ``burst`` the first time)."""
+
+    def bucket(
+        self,
+        key: str,
+        rate: float,
+        burst: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Limiter: ...
+
+
+class _Acquiring:
+    """``acquire`` over ``try_acquire``/``wait_time``, with urgent waiters first (see the module doc)."""
+
+    _sleep: Callable[[float], None]
+
+    def __init__(self) -> None:
+        self._urgent = 0
+        self._urgent_lock = threading.Lock()
+
+    def wait_time(self, cost: float = 1) -> float:
+        raise NotImplementedError
+
+    def try_acquire(self, cost: float = 1) -> bool:
+        raise NotImplementedError
+
+    def acquire(self, cost: float = 1, *, urgent: bool = False) -> float:
+        """Take ``cost`` tokens, sleeping as needed (after every urgent waiter, unless ``urgent``).
+        Returns the seconds waited."""
+        if urgent:
+            with self._urgent_lock:
+                self._urgent += 1
+        try:
+            waited = 0.0
+            while True:
+                if urgent or not self._urgent:
+                    if self.try_acquire(cost):
+                        return waited
+                    delay = max(self.wait_time(cost), 0.001)
+                else:
+                    delay = YIELD_SECONDS
+                self._sleep(delay)
+                waited += delay
+        finally:
+            if urgent:
+                with self._urgent_lock:
+                    self._urgent -= 1
+
+
+class TokenBucket(_Acquiring):
+    """A token bucket in this process: ``rate`` tokens per second, at most ``burst`` stored.
+
+    ``acquire(cost)`` blocks (through the injectable ``sleep``) until the tokens are there. Server hints
+    slow it: :meth:`pause` stops all requests until a time, :meth:`observe` adopts the server's own
+    view of what is available (Shopify's throttleStatus) and :meth:`set_rate` a new rate (Amazon's
+    ``x-amzn-RateLimit-Limit``).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError("rate and burst must be positive")
+        super().__init__()
+        self.rate = float(rate)
+        self.burst = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._stamp = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def wait_time(self, cost: float = 1) -> float:
+        """Seconds until ``cost`` tokens are available (0 = now)."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            pause = max(0.0, self._paused_until - now)
+            short = max(0.0, min(cost, self.burst) - self._tokens)
+            return max(pause, short / self.rate)
+
+    def try_acquire(self, cost: float = 1) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            # the tolerance absorbs float rounding, which would otherwise add a spurious wait per call
+            if now < self._paused_until or self._tokens < min(cost, self.burst) - 1e-9:
+                return False
+            self._tokens -= cost
+            return True
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (a Retry-After or ban hint)."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)  # tokens count again from now, not from before the pause
+            self._paused_until = max(self._paused_until, now + max(0.0, seconds))
+            self._tokens = 0.0
+
+    def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None:
+        """Adopt the server's count of available tokens (and its restore rate / bucket size)."""
+        with self._lock:
+            self._refill(self._clock())
+            if burst:
+                self.burst = float(burst)
+            if rate:
+                self.rate = float(rate)
+            self._tokens = min(self.burst, float(available))
+
+    def set_rate(self, rate: float) -> None:
+        with self._lock:
+            self._refill(self._clock())
+            self.rate = float(rate)
+
+
+class LocalLimits:
+    """Limiters in this process, one per key: every adapter given this store shares a credential's."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def bucket(
+        self,
+        key: str,
+        rate: float,
+        burst: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> TokenBucket:
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None:
+                found = self._buckets[key] = TokenBucket(rate, burst, clock=clock, sleep=sleep)
+            return found
+
+
+# GCRA on Redis's clock. KEYS[1]: the hash (tat = when the bucket is full again minus nothing owed,
+# until = paused until, rate/burst = server-told overrides). ARGV: op, rate, burst, x, [rate2, burst2].
+# Answers a string (Lua numbers would be truncated to integers): the seconds to wait, "0" = taken.
+_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local key, op = KEYS[1], ARGV[1]
+local rate = tonumber(redis.call('HGET', key, 'rate') or ARGV[2])
+local burst = tonumber(redis.call('HGET', key, 'burst') or ARGV[3])
+local x = tonumber(ARGV[4])
+local tat = tonumber(redis.call('HGET', key, 'tat') or '0')
+local paused = tonumber(redis.call('HGET', key, 'until') or '0')
+if tat < now then tat = now end
+local keep = function(at)
+  redis.call('PEXPIRE', key, math.ceil((math.max(at, paused) - now + 600) * 1000))
+end
+if op == 'take' or op == 'peek' then
+  local need = tat + math.min(x, burst) / rate - burst / rate
+  local wait = math.max(need - now, paused - now, 0)
+  if op == 'peek' or wait > 1e-9 then return tostring(wait) end
+  local new = tat + x / rate
+  redis.call('HSET', key, 'tat', tostring(new))
+  keep(new)
+  return '0'
+elseif op == 'pause' then
+  paused = math.max(paused, now + x)
+  local full = math.max(tat, now + burst / rate)
+  redis.call('HSET', key, 'until', tostring(paused), 'tat', tostring(full))
+  keep(full)
+elseif op == 'observe' then
+  if tonumber(ARGV[5]) > 0 then rate = tonumber(ARGV[5]); redis.call('HSET', key, 'rate', ARGV[5]) end
+  if tonumber(ARGV[6]) > 0 then burst = tonumber(ARGV[6]); redis.call('HSET', key, 'burst', ARGV[6]) end
+  local new = now + (burst - math.min(x, burst)) / rate
+  redis.call('HSET', key, 'tat', tostring(new))
+  keep(new)
+elseif op == 'rate' then
+  local new = now + (tat - now) * rate / x  -- the same tokens owed, paid back at the new rate
+  redis.call('HSET', key, 'rate', tostring(x), 'tat', tostring(new))
+  keep(new)
+end
+return '0'
+"""
+
+
+class RedisBucket(_Acquiring):
+    """One credential's limiter on Redis, shared by every process that uses the same key and Redis.
+
+    ``rate`` and ``burst`` are the documented defaults; a rate or bucket size the server told one process
+    (:meth:`observe`, :meth:`set_rate`) is stored and used by all. Time is Redis's own (``TIME``), so
+    the processes' clocks need not agree; waiting uses the injectable ``sleep``."""
+
+    def __init__(self, store: RedisLimits, key: str, rate: float, burst: float, sleep: Callable[[float], None]) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError("rate and burst must be positive")
+        super().__init__()
+        self.store, self.key = store, key
+        self.rate, self.burst = float(rate), float(burst)
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"RedisBucket(rate={self.rate:g}, burst={self.burst:g})"
+
+    def _run(self, op: str, x: float, rate: float = 0.0, burst: float = 0.0) -> float:
+        return self.store.run(self.key, op, self.rate, self.burst, x, rate, burst)
+
+    def wait_time(self, cost: float = 1) -> float:
+        return self._run("peek", cost)
+
+    def try_acquire(self, cost: float = 1) -> bool:
+        return self._run("take", cost) == 0.0
+
+    def pause(self, seconds: float) -> None:
+        self._run("pause", max(0.0, seconds))
+
+    def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None:
+        if burst:
+            self.burst = float(burst)
+        if rate:
+            self.rate = float(rate)
+        self._run("observe", float(available), float(rate or 0), float(burst or 0))
+
+    def set_rate(self, rate: float) -> None:
+        self.rate = float(rate)
+        self._run("rate", float(rate))
+
+
+class RedisLimits:
+    """Limiters as Redis hashes under ``prefix`` (see :class:`RedisBucket`); one object per key in this
+    process, so its urgent waiters go first here too."""
+
+    def __init__(self, client: Any, *, prefix: str = "listing-sync:rate:") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(_SCRIPT)
+        self._buckets: dict[str, RedisBucket] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisLimits:
+        import redis
+
+        return cls(redis.Redis.from_url(url), **kwargs)
+
+    def bucket(
+        self,
+        key: str,
+        rate: float,
+        burst: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> RedisBucket:
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None:
+                found = self._buckets[key] = RedisBucket(self, key, rate, burst, sleep)
+            return found
+
+    def run(self, key: str, op: str, rate: float, burst: float, x: float, rate2: float, burst2: float) -> float:
+        import redis
+
+        try:
+            answer = self._script(keys=[self.prefix + key], args=[op, repr(rate), repr(burst), repr(x), rate2, burst2])
+        except redis.RedisError as exc:
+            raise TransientError(
+                f"the shared rate limiter on Redis could not be reached ({type(exc).__name__}); "
+                "no request is sent without it: check SYNCER_REDIS_URL and that Redis is running"
+            ) from None
+        return float(answer)

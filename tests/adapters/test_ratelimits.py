@@ -1,0 +1,184 @@
+"""Rate limiters: one budget per marketplace credential, in one process or shared through Redis by many,
+and urgent requests (the stock lane) ahead of a backlog."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from listing_sync.adapters.http import ChannelHTTP
+from listing_sync.adapters.ratelimits import LocalLimits, RedisLimits, TokenBucket, limit_key
+
+from .toy import ToyAdapter
+
+REDIS_URL = os.environ.get("SYNCER_TEST_REDIS_URL")
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="SYNCER_TEST_REDIS_URL not set (no Redis server)")
+
+
+def toy(channel_factory, store, **credentials):
+    channel = channel_factory("toy", credentials=credentials or {"refresh_token": "rt-1"})
+    return ToyAdapter(channel, limits=store)
+
+
+def test_adapters_given_one_store_share_a_credentials_limiters(channel_factory):
+    store = LocalLimits()
+    first, second = toy(channel_factory, store), toy(channel_factory, store)
+    other = toy(channel_factory, store, refresh_token="rt-2")
+    assert first.http.limiter() is second.http.limiter()
+    assert other.http.limiter() is not first.http.limiter()
+    assert toy(channel_factory, None).http.limiter() is not first.http.limiter()  # no store: its own
+
+
+def test_limit_key_names_no_secret():
+    key = limit_key("ebay", "https://api.ebay.com", {"client_secret": "s3cr3t-value"})
+    assert "s3cr3t" not in key and len(key) == 32
+    assert key != limit_key("ebay", "https://api.ebay.com", {"client_secret": "other"})
+
+
+def test_an_urgent_acquire_goes_ahead_of_a_waiting_backlog():
+    bucket = TokenBucket(20, 1)  # one token every 50 ms
+    taken: list[str] = []
+    stop = threading.Event()
+
+    def backlog() -> None:
+        while not stop.is_set():
+            bucket.acquire()
+            taken.append("price")
+
+    worker = threading.Thread(target=backlog)
+    worker.start()
+    try:
+        time.sleep(0.3)
+        before = len(taken)
+        began = time.monotonic()
+        bucket.acquire(urgent=True)
+        waited = time.monotonic() - began
+        taken.append("stock")
+        after = taken.index("stock")
+    finally:
+        stop.set()
+        worker.join()
+    # it waited about one token, and at most one price push (already at the head) went before it
+    assert waited < 0.12
+    assert after - before <= 1
+
+
+# ------------------------------------------------------------------------------------------ Redis
+@pytest.fixture
+def redis_prefix():
+    prefix = f"test-rate-{uuid.uuid4().hex}:"
+    yield prefix
+    store = RedisLimits.from_url(REDIS_URL or "", prefix=prefix)
+    for key in store.client.scan_iter(f"{prefix}*"):
+        store.client.delete(key)
+
+
+@pytest.mark.redis
+@needs_redis
+def test_redis_bucket_takes_the_burst_then_waits_and_shares_pauses(redis_prefix):
+    one = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 10, 2)
+    two = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 10, 2)  # another process's view
+    assert one.try_acquire() and two.try_acquire()
+    assert not one.try_acquire()
+    assert 0.05 < two.wait_time() <= 0.1
+    one.pause(2.0)  # a Retry-After one process got holds every process off
+    assert 1.5 < two.wait_time() <= 2.0
+    assert not two.try_acquire()
+
+
+@pytest.mark.redis
+@needs_redis
+def test_redis_bucket_adopts_what_the_server_tells_one_process(redis_prefix):
+    one = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 100, 10)
+    two = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 100, 10)
+    one.observe(0, rate=10, burst=10)  # Shopify's throttleStatus: nothing left, 10 per second restore
+    assert 0.05 < two.wait_time() <= 0.1  # (less the time between the calls)
+    one.set_rate(1)  # Amazon's x-amzn-RateLimit-Limit
+    assert 0.5 < two.wait_time() <= 1.0  # the part of a token refilled meanwhile, now at 1/s
+
+
+# -------------------------------------------------------------------------------- many processes
+RATE, BURST, PER_PROCESS, PROCESSES = 20.0, 2, 12, 3
+
+
+class _Stub(BaseHTTPRequestHandler):
+    """A marketplace stub that notes when each request arrived."""
+
+    protocol_version = "HTTP/1.1"
+    arrivals: list[float] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.arrivals.append(time.monotonic())
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _client(port: int, store_kind: str, prefix: str, start: multiprocessing.synchronize.Event) -> None:
+    """One worker process: its own store and HTTP layer, the same credential, PER_PROCESS requests."""
+    base = f"http://127.0.0.1:{port}"
+    store = RedisLimits.from_url(REDIS_URL or "", prefix=prefix) if store_kind == "redis" else LocalLimits()
+    key = limit_key("stub", base, {"app_key": "same-app"})
+    http = ChannelHTTP(channel="stub", kind="stub", base_url=base, limiters={"default": store.bucket(key, RATE, BURST)})
+    start.wait(10)
+    for _ in range(PER_PROCESS):
+        http.get("/items")
+    http.close()
+
+
+def _arrivals_of(store_kind: str, prefix: str) -> list[float]:
+    _Stub.arrivals = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
+    port = server.server_address[1]
+    children = [ctx.Process(target=_client, args=(port, store_kind, prefix, start)) for _ in range(PROCESSES)]
+    try:
+        for child in children:
+            child.start()
+        time.sleep(0.5)  # every child has built its limiter
+        start.set()
+        for child in children:
+            child.join(30)
+        assert all(child.exitcode == 0 for child in children)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return sorted(_Stub.arrivals)
+
+
+def _most_in_any_window(arrivals: list[float], window: float) -> int:
+    return max(sum(1 for t in arrivals[i:] if t - start < window) for i, start in enumerate(arrivals))
+
+
+def _allowed(window: float) -> float:
+    return BURST + RATE * window
+
+
+@pytest.mark.redis
+@needs_redis
+def test_processes_sharing_a_redis_limit_never_exceed_it(redis_prefix):
+    arrivals = _arrivals_of("redis", redis_prefix)
+    assert len(arrivals) == PROCESSES * PER_PROCESS
+    for window in (0.25, 0.5, 1.0):
+        # the budget over any window: the burst plus the rate; a small allowance for the answer's travel
+        assert _most_in_any_window(arrivals, window) <= _allowed(window) + 1, window
+    span = arrivals[-1] - arrivals[0]
+    assert span >= (len(arrivals) - BURST) / RATE * 0.9  # it took as long as the shared budget says
+
+
+def test_processes_each_with_a_local_limit_exceed_it():
+    """What the Redis store prevents: three processes, each keeping its own bucket, send three budgets."""
+    arrivals = _arrivals_of("local", "")
+    assert _most_in_any_window(arrivals, 0.5) > _allowed(0.5) + 1
