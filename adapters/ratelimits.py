@@ -187,12 +187,16 @@ class TokenBucket(_Acquiring):
             self.rate = float(rate)
 
 
-class LocalLimits:
-    """Limiters in this process, one per key: every adapter given this store shares a credential's."""
+class _Stores:
+    """A store's :meth:`bucket`: one limiter object per key in this process (its urgent waiters go first
+    for every adapter holding it), made by :meth:`_new` the first time."""
 
     def __init__(self) -> None:
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    def _new(self, key: str, rate: float, burst: float, clock: Callable[[], float], sleep: Callable[[float], None]):
+        raise NotImplementedError
 
     def bucket(
         self,
@@ -202,12 +206,21 @@ class LocalLimits:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-    ) -> TokenBucket:
+    ) -> Limiter:
         with self._lock:
             found = self._buckets.get(key)
             if found is None:
-                found = self._buckets[key] = TokenBucket(rate, burst, clock=clock, sleep=sleep)
+                found = self._buckets[key] = self._new(key, rate, burst, clock, sleep)
             return found
+
+
+class LocalLimits(_Stores):
+    """Limiters in this process, one per key: every adapter given this store shares a credential's."""
+
+    def _new(
+        self, key: str, rate: float, burst: float, clock: Callable[[], float], sleep: Callable[[float], None]
+    ) -> TokenBucket:
+        return TokenBucket(rate, burst, clock=clock, sleep=sleep)
 
 
 # GCRA on Redis's clock. KEYS[1]: the hash (tat = when the bucket is full again minus nothing owed,
@@ -296,16 +309,15 @@ class RedisBucket(_Acquiring):
         self._run("rate", float(rate))
 
 
-class RedisLimits:
+class RedisLimits(_Stores):
     """Limiters as Redis hashes under ``prefix`` (see :class:`RedisBucket`); one object per key in this
     process, so its urgent waiters go first here too."""
 
     def __init__(self, client: Any, *, prefix: str = "listing-sync:rate:") -> None:
+        super().__init__()
         self.client = client
         self.prefix = prefix
         self._script = client.register_script(_SCRIPT)
-        self._buckets: dict[str, RedisBucket] = {}
-        self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimits:
@@ -313,20 +325,10 @@ class RedisLimits:
 
         return cls(redis.Redis.from_url(url), **kwargs)
 
-    def bucket(
-        self,
-        key: str,
-        rate: float,
-        burst: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+    def _new(
+        self, key: str, rate: float, burst: float, clock: Callable[[], float], sleep: Callable[[float], None]
     ) -> RedisBucket:
-        with self._lock:
-            found = self._buckets.get(key)
-            if found is None:
-                found = self._buckets[key] = RedisBucket(self, key, rate, burst, sleep)
-            return found
+        return RedisBucket(self, key, rate, burst, sleep)  # Redis's clock, not the caller's
 
     def run(self, key: str, op: str, rate: float, burst: float, x: float, rate2: float, burst2: float) -> float:
         import redis

@@ -111,10 +111,14 @@ class _Stub(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     arrivals: list[float] = []
+    throttle_at: int | None = None  # answer this request (by arrival) 429 with Retry-After: 1
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.arrivals.append(time.monotonic())
-        self.send_response(200)
+        throttled = len(self.arrivals) == self.throttle_at
+        self.send_response(429 if throttled else 200)
+        if throttled:
+            self.send_header("Retry-After", "1")
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"{}")
@@ -135,8 +139,8 @@ def _client(port: int, store_kind: str, prefix: str, start: multiprocessing.sync
     http.close()
 
 
-def _arrivals_of(store_kind: str, prefix: str) -> list[float]:
-    _Stub.arrivals = []
+def _arrivals_of(store_kind: str, prefix: str, throttle_at: int | None = None) -> list[float]:
+    _Stub.arrivals, _Stub.throttle_at = [], throttle_at
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
@@ -182,3 +186,13 @@ def test_processes_each_with_a_local_limit_exceed_it():
     """What the Redis store prevents: three processes, each keeping its own bucket, send three budgets."""
     arrivals = _arrivals_of("local", "")
     assert _most_in_any_window(arrivals, 0.5) > _allowed(0.5) + 1
+
+
+@pytest.mark.redis
+@needs_redis
+def test_a_retry_after_one_process_gets_holds_every_process_off(redis_prefix):
+    arrivals = _arrivals_of("redis", redis_prefix, throttle_at=8)
+    throttled = arrivals[7]
+    assert len(arrivals) == PROCESSES * PER_PROCESS + 1  # the throttled request was sent again
+    # nobody sends in the second the marketplace asked for (but what was already on its way)
+    assert not [t for t in arrivals if throttled + 0.05 < t < throttled + 0.95]
