@@ -77,8 +77,16 @@ def _ended(job: Job, started: float) -> dict[str, Any]:
 def sync_channel(channel: str, only_skus: list[int] | None = None, user: str = "scheduler") -> dict[str, Any]:
     """Push one channel's dirty listings (optionally only some SKUs)."""
     context = Context()
+
+    def propagate(affected: list[int]) -> None:
+        # an order pull this push made (before its stock, or in its stock lane) changed these SKUs'
+        # availability: push it to every other channel now, as pull_orders does
+        for other in sync.other_channels(context, channel):
+            sync_channel(other.name, only_skus=affected, user=user)
+
     with _job("sync_channel", channel) as job:
-        report = sync.sync_channel(context, context.channel(channel), user=user, only_skus=only_skus)
+        config = context.channel(channel)
+        report = sync.sync_channel(context, config, user=user, only_skus=only_skus, propagate=propagate)
         job.items, job.calls = report.ok + report.failed, report.api_calls
         job.outcome = "aborted" if report.aborted else "failed" if report.failed else "ok"
     return {

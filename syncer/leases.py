@@ -309,6 +309,25 @@ def hold(store: LeaseStore, name: str, *, ttl: float, owner: str | None = None) 
         lease._end()
 
 
+def held_leases() -> dict[str, Lease]:
+    """The leases this thread holds (for a helper thread to share, see :func:`sharing`)."""
+    return dict(_holding())
+
+
+@contextmanager
+def sharing(held: dict[str, Lease]) -> Iterator[None]:
+    """In a helper thread of the holder (a push's stock lane): count ``held`` as this thread's leases for
+    the block (:func:`check_held`, :func:`current_owner`). The holder's thread still renews and releases them."""
+    mine = _holding()
+    added = [name for name in held if name not in mine]
+    mine.update({name: held[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            mine.pop(name, None)
+
+
 def check_held() -> None:
     """Raise :class:`LeaseLost` if any lease this thread holds was lost (called between batches and pages)."""
     for lease in list(_holding().values()):

@@ -2,17 +2,23 @@
 
 * :func:`refresh` recomputes the desired price, quantity and content of exactly the listings a change
   can affect and marks those that differ dirty with a new ``version``.
-* :func:`build_plan` groups a channel's dirty listings by operation (delist, publish, relist, price,
-  stock) and chunks them by the adapter's declared batch maxima.
+* :func:`build_plan` groups a channel's dirty listings by operation (delist, stock, publish, relist,
+  price) and chunks them by the adapter's declared batch maxima.
 * :func:`push_channel` executes a plan; each batch's results are written back in their own
   transaction. A listing becomes clean only if its version is still the one that was pushed, so a
   change made during a push stays dirty. Retryable failures back off; permanent ones are parked with
   their message until the listing changes again.
+* Stock first: while a push works through price, publish or delist batches (a bulk change can be hours
+  of calls), its stock lane (:class:`_StockLane`, a thread under the same lease, adapter and rate budget)
+  looks every ``stock_lane_seconds`` for quantity pushes that came up since (orders, stock changes) and
+  sends them ahead of the backlog (``adapter.priority()``), so the oversell window does not grow with it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,7 +67,10 @@ log = logging.getLogger("syncer.reconcile")
 
 PENDING = ("new", "dirty", "retry")
 QUANTITY_OPS = (Operation.STOCK, Operation.PUBLISH, Operation.RELIST)
-OP_ORDER = (Operation.DELIST, Operation.PUBLISH, Operation.RELIST, Operation.PRICE, Operation.STOCK)
+#: the order of a plan's operations: stock first (after take-downs), then the rest; a quantity RAISED on a
+#: listing whose new price is still to be pushed waits behind the prices (a restock must not sell at the
+#: old price: Amazon's selling-partner-api-models#4901), kept apart as ``LATE_STOCK`` while planning
+OP_ORDER = (Operation.DELIST, Operation.STOCK, Operation.PUBLISH, Operation.RELIST, Operation.PRICE)
 MAX_BACKOFF = timedelta(hours=1)
 #: revisions kept in reserve on marketplaces with a per-listing daily cap, for a quantity-to-zero
 REVISION_RESERVE = 2
@@ -364,8 +373,13 @@ def build_plan(
     *,
     now: datetime | None = None,
     only_skus: Iterable[int] | None = None,
+    only_listings: Iterable[int] | None = None,
+    stock_only: bool = False,
 ) -> Plan:
-    """Group the channel's due dirty listings by operation and chunk them by the adapter's limits."""
+    """Group the channel's due dirty listings by operation and chunk them by the adapter's limits.
+
+    ``stock_only``: only the quantity pushes that may go first (see :func:`stock_first`) of listings on
+    sale, whatever else they wait for: the stock lane's plan."""
     now = now or now_utc()
     plan = Plan(channel.name)
     channel_id = session.scalar(select(Channel.id).where(Channel.name == channel.name))
@@ -375,24 +389,64 @@ def build_plan(
         select(*_PLAN_COLUMNS, Sku.id.label("sku_pk"), Sku.sku.label("sku_code"), Sku.product_id.label("product_pk"))
         .join(Sku, ChannelListing.sku_id == Sku.id)
         .join(Product, Sku.product_id == Product.id)
-        .where(
-            ChannelListing.channel_id == channel_id,
-            ChannelListing.status.in_(PENDING),
-            or_(ChannelListing.next_try_at.is_(None), ChannelListing.next_try_at <= now),
-        )
+        .where(*_due(channel_id, now))
         .order_by(Product.key, Sku.sku)
     )
     if only_skus is not None:
         query = query.where(ChannelListing.sku_id.in_(list(only_skus)))
+    if only_listings is not None:
+        query = query.where(ChannelListing.id.in_(list(only_listings)))
+    if stock_only:
+        query = query.where(*_QUANTITY_DUE)
     if adapter.limits.daily_revisions or adapter.daily_call_budget is not None:
         adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
     planner = _Planner(plan, channel, adapter, now=now, sales=_native_sales(session, channel_id))
     for row in session.execute(query):  # narrow rows: ORM objects only for the drafts of content changes
-        planner.add(row, _SkuKey(row.sku_pk, row.sku_code, row.product_pk))
+        key = _SkuKey(row.sku_pk, row.sku_code, row.product_pk)
+        if not stock_only:
+            planner.add(row, key)
+        elif (ref := _ref(row)) is not None and stock_first(row):
+            planner.stock(row, key, ref, adapter.revision_budget(key.sku))
     planner.delists(session, channel_id)
     planner.drafts(session)
     planner.batches()
     return plan
+
+
+def _due(channel_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The channel's listings a push takes now: pending, and not waiting for a retry."""
+    return (
+        ChannelListing.channel_id == channel_id,
+        ChannelListing.status.in_(PENDING),
+        or_(ChannelListing.next_try_at.is_(None), ChannelListing.next_try_at <= now),
+    )
+
+
+#: a due listing whose quantity alone can be pushed: on sale (published, wanted, a price) and its quantity off
+_QUANTITY_DUE = (
+    ChannelListing.wanted == "active",
+    ChannelListing.pushed_state == "active",
+    ChannelListing.desired_price.is_not(None),
+    ChannelListing.desired_quantity.is_not(None),
+    ChannelListing.desired_quantity.is_distinct_from(ChannelListing.pushed_quantity),
+)
+
+
+def quantity_due(session: Session, channel: str, now: datetime | None = None) -> list[tuple[int, int]]:
+    """(listing id, version) of the channel's due quantity pushes that the stock lane may send (one query
+    on the channel's pending listings: what the lane asks every ``stock_lane_seconds``)."""
+    channel_id = session.scalar(select(Channel.id).where(Channel.name == channel))
+    if channel_id is None:
+        return []
+    query = select(
+        ChannelListing.id,
+        ChannelListing.version,
+        ChannelListing.desired_quantity,
+        ChannelListing.pushed_quantity,
+        ChannelListing.desired_price,
+        ChannelListing.pushed_price,
+    ).where(*_due(channel_id, now or now_utc()), *_QUANTITY_DUE)
+    return [(row.id, row.version) for row in session.execute(query) if stock_first(row)]
 
 
 #: what planning reads of a listing (a row of these columns stands for the listing in :class:`_Planner`)
@@ -477,6 +531,7 @@ class _Planner:
         self.plan, self.channel, self.adapter = plan, channel, adapter
         self.now, self.sales = now, dict(sales or {})
         self.ops: dict[Operation, list[PlannedItem]] = defaultdict(list)
+        self.late_stock: list[PlannedItem] = []  # quantities raised while their new price is pending
         self.publish_groups: dict[int, list[tuple[Any, _SkuKey]]] = defaultdict(list)
         self.zero_stock = registry.delist_sku_as(channel) == "zero_stock"
         self.delisted: list[tuple[Any, _SkuKey]] = []  # under zero_stock: sorted by item in delists()
@@ -518,12 +573,7 @@ class _Planner:
             queued = True
         zeroed = listing.pushed_state == ZEROED  # on sale again: its quantity goes back up
         if listing.desired_quantity != listing.pushed_quantity or zeroed:
-            reserve = 0 if listing.desired_quantity == 0 else REVISION_RESERVE  # selling out goes first
-            if not self.defer(sku, budget, reserve, "stock change"):
-                quantity = listing.desired_quantity or 0
-                stock = StockUpdate(sku.sku, quantity, ref, expected=listing.pushed_quantity)
-                value = StockState(quantity, "active") if zeroed else listing.desired_quantity
-                self.queue(Operation.STOCK, listing, sku, value, stock)
+            self.stock(listing, sku, ref, budget, zeroed=zeroed)
             queued = True
         if not queued:  # a new version that restored the pushed values: mark it clean, no API call
             self.queue(Operation.PRICE, listing, sku, listing.desired_price, None)
@@ -571,6 +621,18 @@ class _Planner:
         else:  # already off sale (zeroed before, or never published): nothing to call
             self.queue(Operation.STOCK, listing, sku, StockState(0, listing.pushed_state or ZEROED), None)
 
+    def stock(self, listing: Any, sku: _SkuKey, ref: ListingRef, budget: int | None, *, zeroed: bool = False) -> None:
+        """Queue a published listing's quantity (``zeroed``: back on sale after a zero-stock delist): first,
+        unless it raises the quantity while the new price is still to be pushed (then after the prices)."""
+        reserve = 0 if listing.desired_quantity == 0 else REVISION_RESERVE  # selling out goes first
+        if self.defer(sku, budget, reserve, "stock change"):
+            return
+        quantity = listing.desired_quantity or 0
+        stock = StockUpdate(sku.sku, quantity, ref, expected=listing.pushed_quantity)
+        value = StockState(quantity, "active") if zeroed else listing.desired_quantity
+        item = PlannedItem(listing.id, sku.id, sku.sku, listing.version, Operation.STOCK, value, stock)
+        (self.ops[Operation.STOCK] if stock_first(listing) else self.late_stock).append(item)
+
     def defer(self, sku: _SkuKey, budget: int | None, reserve: int, what: str) -> bool:
         """True (noted in the plan) when the listing's revisions left today are within the reserve."""
         if budget is not None and budget <= reserve:
@@ -617,9 +679,10 @@ class _Planner:
         """Operations in order, each chunked by the adapter; items without a payload need no call."""
         # zero-stock first: the costliest failure is selling what is gone
         self.ops[Operation.STOCK].sort(key=lambda item: _quantity(item.value) != 0)
-        for op in OP_ORDER:
-            real = [item for item in self.ops.get(op, []) if item.payload is not None]
-            noop = [item for item in self.ops.get(op, []) if item.payload is None]
+        steps = [(op, self.ops.get(op, [])) for op in OP_ORDER] + [(Operation.STOCK, self.late_stock)]
+        for op, planned in steps:
+            real = [item for item in planned if item.payload is not None]
+            noop = [item for item in planned if item.payload is None]
             if noop:
                 self.plan.batches.append((op, noop))  # write-back only, no API call
             # adapters chunk their own input objects (updates, drafts); map each chunk back to its plan items
@@ -631,6 +694,14 @@ class _Planner:
                 note = self.adapter.write_path(op, chunk)
                 if note:
                     self.plan.notes.append(note)
+
+
+def stock_first(listing: Any) -> bool:
+    """Whether a listing's quantity push may go ahead of price pushes: it lowers the quantity (or the
+    marketplace's is unknown), or the listing's price is already in step. A raise waits for its price."""
+    pushed = listing.pushed_quantity
+    desired = listing.desired_quantity or 0
+    return pushed is None or desired < pushed or listing.desired_price == listing.pushed_price
 
 
 def _by_id(session: Session, model: type[Any], ids: list[int]) -> dict[int, Any]:
@@ -666,11 +737,15 @@ class PushReport:
     busy: bool = False  # not run: another process holds the channel's lease (``aborted`` says who)
 
     def add(self, batch: PushReport) -> None:
-        """Count one written batch in."""
-        self.batches += 1
-        for name in ("ok", "failed", "retry", "parked", "submitted"):
-            setattr(self, name, getattr(self, name) + getattr(batch, name))
-        self.errors.extend(batch.errors)
+        """Count one written batch in (the push's thread and its stock lane both do)."""
+        with _REPORT_LOCK:
+            self.batches += 1
+            for name in ("ok", "failed", "retry", "parked", "submitted"):
+                setattr(self, name, getattr(self, name) + getattr(batch, name))
+            self.errors.extend(batch.errors)
+
+
+_REPORT_LOCK = threading.Lock()
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -914,6 +989,8 @@ def push_channel(
     progress: Callable[[int, int], None] | None = None,
     only_skus: Iterable[int] | None = None,
     before_stock: Callable[[], None] | None = None,
+    stock_lane_seconds: float = 0.0,
+    lane_pull: Callable[[], None] | None = None,
 ) -> PushReport:
     """Push one channel's dirty listings. Each batch's results commit in their own transaction.
 
@@ -923,6 +1000,12 @@ def push_channel(
     for them. A pull that fails is contained here: the quantity pushes (stock, publish, relist) are held
     (they stay dirty) since they could not account for the orders not read, prices and delists go on,
     and the failure is in the report; auth and configuration errors stop the channel.
+
+    ``stock_lane_seconds`` > 0: once the plan's own stock batches are done, a stock lane
+    (:class:`_StockLane`) runs beside the remaining batches and sends, ahead of them, the quantity pushes
+    that come up meanwhile (each after ``before_stock``), in the same run and rate budget. It also runs
+    ``lane_pull`` each time: the channel's order pull when one is due (the order job cannot take the
+    lease this push holds).
     """
     report = PushReport(channel=channel.name)
     with session_factory() as session:
@@ -939,22 +1022,128 @@ def push_channel(
     done = 0
     if progress:
         progress(done, total)  # the bar has its total before the first batch
-    for op, items in plan.batches:
-        try:
-            leases.check_held()  # never push for a channel whose lease is no longer ours
-            results = _batch_results(channel, adapter, op, items)
-        except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
-            report.aborted = str(exc)
-            log.error("[%s] sync stopped: %s", channel.name, exc)
-            break
-        with session_factory() as session:
-            report.add(write_results(session, run_id, op, items, results))
-        done += len(items)
-        if progress:
-            progress(done, total)
+    lane: _StockLane | None = None
+    try:
+        for op, items in plan.batches:
+            if lane is None and stock_lane_seconds > 0 and op is not Operation.STOCK:
+                work = _LaneWork(session_factory, channel, adapter, run_id, before_stock, lane_pull, report, plan)
+                lane = _StockLane(work)
+                lane.start(stock_lane_seconds)
+            try:
+                leases.check_held()  # never push for a channel whose lease is no longer ours
+                results = _batch_results(channel, adapter, op, items)
+            except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
+                report.aborted = str(exc)
+                log.error("[%s] sync stopped: %s", channel.name, exc)
+                break
+            with session_factory() as session:
+                written = write_results(session, run_id, op, items, results)
+            report.add(written)
+            done += len(items)
+            if progress:
+                progress(done, total)
+    finally:
+        if lane is not None:
+            lane.stop()
+    if lane is not None and lane.failure and not report.aborted:
+        report.aborted = lane.failure
     report.api_calls = adapter.api_calls - calls_before
     _finish_run(session_factory, run_id, report)
     return report
+
+
+@dataclass
+class _LaneWork:
+    """One look of a push's stock lane: the quantity pushes that came up since the push's plan was built
+    (a listing the plan pushes a quantity for is left to it while its version is the planned one)."""
+
+    session_factory: Callable[[], Any]
+    channel: ChannelConfig
+    adapter: ChannelAdapter
+    run_id: int
+    before_stock: Callable[[], None] | None
+    pull: Callable[[], None] | None
+    report: PushReport
+    plan: Plan
+    pushed: int = 0
+    held_until: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.planned = {
+            (listing_id, item.value[listing_id][3] if op is Operation.PUBLISH else item.version)
+            for op, items in self.plan.batches
+            if op in QUANTITY_OPS
+            for item in items
+            for listing_id in (item.group or (item.listing_id,))
+        }
+
+    def _due(self) -> list[int]:
+        with self.session_factory() as session:
+            due = quantity_due(session, self.channel.name)
+        return [listing_id for listing_id, version in due if (listing_id, version) not in self.planned][:2000]
+
+    def __call__(self) -> None:
+        if time.monotonic() < self.held_until:
+            return
+        # the channel's own orders when due, and always before its quantities (invariant 6); a failed
+        # pull holds the lane a while (its quantities stay dirty)
+        if not (self._pulled(self.pull) and self._due() and self._pulled(self.before_stock)):
+            return
+        due = self._due()
+        if not due:
+            return
+        with self.session_factory() as session:
+            plan = build_plan(session, self.channel, self.adapter, only_listings=due, stock_only=True)
+        for op, items in plan.batches:
+            leases.check_held()
+            with self.adapter.priority():  # ahead of the backlog in the channel's rate budget
+                results = _batch_results(self.channel, self.adapter, op, items)
+            with self.session_factory() as session:
+                written = write_results(session, self.run_id, op, items, results)
+            self.report.add(written)
+            self.pushed += len(items)
+        log.info("[%s] stock lane: %d quantity push(es) sent ahead of the backlog", self.channel.name, len(due))
+
+    def _pulled(self, pull: Callable[[], None] | None) -> bool:
+        """Run an order pull (None: nothing to run); False when it failed (the lane then waits 30 s)."""
+        if pull is not None and _pull_first(self.channel, pull) is not None:
+            self.held_until = time.monotonic() + 30
+            return False
+        return True
+
+
+class _StockLane:
+    """A thread beside a long push that runs :class:`_LaneWork` every few seconds under the push's lease."""
+
+    def __init__(self, work: _LaneWork) -> None:
+        self.work = work
+        self.failure: str | None = None
+        self._leases = leases.held_leases()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, seconds: float) -> None:
+        name = f"stock lane {self.work.channel.name}"
+        self._thread = threading.Thread(target=self._run, args=(seconds,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, seconds: float) -> None:
+        with leases.sharing(self._leases):
+            while not self._stop.wait(seconds):
+                try:
+                    self.work()
+                except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
+                    self.failure = f"stock lane: {exc}"
+                    log.error("[%s] stock lane stopped: %s", self.work.channel.name, exc)
+                    return
+                except Exception:  # a bug: the backlog goes on; its quantities wait for the next sync
+                    log.exception("[%s] stock lane failed", self.work.channel.name)
+                    self._stop.wait(30)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _pull_first(channel: ChannelConfig, pull: Callable[[], None]) -> Exception | None:

@@ -72,12 +72,18 @@ def sync_channel(
     progress: Callable[[int, int], None] | None = None,
     only_skus: Iterable[int] | None = None,
     pull_orders_first: bool = True,
+    propagate: Callable[[list[int]], None] | None = None,
 ) -> reconcile.PushReport:
-    """Push one channel's dirty listings (pulling its new orders first, before any stock push)."""
+    """Push one channel's dirty listings (pulling its new orders first, before any stock push).
+
+    While price or content work runs, the channel's stock lane sends the quantity pushes that come up
+    first (``SYNCER_STOCK_LANE_SECONDS``). ``propagate(sku_ids)`` is told the SKUs an order pull made
+    here changed (their new availability is due on the other channels: the worker queues those pushes)."""
     from listing_sync.syncer import orders
 
     with _traceback_kept(context, f"sync of {channel.name}"), channel_lease(context, channel.name):
-        return _push(context, channel, user, progress, only_skus, pull_orders_first, orders.pull_channel)
+        pull = orders.pull_channel
+        return _push(context, channel, user, progress, only_skus, pull_orders_first, pull, propagate)
 
 
 def _push(
@@ -88,21 +94,26 @@ def _push(
     only_skus: Iterable[int] | None,
     pull_orders_first: bool,
     pull: Callable[..., object],
+    propagate: Callable[[list[int]], None] | None = None,
 ) -> reconcile.PushReport:
     adapter = context.adapter(channel)
     try:
 
-        def before_stock() -> None:
+        def pull_unless_within(seconds: float) -> None:
             # the pull marks every channel's listings of the affected SKUs dirty with new quantities; one
-            # done in the last SYNCER_ORDERS_PULL_REUSE_SECONDS (the order job's, another push's) counts
+            # done in the last ``seconds`` (the order job's, another push's) counts
             from listing_sync.syncer.orders import pulled_within
 
             with context.session() as session:
-                fresh = pulled_within(session, channel.name, context.settings.orders_pull_reuse_seconds)
+                fresh = pulled_within(session, channel.name, seconds)
             if not fresh:
                 with _traceback_kept(context, f"order pull of {channel.name}"):
-                    pull(context, channel, adapter, user=user)
+                    pulled = pull(context, channel, adapter, user=user)
+                affected = sorted(getattr(pulled, "affected_sku_ids", ()))
+                if affected and propagate is not None:
+                    propagate(affected)
 
+        reuse = context.settings.orders_pull_reuse_seconds
         return reconcile.push_channel(
             context.session,
             channel,
@@ -110,7 +121,12 @@ def _push(
             user=user,
             progress=progress,
             only_skus=only_skus,
-            before_stock=before_stock if pull_orders_first else None,
+            before_stock=partial(pull_unless_within, reuse) if pull_orders_first else None,
+            stock_lane_seconds=context.settings.stock_lane_seconds,
+            # the order job waits while this push holds the lease: its stock lane pulls at the job's interval
+            lane_pull=partial(pull_unless_within, context.settings.orders_interval_minutes * 60)
+            if pull_orders_first
+            else None,
         )
     finally:
         adapter.close()

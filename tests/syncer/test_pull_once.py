@@ -44,3 +44,15 @@ def test_with_reuse_off_every_stock_push_pulls_first(tmp_path: Path) -> None:
     restock(scenario)
     sync.sync_channel(scenario.context, channel, user="test")
     assert order_queries(scenario) == pulled + 1
+
+
+def test_a_pull_before_a_stock_push_hands_what_it_changed_to_propagate(tmp_path: Path) -> None:
+    """The worker's sync job is told which SKUs the pull it made changed, to push them to the other
+    channels at once (as the order job does), not at the next scheduled sync."""
+    scenario = build(tmp_path, ["woocommerce", "shopify"], units=20)
+    scenario.context.settings.orders_pull_reuse_seconds = 0
+    scenario.sell("woocommerce")
+    restock(scenario)
+    told: list[list[int]] = []
+    sync.sync_channel(scenario.context, scenario.context.channel("woocommerce"), user="test", propagate=told.append)
+    assert told == [[scenario.sku_id]]
