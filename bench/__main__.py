@@ -10,6 +10,7 @@ COMMANDS = {
     "calls": "bench.calls",
     "wall": "bench.wall",
     "compare": "bench.compare",
+    "lanes": "bench.lanes",
     "scale": "bench.scale",
     "step": "bench.scale_steps",  # one measure of `scale`, in a child process of its own
 }
