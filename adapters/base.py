@@ -985,6 +985,11 @@ class ChannelAdapter(ABC):
         budget: the stock lane's quantity pushes during a backlog. Adapters without limiters: no-op."""
         return contextlib.nullcontext()
 
+    def lane_open(self) -> contextlib.AbstractContextManager[None]:
+        """A block during which a stock lane runs beside this channel's push: the push's own requests
+        leave part of the rate budget for the lane's. Adapters without limiters: no-op."""
+        return contextlib.nullcontext()
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from listing_sync.config.channels import ChannelConfig
 
 log = logging.getLogger("adapters.http")
+#: the share of a limiter's bucket a backlog leaves for the stock lane's urgent requests while it runs
+LANE_RESERVE = 0.25
 T = TypeVar("T")
 
 #: Header names whose values are always secret, whatever the marketplace.
@@ -374,6 +376,7 @@ class ChannelHTTP:
         self.calls = 0  # HTTP attempts made, for summaries and quota dashboards
         self._calls_lock = threading.Lock()
         self._lane = threading.local()
+        self.reserve = 0.0  # share of each bucket plain requests leave for urgent ones (see reserving)
         self.client = httpx.Client(
             base_url=base_url,
             auth=auth,
@@ -399,6 +402,17 @@ class ChannelHTTP:
             yield
         finally:
             self._lane.urgent = before
+
+    @contextlib.contextmanager
+    def reserving(self, share: float) -> Iterator[None]:
+        """While the block runs, every other request leaves ``share`` of its limiter's bucket for the urgent
+        ones (a stock lane is open beside a backlog): same sustained rate, and a quantity push finds its
+        tokens waiting."""
+        self.reserve = share
+        try:
+            yield
+        finally:
+            self.reserve = 0.0
 
     # -- trace ---------------------------------------------------------------------------------------
     def _record(self, request: httpx.Request, response: httpx.Response | None, elapsed_ms: float | None) -> None:
@@ -472,7 +486,8 @@ class ChannelHTTP:
                 raise self._err(
                     RateLimited(f"rate limit: {method} {self.redact(url)} must wait {held:.1f}s", retry_after=held)
                 )
-            bucket.acquire(cost, urgent=getattr(self._lane, "urgent", False))
+            urgent = getattr(self._lane, "urgent", False)
+            bucket.acquire(cost, urgent=urgent, keep=0.0 if urgent else bucket.burst * self.reserve)
             begun = time.monotonic()
             try:
                 response = self.client.request(
@@ -815,6 +830,11 @@ class HttpAdapter(ChannelAdapter):
     def priority(self) -> contextlib.AbstractContextManager[None]:
         """This thread's requests go ahead of the others waiting for this channel's limiters."""
         return self.http.urgent()
+
+    def lane_open(self) -> contextlib.AbstractContextManager[None]:
+        """A stock lane runs beside this channel's push: its other requests leave a quarter of each
+        bucket for the lane's."""
+        return self.http.reserving(LANE_RESERVE)
 
     def close(self) -> None:
         self.http.close()

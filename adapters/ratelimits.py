@@ -15,7 +15,9 @@ limiter's name, see :func:`limit_key`):
 
 Priority: :meth:`Limiter.acquire` with ``urgent=True`` (the stock lane, see ``syncer.reconcile``) goes
 ahead of every plain waiter of the same limiter object in this process: plain waiters step aside while an
-urgent one waits, so a quantity push waits for one token, not for a backlog of price pushes.
+urgent one waits, so a quantity push waits for one token, not for a backlog of price pushes. A plain
+acquire may also ``keep`` tokens in the bucket (while a stock lane is open): the backlog then runs at the
+same sustained rate but never empties the bucket, and an urgent request finds its tokens there.
 """
 
 from __future__ import annotations
@@ -46,11 +48,11 @@ class Limiter(Protocol):
     rate: float
     burst: float
 
-    def wait_time(self, cost: float = 1) -> float: ...
+    def wait_time(self, cost: float = 1, keep: float = 0) -> float: ...
 
-    def try_acquire(self, cost: float = 1) -> bool: ...
+    def try_acquire(self, cost: float = 1, keep: float = 0) -> bool: ...
 
-    def acquire(self, cost: float = 1, *, urgent: bool = False) -> float: ...
+    def acquire(self, cost: float = 1, *, urgent: bool = False, keep: float = 0) -> float: ...
 
     def pause(self, seconds: float) -> None: ...
 
@@ -82,15 +84,15 @@ class _Acquiring:
         self._urgent = 0
         self._urgent_lock = threading.Lock()
 
-    def wait_time(self, cost: float = 1) -> float:
+    def wait_time(self, cost: float = 1, keep: float = 0) -> float:
         raise NotImplementedError
 
-    def try_acquire(self, cost: float = 1) -> bool:
+    def try_acquire(self, cost: float = 1, keep: float = 0) -> bool:
         raise NotImplementedError
 
-    def acquire(self, cost: float = 1, *, urgent: bool = False) -> float:
-        """Take ``cost`` tokens, sleeping as needed (after every urgent waiter, unless ``urgent``).
-        Returns the seconds waited."""
+    def acquire(self, cost: float = 1, *, urgent: bool = False, keep: float = 0) -> float:
+        """Take ``cost`` tokens, sleeping as needed (after every urgent waiter, unless ``urgent``), leaving
+        ``keep`` tokens in the bucket. Returns the seconds waited."""
         if urgent:
             with self._urgent_lock:
                 self._urgent += 1
@@ -98,9 +100,9 @@ class _Acquiring:
             waited = 0.0
             while True:
                 if urgent or not self._urgent:
-                    if self.try_acquire(cost):
+                    if self.try_acquire(cost, keep):
                         return waited
-                    delay = max(self.wait_time(cost), 0.001)
+                    delay = max(self.wait_time(cost, keep), 0.001)
                 else:
                     delay = YIELD_SECONDS
                 self._sleep(delay)
@@ -144,21 +146,21 @@ class TokenBucket(_Acquiring):
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
-    def wait_time(self, cost: float = 1) -> float:
-        """Seconds until ``cost`` tokens are available (0 = now)."""
+    def wait_time(self, cost: float = 1, keep: float = 0) -> float:
+        """Seconds until ``cost`` tokens (and ``keep`` more) are available (0 = now)."""
         with self._lock:
             now = self._clock()
             self._refill(now)
             pause = max(0.0, self._paused_until - now)
-            short = max(0.0, min(cost, self.burst) - self._tokens)
+            short = max(0.0, min(cost + keep, self.burst) - self._tokens)
             return max(pause, short / self.rate)
 
-    def try_acquire(self, cost: float = 1) -> bool:
+    def try_acquire(self, cost: float = 1, keep: float = 0) -> bool:
         with self._lock:
             now = self._clock()
             self._refill(now)
             # the tolerance absorbs float rounding, which would otherwise add a spurious wait per call
-            if now < self._paused_until or self._tokens < min(cost, self.burst) - 1e-9:
+            if now < self._paused_until or self._tokens < min(cost + keep, self.burst) - 1e-9:
                 return False
             self._tokens -= cost
             return True
@@ -225,6 +227,7 @@ class LocalLimits(_Stores):
 
 # GCRA on Redis's clock. KEYS[1]: the hash (tat = when the bucket is full again minus nothing owed,
 # until = paused until, rate/burst = server-told overrides). ARGV: op, rate, burst, x, [rate2, burst2].
+# For take and peek ARGV[5] is what must stay in the bucket (``keep``).
 # Answers a string (Lua numbers would be truncated to integers): the seconds to wait, "0" = taken.
 _SCRIPT = """
 local t = redis.call('TIME')
@@ -240,7 +243,7 @@ local keep = function(at)
   redis.call('PEXPIRE', key, math.ceil((math.max(at, paused) - now + 600) * 1000))
 end
 if op == 'take' or op == 'peek' then
-  local need = tat + math.min(x, burst) / rate - burst / rate
+  local need = tat + math.min(x + tonumber(ARGV[5]), burst) / rate - burst / rate
   local wait = math.max(need - now, paused - now, 0)
   if op == 'peek' or wait > 1e-9 then return tostring(wait) end
   local new = tat + x / rate
@@ -288,11 +291,11 @@ class RedisBucket(_Acquiring):
     def _run(self, op: str, x: float, rate: float = 0.0, burst: float = 0.0) -> float:
         return self.store.run(self.key, op, self.rate, self.burst, x, rate, burst)
 
-    def wait_time(self, cost: float = 1) -> float:
-        return self._run("peek", cost)
+    def wait_time(self, cost: float = 1, keep: float = 0) -> float:
+        return self._run("peek", cost, keep)
 
-    def try_acquire(self, cost: float = 1) -> bool:
-        return self._run("take", cost) == 0.0
+    def try_acquire(self, cost: float = 1, keep: float = 0) -> bool:
+        return self._run("take", cost, keep) == 0.0
 
     def pause(self, seconds: float) -> None:
         self._run("pause", max(0.0, seconds))

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -1121,9 +1122,11 @@ class _StockLane:
         self._leases = leases.held_leases()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._open = contextlib.ExitStack()
 
     def start(self, seconds: float) -> None:
         name = f"stock lane {self.work.channel.name}"
+        self._open.enter_context(self.work.adapter.lane_open())  # the backlog leaves room in the budget
         self._thread = threading.Thread(target=self._run, args=(seconds,), name=name, daemon=True)
         self._thread.start()
 
@@ -1144,6 +1147,7 @@ class _StockLane:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        self._open.close()
 
 
 def _pull_first(channel: ChannelConfig, pull: Callable[[], None]) -> Exception | None:

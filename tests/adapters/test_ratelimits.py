@@ -68,6 +68,13 @@ def test_an_urgent_acquire_goes_ahead_of_a_waiting_backlog():
     assert after - before <= 1
 
 
+def test_a_backlog_keeping_a_reserve_leaves_tokens_for_an_urgent_request(clock):
+    bucket = TokenBucket(10, 4, clock=clock, sleep=clock.sleep)
+    assert [bucket.try_acquire(1, keep=1) for _ in range(4)] == [True, True, True, False]
+    assert bucket.try_acquire(1)  # the reserve: an urgent request takes it at once
+    assert bucket.wait_time(1, keep=1) == pytest.approx(0.2)  # the backlog's sustained rate is unchanged
+
+
 # ------------------------------------------------------------------------------------------ Redis
 @pytest.fixture
 def redis_prefix():
@@ -93,6 +100,14 @@ def test_redis_bucket_takes_the_burst_then_waits_and_shares_pauses(redis_prefix)
 
 @pytest.mark.redis
 @needs_redis
+def test_redis_bucket_keeps_a_reserve_for_urgent_requests(redis_prefix):
+    bucket = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 1, 4)
+    assert [bucket.try_acquire(1, keep=1) for _ in range(4)] == [True, True, True, False]
+    assert bucket.try_acquire(1)
+
+
+@pytest.mark.redis
+@needs_redis
 def test_redis_bucket_adopts_what_the_server_tells_one_process(redis_prefix):
     one = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 100, 10)
     two = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 100, 10)
@@ -104,6 +119,7 @@ def test_redis_bucket_adopts_what_the_server_tells_one_process(redis_prefix):
 
 # -------------------------------------------------------------------------------- many processes
 RATE, BURST, PER_PROCESS, PROCESSES = 20.0, 2, 12, 3
+SLACK = 3
 
 
 class _Stub(BaseHTTPRequestHandler):
@@ -112,12 +128,14 @@ class _Stub(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     arrivals: list[float] = []
     throttle_at: int | None = None  # answer this request (by arrival) 429 with Retry-After: 1
+    throttled = 0.0  # when it arrived
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.arrivals.append(time.monotonic())
         throttled = len(self.arrivals) == self.throttle_at
         self.send_response(429 if throttled else 200)
         if throttled:
+            type(self).throttled = self.arrivals[-1]
             self.send_header("Retry-After", "1")
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -176,8 +194,9 @@ def test_processes_sharing_a_redis_limit_never_exceed_it(redis_prefix):
     arrivals = _arrivals_of("redis", redis_prefix)
     assert len(arrivals) == PROCESSES * PER_PROCESS
     for window in (0.25, 0.5, 1.0):
-        # the budget over any window: the burst plus the rate; a small allowance for the answer's travel
-        assert _most_in_any_window(arrivals, window) <= _allowed(window) + 1, window
+        # the budget over any window: the burst plus the rate; an allowance for requests that took their
+        # token in time but travelled slowly (a loaded machine bunches their arrival)
+        assert _most_in_any_window(arrivals, window) <= _allowed(window) + SLACK, window
     span = arrivals[-1] - arrivals[0]
     assert span >= (len(arrivals) - BURST) / RATE * 0.9  # it took as long as the shared budget says
 
@@ -185,14 +204,17 @@ def test_processes_sharing_a_redis_limit_never_exceed_it(redis_prefix):
 def test_processes_each_with_a_local_limit_exceed_it():
     """What the Redis store prevents: three processes, each keeping its own bucket, send three budgets."""
     arrivals = _arrivals_of("local", "")
-    assert _most_in_any_window(arrivals, 0.5) > _allowed(0.5) + 1
+    assert _most_in_any_window(arrivals, 0.5) > _allowed(0.5) + SLACK
 
 
 @pytest.mark.redis
 @needs_redis
 def test_a_retry_after_one_process_gets_holds_every_process_off(redis_prefix):
     arrivals = _arrivals_of("redis", redis_prefix, throttle_at=8)
-    throttled = arrivals[7]
+    throttled = _Stub.throttled
     assert len(arrivals) == PROCESSES * PER_PROCESS + 1  # the throttled request was sent again
-    # nobody sends in the second the marketplace asked for (but what was already on its way)
-    assert not [t for t in arrivals if throttled + 0.05 < t < throttled + 0.95]
+    # nobody sends in the second the marketplace asked for, but what was already on its way (at most one
+    # request of each other process, its token taken before the pause)
+    during = [t for t in arrivals if throttled < t < throttled + 0.95]
+    assert len(during) <= PROCESSES - 1
+    assert not [t for t in during if t > throttled + 0.3]
