@@ -164,12 +164,33 @@ def note(kind: str, op: str) -> str | None:
     return NOTES.get((kind, op))
 
 
+#: the reason for a wire operation's calls in one kind's operation, where it differs from :data:`EXTRA`'s
+OP_EXTRA = {
+    ("amazon", "delist"): {
+        "PATCH /listings/{id}/items/{id}/{id}": "quantity 0 always goes by patchListingsItem, whatever the size: "
+        "in a feed it can queue behind listing work for 12 hours or more while the last units oversell "
+        "(selling-partner-api-models#4823)",
+    },
+}
+
+#: access token lifetime in seconds (shared/reference/overseas-apis.md: eBay user token 7200 s, LWA 1 h)
+TOKEN_SECONDS = {"ebay": 7200, "amazon": 3600}
+
+
+def token_calls(kind: str, span_s: float) -> int:
+    """The fewest token calls a run spanning ``span_s`` seconds needs: one per token lifetime."""
+    return max(1, math.ceil(span_s / TOKEN_SECONDS.get(kind, math.inf)))
+
+
 def why(kind: str, op: str, counts: Counter[str]) -> str:
     """The calls of a step by wire operation, most first, with the reason for the known extra ones (in an
     ``orders`` row the pull is the operation itself: the reason is its paging)."""
     parts = []
     for name, n in counts.most_common(6):
-        if op == "orders" and is_pull(name):
+        special = next((text for key, text in OP_EXTRA.get((kind, op), {}).items() if name.endswith(key)), None)
+        if special:
+            reason = special
+        elif op == "orders" and is_pull(name):
             reason = PULL_REASONS.get(kind, "")
         else:
             reason = next((text for key, text in EXTRA.items() if name == key or name.endswith(key)), "")
