@@ -36,13 +36,14 @@ def calls(kind: str, op: str, groups: Sequence[int]) -> int:
             "relist": products,
         },
         # productCreate (options) + productVariantsBulkCreate per product; productVariantsBulkUpdate per
-        # product (<= 250 variants); inventorySetQuantities 250 quantities; productUpdate status per product.
+        # product (<= 250 variants); inventorySetQuantities 250 quantities; productUpdate status: 25 aliased
+        # mutations per document.
         "shopify": {
             "publish": 2 * products,
             "price": sum(_up(g, 250) for g in groups),
             "stock": _up(skus, 250),
-            "delist": products,
-            "relist": products,
+            "delist": _up(products, 25),
+            "relist": _up(products, 25),
         },
         # products/batch (100) + one variations/batch per parent; parents' status through products/batch.
         "woocommerce": {
@@ -62,13 +63,14 @@ def calls(kind: str, op: str, groups: Sequence[int]) -> int:
             "relist": _up(products, 50),
         },
         # bulkCreateOrReplaceInventoryItem (25) + createOrReplaceInventoryItemGroup + bulkCreateOffer (25)
-        # + publishOfferByInventoryItemGroup; bulkUpdatePriceQuantity 25 SKUs; withdraw/publish by group.
+        # + publishOfferByInventoryItemGroup; bulkUpdatePriceQuantity 25 SKUs; withdraw by group; relist:
+        # publish by group or bulkPublishOffer (25 offers), whichever is fewer.
         "ebay": {
             "publish": 2 * _up(skus, 25) + 2 * products,
             "price": _up(skus, 25),
             "stock": _up(skus, 25),
             "delist": products,
-            "relist": products,
+            "relist": min(products, _up(skus, 25)),
         },
     }
     if kind == "amazon":
