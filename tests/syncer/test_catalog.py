@@ -54,6 +54,31 @@ def test_example_catalog_imports_and_reimport_changes_nothing(url: str) -> None:
     assert snapshot(url) == before
 
 
+def test_a_reimport_finds_the_unchanged_rows_and_touches_only_the_changed_one(url: str, tmp_path: Path) -> None:
+    do_import(url, EXAMPLE)
+    with db.unit_of_work(url) as s:
+        header, rows = catalog.export_rows(s)
+        cells = [dict(zip(header, row, strict=True)) for row in rows]
+    target = cells[0]["sku"]
+    cells[0]["base_price"] = str(Decimal(cells[0]["base_price"]) + 1)
+    edited = tmp_path / "edited.csv"
+    write_csv(edited, header, ([row[h] for h in header] for row in cells))
+    summary = do_import(url, edited)
+    assert (summary.skus_updated, summary.skus_unchanged) == (1, len(cells) - 1)
+    assert (summary.skus_created, summary.products_updated, summary.texts_changed, summary.stock_movements) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    with db.unit_of_work(url) as s:
+        assert summary.changed_sku_ids == {s.scalar(select(Sku.id).where(Sku.sku == target))}
+        items = s.scalars(select(ChangeItem).where(ChangeItem.change_set_id == summary.change_set_id)).all()
+    assert [(i.field, i.old_value, i.new_value) for i in items] == [
+        ("base_price", str(Decimal(cells[0]["base_price"]) - 1), cells[0]["base_price"])
+    ]
+
+
 def test_mixed_errors_are_all_reported_and_nothing_is_applied(url: str, tmp_path: Path) -> None:
     do_import(url, EXAMPLE)
     before = snapshot(url)
