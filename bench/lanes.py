@@ -72,6 +72,7 @@ class _Stop(UserError):
 class Bench:
     def __init__(self, context: BenchContext) -> None:
         self.context = context
+        self.timeout = ORDER_TIMEOUT_S
         self.armed: dict[str, int] = {}  # channel -> listings due when its backlog was first armed
         with context.session() as s:
             self.ids = dict(s.execute(select(Channel.name, Channel.id)).all())
@@ -175,7 +176,7 @@ class Bench:
         time.sleep((POLL_S - (time.monotonic() % POLL_S)) % POLL_S)  # the job's next tick
         poll()
         reached: dict[str, float] = {}
-        while time.monotonic() - began < ORDER_TIMEOUT_S:
+        while time.monotonic() - began < self.timeout:
             done = self.targets_done(seller, external_id)
             if done is not None:
                 now = time.monotonic() - began
@@ -201,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--stock-lane-seconds", type=float, default=0.5, help="SYNCER_STOCK_LANE_SECONDS (0: no stock lane)"
     )
+    parser.add_argument("--timeout", type=float, default=ORDER_TIMEOUT_S, help="seconds an order's window may take")
     args = parser.parse_args(argv)
     size = args.skus or (2_000 if args.quick else 10_000)
     rounds = args.rounds or (1 if args.quick else 2)
@@ -228,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for channel in channels:
             hub.get(channel).enforce_rate = True
         bench = Bench(context)
+        bench.timeout = args.timeout
         names = [c.name for c in channels]
 
         def case(backlogged: str | None) -> list[dict[str, Any]]:

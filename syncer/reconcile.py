@@ -1113,7 +1113,11 @@ class _LaneWork:
 
     def _pulled(self, pull: Callable[[], None] | None) -> bool:
         """Run an order pull (None: nothing to run); False when it failed (the lane then waits 30 s)."""
-        if pull is not None and _pull_first(self.channel, pull) is not None:
+        if pull is None:
+            return True
+        with self.adapter.priority():  # the lane's pulls go ahead of the backlog too (Shopify: 500 points)
+            failure = _pull_first(self.channel, pull)
+        if failure is not None:
             self.held_until = time.monotonic() + 30
             return False
         return True
