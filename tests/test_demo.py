@@ -220,6 +220,14 @@ BUYERS = (
 EBAY_BUYER = re.compile(r"\bbuyer\d{3}\b")
 
 
+def _mentions(text: str, value: str) -> bool:
+    """``value`` in ``text``; a number only where no digit adjoins it (a postcode 98101 is not the
+    microseconds of a timestamp such as 03:13:43.598101, which failed this test once)."""
+    if not value.isdigit():
+        return value in text
+    return re.search(rf"(?<!\d){value}(?!\d)", text) is not None
+
+
 def test_no_buyer_personal_data_in_anything_the_demo_writes(demo) -> None:
     """The trace, the logs, the database and every export: the emulators' buyers appear nowhere (#25.6)."""
     data, result = demo
@@ -256,7 +264,7 @@ def test_no_buyer_personal_data_in_anything_the_demo_writes(demo) -> None:
         **exports,
     }
     found = {
-        where: sorted({b for b in BUYERS if b in text} | set(EBAY_BUYER.findall(text)))
+        where: sorted({b for b in BUYERS if _mentions(text, b)} | set(EBAY_BUYER.findall(text)))
         for where, text in written.items()
     }
     assert {where: hits for where, hits in found.items() if hits} == {}

@@ -55,6 +55,7 @@ def page(console_url: str):
 def test_an_operator_filters_previews_is_refused_applies_undoes_and_downloads(page, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=15_000)  # a shared CI machine may answer slowly; a wrong page still fails
     # log in (the login page keeps where we were going)
     page.goto("/listings?lang=en")
     expect(page).to_have_url(re.compile(r"/login\?next="))
@@ -62,6 +63,9 @@ def test_an_operator_filters_previews_is_refused_applies_undoes_and_downloads(pa
     page.fill("input[name=password]", _password())
     page.click("button[type=submit]")
     expect(page.locator("#grid-count")).to_contain_text("108 listings")
+    # htmx (a deferred script) binds its triggers at DOMContentLoaded: typing before that is lost
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
 
     # filter the grid: htmx swaps the table and pushes the URL
     page.fill("input[name=sku]", "TEA-*")
