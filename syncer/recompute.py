@@ -14,14 +14,14 @@ content hash): only the way they are read and batched differs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import content, fx, limits, rules
+from listing_sync.syncer import bulk, content, fx, limits, rules
 from listing_sync.syncer.models import (
     ChannelListing,
     Product,
@@ -32,13 +32,16 @@ from listing_sync.syncer.models import (
     Warehouse,
     table_of,
 )
-from sqlalchemy import Row, select
+from listing_sync.syncer.types import Amount
+from sqlalchemy import Connection, Row, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 #: SKUs per pass: every query of a pass takes at most this many ids (SQLite's bound-parameter limit is
 #: far above; PostgreSQL plans IN lists of this size with the index)
 CHUNK = 2000
 QUANTITY_CACHE = 100_000  # distinct stock-level combinations kept per channel pass
+PRICE_CACHE = 100_000  # distinct (base price, cost, override, currency) kept per channel pass
 
 SKU_COLUMNS = (
     Sku.id,
@@ -48,22 +51,32 @@ SKU_COLUMNS = (
     Sku.images,
     Sku.barcode,
     Sku.weight_grams,
-    Sku.cost,
-    Sku.base_price,
     Sku.currency,
     Sku.active,
 )
+SKU_AMOUNTS = (Sku.cost, Sku.base_price)  # read raw (:class:`Amounts`)
 PRODUCT_COLUMNS = (Product.id, Product.key, Product.title, Product.description, Product.category, Product.brand)
 LISTING_COLUMNS = (
     ChannelListing.id,
     ChannelListing.sku_id,
-    ChannelListing.price_override,
-    ChannelListing.desired_price,
     ChannelListing.desired_quantity,
     ChannelListing.desired_content_hash,
     table_of(ChannelListing).c.content_basis,
     ChannelListing.version,
     ChannelListing.status,
+)
+LISTING_AMOUNTS = (ChannelListing.price_override, ChannelListing.desired_price)  # read raw
+#: what :func:`write` sets on a listing whose desired values moved, in the order of :class:`_Updates` rows
+CHANGED_COLUMNS = (
+    "desired_price",
+    "desired_quantity",
+    "desired_content_hash",
+    "content_basis",
+    "version",
+    "status",
+    "last_error_code",
+    "last_error",
+    "updated_at",
 )
 
 
@@ -83,6 +96,41 @@ def bounded(price: Decimal, currency: str, quantity: int, digest: str, basis: st
     if problem:
         return Desired(None, quantity, digest, f"the {currency} price {problem}", basis)
     return Desired(price, quantity, digest, None, basis)
+
+
+class Amounts:
+    """Amount columns read as the driver returns them (a scaled integer on SQLite, NUMERIC on PostgreSQL)
+    and turned into :class:`~decimal.Decimal` once per distinct value, not once per row."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.raw_type = Amount().load_dialect_impl(dialect)
+        self.seen: dict[Any, Decimal | None] = {None: None}
+
+    def raw(self, column: Any) -> Any:
+        """``column`` selected without its result conversion (labelled with its own name)."""
+        return type_coerce(column, self.raw_type).label(column.key)
+
+    def __call__(self, raw: Any) -> Decimal | None:
+        found = self.seen.get(raw, _MISSING)
+        if found is _MISSING:
+            if len(self.seen) > 100_000:
+                self.seen = {None: None}
+            found = self.seen[raw] = Amount().process_result_value(raw, self.dialect)
+        return cast("Decimal | None", found)
+
+
+_MISSING = object()
+
+
+@dataclass(slots=True)
+class _Updates:
+    """One chunk's write-back for one channel, rows in the driver's form: (id, *CHANGED_COLUMNS) for the
+    listings whose values moved, (id, basis) for those that only record a new content basis."""
+
+    changed: list[tuple[Any, ...]] = field(default_factory=list)
+    basis: list[tuple[Any, ...]] = field(default_factory=list)
+    dirty: int = 0
 
 
 @dataclass(slots=True)
@@ -129,9 +177,10 @@ def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[list[int
         last = ids[-1]
 
 
-def _load_chunk(session: Session, ids: list[int], languages: list[str]) -> _Chunk:
+def _load_chunk(session: Session, ids: list[int], languages: list[str], amounts: Amounts) -> _Chunk:
     read = session.connection().execute  # Core rows: no ORM result processing on the hot path
-    skus: dict[int, Any] = {row.id: row for row in read(select(*SKU_COLUMNS).where(Sku.id.in_(ids)))}
+    columns = (*SKU_COLUMNS, *(amounts.raw(column) for column in SKU_AMOUNTS))
+    skus: dict[int, Any] = {row.id: row for row in read(select(*columns).where(Sku.id.in_(ids)))}
     pids = sorted({row.product_id for row in skus.values()})
     products: dict[int, Any] = {row.id: row for row in read(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))}
     levels: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -176,6 +225,11 @@ class ChannelPass:
         self.channel_fingerprint = content.channel_fingerprint(self.base)
         self.quantities: dict[tuple[tuple[int, int], ...], int] = {}  # stock levels -> quantity (one rule)
         self.hashed = 0  # listings whose content was resolved and hashed (the others kept theirs)
+        connection = session.connection()
+        self.amounts = Amounts(connection.dialect)
+        self.driver_price = bulk.DriverValues(connection, table_of(ChannelListing).c.desired_price)
+        self.listing_columns = (*LISTING_COLUMNS, *(self.amounts.raw(column) for column in LISTING_AMOUNTS))
+        self.prices: dict[tuple[Any, ...], tuple[Any, str | None]] = {}  # raw input -> (driver price, error)
 
     def rate(self, currency: str) -> Decimal | fx.MissingRate:
         if currency not in self.rates:
@@ -186,52 +240,73 @@ class ChannelPass:
         return self.rates[currency]
 
     def listings(self, ids: list[int]) -> list[Row[Any]]:
-        query = select(*LISTING_COLUMNS).where(
+        query = select(*self.listing_columns).where(
             ChannelListing.channel_id == self.channel_id, ChannelListing.sku_id.in_(ids)
         )
         return list(self.session.connection().execute(query))
 
-    def desired(self, chunk: _Chunk, listings: Sequence[Row[Any]]) -> dict[int, Desired]:
-        """Desired values of these listings (all of SKUs in ``chunk``), keyed by listing id."""
+    def updates(self, chunk: _Chunk, listings: Sequence[Row[Any]], now: Any) -> _Updates:
+        """Compare these listings (all of SKUs in ``chunk``) with their desired values: each listing whose
+        values moved becomes dirty with a new version, or parked while its FX rate is missing; one whose
+        values stand but whose content basis is new (first recorded, or content edited back to the same
+        result) only records it. Rows are in the driver's form, for :func:`write`."""
         channel = self.channel
         ctx = replace(self.base, texts=chunk.texts, sku_texts=chunk.sku_texts, resolved_texts={})
         content_hash = content.ContentHasher(channel, ctx)
-        prices: dict[tuple[Any, ...], tuple[Decimal, str | None]] = {}  # input -> (price, why refused)
-        quantities: dict[int, int] = {}
-        out: dict[int, Desired] = {}
+        prices = self.prices  # raw input -> (driver price, why refused)
+        out = _Updates()
         for listing in listings:
             sku = chunk.skus[listing.sku_id]
-            quantity = quantities.get(sku.id)
-            if quantity is None:
-                quantity = quantities[sku.id] = self._quantity(sku, chunk.levels.get(sku.id, ()))
+            quantity = self._quantity(sku, chunk.levels.get(sku.id, ()))
             basis = chunk.fingerprint(self.chain, sku) + self.channel_fingerprint
             digest = listing.desired_content_hash
             if listing.content_basis != basis or digest is None:  # the content or its configuration moved
                 product = chunk.products[sku.product_id]
                 digest = content_hash(cast(Product, product), cast(Sku, sku))
                 self.hashed += 1
-            rate = self.rate(sku.currency)
-            if isinstance(rate, fx.MissingRate):
-                out[listing.id] = Desired(None, quantity, digest, str(rate), basis)
-                continue
             key = (sku.base_price, sku.cost, listing.price_override, sku.currency)
             priced = prices.get(key)
             if priced is None:
-                price = rules.channel_price(
-                    sku.base_price,
-                    channel.price,
-                    currency=channel.currency,
-                    fx_rate=rate,
-                    cost=sku.cost,
-                    override=listing.price_override,
-                )
-                priced = prices[key] = (price, limits.amount_problem(price, channel.currency))
-            price, problem = priced
-            if problem:
-                out[listing.id] = Desired(None, quantity, digest, f"the {channel.currency} price {problem}", basis)
+                if len(prices) > PRICE_CACHE:
+                    prices.clear()
+                priced = prices[key] = self._price(sku, listing.price_override)
+            price, error = priced
+            if (
+                listing.desired_price == price
+                and listing.desired_quantity == quantity
+                and listing.desired_content_hash == digest
+                and not (error and listing.status != "parked")
+            ):
+                if listing.content_basis != basis:
+                    out.basis.append((listing.id, basis))
+                continue
+            if error:
+                status, code = "parked", "fx_rate_missing"
             else:
-                out[listing.id] = Desired(price, quantity, digest, None, basis)
+                status, code = "dirty", None
+                out.dirty += 1
+            out.changed.append(
+                (listing.id, price, quantity, digest, basis, listing.version + 1, status, code, error, now)
+            )
         return out
+
+    def _price(self, sku: Row[Any], override_raw: Any) -> tuple[Any, str | None]:
+        """(the price in the driver's form or None, why there is none) for one distinct raw input."""
+        rate = self.rate(sku.currency)
+        if isinstance(rate, fx.MissingRate):
+            return None, str(rate)
+        price = rules.channel_price(
+            cast(Decimal, self.amounts(sku.base_price)),
+            self.channel.price,
+            currency=self.channel.currency,
+            fx_rate=rate,
+            cost=self.amounts(sku.cost),
+            override=self.amounts(override_raw),
+        )
+        problem = limits.amount_problem(price, self.channel.currency)
+        if problem:
+            return None, f"the {self.channel.currency} price {problem}"
+        return self.driver_price(price), None
 
     def _quantity(self, sku: Row[Any], levels: Sequence[tuple[int, int, int]]) -> int:
         if not sku.active:
@@ -246,20 +321,16 @@ class ChannelPass:
 
 
 def refresh_channels(
-    session: Session,
-    channels: Sequence[tuple[ChannelConfig, int]],
-    sku_ids: list[int] | None,
-    day: date,
-    updates_of: Callable[[Sequence[Any], dict[int, Desired]], list[dict[str, Any]]],
-    apply: Callable[[Session, list[dict[str, Any]]], None],
+    session: Session, channels: Sequence[tuple[ChannelConfig, int]], sku_ids: list[int] | None, day: date, now: Any
 ) -> int:
-    """Recompute the listings of ``sku_ids`` (every SKU when None) on each (channel, channel id);
-    ``updates_of`` turns a chunk's listings and desired values into update rows, ``apply`` writes them.
-    Returns how many listings became dirty."""
+    """Recompute the listings of ``sku_ids`` (every SKU when None) on each (channel, channel id) and write
+    back those whose values moved (``now``: their ``updated_at``). Returns how many became dirty."""
     passes = [ChannelPass(session, config, channel_id, day) for config, channel_id in channels]
     if not passes:
         return 0
     languages = sorted({lang for p in passes for lang in content.language_chain(p.channel.language)})
+    connection = session.connection()
+    now = bulk.DriverValues(connection, table_of(ChannelListing).c.updated_at)(now)
     marked = 0
     for ids in sku_chunks(session, sku_ids):
         chunk: _Chunk | None = None
@@ -268,9 +339,16 @@ def refresh_channels(
             if not listings:
                 continue
             if chunk is None:
-                chunk = _load_chunk(session, ids, languages)
-            updates = updates_of(listings, channel_pass.desired(chunk, listings))
-            if updates:
-                apply(session, updates)
-                marked += sum(1 for u in updates if u.get("b_status") == "dirty")
+                chunk = _load_chunk(session, ids, languages, channel_pass.amounts)
+            updates = channel_pass.updates(chunk, listings, now)
+            write(connection, updates)
+            marked += updates.dirty
     return marked
+
+
+def write(connection: Connection, updates: _Updates) -> None:
+    """Write one :meth:`ChannelPass.updates`: the moved listings with their new values (their retry state
+    reset), then the bases recorded on their own."""
+    table = table_of(ChannelListing)
+    bulk.update_by_id(connection, table, CHANGED_COLUMNS, updates.changed, "attempts = 0, next_try_at = NULL")
+    bulk.update_by_id(connection, table, ("content_basis",), updates.basis)

@@ -160,75 +160,8 @@ def refresh(
     ]
     session.flush()  # the pass reads with Core: pending ORM changes first
     lock_listings_of(session, ids, [channel_id for _, channel_id in selected])
-    return recompute.refresh_channels(session, selected, ids, now_utc().date(), _desired_updates, _apply_desired)
-
-
-def _desired_updates(listings: Sequence[Any], desired: dict[int, Desired]) -> list[dict[str, Any]]:
-    """Parameter rows for :func:`_apply_desired`: each listing whose desired values moved becomes dirty
-    with a new version, or parked while its FX rate is missing. A listing whose values stand but whose
-    content basis is new (first recorded, or content edited back to the same result) only records it."""
-    updates = []
     now = now_utc()
-    for listing in listings:
-        want = desired[listing.id]
-        same = (
-            listing.desired_price == want.price
-            and listing.desired_quantity == want.quantity
-            and listing.desired_content_hash == want.content_hash
-        )
-        if same and not (want.error and listing.status != "parked"):
-            if want.basis is not None and listing.content_basis != want.basis:
-                updates.append({"b_id": listing.id, "b_basis": want.basis})
-            continue
-        status = "dirty"
-        error, code = None, None
-        if want.error:
-            status, code, error = "parked", "fx_rate_missing", want.error
-        updates.append(
-            {
-                "b_id": listing.id,
-                "b_price": want.price,
-                "b_qty": want.quantity,
-                "b_hash": want.content_hash,
-                "b_basis": want.basis,
-                "b_version": listing.version + 1,
-                "b_status": status,
-                "b_code": code,
-                "b_error": error,
-                "b_now": now,
-            }
-        )
-    return updates
-
-
-def _apply_desired(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write :func:`_desired_updates` rows: one Core executemany per kind (no ORM bookkeeping per row)."""
-    changed = [row for row in rows if "b_status" in row]
-    basis_only = [row for row in rows if "b_status" not in row]
-    table = table_of(ChannelListing)
-    by_id = table.c.id == bindparam("b_id")
-    if changed:
-        statement = (
-            update(table)
-            .where(by_id)
-            .values(
-                desired_price=bindparam("b_price", type_=ChannelListing.desired_price.type),
-                desired_quantity=bindparam("b_qty"),
-                desired_content_hash=bindparam("b_hash"),
-                content_basis=bindparam("b_basis"),
-                version=bindparam("b_version"),
-                status=bindparam("b_status"),
-                last_error_code=bindparam("b_code"),
-                last_error=bindparam("b_error"),
-                attempts=0,
-                next_try_at=None,
-                updated_at=bindparam("b_now", type_=ChannelListing.updated_at.type),
-            )
-        )
-        session.connection().execute(statement, changed)
-    if basis_only:
-        statement = update(table).where(by_id).values(content_basis=bindparam("b_basis"))
-        session.connection().execute(statement, basis_only)
+    return recompute.refresh_channels(session, selected, ids, now.date(), now)
 
 
 def ensure_listings(
