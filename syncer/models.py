@@ -225,6 +225,10 @@ class ChannelListing(Base):
 #: (``table_of(ChannelListing).c.content_basis``). ORM INSERTs never name it, so they still work on a
 #: database upgraded only to an older revision (as the migration tests build them).
 table_of(ChannelListing).append_column(Column("content_basis", String(32), nullable=True))
+#: the SKU's content version (kept by triggers: :mod:`syncer.content_version`) at which the recompute last
+#: verified ``content_basis``; table columns only, like it
+table_of(ChannelListing).append_column(Column("basis_version", Integer, nullable=True))
+table_of(Sku).append_column(Column("content_version", Integer, nullable=False, server_default="0"))
 
 
 # ------------------------------------------------------------------------------------- change sets

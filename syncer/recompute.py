@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from listing_sync.config.channels import ChannelConfig
-from listing_sync.syncer import bulk, content, fx, limits, rules
+from listing_sync.syncer import bulk, content, content_version, fx, limits, rules
 from listing_sync.syncer.models import (
     ChannelListing,
     Product,
@@ -43,17 +43,10 @@ CHUNK = 2000
 QUANTITY_CACHE = 100_000  # distinct stock-level combinations kept per channel pass
 PRICE_CACHE = 100_000  # distinct (base price, cost, override, currency) kept per channel pass
 
-SKU_COLUMNS = (
-    Sku.id,
-    Sku.product_id,
-    Sku.sku,
-    Sku.attributes,
-    Sku.images,
-    Sku.barcode,
-    Sku.weight_grams,
-    Sku.currency,
-    Sku.active,
-)
+#: what prices and quantities need of every SKU of a chunk (with its content version)
+SKU_COLUMNS = (Sku.id, Sku.product_id, Sku.currency, Sku.active, table_of(Sku).c.content_version)
+#: what the content hash needs: read only for the SKUs whose content version moved
+SKU_CONTENT_COLUMNS = (Sku.id, Sku.product_id, Sku.sku, Sku.attributes, Sku.images, Sku.barcode, Sku.weight_grams)
 SKU_AMOUNTS = (Sku.cost, Sku.base_price)  # read raw (:class:`Amounts`)
 PRODUCT_COLUMNS = (Product.id, Product.key, Product.title, Product.description, Product.category, Product.brand)
 LISTING_COLUMNS = (
@@ -62,6 +55,7 @@ LISTING_COLUMNS = (
     ChannelListing.desired_quantity,
     ChannelListing.desired_content_hash,
     table_of(ChannelListing).c.content_basis,
+    table_of(ChannelListing).c.basis_version,
     ChannelListing.version,
     ChannelListing.status,
 )
@@ -72,6 +66,7 @@ CHANGED_COLUMNS = (
     "desired_quantity",
     "desired_content_hash",
     "content_basis",
+    "basis_version",
     "version",
     "status",
     "last_error_code",
@@ -126,7 +121,7 @@ _MISSING = object()
 @dataclass(slots=True)
 class _Updates:
     """One chunk's write-back for one channel, rows in the driver's form: (id, *CHANGED_COLUMNS) for the
-    listings whose values moved, (id, basis) for those that only record a new content basis."""
+    listings whose values moved, (id, basis, basis version) for those that only record their content basis."""
 
     changed: list[tuple[Any, ...]] = field(default_factory=list)
     basis: list[tuple[Any, ...]] = field(default_factory=list)
@@ -135,13 +130,15 @@ class _Updates:
 
 @dataclass(slots=True)
 class _Chunk:
-    """What every channel needs of one chunk of SKUs."""
+    """What every channel needs of one chunk of SKUs: prices and stock for all of them, content (products,
+    texts, the SKUs' content columns) only for those :meth:`load_content` was given."""
 
     skus: dict[int, Any]
-    products: dict[int, Any]
     levels: dict[int, list[tuple[int, int, int]]]  # sku id -> (warehouse id, on hand, reserved)
-    texts: dict[int, dict[tuple[str, str], Any]]
-    sku_texts: dict[int, dict[str, dict[str, Any]]]
+    content: dict[int, Any] = field(default_factory=dict)  # sku id -> its content columns
+    products: dict[int, Any] = field(default_factory=dict)
+    texts: dict[int, dict[tuple[str, str], Any]] = field(default_factory=dict)
+    sku_texts: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: (language chain, product id) -> the product's share of its SKUs' fingerprints; (chain, SKU id) -> one
     product_inputs: dict[tuple[tuple[str, ...], int], str] = field(default_factory=dict)
     fingerprints: dict[tuple[tuple[str, ...], int], str] = field(default_factory=dict)
@@ -161,6 +158,30 @@ class _Chunk:
             )
         return found
 
+    def load_content(self, session: Session, ids: list[int], languages: list[str]) -> None:
+        """Read the content of these SKUs (read after their versions: a change in between moves the version
+        past the one recorded, so it is looked at again next time)."""
+        read = session.connection().execute
+        self.content = {row.id: row for row in read(select(*SKU_CONTENT_COLUMNS).where(Sku.id.in_(ids)))}
+        pids = sorted({row.product_id for row in self.content.values()})
+        self.products = {row.id: row for row in read(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))}
+        text_query = select(
+            ProductText.product_id,
+            ProductText.language,
+            ProductText.channel,
+            ProductText.title,
+            ProductText.description,
+            ProductText.bullet_points,
+        ).where(ProductText.product_id.in_(pids), ProductText.language.in_(languages))
+        for text in read(text_query):
+            self.texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
+        for sku_id, language, attributes in read(
+            select(SkuText.sku_id, SkuText.language, SkuText.attributes).where(
+                SkuText.sku_id.in_(ids), SkuText.language.in_(languages)
+            )
+        ):
+            self.sku_texts.setdefault(sku_id, {})[language] = dict(attributes or {})
+
 
 def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[list[int]]:
     """The SKU ids to recompute, ``CHUNK`` at a time (every SKU, by keyset, when ``sku_ids`` is None)."""
@@ -177,12 +198,10 @@ def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[list[int
         last = ids[-1]
 
 
-def _load_chunk(session: Session, ids: list[int], languages: list[str], amounts: Amounts) -> _Chunk:
+def _load_chunk(session: Session, ids: list[int], amounts: Amounts) -> _Chunk:
     read = session.connection().execute  # Core rows: no ORM result processing on the hot path
     columns = (*SKU_COLUMNS, *(amounts.raw(column) for column in SKU_AMOUNTS))
     skus: dict[int, Any] = {row.id: row for row in read(select(*columns).where(Sku.id.in_(ids)))}
-    pids = sorted({row.product_id for row in skus.values()})
-    products: dict[int, Any] = {row.id: row for row in read(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))}
     levels: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for sku_id, wid, on_hand, reserved in read(
         select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved).where(
@@ -190,25 +209,7 @@ def _load_chunk(session: Session, ids: list[int], languages: list[str], amounts:
         )
     ):
         levels[sku_id].append((wid, on_hand, reserved))
-    texts: dict[int, dict[tuple[str, str], Any]] = {}
-    text_query = select(
-        ProductText.product_id,
-        ProductText.language,
-        ProductText.channel,
-        ProductText.title,
-        ProductText.description,
-        ProductText.bullet_points,
-    ).where(ProductText.product_id.in_(pids), ProductText.language.in_(languages))
-    for text in read(text_query):
-        texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
-    sku_texts: dict[int, dict[str, dict[str, Any]]] = {}
-    for sku_id, language, attributes in read(
-        select(SkuText.sku_id, SkuText.language, SkuText.attributes).where(
-            SkuText.sku_id.in_(ids), SkuText.language.in_(languages)
-        )
-    ):
-        sku_texts.setdefault(sku_id, {})[language] = dict(attributes or {})
-    return _Chunk(skus, products, levels, texts, sku_texts)
+    return _Chunk(skus, levels)
 
 
 class ChannelPass:
@@ -225,6 +226,8 @@ class ChannelPass:
         self.channel_fingerprint = content.channel_fingerprint(self.base)
         self.quantities: dict[tuple[tuple[int, int], ...], int] = {}  # stock levels -> quantity (one rule)
         self.hashed = 0  # listings whose content was resolved and hashed (the others kept theirs)
+        #: whether ``skus.content_version`` is kept (its triggers exist); if not, every basis is verified
+        self.versions = content_version.installed(session.connection())
         connection = session.connection()
         self.amounts = Amounts(connection.dialect)
         self.driver_price = bulk.DriverValues(connection, table_of(ChannelListing).c.desired_price)
@@ -245,6 +248,17 @@ class ChannelPass:
         )
         return list(self.session.connection().execute(query))
 
+    def current(self, listing: Row[Any], sku: Row[Any]) -> bool:
+        """Whether the listing's hash and basis stand without reading the SKU's content: verified at the
+        SKU's present content version, for this channel's present content configuration."""
+        return (
+            self.versions
+            and listing.basis_version == sku.content_version
+            and listing.desired_content_hash is not None
+            and listing.content_basis is not None
+            and listing.content_basis[content.FINGERPRINT_CHARS :] == self.channel_fingerprint
+        )
+
     def updates(self, chunk: _Chunk, listings: Sequence[Row[Any]], now: Any) -> _Updates:
         """Compare these listings (all of SKUs in ``chunk``) with their desired values: each listing whose
         values moved becomes dirty with a new version, or parked while its FX rate is missing; one whose
@@ -258,12 +272,15 @@ class ChannelPass:
         for listing in listings:
             sku = chunk.skus[listing.sku_id]
             quantity = self._quantity(sku, chunk.levels.get(sku.id, ()))
-            basis = chunk.fingerprint(self.chain, sku) + self.channel_fingerprint
-            digest = listing.desired_content_hash
-            if listing.content_basis != basis or digest is None:  # the content or its configuration moved
-                product = chunk.products[sku.product_id]
-                digest = content_hash(cast(Product, product), cast(Sku, sku))
-                self.hashed += 1
+            digest, basis = listing.desired_content_hash, listing.content_basis
+            version = sku.content_version if self.versions else None
+            if not self.current(listing, sku):  # verify the basis against the stored content
+                stored = chunk.content[sku.id]
+                basis = chunk.fingerprint(self.chain, stored) + self.channel_fingerprint
+                if listing.content_basis != basis or digest is None:  # the content or its configuration moved
+                    product = chunk.products[sku.product_id]
+                    digest = content_hash(cast(Product, product), cast(Sku, stored))
+                    self.hashed += 1
             key = (sku.base_price, sku.cost, listing.price_override, sku.currency)
             priced = prices.get(key)
             if priced is None:
@@ -277,8 +294,8 @@ class ChannelPass:
                 and listing.desired_content_hash == digest
                 and not (error and listing.status != "parked")
             ):
-                if listing.content_basis != basis:
-                    out.basis.append((listing.id, basis))
+                if listing.content_basis != basis or listing.basis_version != version:
+                    out.basis.append((listing.id, basis, version))
                 continue
             if error:
                 status, code = "parked", "fx_rate_missing"
@@ -286,7 +303,7 @@ class ChannelPass:
                 status, code = "dirty", None
                 out.dirty += 1
             out.changed.append(
-                (listing.id, price, quantity, digest, basis, listing.version + 1, status, code, error, now)
+                (listing.id, price, quantity, digest, basis, version, listing.version + 1, status, code, error, now)
             )
         return out
 
@@ -333,13 +350,20 @@ def refresh_channels(
     now = bulk.DriverValues(connection, table_of(ChannelListing).c.updated_at)(now)
     marked = 0
     for ids in sku_chunks(session, sku_ids):
-        chunk: _Chunk | None = None
-        for channel_pass in passes:
-            listings = channel_pass.listings(ids)
-            if not listings:
-                continue
-            if chunk is None:
-                chunk = _load_chunk(session, ids, languages, channel_pass.amounts)
+        work = [(channel_pass, channel_pass.listings(ids)) for channel_pass in passes]
+        work = [(channel_pass, listings) for channel_pass, listings in work if listings]
+        if not work:
+            continue
+        chunk = _load_chunk(session, ids, passes[0].amounts)
+        stale = {
+            listing.sku_id
+            for channel_pass, listings in work
+            for listing in listings
+            if not channel_pass.current(listing, chunk.skus[listing.sku_id])
+        }
+        if stale:
+            chunk.load_content(session, sorted(stale), languages)
+        for channel_pass, listings in work:
             updates = channel_pass.updates(chunk, listings, now)
             write(connection, updates)
             marked += updates.dirty
@@ -351,4 +375,4 @@ def write(connection: Connection, updates: _Updates) -> None:
     reset), then the bases recorded on their own."""
     table = table_of(ChannelListing)
     bulk.update_by_id(connection, table, CHANGED_COLUMNS, updates.changed, "attempts = 0, next_try_at = NULL")
-    bulk.update_by_id(connection, table, ("content_basis",), updates.basis)
+    bulk.update_by_id(connection, table, ("content_basis", "basis_version"), updates.basis)
