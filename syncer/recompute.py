@@ -248,19 +248,24 @@ class ChannelPass:
         )
         return list(self.session.connection().execute(query))
 
-    def current(self, listing: Row[Any], sku: Row[Any]) -> bool:
-        """Whether the listing's hash and basis stand without reading the SKU's content: verified at the
-        SKU's present content version, for this channel's present content configuration."""
-        return (
-            self.versions
-            and listing.basis_version == sku.content_version
-            and listing.desired_content_hash is not None
-            and listing.content_basis is not None
-            and listing.content_basis[content.FINGERPRINT_CHARS :] == self.channel_fingerprint
-        )
+    def stale(self, listings: Sequence[Row[Any]], skus: dict[int, Row[Any]]) -> set[int]:
+        """The listings whose content basis must be verified against the SKU's stored content: all but
+        those verified at the SKU's present content version, for this channel's present configuration."""
+        if not self.versions:
+            return {listing.id for listing in listings}
+        fingerprint, at = self.channel_fingerprint, content.FINGERPRINT_CHARS
+        return {
+            listing.id
+            for listing in listings
+            if listing.basis_version != skus[listing.sku_id].content_version
+            or listing.desired_content_hash is None
+            or listing.content_basis is None
+            or listing.content_basis[at:] != fingerprint
+        }
 
-    def updates(self, chunk: _Chunk, listings: Sequence[Row[Any]], now: Any) -> _Updates:
-        """Compare these listings (all of SKUs in ``chunk``) with their desired values: each listing whose
+    def updates(self, chunk: _Chunk, listings: Sequence[Row[Any]], stale: set[int], now: Any) -> _Updates:
+        """Compare these listings (all of SKUs in ``chunk``; ``stale``: see :meth:`stale`) with their desired
+        values: each listing whose
         values moved becomes dirty with a new version, or parked while its FX rate is missing; one whose
         values stand but whose content basis is new (first recorded, or content edited back to the same
         result) only records it. Rows are in the driver's form, for :func:`write`."""
@@ -274,7 +279,7 @@ class ChannelPass:
             quantity = self._quantity(sku, chunk.levels.get(sku.id, ()))
             digest, basis = listing.desired_content_hash, listing.content_basis
             version = sku.content_version if self.versions else None
-            if not self.current(listing, sku):  # verify the basis against the stored content
+            if listing.id in stale:  # verify the basis against the stored content
                 stored = chunk.content[sku.id]
                 basis = chunk.fingerprint(self.chain, stored) + self.channel_fingerprint
                 if listing.content_basis != basis or digest is None:  # the content or its configuration moved
@@ -350,21 +355,17 @@ def refresh_channels(
     now = bulk.DriverValues(connection, table_of(ChannelListing).c.updated_at)(now)
     marked = 0
     for ids in sku_chunks(session, sku_ids):
-        work = [(channel_pass, channel_pass.listings(ids)) for channel_pass in passes]
-        work = [(channel_pass, listings) for channel_pass, listings in work if listings]
-        if not work:
+        read = [(channel_pass, channel_pass.listings(ids)) for channel_pass in passes]
+        read = [(channel_pass, listings) for channel_pass, listings in read if listings]
+        if not read:
             continue
         chunk = _load_chunk(session, ids, passes[0].amounts)
-        stale = {
-            listing.sku_id
-            for channel_pass, listings in work
-            for listing in listings
-            if not channel_pass.current(listing, chunk.skus[listing.sku_id])
-        }
-        if stale:
-            chunk.load_content(session, sorted(stale), languages)
-        for channel_pass, listings in work:
-            updates = channel_pass.updates(chunk, listings, now)
+        work = [(channel_pass, listings, channel_pass.stale(listings, chunk.skus)) for channel_pass, listings in read]
+        stale_skus = {listing.sku_id for _, listings, stale in work for listing in listings if listing.id in stale}
+        if stale_skus:
+            chunk.load_content(session, sorted(stale_skus), languages)
+        for channel_pass, listings, stale in work:
+            updates = channel_pass.updates(chunk, listings, stale, now)
             write(connection, updates)
             marked += updates.dirty
     return marked
