@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -59,7 +60,7 @@ from listing_sync.syncer.models import (
     Warehouse,
     table_of,
 )
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 Desired = recompute.Desired
@@ -803,31 +804,44 @@ def _write_pushed(
 ) -> None:
     """The successes of a batch in a few executemany statements: the pushed values (one statement per set
     of columns), then clean each listing ONLY if nobody changed it since the plan captured it."""
-    table = table_of(ChannelListing)
+    connection = session.connection()
     for columns, rows in pushed.items():
-        values = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in columns}
-        session.connection().execute(update(table).where(table.c.id == bindparam("b_id")).values(values), rows)
+        connection.execute(_pushed_statement(columns), rows)
     if cleaned:
-        statement = (
-            update(table)
-            .where(
-                table.c.id == bindparam("b_id"),
-                or_(*(table.c.status == status for status in PENDING)),  # no IN: an executemany takes no lists
-                table.c.version == bindparam("b_version"),
-                _all_pushed(table),
-            )
-            # the last error goes only with the listing's last pending push: one operation succeeding (its
-            # stock) must not erase why another (its price) failed, nor that failure's backoff
-            .values(
-                status=bindparam("b_status"),
-                pushed_version=bindparam("b_version"),
-                attempts=0,
-                next_try_at=None,
-                last_error=None,
-                last_error_code=None,
-            )
+        connection.execute(_clean_statement(), cleaned)
+
+
+@functools.cache
+def _pushed_statement(columns: tuple[str, ...]) -> Update:
+    """The UPDATE of one set of pushed columns, built once (it is the same for every batch)."""
+    table = table_of(ChannelListing)
+    values = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in columns}
+    return update(table).where(table.c.id == bindparam("b_id")).values(values)
+
+
+@functools.cache
+def _clean_statement() -> Update:
+    """Clean a listing ONLY if nobody changed it since the plan captured it (built once)."""
+    table = table_of(ChannelListing)
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            or_(*(table.c.status == status for status in PENDING)),  # no IN: an executemany takes no lists
+            table.c.version == bindparam("b_version"),
+            _all_pushed(table),
         )
-        session.connection().execute(statement, cleaned)
+        # the last error goes only with the listing's last pending push: one operation succeeding (its
+        # stock) must not erase why another (its price) failed, nor that failure's backoff
+        .values(
+            status=bindparam("b_status"),
+            pushed_version=bindparam("b_version"),
+            attempts=0,
+            next_try_at=None,
+            last_error=None,
+            last_error_code=None,
+        )
+    )
 
 
 def _lock_listings(session: Session, ids: Iterable[int]) -> None:
@@ -964,24 +978,26 @@ def push_channel(
         progress(done, total)  # the bar has its total before the first batch
     lane: _StockLane | None = None
     try:
-        for op, items in plan.batches:
-            if lane is None and stock_lane_seconds > 0 and op is not Operation.STOCK:
-                work = _LaneWork(session_factory, channel, adapter, run_id, before_stock, lane_pull, report, plan)
-                lane = _StockLane(work)
-                lane.start(stock_lane_seconds)
-            try:
-                leases.check_held()  # never push for a channel whose lease is no longer ours
-                results = _batch_results(channel, adapter, op, items)
-            except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
-                report.aborted = str(exc)
-                log.error("[%s] sync stopped: %s", channel.name, exc)
-                break
-            with session_factory() as session:
+        with session_factory() as session:  # one session; each batch's results are one transaction of it
+            for op, items in plan.batches:
+                if lane is None and stock_lane_seconds > 0 and op is not Operation.STOCK:
+                    work = _LaneWork(session_factory, channel, adapter, run_id, before_stock, lane_pull, report, plan)
+                    lane = _StockLane(work)
+                    lane.start(stock_lane_seconds)
+                try:
+                    leases.check_held()  # never push for a channel whose lease is no longer ours
+                    results = _batch_results(channel, adapter, op, items)
+                except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
+                    report.aborted = str(exc)
+                    log.error("[%s] sync stopped: %s", channel.name, exc)
+                    break
                 written = write_results(session, run_id, op, items, results)
-            report.add(written)
-            done += len(items)
-            if progress:
-                progress(done, total)
+                session.commit()
+                session.expunge_all()  # the next batch reads its listings afresh (others write them meanwhile)
+                report.add(written)
+                done += len(items)
+                if progress:
+                    progress(done, total)
     finally:
         if lane is not None:
             lane.stop()
