@@ -55,12 +55,10 @@ from pathlib import Path
 from typing import Any
 
 from listing_sync.adapters.money import MINOR_UNITS, parse_decimal
-from listing_sync.syncer import costs, limits
+from listing_sync.syncer import limits
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.content import normalize_language
 from listing_sync.syncer.models import (
-    ChangeItem,
-    ChangeSet,
     Channel,
     Product,
     ProductText,
@@ -70,8 +68,8 @@ from listing_sync.syncer.models import (
     Warehouse,
 )
 from listing_sync.syncer.rules import decimal_places
-from listing_sync.syncer.tabular import InputRejected, Problem, read_table
-from sqlalchemy import delete, insert, select, update
+from listing_sync.syncer.tabular import Problem
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 PRODUCT_FIELDS = ("title", "description", "category", "brand", "tags")
@@ -252,6 +250,8 @@ def _decimal(text: str, column: str, row: int, problems: list[Problem], currency
 
 def _int(text: str, column: str, row: int, problems: list[Problem]) -> int | None:
     """A whole count 0 .. 10^9, or None with the problem."""
+    if len(text) < 10 and text.isascii() and text.isdigit():  # the common case, always in range
+        return int(text)
     value, problem = limits.parse_quantity(text)
     if problem:
         problems.append(Problem(row, column, problem))
@@ -389,6 +389,11 @@ def _price_cells(
 ) -> tuple[Decimal | None, Decimal | None]:
     """(base price, cost): not negative, with no more decimal places than the currency's minor units or
     4, whichever is more (sub-unit precision for unit amounts)."""
+    key = (cells.get("base_price", ""), cells.get("cost", ""), currency)
+    known = _PRICES.get(key)
+    if known is not None:  # the same cells were valid on an earlier row (catalogs repeat their prices)
+        return known
+    before = len(problems)
     price = _decimal(cells.get("base_price", ""), "base_price", number, problems, currency)
     cost = None
     if cells.get("cost", "").strip():
@@ -396,7 +401,15 @@ def _price_cells(
     for column, value in (("base_price", price), ("cost", cost)):
         if value is not None and currency in MINOR_UNITS and decimal_places(value) > max(MINOR_UNITS[currency], 4):
             problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))
+    if price is not None and len(problems) == before and (cost is not None or not key[1].strip()):
+        if len(_PRICES) >= 65536:
+            _PRICES.clear()
+        _PRICES[key] = (price, cost)
     return price, cost
+
+
+#: (base_price cell, cost cell, currency) -> (price, cost) for cells found valid (Decimals are immutable)
+_PRICES: dict[tuple[str, str, str], tuple[Decimal, Decimal | None]] = {}
 
 
 def _active_cell(number: int, cells: dict[str, str], problems: list[Problem]) -> bool:
@@ -418,7 +431,7 @@ def _patterned_cells(
     for name, value in cells.items():
         if not value or not name or name[0] not in "as" or not value.strip():
             continue
-        match = PATTERNED.match(name)
+        match = _patterned(name)
         if not match:
             continue
         if match.group(1) == "attr":
@@ -428,6 +441,11 @@ def _patterned_cells(
             if quantity is not None:
                 stock[match.group(2)] = quantity
     return attributes, stock
+
+
+@lru_cache(maxsize=1024)  # per cell of every row: a file has few distinct column names
+def _patterned(name: str) -> re.Match[str] | None:
+    return PATTERNED.match(name)
 
 
 def _localized_cells(
@@ -467,463 +485,8 @@ def _images_cell(number: int, cell: str, problems: list[Problem]) -> list[str]:
     return images
 
 
-def validate_file(
-    path: Path, warehouses: set[str], progress: Progress | None = None, channels: set[str] | None = None
-) -> list[CatalogRow]:
-    """Parse and validate the whole file; raise InputRejected listing every problem."""
-    header, rows = read_table(path)
-    problems = check_header(header, warehouses, channels)  # reported together with every row problem below
-    parsed: list[CatalogRow] = []
-    first_row: dict[str, int] = {}
-    products: dict[str, CatalogRow] = {}
-    for number, cells in rows:
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
-            problems.append(Problem(number, "", f"has {len(cells)} cells but the header has {len(header)}"))
-        record = dict(zip(header, (c for c in cells), strict=False))
-        item = parse_row(number, record, problems)
-        sku = record.get("sku", "").strip()
-        if sku:
-            if sku in first_row:
-                problems.append(Problem(number, "sku", f"duplicate SKU {sku!r} (first on row {first_row[sku]})"))
-                item = None
-            else:
-                first_row[sku] = number
-        if item is not None:
-            first = products.setdefault(item.product, item)
-            for name in PRODUCT_FIELDS:
-                if first is not item and getattr(item, name) and getattr(item, name) != getattr(first, name):
-                    problems.append(
-                        Problem(number, name, f"differs from row {first.row} of the same product {item.product!r}")
-                    )
-            if first is not item:
-                problems.extend(_text_conflicts(number, first, item))
-            parsed.append(item)
-        if progress and number % 1000 == 0:
-            progress(1000)
-    if problems:
-        raise InputRejected(str(path), problems)
-    return parsed
-
-
 def _text_column(kind: str, language: str, channel: str) -> str:
     return f"{kind}[{language}]" + (f"@{channel}" if channel else "")
-
-
-def _text_conflicts(number: int, first: CatalogRow, item: CatalogRow) -> list[Problem]:
-    """Localized product texts must agree across the rows of one product (empty cells agree with any)."""
-    problems = []
-    for key, fields in item.texts.items():
-        theirs = first.texts.get(key, {})
-        for name, value in fields.items():
-            if value and theirs.get(name) and value != theirs[name]:
-                column = _text_column(name, *key)
-                problems.append(
-                    Problem(number, column, f"differs from row {first.row} of the same product {item.product!r}")
-                )
-    return problems
-
-
-# ------------------------------------------------------------------------------------------- apply
-def _product_values(row: CatalogRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in PRODUCT_FIELDS}
-
-
-SKU_FIELDS = (
-    "product_id",
-    "attributes",
-    "images",
-    "barcode",
-    "weight_grams",
-    "cost",
-    "base_price",
-    "currency",
-    "active",
-    "lead_time_days",
-    "supplier",
-)
-
-
-def _sku_values(row: CatalogRow, product_id: int) -> dict[str, Any]:
-    """A row's SKU columns (:data:`SKU_FIELDS`)."""
-    return {
-        "product_id": product_id,
-        "attributes": row.attributes,
-        "images": row.images,
-        "barcode": row.barcode,
-        "weight_grams": row.weight_grams,
-        "cost": row.cost,
-        "base_price": row.base_price,
-        "currency": row.currency,
-        "active": row.active,
-        "lead_time_days": row.lead_time_days,
-        "supplier": row.supplier,
-    }
-
-
-def apply_rows(
-    session: Session, rows: list[CatalogRow], *, user: str, source: str, stock: StockMode = StockMode.CHECK
-) -> ImportSummary:
-    """Upsert validated rows (inside the caller's transaction). Idempotent. ``stock``: see :class:`StockMode`."""
-    summary = ImportSummary(rows=len(rows))
-    change_set = ChangeSet(user=user, reason=f"catalog import {source}", command="catalog import")
-    session.add(change_set)
-    session.flush()
-    summary.change_set_id = change_set.id
-    product_ids, updated_products = _upsert_products(session, rows, summary)
-    created_ids = _upsert_skus(session, rows, product_ids, change_set.id, summary)
-    costs.record_changes(session)
-    if updated_products:  # products whose content changed touch every SKU of theirs (their listings' content)
-        summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(updated_products))))
-    sku_ids = dict(session.execute(select(Sku.sku, Sku.id)).all())
-    _apply_texts(session, rows, product_ids, sku_ids, summary)
-    if stock is not StockMode.NONE:
-        counts = _StockCounts(change_set.id, f"stock count from {source}", user, stock is StockMode.CHECK)
-        counts.apply(session, rows, sku_ids, created_ids, summary)
-    if not summary.changed:
-        session.delete(change_set)
-        summary.change_set_id = None
-    return summary
-
-
-INSERT_CHUNK = 5000  # rows per multi-row INSERT ... RETURNING
-MOVEMENT_CHUNK = 50_000  # stock counts recorded per ledger call (bounds the statement parameter lists)
-
-
-def _upsert_products(
-    session: Session, rows: list[CatalogRow], summary: ImportSummary
-) -> tuple[dict[str, int], list[int]]:
-    """Create and update the products (the first row of each carries its content). Returns (product key
-    -> id, the ids of the existing products whose content changed)."""
-    product_rows: dict[str, CatalogRow] = {}
-    for row in rows:
-        product_rows.setdefault(row.product, row)
-    query = select(Product.id, Product.key, *(getattr(Product, name) for name in PRODUCT_FIELDS))
-    existing = (
-        {p.key: p for p in session.execute(query.where(Product.key.in_(list(product_rows))))}
-        if len(product_rows) < 30000
-        else {p.key: p for p in session.execute(query)}
-    )
-    new_products = [{"key": key, **_product_values(row)} for key, row in product_rows.items() if key not in existing]
-    product_ids = {key: p.id for key, p in existing.items()}
-    for start in range(0, len(new_products), INSERT_CHUNK):
-        result = session.connection().execute(
-            insert(Product).returning(Product.id, Product.key), new_products[start : start + INSERT_CHUNK]
-        )
-        product_ids.update({key: pid for pid, key in result})
-    summary.products_created = len(new_products)
-    updates = []
-    for key, product in existing.items():
-        values = _product_values(product_rows[key])
-        if any(getattr(product, k) != v for k, v in values.items()):
-            updates.append({"id": product.id, **values})
-    if updates:
-        session.execute(update(Product), updates)
-        summary.products_updated = len(updates)
-    return product_ids, [u["id"] for u in updates]
-
-
-def _upsert_skus(
-    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], change_set_id: int, summary: ImportSummary
-) -> set[int]:
-    """Create and update the SKUs; a changed base price or cost is a change item. Returns the new SKU ids."""
-    columns = [getattr(Sku, name) for name in ("id", "sku", *SKU_FIELDS)]
-    existing = {row.sku: row for row in session.execute(select(*columns))}  # narrow rows, no ORM objects
-    new_skus: list[CatalogRow] = []  # their parameter rows are built a chunk at a time (memory)
-    updates, price_items = [], []
-    for row in rows:
-        current = existing.get(row.sku)
-        if current is None:
-            new_skus.append(row)
-            continue
-        values = _sku_values(row, product_ids[row.product])
-        changed = {k: v for k, v in values.items() if getattr(current, k) != v}
-        if not changed:
-            summary.skus_unchanged += 1
-            continue
-        updates.append({"id": current.id, **values})
-        summary.changed_sku_ids.add(current.id)
-        price_items += [
-            _change_item(change_set_id, current.id, name, _text(getattr(current, name)), _text(values[name]))
-            for name in ("base_price", "cost")
-            if name in changed
-        ]
-        others = sorted(set(changed) - {"base_price", "cost"})
-        if others:  # the change set counts (and shows) every SKU it changed, not only its prices
-            price_items.append(_change_item(change_set_id, current.id, "catalog", None, ", ".join(others)))
-    created_ids: set[int] = set()
-    for start in range(0, len(new_skus), INSERT_CHUNK):
-        chunk = [
-            {"sku": row.sku, **_sku_values(row, product_ids[row.product])}
-            for row in new_skus[start : start + INSERT_CHUNK]
-        ]
-        result = session.connection().execute(insert(Sku).returning(Sku.id, Sku.sku), chunk)
-        by_sku = {row["sku"]: row for row in chunk}
-        items = []
-        for sid, sku in result:
-            created_ids.add(sid)
-            price = by_sku[sku]
-            items.append(
-                _change_item(change_set_id, sid, "created", None, f"{price['base_price']} {price['currency']}")
-            )
-        session.connection().execute(insert(ChangeItem), items)
-    summary.changed_sku_ids |= created_ids
-    summary.skus_created = len(new_skus)
-    if updates:
-        session.execute(update(Sku), updates)
-        summary.skus_updated = len(updates)
-    if price_items:
-        session.connection().execute(insert(ChangeItem), price_items)
-    return created_ids
-
-
-def _change_item(change_set_id: int, sku_id: int, name: str, old: str | None, new: str | None) -> dict[str, Any]:
-    return {"change_set_id": change_set_id, "sku_id": sku_id, "field": name, "old_value": old, "new_value": new}
-
-
-@dataclass(slots=True)
-class _StockCounts:
-    """Stock counts become ledger adjustments (count movements), audited as change items except a new
-    SKU's first count. With ``check``, a count taken (``stock_as_of``) before movements of its SKU and
-    warehouse that the ledger has since is not applied: it is reported as :class:`StaleStock`."""
-
-    change_set_id: int
-    reason: str
-    user: str
-    check: bool
-
-    def apply(
-        self,
-        session: Session,
-        rows: list[CatalogRow],
-        sku_ids: dict[str, int],
-        created_ids: set[int],
-        summary: ImportSummary,
-    ) -> None:
-        warehouses = ledger.warehouses_by_code(session)
-        current_levels = ledger.levels(session)
-        last_movement = _last_movement_ids(session)
-        movements, stock_items = [], []
-        stale: list[tuple[CatalogRow, str, int, int]] = []  # (row, warehouse, sku id, on hand)
-        for row in rows:
-            sku_id = sku_ids[row.sku]
-            for code, target in row.stock.items():
-                wh_id = warehouses[code]
-                on_hand = current_levels.get((sku_id, wh_id), (0, 0))[0]
-                if target == on_hand:
-                    continue
-                marker = last_movement.get((sku_id, wh_id), 0)
-                if self.check and row.stock_as_of is not None and marker > row.stock_as_of:
-                    stale.append((row, code, sku_id, on_hand))
-                    continue
-                movements.append(
-                    ledger.Movement(
-                        sku_id=sku_id,
-                        warehouse_id=wh_id,
-                        kind="count",
-                        on_hand_delta=target - on_hand,
-                        reserved_delta=0,
-                        reason=self.reason,
-                        user=self.user,
-                        key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
-                        change_set_id=self.change_set_id,
-                    )
-                )
-                if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
-                    stock_items.append(
-                        _change_item(self.change_set_id, sku_id, f"stock:{code}", str(on_hand), str(target))
-                    )
-                summary.changed_sku_ids.add(sku_id)
-        for start in range(0, len(movements), MOVEMENT_CHUNK):  # each (SKU, warehouse) once: chunks independent
-            summary.stock_movements += len(ledger.record(session, movements[start : start + MOVEMENT_CHUNK]))
-        if stock_items:
-            session.connection().execute(insert(ChangeItem), stock_items)
-        summary.stale_stock = _stale_stock(session, stale, warehouses)
-
-
-def _stale_stock(
-    session: Session, stale: list[tuple[CatalogRow, str, int, int]], warehouses: dict[str, int]
-) -> list[StaleStock]:
-    """Each stale count with the movements made after the file's position (read per SKU and warehouse)."""
-    from listing_sync.syncer.models import StockMovement
-
-    out = []
-    for row, code, sku_id, on_hand in stale[:1000]:  # a whole stale file: the first 1,000 name the problem
-        as_of = row.stock_as_of or 0
-        query = (
-            select(StockMovement)
-            .where(
-                StockMovement.sku_id == sku_id,
-                StockMovement.warehouse_id == warehouses[code],
-                StockMovement.id > as_of,
-            )
-            .order_by(StockMovement.id)
-        )
-        movements = [
-            LedgerEntry(m.id, m.kind, m.on_hand_delta, m.created_at.strftime("%Y-%m-%d %H:%M"), m.reason or "")
-            for m in session.scalars(query)
-        ]
-        out.append(StaleStock(row.sku, code, row.stock[code], on_hand, as_of, movements))
-    return out
-
-
-def _merged_texts(rows: list[CatalogRow]) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
-    """product key -> (language, channel) -> fields, merged over the product's rows (non-empty wins)."""
-    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-    for row in rows:
-        product = out.setdefault(row.product, {})
-        for key, fields in row.texts.items():
-            merged = product.setdefault(key, {})
-            for name, value in fields.items():
-                if value or name not in merged:
-                    merged[name] = value
-    return out
-
-
-def _apply_texts(
-    session: Session,
-    rows: list[CatalogRow],
-    product_ids: dict[str, int],
-    sku_ids: dict[str, int],
-    summary: ImportSummary,
-) -> None:
-    """Upsert localized product texts and SKU attribute values for the columns present in the file."""
-    touched_products = _apply_product_texts(session, rows, product_ids, summary)
-    _apply_sku_texts(session, rows, sku_ids, summary)
-    if touched_products:  # a product's texts are part of every one of its SKUs' listings
-        product_list = sorted(touched_products)
-        for start in range(0, len(product_list), TEXT_CHUNK):
-            summary.changed_sku_ids.update(
-                session.scalars(select(Sku.id).where(Sku.product_id.in_(product_list[start : start + TEXT_CHUNK])))
-            )
-    session.flush()
-
-
-@dataclass(slots=True)
-class _TextWrites:
-    """Rows to insert, update (by id) and delete (ids) in one text table, written in bulk."""
-
-    inserts: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-    deletes: list[int] = field(default_factory=list)
-
-    def write(self, session: Session, model: type[ProductText] | type[SkuText]) -> None:
-        if self.inserts:
-            session.execute(insert(model), self.inserts)
-        if self.updates:
-            session.execute(update(model), self.updates)  # bulk UPDATE by primary key
-        for start in range(0, len(self.deletes), TEXT_CHUNK):
-            session.execute(delete(model).where(model.id.in_(self.deletes[start : start + TEXT_CHUNK])))
-
-
-def _apply_product_texts(
-    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], summary: ImportSummary
-) -> set[int]:
-    """Upsert the products' localized texts; returns the ids of the products whose texts changed."""
-    wanted = _merged_texts(rows)
-    touched: set[int] = set()
-    if not any(wanted.values()):
-        return touched
-    ids = [product_ids[key] for key, texts in wanted.items() if texts]
-    existing: dict[tuple[int, str, str], Any] = {}
-    columns = (ProductText.id, ProductText.product_id, ProductText.language, ProductText.channel)
-    for start in range(0, len(ids), TEXT_CHUNK):
-        for text in session.execute(
-            select(*columns, ProductText.title, ProductText.description, ProductText.bullet_points).where(
-                ProductText.product_id.in_(ids[start : start + TEXT_CHUNK])
-            )
-        ):
-            existing[(text.product_id, text.language, text.channel)] = text
-    writes = _TextWrites()
-    for key, texts in wanted.items():
-        pid = product_ids[key]
-        for (language, channel), fields in texts.items():
-            if _upsert_product_text(writes, pid, language, channel, fields, existing.get((pid, language, channel))):
-                summary.texts_changed += 1
-                touched.add(pid)
-    writes.write(session, ProductText)
-    return touched
-
-
-def _upsert_product_text(
-    writes: _TextWrites, pid: int, language: str, channel: str, fields: dict[str, Any], current: Any
-) -> bool:
-    """Set the fields in the file over the stored text (a text left empty is deleted); True if it changed.
-    ``current`` is the stored row (id, title, description, bullet_points) or None."""
-    values: dict[str, Any] = {
-        "title": current.title if current else "",
-        "description": current.description if current else "",
-        "bullet_points": list(current.bullet_points or []) if current else [],
-    }
-    for name, value in fields.items():
-        values["bullet_points" if name == "bullets" else name] = value
-    empty = not (values["title"] or values["description"] or values["bullet_points"])
-    if current is None:
-        if empty:
-            return False
-        writes.inserts.append({"product_id": pid, "language": language, "channel": channel, **values})
-    elif empty:
-        writes.deletes.append(current.id)
-    elif all(getattr(current, k) == v for k, v in values.items()):
-        return False
-    else:
-        writes.updates.append({"id": current.id, **values})
-    return True
-
-
-def _apply_sku_texts(session: Session, rows: list[CatalogRow], sku_ids: dict[str, int], summary: ImportSummary) -> None:
-    """Upsert the SKUs' attribute values by language; their SKUs count as changed."""
-    sku_rows = [row for row in rows if row.attr_texts]
-    if not sku_rows:
-        return
-    ids = [sku_ids[row.sku] for row in sku_rows]
-    existing: dict[tuple[int, str], Any] = {}
-    for start in range(0, len(ids), TEXT_CHUNK):
-        for text in session.execute(
-            select(SkuText.id, SkuText.sku_id, SkuText.language, SkuText.attributes).where(
-                SkuText.sku_id.in_(ids[start : start + TEXT_CHUNK])
-            )
-        ):
-            existing[(text.sku_id, text.language)] = text
-    writes = _TextWrites()
-    for row in sku_rows:
-        sid = sku_ids[row.sku]
-        for language, values in row.attr_texts.items():
-            if _upsert_sku_text(writes, sid, language, values, existing.get((sid, language))):
-                summary.texts_changed += 1
-                summary.changed_sku_ids.add(sid)
-    writes.write(session, SkuText)
-
-
-def _upsert_sku_text(writes: _TextWrites, sid: int, language: str, values: dict[str, str], current: Any) -> bool:
-    """Merge the file's attribute values into the stored ones ("" removes one; a text left empty is
-    deleted); True if it changed. ``current`` is the stored row (id, attributes) or None."""
-    merged: dict[str, Any] = dict(current.attributes or {}) if current else {}
-    for name, value in values.items():
-        if value:
-            merged[name] = value
-        else:
-            merged.pop(name, None)
-    if current is None:
-        if not merged:
-            return False
-        writes.inserts.append({"sku_id": sid, "language": language, "attributes": merged})
-    elif not merged:
-        writes.deletes.append(current.id)
-    elif merged == dict(current.attributes or {}):
-        return False
-    else:
-        writes.updates.append({"id": current.id, "attributes": merged})
-    return True
-
-
-def _last_movement_ids(session: Session) -> dict[tuple[int, int], int]:
-    from listing_sync.syncer.models import StockMovement
-    from sqlalchemy import func
-
-    query = select(StockMovement.sku_id, StockMovement.warehouse_id, func.max(StockMovement.id)).group_by(
-        StockMovement.sku_id, StockMovement.warehouse_id
-    )
-    return {(s, w): m for s, w, m in session.execute(query)}
 
 
 def _text(value: Any) -> str | None:
@@ -947,12 +510,17 @@ def import_file(
     progress: Progress | None = None,
     stock: StockMode = StockMode.CHECK,
 ) -> ImportSummary:
-    """Validate the whole file, then apply it in the caller's transaction (``stock``: :class:`StockMode`)."""
+    """Validate the whole file (one streaming pass into a compact index: :mod:`syncer.catalog_index`),
+    then apply it in chunks in the caller's transaction (:mod:`syncer.catalog_apply`; ``stock``:
+    :class:`StockMode`). Nothing is applied unless the whole file is clean."""
+    from listing_sync.syncer.catalog_apply import apply_index, stored_hashes
+    from listing_sync.syncer.catalog_index import build_index
+
     warehouses = {code for (code,) in session.execute(select(Warehouse.code))}
     channels = {name for (name,) in session.execute(select(Channel.name))}
-    rows = validate_file(path, warehouses, progress, channels or None)
+    index = build_index(path, warehouses, progress, channels or None, stored_hashes(session))
     digest = _file_digest(path)
-    return apply_rows(session, rows, user=user, source=f"{path.name} ({digest})", stock=stock)
+    return apply_index(session, index, user=user, source=f"{path.name} ({digest})", stock=stock)
 
 
 # ------------------------------------------------------------------------------------------ export

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -94,6 +95,14 @@ class Sku(Base):
 
     product: Mapped[Product] = relationship(back_populates="skus")
     __table_args__ = (CheckConstraint("base_price >= 0", name="base_price_not_negative"),)
+
+
+#: a digest of the file row the catalog import last applied to the SKU / product (migration
+#: ``0014_import_row_hash``): a re-import skips a row whose digest is unchanged. Database triggers clear it
+#: when anything else writes a hashed column or the row's texts. A table column only, like
+#: ``content_basis`` below: read and written by the import's Core statements.
+table_of(Sku).append_column(Column("row_hash", LargeBinary(16), nullable=True))
+table_of(Product).append_column(Column("row_hash", LargeBinary(16), nullable=True))
 
 
 class SkuCost(Base):

@@ -199,7 +199,7 @@ def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
             try:
                 for number, row in enumerate(reader, start=2):  # noqa: B007 (number is read after an error)
                     if any(cell.strip() for cell in row):
-                        yield number, [unescape_cell(cell) for cell in row]
+                        yield number, [unescape_cell(cell) if cell[:1] == "'" else cell for cell in row]
             except csv.Error as exc:
                 raise InputRejected(str(path), [_csv_problem(number + 1, exc)]) from None
 
