@@ -98,7 +98,7 @@ class Sku(Base):
 
 
 #: a digest of the file row the catalog import last applied to the SKU / product (migration
-#: ``0014_import_row_hash``): a re-import skips a row whose digest is unchanged. Database triggers clear it
+#: ``0015_import_row_hash``): a re-import skips a row whose digest is unchanged. Database triggers clear it
 #: when anything else writes a hashed column or the row's texts. A table column only, like
 #: ``content_basis`` below: read and written by the import's Core statements.
 table_of(Sku).append_column(Column("row_hash", LargeBinary(16), nullable=True))

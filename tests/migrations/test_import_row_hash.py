@@ -1,4 +1,4 @@
-"""Revision 0014: the import's row hashes, and the triggers that clear them, come and go cleanly."""
+"""Revision 0015: the import's row hashes, and the triggers that clear them, come and go cleanly."""
 
 import os
 from pathlib import Path
@@ -8,7 +8,7 @@ from alembic import command
 from listing_sync.syncer import db
 from sqlalchemy import inspect
 
-BEFORE = "0013_content_basis"
+BEFORE = "0014_sku_content_version"
 URLS = ["sqlite"] + (["postgresql"] if os.environ.get("SYNCER_TEST_DATABASE_URL") else [])
 
 
@@ -24,8 +24,11 @@ def test_upgrade_downgrade_upgrade(tmp_path: Path, backend: str) -> None:
     try:
         db.upgrade(url)
         assert _has_row_hash(url) == {"skus": True, "products": True}
+        others = _other_triggers(url)
+        assert others or backend == "postgresql"
         command.downgrade(db.alembic_config(url), BEFORE)
         assert _has_row_hash(url) == {"skus": False, "products": False}
+        assert _other_triggers(url) == others  # the earlier revisions' triggers survive (no table rebuild)
         db.upgrade(url)
         assert _has_row_hash(url) == {"skus": True, "products": True}
     finally:
@@ -39,6 +42,18 @@ def _has_row_hash(url: str) -> dict[str, bool]:
     try:
         found = inspect(engine)
         return {t: "row_hash" in {c["name"] for c in found.get_columns(t)} for t in ("skus", "products")}
+    finally:
+        engine.dispose()
+
+
+def _other_triggers(url: str) -> set[str]:
+    if not url.startswith("sqlite"):
+        return set()
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+            return {n for n in names if "row_hash" not in n}
     finally:
         engine.dispose()
 

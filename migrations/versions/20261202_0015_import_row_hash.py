@@ -6,16 +6,16 @@ clears it (triggers below), so a hash is only ever present while the stored row 
 wrote: an UPDATE of a hashed column that does not set the hash itself, or any write to the product's or
 SKU's texts, sets it to NULL, and the next import compares that row column by column again.
 
-Revision ID: 0014_import_row_hash
-Revises: 0013_content_basis
+Revision ID: 0015_import_row_hash
+Revises: 0014_sku_content_version
 Create Date: 2026-12-02 04:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_import_row_hash"
-down_revision = "0013_content_basis"
+revision = "0015_import_row_hash"
+down_revision = "0014_sku_content_version"
 branch_labels = None
 depends_on = None
 
@@ -105,6 +105,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_row_hash_stale" + (f" ON {table}" if postgresql else ""))
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS row_hash_stale()")
-    for table in HASHED:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("row_hash")
+    for table in HASHED:  # a plain DROP COLUMN (SQLite >= 3.35): a table rebuild would drop other triggers
+        op.drop_column(table, "row_hash")
