@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-from listing_sync.adapters.ratelimits import TokenBucket
+from listing_sync.adapters.ratelimits import LocalLimits, TokenBucket
 
 Handler = Callable[..., httpx.Response]
 #: how an emulator sends one webhook: (url, headers, body) -> the receiver's HTTP status
@@ -333,6 +333,9 @@ class EmulatorHub:
         self.faults = faults
         self._emulators: dict[str, Emulator] = {}
         self._lock = threading.Lock()
+        # the adapters' side of these emulators' budgets: one bucket per credential for as long as the
+        # emulators live (the marketplace they stand for), not one per process or per adapter
+        self.limits = LocalLimits()
 
     def get(self, channel: Any) -> Emulator:
         from listing_sync.adapters.registry import emulator_class

@@ -8,7 +8,8 @@ Two stores hand out limiters by key (a digest of the marketplace, host and crede
 limiter's name, see :func:`limit_key`):
 
 * :class:`LocalLimits`: :class:`TokenBucket` objects in this process (every adapter given the same store
-  shares them; without a store each adapter has its own, as before).
+  shares them; :func:`process_limits` is the one store of the process, what ``SYNCER_RATE_LIMITS=local``
+  and ``auto`` without Redis use; an adapter given no store has its own).
 * :class:`RedisLimits`: one Redis hash per key, taken and paused by one Lua script (GCRA: the bucket's
   "theoretical arrival time" on Redis's own clock), so N worker processes on several machines never send
   more than one budget, and a Retry-After one of them got holds them all off.
@@ -30,7 +31,16 @@ from typing import Any, Protocol
 
 from listing_sync.adapters.base import TransientError
 
-__all__ = ["Limiter", "LocalLimits", "RateStore", "RedisBucket", "RedisLimits", "TokenBucket", "limit_key"]
+__all__ = [
+    "Limiter",
+    "LocalLimits",
+    "RateStore",
+    "RedisBucket",
+    "RedisLimits",
+    "TokenBucket",
+    "limit_key",
+    "process_limits",
+]
 
 #: how long a plain waiter steps aside while an urgent one waits for the same limiter (seconds)
 YIELD_SECONDS = 0.005
@@ -223,6 +233,16 @@ class LocalLimits(_Stores):
         self, key: str, rate: float, burst: float, clock: Callable[[], float], sleep: Callable[[float], None]
     ) -> TokenBucket:
         return TokenBucket(rate, burst, clock=clock, sleep=sleep)
+
+
+_PROCESS = LocalLimits()
+
+
+def process_limits() -> LocalLimits:
+    """The one local store of this process: every adapter of a credential, whichever command or job built
+    it, takes from the same bucket (a second adapter does not start with a full one the marketplace has
+    already spent)."""
+    return _PROCESS
 
 
 # GCRA on Redis's clock. KEYS[1]: the hash (tat = when the bucket is full again minus nothing owed,

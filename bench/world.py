@@ -105,7 +105,9 @@ class BenchContext(Context):
     def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
-        return build_adapter(channel, hub=self.hub, clock=self.vt.clock, sleep=self.vt.sleep, tokens=self.tokens)
+        return build_adapter(
+            channel, hub=self.hub, clock=self.vt.clock, sleep=self.vt.sleep, tokens=self.tokens, limits=self.hub.limits
+        )
 
 
 def catalog_csv(products: int) -> str:
@@ -148,7 +150,7 @@ class RealTimeContext(BenchContext):
     def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
-        return build_adapter(channel, hub=self.hub, tokens=self.tokens)
+        return build_adapter(channel, hub=self.hub, tokens=self.tokens, limits=self.hub.limits)
 
 
 class RealTimeHub(VirtualHub):

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # per credential in DATA_DIR/tokens; "memory" = this process only
     token_cache: Literal["auto", "file", "redis", "memory"] = "auto"
     # where each marketplace credential's rate budget is kept: "auto" = Redis when the queue is on Redis
-    # (every worker process shares it), else each adapter its own; "local" = shared within this process
+    # (every worker process shares it), else "local" = one bucket per credential shared within this process
     rate_limits: Literal["auto", "redis", "local"] = "auto"
     #: while a channel pushes price or content work, its stock lane looks for quantity pushes (from orders
     #: and stock changes) this often and sends them first; 0 = off (quantities wait for the backlog)

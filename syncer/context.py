@@ -224,23 +224,31 @@ class Context:
         return process_cache()
 
     @cached_property
-    def limits(self) -> RateStore | None:
+    def limits(self) -> RateStore:
         """Where each marketplace credential's rate budget is kept (``SYNCER_RATE_LIMITS``): Redis, shared
-        by every process of the deployment; one store for this process; or None, each adapter its own."""
-        from listing_sync.adapters.ratelimits import LocalLimits, RedisLimits
+        by every process of the deployment, or this process's one local store (``auto`` without Redis)."""
+        from listing_sync.adapters.ratelimits import RedisLimits, process_limits
 
         mode: str = self.settings.rate_limits
         if mode == "auto":
-            mode = "redis" if self.settings.huey_backend == "redis" else "adapter"
+            mode = "redis" if self.settings.huey_backend == "redis" else "local"
         if mode == "redis":
             url = self.settings.redis_url.get_secret_value()
             return RedisLimits.from_url(url, prefix=f"{self.settings.queue_name}:rate:")
-        return LocalLimits() if mode == "local" else None
+        return process_limits()
+
+    def limits_for(self, channel: ChannelConfig) -> RateStore:
+        """The store of ``channel``'s budget: :attr:`limits`, except that an emulated channel's local budget
+        is its emulator hub's (a fresh data directory is a fresh marketplace, with a full bucket)."""
+        from listing_sync.adapters.ratelimits import LocalLimits
+
+        if channel.emulated and isinstance(self.limits, LocalLimits):
+            return self.hub.limits
+        return self.limits
 
     def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
-        shared = {} if self.limits is None else {"limits": self.limits}
         return build_adapter(
             channel,
             trace_path=self.http_trace,
@@ -248,7 +256,7 @@ class Context:
             trace_personal_data_until=self.settings.trace_personal_data_until,
             timeout=self.settings.http_timeout_seconds,
             tokens=self.tokens,
-            **shared,
+            limits=self.limits_for(channel),
         )
 
 

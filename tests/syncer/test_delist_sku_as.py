@@ -33,11 +33,6 @@ def taobao_world(tmp_path: Path, extra: str = "") -> Context:
     settings = Settings(_env_file=None, data_dir=data)
     db.upgrade(settings.resolved_database_url)
     context = Context(settings=settings)
-    # These tests count the calls a delisting takes; a throttled attempt retried would count twice. Each
-    # sync's adapter starts with a full bucket while the emulator's was spent by the first sync's order
-    # back-fill (the closing note of session 4 names this): the rate itself is tested in
-    # tests/adapters/test_ratelimits.py and tests/syncer/test_fault_soak.py.
-    context.hub.get(context.channel("taobao")).enforce_rate = False
     with (EXAMPLE / "catalog.csv").open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["product"] == "TEE-HAN"]
     for row in rows:  # one warehouse, one channel
