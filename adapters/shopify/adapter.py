@@ -302,9 +302,13 @@ class ShopifyAdapter(HttpAdapter):
     # -- chunking -------------------------------------------------------------------------------------
     def chunks(self, op: Operation, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
         """Prices go one product per call: group by the ref's product id (unknown ones together). Publish
-        batches hold at most one SKU search's worth of SKUs (the adoption check of their new drafts)."""
+        batches hold at most one SKU search's worth of SKUs (the adoption check of their new drafts).
+        Delist/relist change a whole product's status: a call holds every SKU of up to 25 products."""
         if op is Operation.PUBLISH:
             yield from self._publish_chunks(items)
+            return
+        if op in (Operation.DELIST, Operation.RELIST):
+            yield from self._status_chunks(items)
             return
         if op is not Operation.PRICE:
             yield from super().chunks(op, items)
@@ -318,6 +322,25 @@ class ShopifyAdapter(HttpAdapter):
         for group in groups.values():
             for start in range(0, len(group), size):
                 yield group[start : start + size]
+
+    def _status_chunks(self, items: Sequence[ItemT]) -> Iterator[list[ItemT]]:
+        """Whole products, at most ``limits.delist`` of them per chunk (one aliased ``productUpdate`` each);
+        a SKU without a product id counts as a product of its own (it may be one once looked up)."""
+        groups: dict[object, list[ItemT]] = {}
+        for n, item in enumerate(items):
+            ref = getattr(item, "ref", None)
+            key = (ref.get("product_id") or ref.external_id) if ref is not None else None
+            groups.setdefault(key if key else ("unbound", n), []).append(item)
+        chunk: list[ItemT] = []
+        products = 0
+        for group in groups.values():
+            if products == self.limits.delist:
+                yield chunk
+                chunk, products = [], 0
+            chunk.extend(group)
+            products += 1
+        if chunk:
+            yield chunk
 
     # -- stock ----------------------------------------------------------------------------------------
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[ItemResult]:
