@@ -8,10 +8,10 @@ until applied, the day's request budget; ``options.feed_threshold`` fixes a size
   the change minutes later, so every accepted item is ``ItemResult(state="submitted")``; it is confirmed
   by read-back (:meth:`listings`), never reported as applied here.
 * **feed path** (threshold or more): one ``JSON_LISTINGS_FEED`` (createFeedDocument, PUT to the presigned
-  URL, createFeed), then the adapter POLLS ``getFeed`` through the ``feed_status`` limiter (one call per
-  ``feed_poll_seconds``; the limiter's injectable sleep does the waiting, there is no sleep here), reads
-  the processing report and maps ``issues[]`` back per ``messageId``: items without an ERROR issue are
-  ``applied``, the others fail with Amazon's messages. If the feed is not done within
+  URL, createFeed), then the adapter POLLS ``getFeed`` with back-off (:func:`poll_times`: after
+  ``feed_poll_seconds``, then twice as long each time up to four times it; the HTTP layer's injectable
+  sleep waits), reads the processing report and maps ``issues[]`` back per ``messageId``: items without an
+  ERROR issue are ``applied``, the others fail with Amazon's messages. If the feed is not done within
   ``feed_wait_seconds`` the items stay ``submitted`` (their ref carries ``feed_id`` and ``message_id``);
   :meth:`feed_results` reads the report later.
 
@@ -43,7 +43,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import math
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -93,6 +93,33 @@ FEED_LATENCY_S = 1800.0  # reported fixed processing time of a JSON_LISTINGS_FEE
 PATCH_LATENCY_S = 300.0  # "minutes later" for an ACCEPTED patch
 FEED_THRESHOLD = int((FEED_LATENCY_S - PATCH_LATENCY_S) * PATCH_RATE)  # 7500
 FEED_MAX_MESSAGES = 25_000  # listings-feed-schema-v2 messages.maxItems
+POLL_BACKOFF_CAP = 4  # getFeed waits double from feed_poll_seconds up to this many times it
+FEED_SMOOTHING = 0.5  # weight of the newest observed feed time in the moving figure
+
+#: seconds from createFeed to a final getFeed as observed, a moving figure kept with the credential's
+#: ``feed_status`` limiter (shared as its budget is: per process, per emulator hub): how many polls
+#: the next feed will take, for :meth:`AmazonAdapter.estimate_calls`
+_FEED_SECONDS: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def poll_times(first: float, wait: float) -> Iterator[float]:
+    """Seconds after createFeed at which getFeed is called: ``first``, then waits doubling up to
+    ``POLL_BACKOFF_CAP`` x ``first``, never past ``wait`` (the last poll is at ``wait``; ``wait`` 0: one
+    poll at once). A feed done after T seconds takes ``polls(T)`` calls however T compares with ``first``."""
+    at, step = 0.0, first
+    while True:
+        at = min(at + step, wait)
+        yield at
+        if at >= wait:
+            return
+        step = min(step * 2, first * POLL_BACKOFF_CAP)
+
+
+def polls(first: float, wait: float, seconds: float) -> int:
+    """getFeed calls for a feed final after ``seconds`` (the poll at or after it, or the last at ``wait``)."""
+    until = min(seconds, wait)
+    return next(n for n, at in enumerate(poll_times(first, wait), 1) if at >= until)
+
 
 #: limiter name -> documented (rate per second, burst) of the operation(s) it guards
 QUOTAS: dict[str, tuple[float, float]] = {
@@ -225,9 +252,6 @@ class AmazonAdapter(HttpAdapter):
     def __init__(self, channel: Any, *, now: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
         self.now = now or (lambda: datetime.now(UTC))
         super().__init__(channel, **kwargs)
-        poll = self.http.limiter("feed_status")
-        poll.set_rate(min(QUOTAS["feed_status"][0], 1.0 / self.options.feed_poll_seconds))
-        poll.burst = 1.0
         self._used_today = 0  # pushes recorded today before this instance (seed_revisions)
         self._calls_at_seed = 0
 
@@ -332,8 +356,9 @@ class AmazonAdapter(HttpAdapter):
     def estimate_calls(self, op: Operation, items: Sequence[BatchItem]) -> int:
         """On the per-SKU path (:meth:`write_way`) one request per SKU (publish: the parent and each child, a
         price PATCH first for a listing published before); on the feed path one JSON_LISTINGS_FEED: create the
-        document, upload, createFeed, a getFeed every ``feed_poll_seconds`` for the feed's expected
-        processing time, the report document and its download. Quantity 0 always goes by PATCH."""
+        document, upload, createFeed, the getFeed polls of :func:`poll_times` until the feed's expected
+        processing time (:meth:`expected_feed_seconds`), the report document and its download. Quantity 0
+        always goes by PATCH."""
         if op is Operation.PUBLISH:
             groups = publish_groups(items)
             messages = sum(len(g.skus) + (1 if g.variations else 0) for g in groups)
@@ -404,8 +429,18 @@ class AmazonAdapter(HttpAdapter):
         return self.options.daily_request_budget
 
     def _feed_calls(self, messages: int) -> int:
-        polls = max(1, math.ceil(min(FEED_LATENCY_S, self.options.feed_wait_seconds) / self.options.feed_poll_seconds))
-        return -(-messages // FEED_MAX_MESSAGES) * (3 + polls + 2)
+        count = polls(self.options.feed_poll_seconds, self.options.feed_wait_seconds, self.expected_feed_seconds())
+        return -(-messages // FEED_MAX_MESSAGES) * (3 + count + 2)
+
+    def expected_feed_seconds(self) -> float:
+        """How long the next feed is expected to run: the moving figure of the feeds this credential's
+        limiter saw finish, else Amazon's reported ~30 minutes (``FEED_LATENCY_S``)."""
+        return _FEED_SECONDS.get(self.http.limiter("feed_status"), FEED_LATENCY_S)
+
+    def _observe_feed(self, seconds: float) -> None:
+        limiter = self.http.limiter("feed_status")
+        before = _FEED_SECONDS.get(limiter)
+        _FEED_SECONDS[limiter] = seconds if before is None else before + FEED_SMOOTHING * (seconds - before)
 
     def _use_feed(self, messages: int) -> bool:
         return messages > 0 and self.write_way(messages)[0].name == "feed"
@@ -698,15 +733,19 @@ class AmazonAdapter(HttpAdapter):
         return self.http.post(f"{m.FEEDS}/feeds", json=spec, limiter="create_feed", ok_statuses=(202,)).json()["feedId"]
 
     def _await_feed(self, feed_id: str) -> dict[str, Any] | None:
-        """Poll getFeed through the ``feed_status`` limiter (it does the waiting) until a final status,
-        or None once ``feed_wait_seconds`` have passed."""
-        deadline = self.clock() + self.options.feed_wait_seconds
-        while True:
+        """Poll getFeed at :func:`poll_times` until a final status (its time goes into the moving figure),
+        or None once ``feed_wait_seconds`` have passed. Back-off bounds the polls of a long feed (Amazon
+        reports ~30 min: 17 polls where one every 30 s made 60) and keeps a short one to a few."""
+        start = self.clock()
+        for at in poll_times(self.options.feed_poll_seconds, self.options.feed_wait_seconds):
+            pause = start + at - self.clock()
+            if pause > 0:
+                self.http.sleep(pause)
             feed = self.http.get(f"{m.FEEDS}/feeds/{quote(feed_id, safe='')}", limiter="feed_status").json()
             if feed.get("processingStatus") in ("DONE", "FATAL", "CANCELLED"):
+                self._observe_feed(self.clock() - start)
                 return feed
-            if self.clock() >= deadline:
-                return None
+        return None
 
     def _report(self, document_id: str) -> dict[str, Any]:
         doc = self.http.get(f"{m.FEEDS}/documents/{quote(document_id, safe='')}", limiter="feed_result").json()

@@ -3,6 +3,7 @@ the calls each way makes (checked against the emulator)."""
 
 from __future__ import annotations
 
+from listing_sync.adapters.amazon.adapter import poll_times, polls
 from listing_sync.adapters.base import Money, Operation, PriceUpdate, StockUpdate, WriteWay, cheapest_way
 
 from .conftest import build
@@ -26,9 +27,10 @@ def test_below_the_threshold_requests_win_and_the_plan_says_why(clock):
 def test_from_the_threshold_on_one_feed_and_its_calls(clock):
     adapter = build(clock, options={"feed_threshold": 50, "feed_poll_seconds": 60, "feed_wait_seconds": 600})
     note = adapter.write_path(Operation.PRICE, prices(50))
-    assert note is not None and note.startswith("price: one JSON_LISTINGS_FEED for 50 messages (15 calls")
-    # createFeedDocument, upload, createFeed, 10 polls (600 s / 60 s), getFeedDocument, download
-    assert adapter.estimate_calls(Operation.PRICE, prices(50)) == 15
+    assert note is not None and note.startswith("price: one JSON_LISTINGS_FEED for 50 messages (9 calls")
+    # createFeedDocument, upload, createFeed, polls at 60, 180, 420 and 600 s (the wait ends before the
+    # expected ~30 min), getFeedDocument, download
+    assert adapter.estimate_calls(Operation.PRICE, prices(50)) == 9
 
 
 def test_quantity_zero_always_goes_by_request(clock):
@@ -47,12 +49,14 @@ def test_the_estimate_is_what_the_patch_path_sends(world_factory):
 
 # ---------------------------------------------------------------------------------- the cost model
 def test_without_a_threshold_the_way_applied_first_wins_and_a_tie_goes_to_fewer_calls(clock):
-    adapter = build(clock)  # feed_poll_seconds 30, feed_wait_seconds 3600: a feed is 3 + 60 + 2 = 65 calls
+    # feed_poll_seconds 30, feed_wait_seconds 3600, ~30 min expected: polls at 30, 90, 210, then every
+    # 120 s to 1,890 s (17), so a feed is 3 + 17 + 2 = 22 calls
+    adapter = build(clock)
     way, why = adapter.write_way(7_499)  # 7,499 / 5 s + 300 s = 1,799.8 s < 1,800 s
     assert way.name == "requests" and why.endswith(": applied sooner")
-    way, why = adapter.write_way(7_500)  # 1,800 s either way: the feed's 65 calls beat 7,500
-    assert (way.name, way.calls) == ("feed", 65) and why.endswith(": applied as soon, in fewer calls")
-    assert adapter.estimate_calls(Operation.PRICE, prices(7_500)) == 65
+    way, why = adapter.write_way(7_500)  # 1,800 s either way: the feed's 22 calls beat 7,500
+    assert (way.name, way.calls) == ("feed", 22) and why.endswith(": applied as soon, in fewer calls")
+    assert adapter.estimate_calls(Operation.PRICE, prices(7_500)) == 22
     assert adapter.estimate_calls(Operation.PRICE, prices(7_499)) == 7_499
 
 
@@ -90,3 +94,31 @@ def test_cheapest_way_prefers_what_fits_then_the_soonest_then_fewer_calls():
     assert cheapest_way([tie, slow_small]) is slow_small
     neither = [WriteWay("requests", 500, 100.0, 10), WriteWay("feed", 65, 1_800.0, 10)]
     assert cheapest_way(neither).name == "feed"  # none fits: the fewest calls
+
+
+# ---------------------------------------------------------------------------------- feed polls
+def test_polls_back_off_so_a_long_feed_takes_a_bounded_few():
+    assert list(poll_times(30, 600)) == [30, 90, 210, 330, 450, 570, 600]  # doubling up to 4 x 30 s, then 120 s
+    assert list(poll_times(30, 0)) == [0]  # no wait: one look at once
+    assert polls(30, 3600, 60) == 2  # the emulator's 60 s feed: IN_PROGRESS at 30 s, DONE at 90 s
+    assert polls(30, 3600, 1800) == 17  # Amazon's ~30 min: one poll every 30 s made 60
+    assert polls(30, 600, 1800) == 7  # not done by the wait: the last poll is at the wait
+
+
+def test_the_estimate_follows_the_feed_times_observed(world_factory):
+    """Before any feed the estimate expects Amazon's ~30 min (17 polls); once a feed was seen to finish
+    (the emulator's takes 60 s: polls at 30 and 90 s) the next feed's estimate is exactly what it sends."""
+    world = world_factory(options={"feed_threshold": 2})
+    assert world.adapter.expected_feed_seconds() == 1800
+    assert world.adapter.estimate_calls(Operation.PRICE, prices(3)) == 3 + 17 + 2
+
+    def sent(push) -> int:
+        before = len(world.emulator.requests)
+        assert all(r.ok for r in push())
+        return sum(1 for r in world.emulator.requests[before:] if not r.url.path.endswith("/auth/o2/token"))
+
+    first = sent(lambda: world.adapter.push_prices(prices(3)))
+    assert first == 3 + 2 + 2
+    assert world.adapter.expected_feed_seconds() == 90
+    predicted = world.adapter.estimate_calls(Operation.PRICE, prices(4))
+    assert predicted == sent(lambda: world.adapter.push_prices(prices(4))) == 7
