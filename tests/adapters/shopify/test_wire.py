@@ -465,6 +465,24 @@ def test_delist_and_relist_set_product_status_in_one_aliased_request(build):
     assert sent(route.calls[1].request)["variables"] == {"p0": {"id": "gid://shopify/Product/7", "status": "ACTIVE"}}
 
 
+def test_a_status_batch_holds_whole_products_25_to_a_call(build):
+    """Delist/relist change a product's status, one aliased productUpdate per product: the batches the
+    planner sends hold every SKU of up to 25 products (not 25 SKUs), and the estimate counts the same."""
+    adapter = build()
+
+    def request(product: int, size: str) -> DelistRequest:
+        gid = f"gid://shopify/Product/{product}"
+        return DelistRequest(f"P{product}-{size}", ListingRef(f"P{product}-{size}", gid, {"product_id": gid}))
+
+    bound = [request(p, size) for p in range(30) for size in "SMLX"]  # 30 products x 4 variants
+    unbound = [DelistRequest("NEW-1"), DelistRequest("NEW-2")]  # each may be a product of its own
+    for op in (Operation.DELIST, Operation.RELIST):
+        chunks = list(adapter.chunks(op, bound + unbound))
+        assert [len(c) for c in chunks] == [100, 22]  # 25 products; then 5 products and 2 unknown SKUs
+        assert {r.ref.external_id for r in chunks[0]} == {f"gid://shopify/Product/{p}" for p in range(25)}
+        assert adapter.estimate_calls(op, bound + unbound) == 2
+
+
 # ---------------------------------------------------------------------------------------- orders
 def order_node(n: int, *, lines_more: bool = False) -> dict:
     return {
