@@ -593,19 +593,23 @@ class AliExpressEmulator(Emulator):
     def generate_orders(self, count: int) -> list[str]:
         """Create ``count`` seeded orders for on-sale SKUs with stock, decrementing stock."""
         made: list[str] = []
+        # built once (a sale changes only its own SKU): the list a rebuild per order would give, in order
+        choices = [
+            (pid, code, sku)
+            for pid, p in sorted(self.state["products"].items())
+            if p["status"] == "onSelling"
+            for code, sku in sorted(p["skus"].items())
+            if sku["inventory"] > 0
+        ]
         for _ in range(count):
-            choices = [
-                (pid, code, sku)
-                for pid, p in sorted(self.state["products"].items())
-                if p["status"] == "onSelling"
-                for code, sku in sorted(p["skus"].items())
-                if sku["inventory"] > 0
-            ]
             if not choices:
                 break
-            pid, code, sku = self.rng.choice(choices)
+            picked = self.rng.choice(choices)
+            pid, code, sku = picked
             qty = self.rng.randint(1, min(3, sku["inventory"]))
             sku["inventory"] -= qty
+            if sku["inventory"] <= 0:
+                choices = [c for c in choices if c is not picked]
             unit = sku["discount_price"] or sku["price"]
             total = str((Decimal(unit) * qty).quantize(Decimal("0.01")))
             oid = str(self.next_id("order", 8100000000000000))

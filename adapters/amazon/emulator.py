@@ -904,14 +904,17 @@ class AmazonEmulator(Emulator):
         with self._lock:
             self._settle()
             ids = []
+            # built once: a sale changes only its own listing (dropped here once no longer buyable)
+            sellable = [s for s, it in sorted(self.state["listings"].items()) if BUYABLE in self._statuses(it)]
             for _ in range(count):
-                sellable = [s for s, it in sorted(self.state["listings"].items()) if BUYABLE in self._statuses(it)]
                 if not sellable:
                     break
                 sku = self.rng.choice(sellable)
                 attrs = self.state["listings"][sku]["attributes"]
                 qty = min(_quantity(attrs) or 0, self.rng.randint(1, 2))
                 _set_quantity(attrs, (_quantity(attrs) or 0) - qty)
+                if BUYABLE not in self._statuses(self.state["listings"][sku]):
+                    sellable.remove(sku)
                 n = self.next_id("order", 1000000)
                 order_id = f"{100 + n % 900:03d}-{n:07d}-{self.rng.randint(0, 9999999):07d}"
                 line = {

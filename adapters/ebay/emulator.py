@@ -971,21 +971,25 @@ class EbayEmulator(Emulator):
     # -- back office (tests, demo) -------------------------------------------------------------------
     def generate_orders(self, count: int) -> list[str]:
         ids = []
+        # built once: a sale changes only the stock of its SKU's offers (dropped here when sold out)
+        offers = sorted(
+            (
+                o
+                for o in self.state["offers"].values()
+                if o["status"] == "PUBLISHED" and (o.get("availableQuantity") or 0) > 0
+            ),
+            key=lambda o: o["offerId"],
+        )
+        offers = [o for o in offers if self._stock(o["sku"]) > 0]
         for _ in range(count):
-            offers = sorted(
-                (
-                    o
-                    for o in self.state["offers"].values()
-                    if o["status"] == "PUBLISHED" and (o.get("availableQuantity") or 0) > 0
-                ),
-                key=lambda o: o["offerId"],
-            )
-            offers = [o for o in offers if self._stock(o["sku"]) > 0]
             if not offers:
                 break
             offer = self.rng.choice(offers)
             quantity = min(self.rng.randint(1, 2), offer["availableQuantity"], self._stock(offer["sku"]))
             self._add_stock(offer, -quantity)
+            if not offer["availableQuantity"] or self._stock(offer["sku"]) <= 0:
+                sku = offer["sku"]
+                offers = [o for o in offers if o["sku"] != sku or (o["availableQuantity"] > 0 and self._stock(sku) > 0)]
             price = Decimal(offer["pricingSummary"]["price"]["value"])
             currency = offer["pricingSummary"]["price"]["currency"]
             cost = f"{price * quantity:.2f}"

@@ -992,14 +992,15 @@ class ShopifyEmulator(Emulator):
         loc = self.state["locations"][0]["id"]
         currency = self.state["currency"]
         ids = []
+        # built once (a sale changes only its own variants' levels): the list a rebuild per order would give
+        candidates = [
+            v
+            for v in self.state["variants"].values()
+            if v["sku"]
+            and self.state["products"][v["productId"]]["status"] == "ACTIVE"
+            and self.state["inventory"][v["inventoryItemId"]]["levels"].get(loc, 0) > 0
+        ]
         for _ in range(count):
-            candidates = [
-                v
-                for v in self.state["variants"].values()
-                if v["sku"]
-                and self.state["products"][v["productId"]]["status"] == "ACTIVE"
-                and self.state["inventory"][v["inventoryItemId"]]["levels"].get(loc, 0) > 0
-            ]
             if not candidates:
                 break
             picked = self.rng.sample(candidates, k=min(len(candidates), self.rng.randint(1, 2)))
@@ -1011,6 +1012,8 @@ class ShopifyEmulator(Emulator):
                 qty = self.rng.randint(1, min(2, levels[loc]))
                 levels[loc] -= qty
                 total += Decimal(v["price"]) * qty
+                if levels[loc] <= 0:
+                    candidates = [c for c in candidates if c is not v]
                 lines.append(
                     {
                         "id": self._gid("LineItem"),

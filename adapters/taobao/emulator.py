@@ -619,17 +619,19 @@ class TaobaoEmulator(Emulator):
     def generate_orders(self, count: int) -> list[str]:
         """Paid trades (WAIT_SELLER_SEND_GOODS) for on-sale SKUs with stock; stock is decremented."""
         tids = []
+        # built once (a sale changes only its own SKU): the list a rebuild per trade would give, in order
+        choices = [
+            (item, s)
+            for item in self._sorted_items()
+            if item["approve_status"] == "onsale"
+            for s in (item["skus"] or [None])
+            if (s["quantity"] if s else item["num"]) > 0
+        ]
         for _ in range(count):
-            choices = [
-                (item, s)
-                for item in self._sorted_items()
-                if item["approve_status"] == "onsale"
-                for s in (item["skus"] or [None])
-                if (s["quantity"] if s else item["num"]) > 0
-            ]
             if not choices:
                 break
-            item, s = self.rng.choice(choices)
+            picked = self.rng.choice(choices)
+            item, s = picked
             stock = s["quantity"] if s else item["num"]
             num = self.rng.randint(1, min(3, stock))
             price = Decimal(s["price"] if s else item["price"])
@@ -637,6 +639,8 @@ class TaobaoEmulator(Emulator):
                 s["quantity"] -= num
             else:
                 item["num"] -= num
+            if num == stock:
+                choices = [c for c in choices if c is not picked]
             self.touch(item)
             tid = self.next_id("tid", 3000000000000000)
             now = _cn(self.now())

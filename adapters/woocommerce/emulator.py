@@ -1062,17 +1062,20 @@ class WooCommerceEmulator(Emulator):
     def generate_orders(self, count: int) -> list[str]:
         ids = []
         with self._lock:
+            candidates = self._sellable()  # once: a sale changes only its own holder's stock
             for _ in range(count):
-                candidates = self._sellable()
                 if not candidates:
                     break
                 picks = self.rng.sample(candidates, k=min(len(candidates), self.rng.choice((1, 1, 2))))
                 lines, subtotal = [], Decimal(0)
-                for product, holder in picks:
+                for pick in picks:
+                    product, holder = pick
                     quantity = self.rng.randint(1, min(2, holder["stock_quantity"]))
                     holder["stock_quantity"] -= quantity
                     self._stamp(holder, "date_modified")
                     self._derive(holder)
+                    if not self._in_stock(holder):
+                        candidates = [c for c in candidates if c is not pick]
                     price = Decimal(holder["price"])
                     line_total = price * quantity
                     subtotal += line_total
