@@ -48,16 +48,15 @@ class Recorder:
         self.tokens: Counter[str] = Counter()
         self.token_labels: dict[str, str] = {}
 
-    def _marks(self) -> dict[str, int]:
-        return {c.name: len(self.context.hub.get(c).requests) for c in self.context.channels}
+    def _tally(self, channel: Any) -> trace.Tally:
+        return self.context.hub.get(channel).requests  # type: ignore[return-value]  # bench.world's Tally
 
     def step(self, fn: Callable[[], Any]) -> dict[str, Counter[str]]:
-        before = self._marks()
+        before = {c.name: self._tally(c).mark() for c in self.context.channels}
         fn()
         out: dict[str, Counter[str]] = {}
         for channel in self.context.channels:
-            requests = self.context.hub.get(channel).requests[before[channel.name] :]
-            counted = trace.count(requests)
+            counted = self._tally(channel).since(before[channel.name])
             for name in [n for n in counted if trace.is_token(n)]:
                 self.tokens[channel.name] += counted.pop(name)
                 self.token_labels[channel.name] = name
@@ -227,6 +226,9 @@ def run_size(size: int, ks: Sequence[float]) -> tuple[list[dict[str, Any]], dict
                 counts = rec.step(lambda: _sync_all(context))
                 rec.add(size, k, operation, counts, mins, items)
             _orders_step(rec, size, k, min(MAX_ORDERS, max(1, round(size * k))))
+            done = [r for r in rec.rows if r.get("changed_pct") == round(k * 100, 1) and r["catalog"] == size]
+            # a run cut short still leaves each finished k's rows (stderr, one JSON line each)
+            print(json.dumps({"partial": size, "changed_pct": k * 100, "rows": done}), file=sys.stderr, flush=True)
         adapters = {c.name: rec.tokens.get(c.name, 0) for c in context.channels}
         meta = {
             "catalog": size,

@@ -127,7 +127,8 @@ EXTRA = {
     "GET /wp-json/wc/v3/products": "product looked up by SKU",
     "aliexpress.solution.order.get": "order pull before the stock push",
     "GET /orders/2026-01-01/orders": "order pull before the stock push",
-    "GET /feeds/2021-06-30/feeds/{id}": "feed status polls",
+    "GET /feeds/{id}/feeds/{id}": "getFeed polls: the first after feed_poll_seconds (30 s), then waits doubling "
+    "up to 120 s; the emulator's feed is DONE after 60 s, so the poll at 90 s finds it (the minimum counts one)",
     "PATCH /listings/{id}/items/{id}/{id}": "one patchListingsItem per SKU: applied in minutes where a feed takes "
     "~30 (the cost model chooses a feed from ~7,500 messages, or when the day's request budget runs short)",
     "PUT /listings/{id}/items/{id}/{id}": "one putListingsItem per SKU: applied in minutes where a feed takes ~30 "

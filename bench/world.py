@@ -34,6 +34,8 @@ from listing_sync.syncer.mapping import import_demo_mappings
 from listing_sync.syncer.models import Channel, OrderCursorRow, Sku
 from sqlalchemy import select
 
+from bench import trace
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 CHANNELS_FILE = ROOT / "config" / "channels.example.toml"
@@ -84,6 +86,7 @@ class VirtualHub(EmulatorHub):
                     enforce_rate=self.enforce_rate,
                     currency=channel.currency,
                 )
+                emulator.requests = trace.Tally()  # type: ignore[assignment]  # counts, not every request
                 self._emulators[channel.name] = emulator
             return emulator
 
