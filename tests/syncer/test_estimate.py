@@ -4,6 +4,7 @@ calls the push makes, on every emulated marketplace, for a first publish and for
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -12,7 +13,7 @@ from listing_sync.syncer import reconcile  # noqa: E402
 from listing_sync.syncer.services import sync  # noqa: E402
 
 from bench import calls as bench  # noqa: E402
-from bench import minimum  # noqa: E402
+from bench import minimum, trace  # noqa: E402
 from bench.world import world  # noqa: E402
 
 
@@ -24,13 +25,11 @@ def predicted(context) -> dict[str, int]:
     return out
 
 
-def pushed(context, before: dict[str, int]) -> dict[str, int]:
+def pushed(context, before: dict[str, Counter[str]]) -> dict[str, int]:
     """Requests since ``before`` per channel, order pulls and token calls left out."""
-    from bench import trace
-
     out = {}
     for channel in context.channels:
-        counts = trace.count(context.hub.get(channel).requests[before[channel.name] :])
+        counts = context.hub.get(channel).requests.since(before[channel.name])  # the bench's trace.Tally
         out[channel.name] = sum(
             n for name, n in counts.items() if not minimum.is_pull(name) and not trace.is_token(name)
         )
@@ -50,7 +49,7 @@ def test_plans_predict_the_calls_of_every_push():
         for name, change in steps:
             change()
             expected = predicted(context)
-            before = {c.name: len(context.hub.get(c).requests) for c in context.channels}
+            before = {c.name: context.hub.get(c).requests.mark() for c in context.channels}
             for channel in context.channels:
                 sync.sync_channel(context, channel, user="test")
             assert pushed(context, before) == expected, name
