@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from listing_sync.syncer import costs
+from listing_sync.syncer import bulkload, costs
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.catalog import (
     PRODUCT_FIELDS,
@@ -28,7 +28,7 @@ from listing_sync.syncer.catalog import (
 )
 from listing_sync.syncer.catalog_index import CatalogIndex, StoredHashes
 from listing_sync.syncer.models import ChangeItem, ChangeSet, Product, ProductText, Sku, SkuText, table_of
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 CHUNK = 5000  # file rows per chunk (bounds memory and every IN list)
@@ -49,6 +49,7 @@ SKU_FIELDS = (
 )
 SKUS = table_of(Sku)
 PRODUCTS = table_of(Product)
+CHANGE_ITEMS = table_of(ChangeItem)
 
 
 def apply_index(
@@ -218,7 +219,7 @@ class _Apply:
             session.execute(update(Sku), updates)
             summary.skus_updated += len(updates)
         if items:
-            session.connection().execute(insert(ChangeItem), items)
+            bulkload.copy_rows(session.connection(), CHANGE_ITEMS, items)
         return created
 
 
@@ -243,9 +244,7 @@ def _stored(session: Session, table: Any, key: Any, keys: list[str]) -> dict[str
 
 
 def _set_hashes(session: Session, table: Any, hashes: list[tuple[int, bytes]]) -> None:
-    if hashes:
-        statement = update(table).where(table.c.id == bindparam("b_id")).values(row_hash=bindparam("b_hash"))
-        session.connection().execute(statement, [{"b_id": i, "b_hash": h} for i, h in hashes])
+    bulkload.set_by_id(session.connection(), table, "row_hash", hashes)
 
 
 def _product_values(row: CatalogRow) -> dict[str, Any]:
@@ -346,7 +345,7 @@ class _StockCounts:
         for start in range(0, len(movements), MOVEMENT_CHUNK):  # each (SKU, warehouse) once: chunks independent
             summary.stock_movements += len(ledger.record(session, movements[start : start + MOVEMENT_CHUNK]))
         if stock_items:
-            session.connection().execute(insert(ChangeItem), stock_items)
+            bulkload.copy_rows(session.connection(), CHANGE_ITEMS, stock_items)
 
 
 def _last_movement_ids(session: Session, sku_ids: list[int]) -> dict[tuple[int, int], int]:
@@ -411,7 +410,7 @@ class _TextWrites:
 
     def write(self, session: Session, model: type[ProductText] | type[SkuText]) -> None:
         if self.inserts:
-            session.execute(insert(model), self.inserts)
+            bulkload.copy_rows(session.connection(), table_of(model), self.inserts)
         if self.updates:
             session.execute(update(model), self.updates)  # bulk UPDATE by primary key
         for start in range(0, len(self.deletes), TEXT_CHUNK):

@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from listing_sync.syncer import bulkload
 from listing_sync.syncer.models import StockLevel, StockMovement, Warehouse, table_of
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -125,8 +126,9 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
             raise NegativeStock(
                 f"stock of SKU id {sku_id} in warehouse id {wh_id} would become on-hand {on_hand}, reserved {reserved}"
             )
-    session.connection().execute(
-        insert(StockMovement),
+    bulkload.copy_rows(
+        session.connection(),
+        table_of(StockMovement),
         [
             {
                 "sku_id": m.sku_id,
@@ -144,6 +146,9 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
         ],
     )
     level = table_of(StockLevel)
+    if bulkload.is_postgresql(session.connection()):
+        _add_deltas_postgresql(session, deltas)
+        return fresh
     statement = (
         update(level)
         .where(level.c.sku_id == bindparam("b_sku"), level.c.warehouse_id == bindparam("b_wh"))
@@ -157,6 +162,25 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
     if changes:
         session.connection().execute(statement, changes)
     return fresh
+
+
+def _add_deltas_postgresql(session: Session, deltas: dict[tuple[int, int], list[int]]) -> None:
+    """The level deltas as one ``UPDATE ... FROM unnest(...)``, rows in the global lock order."""
+    changes = sorted((key, d) for key, d in deltas.items() if d[0] or d[1])
+    if not changes:
+        return
+    session.connection().exec_driver_sql(
+        "UPDATE stock_levels SET on_hand = stock_levels.on_hand + v.d_on, reserved = stock_levels.reserved + v.d_res "
+        "FROM unnest(%(skus)s::bigint[], %(whs)s::bigint[], %(ons)s::bigint[], %(res)s::bigint[]) "
+        "AS v(sku_id, warehouse_id, d_on, d_res) "
+        "WHERE stock_levels.sku_id = v.sku_id AND stock_levels.warehouse_id = v.warehouse_id",
+        {
+            "skus": [sku for (sku, _), _ in changes],
+            "whs": [wh for (_, wh), _ in changes],
+            "ons": [d[0] for _, d in changes],
+            "res": [d[1] for _, d in changes],
+        },
+    )
 
 
 def warehouses_by_code(session: Session) -> dict[str, int]:
