@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, insert, update
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection
 
 
@@ -25,9 +25,6 @@ def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any
     """INSERT ``rows`` (dicts with the same keys) into ``table``: COPY on PostgreSQL."""
     if not rows:
         return
-    if not is_postgresql(connection):
-        connection.execute(insert(table), list(rows))
-        return
     names = list(rows[0])
     defaults = {
         column.name: column.default.arg(None) if column.default.is_callable else column.default.arg  # type: ignore[attr-defined]
@@ -35,6 +32,9 @@ def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any
         if column.name not in names and column.default is not None and not column.primary_key
     }
     columns = [*names, *defaults]
+    if not is_postgresql(connection):
+        _insert_sqlite(connection, table, names, defaults, rows)
+        return
     json_columns = {c.name for c in table.c if isinstance(c.type, JSON)}
     quote = connection.dialect.identifier_preparer.quote
     extra = list(defaults.values())
@@ -53,6 +53,32 @@ def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any
                     copy.write_row([*row.values(), *extra])
 
 
+def _insert_sqlite(
+    connection: Connection, table: Table, names: list[str], defaults: dict[str, Any], rows: Sequence[dict[str, Any]]
+) -> None:
+    """One executemany of plain tuples: each value through its column type's bind processor, without
+    SQLAlchemy's per-row statement parameter handling."""
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
+    extra = tuple(
+        processor(value) if (processor := table.c[name].type.bind_processor(connection.dialect)) else value
+        for name, value in defaults.items()
+    )
+    quote = connection.dialect.identifier_preparer.quote
+    columns = [*names, *defaults]
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    params = []
+    for row in rows:
+        values = list(row.values())
+        for i, processor in converted:
+            values[i] = processor(values[i])
+        params.append((*values, *extra))
+    connection.exec_driver_sql(statement, params)
+
+
 def set_by_id(connection: Connection, table: Table, column: str, values: Sequence[tuple[int, Any]]) -> None:
     """Set ``column`` per row id: one ``UPDATE ... FROM unnest(ids, values)`` on PostgreSQL."""
     if not values:
@@ -66,5 +92,9 @@ def set_by_id(connection: Connection, table: Table, column: str, values: Sequenc
             {"ids": [i for i, _ in values], "values": [v for _, v in values]},
         )
         return
-    statement = update(table).where(table.c.id == bindparam("b_id")).values({column: bindparam("b_value")})
-    connection.execute(statement, [{"b_id": i, "b_value": v} for i, v in values])
+    quote = connection.dialect.identifier_preparer.quote
+    processor = table.c[column].type.bind_processor(connection.dialect)
+    connection.exec_driver_sql(
+        f"UPDATE {quote(table.name)} SET {quote(column)} = ? WHERE id = ?",
+        [(processor(v) if processor else v, i) for i, v in values],
+    )

@@ -313,7 +313,7 @@ def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> Ca
     problems.extend(
         Problem(number, column, f"is {len(cells[column].strip())} characters; at most {most}")
         for column, most in MAX_LENGTHS.items()
-        if len(cells.get(column, "").strip()) > most
+        if len(cells.get(column, "")) > most and len(cells[column].strip()) > most
     )
     sku = _sku_cell(number, cells.get("sku", "").strip(), problems)
     title = cells.get("title", "").strip()

@@ -72,6 +72,15 @@ def _fingerprint(value: Any) -> int:
     return (hash(tuple(value) if isinstance(value, list) else value) & 0x7FFF_FFFF_FFFF_FFFF) or 1
 
 
+def _combined(row: CatalogRow) -> int:
+    """One in-process fingerprint of a row's product columns and texts."""
+    texts = tuple(
+        (key, tuple((name, tuple(v) if isinstance(v, list) else v) for name, v in fields.items()))
+        for key, fields in row.texts.items()
+    )
+    return hash((row.title, row.description, row.category, row.brand, tuple(row.tags), texts))
+
+
 @dataclass(slots=True)
 class ProductEntry:
     """A product as pass 1 saw it: its first row, the digest of what that row writes, a fingerprint per
@@ -81,6 +90,7 @@ class ProductEntry:
     row: int  # the first row's file row number
     digest: bytes
     fields: bytes  # packed fingerprints: PRODUCT_FIELDS, then the text layout
+    combined: int  # one fingerprint of all of them, to find a later row that agrees in one comparison
     #: (language, channel) -> {field: value}: texts empty on the first row that a later row fills in
     patches: dict[tuple[str, str], dict[str, Any]] | None = None
 
@@ -366,14 +376,16 @@ def _check_product(index: CatalogIndex, layout: _Layout, item: CatalogRow, probl
     """A product's columns must agree over its rows (a later row may leave one empty); its texts must
     agree where both rows have one, and a text empty on the first row is taken from the last row that has
     one."""
-    fingerprints = layout.fingerprints(item)
     entry = index.products.get(item.product)
     if entry is None:
         ordinal = len(index.skus)  # the position this row takes if it is kept
-        index.products[item.product] = ProductEntry(ordinal, item.row, product_hash(item), layout.pack(fingerprints))
+        packed = layout.pack(layout.fingerprints(item))
+        index.products[item.product] = ProductEntry(ordinal, item.row, product_hash(item), packed, _combined(item))
         return
-    packed = layout.pack(fingerprints)
-    if packed == entry.fields:
+    if _combined(item) == entry.combined:  # the common case: the same product cells as the first row
+        return
+    fingerprints = layout.fingerprints(item)
+    if layout.pack(fingerprints) == entry.fields:
         return
     first = layout.unpack(entry.fields)
     for position, name in enumerate(PRODUCT_FIELDS):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from listing_sync.syncer import bulkload
 from listing_sync.syncer.models import StockLevel, StockMovement, Warehouse, table_of
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -145,22 +145,16 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
             for m in fresh
         ],
     )
-    level = table_of(StockLevel)
     if bulkload.is_postgresql(session.connection()):
         _add_deltas_postgresql(session, deltas)
         return fresh
-    statement = (
-        update(level)
-        .where(level.c.sku_id == bindparam("b_sku"), level.c.warehouse_id == bindparam("b_wh"))
-        .values(on_hand=level.c.on_hand + bindparam("b_on"), reserved=level.c.reserved + bindparam("b_res"))
-    )
-    changes = [
-        {"b_sku": sku, "b_wh": wh, "b_on": d_on, "b_res": d_res}
-        for (sku, wh), (d_on, d_res) in sorted(deltas.items())
-        if d_on or d_res
-    ]
-    if changes:
-        session.connection().execute(statement, changes)
+    changes = [(d_on, d_res, sku, wh) for (sku, wh), (d_on, d_res) in sorted(deltas.items()) if d_on or d_res]
+    if changes:  # plain tuples: one executemany without per-row statement parameter handling
+        session.connection().exec_driver_sql(
+            "UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ? "
+            "WHERE sku_id = ? AND warehouse_id = ?",
+            changes,
+        )
     return fresh
 
 
