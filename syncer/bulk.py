@@ -3,7 +3,9 @@
 SQLAlchemy's executemany processes each row's parameters in Python (a dict per row, a bind processor
 per value): at millions of rows that is most of a write-back. Here the caller converts each *distinct*
 value once (:class:`DriverValues`) and the rows go to the driver as plain tuples: one ``executemany``
-on SQLite, ``UPDATE ... FROM (VALUES ...)`` statements of up to :data:`VALUES_ROWS` rows on PostgreSQL.
+on SQLite; on PostgreSQL ``UPDATE ... FROM unnest(arrays)``, one array per column, :data:`ARRAY_ROWS`
+rows a statement (the set-based ``UPDATE ... FROM (VALUES ...)``, with a parameter per column instead of
+one per value).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table
 
-#: rows per ``UPDATE ... FROM (VALUES ...)`` (PostgreSQL takes at most 65,535 parameters per statement)
-VALUES_ROWS = 1000
+#: rows per ``UPDATE ... FROM unnest(...)`` statement on PostgreSQL
+ARRAY_ROWS = 5000
 
 
 class DriverValues:
@@ -53,16 +55,14 @@ def update_by_id(
         sql = f"UPDATE {name} SET {assignments}{extra} WHERE id = ?"
         connection.exec_driver_sql(sql, [(*row[1:], row[0]) for row in rows])
         return
-    # the first row's placeholders carry the column types, so NULLs and text in VALUES take them
-    typed = ", ".join(
-        f"CAST(%s AS {table.c[column].type.dialect_impl(connection.dialect).compile(connection.dialect)})"
-        for column in ("id", *columns)
-    )
-    plain = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    # one array per column, unnested into rows: a statement with a few parameters, whatever the row count
+    # (a VALUES list of thousands of placeholders costs the driver more to parse than the update itself)
+    dialect = connection.dialect
+    types = [table.c[column].type.dialect_impl(dialect).compile(dialect) for column in ("id", *columns)]
+    arrays = ", ".join(f"CAST(%s AS {kind}[])" for kind in types)
     assignments = ", ".join(f"{quote(column)} = v.c{i}" for i, column in enumerate(columns))
     names = ", ".join(["id", *(f"c{i}" for i in range(len(columns)))])
-    for start in range(0, len(rows), VALUES_ROWS):
-        batch = rows[start : start + VALUES_ROWS]
-        values = ", ".join([f"({typed})", *([plain] * (len(batch) - 1))])
-        sql = f"UPDATE {name} AS t SET {assignments}{extra} FROM (VALUES {values}) AS v({names}) WHERE t.id = v.id"
-        connection.exec_driver_sql(sql, tuple(value for row in batch for value in row))
+    sql = f"UPDATE {name} AS t SET {assignments}{extra} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id"
+    for start in range(0, len(rows), ARRAY_ROWS):
+        batch = rows[start : start + ARRAY_ROWS]
+        connection.exec_driver_sql(sql, tuple(list(values) for values in zip(*batch, strict=True)))
