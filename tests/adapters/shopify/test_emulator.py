@@ -332,3 +332,19 @@ def test_a_window_of_several_pages_is_caught_up_though_time_moved_while_paging(w
     second = adapter.orders_since(first.next)
     assert not first.done and second.done
     assert len(first.orders) + len(second.orders) == 30
+
+
+def test_the_sku_index_follows_every_way_variants_change():
+    """SKU searches use an index (a scan per search was quadratic in a large publish): it follows variants
+    created and deleted by mutations, and variants put into the state another way (a load, a test)."""
+    emulator = ShopifyEmulator(credentials={"access_token": TOKEN}, options={"shop": "demo"}, seed=1)
+    emulator.state["products"]["P"] = {"variants": []}
+    first = emulator._new_variant("P", "A", "1.00", {})
+    second = emulator._new_variant("P", "B", "1.00", {})
+    assert emulator._vids_of("A") == [first] and emulator._vids_of("B") == [second]
+    emulator._delete_variant(first)
+    assert emulator._vids_of("A") == []
+    emulator.state["variants"]["gid://shopify/ProductVariant/999"] = {"id": "x", "sku": "A", "productId": "P"}
+    assert emulator._vids_of("A") == ["gid://shopify/ProductVariant/999"]
+    emulator.state["variants"][second]["sku"] = "C"  # an index entry never stands for a changed SKU
+    assert emulator._vids_of("B") == []
