@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from listing_sync.syncer.changes.model import ChangeRefused, _bulk
+from listing_sync.syncer.changes.globs import SkuFilter
+from listing_sync.syncer.changes.model import ChangeRefused, _bulk, _chunks
 from listing_sync.syncer.models import (
     Product,
     Sku,
@@ -67,38 +66,41 @@ def read_skus_file(path: Path) -> list[tuple[int, str]]:
 
 @_bulk
 def select_skus(session: Session, selection: Selection) -> list[int]:
-    """SKU ids (ordered by SKU) matching the selection. A SKUs file naming unknown SKUs is refused whole."""
+    """SKU ids (ordered by SKU) matching the selection. A SKUs file naming unknown SKUs is refused whole.
+
+    SQL narrows the rows through indexes (a glob's literal prefix as a key range on the unique SKU
+    index, the category index, the file's SKUs looked up by code); each glob is then checked here with
+    :mod:`fnmatch`, the reference for what a pattern matches."""
     if selection.empty:
         raise ChangeRefused(
             "select SKUs with --sku PATTERN (repeatable; '*' = all), --category NAME, --tag TAG or --skus-file FILE"
         )
-    tags: Any = Product.tags if selection.tags else Product.id  # tags are read only when selected on
-    query = select(Sku.id, Sku.sku, Product.category, tags).join(Product, Product.id == Sku.product_id)
-    if selection.categories:
-        query = query.where(Product.category.in_(selection.categories))
-    rows = session.execute(query.order_by(Sku.sku)).all()
     listed = _listed(session, selection.skus_file) if selection.skus_file is not None else None
-    patterns = [p for p in selection.patterns if p != "*"]
-    match_all = not selection.patterns or len(patterns) < len(selection.patterns)
-    regexes = [re.compile(fnmatch.translate(p)) for p in patterns]
-    wanted_tags = set(selection.tags)
-    out = []
-    for sku_id, sku, _category, extra in rows:
-        if listed is not None and sku not in listed:
-            continue
-        if not match_all and not any(r.match(sku) for r in regexes):
-            continue
-        if wanted_tags and not wanted_tags.intersection(extra or []):
-            continue
-        out.append(sku_id)
-    return out
+    narrowing = SkuFilter.of(session, selection)
+    query = select(Sku.id, Sku.sku)
+    if selection.categories or selection.tags:
+        query = query.join(Product, Product.id == Sku.product_id)
+    query = query.where(*narrowing.conditions)
+    connection = session.connection()
+    if listed is None:
+        rows: list[Any] = list(connection.execute(query.order_by(Sku.sku)))
+    else:
+        rows = []
+        for chunk in _chunks(sorted(listed)):
+            rows.extend(connection.execute(query.where(Sku.sku.in_(chunk))))
+        rows.sort(key=lambda row: row[1])
+    match = narrowing.residual
+    return [sku_id for sku_id, sku in rows if match is None or match(sku)]
 
 
 def _listed(session: Session, path: Path) -> set[str]:
     """The SKUs a SKUs file names; one naming an unknown SKU is refused whole."""
     entries = read_skus_file(path)
-    known = {sku for (sku,) in session.execute(select(Sku.sku))}
+    names = sorted({sku for _, sku in entries})
+    known: set[str] = set()
+    for chunk in _chunks(names):
+        known.update(session.scalars(select(Sku.sku).where(Sku.sku.in_(chunk))))
     problems = [Problem(n, "sku", f"unknown SKU {sku!r}") for n, sku in entries if sku not in known]
     if problems:
         raise InputRejected(str(path), problems)
-    return {sku for _, sku in entries}
+    return set(names)

@@ -13,6 +13,7 @@ from typing import Any
 
 from listing_sync.syncer import mapping
 from listing_sync.syncer.changes import Selection, select_skus
+from listing_sync.syncer.changes.globs import SkuFilter
 from listing_sync.syncer.context import Context
 from listing_sync.syncer.mapping import PublishGap
 from listing_sync.syncer.models import Channel, ChannelListing, Product, Sku
@@ -312,7 +313,10 @@ def sku_filters(
     where: list[Any] = []
     if sku or tag:
         selection = Selection(patterns=[sku] if sku else [], tags=[tag] if tag else [])
-        where.append(Sku.id.in_(select_skus(session, selection)))
+        narrowing = SkuFilter.of(session, selection)
+        where += narrowing.conditions
+        if narrowing.residual is not None:  # a glob SQL cannot say exactly: its SKUs, found once
+            where.append(Sku.id.in_(select_skus(session, selection)))
     if product:
         text = f"%{product.lower()}%"
         where.append(or_(func.lower(Product.key).like(text), func.lower(Product.title).like(text)))
