@@ -183,7 +183,6 @@ def apply_change(
     if planned is None:
         plan = preview(session, channels, lines, guard_percent=None if force else guard_percent, counter=counter)
     else:
-        check_effects(session, planned)
         plan = planned
     if plan.violations and not (force and planned is not None):
         raise GuardRefused(plan.violations)
@@ -192,22 +191,65 @@ def apply_change(
     session.flush()
     channel_ids = dict(session.execute(select(Channel.name, Channel.id)).all())
     writer = _Writer(session)
-    _write_items(writer, change_set.id, lines, channel_ids)
     now = writer.time(now_utc())
+    _write_desired(session, writer, plan, now)
+    _write_items(writer, change_set.id, lines, channel_ids)
     _write_prices(writer, lines, channel_ids, now)
     _record_stock(session, lines, change_set.id, user, (reason or command or "stock change")[:500])
-    writer.run(
-        "UPDATE channel_listings SET desired_price = {0}, desired_quantity = {0}, version = version + 1,"
-        " status = 'dirty', last_error_code = NULL, last_error = NULL, attempts = 0, next_try_at = NULL,"
-        " updated_at = {0} WHERE id = {0}",
-        [(writer.amount(p), q, now, lid) for lid, (p, q) in plan.desired.items()],
-    )
     session.expire_all()  # the bulk writes bypassed the identity map
     _apply_wanted(session, lines, channels)
     if undo_of is not None:
         session.execute(update(ChangeSet).where(ChangeSet.id == undo_of).values(status="undone"))
     session.flush()
     return Applied(change_set.id, plan, plan.affected())
+
+
+def _write_desired(session: Session, writer: _Writer, plan: ChangePlan, now: Any) -> None:
+    """The listings' new desired values (dirty, new version), each written only if its desired price and
+    quantity are still what the plan read: one that moved since (an order pull, an FX or catalog change)
+    refuses the whole change (:class:`StaleChange`) instead of a second read of every listing first."""
+    if not plan.desired:
+        return
+    same = "IS" if writer.dialect.name == "sqlite" else "IS NOT DISTINCT FROM"
+    amount, read = writer.amount, plan.read
+    rows = []
+    for lid, (price, quantity) in plan.desired.items():
+        old_price, old_quantity = read.get(lid, (price, quantity))  # a plan without reads: as it writes
+        rows.append((amount(price), quantity, now, lid, amount(old_price), old_quantity))
+    sql = (
+        "UPDATE channel_listings SET desired_price = {0}, desired_quantity = {0}, version = version + 1,"
+        " status = 'dirty', last_error_code = NULL, last_error = NULL, attempts = 0, next_try_at = NULL,"
+        f" updated_at = {{0}} WHERE id = {{0}} AND desired_price {same} {{0}} AND desired_quantity {same} {{0}}"
+    )
+    written = writer.connection.exec_driver_sql(sql.format(writer.mark), rows).rowcount
+    if written != len(rows):
+        _refuse_stale(_moved(session, plan) or [f"{len(rows) - written} listing(s) changed since the preview"])
+
+
+def _moved(session: Session, plan: ChangePlan) -> list[str]:
+    """The listings whose desired price or quantity is neither what the plan read nor what it wrote (the
+    ones the guarded write above skipped), described."""
+    amount = _Amounts(session)
+    query = select(ChannelListing.id, amount.column(ChannelListing.desired_price), ChannelListing.desired_quantity)
+    now = {
+        lid: (amount(price), qty)
+        for lid, price, qty in _by_ids(session, query, ChannelListing.id, list(plan.desired), 0)
+    }
+    names = {(e.listing_id): (e.sku, e.channel) for e in plan.effects if e.listing_id is not None}
+    out = []
+    for lid, wrote in plan.desired.items():
+        have = now.get(lid)
+        if have == wrote:
+            continue
+        sku, channel = names.get(lid, (str(lid), "?"))
+        was = plan.read.get(lid, wrote)
+        if have is None:
+            out.append(f"{sku}@{channel}: the listing is gone")
+            continue
+        for n, name in enumerate(("price", "quantity")):
+            if have[n] != was[n]:
+                out.append(f"{sku} {name}@{channel}: was {was[n]}, is now {have[n]}")
+    return out
 
 
 def _lock_rows(session: Session, lines: Sequence[ChangeLine]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +106,9 @@ class ChangePlan:
     notes: list[str] = field(default_factory=list)
     #: listing id -> (desired price, desired quantity) after the change
     desired: dict[int, tuple[Decimal | None, int | None]] = field(default_factory=dict)
+    #: listing id -> (desired price, desired quantity) as the plan read them (the apply writes only if
+    #: they still are)
+    read: dict[int, tuple[Decimal | None, int | None]] = field(default_factory=dict)
     sku_currency: dict[int, str] = field(default_factory=dict)  # sku id -> its (base price) currency
     channel_currency: dict[str, str] = field(default_factory=dict)  # channel -> its currency
 
@@ -134,22 +139,33 @@ class ChangePlan:
             out[effect.channel].add(effect.sku_id)
         return {name: sorted(ids) for name, ids in sorted(out.items())}
 
-    def rows(self) -> list[dict[str, Any]]:
-        """The preview: catalog values, then what each channel will show, per SKU."""
-        rows: list[tuple[str, int, dict[str, Any]]] = []
-        for line in self.lines:
-            label = line.channel if line.field in ("price_override", WANTED) else ""
-            row = _row(line.sku, label or "(catalog)", line.field, line.old, line.new, line.field)
-            row["currency"] = self.currency(line.sku_id, line.channel, line.field)
-            rows.append((line.sku, 0, row))
-        for effect in self.effects:
-            if effect.field == "listing":
-                continue  # shown by its wanted line
-            row = _row(effect.sku, effect.channel, effect.field, effect.old, effect.new, effect.field)
-            row["currency"] = self.currency(effect.sku_id, effect.channel, effect.field)
-            rows.append((effect.sku, 1, row))
-        rows.sort(key=lambda r: (r[0], r[1], r[2]["channel"], r[2]["field"]))
-        return [r[2] for r in rows]
+    def row_count(self) -> int:
+        """How many rows :meth:`rows` gives (without rendering them)."""
+        return len(self.lines) + sum(1 for effect in self.effects if effect.field != "listing")
+
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The preview: catalog values, then what each channel will show, per SKU (the first ``limit``
+        rows only when given: only those are rendered)."""
+        # every effect is of a SKU some line changes: the first rows are of the first SKUs of the lines
+        first = None if limit is None else set(heapq.nsmallest(limit, {line.sku for line in self.lines}))
+        keyed: list[tuple[str, int, str, str, int]] = []
+        for n, line in enumerate(self.lines):
+            if first is None or line.sku in first:
+                label = line.channel if line.field in ("price_override", WANTED) else ""
+                keyed.append((line.sku, 0, label or "(catalog)", line.field, n))
+        for n, effect in enumerate(self.effects):
+            # a listing state is shown by its wanted line
+            if effect.field != "listing" and (first is None or effect.sku in first):
+                keyed.append((effect.sku, 1, effect.channel, effect.field, n))
+        keyed.sort()
+        percent = functools.lru_cache(maxsize=65536)(_pct)  # the same old -> new recurs across SKUs
+        out = []
+        for sku, kind, channel, field_name, n in keyed[:limit]:
+            item: ChangeLine | Effect = self.lines[n] if kind == 0 else self.effects[n]
+            row = _row(sku, channel, field_name, item.old, item.new, field_name, percent)
+            row["currency"] = self.currency(item.sku_id, item.channel, field_name)
+            out.append(row)
+        return out
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -161,14 +177,16 @@ class ChangePlan:
         }
 
 
-def _row(sku: str, channel: str, field_name: str, old: Any, new: Any, kind: str) -> dict[str, Any]:
+def _row(
+    sku: str, channel: str, field_name: str, old: Any, new: Any, kind: str, percent: Callable[[Any, Any], Any]
+) -> dict[str, Any]:
     return {
         "sku": sku,
         "channel": channel,
         "field": field_name,
         "old": _show(old, kind),
         "new": _show(new, kind),
-        "change_pct": _pct(old, new),
+        "change_pct": percent(old, new),
     }
 
 

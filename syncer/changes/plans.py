@@ -28,9 +28,6 @@ from listing_sync.syncer.types import Amount
 from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 
-#: above this many ids a lookup reads the whole table (filtered here) instead of chunked IN lists
-WHOLE_TABLE = 20_000
-
 
 class _Amounts:
     """Reads Amount columns raw and converts each distinct raw value once (prices repeat a lot; the
@@ -63,15 +60,13 @@ _AMOUNT = Amount()
 
 
 def _by_ids(session: Session, query: Any, column: Any, ids: Sequence[int], index: int) -> Iterable[tuple[Any, ...]]:
-    """Rows (plain tuples) of ``query`` whose ``column`` (at position ``index``) is in ``ids``: chunked IN
-    lists, or for many ids one scan filtered here."""
+    """Rows (plain tuples) of ``query`` whose ``column`` (at position ``index``) is in ``ids``, looked up
+    through its index in chunked IN lists (never a scan of the table: 50,000 SKUs of a 1M catalog are a
+    twentieth of its rows)."""
     connection = session.connection()
-    if len(ids) > WHOLE_TABLE:
-        wanted = set(ids)
-        return [row for row in connection.execute(query) if row[index] in wanted]
     out: list[tuple[Any, ...]] = []
-    for chunk in _chunks(list(ids)):
-        out.extend(connection.execute(query.where(column.in_(chunk))))
+    for chunk in _chunks(sorted(set(ids))):
+        out.extend(connection.execute(query.where(column.in_(chunk))).all())
     return out
 
 

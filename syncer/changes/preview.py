@@ -186,7 +186,7 @@ class _ChannelPreview:
         rule = registry.delist_sku_as(self.config)
         if wanted_here and (rule == "zero_stock" or not registry.delists_single_skus(self.config)):
             self.whole_items(rows, wanted_here, rule)
-        skus, desired = self.context.skus, self.plan.desired
+        skus, desired, read = self.context.skus, self.plan.desired, self.plan.read
         for sku_id in sorted(relevant - wanted_here):  # each listing's new price and quantity
             row = rows.get(sku_id)
             if row is None:
@@ -201,6 +201,7 @@ class _ChannelPreview:
                 new_qty = self.quantity(row, sku, old_qty, pushable)
             if new_price != old_price or new_qty != old_qty:
                 desired[row.id] = (new_price, new_qty)
+                read[row.id] = (old_price, old_qty)
 
     def listing_state(self, row: _ListingRow | None, sku_id: int, want: str | None) -> None:
         """A listing to publish, relist or delist (or a state already pending)."""

@@ -308,13 +308,13 @@ def apply_preview(preview: ChangePreview, flags: ChangeFlags, *, command: str) -
 
 
 def _show_rows(preview: ChangePreview, fmt: str, title: str, all_rows: str) -> None:
-    rows = preview.rows() if fmt in ("table", "csv") else []
-    if fmt == "table":
-        emit(rows[:PREVIEW_ROWS], PREVIEW_COLUMNS, "table", title=title)
-        if len(rows) > PREVIEW_ROWS:
-            console.print(f"... and {len(rows) - PREVIEW_ROWS} more row(s) ({all_rows})", highlight=False)
+    if fmt == "table":  # only the rows shown are rendered
+        emit(preview.rows(PREVIEW_ROWS), PREVIEW_COLUMNS, "table", title=title)
+        total = preview.row_count
+        if total > PREVIEW_ROWS:
+            console.print(f"... and {total - PREVIEW_ROWS} more row(s) ({all_rows})", highlight=False)
     elif fmt == "csv":
-        write_plain_csv(rows, PREVIEW_COLUMNS)
+        write_plain_csv(preview.rows(), PREVIEW_COLUMNS)
     summary = preview.summary()
     calls = "; ".join(
         f"{name}: " + ", ".join(f"{n} {op}" for op, n in ops.items())

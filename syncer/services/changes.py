@@ -177,9 +177,15 @@ class ChangePreview:
     def notes(self) -> list[str]:
         return self.plan.notes
 
-    def rows(self) -> list[dict[str, Any]]:
-        """The preview table: catalog values, then what each channel will show, per SKU."""
-        return self.plan.rows()
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The preview table: catalog values, then what each channel will show, per SKU (only the first
+        ``limit`` rows rendered, when given)."""
+        return self.plan.rows(limit)
+
+    @property
+    def row_count(self) -> int:
+        """The number of rows of the whole preview table (none rendered)."""
+        return self.plan.row_count()
 
     def summary(self) -> dict[str, Any]:
         """SKUs, values, listings and API calls (in all and per channel and operation)."""

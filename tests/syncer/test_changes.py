@@ -191,6 +191,10 @@ def test_percent_preview_shows_every_channel_price_listings_and_calls(db_url: st
         ("us", "price", "16.99", "18.99", "USD", "+11.8"),
     ]
     assert plan.listings == 120 and plan.violations == []
+    every = plan.rows()
+    assert plan.row_count() == len(every) == 180 and [r["sku"] for r in every] == sorted(r["sku"] for r in every)
+    for limit in (1, 2, 3, 50, 179, 500):  # the first rows, rendered alone, are the whole table's first
+        assert plan.rows(limit) == every[:limit]
     assert plan.calls == {"cn": {"price": 2}, "us": {"price": 2}}  # 60 each, 50 per call
     assert plan.summary()["api_calls"] == 4
 

@@ -168,13 +168,13 @@ class PreviewOut(BaseModel):
 
 
 def preview_out(preview: changes.ChangePreview, limit: int = MAX_ROWS) -> PreviewOut:
-    rows = preview.rows()
+    rows = preview.rows(limit)
     return PreviewOut(
         preview_id=preview.preview_id,
         empty=preview.empty,
         summary=PreviewSummary(**preview.summary()),
-        rows=[PreviewRow(**{k: None if v is None else str(v) for k, v in row.items()}) for row in rows[:limit]],
-        rows_total=len(rows),
+        rows=[PreviewRow(**{k: None if v is None else str(v) for k, v in row.items()}) for row in rows],
+        rows_total=preview.row_count,
         violations=[Violation(sku=v.sku, channel=v.channel, message=v.message) for v in preview.violations],
         guard_percent=None if preview.guard_percent is None else str(preview.guard_percent),
         notes=list(preview.notes),

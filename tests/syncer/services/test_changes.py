@@ -107,6 +107,26 @@ def test_apply_refuses_a_preview_whose_values_moved(world) -> None:
     assert world.base("TEA-1") == "101.00"
 
 
+def test_apply_refuses_a_preview_whose_unchanged_listing_value_moved(world) -> None:
+    """A price change writes each listing's desired price AND quantity: a quantity an order pull moved
+    since the preview is not overwritten with the one the preview read; the change is refused whole."""
+    before = change_sets(world)
+    preview = changes.preview_change(world.context, tea_rise())
+    assert all(e.field == "price" for e in preview.plan.effects)
+    tea2 = world.ids("TEA-2")[0]
+    with world.context.session() as s:
+        s.execute(update(ChannelListing).where(ChannelListing.sku_id == tea2).values(desired_quantity=3))
+    with pytest.raises(changes.StaleChange, match=r"TEA-2 quantity@\w+: was \d+, is now 3"):
+        changes.apply_change(world.context, preview, sync=SyncMode.NONE)
+    with world.context.session() as s:
+        assert world.base("TEA-1") == "100.00" and world.base("TEA-2") == "200.00"
+        assert set(s.scalars(select(ChannelListing.desired_quantity).where(ChannelListing.sku_id == tea2))) == {3}
+    assert change_sets(world) == before
+    fresh = changes.preview_change(world.context, tea_rise())
+    assert changes.apply_change(world.context, fresh, sync=SyncMode.NONE).change_set_id is not None
+    assert world.base("TEA-2") == "220.00"
+
+
 def test_guard_refusal_is_typed_and_force_applies(world) -> None:
     preview = changes.preview_change(world.context, tea_rise("40"))
     assert {v.sku for v in preview.violations} == {"TEA-1", "TEA-2"}
