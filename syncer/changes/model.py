@@ -22,6 +22,26 @@ WANTED = "wanted"
 UNDOABLE = ("base_price", "price_override", WANTED)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bulk(fn: F) -> F:
+    """No cyclic garbage collection while building large plans (it would rescan every live object
+    many times over; nothing built here is cyclic)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper  # type: ignore[return-value]
+
+
 class ChangeRefused(UserError):
     """The change cannot be applied as asked (nothing was applied)."""
 
@@ -126,7 +146,7 @@ class ChangePlan:
 
     @property
     def listings(self) -> int:
-        return len({(e.channel, e.sku_id) for e in self.effects})
+        return sum(len(ids) for ids in self._by_channel().values())
 
     @property
     def api_calls(self) -> int:
@@ -134,15 +154,19 @@ class ChangePlan:
 
     def affected(self) -> dict[str, list[int]]:
         """channel -> SKU ids whose listing there changes (what the triggered sync pushes)."""
+        return {name: sorted(ids) for name, ids in sorted(self._by_channel().items())}
+
+    def _by_channel(self) -> dict[str, set[int]]:
         out: dict[str, set[int]] = defaultdict(set)
         for effect in self.effects:
             out[effect.channel].add(effect.sku_id)
-        return {name: sorted(ids) for name, ids in sorted(out.items())}
+        return out
 
     def row_count(self) -> int:
         """How many rows :meth:`rows` gives (without rendering them)."""
         return len(self.lines) + sum(1 for effect in self.effects if effect.field != "listing")
 
+    @_bulk
     def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The preview: catalog values, then what each channel will show, per SKU (the first ``limit``
         rows only when given: only those are rendered)."""
@@ -227,23 +251,3 @@ def _text(value: Any) -> str | None:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _bulk(fn: F) -> F:
-    """No cyclic garbage collection while building large plans (it would rescan every live object
-    many times over; nothing built here is cyclic)."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return wrapper  # type: ignore[return-value]

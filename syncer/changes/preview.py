@@ -24,14 +24,14 @@ from listing_sync.syncer.changes.model import (
     _bulk,
     now_utc,
 )
-from listing_sync.syncer.changes.plans import _Amounts, _by_ids, _sku_rows, _SkuRow
+from listing_sync.syncer.changes.plans import _Amounts, _fetch_by_ids, _sku_rows, _SkuRow
 from listing_sync.syncer.models import (
     ZEROED,
     Channel,
     ChannelListing,
     Sku,
 )
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 CallCounter = Callable[[ChannelConfig, Operation, list[Any]], int]
@@ -168,7 +168,9 @@ class _ChannelPreview:
         self.feeds = {context.warehouses[c] for c in config.warehouses if c in context.warehouses}
         self.rates: dict[str, Decimal | None] = {}  # SKU currency -> rate into the channel's (None: missing)
         self.missing: dict[str, str] = {}  # SKU currency -> why there is no rate into the channel's
-        self.prices: dict[tuple[Any, ...], tuple[Decimal, Decimal, Decimal | None]] = {}
+        self.unfloored: dict[tuple[Any, ...], Decimal] = {}  # (base, override, rate) -> the price before a floor
+        self.floors: dict[tuple[Any, ...], Decimal | None] = {}  # (cost, rate) -> the cost floor
+        self.floored: dict[tuple[Any, ...], Decimal] = {}  # (base, override, cost, rate) -> a price a floor lifts
 
     def run(self) -> None:
         new, name = self.context.new, self.config.name
@@ -225,33 +227,52 @@ class _ChannelPreview:
             self.refuse(sku, f"{self.missing[sku.currency]} (the sync would park it fx_rate_missing)")
 
     def price(self, row: _ListingRow, sku: _SkuRow, old: Decimal, pushable: bool) -> Decimal:
-        """The price the channel will show (the old one while the FX rate is missing), guarded."""
+        """The price the channel will show (the old one while the FX rate is missing), guarded; exactly as
+        :func:`syncer.reconcile.compute_desired` computes it (``rules.channel_price`` only ever lifts a price
+        below the cost floor, so the price and the floor are computed, and cached, apart)."""
         rates = self.rates
         if sku.currency not in rates:
             self.look_up_rate(sku.currency)
         rate = rates[sku.currency]
         if rate is None:
             return old
+        config = self.config
         base = self.new_base.get(sku.id, sku.base_price)
         override = self.new_override.get((self.name, sku.id), row.price_override)
-        key = (base, override, sku.cost, rate)
-        cached = self.prices.get(key)
-        if cached is None:
-            cached = self.prices[key] = _channel_prices(base, override, sku.cost, self.config, rate)
-        new, unfloored, floor = cached
-        guard = self.guard
-        if guard is not None and floor is not None and unfloored < floor:
-            self.refuse(
-                sku,
-                f"price {unfloored} {self.config.currency} is below the cost floor {floor}"
-                f" (the channel would show {new})",
+        key = (base, override, rate)
+        new = self.unfloored.get(key)
+        if new is None:
+            new = self.unfloored[key] = rules.channel_price(
+                base, config.price, currency=config.currency, fx_rate=rate, override=override
             )
+        guard = self.guard
+        cost = sku.cost
+        if cost is not None:
+            floor_key = (cost, rate)
+            if floor_key in self.floors:
+                floor = self.floors[floor_key]
+            else:
+                floor = self.floors[floor_key] = rules.price_floor(cost, config.price, rate, config.currency)
+            if floor is not None and new < floor:
+                unfloored, lifted = new, (base, override, cost, rate)
+                new = self.floored.get(lifted) or self.floored.setdefault(
+                    lifted,
+                    rules.channel_price(
+                        base, config.price, currency=config.currency, fx_rate=rate, cost=cost, override=override
+                    ),
+                )
+                if guard is not None:
+                    self.refuse(
+                        sku,
+                        f"price {unfloored} {config.currency} is below the cost floor {floor}"
+                        f" (the channel would show {new})",
+                    )
         if new != old:
             self.effect(row, sku, "price", old, new, Operation.PRICE if pushable else None)
-            if guard is not None and old > 0:
+            # |new - old| / old * 100 > guard, without a division per listing
+            if guard is not None and old > 0 and abs(new - old) * 100 > guard * old:
                 moved = (new - old) / old * 100
-                if abs(moved) > guard:
-                    self.refuse(sku, f"price {old} -> {new} {self.config.currency} is {moved:+.1f}% (limit {guard}%)")
+                self.refuse(sku, f"price {old} -> {new} {config.currency} is {moved:+.1f}% (limit {guard}%)")
         return new
 
     def look_up_rate(self, currency: str) -> None:
@@ -386,20 +407,14 @@ class _ListingRow:
 
 def _listing_rows(session: Session, channel_id: int, sku_ids: Sequence[int]) -> dict[int, _ListingRow]:
     amount = _Amounts(session)
-    query = select(
-        ChannelListing.id,
-        ChannelListing.sku_id,
-        amount.column(ChannelListing.price_override),
-        amount.column(ChannelListing.desired_price),
-        ChannelListing.desired_quantity,
-        ChannelListing.wanted,
-        cast(ChannelListing.ref, Text).label("ref"),
-        ChannelListing.pushed_state,
-    ).where(ChannelListing.channel_id == channel_id)
+    sql = (
+        "SELECT id, sku_id, price_override, desired_price, desired_quantity, wanted, CAST(ref AS TEXT),"
+        " pushed_state FROM channel_listings WHERE channel_id = {0} AND sku_id {ids}"
+    )
     return {
         sku_id: _ListingRow(lid, sku_id, amount(override), amount(desired), qty, wanted, ref, pushed)
-        for lid, sku_id, override, desired, qty, wanted, ref, pushed in _by_ids(
-            session, query, ChannelListing.sku_id, sku_ids, 1
+        for lid, sku_id, override, desired, qty, wanted, ref, pushed in _fetch_by_ids(
+            session, sql, sorted(set(sku_ids)), channel_id
         )
     }
 
@@ -410,7 +425,7 @@ DELIST, RELIST = Operation.DELIST, Operation.RELIST
 def _has_ref(raw: str | None) -> bool:
     if not raw:
         return False
-    return raw.replace(" ", "") not in ("{}", "null")
+    return ":" in raw or raw.replace(" ", "") not in ("{}", "null")  # a key: not empty (the common case)
 
 
 def _wanted_op(row: _ListingRow | None, want: str | None) -> Operation | None:
@@ -423,19 +438,3 @@ def _wanted_op(row: _ListingRow | None, want: str | None) -> Operation | None:
     if row is not None and _has_ref(row.ref) and row.pushed_state not in ("delisted", ZEROED):
         return Operation.DELIST
     return None
-
-
-def _channel_prices(
-    base: Decimal, override: Decimal | None, cost: Decimal | None, config: ChannelConfig, rate: Decimal
-) -> tuple[Decimal, Decimal, Decimal | None]:
-    """(the price the channel will show, the price before the cost floor lifts it, the floor): exactly
-    as :func:`syncer.reconcile.compute_desired` computes it (``rules.channel_price`` only ever lifts a
-    price that is below the floor, so the floored price is computed only then)."""
-    unfloored = rules.channel_price(base, config.price, currency=config.currency, fx_rate=rate, override=override)
-    floor = rules.price_floor(cost, config.price, rate, config.currency)
-    if floor is None or unfloored >= floor:
-        return unfloored, unfloored, floor
-    price = rules.channel_price(
-        base, config.price, currency=config.currency, fx_rate=rate, cost=cost, override=override
-    )
-    return price, unfloored, floor

@@ -189,6 +189,10 @@ class ChangePreview:
 
     def summary(self) -> dict[str, Any]:
         """SKUs, values, listings and API calls (in all and per channel and operation)."""
+        return dict(self._summary)
+
+    @cached_property
+    def _summary(self) -> dict[str, Any]:
         return self.plan.summary()
 
     @cached_property
