@@ -209,9 +209,14 @@ def step(name: str, work: Path, url: str, size: int) -> dict[str, Any]:
 
 def cli(work: Path, url: str, *args: str) -> tuple[float, float, float]:
     """A whole ``syncer`` process: (wall seconds, peak RSS MB, CPU seconds)."""
+    return cli_output(work, url, *args)[:3]
+
+
+def cli_output(work: Path, url: str, *args: str) -> tuple[float, float, float, str]:
+    """A whole ``syncer`` process: (wall seconds, peak RSS MB, CPU seconds, its stdout)."""
     syncer = str(Path(sys.executable).with_name("syncer"))
-    seconds, rss, _, cpu = _run([syncer, *args], _env(work, url))
-    return seconds, rss, cpu
+    seconds, rss, stdout, cpu = _run([syncer, *args], _env(work, url))
+    return seconds, rss, cpu, stdout
 
 
 def measure_help(runs: int = 5) -> list[dict[str, Any]]:
@@ -308,7 +313,9 @@ def run_size(size: int, database: str, url: str, work: Path, only: set[str]) -> 
         extra = {"items": listings, "skus_changed": bulk_skus}
         add("bulk_preview", {"seconds": seconds, "rss_mb": rss, "cpu_seconds": round(cpu, 2), **extra})
         args = ["price", "adjust", "--percent", "5", *selector, "--yes", "--format", "json"]
-        seconds, rss, cpu = cli(work, url, *args)
+        seconds, rss, cpu, stdout = cli_output(work, url, *args)
+        summary = json.loads(stdout)["summary"]  # what was applied, as the command reports it
+        extra = {**extra, "listings_changed": summary["listings"], "values_changed": summary["values"]}
         add("bulk_apply", {"seconds": seconds, "rss_mb": rss, "cpu_seconds": round(cpu, 2), **extra})
     for measure in ("bulk_preview", "bulk_apply"):  # a 1M goal is for 50,000 SKUs: scale by SKUs changed
         for r in rows:

@@ -64,6 +64,25 @@ class _Writer:
         if rows:
             self.connection.exec_driver_sql(sql.format(self.mark), rows)
 
+    @property
+    def postgres(self) -> bool:
+        return self.dialect.name == "postgresql"
+
+    def arrays(self, sql: str, types: Sequence[str], rows: list[tuple[Any, ...]], *params: Any) -> int:
+        """PostgreSQL: ``sql`` once per 50,000 rows, its ``{values}`` the rows as arrays (``unnest(...) WITH
+        ORDINALITY AS v(c0, c1, ..., n)``; ``types``: each column's SQL type), after ``params``. Each column
+        goes as one array literal: the driver's adaptation element by element costs more than the
+        statement. Returns the rows the statements changed."""
+        arrays = ", ".join(f"%s::text::{kind}[]" for kind in types)
+        names = ", ".join(f"c{n}" for n in range(len(types)))
+        statement = sql.format(values=f"unnest({arrays}) WITH ORDINALITY AS v({names}, n)")
+        changed = 0
+        for chunk in _chunks(rows, 50_000):
+            transposed = zip(*chunk, strict=True)
+            columns = [_array(values, kind == "text") for kind, values in zip(types, transposed, strict=True)]
+            changed += self.connection.exec_driver_sql(statement, (*params, *columns)).rowcount
+        return changed
+
 
 @dataclass(slots=True)
 class Applied:
@@ -223,19 +242,16 @@ def _write_desired(session: Session, writer: _Writer, plan: ChangePlan, now: Any
         old_price, old_quantity = read.get(lid, (price, quantity))  # a plan without reads: as it writes
         rows.append((lid, amount(price), quantity, amount(old_price), old_quantity))
     written = 0
-    if writer.dialect.name == "postgresql":  # a statement per 50,000 listings, their values as arrays
-        sql = (
-            "UPDATE channel_listings AS c SET desired_price = v.price, desired_quantity = v.quantity,"
-            " version = c.version + 1, status = 'dirty', last_error_code = NULL, last_error = NULL, attempts = 0,"
-            " next_try_at = NULL, updated_at = %s FROM unnest(%s::text::bigint[], %s::text::numeric[],"
-            " %s::text::int[], %s::text::numeric[], %s::text::int[]) AS v(id, price, quantity, old_price, old_quantity)"
-            " WHERE c.id = v.id"
-            " AND c.desired_price IS NOT DISTINCT FROM v.old_price"
-            " AND c.desired_quantity IS NOT DISTINCT FROM v.old_quantity"
+    if writer.postgres:
+        written = writer.arrays(
+            "UPDATE channel_listings AS c SET desired_price = c1, desired_quantity = c2, version = c.version + 1,"
+            " status = 'dirty', last_error_code = NULL, last_error = NULL, attempts = 0, next_try_at = NULL,"
+            " updated_at = %s FROM {values} WHERE c.id = c0 AND c.desired_price IS NOT DISTINCT FROM c3"
+            " AND c.desired_quantity IS NOT DISTINCT FROM c4",
+            ("bigint", "numeric", "int", "numeric", "int"),
+            rows,
+            now,
         )
-        for chunk in _chunks(rows, 50_000):
-            columns = [_array(values) for values in zip(*chunk, strict=True)]
-            written += writer.connection.exec_driver_sql(sql, (now, *columns)).rowcount
     else:
         sql = (
             "UPDATE channel_listings SET desired_price = ?, desired_quantity = ?, version = version + 1,"
@@ -251,9 +267,15 @@ def _write_desired(session: Session, writer: _Writer, plan: ChangePlan, now: Any
         _refuse_stale(_moved(session, plan) or [f"{len(rows) - written} listing(s) changed since the preview"])
 
 
-def _array(values: Sequence[Any]) -> str:
-    """A PostgreSQL array literal of numbers (the driver's per-element adaptation costs more than the update)."""
+def _array(values: Sequence[Any], text: bool = False) -> str:
+    """A PostgreSQL array literal: numbers as they print, texts quoted (``"`` and ``\\`` escaped)."""
+    if text:
+        return "{" + ",".join("NULL" if v is None else _quoted(str(v)) for v in values) + "}"
     return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _moved(session: Session, plan: ChangePlan) -> list[str]:
@@ -304,40 +326,59 @@ def _lock_rows(session: Session, lines: Sequence[ChangeLine]) -> None:
 
 def _write_items(writer: _Writer, change_set_id: int, lines: Sequence[ChangeLine], channel_ids: dict[str, int]) -> None:
     """One change item per line: the audit trail, and what an undo restores."""
+    rows = [
+        (
+            change_set_id,
+            line.sku_id,
+            channel_ids.get(line.channel) if line.channel else None,
+            line.field,
+            line.old,
+            line.new,
+        )
+        for line in lines
+    ]
+    if writer.postgres:
+        writer.arrays(
+            "INSERT INTO change_items (change_set_id, sku_id, channel_id, field, old_value, new_value)"
+            " SELECT c0, c1, c2, c3, c4, c5 FROM {values} ORDER BY n",
+            ("bigint", "bigint", "bigint", "text", "text", "text"),
+            rows,
+        )
+        return
     writer.run(
         "INSERT INTO change_items (change_set_id, sku_id, channel_id, field, old_value, new_value)"
         " VALUES ({0}, {0}, {0}, {0}, {0}, {0})",
-        [
-            (
-                change_set_id,
-                line.sku_id,
-                channel_ids.get(line.channel) if line.channel else None,
-                line.field,
-                line.old,
-                line.new,
-            )
-            for line in lines
-        ],
+        rows,
     )
 
 
 def _write_prices(writer: _Writer, lines: Sequence[ChangeLine], channel_ids: dict[str, int], now: Any) -> None:
     """New base prices and channel price overrides (None removes an override)."""
-    writer.run(
-        "UPDATE skus SET base_price = {0}, updated_at = {0} WHERE id = {0}",
-        [(writer.amount(Decimal(line.set_to)), now, line.sku_id) for line in lines if line.field == "base_price"],
-    )
+    amount = writer.amount
+    bases = [(line.sku_id, amount(Decimal(line.set_to))) for line in lines if line.field == "base_price"]
+    overrides = [
+        (channel_ids[line.channel_name], line.sku_id, amount(None if line.new is None else Decimal(line.new)))
+        for line in lines
+        if line.field == "price_override"
+    ]
+    if writer.postgres:
+        writer.arrays(
+            "UPDATE skus SET base_price = c1, updated_at = %s FROM {values} WHERE skus.id = c0",
+            ("bigint", "numeric"),
+            bases,
+            now,
+        )
+        writer.arrays(
+            "UPDATE channel_listings SET price_override = c2 FROM {values}"
+            " WHERE channel_listings.channel_id = c0 AND channel_listings.sku_id = c1",
+            ("bigint", "bigint", "numeric"),
+            overrides,
+        )
+        return
+    writer.run("UPDATE skus SET base_price = {0}, updated_at = {0} WHERE id = {0}", [(p, now, i) for i, p in bases])
     writer.run(
         "UPDATE channel_listings SET price_override = {0} WHERE channel_id = {0} AND sku_id = {0}",
-        [
-            (
-                writer.amount(None if line.new is None else Decimal(line.new)),
-                channel_ids[line.channel_name],
-                line.sku_id,
-            )
-            for line in lines
-            if line.field == "price_override"
-        ],
+        [(p, c, i) for c, i, p in overrides],
     )
 
 

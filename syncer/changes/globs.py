@@ -131,10 +131,11 @@ class SkuFilter:
         out = cls()
         patterns = [p for p in selection.patterns if p != "*"]
         if patterns and len(patterns) == len(selection.patterns):
-            column = Sku.sku
+            column: Any = Sku.sku
             if dialect == "postgresql" and not _c_collation(session):
                 column = Sku.sku.collate("C")
-            wheres, exact = [], True
+            wheres: list[Any] = []
+            exact = True
             for pattern in dict.fromkeys(patterns):
                 where, done = _glob_condition(column, pattern, dialect)
                 exact = exact and done

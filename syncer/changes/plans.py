@@ -79,7 +79,7 @@ def _fetch_by_ids(session: Session, sql: str, ids: Sequence[int], *params: Any) 
     try:
         if connection.dialect.name == "postgresql":
             cursor.execute(sql.format("%s", ids="= ANY(%s)"), [*params, list(ids)])
-            return cursor.fetchall()
+            return list(cursor.fetchall())
         out: list[tuple[Any, ...]] = []
         for chunk in _chunks(list(ids)):
             cursor.execute(sql.format("?", ids=f"IN ({','.join('?' * len(chunk))})"), [*params, *chunk])

@@ -13,6 +13,7 @@ from listing_sync.syncer import changes, db
 from listing_sync.syncer.changes.globs import SkuFilter, literal_prefix, prefix_end, tokens
 from listing_sync.syncer.models import Product, Sku
 from sqlalchemy import func, insert, select
+from sqlalchemy import text as text_sql
 
 CODES = [
     "TEA-1",
@@ -217,3 +218,21 @@ def test_a_database_in_a_language_collation_takes_the_range_in_code_point_order(
         for pattern in ("TEA-*", "茶-*", "TEA-[0-9]*", "TE"):
             got = [names[i] for i in changes.select_skus(s, changes.Selection(patterns=[pattern]))]
             assert got == _expected([pattern]), pattern
+
+
+def test_postgres_array_literals_round_trip_every_text_and_number(db_url: str) -> None:
+    """The apply's bulk writes on PostgreSQL send each column as one array literal."""
+    from listing_sync.syncer.changes.apply import _Writer
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (SQLite takes an executemany)")
+    texts = ['a"b', "c\\d", "e,f", "{g}", "NULL", None, "", " h ", "茶"]
+    rows = [(n, Decimal("12.345678") if n % 2 else None, text) for n, text in enumerate(texts)]
+    with db.unit_of_work(db_url) as s:
+        writer = _Writer(s)
+        s.execute(text_sql("CREATE TEMP TABLE echo (n bigint, amount numeric, value text)"))
+        assert (
+            writer.arrays("INSERT INTO echo SELECT c0, c1, c2 FROM {values}", ("bigint", "numeric", "text"), rows) == 9
+        )
+        back = s.execute(text_sql("SELECT n, amount, value FROM echo ORDER BY n")).all()
+    assert [tuple(r) for r in back] == rows
