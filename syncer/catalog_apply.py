@@ -120,11 +120,15 @@ class _Apply:
             sku_rows = [parsed[o] for o in changed]
             created = self._skus(sku_rows, sku_ids)
             if updated:  # a product's content is part of every one of its SKUs' listings
-                self.summary.changed_sku_ids.update(session.scalars(select(Sku.id).where(Sku.product_id.in_(updated))))
+                self.summary.changed_sku_ids.update(
+                    session.scalars(select(Sku.id).where(bulkload.among(session.connection(), Sku.product_id, updated)))
+                )
             touched = _apply_product_texts(session, first_rows, self.product_ids, self.summary)
             if touched:
                 self.summary.changed_sku_ids.update(
-                    session.scalars(select(Sku.id).where(Sku.product_id.in_(sorted(touched))))
+                    session.scalars(
+                        select(Sku.id).where(bulkload.among(session.connection(), Sku.product_id, sorted(touched)))
+                    )
                 )
             _apply_sku_texts(session, sku_rows, sku_ids, self.summary)
             # the hashes last: writing texts clears their owner's hash (the database's triggers)
@@ -152,11 +156,15 @@ class _Apply:
         columns = (PRODUCTS.c.id, PRODUCTS.c.key, *(PRODUCTS.c[name] for name in PRODUCT_FIELDS))
         existing = {
             p.key: p
-            for p in self.session.execute(select(*columns).where(PRODUCTS.c.key.in_([r.product for r in rows])))
+            for p in self.session.execute(
+                select(*columns).where(
+                    bulkload.among(self.session.connection(), PRODUCTS.c.key, [r.product for r in rows])
+                )
+            )
         }
         new = [{"key": r.product, **_product_values(r)} for r in rows if r.product not in existing]
         if new:
-            result = self.session.connection().execute(insert(PRODUCTS).returning(PRODUCTS.c.id, PRODUCTS.c.key), new)
+            result = _insert_returning(self.session, PRODUCTS, PRODUCTS.c.key, new)
             self.product_ids.update({key: pid for pid, key in result})
             self.summary.products_created += len(new)
         updates = []
@@ -180,7 +188,12 @@ class _Apply:
             return set()
         session, summary, change_set_id = self.session, self.summary, self.change_set_id
         columns = [SKUS.c[name] for name in ("id", "sku", *SKU_FIELDS)]
-        existing = {r.sku: r for r in session.execute(select(*columns).where(SKUS.c.sku.in_([r.sku for r in rows])))}
+        existing = {
+            r.sku: r
+            for r in session.execute(
+                select(*columns).where(bulkload.among(session.connection(), SKUS.c.sku, [r.sku for r in rows]))
+            )
+        }
         new, updates, items = [], [], []
         for row in rows:
             values = _sku_values(row, self.product_ids[row.product])
@@ -204,7 +217,7 @@ class _Apply:
                 items.append(_change_item(change_set_id, current.id, "catalog", None, ", ".join(others)))
         created: set[int] = set()
         if new:
-            result = session.connection().execute(insert(SKUS).returning(SKUS.c.id, SKUS.c.sku), new)
+            result = _insert_returning(session, SKUS, SKUS.c.sku, new)
             by_sku = {row["sku"]: row for row in new}
             for sid, sku in result:
                 created.add(sid)
@@ -235,11 +248,22 @@ def stored_hashes(session: Session) -> StoredHashes:
     return lookup
 
 
+def _insert_returning(session: Session, table: Any, key: Any, rows: list[dict[str, Any]]) -> Iterable[Any]:
+    """Insert rows, returning (id, key) of each: COPY and a read-back by key on PostgreSQL."""
+    connection = session.connection()
+    if not bulkload.is_postgresql(connection):
+        return connection.execute(insert(table).returning(table.c.id, key), rows)
+    bulkload.copy_rows(connection, table, rows)
+    return connection.execute(
+        select(table.c.id, key).where(bulkload.among(connection, key, [r[key.name] for r in rows]))
+    )
+
+
 def _stored(session: Session, table: Any, key: Any, keys: list[str]) -> dict[str, tuple[int, bytes | None]]:
     """key -> (id, row hash) of the stored rows among ``keys``."""
     if not keys:
         return {}
-    query = select(key, table.c.id, table.c.row_hash).where(key.in_(keys))
+    query = select(key, table.c.id, table.c.row_hash).where(bulkload.among(session.connection(), key, keys))
     return {k: (i, None if h is None else bytes(h)) for k, i, h in session.execute(query)}
 
 
@@ -353,7 +377,7 @@ def _last_movement_ids(session: Session, sku_ids: list[int]) -> dict[tuple[int, 
 
     query = (
         select(StockMovement.sku_id, StockMovement.warehouse_id, func.max(StockMovement.id))
-        .where(StockMovement.sku_id.in_(sku_ids))
+        .where(bulkload.among(session.connection(), StockMovement.sku_id, sku_ids))
         .group_by(StockMovement.sku_id, StockMovement.warehouse_id)
     )
     return {(s, w): m for s, w, m in session.execute(query)}
@@ -431,7 +455,7 @@ def _apply_product_texts(
     for start in range(0, len(ids), TEXT_CHUNK):
         for text in session.execute(
             select(*columns, ProductText.title, ProductText.description, ProductText.bullet_points).where(
-                ProductText.product_id.in_(ids[start : start + TEXT_CHUNK])
+                bulkload.among(session.connection(), ProductText.product_id, ids[start : start + TEXT_CHUNK])
             )
         ):
             existing[(text.product_id, text.language, text.channel)] = text
@@ -482,7 +506,7 @@ def _apply_sku_texts(session: Session, rows: list[CatalogRow], sku_ids: dict[str
     for start in range(0, len(ids), TEXT_CHUNK):
         for text in session.execute(
             select(SkuText.id, SkuText.sku_id, SkuText.language, SkuText.attributes).where(
-                SkuText.sku_id.in_(ids[start : start + TEXT_CHUNK])
+                bulkload.among(session.connection(), SkuText.sku_id, ids[start : start + TEXT_CHUNK])
             )
         ):
             existing[(text.sku_id, text.language)] = text

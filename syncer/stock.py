@@ -45,7 +45,7 @@ def levels(session: Session, sku_ids: Iterable[int] | None = None) -> dict[tuple
         out: dict[tuple[int, int], tuple[int, int]] = {}
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
-            for row in session.execute(query.where(StockLevel.sku_id.in_(chunk))):
+            for row in session.execute(query.where(bulkload.among(session.connection(), StockLevel.sku_id, chunk))):
                 out[(row[0], row[1])] = (row[2], row[3])
         return out
     return {(r[0], r[1]): (r[2], r[3]) for r in session.execute(query)}
@@ -56,7 +56,11 @@ def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     for start in range(0, len(keys), 5000):
         chunk = list(keys[start : start + 5000])
         found.update(
-            session.scalars(select(StockMovement.idempotency_key).where(StockMovement.idempotency_key.in_(chunk)))
+            session.scalars(
+                select(StockMovement.idempotency_key).where(
+                    bulkload.among(session.connection(), StockMovement.idempotency_key, chunk)
+                )
+            )
         )
     return found
 
@@ -87,7 +91,7 @@ def lock_levels(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tupl
     for start in range(0, len(sku_ids), 5000):
         query = (
             select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
-            .where(StockLevel.sku_id.in_(sku_ids[start : start + 5000]))
+            .where(bulkload.among(session.connection(), StockLevel.sku_id, sku_ids[start : start + 5000]))
             .order_by(StockLevel.sku_id, StockLevel.warehouse_id)
             .with_for_update()
         )
