@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.syncer import bulk, content, content_version, fx, limits, rules
+from listing_sync.syncer.bulkload import among
 from listing_sync.syncer.models import (
     ChannelListing,
     Product,
@@ -161,10 +162,10 @@ class _Chunk:
     def load_content(self, session: Session, ids: list[int], languages: list[str]) -> None:
         """Read the content of these SKUs (read after their versions: a change in between moves the version
         past the one recorded, so it is looked at again next time)."""
-        read = _reader(session)
-        self.content = {row.id: row for row in read(select(*SKU_CONTENT_COLUMNS).where(Sku.id.in_(ids)))}
+        read, on = _reader(session), session.connection()
+        self.content = {row.id: row for row in read(select(*SKU_CONTENT_COLUMNS).where(among(on, Sku.id, ids)))}
         pids = sorted({row.product_id for row in self.content.values()})
-        self.products = {row.id: row for row in read(select(*PRODUCT_COLUMNS).where(Product.id.in_(pids)))}
+        self.products = {row.id: row for row in read(select(*PRODUCT_COLUMNS).where(among(on, Product.id, pids)))}
         text_query = select(
             ProductText.product_id,
             ProductText.language,
@@ -172,12 +173,12 @@ class _Chunk:
             ProductText.title,
             ProductText.description,
             ProductText.bullet_points,
-        ).where(ProductText.product_id.in_(pids), ProductText.language.in_(languages))
+        ).where(among(on, ProductText.product_id, pids), ProductText.language.in_(languages))
         for text in read(text_query):
             self.texts.setdefault(text.product_id, {})[(text.language, text.channel)] = text
         for sku_id, language, attributes in read(
             select(SkuText.sku_id, SkuText.language, SkuText.attributes).where(
-                SkuText.sku_id.in_(ids), SkuText.language.in_(languages)
+                among(on, SkuText.sku_id, ids), SkuText.language.in_(languages)
             )
         ):
             self.sku_texts.setdefault(sku_id, {})[language] = dict(attributes or {})
@@ -192,9 +193,9 @@ class Ids:
     ids: list[int]
     whole: bool = False
 
-    def of(self, column: Any) -> Any:
-        """``column`` restricted to these SKU ids."""
-        return column.between(self.ids[0], self.ids[-1]) if self.whole else column.in_(self.ids)
+    def of(self, connection: Connection, column: Any) -> Any:
+        """``column`` restricted to these SKU ids (a list as one array parameter on PostgreSQL)."""
+        return column.between(self.ids[0], self.ids[-1]) if self.whole else among(connection, column, self.ids)
 
 
 def _reader(session: Session) -> Callable[[Any], Sequence[Any]]:
@@ -223,11 +224,11 @@ def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[Ids]:
 def _load_chunk(session: Session, ids: Ids, amounts: Amounts) -> _Chunk:
     read = _reader(session)
     columns = (*SKU_COLUMNS, *(amounts.raw(column) for column in SKU_AMOUNTS))
-    skus: dict[int, Any] = {row.id: row for row in read(select(*columns).where(ids.of(Sku.id)))}
+    skus: dict[int, Any] = {row.id: row for row in read(select(*columns).where(ids.of(session.connection(), Sku.id)))}
     levels: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for sku_id, wid, on_hand, reserved in read(
         select(StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved).where(
-            ids.of(StockLevel.sku_id)
+            ids.of(session.connection(), StockLevel.sku_id)
         )
     ):
         levels[sku_id].append((wid, on_hand, reserved))
@@ -266,7 +267,7 @@ class ChannelPass:
 
     def listings(self, ids: Ids) -> Sequence[Row[Any]]:
         query = select(*self.listing_columns).where(
-            ChannelListing.channel_id == self.channel_id, ids.of(ChannelListing.sku_id)
+            ChannelListing.channel_id == self.channel_id, ids.of(self.session.connection(), ChannelListing.sku_id)
         )
         return _reader(self.session)(query)
 
