@@ -6,7 +6,7 @@ import functools
 import gc
 import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -170,6 +170,11 @@ class ChangePlan:
     def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The preview: catalog values, then what each channel will show, per SKU (the first ``limit``
         rows only when given: only those are rendered)."""
+        return list(self.iter_rows(limit))
+
+    def iter_rows(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`rows` one at a time, each rendered when it is reached (a writer streaming them holds
+        none but the current one)."""
         # every effect is of a SKU some line changes: the first rows are of the first SKUs of the lines
         first = None if limit is None else set(heapq.nsmallest(limit, {line.sku for line in self.lines}))
         keyed: list[tuple[str, int, str, str, int]] = []
@@ -183,13 +188,11 @@ class ChangePlan:
                 keyed.append((effect.sku, 1, effect.channel, effect.field, n))
         keyed.sort()
         percent = functools.lru_cache(maxsize=65536)(_pct)  # the same old -> new recurs across SKUs
-        out = []
         for sku, kind, channel, field_name, n in keyed[:limit]:
             item: ChangeLine | Effect = self.lines[n] if kind == 0 else self.effects[n]
             row = _row(sku, channel, field_name, item.old, item.new, field_name, percent)
             row["currency"] = self.currency(item.sku_id, item.channel, field_name)
-            out.append(row)
-        return out
+            yield row
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -181,6 +181,10 @@ class ChangePreview:
         """The preview table: catalog values, then what each channel will show, per SKU (only the first
         ``limit`` rows rendered, when given)."""
         return self.plan.rows(limit)
+
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """Every row of the preview table, each rendered when reached (for writers that stream them)."""
+        return self.plan.iter_rows()
 
     @property
     def row_count(self) -> int:
