@@ -16,7 +16,8 @@ atomically, attributed and reversible.
 5. :func:`plan_undo` restores a change set's old values as a new change set, refusing where a later
    change set touched the same values.
 
-Modules: :mod:`.model` (change lines, plans, refusals), :mod:`.selection`, :mod:`.plans`,
+Modules: :mod:`.model` (change lines, plans, refusals), :mod:`.selection` (with :mod:`.globs`: selectors as
+SQL an index serves), :mod:`.plans`,
 :mod:`.preview` (channel effects, API calls, price guard), :mod:`.apply`, :mod:`.files` (edit files),
 :mod:`.history` (undo, list, show, history).
 """
