@@ -213,6 +213,7 @@ def run_size(size: int, ks: Sequence[float]) -> tuple[list[dict[str, Any]], dict
         mins, items = _least(context, _planned(context))
         counts = rec.step(lambda: _sync_all(context))
         rec.add(size, 1.0, "publish", counts, mins, items)
+        print(json.dumps({"partial": size, "operation": "publish", "rows": rec.rows}), file=sys.stderr, flush=True)
         for k in ks:
             ids = _selection(context, max(1, round(size * k)))
             for operation, change in (
