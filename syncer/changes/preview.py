@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,8 +51,22 @@ class _CallItem:
     @property
     def ref(self) -> ListingRef | None:
         if self._ref is None and self._raw:
-            self._ref = _listing_ref(json.loads(self._raw), self.sku)
+            self._ref = _listing_ref(_parse(self._raw), self.sku)
         return self._ref
+
+
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # a decoder is its context
+
+
+def _parse(raw: str) -> Any:
+    """``json.loads(raw)``, without its per-call wrappers (a third of a preview's call count at 300,000
+    listings): the same scanner on a document that starts at its first character and ends at its last,
+    ``json.loads`` itself for anything else (whitespace around it, errors)."""
+    try:
+        value, end = _scan_once(raw, 0)
+    except StopIteration:
+        return json.loads(raw)
+    return value if end == len(raw) else json.loads(raw)
 
 
 def limits_counter(adapters: dict[str, ChannelAdapter] | None = None) -> CallCounter:
