@@ -1,49 +1,79 @@
-"""``python -m bench wall [--quick] [--skus N]``: wall time of one price change pushed to the six emulated
-channels on the real clock, the emulators enforcing each marketplace's documented rate limit.
+"""``python -m bench wall [--quick] [--skus N] [--change stock|price] [--rate-scale F]``: wall time of one
+change on every SKU pushed to the six emulated channels on the real clock, the emulators enforcing each
+marketplace's documented rate limits scaled by a stated factor.
 
-Each channel is first pushed alone (``services.sync.sync_channel``): its wall time against the floor its
-rate limit imposes (calls / documented requests per second, the burst taken off). Then the same kind of
-change is pushed with ``sync --inline``'s ``run_sync`` (channels concurrently): its total against the
-slowest channel's. Prints one JSON object. The default is 200 SKUs (``--quick``: 40); the 10,000-item push
-of issue #22 is not run here (it is minutes of real sleeping per channel).
+The default is issue #22's: a 10,000-item stock push per channel (``--quick``: 1,000). ``--rate-scale F``
+runs the clock of the rate machinery (adapters and emulators alike: rates, burst refills, Retry-After,
+an emulated feed's processing) F times faster, so every limit is multiplied by F and the floor it imposes
+divided by F; F is printed. Each channel is first pushed alone (``services.sync.sync_channel``): its wall
+time against the floor its limit imposes (calls past the burst / documented requests per second, over
+F). Then the same kind of change is pushed with ``sync --inline``'s ``run_sync`` (channels concurrently):
+its total against the slowest channel's. Prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from listing_sync.syncer.services import sync
 
 from bench import calls as steps
-from bench.world import world
+from bench.world import BenchContext, world
+
+#: +10 units on hand moves the quantity of every example channel (shares 0.2-0.6 of the pool)
+STOCK_DELTA = 10
+DEFAULT_SCALE = 10.0
+PUBLISH_SCALE = 100.0  # the publish before the measured pushes is set-up: limits x 100 for it
 
 
-def _price_change(context: Any, size: int) -> None:
-    steps._price(context, steps._selection(context, size))
+def _change(context: BenchContext, kind: str, ids: list[int]) -> None:
+    if kind == "price":
+        steps._price(context, ids)
+    else:
+        steps._stock(context, ids, STOCK_DELTA)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench wall", description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="40 SKUs instead of 200")
-    parser.add_argument("--skus", type=int, help="catalog size in SKUs")
+    parser.add_argument("--quick", action="store_true", help="1,000 SKUs instead of 10,000")
+    parser.add_argument("--skus", type=int, help="catalog size in SKUs (overrides --quick)")
+    parser.add_argument("--change", choices=("stock", "price"), default="stock", help="what every SKU changes")
+    parser.add_argument(
+        "--rate-scale",
+        type=float,
+        default=DEFAULT_SCALE,
+        help=f"every documented rate limit multiplied by this factor (default {DEFAULT_SCALE:g}; 1 = real limits)",
+    )
     args = parser.parse_args(argv)
-    size = args.skus or (40 if args.quick else 200)
-    with world(size, real_time=True) as context:
+    size = args.skus or (1_000 if args.quick else 10_000)
+    scale = args.rate_scale
+    began_cpu, began = _cpu(), time.monotonic()
+    with world(size, real_time=True, rate_scale=scale) as context:
         context.settings.orders_pull_reuse_seconds = 3600  # measure the pushes, not the pulls before them
+        context.vt.set_scale(PUBLISH_SCALE)  # type: ignore[attr-defined]  # a ScaledTime: publishing is set-up
         for channel in context.channels:
             sync.sync_channel(context, channel, user="bench")  # publish
-        _price_change(context, size)
+        context.vt.set_scale(scale)  # type: ignore[attr-defined]
+        setup_s = time.monotonic() - began
+        ids = steps._selection(context, size)
+        _change(context, args.change, ids)
         rows = []
         for channel in context.channels:
             adapter_limits = context.adapter(channel).limits
-            began = time.monotonic()
+            started = time.monotonic()
             report = sync.sync_channel(context, channel, user="bench")
-            wall = time.monotonic() - began
-            floor = max(0.0, (report.api_calls - adapter_limits.burst) / adapter_limits.rate)
+            wall = time.monotonic() - started
+            floor = max(0.0, (report.api_calls - adapter_limits.burst) / adapter_limits.rate) / scale
             rows.append(
                 {
                     "channel": channel.name,
@@ -51,29 +81,40 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "items": report.ok + report.failed,
                     "calls": report.api_calls,
                     "rate_per_s": round(adapter_limits.rate, 3),
+                    "scaled_rate_per_s": round(adapter_limits.rate * scale, 3),
                     "wall_s": round(wall, 2),
                     "floor_s": round(floor, 2),
                     "wall_over_floor": round(wall / floor, 2) if floor >= 0.5 else None,
                 }
             )
-        _price_change(context, size)
-        began = time.monotonic()
+        _change(context, args.change, ids)
+        started = time.monotonic()
         sync.run_sync(context, None, user="bench")
-        parallel = time.monotonic() - began
+        parallel = time.monotonic() - started
     sequential = sum(r["wall_s"] for r in rows)
     slowest = max(r["wall_s"] for r in rows)
+    change = f"base price +{steps.PRICE_PERCENT}%" if args.change == "price" else f"stock +{STOCK_DELTA} on hand"
     print(
         json.dumps(
             {
                 "benchmark": "wall",
                 "skus": size,
-                "change": "base price +5% on every SKU",
+                "change": f"{change} on every SKU",
+                "rate_scale": scale,
+                "publish_rate_scale": PUBLISH_SCALE,
                 "rows": rows,
                 "sequential_total_s": round(sequential, 2),
                 "parallel_total_s": round(parallel, 2),
                 "slowest_channel_s": slowest,
                 "parallel_over_slowest": round(parallel / slowest, 2) if slowest else None,
-                "note": "wall_over_floor is null where the floor is under 0.5 s (the burst covers the push)",
+                "setup_s": round(setup_s, 1),
+                "cpu_s": round(_cpu() - began_cpu, 1),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+                "note": (
+                    "rates x rate_scale on adapters and emulators alike (their clock runs rate_scale times "
+                    "faster), so floor_s = (calls - burst) / rate / rate_scale; wall_over_floor is null where "
+                    "the floor is under 0.5 s (the burst covers the push)"
+                ),
             }
         )
     )

@@ -16,15 +16,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from listing_sync.adapters.base import ChannelAdapter, OrderCursor
 from listing_sync.adapters.emulator import Emulator, EmulatorHub
+from listing_sync.adapters.tokens import MemoryTokenCache, TokenCache
 from listing_sync.config.channels import ChannelConfig
 from listing_sync.config.settings import Settings
 from listing_sync.syncer import db, fx, reconcile
@@ -62,6 +64,33 @@ class VirtualTime:
     @property
     def slept(self) -> float:
         return self._offset
+
+
+class BenchTokens:
+    """A memory token cache whose expiries run on the bench's clock: the emulators expire tokens on that
+    clock while an adapter converts a token's life to and from POSIX time (``time.time``), which barely
+    moves in a virtual run. Expiries are kept shifted by how far the bench's clock has run ahead of the
+    real one, so a token the emulator holds expired is never handed out (no refused request, resent)."""
+
+    def __init__(self, vt: VirtualTime) -> None:
+        self._vt = vt
+        self._memory = MemoryTokenCache()
+
+    def _ahead(self) -> float:
+        return self._vt.clock() - time.monotonic()
+
+    def get(self, key: str) -> tuple[str, float] | None:
+        ahead = self._ahead()
+        found = self._memory.get(key)
+        if found is None or found[1] - ahead <= time.time():
+            return None
+        return found[0], found[1] - ahead
+
+    def put(self, key: str, token: str, expires_at: float) -> None:
+        self._memory.put(key, token, expires_at + self._ahead())
+
+    def lock(self, key: str) -> AbstractContextManager[None]:
+        return self._memory.lock(key)
 
 
 class VirtualHub(EmulatorHub):
@@ -105,6 +134,11 @@ class BenchContext(Context):
             self.virtual_hub = VirtualHub(self.vt, enforce_rate=self.enforce_rate)
         return self.virtual_hub
 
+    @cached_property
+    def tokens(self) -> TokenCache:
+        """Tokens on the bench's clock (a fresh world is a fresh marketplace: no tokens yet)."""
+        return BenchTokens(self.vt)
+
     def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
@@ -140,36 +174,55 @@ def ean13(twelve: str) -> str:
     return twelve + str((10 - total % 10) % 10)
 
 
+class ScaledTime(VirtualTime):
+    """The real clock run ``scale`` times faster for the rate machinery: ``clock`` advances ``scale``
+    seconds per real second and ``sleep(s)`` really sleeps ``s / scale``. Every documented rate and
+    burst refill, every Retry-After and an emulated feed's processing time are so multiplied by
+    ``scale`` alike on both sides (adapters and emulators); ``scale`` 1 is the real clock."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        self._real = self._at = self._base
+        self.scale = 1.0
+        self.set_scale(scale)
+
+    def set_scale(self, scale: float) -> None:
+        """Run ``scale`` times faster from now on (the clock goes on from where it is: never back)."""
+        if scale <= 0:
+            raise ValueError(f"rate scale must be positive, got {scale}")
+        with self._lock:
+            now = time.monotonic()
+            self._at += (now - self._real) * self.scale
+            self._real, self.scale = now, scale
+
+    def clock(self) -> float:
+        return self._at + (time.monotonic() - self._real) * self.scale
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._offset += seconds
+            time.sleep(seconds / self.scale)
+
+
 class RealTimeContext(BenchContext):
-    """Adapters and emulators on the real clock, the emulators enforcing their documented rate limits
-    (the wall benchmark: real sleeping, real threads)."""
+    """Adapters and emulators on the real clock (scaled by ``vt.scale``), the emulators enforcing their
+    documented rate limits (the wall benchmark: real sleeping, real threads)."""
 
     @property
     def hub(self) -> EmulatorHub:
         if self.virtual_hub is None:
-            self.virtual_hub = RealTimeHub()
+            self.virtual_hub = VirtualHub(self.vt, enforce_rate=True)
         return self.virtual_hub
-
-    def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
-        from listing_sync.adapters.registry import build_adapter
-
-        return build_adapter(channel, hub=self.hub, tokens=self.tokens, limits=self.hub.limits)
-
-
-class RealTimeHub(VirtualHub):
-    """In-memory emulators on the real clock with their rate limits enforced."""
-
-    def __init__(self) -> None:
-        vt = VirtualTime()
-        vt.clock = time.monotonic  # type: ignore[method-assign]
-        super().__init__(vt, enforce_rate=True)
 
 
 @contextmanager
-def world(skus: int, *, real_time: bool = False, enforce_rate: bool = False) -> Iterator[BenchContext]:
+def world(
+    skus: int, *, real_time: bool = False, enforce_rate: bool = False, rate_scale: float = 1.0
+) -> Iterator[BenchContext]:
     """A fresh data directory with the six example channels and ``skus`` SKUs listed (not yet pushed);
-    ``real_time``: on the real clock with the emulators' rate limits enforced; ``enforce_rate``: on
-    virtual time with the limits enforced."""
+    ``real_time``: on the real clock (run ``rate_scale`` times faster, :class:`ScaledTime`) with the
+    emulators' rate limits enforced; ``enforce_rate``: on virtual time with the limits enforced."""
     products = max(1, skus // VARIANTS)
     scratch = "/dev/shm" if Path("/dev/shm").is_dir() else None  # no fsync per committed batch
     with tempfile.TemporaryDirectory(prefix="bench-", dir=scratch) as tmp:
@@ -179,7 +232,7 @@ def world(skus: int, *, real_time: bool = False, enforce_rate: bool = False) -> 
         settings = Settings(_env_file=None, data_dir=data)
         db.upgrade(settings.resolved_database_url)
         if real_time:
-            context: BenchContext = RealTimeContext(settings=settings)
+            context: BenchContext = RealTimeContext(settings=settings, vt=ScaledTime(rate_scale))
         else:
             context = BenchContext(settings=settings, enforce_rate=enforce_rate)
         with context.session() as s:

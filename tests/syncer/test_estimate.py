@@ -56,3 +56,18 @@ def test_plans_predict_the_calls_of_every_push():
             assert any(expected.values()), name
             if name == "price":  # the bench's change moves the price on every channel, past its rules
                 assert all(expected.values()), expected
+
+
+def test_tokens_expire_on_the_bench_clock():
+    """Past a token's life in virtual time the adapters fetch a new one before they send, as the
+    emulators (on that clock) expect: no request refused for an expired token and sent again."""
+    with world(12) as context:
+        for channel in context.channels:
+            sync.sync_channel(context, channel, user="test")
+        context.vt.sleep(3 * 3600)  # past LWA's 1 h and eBay's 2 h
+        bench._price(context, bench._selection(context, 8))
+        expected = predicted(context)
+        before = {c.name: context.hub.get(c).requests.mark() for c in context.channels}
+        for channel in context.channels:
+            sync.sync_channel(context, channel, user="test", pull_orders_first=False)
+        assert pushed(context, before) == expected
