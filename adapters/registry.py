@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from listing_sync.adapters.base import ChannelAdapter, ConfigurationError, ContentRules, Operation
 from pydantic import ValidationError
 
@@ -143,15 +144,35 @@ def build_adapter(
     trace_path: Path | None = None,
     hub: EmulatorHub | None = None,
     trace_personal_data_until: datetime | None = None,
+    defer_emulator: bool = False,
     **kwargs: Any,
 ) -> ChannelAdapter:
     """Build the adapter for a configured channel. ``emulator:`` channels get the in-process emulator
-    from ``hub`` as their transport; everything else talks to the real (or overridden) host."""
+    from ``hub`` as their transport (``defer_emulator``: built at the first request, for adapters that
+    may only count calls); everything else talks to the real (or overridden) host."""
     from listing_sync.adapters.http import trace_writer
 
     cls = adapter_class(channel.kind)
     if channel.emulated and "transport" not in kwargs:
         if hub is None:
             raise ConfigurationError(f"channel {channel.name!r} uses the emulator but no emulator hub was given")
-        kwargs["transport"] = hub.get(channel).transport()
+        kwargs["transport"] = _DeferredTransport(hub, channel) if defer_emulator else hub.get(channel).transport()
     return cls(channel, trace=trace_writer(trace_path, trace_personal_data_until), **kwargs)
+
+
+class _DeferredTransport(httpx.BaseTransport):
+    """The channel's emulator transport, its emulator (and the emulator's module) loaded at the first
+    request: a change preview builds adapters only to count calls with them."""
+
+    def __init__(self, hub: EmulatorHub, channel: ChannelConfig) -> None:
+        self._hub, self._channel = hub, channel
+        self._transport: httpx.BaseTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            self._transport = self._hub.get(self._channel).transport()
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()

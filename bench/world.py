@@ -139,11 +139,17 @@ class BenchContext(Context):
         """Tokens on the bench's clock (a fresh world is a fresh marketplace: no tokens yet)."""
         return BenchTokens(self.vt)
 
-    def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
+    def adapter(self, channel: ChannelConfig, *, counting: bool = False) -> ChannelAdapter:
         from listing_sync.adapters.registry import build_adapter
 
         return build_adapter(
-            channel, hub=self.hub, clock=self.vt.clock, sleep=self.vt.sleep, tokens=self.tokens, limits=self.hub.limits
+            channel,
+            hub=self.hub,
+            defer_emulator=counting,
+            clock=self.vt.clock,
+            sleep=self.vt.sleep,
+            tokens=self.tokens,
+            limits=self.hub.limits,
         )
 
 

@@ -246,13 +246,16 @@ class Context:
             return self.hub.limits
         return self.limits
 
-    def adapter(self, channel: ChannelConfig) -> ChannelAdapter:
+    def adapter(self, channel: ChannelConfig, *, counting: bool = False) -> ChannelAdapter:
+        """The channel's adapter; ``counting``: one built to count calls (an emulated channel's emulator
+        is then loaded only if it is called)."""
         from listing_sync.adapters.registry import build_adapter
 
         return build_adapter(
             channel,
             trace_path=self.http_trace,
             hub=self.hub,
+            defer_emulator=counting,
             trace_personal_data_until=self.settings.trace_personal_data_until,
             timeout=self.settings.http_timeout_seconds,
             tokens=self.tokens,

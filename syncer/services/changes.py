@@ -360,7 +360,7 @@ def _counting_adapters(context: Context) -> dict[str, Any]:
     out = {}
     for config in context.channels:
         try:
-            out[config.name] = context.adapter(config)
+            out[config.name] = context.adapter(config, counting=True)
         except Exception:  # no credentials or emulator here: the counter falls back to declared limits
             continue
     return out

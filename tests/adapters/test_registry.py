@@ -176,6 +176,19 @@ def test_build_emulated_adapter_uses_the_hubs_emulator(tmp_path: Path) -> None:
     assert urls[-1] == "https://api.toy.example/items/A"  # real URLs, intercepted in-process
 
 
+def test_a_counting_adapter_loads_its_emulator_at_the_first_request(tmp_path: Path) -> None:
+    channel = make_channel("toy", base_url="emulator:", credentials={"refresh_token": "emulator-refresh_token"})
+    hub = EmulatorHub()
+
+    adapter = registry.build_adapter(channel, hub=hub, defer_emulator=True)
+    assert adapter.estimate_calls(Operation.PRICE, []) == 0
+    assert list(hub) == []  # counting builds no emulator
+
+    adapter.publish([ListingDraft("A", "Mug", "A mug", "1", Money.of("5", "USD"), 2)])
+    assert [name for name, _ in hub] == [channel.name]
+    assert hub.get(channel).state["items"]["A"]["qty"] == 2
+
+
 def test_emulated_channel_needs_a_hub() -> None:
     with pytest.raises(ConfigurationError, match="no emulator hub"):
         registry.build_adapter(make_channel("toy", base_url="emulator:"))

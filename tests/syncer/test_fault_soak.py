@@ -150,8 +150,16 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> 
     db.upgrade(settings.resolved_database_url)
     context = Context(settings=settings)
 
-    def adapter(self: Context, channel: Any) -> Any:  # the real adapter, on the fake clock
-        return build_adapter(channel, hub=self.hub, timeout=30.0, tokens=self.tokens, clock=clock, sleep=clock.sleep)
+    def adapter(self: Context, channel: Any, *, counting: bool = False) -> Any:  # the real adapter, fake clock
+        return build_adapter(
+            channel,
+            hub=self.hub,
+            defer_emulator=counting,
+            timeout=30.0,
+            tokens=self.tokens,
+            clock=clock,
+            sleep=clock.sleep,
+        )
 
     monkeypatch.setattr(Context, "adapter", adapter)
     logs = {}
