@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
@@ -23,12 +23,14 @@ def is_postgresql(connection: Connection) -> bool:
 
 
 def among(connection: Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
-    """``column IN (values)``; on PostgreSQL ``column = ANY(array)``: one parameter, where an IN list of
-    thousands of parameters costs the driver more to convert than the query takes."""
+    """``column IN (values)`` as one parameter, where an IN list of thousands costs more to build and
+    convert than the query takes: ``column = ANY(array)`` on PostgreSQL, ``column IN (SELECT value FROM
+    json_each(:json))`` on SQLite. ``values`` are integers or strings (ids, keys, SKU codes)."""
     values = list(values)
     if is_postgresql(connection):
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
+    listed = func.json_each(bindparam(None, json.dumps(values), type_=String())).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
