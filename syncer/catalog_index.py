@@ -38,12 +38,10 @@ HASH_VERSION = b"catalog-row-1"
 NO_COUNT = -1  # no stock count in the cell (left unchanged)
 
 
-def sku_hash(row: CatalogRow) -> bytes:
-    """The digest of what a row writes to its SKU: its SKU columns, product key and attribute texts."""
-    data = (
-        row.sku,
-        row.product,
-        sorted(row.attributes.items()),
+def sku_scalars(row: CatalogRow) -> tuple[Any, ...]:
+    """A row's plain SKU columns, in the order the row hash and the spill file both keep them (one list,
+    so a column added to the import cannot be hashed and not spilled, or the reverse)."""
+    return (
         row.images,
         row.barcode,
         row.weight_grams,
@@ -53,6 +51,16 @@ def sku_hash(row: CatalogRow) -> bytes:
         row.active,
         row.lead_time_days,
         row.supplier,
+    )
+
+
+def sku_hash(row: CatalogRow) -> bytes:
+    """The digest of what a row writes to its SKU: its SKU columns, product key and attribute texts."""
+    data = (
+        row.sku,
+        row.product,
+        sorted(row.attributes.items()),
+        *sku_scalars(row),
         sorted((language, sorted(values.items())) for language, values in row.attr_texts.items()),
     )
     return hashlib.blake2b(repr(data).encode(), digest_size=16, person=HASH_VERSION[:16]).digest()
@@ -196,15 +204,7 @@ class Spill:
             row.sku,
             row.product,
             row.attributes,
-            row.images,
-            row.barcode,
-            row.weight_grams,
-            None if row.cost is None else str(row.cost),
-            str(row.base_price),
-            row.currency,
-            row.active,
-            row.lead_time_days,
-            row.supplier,
+            *sku_scalars(row),
             row.attr_texts,
             product,
         )
