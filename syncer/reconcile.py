@@ -60,7 +60,7 @@ from listing_sync.syncer.models import (
     Warehouse,
     table_of,
 )
-from sqlalchemy import ColumnElement, Table, Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, Update, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 Desired = recompute.Desired
@@ -494,7 +494,7 @@ class _Planner:
     def update(self, listing: Any, sku: _SkuKey, ref: ListingRef, budget: int | None) -> None:
         """A published listing: relist it, push its price and its quantity, whichever differ."""
         queued = False
-        if listing.pushed_state == "delisted":
+        if listing.pushed_state in ("delisted", None):  # None: a relist or delist failed, its outcome unknown
             relist = DelistRequest(sku.sku, ref, quantity=listing.desired_quantity)
             self.queue(Operation.RELIST, listing, sku, "active", relist)
             queued = True
@@ -784,6 +784,7 @@ def write_results(
                 .where(table.c.id == listing_id, table.c.status.in_(PENDING))
                 .values(attempts=attempts, last_error_code=result.code, last_error=result.message, **values)
             )
+            session.execute(_forget_statement(_SENT_COLUMNS[op]), {"b_id": listing_id})
             report.failed += 1
             report.errors.append((item.sku, f"{op.value}: {result.code}: {result.message}"))
             _history(history, run_id, listing_id, op, False, result.state, item, result.code, result.message)
@@ -811,6 +812,51 @@ def _write_pushed(
         connection.execute(_pushed_statement(columns), rows)
     if cleaned:
         connection.execute(_clean_statement(), cleaned)
+        connection.execute(_redirty_statement(), [{"b_id": row["b_id"]} for row in cleaned])
+
+
+#: the pushed columns an operation writes: after it FAILS the marketplace may hold the values sent or the old
+#: ones (a timeout, a dropped connection, a 5xx or an item error after the change was applied all look the
+#: same), so they become unknown (NULL) and the next plan sends the desired values whatever they are; were
+#: they kept, a desired value that came back to the old one would be marked clean without a call
+_SENT_COLUMNS = {
+    Operation.STOCK: ("pushed_quantity",),
+    Operation.PRICE: ("pushed_price",),
+    Operation.PUBLISH: ("pushed_price", "pushed_quantity", "pushed_content_hash"),
+    Operation.RELIST: ("pushed_quantity", "pushed_state"),  # state unknown: relisted or delisted again
+    Operation.DELIST: ("pushed_state",),
+}
+
+
+@functools.cache
+def _forget_statement(columns: tuple[str, ...]) -> Update:
+    """After a failed call: the columns it may have changed on the marketplace become unknown, whatever the
+    listing's status (a stock lane may have cleaned it meanwhile), and a clean listing is dirty again."""
+    table = table_of(ChannelListing)
+    settled = or_(table.c.status == "clean", table.c.status == "submitted")
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({name: None for name in columns} | {"status": case((settled, "dirty"), else_=table.c.status)})
+    )
+
+
+@functools.cache
+def _redirty_statement() -> Update:
+    """A listing clean (or submitted) whose pushed values, just written, are not its desired ones is dirty
+    again: a push planned earlier can land after a later one of the same listing (the stock lane sends a
+    newer quantity while the backlog's batch with the older one is in flight); its pushed values are then
+    the marketplace's, and the next push must put the desired ones back."""
+    table = table_of(ChannelListing)
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            or_(table.c.status == "clean", table.c.status == "submitted"),  # no IN: an executemany
+            ~_all_pushed(table),
+        )
+        .values(status="dirty", attempts=0, next_try_at=None)
+    )
 
 
 @functools.cache
