@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from listing_sync.adapters.base import ConfigurationError
 from listing_sync.syncer import changes
 from listing_sync.syncer.changes import ChangeLine, ChangePlan, ChangeRefused, GuardRefused, Selection, StaleChange
 from listing_sync.syncer.context import Context, current_user
@@ -361,7 +362,7 @@ def _counting_adapters(context: Context) -> dict[str, Any]:
     for config in context.channels:
         try:
             out[config.name] = context.adapter(config, counting=True)
-        except Exception:  # no credentials or emulator here: the counter falls back to declared limits
+        except ConfigurationError:  # no credentials or emulator here: the counter falls back to declared limits
             continue
     return out
 

@@ -212,3 +212,25 @@ def test_undo_conflicts_refuse_unless_overridden_and_history_is_typed(world) -> 
         ("change", "110.00", "120.00", "bob"),
         ("change", "120.00", "100.00", "cy"),
     ]
+
+
+def test_a_channel_without_an_adapter_here_is_counted_by_its_declared_limits(world, monkeypatch) -> None:
+    """No credentials or emulator for a channel on this machine: the preview still counts its calls (the
+    kind's declared limits); a bug building an adapter is not hidden as "no adapter"."""
+    from listing_sync.adapters.base import MissingCredential
+    from listing_sync.syncer.context import Context
+
+    def no_credentials(self, channel, *, counting=False):
+        raise MissingCredential(f"channel {channel.name}: app_secret is not set")
+
+    monkeypatch.setattr(Context, "adapter", no_credentials)
+    preview = changes.preview_change(world.context, tea_rise())
+    assert preview.skus == 2 and preview.summary()["listings"] == 4
+    assert preview.summary()["api_calls"] > 0
+
+    def broken(self, channel, *, counting=False):
+        raise KeyError("app_key")  # a bug, not a missing setting
+
+    monkeypatch.setattr(Context, "adapter", broken)
+    with pytest.raises(KeyError):
+        changes.preview_change(world.context, tea_rise())
