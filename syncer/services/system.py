@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -206,12 +207,13 @@ def serve_emulator(
     )
     if state is not None:
         _write_through(emulator, state)
+    _stop_on_signals()
     server = emulator.serve("127.0.0.1", port)
     host, bound = server.server_address[:2]
-    if ready is not None:
-        names = tuple(sorted(setup.credentials))
-        ready(ServingEmulator(setup.kind, str(host), int(bound), faults, setup.channel, names))
     try:
+        if ready is not None:
+            names = tuple(sorted(setup.credentials))
+            ready(ServingEmulator(setup.kind, str(host), int(bound), faults, setup.channel, names))
         while True:
             time.sleep(orders_every or 3600)
             if orders_every:
@@ -224,6 +226,18 @@ def serve_emulator(
         server.shutdown()
         if state is not None:
             _save_state(emulator, state)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Stop (saving the state) on SIGTERM as on Ctrl-C, and on SIGINT even where the process was started
+    with SIGINT ignored (a background job of a non-interactive shell, which Python leaves ignored)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _stop)
 
 
 def _write_through(emulator: Any, state: Path) -> None:

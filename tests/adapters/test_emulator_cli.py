@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
 
 import httpx
+import pytest
 
 
 def test_serve_answers_on_loopback_with_the_real_envelope() -> None:
@@ -169,3 +171,29 @@ def test_serve_refuses_a_kind_that_contradicts_the_channel(tmp_path) -> None:
     )
     assert result.returncode == 1
     assert "woocommerce channel, not ebay" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_and_saves_its_state_on_sigterm_and_on_sigint_even_when_started_ignoring_it(
+    tmp_path, stop: signal.Signals
+) -> None:
+    """A background job of a non-interactive shell starts with SIGINT ignored (the reliability suite's
+    harness, run with `&`, waited 20 s for emulators that never stopped); a service manager sends SIGTERM."""
+    state = tmp_path / "state.json"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from listing_sync.syncer.cli import main; main()", "emulator", "serve"]
+        + ["woocommerce", "--port", "0", "--state", str(state), "--orders-every", "3600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert "listening on" in process.stdout.readline()
+        state.unlink(missing_ok=True)
+        process.send_signal(stop)
+        assert process.wait(timeout=10) == 0
+        assert state.exists()  # saved on the way out
+    finally:
+        if process.poll() is None:
+            process.kill()
