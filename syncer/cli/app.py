@@ -114,6 +114,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: exit codes (sysexits.h): 1 = a problem the user can fix, 70 = an internal error (a bug; see the log)
 EXIT_USER, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 70, 130
+#: done except for parts the command lists as not applied (a script must not read it as done)
+EXIT_PARTIAL = 4
 
 
 def friendly(fn: F) -> F:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from listing_sync.syncer.cli.app import (
+    EXIT_PARTIAL,
     ShowFormat,
     announce_encoding,
     catalog_app,
@@ -95,6 +96,7 @@ def catalog_import(
             err_console.print(f"  {escape(str(stale))}", highlight=False)
         if len(summary.stale_stock) > 50:
             err_console.print(f"  ... and {len(summary.stale_stock) - 50} more", highlight=False)
+        raise typer.Exit(EXIT_PARTIAL)  # an unattended import must not take this for done
 
 
 @catalog_app.command("export")
