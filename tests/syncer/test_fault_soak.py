@@ -238,6 +238,7 @@ PERMANENT_ITEM_ERRORS = (
     "isv.item-is-locked",
     "can't be higher than 1,000,000,000",
     "Variant could not be updated",
+    "Internal error creating the variant",  # Shopify productVariantsBulkCreate, INVALID_INPUT (seed 13)
     "batteries_required",
 )
 PENDING = ("new", "dirty", "retry", "submitted")
