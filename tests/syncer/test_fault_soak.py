@@ -142,11 +142,15 @@ def instrument(emulator: Emulator, clock: FakeClock, log: Log) -> None:
     emulator.handle = recording_handle  # type: ignore[method-assign]
 
 
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> tuple[Context, dict[str, Log]]:
+def setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock, seed: int = 7
+) -> tuple[Context, dict[str, Log]]:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(ROOT / "config" / "channels.example.toml", data / "channels.toml")
-    settings = Settings(_env_file=None, data_dir=data, orders_pull_reuse_seconds=0, sync_parallel_channels=1)
+    settings = Settings(
+        _env_file=None, data_dir=data, orders_pull_reuse_seconds=0, sync_parallel_channels=1, emulator_seed=seed
+    )
     db.upgrade(settings.resolved_database_url)
     context = Context(settings=settings)
 
@@ -285,14 +289,20 @@ def remote_prices(context: Context) -> list[str]:
     return wrong
 
 
+#: the emulators' seeds the soak runs with: 7 is the default; before failed pushes made their values unknown
+#: (test_push_outcomes.py), 3 and 17 lost a quantity, 18 a price and 22 both (7 of 20 seeds failed then)
+SEEDS = (7, 3, 17, 18, 22)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_fault_soak_converges_with_nothing_lost_and_every_retry_after_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     clock = FakeClock()
     began = time.monotonic()
     start = datetime.now(UTC)
     with time_machine.travel(start, tick=True) as traveller:
-        context, logs = setup(tmp_path, monkeypatch, clock)
+        context, logs = setup(tmp_path, monkeypatch, clock, seed)
         with context.session() as s:
             for channel_id in s.scalars(select(Channel.id)):
                 s.add(
@@ -332,6 +342,7 @@ def test_fault_soak_converges_with_nothing_lost_and_every_retry_after_kept(
     prices = [m for m in prices if m.split(":")[0] not in refused]
     figures = {
         "test": "fault_soak",
+        "seed": seed,
         "channels": len(logs),
         "listings": verdict.listings,
         "fault_rates": str(FAULTS),
