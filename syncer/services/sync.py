@@ -59,8 +59,9 @@ def refresh_skus(context: Context, sku_ids: Iterable[int] | None) -> int:
 
 
 def plan_channel(context: Context, channel: ChannelConfig) -> reconcile.Plan:
-    """What the next push of one channel would do (nothing is pushed)."""
-    with context.session() as session, context.adapter(channel) as adapter:
+    """What the next push of one channel would do (nothing is pushed: an emulated channel's emulator is
+    not even loaded)."""
+    with context.session() as session, context.adapter(channel, counting=True) as adapter:
         return reconcile.build_plan(session, channel, adapter)
 
 

@@ -24,6 +24,7 @@ def test_plan_counts_what_the_next_sync_pushes_and_queue_goes_to_the_scheduler(w
     plans = {p.channel: p for p in sync.plan_sync(world.context)}
     assert set(plans) == {"taobao", "shopify"}
     assert plans["taobao"].counts == {"price": 1} and plans["taobao"].api_calls >= 1
+    assert world.context.hub._emulators == {}  # a dry run loads no emulator (it calls nothing)
     queued = sync.queue_sync(world.context, ["shopify"], user="ann", scheduler=world.scheduler)
     assert queued == sync.SyncQueued(("shopify",)) and world.scheduler.synced == [("shopify", None, "ann")]
 
