@@ -68,7 +68,7 @@ from listing_sync.syncer.models import (
     Warehouse,
 )
 from listing_sync.syncer.rules import decimal_places
-from listing_sync.syncer.tabular import Problem
+from listing_sync.syncer.tabular import CONTROL, Problem
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -307,57 +307,111 @@ def check_header(header: list[str], warehouses: set[str], channels: set[str] | N
 
 def parse_row(number: int, cells: dict[str, str], problems: list[Problem]) -> CatalogRow | None:
     """One file row as a :class:`CatalogRow`, or None when it has problems (each added to ``problems``
-    with its row and column; every cell is checked, so all of a row's problems are reported at once)."""
-    before = len(problems)
-    problems.extend(limits.control_problems(number, cells))
-    problems.extend(
-        Problem(number, column, f"is {len(cells[column].strip())} characters; at most {most}")
-        for column, most in MAX_LENGTHS.items()
-        if len(cells.get(column, "")) > most and len(cells[column].strip()) > most
-    )
-    sku = _sku_cell(number, cells.get("sku", "").strip(), problems)
-    title = cells.get("title", "").strip()
-    if not title:
-        problems.append(Problem(number, "title", "is empty"))
-    currency = _currency_cell(number, cells.get("currency", "").strip().upper(), problems)
-    price, cost = _price_cells(number, cells, currency, problems)
-    weight = None
-    if cells.get("weight_grams", "").strip():
-        weight = _int(cells["weight_grams"], "weight_grams", number, problems)
-    lead_time = None
-    if cells.get("lead_time_days", "").strip():
-        lead_time = _int(cells["lead_time_days"], "lead_time_days", number, problems)
-    active = _active_cell(number, cells, problems)
-    attributes, stock = _patterned_cells(number, cells, problems)
-    texts, attr_texts = _localized_cells(number, cells, problems)
-    images = _images_cell(number, cells.get("images", ""), problems)
-    as_of = _as_of_cell(number, cells.get("stock_as_of", "").strip(), problems)
-    if len(problems) > before:
-        return None
-    return CatalogRow(
-        row=number,
-        sku=sku,
-        product=cells.get("product", "").strip() or sku,
-        title=title,
-        description=cells.get("description", "").strip(),
-        category=cells.get("category", "").strip(),
-        brand=cells.get("brand", "").strip(),
-        tags=[t.strip() for t in cells.get("tags", "").split(";") if t.strip()],
-        attributes=attributes,
-        images=images,
-        barcode=cells.get("barcode", "").strip(),
-        weight_grams=weight,
-        cost=cost,
-        base_price=price or Decimal(0),
-        currency=currency,
-        active=active,
-        lead_time_days=lead_time,
-        supplier=cells.get("supplier", "").strip(),
-        stock=stock,
-        stock_as_of=as_of,
-        texts=texts,
-        attr_texts=attr_texts,
-    )
+    with its row and column; every cell is checked, so all of a row's problems are reported at once).
+    ``cells``: column name -> cell text, for the columns the row has."""
+    return row_plan(tuple(cells)).parse(number, list(cells.values()), problems)
+
+
+@lru_cache(maxsize=64)  # one per distinct set of columns: a file has one header (short rows a few more)
+def row_plan(names: tuple[str, ...]) -> RowPlan:
+    """The :class:`RowPlan` of these (distinct) column names."""
+    return RowPlan.of(names)
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """Which cell feeds which field, worked out once per header: a row's cells are then taken by position
+    instead of each cell's column name being matched on every row. ``names`` are distinct; a plain
+    column the header lacks is at position ``len(names)`` (an empty cell appended to each row)."""
+
+    names: tuple[str, ...]
+    at: dict[str, int]  # plain column -> position
+    lengths: tuple[tuple[str, int, int], ...]  # (column, position, most characters) of MAX_LENGTHS
+    attributes: tuple[tuple[int, str], ...]  # (position, attribute name) of ``attr[NAME]``
+    stock: tuple[tuple[int, str, str], ...]  # (position, warehouse code, column name) of ``stock[WH]``
+    localized: tuple[tuple[int, str, LocalizedColumn], ...]  # (position, column name, column), header order
+
+    @classmethod
+    def of(cls, names: tuple[str, ...]) -> RowPlan:
+        missing = len(names)
+        at = {name: names.index(name) if name in names else missing for name in PLAIN_COLUMNS}
+        attributes, stock, localized = [], [], []
+        for position, name in enumerate(names):
+            column = localized_column(name)
+            if isinstance(column, LocalizedColumn):
+                localized.append((position, name, column))
+                continue
+            match = PATTERNED.match(name)
+            if match and match.group(1) == "attr":
+                attributes.append((position, match.group(2)))
+            elif match:
+                stock.append((position, match.group(2), name))
+        lengths = tuple((name, at[name], most) for name, most in MAX_LENGTHS.items() if at[name] != missing)
+        return cls(names, at, lengths, tuple(attributes), tuple(stock), tuple(localized))
+
+    def parse(self, number: int, values: list[str], problems: list[Problem]) -> CatalogRow | None:
+        """The row whose cells are ``values`` (one per name, in order): see :func:`parse_row`."""
+        before = len(problems)
+        if CONTROL.search("".join(values)):  # the common case: one scan of the whole row, no problem
+            problems.extend(limits.control_problems(number, dict(zip(self.names, values, strict=True))))
+        cells = [*values, ""]
+        for column, position, most in self.lengths:
+            cell = cells[position]
+            if len(cell) > most and len(cell.strip()) > most:
+                problems.append(Problem(number, column, f"is {len(cell.strip())} characters; at most {most}"))
+        at = self.at
+        sku = _sku_cell(number, cells[at["sku"]].strip(), problems)
+        title = cells[at["title"]].strip()
+        if not title:
+            problems.append(Problem(number, "title", "is empty"))
+        currency = _currency_cell(number, cells[at["currency"]].strip().upper(), problems)
+        price, cost = _price_cells(number, cells[at["base_price"]], cells[at["cost"]], currency, problems)
+        weight = _optional_int(number, "weight_grams", cells[at["weight_grams"]], problems)
+        lead_time = _optional_int(number, "lead_time_days", cells[at["lead_time_days"]], problems)
+        active = _active_cell(number, cells[at["active"]], problems)
+        attributes = {name: cells[p].strip() for p, name in self.attributes if cells[p].strip()}
+        stock: dict[str, int] = {}
+        for position, code, name in self.stock:
+            cell = cells[position]
+            if cell.strip():
+                quantity = _int(cell, name, number, problems)
+                if quantity is not None:
+                    stock[code] = quantity
+        texts, attr_texts = _localized_cells(number, cells, self.localized, problems)
+        images = _images_cell(number, cells[at["images"]], problems)
+        as_of = _as_of_cell(number, cells[at["stock_as_of"]].strip(), problems)
+        if len(problems) > before:
+            return None
+        tags = cells[at["tags"]]
+        return CatalogRow(
+            row=number,
+            sku=sku,
+            product=cells[at["product"]].strip() or sku,
+            title=title,
+            description=cells[at["description"]].strip(),
+            category=cells[at["category"]].strip(),
+            brand=cells[at["brand"]].strip(),
+            tags=[t.strip() for t in tags.split(";") if t.strip()] if tags else [],
+            attributes=attributes,
+            images=images,
+            barcode=cells[at["barcode"]].strip(),
+            weight_grams=weight,
+            cost=cost,
+            base_price=price or Decimal(0),
+            currency=currency,
+            active=active,
+            lead_time_days=lead_time,
+            supplier=cells[at["supplier"]].strip(),
+            stock=stock,
+            stock_as_of=as_of,
+            texts=texts,
+            attr_texts=attr_texts,
+        )
+
+
+def _optional_int(number: int, column: str, cell: str, problems: list[Problem]) -> int | None:
+    """A whole count, or None for an empty cell (or with the problem)."""
+    return _int(cell, column, number, problems) if cell.strip() else None
 
 
 def _as_of_cell(number: int, cell: str, problems: list[Problem]) -> int | None:
@@ -385,23 +439,23 @@ def _currency_cell(number: int, currency: str, problems: list[Problem]) -> str:
 
 
 def _price_cells(
-    number: int, cells: dict[str, str], currency: str, problems: list[Problem]
+    number: int, price_cell: str, cost_cell: str, currency: str, problems: list[Problem]
 ) -> tuple[Decimal | None, Decimal | None]:
     """(base price, cost): not negative, with no more decimal places than the currency's minor units or
     4, whichever is more (sub-unit precision for unit amounts)."""
-    key = (cells.get("base_price", ""), cells.get("cost", ""), currency)
+    key = (price_cell, cost_cell, currency)
     known = _PRICES.get(key)
     if known is not None:  # the same cells were valid on an earlier row (catalogs repeat their prices)
         return known
     before = len(problems)
-    price = _decimal(cells.get("base_price", ""), "base_price", number, problems, currency)
+    price = _decimal(price_cell, "base_price", number, problems, currency)
     cost = None
-    if cells.get("cost", "").strip():
-        cost = _decimal(cells["cost"], "cost", number, problems, currency)
+    if cost_cell.strip():
+        cost = _decimal(cost_cell, "cost", number, problems, currency)
     for column, value in (("base_price", price), ("cost", cost)):
         if value is not None and currency in MINOR_UNITS and decimal_places(value) > max(MINOR_UNITS[currency], 4):
             problems.append(Problem(number, column, f"{value} has more decimal places than {currency} allows"))
-    if price is not None and len(problems) == before and (cost is not None or not key[1].strip()):
+    if price is not None and len(problems) == before and (cost is not None or not cost_cell.strip()):
         if len(_PRICES) >= 65536:
             _PRICES.clear()
         _PRICES[key] = (price, cost)
@@ -412,54 +466,28 @@ def _price_cells(
 _PRICES: dict[tuple[str, str, str], tuple[Decimal, Decimal | None]] = {}
 
 
-def _active_cell(number: int, cells: dict[str, str], problems: list[Problem]) -> bool:
+def _active_cell(number: int, cell: str, problems: list[Problem]) -> bool:
     """``true``/``false`` (and yes/no, 1/0, y/n); empty is true."""
-    if not cells.get("active", "").strip():
+    flag = cell.strip().lower()
+    if not flag:
         return True
-    flag = cells["active"].strip().lower()
     if flag not in TRUE | FALSE:
-        problems.append(Problem(number, "active", f"{cells['active']!r}: use true or false"))
+        problems.append(Problem(number, "active", f"{cell!r}: use true or false"))
     return flag in TRUE
 
 
-def _patterned_cells(
-    number: int, cells: dict[str, str], problems: list[Problem]
-) -> tuple[dict[str, str], dict[str, int]]:
-    """(attributes from ``attr[NAME]``, on-hand counts from ``stock[WH]``); empty cells are skipped."""
-    attributes: dict[str, str] = {}
-    stock: dict[str, int] = {}
-    for name, value in cells.items():
-        if not value or not name or name[0] not in "as" or not value.strip():
-            continue
-        match = _patterned(name)
-        if not match:
-            continue
-        if match.group(1) == "attr":
-            attributes[match.group(2)] = value.strip()
-        else:
-            quantity = _int(value, name, number, problems)
-            if quantity is not None:
-                stock[match.group(2)] = quantity
-    return attributes, stock
-
-
-@lru_cache(maxsize=1024)  # per cell of every row: a file has few distinct column names
-def _patterned(name: str) -> re.Match[str] | None:
-    return PATTERNED.match(name)
-
-
 def _localized_cells(
-    number: int, cells: dict[str, str], problems: list[Problem]
+    number: int,
+    cells: list[str],
+    columns: tuple[tuple[int, str, LocalizedColumn], ...],
+    problems: list[Problem],
 ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, str]]]:
     """(product texts by (language, channel), attribute values by language) from the localized columns
-    in the file; an empty cell clears its text."""
+    in the file (``columns``: position, name, column); an empty cell clears its text."""
     texts: dict[tuple[str, str], dict[str, Any]] = {}
     attr_texts: dict[str, dict[str, str]] = {}
-    for name, value in cells.items():
-        column = localized_column(name)
-        if not isinstance(column, LocalizedColumn):
-            continue
-        text = value.strip()
+    for position, name, column in columns:
+        text = cells[position].strip()
         fields = texts.get((column.language, column.channel), {})
         if not text and (column.attribute in attr_texts.get(column.language, {}) or column.kind in fields):
             continue  # a duplicate column (already reported) does not blank the first one

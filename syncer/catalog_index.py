@@ -27,9 +27,11 @@ from listing_sync.syncer.catalog import (
     CatalogRow,
     LocalizedColumn,
     Progress,
+    RowPlan,
     check_header,
     localized_column,
     parse_row,
+    row_plan,
 )
 from listing_sync.syncer.tabular import InputRejected, Problem, read_table
 
@@ -165,13 +167,14 @@ class CatalogIndex:
     def _parse_again(self) -> Generator[CatalogRow, int, None]:
         """A forward-only reader of the file: send an ordinal, get its row parsed (rows pass 1 validated)."""
         _, rows = read_table(self.path)
+        parser = RowParser(self.header)
         ordinal = yield None  # type: ignore[misc]
         try:
             for number, cells in rows:
                 if number < self.rows[ordinal]:
                     continue
                 problems: list[Problem] = []
-                row = parse_row(number, dict(zip(self.header, cells, strict=False)), problems)
+                row, _ = parser.parse(number, cells, problems)
                 if row is None or row.sku != self.skus[ordinal]:  # the file changed between the passes
                     changed = [Problem(number, "", "the file changed during the import")]
                     raise InputRejected(str(self.path), problems or changed)
@@ -180,6 +183,28 @@ class CatalogIndex:
             if hasattr(rows, "close"):
                 rows.close()
         raise InputRejected(str(self.path), [Problem(0, "", "the file changed during the import (rows missing)")])
+
+
+class RowParser:
+    """A file's rows parsed by the :class:`~syncer.catalog.RowPlan` of its header, compiled once. A row
+    shorter than the header, or a header naming a column twice (refused, with the rows' problems still
+    reported), goes by column name as :func:`~syncer.catalog.parse_row` takes it: a missing cell is absent
+    (a localized column it would have cleared is left alone), a repeated column's last cell counts."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.header = header
+        self.width = len(header)
+        self.plan: RowPlan | None = row_plan(tuple(header)) if len(set(header)) == len(header) else None
+        self.sku_at = header.index("sku") if "sku" in header else None
+
+    def parse(self, number: int, cells: list[str], problems: list[Problem]) -> tuple[CatalogRow | None, str]:
+        """(the parsed row, or None with its problems added; its ``sku`` cell, stripped)."""
+        if self.plan is not None and len(cells) >= self.width:
+            values = cells if len(cells) == self.width else cells[: self.width]
+            sku = "" if self.sku_at is None else values[self.sku_at].strip()
+            return self.plan.parse(number, values, problems), sku
+        record = dict(zip(self.header, cells, strict=False))
+        return parse_row(number, record, problems), record.get("sku", "").strip()
 
 
 class Spill:
@@ -316,12 +341,11 @@ def build_index(
     layout = _Layout.of(header)
     first_row: dict[str, int] = {}
     pending: list[tuple[int, CatalogRow]] = []
+    parser = RowParser(header)
     for number, cells in rows:
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             problems.append(Problem(number, "", f"has {len(cells)} cells but the header has {len(header)}"))
-        record = dict(zip(header, cells, strict=False))
-        item = parse_row(number, record, problems)
-        sku = record.get("sku", "").strip()
+        item, sku = parser.parse(number, cells, problems)
         if sku:
             if sku in first_row:
                 problems.append(Problem(number, "sku", f"duplicate SKU {sku!r} (first on row {first_row[sku]})"))

@@ -49,13 +49,13 @@ def write(path: Path, header: list[str], cells: list[dict[str, str]]) -> Path:
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Row numbers parsed by the import (both passes)."""
     seen: list[int] = []
-    original = catalog_index.parse_row
+    original = catalog_index.RowParser.parse
 
-    def counting(number, cells, problems):  # type: ignore[no-untyped-def]
+    def counting(self, number, cells, problems):  # type: ignore[no-untyped-def]
         seen.append(number)
-        return original(number, cells, problems)
+        return original(self, number, cells, problems)
 
-    monkeypatch.setattr(catalog_index, "parse_row", counting)
+    monkeypatch.setattr(catalog_index.RowParser, "parse", counting)
     return seen
 
 
