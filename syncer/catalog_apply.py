@@ -334,38 +334,43 @@ class _StockCounts:
                 rows.append((index.skus[ordinal], sku_ids[index.skus[ordinal]], counts, as_of))
         if not rows:
             return
-        ids = [sku_id for _, sku_id, _, _ in rows]
-        current_levels = ledger.levels(session, ids)
-        last_movement = _last_movement_ids(session, ids)
-        movements, stock_items = [], []
+        # a SKU created by this import has no levels and no movements yet: nothing to read for it
+        ids = [sku_id for _, sku_id, _, _ in rows if sku_id not in created_ids]
+        current_levels = ledger.levels(session, ids) if ids else {}
+        last_movement = _last_movement_ids(session, ids) if ids else {}
+        movements, first_counts, stock_items = [], [], []
         for sku, sku_id, counts, as_of in rows:
+            new = sku_id in created_ids
             for code, target in counts.items():
                 wh_id = self.warehouses[code]
-                on_hand = current_levels.get((sku_id, wh_id), (0, 0))[0]
+                on_hand = 0 if new else current_levels.get((sku_id, wh_id), (0, 0))[0]
                 if target == on_hand:
                     continue
-                marker = last_movement.get((sku_id, wh_id), 0)
+                marker = 0 if new else last_movement.get((sku_id, wh_id), 0)
                 if self.check and as_of is not None and marker > as_of:
                     self.stale.append((sku, code, target, as_of, sku_id, on_hand))
                     continue
-                movements.append(
-                    ledger.Movement(
-                        sku_id=sku_id,
-                        warehouse_id=wh_id,
-                        kind="count",
-                        on_hand_delta=target - on_hand,
-                        reserved_delta=0,
-                        reason=self.reason,
-                        user=self.user,
-                        key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
-                        change_set_id=self.change_set_id,
-                    )
+                movement = ledger.Movement(
+                    sku_id=sku_id,
+                    warehouse_id=wh_id,
+                    kind="count",
+                    on_hand_delta=target - on_hand,
+                    reserved_delta=0,
+                    reason=self.reason,
+                    user=self.user,
+                    key=f"count:{sku_id}:{wh_id}:{target}:{marker}",
+                    change_set_id=self.change_set_id,
                 )
-                if sku_id not in created_ids:  # a new SKU's first count is in the ledger; audit changes only
+                if new:  # a new SKU's first count is in the ledger; audit changes only
+                    first_counts.append(movement)
+                else:
+                    movements.append(movement)
                     stock_items.append(
                         _change_item(self.change_set_id, sku_id, f"stock:{code}", str(on_hand), str(target))
                     )
                 summary.changed_sku_ids.add(sku_id)
+        if first_counts:
+            summary.stock_movements += len(ledger.record_first(session, first_counts))
         for start in range(0, len(movements), MOVEMENT_CHUNK):  # each (SKU, warehouse) once: chunks independent
             summary.stock_movements += len(ledger.record(session, movements[start : start + MOVEMENT_CHUNK]))
         if stock_items:

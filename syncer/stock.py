@@ -1,9 +1,10 @@
 """The stock ledger: append-only movements with unique keys, and running totals per SKU and warehouse.
 
 Every stock effect (import count, manual adjustment, order reservation, shipment, restock) goes
-through :func:`record`, which skips movements whose idempotency key already exists, so replays are
-no-ops, and keeps :class:`~syncer.models.StockLevel` in step in the same transaction: atomic deltas on
-rows locked in one global order (:func:`lock_levels`), never absolute values read earlier.
+through :func:`record` (a new SKU's first counts through :func:`record_first`), which skips movements
+whose idempotency key already exists, so replays are no-ops, and keeps :class:`~syncer.models.StockLevel`
+in step in the same transaction: atomic deltas on rows locked in one global order (:func:`lock_levels`),
+never absolute values read earlier.
 """
 
 from __future__ import annotations
@@ -110,18 +111,10 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
     :func:`lock_levels`, so no concurrent writer's change is lost and levels always equal the ledger."""
     if not movements:
         return []
-    seen = existing_keys(session, [m.key for m in movements])
-    fresh: list[Movement] = []
-    for movement in movements:
-        if movement.key not in seen:
-            seen.add(movement.key)
-            fresh.append(movement)
+    fresh = _new_keys(movements, existing_keys(session, [m.key for m in movements]))
     if not fresh:
         return []
-    deltas: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for m in fresh:
-        deltas[(m.sku_id, m.warehouse_id)][0] += m.on_hand_delta
-        deltas[(m.sku_id, m.warehouse_id)][1] += m.reserved_delta
+    deltas = _deltas(fresh)
     current = lock_levels(session, deltas)
     for (sku_id, wh_id), (d_on, d_res) in sorted(deltas.items()):
         on_hand, reserved = current.get((sku_id, wh_id), (0, 0))
@@ -130,6 +123,67 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
             raise NegativeStock(
                 f"stock of SKU id {sku_id} in warehouse id {wh_id} would become on-hand {on_hand}, reserved {reserved}"
             )
+    _insert_movements(session, fresh)
+    if bulkload.is_postgresql(session.connection()):
+        _add_deltas_postgresql(session, deltas)
+        return fresh
+    changes = [(d_on, d_res, sku, wh) for (sku, wh), (d_on, d_res) in sorted(deltas.items()) if d_on or d_res]
+    if changes:  # plain tuples: one executemany without per-row statement parameter handling
+        session.connection().exec_driver_sql(
+            "UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ? "
+            "WHERE sku_id = ? AND warehouse_id = ?",
+            changes,
+        )
+    return fresh
+
+
+def record_first(session: Session, movements: Sequence[Movement]) -> list[Movement]:
+    """:func:`record` for the first movements of SKUs created in this transaction (an import's first
+    counts of its new SKUs): no ledger row or level row can exist for them yet, so no key is looked up and
+    no level locked; the movements are inserted, and each (SKU, warehouse)'s level row with its totals, in
+    one statement each. A level row that exists after all makes the insert fail (the transaction with it).
+    Returns the movements applied (a key repeated in ``movements`` once)."""
+    fresh = _new_keys(movements, set())
+    if not fresh:
+        return []
+    deltas = _deltas(fresh)
+    for (sku_id, wh_id), (on_hand, reserved) in sorted(deltas.items()):
+        if on_hand < 0 or reserved < 0:
+            raise NegativeStock(
+                f"stock of SKU id {sku_id} in warehouse id {wh_id} would become on-hand {on_hand}, reserved {reserved}"
+            )
+    _insert_movements(session, fresh)
+    bulkload.copy_rows(
+        session.connection(),
+        table_of(StockLevel),
+        [
+            {"sku_id": sku_id, "warehouse_id": wh_id, "on_hand": on_hand, "reserved": reserved}
+            for (sku_id, wh_id), (on_hand, reserved) in sorted(deltas.items())  # the global lock order
+        ],
+    )
+    return fresh
+
+
+def _new_keys(movements: Sequence[Movement], seen: set[str]) -> list[Movement]:
+    """The movements whose keys are not in ``seen`` (nor on an earlier movement of the list)."""
+    fresh: list[Movement] = []
+    for movement in movements:
+        if movement.key not in seen:
+            seen.add(movement.key)
+            fresh.append(movement)
+    return fresh
+
+
+def _deltas(movements: Sequence[Movement]) -> dict[tuple[int, int], list[int]]:
+    """(sku id, warehouse id) -> [on-hand delta, reserved delta], summed over the movements."""
+    deltas: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for m in movements:
+        deltas[(m.sku_id, m.warehouse_id)][0] += m.on_hand_delta
+        deltas[(m.sku_id, m.warehouse_id)][1] += m.reserved_delta
+    return deltas
+
+
+def _insert_movements(session: Session, movements: Sequence[Movement]) -> None:
     bulkload.copy_rows(
         session.connection(),
         table_of(StockMovement),
@@ -146,20 +200,9 @@ def record(session: Session, movements: Sequence[Movement]) -> list[Movement]:
                 "change_set_id": m.change_set_id,
                 "order_line_id": m.order_line_id,
             }
-            for m in fresh
+            for m in movements
         ],
     )
-    if bulkload.is_postgresql(session.connection()):
-        _add_deltas_postgresql(session, deltas)
-        return fresh
-    changes = [(d_on, d_res, sku, wh) for (sku, wh), (d_on, d_res) in sorted(deltas.items()) if d_on or d_res]
-    if changes:  # plain tuples: one executemany without per-row statement parameter handling
-        session.connection().exec_driver_sql(
-            "UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ? "
-            "WHERE sku_id = ? AND warehouse_id = ?",
-            changes,
-        )
-    return fresh
 
 
 def _add_deltas_postgresql(session: Session, deltas: dict[tuple[int, int], list[int]]) -> None:
