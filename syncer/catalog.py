@@ -541,14 +541,16 @@ def import_file(
     """Validate the whole file (one streaming pass into a compact index: :mod:`syncer.catalog_index`),
     then apply it in chunks in the caller's transaction (:mod:`syncer.catalog_apply`; ``stock``:
     :class:`StockMode`). Nothing is applied unless the whole file is clean."""
-    from listing_sync.syncer.catalog_apply import apply_index, stored_hashes
+    from listing_sync.syncer.catalog_apply import apply_index, catalog_is_empty, nothing_stored, stored_hashes
     from listing_sync.syncer.catalog_index import build_index
 
     warehouses = {code for (code,) in session.execute(select(Warehouse.code))}
     channels = {name for (name,) in session.execute(select(Channel.name))}
-    index = build_index(path, warehouses, progress, channels or None, stored_hashes(session))
+    empty = catalog_is_empty(session)  # a first import: no row can match a stored one
+    stored = nothing_stored if empty else stored_hashes(session)
+    index = build_index(path, warehouses, progress, channels or None, stored)
     digest = _file_digest(path)
-    return apply_index(session, index, user=user, source=f"{path.name} ({digest})", stock=stock)
+    return apply_index(session, index, user=user, source=f"{path.name} ({digest})", stock=stock, empty=empty)
 
 
 # ------------------------------------------------------------------------------------------ export

@@ -53,9 +53,17 @@ CHANGE_ITEMS = table_of(ChangeItem)
 
 
 def apply_index(
-    session: Session, index: CatalogIndex, *, user: str, source: str, stock: StockMode = StockMode.CHECK
+    session: Session,
+    index: CatalogIndex,
+    *,
+    user: str,
+    source: str,
+    stock: StockMode = StockMode.CHECK,
+    empty: bool = False,
 ) -> ImportSummary:
-    """Upsert the validated file (inside the caller's transaction). Idempotent. ``stock``: see :class:`StockMode`."""
+    """Upsert the validated file (inside the caller's transaction). Idempotent. ``stock``: see
+    :class:`StockMode`. ``empty``: the catalog had no SKU and no product when this transaction began
+    (:func:`catalog_is_empty`), so nothing stored is looked up: every row is new."""
     summary = ImportSummary(rows=len(index))
     change_set = ChangeSet(user=user, reason=f"catalog import {source}", command="catalog import")
     session.add(change_set)
@@ -65,7 +73,7 @@ def apply_index(
     if stock is not StockMode.NONE and index.stock:
         counts = _StockCounts(change_set.id, f"stock count from {source}", user, stock is StockMode.CHECK)
     try:
-        _Apply(session, index, change_set.id, summary, counts).run()
+        _Apply(session, index, change_set.id, summary, counts, empty).run()
     finally:
         index.close()
     if counts is not None:
@@ -83,7 +91,9 @@ class _Apply:
     change_set_id: int
     summary: ImportSummary
     counts: _StockCounts | None
+    empty: bool  # nothing was stored when the import began: no look-up can find anything
     product_ids: dict[str, int] = field(default_factory=dict)
+    created_products: set[int] = field(default_factory=set)
 
     def run(self) -> None:
         products = iter(self.index.products.items())
@@ -100,7 +110,7 @@ class _Apply:
     def _chunk(self, start: int, end: int, product_keys: list[str]) -> None:
         """Rows ``start`` to ``end`` (ordinals), and the products whose first row is among them."""
         index, session = self.index, self.session
-        stored_products = _stored(session, PRODUCTS, PRODUCTS.c.key, product_keys)
+        stored_products = {} if self.empty else _stored(session, PRODUCTS, PRODUCTS.c.key, product_keys)
         changed_products = [
             key
             for key in product_keys
@@ -108,7 +118,7 @@ class _Apply:
         ]
         self.product_ids.update({key: pid for key, (pid, _) in stored_products.items()})
         names = index.skus[start:end]
-        stored_skus = _stored(session, SKUS, SKUS.c.sku, names)
+        stored_skus = {} if self.empty else _stored(session, SKUS, SKUS.c.sku, names)
         changed = [o for o in range(start, end) if stored_skus.get(names[o - start], (0, None))[1] != index.row_hash(o)]
         self.summary.skus_unchanged += (end - start) - len(changed)
         sku_ids = {sku: sid for sku, (sid, _) in stored_skus.items()}
@@ -123,14 +133,16 @@ class _Apply:
                 self.summary.changed_sku_ids.update(
                     session.scalars(select(Sku.id).where(bulkload.among(session.connection(), Sku.product_id, updated)))
                 )
-            touched = _apply_product_texts(session, first_rows, self.product_ids, self.summary)
+            touched = _apply_product_texts(session, first_rows, self.product_ids, self.summary, self.empty)
+            # a product this import created has only SKUs this import created, all counted already
+            touched -= self.created_products
             if touched:
                 self.summary.changed_sku_ids.update(
                     session.scalars(
                         select(Sku.id).where(bulkload.among(session.connection(), Sku.product_id, sorted(touched)))
                     )
                 )
-            _apply_sku_texts(session, sku_rows, sku_ids, self.summary)
+            _apply_sku_texts(session, sku_rows, sku_ids, self.summary, self.empty)
             # the hashes last: writing texts clears their owner's hash (the database's triggers)
             _set_hashes(
                 session, PRODUCTS, [(self.product_ids[r.product], index.product_digest(r.product)) for r in first_rows]
@@ -154,18 +166,17 @@ class _Apply:
         if not rows:
             return []
         columns = (PRODUCTS.c.id, PRODUCTS.c.key, *(PRODUCTS.c[name] for name in PRODUCT_FIELDS))
-        existing = {
-            p.key: p
-            for p in self.session.execute(
-                select(*columns).where(
-                    bulkload.among(self.session.connection(), PRODUCTS.c.key, [r.product for r in rows])
-                )
-            )
-        }
+        existing = {}
+        if not self.empty:
+            keys = [r.product for r in rows]
+            query = select(*columns).where(bulkload.among(self.session.connection(), PRODUCTS.c.key, keys))
+            existing = {p.key: p for p in self.session.execute(query)}
         new = [{"key": r.product, **_product_values(r)} for r in rows if r.product not in existing]
         if new:
             result = _insert_returning(self.session, PRODUCTS, PRODUCTS.c.key, new)
-            self.product_ids.update({key: pid for pid, key in result})
+            for pid, key in result:
+                self.product_ids[key] = pid
+                self.created_products.add(pid)
             self.summary.products_created += len(new)
         updates = []
         for row in rows:
@@ -188,12 +199,10 @@ class _Apply:
             return set()
         session, summary, change_set_id = self.session, self.summary, self.change_set_id
         columns = [SKUS.c[name] for name in ("id", "sku", *SKU_FIELDS)]
-        existing = {
-            r.sku: r
-            for r in session.execute(
-                select(*columns).where(bulkload.among(session.connection(), SKUS.c.sku, [r.sku for r in rows]))
-            )
-        }
+        existing = {}
+        if not self.empty:
+            query = select(*columns).where(bulkload.among(session.connection(), SKUS.c.sku, [r.sku for r in rows]))
+            existing = {r.sku: r for r in session.execute(query)}
         new, updates, items = [], [], []
         for row in rows:
             values = _sku_values(row, self.product_ids[row.product])
@@ -234,6 +243,16 @@ class _Apply:
         if items:
             bulkload.copy_rows(session.connection(), CHANGE_ITEMS, items)
         return created
+
+
+def catalog_is_empty(session: Session) -> bool:
+    """No SKU and no product stored (a first import: nothing in the file can match a stored row)."""
+    return session.scalar(select(SKUS.c.id).limit(1)) is None and session.scalar(select(PRODUCTS.c.id).limit(1)) is None
+
+
+def nothing_stored(skus: list[str], products: list[str]) -> tuple[dict[str, bytes | None], dict[str, bytes | None]]:
+    """The stored row hashes of an empty catalog: none (pass 1 keeps every row for pass 2, unasked)."""
+    return {}, {}
 
 
 def stored_hashes(session: Session) -> StoredHashes:
@@ -447,14 +466,15 @@ class _TextWrites:
 
 
 def _apply_product_texts(
-    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], summary: ImportSummary
+    session: Session, rows: list[CatalogRow], product_ids: dict[str, int], summary: ImportSummary, empty: bool
 ) -> set[int]:
-    """Upsert the products' localized texts; returns the ids of the products whose texts changed."""
+    """Upsert the products' localized texts (``empty``: none stored); returns the ids of the products whose
+    texts changed."""
     wanted = _merged_texts(rows)
     touched: set[int] = set()
     if not any(wanted.values()):
         return touched
-    ids = [product_ids[key] for key, texts in wanted.items() if texts]
+    ids = [] if empty else [product_ids[key] for key, texts in wanted.items() if texts]
     existing: dict[tuple[int, str, str], Any] = {}
     columns = (ProductText.id, ProductText.product_id, ProductText.language, ProductText.channel)
     for start in range(0, len(ids), TEXT_CHUNK):
@@ -501,12 +521,14 @@ def _upsert_product_text(
     return True
 
 
-def _apply_sku_texts(session: Session, rows: list[CatalogRow], sku_ids: dict[str, int], summary: ImportSummary) -> None:
-    """Upsert the SKUs' attribute values by language; their SKUs count as changed."""
+def _apply_sku_texts(
+    session: Session, rows: list[CatalogRow], sku_ids: dict[str, int], summary: ImportSummary, empty: bool
+) -> None:
+    """Upsert the SKUs' attribute values by language (``empty``: none stored); their SKUs count as changed."""
     sku_rows = [row for row in rows if row.attr_texts]
     if not sku_rows:
         return
-    ids = [sku_ids[row.sku] for row in sku_rows]
+    ids = [] if empty else [sku_ids[row.sku] for row in sku_rows]
     existing: dict[tuple[int, str], Any] = {}
     for start in range(0, len(ids), TEXT_CHUNK):
         for text in session.execute(
