@@ -659,8 +659,10 @@ class Limits:
     """What one call to this marketplace may carry, and how fast we may call it.
 
     Batch maxima are items per call for each operation (documented values, not guesses). ``rate`` is
-    requests per second sustained and ``burst`` the bucket size. ``daily_revisions`` is a per-listing
-    revision budget where the marketplace has one (eBay: 250 per listing per day).
+    requests per second sustained and ``burst`` the bucket size, both as documented: the HTTP layer's
+    limiter leaves the marketplace a headroom of them (``adapters.ratelimits.headroom_tokens``).
+    ``daily_revisions`` is a per-listing revision budget where the marketplace has one (eBay: 250 per
+    listing per day).
     """
 
     publish: int

@@ -41,7 +41,7 @@ from listing_sync.adapters.base import (
 )
 from listing_sync.adapters.excerpt import body_excerpt
 from listing_sync.adapters.paging import Page, check_step, paginate
-from listing_sync.adapters.ratelimits import Limiter, LocalLimits, RateStore, limit_key
+from listing_sync.adapters.ratelimits import Limiter, LocalLimits, RateStore, headroom_tokens, limit_key
 from listing_sync.adapters.ratelimits import TokenBucket as TokenBucket  # where it was first defined
 from listing_sync.adapters.tokens import process_cache
 from tenacity import (
@@ -766,12 +766,15 @@ class HttpAdapter(ChannelAdapter):
         self.tokens = tokens  # where OAuth/LWA tokens are shared (None: this process's memory)
         self.redactor = Redactor(secret.get_secret_value() for secret in channel.credentials.values())
         # one budget per credential: adapters (and, on Redis, processes) given the same store share it;
-        # without a store this adapter has limiters of its own
+        # without a store this adapter has limiters of its own. Each leaves the marketplace's bucket its
+        # headroom (ratelimits.headroom_tokens: slack for requests that arrive a little late)
         store = limits if limits is not None else LocalLimits()
         key = limit_key(self.kind, self.base_url(), {k: v.get_secret_value() for k, v in channel.credentials.items()})
         declared = {"default": (self.limits.rate, self.limits.burst), **self.extra_limiters}
         limiters = {
-            name: store.bucket(f"{key}:{name}", rate, burst, clock=clock, sleep=sleep)
+            name: store.bucket(
+                f"{key}:{name}", rate, burst, headroom=headroom_tokens(rate, burst), clock=clock, sleep=sleep
+            )
             for name, (rate, burst) in declared.items()
         }
         self.http = ChannelHTTP(

@@ -19,6 +19,9 @@ ahead of every plain waiter of the same limiter object in this process: plain wa
 urgent one waits, so a quantity push waits for one token, not for a backlog of price pushes. A plain
 acquire may also ``keep`` tokens in the bucket (while a stock lane is open): the backlog then runs at the
 same sustained rate but never empties the bucket, and an urgent request finds its tokens there.
+
+Headroom: an adapter's limiter never spends the last :func:`headroom_tokens` tokens of the documented bucket, so
+the marketplace's bucket always keeps that slack (see :func:`headroom_tokens` for why).
 """
 
 from __future__ import annotations
@@ -32,18 +35,38 @@ from typing import Any, Protocol
 from listing_sync.adapters.base import TransientError
 
 __all__ = [
+    "HEADROOM_SECONDS",
+    "HEADROOM_TOKENS",
     "Limiter",
     "LocalLimits",
     "RateStore",
     "RedisBucket",
     "RedisLimits",
     "TokenBucket",
+    "headroom_tokens",
     "limit_key",
     "process_limits",
 ]
 
 #: how long a plain waiter steps aside while an urgent one waits for the same limiter (seconds)
 YIELD_SECONDS = 0.005
+#: an adapter leaves the marketplace at least this many tokens of its bucket ...
+HEADROOM_TOKENS = 1.0
+#: ... and at least this many seconds of its refill (the lateness a request may have on its way)
+HEADROOM_SECONDS = 0.1
+
+
+def headroom_tokens(rate: float, burst: float) -> float:
+    """Tokens of a documented bucket (``rate`` per second, ``burst`` at most) an adapter never spends.
+
+    Why: the adapter's limiter and the marketplace run the same bucket on the same clock, so once both are
+    drained they drain in lockstep. A request that reaches the marketplace a little later than its token
+    was taken here, followed by one on time, then finds the marketplace's bucket a fraction of a token
+    short and is refused (AliExpress: a ban of at least 1 s; ``bench wall --rate-scale 1``: 3 refusals,
+    1.12 of the floor). Leaving ``max(HEADROOM_TOKENS, rate * HEADROOM_SECONDS)`` tokens absorbs that much
+    lateness, at the cost of as much time once per drained burst; the sustained rate is unchanged. A bucket
+    keeps at least one token to spend (a documented bucket of one has nothing to spare; none here has)."""
+    return max(0.0, min(max(HEADROOM_TOKENS, rate * HEADROOM_SECONDS), burst - 1))
 
 
 def limit_key(kind: str, base_url: str, credentials: dict[str, str]) -> str:
@@ -56,7 +79,8 @@ class Limiter(Protocol):
     """What the HTTP layer needs of a rate limiter."""
 
     rate: float
-    burst: float
+    burst: float  # the marketplace's bucket (documented, or what the server told)
+    headroom: float  # tokens of it this limiter leaves the marketplace (see :func:`headroom_tokens`)
 
     def wait_time(self, cost: float = 1, keep: float = 0) -> float: ...
 
@@ -72,7 +96,7 @@ class Limiter(Protocol):
 
 
 class RateStore(Protocol):
-    """Hands out the limiter of ``key`` (created with ``rate`` and ``burst`` the first time)."""
+    """Hands out the limiter of ``key`` (created with ``rate``, ``burst`` and ``headroom`` the first time)."""
 
     def bucket(
         self,
@@ -80,6 +104,7 @@ class RateStore(Protocol):
         rate: float,
         burst: float,
         *,
+        headroom: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> Limiter: ...
@@ -129,7 +154,8 @@ class TokenBucket(_Acquiring):
     ``acquire(cost)`` blocks (through the injectable ``sleep``) until the tokens are there. Server hints
     slow it: :meth:`pause` stops all requests until a time, :meth:`observe` adopts the server's own
     view of what is available (Shopify's throttleStatus) and :meth:`set_rate` a new rate (Amazon's
-    ``x-amzn-RateLimit-Limit``).
+    ``x-amzn-RateLimit-Limit``). With ``headroom`` it never spends the last that many tokens of ``burst``
+    (an adapter's limiter; the marketplace's own bucket, as the emulators run it, has none).
     """
 
     def __init__(
@@ -137,23 +163,31 @@ class TokenBucket(_Acquiring):
         rate: float,
         burst: float = 1,
         *,
+        headroom: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if rate <= 0 or burst <= 0:
             raise ValueError("rate and burst must be positive")
+        if headroom < 0:
+            raise ValueError("headroom must not be negative")
         super().__init__()
         self.rate = float(rate)
         self.burst = float(burst)
+        self.headroom = float(headroom)
         self._clock = clock
         self._sleep = sleep
-        self._tokens = float(burst)
+        self._tokens = self._spendable
         self._stamp = clock()
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
+    @property
+    def _spendable(self) -> float:
+        return _spendable(self.burst, self.headroom)
+
     def _refill(self, now: float) -> None:
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._tokens = min(self._spendable, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
     def wait_time(self, cost: float = 1, keep: float = 0) -> float:
@@ -162,7 +196,7 @@ class TokenBucket(_Acquiring):
             now = self._clock()
             self._refill(now)
             pause = max(0.0, self._paused_until - now)
-            short = max(0.0, min(cost + keep, self.burst) - self._tokens)
+            short = max(0.0, min(cost + keep, self._spendable) - self._tokens)
             return max(pause, short / self.rate)
 
     def try_acquire(self, cost: float = 1, keep: float = 0) -> bool:
@@ -170,7 +204,7 @@ class TokenBucket(_Acquiring):
             now = self._clock()
             self._refill(now)
             # the tolerance absorbs float rounding, which would otherwise add a spurious wait per call
-            if now < self._paused_until or self._tokens < min(cost + keep, self.burst) - 1e-9:
+            if now < self._paused_until or self._tokens < min(cost + keep, self._spendable) - 1e-9:
                 return False
             self._tokens -= cost
             return True
@@ -184,19 +218,25 @@ class TokenBucket(_Acquiring):
             self._tokens = 0.0
 
     def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None:
-        """Adopt the server's count of available tokens (and its restore rate / bucket size)."""
+        """Adopt the server's count of available tokens (and its restore rate / bucket size), less the
+        headroom: the server keeps its slack."""
         with self._lock:
             self._refill(self._clock())
             if burst:
                 self.burst = float(burst)
             if rate:
                 self.rate = float(rate)
-            self._tokens = min(self.burst, float(available))
+            self._tokens = min(self._spendable, float(available) - self.headroom)
 
     def set_rate(self, rate: float) -> None:
         with self._lock:
             self._refill(self._clock())
             self.rate = float(rate)
+
+
+def _spendable(burst: float, headroom: float) -> float:
+    """What a limiter may hold of a ``burst`` bucket leaving ``headroom``: at least one token (or the bucket)."""
+    return max(burst - headroom, min(burst, 1.0))
 
 
 class _Stores:
@@ -207,7 +247,15 @@ class _Stores:
         self._buckets: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def _new(self, key: str, rate: float, burst: float, clock: Callable[[], float], sleep: Callable[[float], None]):
+    def _new(
+        self,
+        key: str,
+        rate: float,
+        burst: float,
+        headroom: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ):
         raise NotImplementedError
 
     def bucket(
@@ -216,13 +264,14 @@ class _Stores:
         rate: float,
         burst: float,
         *,
+        headroom: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> Limiter:
         with self._lock:
             found = self._buckets.get(key)
             if found is None:
-                found = self._buckets[key] = self._new(key, rate, burst, clock, sleep)
+                found = self._buckets[key] = self._new(key, rate, burst, headroom, clock, sleep)
             return found
 
 
@@ -230,9 +279,15 @@ class LocalLimits(_Stores):
     """Limiters in this process, one per key: every adapter given this store shares a credential's."""
 
     def _new(
-        self, key: str, rate: float, burst: float, clock: Callable[[], float], sleep: Callable[[float], None]
+        self,
+        key: str,
+        rate: float,
+        burst: float,
+        headroom: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
     ) -> TokenBucket:
-        return TokenBucket(rate, burst, clock=clock, sleep=sleep)
+        return TokenBucket(rate, burst, headroom=headroom, clock=clock, sleep=sleep)
 
 
 _PROCESS = LocalLimits()
@@ -295,21 +350,34 @@ class RedisBucket(_Acquiring):
 
     ``rate`` and ``burst`` are the documented defaults; a rate or bucket size the server told one process
     (:meth:`observe`, :meth:`set_rate`) is stored and used by all. Time is Redis's own (``TIME``), so
-    the processes' clocks need not agree; waiting uses the injectable ``sleep``."""
+    the processes' clocks need not agree; waiting uses the injectable ``sleep``. Redis holds the bucket this
+    limiter spends: ``burst`` less ``headroom`` (every process computes the same headroom)."""
 
-    def __init__(self, store: RedisLimits, key: str, rate: float, burst: float, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        store: RedisLimits,
+        key: str,
+        rate: float,
+        burst: float,
+        sleep: Callable[[float], None],
+        *,
+        headroom: float = 0.0,
+    ) -> None:
         if rate <= 0 or burst <= 0:
             raise ValueError("rate and burst must be positive")
+        if headroom < 0:
+            raise ValueError("headroom must not be negative")
         super().__init__()
         self.store, self.key = store, key
-        self.rate, self.burst = float(rate), float(burst)
+        self.rate, self.burst, self.headroom = float(rate), float(burst), float(headroom)
         self._sleep = sleep
 
     def __repr__(self) -> str:
-        return f"RedisBucket(rate={self.rate:g}, burst={self.burst:g})"
+        return f"RedisBucket(rate={self.rate:g}, burst={self.burst:g}, headroom={self.headroom:g})"
 
     def _run(self, op: str, x: float, rate: float = 0.0, burst: float = 0.0) -> float:
-        return self.store.run(self.key, op, self.rate, self.burst, x, rate, burst)
+        spendable = _spendable(self.burst, self.headroom)
+        return self.store.run(self.key, op, self.rate, spendable, x, rate, burst)
 
     def wait_time(self, cost: float = 1, keep: float = 0) -> float:
         return self._run("peek", cost, keep)
@@ -325,7 +393,8 @@ class RedisBucket(_Acquiring):
             self.burst = float(burst)
         if rate:
             self.rate = float(rate)
-        self._run("observe", float(available), float(rate or 0), float(burst or 0))
+        spendable = _spendable(self.burst, self.headroom) if burst else 0.0
+        self._run("observe", float(available) - self.headroom, float(rate or 0), spendable)
 
     def set_rate(self, rate: float) -> None:
         self.rate = float(rate)
@@ -349,9 +418,15 @@ class RedisLimits(_Stores):
         return cls(redis.Redis.from_url(url), **kwargs)
 
     def _new(
-        self, key: str, rate: float, burst: float, clock: Callable[[], float], sleep: Callable[[float], None]
+        self,
+        key: str,
+        rate: float,
+        burst: float,
+        headroom: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
     ) -> RedisBucket:
-        return RedisBucket(self, key, rate, burst, sleep)  # Redis's clock, not the caller's
+        return RedisBucket(self, key, rate, burst, sleep, headroom=headroom)  # Redis's clock, not the caller's
 
     def run(self, key: str, op: str, rate: float, burst: float, x: float, rate2: float, burst2: float) -> float:
         import redis

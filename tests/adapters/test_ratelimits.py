@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
-from listing_sync.adapters.http import ChannelHTTP
-from listing_sync.adapters.ratelimits import LocalLimits, RedisLimits, TokenBucket, limit_key
+from listing_sync.adapters import ratelimits, registry
+from listing_sync.adapters.http import ChannelHTTP, RetryPolicy
+from listing_sync.adapters.ratelimits import LocalLimits, RedisLimits, TokenBucket, headroom_tokens, limit_key
+from listing_sync.config.channels import load_channels
 
-from .toy import ToyAdapter
+from tests.conftest import FakeClock
+from tests.syncer.scenario import ROOT
+
+from .toy import ToyAdapter, ToyEmulator
 
 REDIS_URL = os.environ.get("SYNCER_TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="SYNCER_TEST_REDIS_URL not set (no Redis server)")
@@ -75,6 +82,91 @@ def test_a_backlog_keeping_a_reserve_leaves_tokens_for_an_urgent_request(clock):
     assert bucket.wait_time(1, keep=1) == pytest.approx(0.2)  # the backlog's sustained rate is unchanged
 
 
+# --------------------------------------------------------------------------------------- headroom
+@pytest.mark.parametrize(
+    ("rate", "burst", "tokens"),
+    [
+        (10, 10, 1.0),  # AliExpress: one token
+        (5, 10, 1.0),  # Taobao: one token (half a token would be 0.1 s)
+        (2_000_000 / 86_400, 25, 2_000_000 / 86_400 * 0.1),  # eBay: 0.1 s of its 23 per second
+        (100, 1000, 10.0),  # Shopify: 0.1 s of its 100 points per second
+        (0.0083, 5, 1.0),  # Amazon createFeed
+        (5, 1, 0.0),  # a bucket of one has no token to spare
+        (20, 2, 1.0),  # 0.1 s would be 2 tokens: one stays to spend
+    ],
+)
+def test_headroom_is_a_token_or_a_tenth_of_a_second_of_refill(rate, burst, tokens):
+    assert headroom_tokens(rate, burst) == pytest.approx(tokens)
+
+
+def test_a_bucket_with_headroom_leaves_it_in_the_marketplace_s_bucket(clock):
+    bucket = TokenBucket(10, 10, headroom=1, clock=clock, sleep=clock.sleep)
+    assert (bucket.rate, bucket.burst) == (10.0, 10.0)  # the documented bucket
+    assert sum(bucket.try_acquire() for _ in range(12)) == 9
+    start = clock.now
+    for _ in range(50):
+        bucket.acquire()
+    assert clock.now - start == pytest.approx(5.0)  # the sustained rate is the documented one
+    clock.now += 100
+    bucket.observe(4, burst=40)  # the server's count: 4 left of 40; the headroom stays the server's
+    assert [bucket.try_acquire() for _ in range(4)] == [True, True, True, False]
+
+
+def test_every_channel_s_limiters_leave_the_marketplace_its_headroom():
+    """The HTTP layer applies it to every limiter a marketplace declares (adapters stay declarative)."""
+    channels = load_channels(ROOT / "config" / "channels.example.toml")
+    assert {c.kind for c in channels} == set(registry.known_kinds())
+    for channel in channels:
+        adapter = registry.adapter_class(channel.kind)(channel)
+        for name, bucket in adapter.http.limiters.items():
+            assert bucket.headroom == headroom_tokens(bucket.rate, bucket.burst) > 0, (channel.kind, name)
+        adapter.close()
+
+
+class _Late:
+    """A transport in front of an emulator: each request reaches it 0..``most`` seconds (seeded) after its
+    token was taken, the way a signed, serialised request on a loaded machine or network does."""
+
+    def __init__(self, emulator: ToyEmulator, clock: FakeClock, most: float) -> None:
+        self.emulator, self.clock, self.most = emulator, clock, most
+        self.rng = random.Random(7)
+        self.refused = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.clock.now += self.rng.uniform(0, self.most)
+        response = self.emulator.handle(request)
+        self.refused += response.status_code == 429
+        return response
+
+
+def _refusals(channel_factory, clock: FakeClock) -> int:
+    """Requests a marketplace enforcing its documented limit (the toy's: 5 per second, burst 5) refused of
+    300 the adapter paced by the same limit, each up to a third of a token's time late."""
+    emulator = ToyEmulator(credentials={"refresh_token": "rt-1"}, clock=clock)
+    late = _Late(emulator, clock, most=0.3 / emulator.rate)
+    channel = channel_factory("toy", credentials={"refresh_token": "rt-1"})
+    retry = RetryPolicy(max_attempts=5, max_seconds=120, base=0.5, cap=30)
+    adapter = ToyAdapter(channel, transport=httpx.MockTransport(late), clock=clock, sleep=clock.sleep, retry=retry)
+    adapter.http.get("/orders")  # the token (fetched outside the limiter) ...
+    clock.now += 10  # ... and both buckets full again
+    late.refused = 0
+    for _ in range(300):
+        adapter.http.get("/orders")
+    adapter.close()
+    return late.refused
+
+
+def test_requests_arriving_late_are_never_refused_with_the_headroom(channel_factory, clock):
+    assert _refusals(channel_factory, clock) == 0
+
+
+def test_without_the_headroom_late_requests_are_refused(channel_factory, clock, monkeypatch):
+    """What the headroom prevents: the adapter's bucket and the marketplace's drained in lockstep."""
+    monkeypatch.setattr(ratelimits, "HEADROOM_TOKENS", 0.0)
+    monkeypatch.setattr(ratelimits, "HEADROOM_SECONDS", 0.0)
+    assert _refusals(channel_factory, clock) > 0
+
+
 # ------------------------------------------------------------------------------------------ Redis
 @pytest.fixture
 def redis_prefix():
@@ -115,6 +207,17 @@ def test_redis_bucket_adopts_what_the_server_tells_one_process(redis_prefix):
     assert 0.05 < two.wait_time() <= 0.1  # (less the time between the calls)
     one.set_rate(1)  # Amazon's x-amzn-RateLimit-Limit
     assert 0.5 < two.wait_time() <= 1.0  # the part of a token refilled meanwhile, now at 1/s
+
+
+@pytest.mark.redis
+@needs_redis
+def test_redis_bucket_leaves_the_headroom_to_the_marketplace(redis_prefix):
+    one = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 1, 4, headroom=1)
+    two = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 1, 4, headroom=1)
+    assert (one.rate, one.burst, one.headroom) == (1.0, 4.0, 1.0)  # the documented bucket, and its slack
+    assert [one.try_acquire(), two.try_acquire(), one.try_acquire(), two.try_acquire()] == [True] * 3 + [False]
+    one.observe(3, burst=4)  # the server's count: 3 of 4 left, of which the headroom stays the server's
+    assert [two.try_acquire(), two.try_acquire(), one.try_acquire()] == [True, True, False]
 
 
 # -------------------------------------------------------------------------------- many processes

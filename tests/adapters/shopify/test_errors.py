@@ -16,6 +16,7 @@ from listing_sync.adapters.base import (
     TransientError,
 )
 from listing_sync.adapters.http import RetryPolicy
+from listing_sync.adapters.ratelimits import headroom_tokens
 from listing_sync.adapters.shopify.adapter import ShopifyAdapter, ShopifyOptions
 from pydantic import ValidationError
 
@@ -185,8 +186,10 @@ def test_limiter_waits_before_sending_when_cost_exceeds_available(build):
         before = list(clock.sleeps)
         price(adapter)
     waited = sum(clock.sleeps) - sum(before)
-    # the second call asks for 12 points (the server's requestedQueryCost), 2 are there: 10 / 50 = 0.2 s
-    assert waited == pytest.approx(0.2, abs=0.01)
+    # the second call asks for 12 points (the server's requestedQueryCost), 2 are there, and the adapter
+    # leaves the server its headroom (0.1 s of the documented 100 points per second: 10 points): 20 / 50
+    assert bucket.headroom == headroom_tokens(100, 1000) == 10
+    assert waited == pytest.approx((12 - 2 + 10) / 50, abs=0.01)
 
 
 def test_every_response_updates_the_bucket_even_errors(build):
