@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import time
 from collections.abc import Sequence
 
+from listing_sync.adapters.base import RateLimited
 from listing_sync.syncer.services import sync
 
 from bench import calls as steps
@@ -33,6 +35,25 @@ DEFAULT_SCALE = 5.0
 #: the publish before the measured pushes is set-up, run with the limits x 20; not faster: everything on the
 #: clock shrinks alike, and an Amazon feed document's upload URL (300 s) must outlive building the feed
 PUBLISH_SCALE = 20.0
+
+
+class Refusals(logging.Handler):
+    """Counts, per channel, the requests a marketplace refused for its rate and the HTTP layer sent again
+    (its retry warnings carry the channel and the error)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: dict[str, int] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if len(args) > 3 and isinstance(args[3], RateLimited):
+            self.counts[str(args[0])] = self.counts.get(str(args[0]), 0) + 1
+
+    def take(self) -> dict[str, int]:
+        """The counts since the last take."""
+        counts, self.counts = self.counts, {}
+        return counts
 
 
 def _change(context: BenchContext, kind: str, ids: list[int]) -> None:
@@ -68,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [n for n in (args.channels or "").split(",") if n]
     scale = args.rate_scale
     began_cpu, began = _cpu(), time.monotonic()
+    refusals = Refusals()
+    logging.getLogger("adapters.http").addHandler(refusals)
     with world(size, real_time=True, rate_scale=scale) as context:
         context.settings.orders_pull_reuse_seconds = 3600  # measure the pushes, not the pulls before them
         context.vt.set_scale(PUBLISH_SCALE)  # type: ignore[attr-defined]  # a ScaledTime: publishing is set-up
@@ -79,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sync.sync_channel(context, channel, user="bench")  # publish
         context.vt.set_scale(scale)  # type: ignore[attr-defined]
         setup_s = time.monotonic() - began
+        publish_refused = refusals.take()
         ids = steps._selection(context, size)
         _change(context, args.change, ids)
         rows = []
@@ -94,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "kind": channel.kind,
                     "items": report.ok + report.failed,
                     "calls": report.api_calls,
+                    "refused": refusals.take().get(channel.name, 0),
                     "rate_per_s": round(adapter_limits.rate, 3),
                     "scaled_rate_per_s": round(adapter_limits.rate * scale, 3),
                     "wall_s": round(wall, 2),
@@ -105,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         sync.run_sync(context, [c.name for c in measured] if names else None, user="bench")
         parallel = time.monotonic() - started
+        parallel_refused = refusals.take()
     sequential = sum(r["wall_s"] for r in rows)
     slowest = max(r["wall_s"] for r in rows)
     change = f"base price +{steps.PRICE_PERCENT}%" if args.change == "price" else f"stock +{STOCK_DELTA} on hand"
@@ -122,13 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "parallel_total_s": round(parallel, 2),
                 "slowest_channel_s": slowest,
                 "parallel_over_slowest": round(parallel / slowest, 2) if slowest else None,
+                "parallel_refused": parallel_refused,
+                "publish_refused": publish_refused,
                 "setup_s": round(setup_s, 1),
                 "cpu_s": round(_cpu() - began_cpu, 1),
                 "load_average": [round(x, 2) for x in os.getloadavg()],
                 "note": (
                     "rates x rate_scale on adapters and emulators alike (their clock runs rate_scale times "
                     "faster), so floor_s = (calls - burst) / rate / rate_scale; wall_over_floor is null where "
-                    "the floor is under 0.5 s (the burst covers the push)"
+                    "the floor is under 0.5 s (the burst covers the push); refused: requests the emulator "
+                    "refused for its rate and the adapter sent again (counted in calls)"
                 ),
             }
         )
