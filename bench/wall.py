@@ -48,7 +48,9 @@ class Refusals(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
-        if len(args) > 3 and isinstance(args[3], RateLimited):
+        refused = len(args) > 3 and isinstance(args[3], RateLimited)
+        # the marketplace's answer has a status or code; our own limiter's "must wait" has neither
+        if refused and (args[3].status is not None or args[3].code is not None):
             self.counts[str(args[0])] = self.counts.get(str(args[0]), 0) + 1
 
     def take(self) -> dict[str, int]:
