@@ -14,6 +14,7 @@ from listing_sync.syncer.context import Context, current_user, ensure_channel_ro
 from listing_sync.syncer.models import Product, Sku, StockMovement, Warehouse
 from listing_sync.syncer.services.changes import HistoryEntry, sku_history
 from listing_sync.syncer.services.common import (
+    Conflict,
     FileFormat,
     NotFound,
     Written,
@@ -24,6 +25,7 @@ from listing_sync.syncer.services.common import (
 )
 from listing_sync.syncer.services.listings import MAX_PER_PAGE, ListingQuery, ListingRow, query_listings
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,21 +66,37 @@ def import_catalog(
     if progress is not None:
         progress(ImportStep("validating", 0, total))
     channels = configured_channels(context)
-    with context.session() as session:
-        if channels:
-            ensure_channel_rows(session, channels)
-        summary = catalog.import_file(
-            session,
-            path,
-            user=current_user(user),
-            stock=stock,
-            progress=None if progress is None else (lambda n: progress(ImportStep("validating", n, total))),
-        )
-        if progress is not None:
-            progress(ImportStep("writing", 0, total))
-        if summary.changed_sku_ids and channels:
-            reconcile.refresh(session, channels, summary.changed_sku_ids)
+    try:
+        with context.session() as session:
+            if channels:
+                ensure_channel_rows(session, channels)
+            summary = catalog.import_file(
+                session,
+                path,
+                user=current_user(user),
+                stock=stock,
+                progress=None if progress is None else (lambda n: progress(ImportStep("validating", n, total))),
+            )
+            if progress is not None:
+                progress(ImportStep("writing", 0, total))
+            if summary.changed_sku_ids and channels:
+                reconcile.refresh(session, channels, summary.changed_sku_ids)
+    except Exception as exc:  # SQLAlchemy's IntegrityError, or psycopg's own from a COPY
+        if not _unique_violation(exc):
+            raise
+        raise Conflict(
+            f"{path.name}: another import or edit added the same SKUs or products while this import ran; "
+            "nothing of this import was applied: run it again (it will update what the other one added)"
+        ) from None
     return CatalogImported(path, summary)
+
+
+def _unique_violation(exc: Exception) -> bool:
+    """A unique key taken by another transaction (PostgreSQL's 23505, SQLite's UNIQUE constraint)."""
+    cause = exc.orig if isinstance(exc, IntegrityError) else exc
+    return getattr(cause, "sqlstate", None) == "23505" or (
+        isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(cause)
+    )
 
 
 def count_rows(path: Path) -> int | None:

@@ -28,6 +28,10 @@ class InvalidRequest(ServiceError):
     """The parameters are not acceptable (nothing was done)."""
 
 
+class Conflict(ServiceError):
+    """Another writer committed what this action was writing meanwhile; nothing of it was applied."""
+
+
 class FileFormat(StrEnum):
     """Formats of the files a service writes."""
 

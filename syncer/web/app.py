@@ -67,7 +67,7 @@ def status_of(exc: Exception) -> int:
     from listing_sync.syncer.context import DatabaseUnavailable
     from listing_sync.syncer.leases import LeaseBusy
     from listing_sync.syncer.services.changes import NotConfirmed, PreviewMismatch
-    from listing_sync.syncer.services.common import NotFound
+    from listing_sync.syncer.services.common import Conflict, NotFound
     from listing_sync.syncer.services.scheduler import QueueUnavailable
     from listing_sync.syncer.services.users import LoginRefused, TooManyAttempts
 
@@ -75,7 +75,7 @@ def status_of(exc: Exception) -> int:
         (NotFound, 404),
         (LoginRefused, 401),
         (TooManyAttempts, 429),
-        ((GuardRefused, StaleChange, PreviewMismatch, NotConfirmed, LeaseBusy), 409),
+        ((GuardRefused, StaleChange, PreviewMismatch, NotConfirmed, LeaseBusy, Conflict), 409),
         ((DatabaseUnavailable, QueueUnavailable), 503),
         (ChannelError, 502),
     ]

@@ -35,6 +35,23 @@ def test_import_reports_what_changed_and_marks_the_listings_dirty(world, tmp_pat
     assert again.summary.change_set_id is None and not again.summary.changed
 
 
+def test_skus_another_import_added_meanwhile_refuse_the_import_whole_as_a_conflict(
+    world, tmp_path: Path, monkeypatch
+) -> None:
+    """Two first imports into an empty PostgreSQL catalog: the one that commits second finds the SKUs it is
+    inserting taken (here: the catalog looked empty to it, as it did when its transaction began)."""
+    from listing_sync.syncer import catalog_apply
+    from listing_sync.syncer.services.common import Conflict
+
+    edited = tmp_path / "edited.csv"
+    edited.write_text("sku,title,category,base_price,currency\nTEA-1,Green tea,tea,105.00,CNY\n", encoding="utf-8")
+    monkeypatch.setattr(catalog_apply, "catalog_is_empty", lambda session: True)
+    with pytest.raises(Conflict, match="edited.csv: another import or edit added the same SKUs") as refused:
+        catalog.import_catalog(world.context, edited, user="ann")
+    assert "nothing of this import was applied: run it again" in str(refused.value)
+    assert world.base("TEA-1") == "100.00"  # nothing applied
+
+
 def test_a_bad_file_is_refused_whole(world, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,title,base_price,currency\nA,t,x,CNY\n", encoding="utf-8")
