@@ -1032,18 +1032,22 @@ def push_channel(
                     work = _LaneWork(session_factory, channel, adapter, run_id, before_stock, lane_pull, report, plan)
                     lane = _StockLane(work)
                     lane.start(stock_lane_seconds)
-                try:
-                    leases.check_held()  # never push for a channel whose lease is no longer ours
-                    results = _batch_results(channel, adapter, op, items)
-                except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
-                    report.aborted = str(exc)
-                    log.error("[%s] sync stopped: %s", channel.name, exc)
-                    break
-                written = write_results(session, run_id, op, items, results)
-                session.commit()
-                session.expunge_all()  # the next batch reads its listings afresh (others write them meanwhile)
-                report.add(written)
-                done += len(items)
+                planned = len(items)
+                if lane is not None and op is Operation.STOCK:
+                    items = _still_planned(session, items)
+                if items:
+                    try:
+                        leases.check_held()  # never push for a channel whose lease is no longer ours
+                        results = _batch_results(channel, adapter, op, items)
+                    except (AuthError, ConfigurationError, leases.LeaseLost) as exc:
+                        report.aborted = str(exc)
+                        log.error("[%s] sync stopped: %s", channel.name, exc)
+                        break
+                    written = write_results(session, run_id, op, items, results)
+                    session.commit()
+                    session.expunge_all()  # the next batch reads its listings afresh (others write them)
+                    report.add(written)
+                done += planned
                 if progress:
                     progress(done, total)
     finally:
@@ -1054,6 +1058,23 @@ def push_channel(
     report.api_calls = adapter.api_calls - calls_before
     _finish_run(session_factory, run_id, report)
     return report
+
+
+def _still_planned(session: Session, items: list[PlannedItem]) -> list[PlannedItem]:
+    """The items of a backlog's quantity batch whose listing is still at the planned version. One that moved
+    (an order, a stock change) is the stock lane's to send with its new quantity: sent now, the planned one
+    could land after the lane's and leave the marketplace selling units that are gone until the next sync."""
+    current: dict[int, int] = {}
+    for chunk in _chunks([item.listing_id for item in items]):
+        query = select(ChannelListing.id, ChannelListing.version).where(ChannelListing.id.in_(chunk))
+        current.update((listing_id, version) for listing_id, version in session.execute(query))
+    kept = [item for item in items if current.get(item.listing_id) == item.version]
+    if len(kept) < len(items):
+        log.info(
+            "[stock lane] %d planned quantity push(es) moved since the plan: left to the lane", len(items) - len(kept)
+        )
+    session.rollback()  # end the read's transaction: the lane writes these listings
+    return kept
 
 
 @dataclass

@@ -132,3 +132,31 @@ def test_the_stock_lane_pulls_the_channels_orders_while_the_backlog_holds_the_le
     pulled = threading.Event()
     world.sync("shop", stock_lane_seconds=0.005, lane_pull=pulled.set)
     assert pulled.is_set()
+
+
+def test_a_planned_restock_that_an_order_overtook_is_left_to_the_lane_not_sent_after_it(db_url: str) -> None:
+    """S00000 restocked 10 -> 25 with its new price pending: its raise waits behind the price backlog. An
+    order then reserves 22: the lane sends 3. The backlog's planned 25 must not follow it (the marketplace
+    would sell 22 units that are gone until the next sync)."""
+    world = backlog_world(db_url, n=10)
+    adapter = world.adapters["shop"]
+    with world.session() as s:
+        s.execute(update(StockLevel).where(StockLevel.sku_id == world.sku_ids[0]).values(on_hand=25))
+        reconcile.refresh(s, world.channels, [world.sku_ids[0]])
+
+    def order_after_its_price(op: Operation, skus: list[str]) -> None:
+        if op is Operation.PRICE:
+            if skus == ["S00000"]:
+                sell(world, 0, 22)
+            time.sleep(0.02)
+
+    adapter.on_call = order_after_its_price
+    world.sync("shop", stock_lane_seconds=0.005)
+    sent = [skus for op, skus in adapter.calls if op is Operation.STOCK]
+    assert ["S00000"] in sent and adapter.items["S00000"]["qty"] == 3  # the lane's, and nothing after it
+    assert sum(1 for skus in sent if "S00000" in skus) == 1
+    listing = world.listing("shop", "S00000")
+    assert (listing.pushed_quantity, listing.desired_quantity) == (3, 3)
+    calls = len(adapter.calls)
+    world.sync("shop")  # in step: settled without a call
+    assert len(adapter.calls) == calls and world.listing("shop", "S00000").status == "clean"
