@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from listing_sync.syncer import db
-from listing_sync.syncer.models import Base
+from listing_sync.syncer.models import Base, Warehouse
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `from fakes import FakeAdapter`
@@ -55,3 +55,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def session(db_url: str):
     with db.unit_of_work(db_url) as s:
         yield s
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    """The test database with the example catalog's warehouses (SH, GZ): what a catalog import needs."""
+    with db.unit_of_work(db_url) as s:
+        s.add_all([Warehouse(code="SH", name="上海"), Warehouse(code="GZ", name="广州")])
+    return db_url

@@ -6,24 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from catalogs import EXAMPLE, do_import
 from listing_sync.syncer import catalog, db
-from listing_sync.syncer.models import ChangeItem, Product, Sku, StockLevel, StockMovement, Warehouse
+from listing_sync.syncer.models import ChangeItem, Product, Sku, StockLevel, StockMovement
 from listing_sync.syncer.tabular import InputRejected, Problem, write_csv
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.csv"
 HEADER = "sku,product,title,category,cost,base_price,currency,attr[颜色],stock[SH],stock[GZ]\n"
-
-
-def seed_warehouses(url: str) -> None:
-    with db.unit_of_work(url) as s:
-        s.add_all([Warehouse(code="SH", name="上海"), Warehouse(code="GZ", name="广州")])
-
-
-def do_import(url: str, path: Path, user: str = "tester") -> catalog.ImportSummary:
-    with db.unit_of_work(url) as s:
-        return catalog.import_file(s, path, user=user)
 
 
 def snapshot(url: str) -> tuple:
@@ -35,12 +25,6 @@ def snapshot(url: str) -> tuple:
             sorted((r.sku_id, r.warehouse_id, r.on_hand) for r in s.scalars(select(StockLevel))),
             sorted((x.sku, str(x.base_price)) for x in s.scalars(select(Sku))),
         )
-
-
-@pytest.fixture
-def url(db_url: str) -> str:
-    seed_warehouses(db_url)
-    return db_url
 
 
 def test_example_catalog_imports_and_reimport_changes_nothing(url: str) -> None:

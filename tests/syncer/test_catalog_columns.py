@@ -8,23 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
+from catalogs import EXAMPLE, do_import
 from listing_sync.syncer import catalog, db
-from listing_sync.syncer.models import Warehouse
 from listing_sync.syncer.tabular import InputRejected, Problem, write_csv
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.csv"
-
-
-@pytest.fixture
-def url(db_url: str) -> str:
-    with db.unit_of_work(db_url) as s:
-        s.add_all([Warehouse(code="SH", name="上海"), Warehouse(code="GZ", name="广州")])
-    return db_url
-
-
-def do_import(url: str, path: Path) -> catalog.ImportSummary:
-    with db.unit_of_work(url) as s:
-        return catalog.import_file(s, path, user="tester")
 
 
 def show(url: str, sku: str) -> dict:

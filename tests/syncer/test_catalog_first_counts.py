@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from catalogs import do_import
 from listing_sync.syncer import catalog, db
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.models import ChangeItem, Product, Sku, StockLevel, StockMovement, Warehouse
@@ -16,17 +17,9 @@ from sqlalchemy.exc import IntegrityError
 HEADER = "sku,title,base_price,currency,stock[SH],stock[GZ]\n"
 
 
-@pytest.fixture
-def url(db_url: str) -> str:
-    with db.unit_of_work(db_url) as s:
-        s.add_all([Warehouse(code="SH", name="上海"), Warehouse(code="GZ", name="广州")])
-    return db_url
-
-
-def do_import(url: str, path: Path, text: str) -> catalog.ImportSummary:
+def import_text(url: str, path: Path, text: str) -> catalog.ImportSummary:
     path.write_text(HEADER + text, encoding="utf-8")
-    with db.unit_of_work(url) as s:
-        return catalog.import_file(s, path, user="tester")
+    return do_import(url, path)
 
 
 def levels(url: str) -> dict[tuple[str, str], tuple[int, int]]:
@@ -56,7 +49,7 @@ def ledger_sums(url: str) -> dict[tuple[str, str], tuple[int, int]]:
 
 
 def test_new_skus_stock_equals_their_ledger_and_a_zero_count_writes_nothing(url: str, tmp_path: Path) -> None:
-    first = do_import(url, tmp_path / "c.csv", "A-1,T,10,CNY,5,0\nA-2,T,10,CNY,,7\nA-3,T,10,CNY,0,\n")
+    first = import_text(url, tmp_path / "c.csv", "A-1,T,10,CNY,5,0\nA-2,T,10,CNY,,7\nA-3,T,10,CNY,0,\n")
     assert (first.skus_created, first.stock_movements) == (3, 2)
     assert levels(url) == ledger_sums(url) == {("A-1", "SH"): (5, 0), ("A-2", "GZ"): (7, 0)}
     with db.unit_of_work(url) as s:
@@ -66,17 +59,17 @@ def test_new_skus_stock_equals_their_ledger_and_a_zero_count_writes_nothing(url:
         # the first counts are audited by the ledger only (the SKU's "created" item), not as stock changes
         assert s.scalar(select(func.count()).select_from(ChangeItem).where(ChangeItem.field.like("stock:%"))) == 0
     assert keys == {f"count:{ids['A-1']}:{wh['SH']}:5:0", f"count:{ids['A-2']}:{wh['GZ']}:7:0"}
-    again = do_import(url, tmp_path / "c.csv", "A-1,T,10,CNY,5,0\nA-2,T,10,CNY,,7\nA-3,T,10,CNY,0,\n")
+    again = import_text(url, tmp_path / "c.csv", "A-1,T,10,CNY,5,0\nA-2,T,10,CNY,,7\nA-3,T,10,CNY,0,\n")
     assert (again.changed, again.stock_movements) == (False, 0)
 
 
 def test_new_and_existing_skus_in_one_file(url: str, tmp_path: Path) -> None:
-    do_import(url, tmp_path / "c.csv", "A-1,T,10,CNY,5,1\nA-2,T,10,CNY,2,\n")
+    import_text(url, tmp_path / "c.csv", "A-1,T,10,CNY,5,1\nA-2,T,10,CNY,2,\n")
     with db.unit_of_work(url) as s:
         order_sku = s.scalar(select(Sku.id).where(Sku.sku == "A-2"))
         sh = s.scalar(select(Warehouse.id).where(Warehouse.code == "SH"))
         ledger.record(s, [ledger.Movement(order_sku, sh, "reserve", 0, 1, "order", "reserve:1")])
-    summary = do_import(
+    summary = import_text(
         url, tmp_path / "c.csv", "B-1,T,10,CNY,3,4\nA-1,T,10,CNY,6,1\nB-2,T,10,CNY,,9\nA-2,T,10,CNY,2,8\n"
     )
     assert (summary.skus_created, summary.stock_movements) == (2, 5)

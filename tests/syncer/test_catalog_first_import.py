@@ -6,24 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from catalogs import EXAMPLE, do_import
 from listing_sync.syncer import bulkload, catalog, catalog_apply, catalog_index, db
-from listing_sync.syncer.models import Product, Sku, Warehouse, table_of
+from listing_sync.syncer.models import Product, Sku, table_of
 from listing_sync.syncer.tabular import InputRejected
 from sqlalchemy import update
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.csv"
-
-
-@pytest.fixture
-def url(db_url: str) -> str:
-    with db.unit_of_work(db_url) as s:
-        s.add_all([Warehouse(code="SH", name="上海"), Warehouse(code="GZ", name="广州")])
-    return db_url
-
-
-def do_import(url: str, path: Path) -> catalog.ImportSummary:
-    with db.unit_of_work(url) as s:
-        return catalog.import_file(s, path, user="t")
 
 
 def exported(url: str) -> list[list[str]]:
