@@ -35,6 +35,12 @@ def due_now(world: World) -> None:
         s.execute(update(ChannelListing).values(next_try_at=datetime.now(UTC) - timedelta(seconds=1)))
 
 
+def want(world: World, wanted: str) -> None:
+    """S00000 wanted on sale ("active") or off it ("delisted") on the channel."""
+    with world.session() as s:
+        reconcile.ensure_listings(s, world.channels[0], [world.sku_ids[0]], wanted=wanted)
+
+
 def change(world: World, *, on_hand: int | None = None, price: str | None = None) -> None:
     with world.session() as s:
         if on_hand is not None:
@@ -90,14 +96,12 @@ def test_a_price_push_that_failed_after_the_change_is_sent_again_when_the_rule_c
 
 def test_a_delist_that_failed_after_the_change_is_undone_by_a_relist_when_wanted_again(db_url: str) -> None:
     world, adapter = failing_world(db_url, Operation.DELIST)
-    with world.session() as s:
-        reconcile.ensure_listings(s, world.channels[0], [world.sku_ids[0]], wanted="delisted")
+    want(world, "delisted")
     world.sync("shop")
     assert adapter.items["S00000"]["active"] is False
     assert world.listing("shop", "S00000").pushed_state is None  # delisted or not: unknown
 
-    with world.session() as s:
-        reconcile.ensure_listings(s, world.channels[0], [world.sku_ids[0]], wanted="active")
+    want(world, "active")
     adapter.failing = set()
     due_now(world)
     world.sync("shop")
@@ -110,17 +114,14 @@ def test_a_delist_that_failed_after_the_change_is_undone_by_a_relist_when_wanted
 def test_a_relist_that_failed_after_the_change_is_delisted_again_when_wanted_off(db_url: str) -> None:
     world, adapter = failing_world(db_url, Operation.RELIST)
     adapter.failing = set()
-    with world.session() as s:
-        reconcile.ensure_listings(s, world.channels[0], [world.sku_ids[0]], wanted="delisted")
+    want(world, "delisted")
     world.sync("shop")
     adapter.failing = {Operation.RELIST}
-    with world.session() as s:
-        reconcile.ensure_listings(s, world.channels[0], [world.sku_ids[0]], wanted="active")
+    want(world, "active")
     world.sync("shop")
     assert adapter.items["S00000"]["active"] is True  # on sale, though the answer said the relist failed
 
-    with world.session() as s:  # taken off sale again before the retry: it must be delisted, not "still off"
-        reconcile.ensure_listings(s, world.channels[0], [world.sku_ids[0]], wanted="delisted")
+    want(world, "delisted")  # taken off sale again before the retry: it must be delisted, not "still off"
     adapter.failing = set()
     due_now(world)
     world.sync("shop")
