@@ -336,7 +336,8 @@ def build_plan(
     if adapter.limits.daily_revisions or adapter.daily_call_budget is not None:
         adapter.seed_revisions(revisions_used_today(session, channel_id, adapter.revision_timezone, now))
     planner = _Planner(plan, channel, adapter, now=now, sales=_native_sales(session, channel_id))
-    for row in session.execute(query):  # narrow rows: ORM objects only for the drafts of content changes
+    # narrow Core rows (no ORM result processing); ORM objects only for the drafts of content changes
+    for row in session.connection().execute(query).all():
         key = _SkuKey(row.sku_pk, row.sku_code, row.product_pk)
         if not stock_only:
             planner.add(row, key)
@@ -999,9 +1000,11 @@ def push_channel(
     ``session_factory()`` returns a context manager yielding a session that commits on success.
     ``before_stock`` runs when the plan would push quantities (stock, publish, relist); the syncer pulls
     that channel's new orders there, and the plan is then built again so the quantities pushed account
-    for them. A pull that fails is contained here: the quantity pushes (stock, publish, relist) are held
-    (they stay dirty) since they could not account for the orders not read, prices and delists go on,
-    and the failure is in the report; auth and configuration errors stop the channel.
+    for them (only when a pull of the channel started or finished since the plan was built: one reused
+    from before it, ``orders_pull_reuse_seconds``, is in the plan already). A pull that fails is
+    contained here: the quantity pushes (stock, publish, relist) are held (they stay dirty) since they
+    could not account for the orders not read, prices and delists go on, and the failure is in the
+    report; auth and configuration errors stop the channel.
 
     ``stock_lane_seconds`` > 0: once the plan's own stock batches are done, a stock lane
     (:class:`_StockLane`) runs beside the remaining batches and sends, ahead of them, the quantity pushes
@@ -1010,12 +1013,14 @@ def push_channel(
     lease this push holds).
     """
     report = PushReport(channel=channel.name)
+    planned_at = now_utc()
     with session_factory() as session:
         plan = build_plan(session, channel, adapter, only_skus=only_skus)
     if before_stock is not None and any(op in QUANTITY_OPS for op, _ in plan.batches):
         failure = _pull_first(channel, before_stock)
         with session_factory() as session:
-            plan = build_plan(session, channel, adapter, only_skus=only_skus)
+            if failure is not None or orders_pulled_since(session, channel.name, planned_at):
+                plan = build_plan(session, channel, adapter, only_skus=only_skus)
         if failure is not None:
             _hold_quantities(plan, failure, report)
     run_id = _start_run(session_factory, channel, user, plan, report)
@@ -1176,6 +1181,28 @@ class _StockLane:
         if self._thread is not None:
             self._thread.join()
         self._open.close()
+
+
+#: clocks of the processes writing one database may differ by this much (a pull's times come from its own)
+PULL_CLOCK_SLACK = timedelta(seconds=2)
+
+
+def orders_pulled_since(session: Session, channel_name: str, since: datetime) -> bool:
+    """Whether a pull of this channel's orders started or finished at ``since`` or later (less
+    :data:`PULL_CLOCK_SLACK`): a plan built at ``since`` may then miss what it changed. A plan built after
+    the last pull finished already has its quantities, so the push need not plan again."""
+    since = since - PULL_CLOCK_SLACK
+    found = session.scalar(
+        select(SyncRun.id)
+        .join(Channel, Channel.id == SyncRun.channel_id)
+        .where(
+            Channel.name == channel_name,
+            SyncRun.kind == "orders",
+            or_(SyncRun.started_at >= since, SyncRun.finished_at >= since),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _pull_first(channel: ChannelConfig, pull: Callable[[], None]) -> Exception | None:

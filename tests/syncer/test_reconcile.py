@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from listing_sync.config.channels import ChannelConfig, PriceRule, StockRule
 from listing_sync.syncer import db, fx, reconcile
 from listing_sync.syncer import stock as ledger
 from listing_sync.syncer.context import ensure_channel_rows
-from listing_sync.syncer.models import ChannelListing, Product, Sku, StockLevel, SyncRun
+from listing_sync.syncer.models import Channel, ChannelListing, Product, Sku, StockLevel, SyncRun
 from sqlalchemy import insert, select, update
 
 
@@ -372,10 +372,58 @@ def test_stock_pushed_is_computed_after_the_channels_orders_are_pulled(db_url: s
         with world.session() as s:
             s.execute(update(StockLevel).values(reserved=3))
             reconcile.refresh(s, world.channels, world.sku_ids)
+            record_pull(s, "shop")
 
     report = world.sync("shop", before_stock=pull_orders)
     assert world.adapters["shop"].items["S00000"]["qty"] == 9  # never the stale 12
     assert report.ok == 1 and world.listing("shop", "S00000").status == "clean"
+
+
+def record_pull(session, channel_name: str, at: datetime | None = None) -> None:
+    """What an order pull leaves behind: its finished run."""
+    at = at or reconcile.now_utc()
+    channel_id = session.scalar(select(Channel.id).where(Channel.name == channel_name))
+    session.add(SyncRun(channel_id=channel_id, kind="orders", started_at=at, finished_at=at, status="ok"))
+
+
+def test_a_push_plans_once_when_the_channels_last_pull_is_older_than_its_plan(db_url: str, monkeypatch) -> None:
+    """A pull reused from before the plan (orders_pull_reuse_seconds) is in the plan already: no second plan."""
+    world = World(db_url, [channel()], n=2)
+    world.sync("shop")
+    with world.session() as s:
+        record_pull(s, "shop", reconcile.now_utc() - timedelta(seconds=30))
+        s.execute(update(StockLevel).values(on_hand=12))
+        reconcile.refresh(s, world.channels, world.sku_ids)
+    plans = []
+    build_plan = reconcile.build_plan
+    monkeypatch.setattr(reconcile, "build_plan", lambda *a, **k: plans.append(1) or build_plan(*a, **k))
+    report = world.sync("shop", before_stock=lambda: None)  # the reused pull: nothing pulled now
+    assert len(plans) == 1
+    assert report.ok == 2 and world.adapters["shop"].items["S00000"]["qty"] == 12
+
+
+def test_a_pull_that_finished_while_the_plan_was_built_makes_it_plan_again(db_url: str, monkeypatch) -> None:
+    world = World(db_url, [channel()], n=1)
+    world.sync("shop")
+    with world.session() as s:
+        s.execute(update(StockLevel).values(on_hand=12))
+        reconcile.refresh(s, world.channels, world.sku_ids)
+    build_plan = reconcile.build_plan
+    plans = []
+
+    def planning(session, *args, **kwargs):  # another process's pull lands just after the first plan read
+        plan = build_plan(session, *args, **kwargs)
+        if not plans:
+            with world.session() as s:
+                s.execute(update(StockLevel).values(reserved=3))
+                reconcile.refresh(s, world.channels, world.sku_ids)
+                record_pull(s, "shop")
+        plans.append(plan)
+        return plan
+
+    monkeypatch.setattr(reconcile, "build_plan", planning)
+    world.sync("shop", before_stock=lambda: None)  # reused: this push itself pulls nothing
+    assert len(plans) == 2 and world.adapters["shop"].items["S00000"]["qty"] == 9
 
 
 @pytest.mark.parametrize(
