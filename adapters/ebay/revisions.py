@@ -26,11 +26,19 @@ class RevisionBudget:
         self._now = now
         self.cap = cap
         self._day: date | None = None
+        self._span: tuple[datetime, datetime] | None = None  # the instants the Pacific day ``_day`` covers
         self._used: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def _today(self) -> date:
-        day = self._now().astimezone(PACIFIC).date()
+        now = self._now()
+        if self._span is not None and self._span[0] <= now < self._span[1]:
+            return self._day  # type: ignore[return-value]  # set with _span
+        day = now.astimezone(PACIFIC).date()  # the zone lookup only when the day may have changed
+        self._span = (
+            datetime.combine(day, datetime.min.time(), tzinfo=PACIFIC),
+            datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=PACIFIC),
+        )
         if day != self._day:
             self._day = day
             self._used = {}
