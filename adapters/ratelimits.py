@@ -219,19 +219,29 @@ class TokenBucket(_Acquiring):
 
     def observe(self, available: float, rate: float | None = None, burst: float | None = None) -> None:
         """Adopt the server's count of available tokens (and its restore rate / bucket size), less the
-        headroom: the server keeps its slack."""
+        headroom: the server keeps its slack (recomputed for a new rate or size, see :func:`_retuned`)."""
         with self._lock:
             self._refill(self._clock())
             if burst:
                 self.burst = float(burst)
             if rate:
                 self.rate = float(rate)
+            self.headroom = _retuned(self.headroom, self.rate, self.burst)
             self._tokens = min(self._spendable, float(available) - self.headroom)
 
     def set_rate(self, rate: float) -> None:
         with self._lock:
             self._refill(self._clock())
             self.rate = float(rate)
+            self.headroom = _retuned(self.headroom, self.rate, self.burst)
+            self._tokens = min(self._tokens, self._spendable)
+
+
+def _retuned(headroom: float, rate: float, burst: float) -> float:
+    """The headroom for a rate or bucket size the server reported (Shopify's restoreRate and
+    maximumAvailable, Amazon's ``x-amzn-RateLimit-Limit``): :func:`headroom_tokens` of the new figures,
+    so a larger plan keeps its 0.1 s of slack. A limiter built without headroom (0) keeps none."""
+    return headroom_tokens(rate, burst) if headroom > 0 else 0.0
 
 
 def _spendable(burst: float, headroom: float) -> float:
@@ -393,11 +403,13 @@ class RedisBucket(_Acquiring):
             self.burst = float(burst)
         if rate:
             self.rate = float(rate)
+        self.headroom = _retuned(self.headroom, self.rate, self.burst)
         spendable = _spendable(self.burst, self.headroom) if burst else 0.0
         self._run("observe", float(available) - self.headroom, float(rate or 0), spendable)
 
     def set_rate(self, rate: float) -> None:
         self.rate = float(rate)
+        self.headroom = _retuned(self.headroom, self.rate, self.burst)
         self._run("rate", float(rate))
 
 

@@ -112,6 +112,24 @@ def test_a_bucket_with_headroom_leaves_it_in_the_marketplace_s_bucket(clock):
     assert [bucket.try_acquire() for _ in range(4)] == [True, True, True, False]
 
 
+def test_a_larger_bucket_the_server_reports_gets_its_own_headroom(clock):
+    """Shopify's throttleStatus on a larger plan: a bigger bucket restoring faster than the adapter's
+    default. The slack left grows to 0.1 s of the reported rate, not the default plan's."""
+    bucket = TokenBucket(50, 1000, headroom=headroom_tokens(50, 1000), clock=clock, sleep=clock.sleep)
+    assert bucket.headroom == 5
+    bucket.observe(2000, rate=100, burst=2000)
+    assert bucket.headroom == 10
+    assert bucket.try_acquire(1990) and not bucket.try_acquire(1)
+    bucket.set_rate(20)  # Amazon's x-amzn-RateLimit-Limit: a new rate, a new headroom
+    assert bucket.headroom == 2
+
+
+def test_a_limiter_built_without_headroom_keeps_none(clock):
+    bucket = TokenBucket(50, 1000, clock=clock, sleep=clock.sleep)  # the emulators' own buckets
+    bucket.observe(2000, rate=100, burst=2000)
+    assert bucket.headroom == 0 and bucket.try_acquire(2000)
+
+
 def test_every_channel_s_limiters_leave_the_marketplace_its_headroom():
     """The HTTP layer applies it to every limiter a marketplace declares (adapters stay declarative)."""
     channels = load_channels(ROOT / "config" / "channels.example.toml")
@@ -218,6 +236,16 @@ def test_redis_bucket_leaves_the_headroom_to_the_marketplace(redis_prefix):
     assert [one.try_acquire(), two.try_acquire(), one.try_acquire(), two.try_acquire()] == [True] * 3 + [False]
     one.observe(3, burst=4)  # the server's count: 3 of 4 left, of which the headroom stays the server's
     assert [two.try_acquire(), two.try_acquire(), one.try_acquire()] == [True, True, False]
+
+
+@pytest.mark.redis
+@needs_redis
+def test_redis_bucket_retunes_the_headroom_for_a_reported_bucket(redis_prefix):
+    one = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 50, 1000, headroom=5)
+    two = RedisLimits.from_url(REDIS_URL, prefix=redis_prefix).bucket("k", 50, 1000, headroom=5)
+    one.observe(2000, rate=100, burst=2000)  # told one process; Redis holds it for every process
+    assert one.headroom == 10
+    assert two.try_acquire(1990) and not two.try_acquire(1)
 
 
 # -------------------------------------------------------------------------------- many processes

@@ -187,9 +187,10 @@ def test_limiter_waits_before_sending_when_cost_exceeds_available(build):
         price(adapter)
     waited = sum(clock.sleeps) - sum(before)
     # the second call asks for 12 points (the server's requestedQueryCost), 2 are there, and the adapter
-    # leaves the server its headroom (0.1 s of the documented 100 points per second: 10 points): 20 / 50
-    assert bucket.headroom == headroom_tokens(100, 1000) == 10
-    assert waited == pytest.approx((12 - 2 + 10) / 50, abs=0.01)
+    # leaves the server its headroom, 0.1 s of the restore rate the server reported (50 points per second,
+    # not the adapter's default 100): 5 points; 15 / 50
+    assert bucket.headroom == headroom_tokens(50, 1000) == 5
+    assert waited == pytest.approx((12 - 2 + 5) / 50, abs=0.01)
 
 
 def test_every_response_updates_the_bucket_even_errors(build):
