@@ -770,6 +770,7 @@ class HttpAdapter(ChannelAdapter):
         # headroom (ratelimits.headroom_tokens: slack for requests that arrive a little late)
         store = limits if limits is not None else LocalLimits()
         key = limit_key(self.kind, self.base_url(), {k: v.get_secret_value() for k, v in channel.credentials.items()})
+        self.credential_key = key  # names this credential in shared stores (a digest: no secret in it)
         declared = {"default": (self.limits.rate, self.limits.burst), **self.extra_limiters}
         limiters = {
             name: store.bucket(

@@ -43,6 +43,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ from listing_sync.adapters.base import (
 from listing_sync.adapters.excerpt import read_each, readable, unexpected
 from listing_sync.adapters.http import HttpAdapter
 from listing_sync.adapters.paging import Page, next_token
+from listing_sync.adapters.tokens import TokenCache, process_cache, token_key
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
@@ -98,8 +100,11 @@ FEED_SMOOTHING = 0.5  # weight of the newest observed feed time in the moving fi
 
 #: seconds from createFeed to a final getFeed as observed, a moving figure kept with the credential's
 #: ``feed_status`` limiter (shared as its budget is: per process, per emulator hub): how many polls
-#: the next feed will take, for :meth:`AmazonAdapter.estimate_calls`
+#: the next feed will take, for :meth:`AmazonAdapter.estimate_calls`. It is also kept in the adapter's
+#: token store (memory, a 0600 file in the data directory, or Redis) for ``FEED_SECONDS_KEPT`` seconds, so
+#: a new process (each ``syncer sync --dry-run``, each worker) starts from what was seen, not from 30 min
 _FEED_SECONDS: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+FEED_SECONDS_KEPT = 7 * 86_400.0
 
 
 def poll_times(first: float, wait: float) -> Iterator[float]:
@@ -433,14 +438,40 @@ class AmazonAdapter(HttpAdapter):
         return -(-messages // FEED_MAX_MESSAGES) * (3 + count + 2)
 
     def expected_feed_seconds(self) -> float:
-        """How long the next feed is expected to run: the moving figure of the feeds this credential's
-        limiter saw finish, else Amazon's reported ~30 minutes (``FEED_LATENCY_S``)."""
-        return _FEED_SECONDS.get(self.http.limiter("feed_status"), FEED_LATENCY_S)
+        """How long the next feed is expected to run: the moving figure of the feeds this credential saw
+        finish (in this process, else as another process stored it), else Amazon's reported ~30 minutes
+        (``FEED_LATENCY_S``)."""
+        limiter = self.http.limiter("feed_status")
+        found = _FEED_SECONDS.get(limiter)
+        if found is None:
+            found = self._stored_feed_seconds()
+            if found is None:
+                return FEED_LATENCY_S
+            _FEED_SECONDS[limiter] = found
+        return found
 
     def _observe_feed(self, seconds: float) -> None:
         limiter = self.http.limiter("feed_status")
         before = _FEED_SECONDS.get(limiter)
-        _FEED_SECONDS[limiter] = seconds if before is None else before + FEED_SMOOTHING * (seconds - before)
+        if before is None:
+            before = self._stored_feed_seconds()
+        figure = seconds if before is None else before + FEED_SMOOTHING * (seconds - before)
+        _FEED_SECONDS[limiter] = figure
+        self._feed_store().put(self._feed_key(), f"{figure:.3f}", time.time() + FEED_SECONDS_KEPT)
+
+    def _feed_store(self) -> TokenCache:
+        return self.tokens if self.tokens is not None else process_cache()
+
+    def _feed_key(self) -> str:
+        return token_key("amazon-feed-seconds", self.credential_key)
+
+    def _stored_feed_seconds(self) -> float | None:
+        stored = self._feed_store().get(self._feed_key())
+        try:
+            seconds = float(stored[0]) if stored else None
+        except ValueError:  # not written by this code: ignore it
+            return None
+        return seconds if seconds is not None and 0 <= seconds < 1e7 else None
 
     def _use_feed(self, messages: int) -> bool:
         return messages > 0 and self.write_way(messages)[0].name == "feed"

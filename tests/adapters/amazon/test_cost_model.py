@@ -3,8 +3,10 @@ the calls each way makes (checked against the emulator)."""
 
 from __future__ import annotations
 
-from listing_sync.adapters.amazon.adapter import poll_times, polls
+from listing_sync.adapters.amazon.adapter import AmazonAdapter, poll_times, polls
 from listing_sync.adapters.base import Money, Operation, PriceUpdate, StockUpdate, WriteWay, cheapest_way
+from listing_sync.adapters.ratelimits import LocalLimits
+from listing_sync.adapters.tokens import FileTokenCache, process_cache
 
 from .conftest import build
 
@@ -122,3 +124,39 @@ def test_the_estimate_follows_the_feed_times_observed(world_factory):
     assert world.adapter.expected_feed_seconds() == 90
     predicted = world.adapter.estimate_calls(Operation.PRICE, prices(4))
     assert predicted == sent(lambda: world.adapter.push_prices(prices(4))) == 7
+
+
+def test_a_new_process_starts_from_the_feed_time_another_one_saw(world_factory, tmp_path):
+    """Each ``syncer sync --dry-run`` and each worker is a new process: the feed time seen is kept with the
+    credential in the token store (here a file, as in the data directory), not only in memory."""
+    world = world_factory(options={"feed_threshold": 2})
+    store = FileTokenCache(tmp_path)
+    channel = world.adapter.channel
+
+    def adapter() -> AmazonAdapter:  # another process: limiters of its own, the shared token file
+        return AmazonAdapter(
+            channel,
+            transport=world.emulator.transport(),
+            clock=world.clock,
+            sleep=world.clock.sleep,
+            now=world.clock.utc,
+            tokens=store,
+            limits=LocalLimits(),
+        )
+
+    first = adapter()
+    assert first.expected_feed_seconds() == 1800  # nothing seen yet
+    assert all(r.ok for r in first.push_prices(prices(3)))
+    assert first.expected_feed_seconds() == 90
+    later = adapter()
+    assert later.expected_feed_seconds() == 90
+    assert later.estimate_calls(Operation.PRICE, prices(3)) == 3 + 2 + 2
+    kept = tmp_path / f"{first._feed_key()}.json"  # beside the LWA token, a digest of the credential
+    assert kept.stat().st_mode & 0o777 == 0o600 and "90.000" in kept.read_text()
+
+
+def test_a_stored_feed_time_that_is_not_a_number_is_ignored(world_factory):
+    world = world_factory(options={"feed_threshold": 2})
+    adapter = world.adapter
+    process_cache().put(adapter._feed_key(), "soon", 4e9)
+    assert adapter.expected_feed_seconds() == 1800
