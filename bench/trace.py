@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable
 
@@ -56,10 +57,18 @@ class Tally:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self._n = 0
+        self.times: list[float] = []  # time.monotonic() of each request since the last :meth:`clock_on`
+        self._timing = False
 
     def append(self, request: httpx.Request) -> None:
         self.counts[label(request)] += 1
         self._n += 1
+        if self._timing:
+            self.times.append(time.monotonic())
+
+    def clock_on(self) -> None:
+        """Note the time of every request from now on (``bench wall``'s first and last request of a push)."""
+        self.times, self._timing = [], True
 
     def __len__(self) -> int:
         return self._n

@@ -111,9 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = []
         for channel in measured:
             adapter_limits = context.adapter(channel).limits
+            requests = context.hub.get(channel).requests
+            requests.clock_on()
             started = time.monotonic()
             report = sync.sync_channel(context, channel, user="bench")
-            wall = time.monotonic() - started
+            ended = time.monotonic()
+            wall = ended - started
+            # the sync's own time before its first request (planning) and after its last (write-back)
+            first, last = (requests.times[0], requests.times[-1]) if requests.times else (ended, ended)
             refused = refusals.take().get(channel.name, 0)
             # the floor of the calls the push needs: a refused request sent again is not one of them
             needed = report.api_calls - refused
@@ -130,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "wall_s": round(wall, 2),
                     "floor_s": round(floor, 2),
                     "wall_over_floor": round(wall / floor, 2) if floor >= 0.5 else None,
+                    "before_first_request_s": round(first - started, 2),
+                    "after_last_request_s": round(ended - last, 2),
                 }
             )
         _change(context, args.change, ids)
