@@ -28,7 +28,7 @@ from listing_sync.syncer.catalog import (
 )
 from listing_sync.syncer.catalog_index import CatalogIndex, StoredHashes
 from listing_sync.syncer.models import ChangeItem, ChangeSet, Product, ProductText, Sku, SkuText, table_of
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 CHUNK = 5000  # file rows per chunk (bounds memory and every IN list)
@@ -268,10 +268,10 @@ def stored_hashes(session: Session) -> StoredHashes:
 
 
 def _insert_returning(session: Session, table: Any, key: Any, rows: list[dict[str, Any]]) -> Iterable[Any]:
-    """Insert rows, returning (id, key) of each: COPY and a read-back by key on PostgreSQL."""
+    """Insert rows, returning (id, key) of each: the rows as driver tuples (COPY on PostgreSQL), then read
+    back by their unique key (on SQLite a fifth of the CPU of ``INSERT ... RETURNING`` through SQLAlchemy's
+    per-row parameter handling)."""
     connection = session.connection()
-    if not bulkload.is_postgresql(connection):
-        return connection.execute(insert(table).returning(table.c.id, key), rows)
     bulkload.copy_rows(connection, table, rows)
     return connection.execute(
         select(table.c.id, key).where(bulkload.among(connection, key, [r[key.name] for r in rows]))
