@@ -9,6 +9,14 @@ buckets with the documented default rate/burst answering 429 ``QuotaExceeded`` w
 ``feed_seconds`` and leave a GZIP processing report whose ``issues[]`` name the ``messageId``; presigned
 URLs that expire after 5 minutes and demand the exact Content-Type; getOrders' rule that
 ``LastUpdatedBefore`` is at least 2 minutes before now.
+
+What it keeps of the feeds is what a later call can still ask for, so its memory does not grow with the
+feeds sent (a 100,000-SKU publish is four 25,000-message documents, about 0.4 GB as Python strings):
+feeds, with their processing reports, for 90 days ("Feeds are retained for a maximum of 90 days",
+getFeeds in feeds_2021-06-30.json) and at most ``keep_feeds`` of them (default 1,000), the oldest finished
+ones forgotten first (getFeed and getFeedDocument then answer 404 NotFound). A feed's input document is
+dropped once the feed is processed (DONE or FATAL): Amazon keeps it for the same 90 days, but nothing reads
+an input document back after that, so here getFeedDocument and its URL answer 404 for it.
 """
 
 from __future__ import annotations
@@ -88,6 +96,8 @@ QUOTAS: dict[str, tuple[float, float]] = {
 BUYABLE = "BUYABLE"
 IDENTIFIER_TYPES = ("ASIN", "EAN", "FNSKU", "GTIN", "ISBN", "JAN", "MINSAN", "SKU", "UPC")
 _DATE_BOUNDS = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore")
+FEED_RETENTION = timedelta(days=90)  # getFeeds: "Feeds are retained for a maximum of 90 days."
+KEEP_FEEDS = 1000  # at most this many feeds (and their reports) kept, the oldest finished ones dropped first
 FEED_TYPE_LIMIT = (5, 300.0)  # JSON_LISTINGS_FEED: 5 submissions per 5 minutes per region
 OPERATION_TYPES = ("UPDATE", "PARTIAL_UPDATE", "PATCH", "DELETE")
 PATCH_OPS = ("add", "replace", "merge", "delete")
@@ -117,7 +127,7 @@ def _loads(content: bytes) -> Any:
 
 class AmazonEmulator(Emulator):
     """Options: ``seller_id``, ``marketplace`` (id or country code), ``apply_delay``, ``feed_seconds``,
-    ``gzip_reports``."""
+    ``gzip_reports``, ``keep_feeds``."""
 
     kind: ClassVar[str] = "amazon"
     hosts = ("sellingpartnerapi-na.amazon.com", "sellingpartnerapi-eu.amazon.com", "sellingpartnerapi-fe.amazon.com")
@@ -136,6 +146,7 @@ class AmazonEmulator(Emulator):
         self.apply_delay = float(self.options.get("apply_delay", 0))
         self.feed_seconds = float(self.options.get("feed_seconds", 60))
         self.gzip_reports = bool(self.options.get("gzip_reports", True))
+        self.keep_feeds = int(self.options.get("keep_feeds", KEEP_FEEDS))
         self.quotas = {op: TokenBucket(r, b, clock=self.clock) for op, (r, b) in QUOTAS.items()}
         self.feed_type_bucket = TokenBucket(
             FEED_TYPE_LIMIT[0] / FEED_TYPE_LIMIT[1], FEED_TYPE_LIMIT[0], clock=self.clock
@@ -536,6 +547,8 @@ class AmazonEmulator(Emulator):
         if (bad := self._s3_check(request, doc_id)) is not None:
             return bad
         doc = self.state["documents"][doc_id]
+        if doc.get("processedBy"):
+            return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         data = (doc["content"] or "").encode()
         return httpx.Response(200, content=gzip.compress(data, mtime=0) if doc["gzip"] else data)
 
@@ -566,7 +579,25 @@ class AmazonEmulator(Emulator):
             "document": body["inputFeedDocumentId"],
             "started": self.clock(),
         }
+        self._forget_feeds()
         return self._ok(202, {"feedId": feed_id}, "createFeed")
+
+    def _forget_feeds(self) -> None:
+        """Forget the feeds Amazon no longer answers for, with their documents: created more than 90 days
+        ago, and beyond the newest ``keep_feeds`` the oldest finished ones (a feed still IN_QUEUE or
+        IN_PROGRESS is kept: its poll is still to come)."""
+        feeds, documents = self.state["feeds"], self.state["documents"]
+        cutoff = self.now() - FEED_RETENTION
+        excess = len(feeds) - self.keep_feeds
+        for feed_id, feed in list(feeds.items()):  # in creation order
+            expired = eo.parse_time(feed["createdTime"], "createdTime") < cutoff
+            if not expired and excess <= 0:
+                break
+            if expired or feed["processingStatus"] not in ("IN_QUEUE", "IN_PROGRESS"):
+                del feeds[feed_id]
+                excess -= 1
+                documents.pop(feed["document"], None)
+                documents.pop(feed.get("resultFeedDocumentId", ""), None)
 
     @route("GET", FEEDS + "/feeds/{feed_id}")
     def get_feed(self, request: httpx.Request, feed_id: str) -> httpx.Response:
@@ -647,7 +678,10 @@ class AmazonEmulator(Emulator):
         return sorted(rows, key=lambda f: (f["createdTime"], int(f["feedId"])), reverse=True)
 
     def _process(self, feed: dict[str, Any]) -> None:
-        document = _loads(self.state["documents"][feed["document"]]["content"].encode())
+        stored = self.state["documents"][feed["document"]]
+        document = _loads(stored["content"].encode())
+        # processed: the input document is not kept (see the module's docstring), only its report
+        stored["content"], stored["processedBy"] = None, feed["feedId"]
         issues: list[dict[str, Any]] = []
         accepted = invalid = processed = 0
         problem = _feed_problem(document, self.seller_id) if feed["feedType"] == "JSON_LISTINGS_FEED" else "feed type"
@@ -700,7 +734,7 @@ class AmazonEmulator(Emulator):
         doc_id = f"amzn1.tortuga.4.na.{self.rng.getrandbits(96):024x}"
         self.state["documents"][doc_id] = {
             "contentType": "application/json",
-            "content": json.dumps(report),
+            "content": json.dumps(report, separators=(",", ":")),
             "gzip": self.gzip_reports,
         }
         feed["resultFeedDocumentId"] = doc_id
@@ -723,6 +757,9 @@ class AmazonEmulator(Emulator):
         doc = self.state["documents"].get(doc_id)
         if doc is None:
             return self._err(404, "NotFound", f"Document {doc_id} not found.")
+        if doc.get("processedBy"):
+            details = f"the emulator keeps no input document once its feed ({doc['processedBy']}) is processed"
+            return self._err(404, "NotFound", f"Document {doc_id} not found.", details)
         body = {"feedDocumentId": doc_id, "url": self._s3_url(request, doc_id)}
         if doc["gzip"]:
             body["compressionAlgorithm"] = "GZIP"

@@ -13,6 +13,7 @@ from listing_sync.adapters.base import (
     ListingDraft,
     Money,
     OrderCursor,
+    PermanentItemError,
     PriceUpdate,
     StockUpdate,
     Variation,
@@ -343,3 +344,46 @@ def test_a_full_25000_message_feed_is_fast_and_mapped_per_item(world_factory):
     assert len(results) == 25_000 and sum(r.ok for r in results) == 24_999
     assert results[-1].sku == "S24999" and not results[-1].ok and "batteries_required" in results[-1].message
     assert w.emulator.state["listings"]["S24998"]["attributes"]["fulfillment_availability"][0]["quantity"] == 1
+
+
+def test_feeds_sent_leave_bounded_state_in_the_emulator(world_factory):
+    """A processed feed's input document is dropped and at most ``keep_feeds`` feeds (with their reports)
+    are kept, the oldest first forgotten: what the emulator stores does not grow with the feeds sent (the
+    100,000-SKU bench publish kept four 25,000-message documents, ~0.4 GB, until the run ended)."""
+    w = world_factory(options={"feed_threshold": 1, "feed_poll_seconds": 10}, emulator_options={"keep_feeds": 4})
+    skus = [f"S{n:03d}" for n in range(200)]
+    w.adapter.publish([ListingDraft(sku, "t", "d", "PRODUCT", Money.of("1", "USD"), 1) for sku in skus])
+    state = w.emulator.state
+
+    def stored() -> int:
+        return len(json.dumps(state["documents"])) + len(json.dumps(state["feeds"]))
+
+    first_feed = next(iter(state["feeds"]))
+    uploaded = [r for r in w.emulator.requests if r.method == "PUT" and "/NinetyDays/" in r.url.path]
+    document_bytes = len(uploaded[0].content)
+    assert document_bytes > 20_000  # 200 messages
+    after: list[int] = []
+    for quantity in range(2, 14):
+        results = w.adapter.push_stock([StockUpdate(sku, quantity) for sku in skus])
+        assert all(r.ok and r.state == "applied" for r in results)  # each report was still there to read
+        after.append(stored())
+    assert w.emulator.listing_state("S199")["quantity"] == 13
+    assert len(state["feeds"]) == 4 and first_feed not in state["feeds"]
+    assert max(after) < document_bytes  # 13 documents were uploaded; not one of them is kept whole
+    assert after[-1] <= after[3] + 200  # flat once keep_feeds is reached (ids and times may differ in length)
+    assert all(d["content"] is None for d in state["documents"].values() if d.get("processedBy"))
+
+    w.clock.now += 91 * 86_400  # Amazon retains feeds 90 days: the next feed is alone with its own
+    w.adapter.push_stock([StockUpdate(sku, 1) for sku in skus])
+    assert len(state["feeds"]) == 1 and len(state["documents"]) == 2
+
+
+def test_a_processed_feeds_input_document_is_gone_and_its_report_stays(world_factory):
+    w = world_factory(options={"feed_threshold": 1, "feed_poll_seconds": 10})
+    w.adapter.push_stock([StockUpdate("BAG", 1)])
+    [feed] = w.emulator.state["feeds"].values()
+    get = w.adapter.http.get  # the adapter's own HTTP layer: its token and limiters
+    with pytest.raises(PermanentItemError, match="keeps no input document once its feed .* is processed"):
+        get(f"/feeds/2021-06-30/documents/{feed['document']}", limiter="feed_result")
+    report = get(f"/feeds/2021-06-30/documents/{feed['resultFeedDocumentId']}", limiter="feed_result")
+    assert report.json()["feedDocumentId"] == feed["resultFeedDocumentId"]
