@@ -176,6 +176,7 @@ class Bench:
         time.sleep((POLL_S - (time.monotonic() % POLL_S)) % POLL_S)  # the job's next tick
         poll()
         reached: dict[str, float] = {}
+        done: dict[str, bool] | None = None
         while time.monotonic() - began < self.timeout:
             done = self.targets_done(seller, external_id)
             if done is not None:
@@ -186,7 +187,8 @@ class Bench:
                 if len(reached) == len(done):
                     return {"seller": seller, "window_s": max(reached.values()), "to": reached}
             time.sleep(0.02)
-        return {"seller": seller, "window_s": None, "to": reached, "timed_out": True}
+        missed = sorted(set(done or ()) - set(reached)) if done is not None else ["(the order not pulled)"]
+        return {"seller": seller, "window_s": None, "to": reached, "timed_out": True, "missed": missed}
 
 
 def _median(values: list[float]) -> float | None:
@@ -265,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "backlog_left_when_measured": left,
                     "orders": len(busy),
                     "timed_out": sum(1 for m in busy if m.get("timed_out")),
+                    # seller -> the channels that did not hold the order's quantity within the timeout
+                    "missed": {m["seller"]: m["missed"] for m in busy if m.get("timed_out")},
                     "window_idle_s": idle_med,
                     "window_backlog_s": busy_med,
                     "ratio": round(busy_med / idle_med, 2) if idle_med and busy_med else None,
