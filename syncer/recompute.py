@@ -1,6 +1,18 @@
-"""Desired values at scale: the set-based pass behind :func:`syncer.reconcile.refresh`.
+"""Desired values at scale: the passes behind :func:`syncer.reconcile.refresh`.
 
-SKUs are taken in chunks (keyset over ``skus.id`` for the full recompute, the given ids otherwise). Each
+The full recompute (every listing) is set-based where it can be (:func:`_set_pass`): per channel, the
+distinct price inputs its listings have and the distinct stock pools of its SKUs are read with one query
+each, priced and mapped in Python by the rules of :mod:`syncer.rules` (so the money stays Decimal, minor
+units, half-up, endings, floors), and put in temporary tables; one ``UPDATE ... FROM`` per range of SKUs
+then writes exactly the listings whose price, quantity or error state moved, without a listing row leaving
+the database. Only the listings whose content basis is stale (:func:`_stale`: the SKU's content version
+moved, no hash or basis yet, or the channel's content configuration changed) go through the Python pass
+below, whole (price, quantity and content, so a listing whose price and content both moved gets one
+version), and the set update leaves them out. Without the content version triggers every basis is stale:
+every listing takes the Python pass, as before.
+
+The Python pass (given SKU ids; the SKUs with a stale listing in the full recompute): SKUs are taken
+in chunks (keyset over ``skus.id`` when every SKU takes it, the given ids otherwise). Each
 chunk reads narrow rows (``select(columns)``, no ORM entities): the SKUs, their products, stock levels and
 localized texts once for every channel, then each channel's listings of those SKUs. Per chunk and channel,
 prices are computed once per distinct (price, cost, override, currency) and a product's texts are
@@ -34,7 +46,30 @@ from listing_sync.syncer.models import (
     table_of,
 )
 from listing_sync.syncer.types import Amount
-from sqlalchemy import Connection, Row, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    MetaData,
+    Numeric,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -73,6 +108,44 @@ CHANGED_COLUMNS = (
     "last_error_code",
     "last_error",
     "updated_at",
+)
+
+LISTINGS, SKUS = table_of(ChannelListing), table_of(Sku)
+#: SKUs per ``UPDATE ... FROM`` of the set pass (one statement per channel and range of SKU ids)
+SET_CHUNK = 50_000
+#: what stands for NULL in the price map's keys (cost, override): no amount the database holds is that low
+#: (SQLite keeps amounts as 64-bit integers, PostgreSQL as NUMERIC(24, 6)), so it never equals one
+NO_AMOUNT: ColumnElement[Any] = literal_column("-1e30")
+
+#: the set pass's temporary tables (per connection; created, filled and dropped by :func:`refresh_channels`)
+_temporary = MetaData()
+#: one channel's distinct price inputs (raw, NULLs as :data:`NO_AMOUNT`) -> the price (driver form) or why none
+PRICE_MAP = Table(
+    "recompute_price_map",
+    _temporary,
+    Column("currency", String(3), primary_key=True),
+    Column("base_price", Amount(), primary_key=True),
+    Column("cost_key", Numeric(), primary_key=True),
+    Column("override_key", Numeric(), primary_key=True),
+    Column("price", Amount(), nullable=True),
+    Column("error", Text(), nullable=True),
+    prefixes=["TEMPORARY"],
+)
+#: every SKU's pool: sum(max(0, on_hand - reserved)) over the warehouses feeding the channel(s) at hand
+POOLS = Table(
+    "recompute_pools",
+    _temporary,
+    Column("sku_id", Integer, primary_key=True, autoincrement=False),
+    Column("pool", BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+#: one channel's distinct pools -> the quantity its stock rule offers
+QUANTITY_MAP = Table(
+    "recompute_quantity_map",
+    _temporary,
+    Column("pool", BigInteger, primary_key=True, autoincrement=False),
+    Column("quantity", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
 )
 
 
@@ -207,9 +280,10 @@ def _reader(session: Session) -> Callable[[Any], Sequence[Any]]:
 
 def sku_chunks(session: Session, sku_ids: list[int] | None) -> Iterator[Ids]:
     """The SKU ids to recompute, ``CHUNK`` at a time (every SKU, by keyset, when ``sku_ids`` is None)."""
-    if sku_ids is not None:
+    if sku_ids is not None:  # sorted, unique
         for start in range(0, len(sku_ids), CHUNK):
-            yield Ids(sku_ids[start : start + CHUNK])
+            ids = sku_ids[start : start + CHUNK]
+            yield Ids(ids, whole=ids[-1] - ids[0] + 1 == len(ids))
         return
     read = _reader(session)
     last = 0
@@ -256,6 +330,8 @@ class ChannelPass:
         self.driver_price = bulk.DriverValues(connection, table_of(ChannelListing).c.desired_price)
         self.listing_columns = (*LISTING_COLUMNS, *(self.amounts.raw(column) for column in LISTING_AMOUNTS))
         self.prices: dict[tuple[Any, ...], tuple[Any, str | None]] = {}  # raw input -> (driver price, error)
+        #: read only the listings whose content basis is stale (the full recompute: the rest took the set pass)
+        self.stale_only = False
 
     def rate(self, currency: str) -> Decimal | fx.MissingRate:
         if currency not in self.rates:
@@ -269,7 +345,96 @@ class ChannelPass:
         query = select(*self.listing_columns).where(
             ChannelListing.channel_id == self.channel_id, ids.of(self.session.connection(), ChannelListing.sku_id)
         )
+        if self.stale_only:
+            query = query.join(SKUS, SKUS.c.id == LISTINGS.c.sku_id).where(_stale(self.channel_fingerprint))
         return _reader(self.session)(query)
+
+    def stale_skus(self) -> tuple[list[int], int]:
+        """(the SKU ids of this channel's listings whose content basis is stale, how many listings it has)."""
+        read = _reader(self.session)
+        on_channel = LISTINGS.c.channel_id == self.channel_id
+        stale = select(LISTINGS.c.sku_id).join(SKUS, SKUS.c.id == LISTINGS.c.sku_id)
+        ids = [sku_id for (sku_id,) in read(stale.where(on_channel, _stale(self.channel_fingerprint)))]
+        return ids, int(read(select(func.count()).select_from(LISTINGS).where(on_channel))[0][0])
+
+    def fill_price_map(self, connection: Connection) -> bool:
+        """Price every distinct (currency, base price, cost, override) this channel's listings have, by
+        :meth:`_price`, into :data:`PRICE_MAP`. Returns whether any is refused (a missing FX rate, an amount
+        beyond the limits)."""
+        raw = self.amounts.raw
+        inputs = (
+            select(Sku.currency, raw(Sku.base_price), raw(Sku.cost), raw(ChannelListing.price_override))
+            .distinct()
+            .select_from(LISTINGS.join(SKUS, SKUS.c.id == LISTINGS.c.sku_id))
+            .where(LISTINGS.c.channel_id == self.channel_id)
+        )
+        rows = [
+            (row.currency, row.base_price, row.cost, row.price_override, *self._price(row, row.price_override))
+            for row in _reader(self.session)(inputs)
+        ]
+        connection.execute(PRICE_MAP.delete())
+        amount = "?" if connection.dialect.name == "sqlite" else "CAST(%s AS NUMERIC)"
+        mark = "?" if connection.dialect.name == "sqlite" else "%s"
+        if rows:
+            connection.exec_driver_sql(
+                f"INSERT INTO {PRICE_MAP.name} (currency, base_price, cost_key, override_key, price, error) "
+                f"VALUES ({mark}, {mark}, coalesce({amount}, -1e30), coalesce({amount}, -1e30), {mark}, {mark})",
+                rows,
+            )
+        return any(error is not None for *_, error in rows)
+
+    def fill_quantity_map(self, connection: Connection) -> None:
+        """The quantity of every distinct pool in :data:`POOLS` (filled for this channel's warehouses) under
+        this channel's stock rule, into :data:`QUANTITY_MAP`."""
+        pools = {int(pool) for (pool,) in connection.execute(select(POOLS.c.pool).distinct())}
+        rule = self.channel.stock
+        connection.execute(QUANTITY_MAP.delete())
+        if pools:
+            connection.execute(
+                insert(QUANTITY_MAP),
+                [{"pool": pool, "quantity": rules.channel_quantity(((pool, 0),), rule)} for pool in sorted(pools)],
+            )
+
+    def set_update(self, now: Any, returning: bool) -> Any:
+        """The set pass's statement for one range of SKU ids (``lo``, ``hi``): exactly what :meth:`updates`
+        and :func:`write` do to a listing whose content basis is fresh, for every such listing at once.
+        ``returning``: it returns each written listing's status (to count those made dirty, not parked)."""
+        t, s, m, q = LISTINGS.c, SKUS.c, PRICE_MAP.c, QUANTITY_MAP.c
+        quantity = case((s.active, q.quantity), else_=0)
+        refused = m.error.is_not(None)
+        statement = (
+            update(LISTINGS)
+            .values(
+                desired_price=m.price,
+                desired_quantity=quantity,
+                version=t.version + 1,
+                status=case((refused, "parked"), else_="dirty"),
+                last_error_code=case((refused, "fx_rate_missing"), else_=null()),
+                last_error=m.error,
+                attempts=0,
+                next_try_at=None,
+                updated_at=now,
+            )
+            .where(
+                t.channel_id == self.channel_id,
+                t.sku_id.between(bindparam("lo"), bindparam("hi")),
+                s.id == t.sku_id,
+                m.currency == s.currency,
+                m.base_price == s.base_price,
+                m.cost_key == func.coalesce(s.cost, NO_AMOUNT),
+                m.override_key == func.coalesce(t.price_override, NO_AMOUNT),
+                POOLS.c.sku_id == t.sku_id,
+                q.pool == POOLS.c.pool,
+                _fresh(self.channel_fingerprint),
+                # what updates() leaves alone: the same price and quantity, and parked already if refused
+                ~and_(
+                    t.desired_price.is_not_distinct_from(m.price),
+                    t.desired_quantity.is_not_distinct_from(quantity),
+                    or_(~refused, t.status == "parked"),
+                ),
+            )
+        )
+        return statement.returning(t.status) if returning else statement
 
     def stale(self, listings: Sequence[Row[Any]], skus: dict[int, Row[Any]]) -> set[int]:
         """The listings whose content basis must be verified against the SKU's stored content: all but
@@ -369,14 +534,22 @@ def refresh_channels(
     session: Session, channels: Sequence[tuple[ChannelConfig, int]], sku_ids: list[int] | None, day: date, now: Any
 ) -> int:
     """Recompute the listings of ``sku_ids`` (every SKU when None) on each (channel, channel id) and write
-    back those whose values moved (``now``: their ``updated_at``). Returns how many became dirty."""
+    back those whose values moved (``now``: their ``updated_at``). Returns how many became dirty.
+
+    Every SKU: the set pass for the listings whose content basis is fresh, the Python pass for the others
+    (when the content version triggers are missing, every basis counts as stale: all take the Python pass).
+    Given SKU ids: the Python pass."""
     passes = [ChannelPass(session, config, channel_id, day) for config, channel_id in channels]
     if not passes:
         return 0
+    marked = 0
+    if sku_ids is None and passes[0].versions:
+        marked, sku_ids = _set_pass(session, passes, now)
+        for channel_pass in passes:
+            channel_pass.stale_only = True
     languages = sorted({lang for p in passes for lang in content.language_chain(p.channel.language)})
     connection = session.connection()
     now = bulk.DriverValues(connection, table_of(ChannelListing).c.updated_at)(now)
-    marked = 0
     for ids in sku_chunks(session, sku_ids):
         read = [(channel_pass, channel_pass.listings(ids)) for channel_pass in passes]
         read = [(channel_pass, listings) for channel_pass, listings in read if listings]
@@ -392,6 +565,115 @@ def refresh_channels(
             write(connection, updates)
             marked += updates.dirty
     return marked
+
+
+def _stale(fingerprint: str) -> ColumnElement[bool]:
+    """A listing (joined with its SKU) whose content basis must be verified: what :meth:`ChannelPass.stale`
+    tells in Python, for a channel of this content fingerprint."""
+    c = LISTINGS.c
+    return or_(
+        c.basis_version.is_(None),
+        c.basis_version != SKUS.c.content_version,
+        c.desired_content_hash.is_(None),
+        c.content_basis.is_(None),
+        func.substr(c.content_basis, content.FINGERPRINT_CHARS + 1) != fingerprint,
+    )
+
+
+def _fresh(fingerprint: str) -> ColumnElement[bool]:
+    """The listings :func:`_stale` does not take, spelled out (its negation would be NULL, not true, where a
+    column is NULL); a NULL basis fails the comparison of its suffix."""
+    c = LISTINGS.c
+    return and_(
+        c.basis_version == SKUS.c.content_version,
+        c.desired_content_hash.is_not(None),
+        func.substr(c.content_basis, content.FINGERPRINT_CHARS + 1) == fingerprint,
+    )
+
+
+def _set_pass(session: Session, passes: list[ChannelPass], now: Any) -> tuple[int, list[int]]:
+    """The full recompute of every listing whose content basis is fresh, channel by channel, in the
+    database: price and quantity maps in temporary tables, one ``UPDATE ... FROM`` per range of
+    :data:`SET_CHUNK` SKU ids. Returns (how many became dirty, the sorted ids of the SKUs that have a
+    listing with a stale basis: the Python pass's share)."""
+    connection = session.connection()
+    _create_temporary(connection)
+    stale: set[int] = set()
+    marked = 0
+    ranges: list[tuple[int, int]] | None = None
+    pools_of: tuple[int, ...] | None = None
+    # channels fed by the same warehouses share one table of pools
+    for channel_pass in sorted(passes, key=lambda p: sorted(p.warehouses)):
+        ids, listed = channel_pass.stale_skus()
+        stale.update(ids)
+        if len(ids) == listed:
+            continue  # no listing with a fresh basis (the first recompute): nothing for the set pass
+        if ranges is None:
+            ranges = _sku_ranges(session)
+        warehouses = tuple(sorted(channel_pass.warehouses))
+        if warehouses != pools_of:
+            _fill_pools(connection, warehouses)
+            pools_of = warehouses
+        refused = channel_pass.fill_price_map(connection)
+        channel_pass.fill_quantity_map(connection)
+        if connection.dialect.name == "postgresql":
+            for table in (PRICE_MAP, QUANTITY_MAP):
+                connection.exec_driver_sql(f"ANALYZE {table.name}")
+        statement = channel_pass.set_update(now, returning=refused)
+        for lo, hi in ranges:
+            result = connection.execute(statement, {"lo": lo, "hi": hi})
+            if refused:
+                marked += sum(1 for (status,) in result if status == "dirty")
+            else:
+                marked += result.rowcount
+    _drop_temporary(connection)
+    return marked, sorted(stale)
+
+
+def _sku_ranges(session: Session) -> list[tuple[int, int]]:
+    """Every SKU id in ranges (first id, last id) of at most :data:`SET_CHUNK` SKUs (keyset: each range's
+    end found by an index scan of its own length)."""
+    read = _reader(session)
+    ranges: list[tuple[int, int]] = []
+    last = None
+    while True:
+        query = select(Sku.id).order_by(Sku.id)
+        first = read((query if last is None else query.where(Sku.id > last)).limit(1))
+        if not first:
+            return ranges
+        lo = first[0][0]
+        end = read(query.where(Sku.id >= lo).offset(SET_CHUNK - 1).limit(1))
+        last = end[0][0] if end else read(select(func.max(Sku.id)))[0][0]
+        ranges.append((lo, last))
+
+
+def _fill_pools(connection: Connection, warehouses: tuple[int, ...]) -> None:
+    """:data:`POOLS` for these feeding warehouses: every SKU, 0 for one with no stock level in them."""
+    levels = table_of(StockLevel)
+    level = levels.c
+    available = case((level.on_hand > level.reserved, level.on_hand - level.reserved), else_=0)
+    feeding = SKUS.outerjoin(levels, and_(level.sku_id == SKUS.c.id, level.warehouse_id.in_(warehouses)))
+    pools = select(SKUS.c.id, func.coalesce(func.sum(available), 0)).select_from(feeding).group_by(SKUS.c.id)
+    connection.execute(POOLS.delete())
+    connection.execute(insert(POOLS).from_select(["sku_id", "pool"], pools))
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"ANALYZE {POOLS.name}")
+
+
+def _temporary_name(connection: Connection, table: Table) -> str:
+    return f"{'temp' if connection.dialect.name == 'sqlite' else 'pg_temp'}.{table.name}"
+
+
+def _create_temporary(connection: Connection) -> None:
+    """The set pass's temporary tables, empty (a left-over of an earlier pass on this connection dropped)."""
+    for table in _temporary.sorted_tables:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_temporary_name(connection, table)}")
+        table.create(connection)
+
+
+def _drop_temporary(connection: Connection) -> None:
+    for table in _temporary.sorted_tables:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_temporary_name(connection, table)}")
 
 
 def write(connection: Connection, updates: _Updates) -> None:
