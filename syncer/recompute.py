@@ -349,13 +349,24 @@ class ChannelPass:
             query = query.join(SKUS, SKUS.c.id == LISTINGS.c.sku_id).where(_stale(self.channel_fingerprint))
         return _reader(self.session)(query)
 
-    def stale_skus(self) -> tuple[list[int], int]:
-        """(the SKU ids of this channel's listings whose content basis is stale, how many listings it has)."""
-        read = _reader(self.session)
-        on_channel = LISTINGS.c.channel_id == self.channel_id
-        stale = select(LISTINGS.c.sku_id).join(SKUS, SKUS.c.id == LISTINGS.c.sku_id)
-        ids = [sku_id for (sku_id,) in read(stale.where(on_channel, _stale(self.channel_fingerprint)))]
-        return ids, int(read(select(func.count()).select_from(LISTINGS).where(on_channel))[0][0])
+    def has_fresh(self) -> bool:
+        """Whether any listing of this channel has a fresh content basis (none has in a first recompute)."""
+        query = (
+            select(LISTINGS.c.id)
+            .join(SKUS, SKUS.c.id == LISTINGS.c.sku_id)
+            .where(LISTINGS.c.channel_id == self.channel_id, _fresh(self.channel_fingerprint))
+            .limit(1)
+        )
+        return bool(_reader(self.session)(query))
+
+    def stale_skus(self) -> list[int]:
+        """The SKU ids of this channel's listings whose content basis is stale."""
+        query = (
+            select(LISTINGS.c.sku_id)
+            .join(SKUS, SKUS.c.id == LISTINGS.c.sku_id)
+            .where(LISTINGS.c.channel_id == self.channel_id, _stale(self.channel_fingerprint))
+        )
+        return [sku_id for (sku_id,) in _reader(self.session)(query)]
 
     def fill_price_map(self, connection: Connection) -> bool:
         """Price every distinct (currency, base price, cost, override) this channel's listings have, by
@@ -537,16 +548,21 @@ def refresh_channels(
     back those whose values moved (``now``: their ``updated_at``). Returns how many became dirty.
 
     Every SKU: the set pass for the listings whose content basis is fresh, the Python pass for the others
-    (when the content version triggers are missing, every basis counts as stale: all take the Python pass).
+    (when the content version triggers are missing, every basis counts as stale: all take the Python pass;
+    when a channel has no fresh listing, as in a first recompute, the Python pass takes every SKU, and only
+    the stale listings of the other channels).
     Given SKU ids: the Python pass."""
     passes = [ChannelPass(session, config, channel_id, day) for config, channel_id in channels]
     if not passes:
         return 0
     marked = 0
     if sku_ids is None and passes[0].versions:
-        marked, sku_ids = _set_pass(session, passes, now)
-        for channel_pass in passes:
+        fresh = [channel_pass for channel_pass in passes if channel_pass.has_fresh()]
+        marked = _set_pass(session, fresh, now)
+        for channel_pass in fresh:
             channel_pass.stale_only = True
+        if len(fresh) == len(passes):  # else a channel's every listing is stale: the Python pass takes every SKU
+            sku_ids = sorted({sku_id for channel_pass in passes for sku_id in channel_pass.stale_skus()})
     languages = sorted({lang for p in passes for lang in content.language_chain(p.channel.language)})
     connection = session.connection()
     now = bulk.DriverValues(connection, table_of(ChannelListing).c.updated_at)(now)
@@ -591,25 +607,19 @@ def _fresh(fingerprint: str) -> ColumnElement[bool]:
     )
 
 
-def _set_pass(session: Session, passes: list[ChannelPass], now: Any) -> tuple[int, list[int]]:
-    """The full recompute of every listing whose content basis is fresh, channel by channel, in the
-    database: price and quantity maps in temporary tables, one ``UPDATE ... FROM`` per range of
-    :data:`SET_CHUNK` SKU ids. Returns (how many became dirty, the sorted ids of the SKUs that have a
-    listing with a stale basis: the Python pass's share)."""
+def _set_pass(session: Session, passes: list[ChannelPass], now: Any) -> int:
+    """The full recompute of every listing whose content basis is fresh on these channels, in the database:
+    price and quantity maps in temporary tables, one ``UPDATE ... FROM`` per channel and range of
+    :data:`SET_CHUNK` SKU ids. Returns how many listings became dirty."""
+    if not passes:
+        return 0
     connection = session.connection()
     _create_temporary(connection)
-    stale: set[int] = set()
+    ranges = _sku_ranges(session)
     marked = 0
-    ranges: list[tuple[int, int]] | None = None
     pools_of: tuple[int, ...] | None = None
     # channels fed by the same warehouses share one table of pools
     for channel_pass in sorted(passes, key=lambda p: sorted(p.warehouses)):
-        ids, listed = channel_pass.stale_skus()
-        stale.update(ids)
-        if len(ids) == listed:
-            continue  # no listing with a fresh basis (the first recompute): nothing for the set pass
-        if ranges is None:
-            ranges = _sku_ranges(session)
         warehouses = tuple(sorted(channel_pass.warehouses))
         if warehouses != pools_of:
             _fill_pools(connection, warehouses)
@@ -627,7 +637,7 @@ def _set_pass(session: Session, passes: list[ChannelPass], now: Any) -> tuple[in
             else:
                 marked += result.rowcount
     _drop_temporary(connection)
-    return marked, sorted(stale)
+    return marked
 
 
 def _sku_ranges(session: Session) -> list[tuple[int, int]]:
