@@ -117,7 +117,7 @@ SET_CHUNK = 50_000
 #: (SQLite keeps amounts as 64-bit integers, PostgreSQL as NUMERIC(24, 6)), so it never equals one
 NO_AMOUNT: ColumnElement[Any] = literal_column("-1e30")
 
-#: the set pass's temporary tables (per connection; created, filled and dropped by :func:`refresh_channels`)
+#: the set pass's temporary tables (per connection; created, filled and dropped by :func:`_set_pass`)
 _temporary = MetaData()
 #: one channel's distinct price inputs (raw, NULLs as :data:`NO_AMOUNT`) -> the price (driver form) or why none
 PRICE_MAP = Table(
