@@ -230,7 +230,11 @@ def run_size(size: int, ks: Sequence[float]) -> tuple[list[dict[str, Any]], dict
                 change()
                 mins, items = _least(context, _planned(context))
                 counts = rec.step(lambda: _sync_all(context))
+                first = len(rec.rows)
                 rec.add(size, k, operation, counts, mins, items)
+                # a run stopped inside a k (100k SKUs at 100 %: an hour at a loaded core) keeps the steps it finished
+                step = {"partial": size, "changed_pct": k * 100, "operation": operation, "rows": rec.rows[first:]}
+                print(json.dumps(step), file=sys.stderr, flush=True)
             _orders_step(rec, size, k, min(MAX_ORDERS, max(1, round(size * k))))
             done = [r for r in rec.rows if r.get("changed_pct") == round(k * 100, 1) and r["catalog"] == size]
             # a run cut short still leaves each finished k's rows (stderr, one JSON line each)
