@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -616,6 +617,30 @@ def _set_pass(session: Session, passes: list[ChannelPass], now: Any) -> int:
     connection = session.connection()
     _create_temporary(connection)
     ranges = _sku_ranges(session)
+    with _hash_joins(connection):
+        marked = _set_updates(connection, passes, ranges, now)
+    _drop_temporary(connection)
+    return marked
+
+
+@contextmanager
+def _hash_joins(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, no nested loops for the set pass's statements (this transaction only, restored after):
+    the planner estimates one row for the fresh-basis filter and joins the listings to the maps and the
+    pools by nested loops, where hash joins over the whole range are what the statement needs."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    before = connection.exec_driver_sql("SELECT current_setting('enable_nestloop')").scalar()
+    connection.exec_driver_sql("SELECT set_config('enable_nestloop', 'off', true)")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("SELECT set_config('enable_nestloop', %(v)s, true)", {"v": before})
+
+
+def _set_updates(connection: Connection, passes: list[ChannelPass], ranges: list[tuple[int, int]], now: Any) -> int:
+    """Each channel's maps, then its set update range by range; how many listings became dirty."""
     marked = 0
     pools_of: tuple[int, ...] | None = None
     # channels fed by the same warehouses share one table of pools
@@ -636,7 +661,6 @@ def _set_pass(session: Session, passes: list[ChannelPass], now: Any) -> int:
                 marked += sum(1 for (status,) in result if status == "dirty")
             else:
                 marked += result.rowcount
-    _drop_temporary(connection)
     return marked
 
 
