@@ -714,6 +714,21 @@ class AmazonAdapter(HttpAdapter):
     def _feed(
         self, groups: list[tuple[str, list[dict[str, Any]]]], refs: Sequence[ListingRef | None]
     ) -> list[ItemResult]:
+        """Submit ``groups`` = (result sku, its messages) as JSON_LISTINGS_FEEDs of at most
+        ``FEED_MAX_MESSAGES`` messages each (a group is never split; one feed of more comes back FATAL).
+        One result per group."""
+        results: list[ItemResult] = []
+        start = size = 0
+        for end, (_, group) in enumerate(groups):
+            if end > start and size + len(group) > FEED_MAX_MESSAGES:
+                results += self._one_feed(groups[start:end], refs[start:end])
+                start, size = end, 0
+            size += len(group)
+        return results + self._one_feed(groups[start:], refs[start:])
+
+    def _one_feed(
+        self, groups: list[tuple[str, list[dict[str, Any]]]], refs: Sequence[ListingRef | None]
+    ) -> list[ItemResult]:
         """Submit one JSON_LISTINGS_FEED; ``groups`` = (result sku, its messages). One result per group."""
         if not groups:
             return []

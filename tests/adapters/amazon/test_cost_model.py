@@ -3,6 +3,7 @@ the calls each way makes (checked against the emulator)."""
 
 from __future__ import annotations
 
+from listing_sync.adapters.amazon import adapter as amazon_adapter
 from listing_sync.adapters.amazon.adapter import AmazonAdapter, poll_times, polls
 from listing_sync.adapters.base import Money, Operation, PriceUpdate, StockUpdate, WriteWay, cheapest_way
 from listing_sync.adapters.ratelimits import LocalLimits
@@ -160,3 +161,16 @@ def test_a_stored_feed_time_that_is_not_a_number_is_ignored(world_factory):
     adapter = world.adapter
     process_cache().put(adapter._feed_key(), "soon", 4e9)
     assert adapter.expected_feed_seconds() == 1800
+
+
+def test_a_batch_over_a_feeds_message_limit_goes_as_several_feeds(world_factory, monkeypatch):
+    """listings-feed-schema-v2 takes at most 25,000 messages: a larger batch (a direct caller; the syncer
+    chunks by the declared limits) is sent as several feeds, each within it, not one that comes back FATAL."""
+    monkeypatch.setattr(amazon_adapter, "FEED_MAX_MESSAGES", 3)
+    world = world_factory(options={"feed_threshold": 2})
+    created = len([r for r in world.emulator.requests if r.method == "POST" and r.url.path.endswith("/feeds")])
+    results = world.adapter.push_stock([StockUpdate(f"S{i}", 5) for i in range(7)])
+    assert [r.ok for r in results] == [True] * 7
+    feeds = [r for r in world.emulator.requests if r.method == "POST" and r.url.path.endswith("/feeds")]
+    assert len(feeds) - created == 3  # 3 + 3 + 1 messages
+    assert world.adapter.estimate_calls(Operation.STOCK, [StockUpdate(f"S{i}", 5) for i in range(7)]) == 3 * (3 + 2 + 2)
