@@ -368,18 +368,9 @@ def pulled_within(session: Session, channel_name: str, seconds: float, now: date
     if seconds <= 0:
         return False
     since = (now or datetime.now(UTC)) - timedelta(seconds=seconds)
-    found = session.scalar(
-        select(SyncRun.id)
-        .join(Channel, Channel.id == SyncRun.channel_id)
-        .where(
-            Channel.name == channel_name,
-            SyncRun.kind == "orders",
-            SyncRun.status.in_(("ok", "partial")),
-            SyncRun.finished_at >= since,
-        )
-        .limit(1)
+    return reconcile.order_pull_exists(
+        session, channel_name, SyncRun.status.in_(("ok", "partial")), SyncRun.finished_at >= since
     )
-    return found is not None
 
 
 def pull_channel(

@@ -1193,14 +1193,15 @@ def orders_pulled_since(session: Session, channel_name: str, since: datetime) ->
     :data:`PULL_CLOCK_SLACK`): a plan built at ``since`` may then miss what it changed. A plan built after
     the last pull finished already has its quantities, so the push need not plan again."""
     since = since - PULL_CLOCK_SLACK
+    return order_pull_exists(session, channel_name, or_(SyncRun.started_at >= since, SyncRun.finished_at >= since))
+
+
+def order_pull_exists(session: Session, channel_name: str, *conditions: ColumnElement[bool]) -> bool:
+    """Whether a recorded order pull of this channel meets ``conditions`` (on :class:`SyncRun`)."""
     found = session.scalar(
         select(SyncRun.id)
         .join(Channel, Channel.id == SyncRun.channel_id)
-        .where(
-            Channel.name == channel_name,
-            SyncRun.kind == "orders",
-            or_(SyncRun.started_at >= since, SyncRun.finished_at >= since),
-        )
+        .where(Channel.name == channel_name, SyncRun.kind == "orders", *conditions)
         .limit(1)
     )
     return found is not None
